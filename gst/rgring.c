@@ -917,15 +917,40 @@ rg_ring_reader_restart (RgRingReader * r)
   pthread_mutex_unlock (&ring->readers_lock);
 }
 
-/* Moves the reader's cursor to @target, counting what it skips. */
+/* Under RG_LAG_POLICY_KEYFRAME, a reader that lost a buffer must not
+ * resume on a delta unit: it drops until the next keyframe. */
 static void
-reader_skip_to (RgRingReader * r, guint64 cursor, guint64 target)
+reader_lost_buffers (RgRingReader * r)
+{
+  r->pending_discont = TRUE;
+  if (atomic_load (&r->policy) == RG_LAG_POLICY_KEYFRAME)
+    r->wait_keyframe = TRUE;
+}
+
+/* Moves the reader's cursor to @target, counting what it skips. When
+ * @target is a keyframe the reader resumes there. */
+static void
+reader_skip_to (RgRingReader * r, guint64 cursor, guint64 target,
+    gboolean target_is_keyframe)
 {
   if (target <= cursor)
     return;
   atomic_fetch_add (&r->dropped, target - cursor);
   atomic_store (&r->cursor, target);
-  r->pending_discont = TRUE;
+  reader_lost_buffers (r);
+  if (target_is_keyframe)
+    r->wait_keyframe = FALSE;
+}
+
+/* The latest keyframe if it is held, at or after @from and below @head. */
+static gboolean
+latest_held_keyframe (RgRing * ring, guint64 from, guint64 head,
+    RgSlotInfo * info)
+{
+  guint64 k = atomic_load (&ring->latest_keyframe);
+
+  return k != RG_NO_SEQ && k >= from && k < head
+      && slot_peek (ring, k, info, NULL);
 }
 
 /* The oldest buffer in [lo, newest->seq] within @budget; newest if none.
@@ -952,7 +977,7 @@ find_oldest_in_budget (RgRing * ring, guint64 lo, guint64 head,
 /* Applies the lag policy against @head. Returns FALSE when the ring moved
  * under the reader and the caller should load head again. */
 static gboolean
-reader_apply_policy (RgRingReader * r, guint64 head, gboolean * want_keyframe)
+reader_apply_policy (RgRingReader * r, guint64 head)
 {
   RgRing *ring = r->ring;
   guint64 cursor = atomic_load (&r->cursor);
@@ -960,14 +985,21 @@ reader_apply_policy (RgRingReader * r, guint64 head, gboolean * want_keyframe)
   RgLagPolicy policy = atomic_load (&r->policy);
   RgSlotInfo newest, at;
   RgLagBudget budget;
-  guint64 k;
 
   if (cursor >= head)
     return TRUE;
   if (cursor < floor) {
-    /* Released under a stalled reader: nothing older is left. */
-    reader_skip_to (r, cursor, floor);
-    cursor = floor;
+    /* Released under a stalled reader: nothing older is left. Under the
+     * keyframe policy resume at the latest keyframe if it is still held
+     * (else wait for the next one); the budget check below still applies. */
+    if (policy == RG_LAG_POLICY_KEYFRAME
+        && latest_held_keyframe (ring, floor, head, &at)) {
+      reader_skip_to (r, cursor, at.seq, TRUE);
+      cursor = at.seq;
+    } else {
+      reader_skip_to (r, cursor, floor, FALSE);
+      cursor = floor;
+    }
   }
   if (policy == RG_LAG_POLICY_BLOCK)
     return TRUE;
@@ -992,21 +1024,18 @@ reader_apply_policy (RgRingReader * r, guint64 head, gboolean * want_keyframe)
     case RG_LAG_POLICY_DROP:
       reader_skip_to (r, cursor, find_oldest_in_budget (ring,
               budget.max_buffers != 0 && head - cursor > budget.max_buffers ?
-              head - budget.max_buffers : cursor, head, &newest, &budget));
+              head - budget.max_buffers : cursor, head, &newest, &budget),
+          FALSE);
       break;
     case RG_LAG_POLICY_LATEST:
-      reader_skip_to (r, cursor, head - 1);
+      reader_skip_to (r, cursor, head - 1, FALSE);
       break;
     case RG_LAG_POLICY_KEYFRAME:
-      k = atomic_load (&ring->latest_keyframe);
-      if (k != RG_NO_SEQ && k > cursor && k < head
-          && slot_peek (ring, k, &at, NULL)
+      if (latest_held_keyframe (ring, cursor + 1, head, &at)
           && !lag_exceeds (&at, head, &newest, &budget)) {
-        reader_skip_to (r, cursor, k);
+        reader_skip_to (r, cursor, at.seq, TRUE);
       } else {
-        reader_skip_to (r, cursor, head);
-        r->wait_keyframe = TRUE;
-        *want_keyframe = TRUE;
+        reader_skip_to (r, cursor, head, FALSE);
       }
       break;
     default:
@@ -1053,7 +1082,7 @@ reader_take_buffer (RgRingReader * r, guint64 seq, RgRingItem * item)
 
   if (!slot_peek (r->ring, seq, &info, &object)) {
     atomic_fetch_add (&r->dropped, 1);
-    r->pending_discont = TRUE;
+    reader_lost_buffers (r);
     return FALSE;
   }
   /* Keyframes skipped since the reader's last buffer were dropped. */
@@ -1145,7 +1174,6 @@ rg_ring_reader_read (RgRingReader * r, RgRingItem * items, guint max_items,
     guint * n_items, gboolean * want_keyframe, gint64 deadline)
 {
   RgRing *ring;
-  gboolean want = FALSE;
 
   g_return_val_if_fail (r != NULL, RG_RING_READ_FLUSHING);
   g_return_val_if_fail (items != NULL && max_items > 0, RG_RING_READ_FLUSHING);
@@ -1168,17 +1196,15 @@ rg_ring_reader_read (RgRingReader * r, RgRingItem * items, guint max_items,
       return RG_RING_READ_CUT;
     head = atomic_load (&ring->head);   /* R1 */
     events_end = atomic_load (&ring->events_end);
-    if (!reader_apply_policy (r, head, &want))
+    if (!reader_apply_policy (r, head))
       continue;
     *n_items = reader_fill (r, head, items, max_items);
     reader_release_writer (r);
-    if (*n_items > 0) {
-      if (want_keyframe)
-        *want_keyframe = want || r->wait_keyframe;
+    /* While the reader drops towards a keyframe, hint that one is wanted. */
+    if (want_keyframe)
+      *want_keyframe = r->wait_keyframe;
+    if (*n_items > 0)
       return RG_RING_READ_OK;
-    }
-    if (want_keyframe && (want || r->wait_keyframe))
-      *want_keyframe = TRUE;
     if (!reader_wait (r, head, events_end, deadline))
       return RG_RING_READ_TIMEOUT;
   }

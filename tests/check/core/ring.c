@@ -319,6 +319,44 @@ GST_START_TEST (test_keyframe_policy_waits_for_next)
 
 GST_END_TEST;
 
+GST_START_TEST (test_keyframe_policy_after_release)
+{
+  RgRing *ring = rg_ring_new (64);
+  RgLagBudget ten = { 10, 0, NO_LIMIT_TIME, NO_LIMIT_TIME };
+  RgRingReader *r = reader_new (ring, RG_LAG_POLICY_KEYFRAME, 10, 0,
+      NO_LIMIT_TIME);
+  gboolean want;
+  gchar *got;
+
+  /* The ring keeps only 10 buffers, so the stalled reader comes back below
+   * the floor (90). Buffer 90 is within its budget but a delta unit: it
+   * must resume at the latest keyframe, 98, not at 90. */
+  rg_ring_set_retention (ring, &ten);
+  push_range (ring, 0, 100, 7);
+  got = drain (r, &want);
+  fail_unless_equals_string (got, "98d 99");
+  g_free (got);
+
+  /* With gop 50 the latest keyframe (50) is gone too: it drops everything
+   * until the next keyframe and asks for one. */
+  rg_ring_reader_free (r);
+  r = reader_new (ring, RG_LAG_POLICY_KEYFRAME, 10, 0, NO_LIMIT_TIME);
+  push_range (ring, 100, 200, 50);
+  got = drain (r, &want);
+  fail_unless_equals_string (got, "");
+  g_free (got);
+  fail_unless (want);
+  push_range (ring, 200, 202, 50);
+  got = drain (r, &want);
+  fail_unless_equals_string (got, "200d 201");
+  g_free (got);
+
+  rg_ring_reader_free (r);
+  rg_ring_free (ring);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_events_never_dropped)
 {
   RgRing *ring = rg_ring_new (64);
@@ -705,6 +743,7 @@ ring_suite (void)
   tcase_add_test (tc, test_latest_policy);
   tcase_add_test (tc, test_keyframe_policy_resync);
   tcase_add_test (tc, test_keyframe_policy_waits_for_next);
+  tcase_add_test (tc, test_keyframe_policy_after_release);
   tcase_add_test (tc, test_events_never_dropped);
   tcase_add_test (tc, test_new_reader_starts_at_keyframe);
   tcase_add_test (tc, test_memory_bounded_by_budget);
