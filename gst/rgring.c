@@ -953,6 +953,16 @@ latest_held_keyframe (RgRing * ring, guint64 from, guint64 head,
       && slot_peek (ring, k, info, NULL);
 }
 
+/* Raises the reader's max_lag_time to @lag if it is larger. */
+static void
+reader_note_lag_time (RgRingReader * r, GstClockTime lag)
+{
+  GstClockTime max = atomic_load (&r->max_lag_time);
+
+  while (lag > max
+      && !atomic_compare_exchange_weak (&r->max_lag_time, &max, lag));
+}
+
 /* The oldest buffer in [lo, newest->seq] within @budget; newest if none.
  * Within-budget is monotonic in the sequence number, so bisect. */
 static guint64
@@ -1012,10 +1022,7 @@ reader_apply_policy (RgRingReader * r, guint64 head)
   pthread_mutex_unlock (&ring->readers_lock);
   if (GST_CLOCK_TIME_IS_VALID (newest.ts) && GST_CLOCK_TIME_IS_VALID (at.ts)
       && newest.ts > at.ts) {
-    GstClockTime lag = newest.ts - at.ts, max = atomic_load (&r->max_lag_time);
-
-    while (lag > max
-        && !atomic_compare_exchange_weak (&r->max_lag_time, &max, lag));
+    reader_note_lag_time (r, newest.ts - at.ts);
   }
   if (!lag_exceeds (&at, head, &newest, &budget))
     return TRUE;
@@ -1237,5 +1244,8 @@ rg_ring_reader_get_stats (RgRingReader * r, RgRingReaderStats * stats)
         && newest.ts > from)
       stats->lag_time = newest.ts - from;
   }
+  /* Any lag reported here counts as seen, so that the maximum is never
+   * below a lag a caller was shown. */
+  reader_note_lag_time (r, stats->lag_time);
   stats->max_lag_time = MAX (stats->max_lag_time, stats->lag_time);
 }

@@ -1,0 +1,466 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/*
+ * RgJournal: a segmented, append-only log of Kafka RecordBatch v2 batches in
+ * one directory, written by one writer and read by any number of readers
+ * (other processes included).
+ *
+ * On-disk layout (docs/journal.md is the long form)
+ * ================================================
+ * <dir>/<20-digit base offset>.log        batches back to back, exactly
+ *                                          Kafka's segment format (rgbatch.h)
+ * <dir>/<20-digit base offset>.index      8-byte entries, big-endian:
+ *                                          int32 offset - base, int32 file
+ *                                          position of the batch holding it;
+ *                                          sparse (one per ~4 KiB of log),
+ *                                          ascending (Kafka's format)
+ * <dir>/<20-digit base offset>.timeindex  12-byte entries, big-endian: int64
+ *                                          timestamp (ms), int32 offset -
+ *                                          base; timestamps strictly rising
+ *                                          (Kafka's format)
+ * <dir>/<20-digit base offset>.keyindex   8-byte entries, big-endian: int32
+ *                                          offset - base, int32 file position
+ *                                          of the batch holding it, for every
+ *                                          keyframe record (a buffer without
+ *                                          GST_BUFFER_FLAG_DELTA_UNIT);
+ *                                          gst-rg's own
+ * <dir>/writer.lock                        flock()ed by the writer
+ *
+ * Indexes carry no checksum: they are rebuilt from the .log when missing,
+ * shorter than the log they describe, or pointing past it. The .log is the
+ * only truth. Every segment's first record carries the gst.caps header (see
+ * rgbatch.h), so any segment can be decoded on its own.
+ *
+ * A batch is valid when its size is >= 61, its magic is 2, its CRC-32C
+ * matches, and its base offset is the previous batch's last offset + 1 (the
+ * first batch of a segment: the segment's base offset). The offset is not
+ * covered by the CRC, so the continuity check is what catches a stale or
+ * misplaced batch.
+ *
+ * Durability (sync policy)
+ * ========================
+ * none      data reaches the page cache (small records within 5 ms: they
+ *           are coalesced into one write); durable at a segment roll,
+ *           rg_journal_writer_sync() and close.
+ * interval  a syncer thread calls fdatasync every sync_interval.
+ * always    group commit: the syncer thread calls fdatasync back to back; a
+ *           record is durable once an fdatasync that started after its
+ *           write returned. rg_journal_writer_append() does not wait for
+ *           that (one fdatasync per record would cap a stream at ~10k
+ *           records/s); rg_journal_writer_wait_durable() does, and the
+ *           durable offset and the segment-closed callback only ever report
+ *           durable data. An append waits only when more than
+ *           max_pending_bytes are written and not yet durable.
+ * A failed write or fdatasync is fatal: the writer refuses every later call
+ * with RG_JOURNAL_ERROR_FATAL and never retries (a retried fsync can report
+ * success for lost data). Creating, renaming or deleting a segment is
+ * followed by an fsync of the directory.
+ *
+ * Thread safety
+ * =============
+ * RgJournalWriter: one thread appends (the element's streaming thread);
+ * get_* and get_stats may be called from any thread. The syncer thread is
+ * internal. RgJournalReader: one thread per reader.
+ */
+
+#ifndef __RG_JOURNAL_H__
+#define __RG_JOURNAL_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define RG_JOURNAL_ERROR (rg_journal_error_quark ())
+GQuark rg_journal_error_quark (void);
+
+/**
+ * RgJournalError:
+ * @RG_JOURNAL_ERROR_LOCKED: another writer holds the directory
+ * @RG_JOURNAL_ERROR_IO: a system call failed (the message names it, the
+ *   path and strerror)
+ * @RG_JOURNAL_ERROR_NO_SPACE: the disk or a file-size limit is full (ENOSPC,
+ *   EFBIG, EDQUOT); the journal is valid up to the durable offset
+ * @RG_JOURNAL_ERROR_FATAL: an earlier write or sync failed; the writer does
+ *   nothing more
+ * @RG_JOURNAL_ERROR_CORRUPT: a batch failed validation (the message names the
+ *   segment, the byte position and the offset)
+ * @RG_JOURNAL_ERROR_OUT_OF_RANGE: the offset or time asked for is not in
+ *   the journal
+ * @RG_JOURNAL_ERROR_INVALID: bad argument or directory content (a file that
+ *   is not a journal file, an unreadable name)
+ */
+typedef enum
+{
+  RG_JOURNAL_ERROR_LOCKED,
+  RG_JOURNAL_ERROR_IO,
+  RG_JOURNAL_ERROR_NO_SPACE,
+  RG_JOURNAL_ERROR_FATAL,
+  RG_JOURNAL_ERROR_CORRUPT,
+  RG_JOURNAL_ERROR_OUT_OF_RANGE,
+  RG_JOURNAL_ERROR_INVALID,
+} RgJournalError;
+
+typedef enum
+{
+  RG_JOURNAL_SYNC_NONE,
+  RG_JOURNAL_SYNC_INTERVAL,
+  RG_JOURNAL_SYNC_ALWAYS,
+} RgJournalSync;
+
+/**
+ * RgJournalConfig:
+ * @sync: the sync policy
+ * @sync_interval: period of the syncer for RG_JOURNAL_SYNC_INTERVAL
+ * @max_segment_bytes: roll to a new segment past this size (at the next
+ *   keyframe if the stream has them and one comes within 2x this size); 0 =
+ *   never by size
+ * @max_segment_time: likewise by age of the segment's first record (record
+ *   timestamps); GST_CLOCK_TIME_NONE = never by age
+ * @max_bytes: retention: delete the oldest closed segments while the journal
+ *   is larger; 0 = keep everything
+ * @max_age: retention: delete closed segments whose newest record is older
+ *   than this (wall clock); GST_CLOCK_TIME_NONE = keep
+ * @index_interval_bytes: distance between .index entries
+ * @max_pending_bytes: for RG_JOURNAL_SYNC_ALWAYS, how much written but not
+ *   yet durable data an append may leave before it waits
+ *
+ * Writer settings. rg_journal_config_init() sets the defaults named in
+ * docs/journal.md.
+ */
+typedef struct
+{
+  RgJournalSync sync;
+  GstClockTime sync_interval;
+  guint64 max_segment_bytes;
+  GstClockTime max_segment_time;
+  guint64 max_bytes;
+  GstClockTime max_age;
+  guint64 index_interval_bytes;
+  guint64 max_pending_bytes;
+} RgJournalConfig;
+
+void rg_journal_config_init (RgJournalConfig * config);
+
+/**
+ * RgJournalSegmentInfo:
+ * @path: the .log file
+ * @first_offset: offset of its first record
+ * @last_offset: offset of its last record
+ * @first_timestamp: record timestamp (ms since the epoch) of the first record
+ * @last_timestamp: of the last record
+ * @bytes: size of the .log file
+ */
+typedef struct
+{
+  const gchar *path;
+  guint64 first_offset;
+  guint64 last_offset;
+  gint64 first_timestamp;
+  gint64 last_timestamp;
+  guint64 bytes;
+} RgJournalSegmentInfo;
+
+/**
+ * RgJournalSegmentFunc:
+ *
+ * Called when a segment is closed (rolled or at close) and durable, from the
+ * thread that made it durable, with no journal lock held.
+ */
+typedef void (*RgJournalSegmentFunc) (const RgJournalSegmentInfo * info,
+    gpointer user_data);
+
+/**
+ * RgJournalStats:
+ * @records: records appended since open
+ * @bytes: bytes written since open
+ * @segments: segments in the directory now
+ * @fsyncs: fdatasync calls since open
+ * @last_fsync_ns: duration of the latest fdatasync
+ * @recovered_bytes: bytes truncated from a torn tail at open
+ */
+typedef struct
+{
+  guint64 records;
+  guint64 bytes;
+  guint64 segments;
+  guint64 fsyncs;
+  guint64 last_fsync_ns;
+  guint64 recovered_bytes;
+} RgJournalStats;
+
+typedef struct _RgJournalWriter RgJournalWriter;
+
+/**
+ * rg_journal_writer_open:
+ * @dir: the journal directory; created if missing
+ * @config: settings (copied)
+ * @error: return location for an error
+ *
+ * Takes the writer lock, recovers the journal (validates the active
+ * segment's tail from its last index entry on, truncates a torn tail,
+ * rebuilds stale indexes; time does not grow with the journal's size) and
+ * opens it for appending at the next offset.
+ *
+ * Returns: (transfer full) (nullable): the writer, or NULL with @error set
+ *   (RG_JOURNAL_ERROR_LOCKED, _IO, _INVALID, _CORRUPT when a closed segment is
+ *   damaged beyond the tail).
+ */
+RgJournalWriter *rg_journal_writer_open (const gchar * dir,
+    const RgJournalConfig * config, GError ** error);
+
+/**
+ * rg_journal_writer_close:
+ * @writer: (transfer full): the writer
+ * @error: return location for an error
+ *
+ * Makes everything durable (whatever the sync policy), closes the active
+ * segment (the segment-closed callback runs), releases the lock, frees.
+ *
+ * Returns: FALSE if the final sync failed; the writer is freed either way.
+ */
+gboolean rg_journal_writer_close (RgJournalWriter * writer, GError ** error);
+
+void rg_journal_writer_set_segment_closed_func (RgJournalWriter * writer,
+    RgJournalSegmentFunc func, gpointer user_data);
+
+/**
+ * rg_journal_writer_set_caps:
+ * @writer: the writer
+ * @caps: (nullable): the stream's caps
+ *
+ * The next record, and the first record of every later segment, carry these
+ * caps in their gst.caps header.
+ */
+void rg_journal_writer_set_caps (RgJournalWriter * writer, GstCaps * caps);
+
+/**
+ * rg_journal_writer_append:
+ * @writer: the writer
+ * @buffer: the buffer: its memory is the record's value, written with
+ *   writev() straight from the mapped memory (tiny values may be coalesced)
+ * @timestamp: record timestamp in ms since the epoch; -1 = now (wall clock)
+ * @key: (nullable): the record key
+ * @offset: (out) (optional): the offset the record got
+ * @error: return location for an error
+ *
+ * Appends one record (one batch) with the envelope headers of rgbatch.h,
+ * rolling the segment first when the rotation rules say so and applying
+ * retention after a roll. Does not wait for durability (see the sync policy
+ * above).
+ *
+ * Returns: TRUE when written; FALSE with @error (RG_JOURNAL_ERROR_NO_SPACE,
+ *   _IO, _FATAL). After FALSE the writer is dead (FATAL from then on). A
+ *   failure of the syncer thread's write or fdatasync is reported by the
+ *   next append as itself (NO_SPACE or IO), then as FATAL.
+ */
+gboolean rg_journal_writer_append (RgJournalWriter * writer,
+    GstBuffer * buffer, gint64 timestamp, GBytes * key, guint64 * offset,
+    GError ** error);
+
+/**
+ * rg_journal_writer_append_list:
+ *
+ * As rg_journal_writer_append() for every buffer of @list, as one batch
+ * (one CRC, one writev), so the records share one timestamp and key.
+ * @offset receives the offset of the list's first record.
+ */
+gboolean rg_journal_writer_append_list (RgJournalWriter * writer,
+    GstBufferList * list, gint64 timestamp, GBytes * key, guint64 * offset,
+    GError ** error);
+
+/**
+ * rg_journal_writer_sync:
+ *
+ * Makes everything appended so far durable now: asks the syncer thread for
+ * a group commit and waits until one covers it, whatever the sync policy.
+ * Returns FALSE (FATAL) if a sync failed.
+ */
+gboolean rg_journal_writer_sync (RgJournalWriter * writer, GError ** error);
+
+/**
+ * rg_journal_writer_wait_durable:
+ * @writer: the writer
+ * @offset: wait until the record at this offset is durable
+ * @error: return location for an error
+ *
+ * Any thread. Under RG_JOURNAL_SYNC_NONE and _INTERVAL it asks the syncer
+ * for a sync now.
+ *
+ * Returns: TRUE once durable; FALSE if a sync failed (FATAL), or
+ *   RG_JOURNAL_ERROR_OUT_OF_RANGE when @offset has not been appended.
+ */
+gboolean rg_journal_writer_wait_durable (RgJournalWriter * writer,
+    guint64 offset, GError ** error);
+
+/** Returns: the offset the next record will get. Any thread. */
+guint64 rg_journal_writer_get_next_offset (RgJournalWriter * writer);
+
+/**
+ * rg_journal_writer_get_durable_offset:
+ *
+ * Returns: the number of the first record that is not yet durable (every
+ *   record below it is). Any thread.
+ */
+guint64 rg_journal_writer_get_durable_offset (RgJournalWriter * writer);
+
+void rg_journal_writer_get_stats (RgJournalWriter * writer,
+    RgJournalStats * stats);
+
+/* ------------------------------------------------------------------ */
+/* Readers                                                              */
+
+typedef struct _RgJournalReader RgJournalReader;
+
+/**
+ * RgJournalRecord:
+ * @offset: the record's offset
+ * @timestamp: the record timestamp (ms since the epoch)
+ * @buffer: (transfer full): the value as a GstBuffer whose memory wraps the
+ *   mapped segment (no copy; the mapping stays alive while the buffer
+ *   does), with PTS, DTS, duration and flags restored from the envelope and
+ *   a GstRgMeta attached (offset, timestamp, key, headers)
+ * @caps: (transfer full) (nullable): the caps in effect for this record:
+ *   set when the record carries them, and on the first record returned
+ *   after open, a seek or a DISCONT even if the caps were carried by an
+ *   earlier record of the segment (so a reader that starts mid-segment
+ *   still learns them); NULL when they did not change
+ * @keyframe: TRUE when the buffer is not a delta unit
+ * @discont: TRUE when records before this one were skipped (retention
+ *   deleted them under the reader, or a corrupt batch was skipped)
+ */
+typedef struct
+{
+  guint64 offset;
+  gint64 timestamp;
+  GstBuffer *buffer;
+  GstCaps *caps;
+  gboolean keyframe;
+  gboolean discont;
+} RgJournalRecord;
+
+void rg_journal_record_clear (RgJournalRecord * record);
+
+typedef enum
+{
+  RG_JOURNAL_READ_OK,
+  RG_JOURNAL_READ_END,          /* no more records and not following */
+  RG_JOURNAL_READ_TIMEOUT,      /* following: nothing new before the deadline */
+  RG_JOURNAL_READ_ERROR,
+} RgJournalReadResult;
+
+/**
+ * rg_journal_reader_open:
+ * @dir: the journal directory
+ * @error: return location for an error
+ *
+ * Opens a reader positioned at the earliest record. Reads never take the
+ * writer lock; a reader only ever returns whole, CRC-valid batches, so it
+ * can tail a writer in another process.
+ */
+RgJournalReader *rg_journal_reader_open (const gchar * dir, GError ** error);
+void rg_journal_reader_free (RgJournalReader * reader);
+
+/**
+ * rg_journal_reader_set_skip_corrupt:
+ *
+ * When TRUE, a corrupt batch is skipped (the reader resumes at the next
+ * valid batch, found through the indexes, and marks DISCONT) instead of
+ * failing with RG_JOURNAL_ERROR_CORRUPT. Default FALSE.
+ */
+void rg_journal_reader_set_skip_corrupt (RgJournalReader * reader,
+    gboolean skip);
+
+/** Refreshes the segment list. Returns the offsets of the first record and
+ * one past the last complete record; equal when empty. */
+gboolean rg_journal_reader_get_range (RgJournalReader * reader,
+    guint64 * start, guint64 * end, GError ** error);
+
+/**
+ * rg_journal_reader_seek_offset:
+ * @snap_to_keyframe: move back to the keyframe at or before @offset
+ *
+ * Positions the reader so the next record is @offset (or that keyframe).
+ * Offsets past the end position at the end (a follower then waits).
+ */
+gboolean rg_journal_reader_seek_offset (RgJournalReader * reader,
+    guint64 offset, gboolean snap_to_keyframe, GError ** error);
+
+/**
+ * rg_journal_reader_seek_timestamp:
+ *
+ * Positions the reader at the first record with timestamp >= @timestamp
+ * (ms since the epoch), or the keyframe at or before it, through the
+ * .timeindex.
+ */
+gboolean rg_journal_reader_seek_timestamp (RgJournalReader * reader,
+    gint64 timestamp, gboolean snap_to_keyframe, GError ** error);
+
+/**
+ * rg_journal_reader_next:
+ * @reader: the reader
+ * @record: (out caller-allocates): the record
+ * @follow: wait for the writer when at the end
+ * @deadline: with @follow, g_get_monotonic_time() after which to return
+ *   RG_JOURNAL_READ_TIMEOUT; -1 waits without a deadline
+ * @error: return location for an error (with RG_JOURNAL_READ_ERROR)
+ */
+RgJournalReadResult rg_journal_reader_next (RgJournalReader * reader,
+    RgJournalRecord * record, gboolean follow, gint64 deadline,
+    GError ** error);
+
+/* ------------------------------------------------------------------ */
+/* Maintenance (the journal tool and tests)                             */
+
+/**
+ * RgJournalProblem:
+ * @segment: the .log path
+ * @position: byte position of the bad batch in the segment
+ * @offset: the offset expected there
+ * @message: what is wrong
+ */
+typedef struct
+{
+  gchar *segment;
+  guint64 position;
+  guint64 offset;
+  gchar *message;
+} RgJournalProblem;
+
+/**
+ * rg_journal_verify:
+ * @dir: the journal directory
+ * @problems: (out) (transfer full) (element-type RgJournalProblem*): every
+ *   problem found, in order (free with g_ptr_array_unref)
+ * @error: for errors that stop the walk (I/O)
+ *
+ * Walks every batch of every segment: size, CRC, offset continuity, and
+ * that each index agrees with the log. Read-only; takes no lock.
+ *
+ * Returns: TRUE when the walk finished (the journal is intact iff
+ *   @problems is empty).
+ */
+gboolean rg_journal_verify (const gchar * dir, GPtrArray ** problems,
+    GError ** error);
+
+/**
+ * rg_journal_recover:
+ * @dir: the journal directory
+ * @truncated: (out) (optional): bytes cut from a torn tail
+ * @error: return location for an error
+ *
+ * What rg_journal_writer_open() does on open, explicitly: takes the writer
+ * lock, truncates a torn tail, rebuilds stale indexes, fsyncs, releases.
+ */
+gboolean rg_journal_recover (const gchar * dir, guint64 * truncated,
+    GError ** error);
+
+G_END_DECLS
+
+#endif /* __RG_JOURNAL_H__ */

@@ -1,0 +1,1002 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-rgsrc
+ * @title: rgsrc
+ *
+ * Replays a journal directory written by rgjournalsink (or any directory
+ * of Kafka RecordBatch v2 segments in the same layout). Each record becomes
+ * one buffer whose memory is the record's bytes in the memory-mapped
+ * segment: nothing is copied. The caps (`gst.caps`), PTS, DTS, duration and
+ * flags stored with the records are restored, and every buffer carries a
+ * #GstRgMeta with the record's offset, timestamp, key and headers.
+ *
+ * #GstRgSrc:start picks the first record: `earliest`, `latest`, `offset`
+ * (#GstRgSrc:start-offset) or `time` (#GstRgSrc:start-time, ms since the
+ * epoch, matched against the record timestamps). With
+ * #GstRgSrc:snap-to-keyframe the source moves back to the keyframe at or
+ * before that record, so a decoder can start there. #GstRgSrc:stop-offset
+ * and #GstRgSrc:stop-time end the stream (EOS) before the first record at
+ * or past them.
+ *
+ * Without #GstRgSrc:follow the source ends with EOS at the end of the
+ * journal. With it, it tails the writer (another process included) and is a
+ * live source: buffers are shifted so that the first one is stamped with
+ * the running time at which it was read. A follower never sees a
+ * half-written record; when retention deletes segments under it, it skips
+ * to the oldest record left and marks the buffer DISCONT.
+ *
+ * The stream time of the output is the restored PTS: the segment starts at
+ * the PTS of the first buffer. Seeks in TIME map the position to the
+ * record with that PTS (a binary search over the journal through its
+ * indexes) and land on the keyframe at or before it; seeks in DEFAULT or
+ * BUFFERS format take a record offset and land on the keyframe at or before
+ * it as well. A follower cannot seek.
+ *
+ * A corrupt record stops the stream with an error that names the segment,
+ * the byte position and the offset, unless #GstRgSrc:skip-corrupt is set;
+ * then the source resumes at the next valid record and marks DISCONT.
+ *
+ * The URI scheme `rgjournal:///path/to/dir` selects the directory.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 rgsrc location=/var/lib/cam0 start=time \
+ *     start-time=1767225600000 stop-time=1767225630000 snap-to-keyframe=true \
+ *     ! h264parse ! mp4mux ! filesink location=clip.mp4
+ * ]| Exports the 30 s from 2026-01-01 00:00:00 UTC to an MP4 that starts on
+ * a keyframe.
+ *
+ * |[
+ * gst-launch-1.0 rgsrc location=/var/lib/cam0 start=latest \
+ *     snap-to-keyframe=true follow=true ! h264parse ! avdec_h264 ! \
+ *     videoconvert ! autovideosink
+ * ]| Watches the camera live through the journal, starting at the latest
+ * keyframe.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrgsrc.h"
+#include "rgjournal.h"
+#include "rgmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
+#define GST_CAT_DEFAULT gst_rg_src_debug
+
+/* How long a follower waits in the journal before it checks whether it is
+ * flushing: bounds how long a state change or seek waits for create(). */
+#define FOLLOW_WAIT_US (100 * 1000)
+
+#define DEFAULT_PROP_LOCATION NULL
+#define DEFAULT_PROP_START GST_RG_SRC_START_EARLIEST
+#define DEFAULT_PROP_START_OFFSET 0
+#define DEFAULT_PROP_START_TIME 0
+#define DEFAULT_PROP_SNAP_TO_KEYFRAME FALSE
+#define DEFAULT_PROP_STOP_OFFSET G_MAXUINT64
+#define DEFAULT_PROP_STOP_TIME -1
+#define DEFAULT_PROP_FOLLOW FALSE
+#define DEFAULT_PROP_SKIP_CORRUPT FALSE
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_START,
+  PROP_START_OFFSET,
+  PROP_START_TIME,
+  PROP_SNAP_TO_KEYFRAME,
+  PROP_STOP_OFFSET,
+  PROP_STOP_TIME,
+  PROP_FOLLOW,
+  PROP_SKIP_CORRUPT,
+};
+
+struct _GstRgSrc
+{
+  GstPushSrc parent;
+
+  /* Properties, under the object lock. */
+  gchar *location;
+  GstRgSrcStart start;
+  guint64 start_offset;
+  gint64 start_time;
+  gboolean snap_to_keyframe;
+  guint64 stop_offset;
+  gint64 stop_time;
+  gboolean follow;
+  gboolean skip_corrupt;
+
+  /* The streaming reader, from start() to stop(); used by the streaming
+   * thread and by do_seek() (which runs with the streaming thread
+   * stopped). */
+  RgJournalReader *reader;
+  gint flushing;
+  gboolean need_segment;
+  GstClockTime live_shift;
+  gboolean live_shift_known;
+  /* Offset of the next record to push, for position queries (object
+   * lock). */
+  guint64 position;
+  /* End before this offset: a DEFAULT/BUFFERS seek's stop (object lock). */
+  guint64 seek_stop_offset;
+
+  /* A second reader for lookups outside the streaming thread (seek
+   * preparation, queries), under lookup_lock. */
+  GMutex lookup_lock;
+  RgJournalReader *lookup;
+  /* Set by prepare_seek_segment for do_seek (object lock). */
+  gboolean seek_pending;
+  gboolean seek_offset_known;
+  guint64 seek_offset;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static void gst_rg_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_rg_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstRgSrc, gst_rg_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_rg_src_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_rg_src_debug, "rgsrc", 0,
+        "journal source"));
+GST_ELEMENT_REGISTER_DEFINE (rgsrc, "rgsrc", GST_RANK_PRIMARY,
+    GST_TYPE_RG_SRC);
+
+GType
+gst_rg_src_start_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_RG_SRC_START_EARLIEST, "The oldest record", "earliest"},
+    {GST_RG_SRC_START_LATEST, "The end of the journal (with "
+          "snap-to-keyframe: the last keyframe)", "latest"},
+    {GST_RG_SRC_START_OFFSET, "The record at start-offset", "offset"},
+    {GST_RG_SRC_START_TIME, "The first record at or after start-time",
+        "time"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRgSrcStart", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------ */
+/* Properties                                                           */
+
+static void
+gst_rg_src_set_location (GstRgSrc * self, const gchar * location)
+{
+  GST_OBJECT_LOCK (self);
+  g_free (self->location);
+  self->location = g_strdup (location);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_rg_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRgSrc *self = GST_RG_SRC (object);
+
+  switch (prop_id) {
+    case PROP_LOCATION:
+      gst_rg_src_set_location (self, g_value_get_string (value));
+      return;
+    case PROP_FOLLOW:
+      GST_OBJECT_LOCK (self);
+      self->follow = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      gst_base_src_set_live (GST_BASE_SRC (self), g_value_get_boolean (value));
+      return;
+    default:
+      break;
+  }
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_START:
+      self->start = g_value_get_enum (value);
+      break;
+    case PROP_START_OFFSET:
+      self->start_offset = g_value_get_uint64 (value);
+      break;
+    case PROP_START_TIME:
+      self->start_time = g_value_get_int64 (value);
+      break;
+    case PROP_SNAP_TO_KEYFRAME:
+      self->snap_to_keyframe = g_value_get_boolean (value);
+      break;
+    case PROP_STOP_OFFSET:
+      self->stop_offset = g_value_get_uint64 (value);
+      break;
+    case PROP_STOP_TIME:
+      self->stop_time = g_value_get_int64 (value);
+      break;
+    case PROP_SKIP_CORRUPT:
+      self->skip_corrupt = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_rg_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstRgSrc *self = GST_RG_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_START:
+      g_value_set_enum (value, self->start);
+      break;
+    case PROP_START_OFFSET:
+      g_value_set_uint64 (value, self->start_offset);
+      break;
+    case PROP_START_TIME:
+      g_value_set_int64 (value, self->start_time);
+      break;
+    case PROP_SNAP_TO_KEYFRAME:
+      g_value_set_boolean (value, self->snap_to_keyframe);
+      break;
+    case PROP_STOP_OFFSET:
+      g_value_set_uint64 (value, self->stop_offset);
+      break;
+    case PROP_STOP_TIME:
+      g_value_set_int64 (value, self->stop_time);
+      break;
+    case PROP_FOLLOW:
+      g_value_set_boolean (value, self->follow);
+      break;
+    case PROP_SKIP_CORRUPT:
+      g_value_set_boolean (value, self->skip_corrupt);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and stop                                                       */
+
+/* Positions @reader where the start properties say. */
+static gboolean
+gst_rg_src_position_start (GstRgSrc * self, RgJournalReader * reader,
+    GError ** error)
+{
+  GstRgSrcStart start;
+  guint64 start_offset, first, end;
+  gint64 start_time;
+  gboolean snap;
+
+  GST_OBJECT_LOCK (self);
+  start = self->start;
+  start_offset = self->start_offset;
+  start_time = self->start_time;
+  snap = self->snap_to_keyframe;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (start) {
+    case GST_RG_SRC_START_EARLIEST:
+      return TRUE;
+    case GST_RG_SRC_START_LATEST:
+      if (!rg_journal_reader_get_range (reader, &first, &end, error))
+        return FALSE;
+      if (snap && end > first)
+        return rg_journal_reader_seek_offset (reader, end - 1, TRUE, error);
+      return rg_journal_reader_seek_offset (reader, end, FALSE, error);
+    case GST_RG_SRC_START_OFFSET:
+      return rg_journal_reader_seek_offset (reader, start_offset, snap, error);
+    case GST_RG_SRC_START_TIME:
+      return rg_journal_reader_seek_timestamp (reader, start_time, snap,
+          error);
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_start (GstBaseSrc * src)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  GError *err = NULL;
+  gchar *location;
+  gboolean skip;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->location);
+  skip = self->skip_corrupt;
+  self->position = 0;
+  self->seek_stop_offset = G_MAXUINT64;
+  self->seek_pending = FALSE;
+  self->seek_offset_known = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!location)
+    goto no_location;
+  self->reader = rg_journal_reader_open (location, &err);
+  if (!self->reader)
+    goto open_failed;
+  rg_journal_reader_set_skip_corrupt (self->reader, skip);
+  if (!gst_rg_src_position_start (self, self->reader, &err))
+    goto position_failed;
+  g_atomic_int_set (&self->flushing, FALSE);
+  self->need_segment = TRUE;
+  self->live_shift_known = FALSE;
+  g_free (location);
+  return TRUE;
+
+  /* ERRORS */
+no_location:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No journal directory given: set the location property."), (NULL));
+    return FALSE;
+  }
+open_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Cannot open the journal directory %s.", location),
+        ("%s", err->message));
+    g_error_free (err);
+    g_free (location);
+    return FALSE;
+  }
+position_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SEEK,
+        ("Cannot find the start position in journal %s.", location),
+        ("%s", err->message));
+    g_error_free (err);
+    g_free (location);
+    g_clear_pointer (&self->reader, rg_journal_reader_free);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_rg_src_stop (GstBaseSrc * src)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+
+  g_clear_pointer (&self->reader, rg_journal_reader_free);
+  g_mutex_lock (&self->lookup_lock);
+  g_clear_pointer (&self->lookup, rg_journal_reader_free);
+  g_mutex_unlock (&self->lookup_lock);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_unlock (GstBaseSrc * src)
+{
+  g_atomic_int_set (&GST_RG_SRC (src)->flushing, TRUE);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_unlock_stop (GstBaseSrc * src)
+{
+  g_atomic_int_set (&GST_RG_SRC (src)->flushing, FALSE);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_is_seekable (GstBaseSrc * src)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  gboolean follow;
+
+  GST_OBJECT_LOCK (self);
+  follow = self->follow;
+  GST_OBJECT_UNLOCK (self);
+  return !follow;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups (seek preparation and queries)                               */
+
+/* The lookup reader, opened on first use. Call with lookup_lock held. */
+static RgJournalReader *
+gst_rg_src_get_lookup (GstRgSrc * self)
+{
+  gchar *location;
+
+  if (self->lookup)
+    return self->lookup;
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->location);
+  GST_OBJECT_UNLOCK (self);
+  if (location)
+    self->lookup = rg_journal_reader_open (location, NULL);
+  g_free (location);
+  return self->lookup;
+}
+
+static GstClockTime
+record_time (GstBuffer * buffer)
+{
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_BUFFER_PTS (buffer);
+  return GST_BUFFER_DTS (buffer);
+}
+
+/* The record at @offset (or its keyframe): the offset landed on and its
+ * PTS. FALSE past the end. Call with lookup_lock held. */
+static gboolean
+lookup_record (RgJournalReader * reader, guint64 offset, gboolean snap,
+    guint64 * landed, GstClockTime * pts)
+{
+  RgJournalRecord rec;
+
+  if (!rg_journal_reader_seek_offset (reader, offset, snap, NULL) ||
+      rg_journal_reader_next (reader, &rec, FALSE, 0, NULL) !=
+      RG_JOURNAL_READ_OK)
+    return FALSE;
+  *landed = rec.offset;
+  *pts = record_time (rec.buffer);
+  rg_journal_record_clear (&rec);
+  return TRUE;
+}
+
+/* The first offset whose record's PTS is >= @time: a binary search, as the
+ * PTS rises with the offset (up to B-frame reordering, which moves the
+ * answer by a few records at most). Call with lookup_lock held. */
+static guint64
+offset_for_time (RgJournalReader * reader, GstClockTime time)
+{
+  guint64 lo, hi, landed;
+  GstClockTime pts;
+
+  if (!rg_journal_reader_get_range (reader, &lo, &hi, NULL))
+    return 0;
+  while (lo < hi) {
+    guint64 mid = lo + (hi - lo) / 2;
+
+    if (!lookup_record (reader, mid, FALSE, &landed, &pts))
+      break;
+    if (landed > mid) {
+      /* A gap (retention): continue from what exists. */
+      mid = landed;
+    }
+    if (GST_CLOCK_TIME_IS_VALID (pts) && pts >= time)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
+/* ------------------------------------------------------------------ */
+/* Seeking                                                              */
+
+/* DEFAULT and BUFFERS seeks name a record offset; the segment becomes a
+ * TIME segment starting at the PTS of the keyframe at or before it. */
+static gboolean
+gst_rg_src_prepare_offset_seek (GstRgSrc * self, GstEvent * event,
+    GstSegment * segment)
+{
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop;
+  guint64 landed = 0;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  RgJournalReader *lookup;
+  gboolean found = FALSE;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (rate <= 0.0 || start_type != GST_SEEK_TYPE_SET || start < 0)
+    return FALSE;
+  g_mutex_lock (&self->lookup_lock);
+  lookup = gst_rg_src_get_lookup (self);
+  if (lookup)
+    found = lookup_record (lookup, start, TRUE, &landed, &pts);
+  g_mutex_unlock (&self->lookup_lock);
+  if (!found)
+    return FALSE;
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    pts = 0;
+  gst_segment_init (segment, GST_FORMAT_TIME);
+  gst_segment_do_seek (segment, rate, GST_FORMAT_TIME, flags,
+      GST_SEEK_TYPE_SET, pts, GST_SEEK_TYPE_NONE, -1, NULL);
+  GST_OBJECT_LOCK (self);
+  self->seek_pending = TRUE;
+  self->seek_offset_known = TRUE;
+  self->seek_offset = landed;
+  self->seek_stop_offset = (stop_type == GST_SEEK_TYPE_SET && stop >= 0) ?
+      (guint64) stop : G_MAXUINT64;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_prepare_seek_segment (GstBaseSrc * src, GstEvent * event,
+    GstSegment * segment)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  GstFormat format;
+
+  gst_event_parse_seek (event, NULL, &format, NULL, NULL, NULL, NULL, NULL);
+  if (format == GST_FORMAT_DEFAULT || format == GST_FORMAT_BUFFERS)
+    return gst_rg_src_prepare_offset_seek (self, event, segment);
+  return GST_BASE_SRC_CLASS (parent_class)->prepare_seek_segment (src, event,
+      segment);
+}
+
+/* GstBaseSrc calls prepare_seek_segment only for seeks in another format
+ * than its own, so TIME seeks are noted here, before they are performed. */
+static gboolean
+gst_rg_src_event (GstBaseSrc * src, GstEvent * event)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  GstFormat format;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    gst_event_parse_seek (event, NULL, &format, NULL, NULL, NULL, NULL, NULL);
+    if (format == GST_FORMAT_TIME) {
+      GST_OBJECT_LOCK (self);
+      self->seek_pending = TRUE;
+      self->seek_offset_known = FALSE;
+      self->seek_stop_offset = G_MAXUINT64;
+      GST_OBJECT_UNLOCK (self);
+    }
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->event (src, event);
+}
+
+/* Runs with the streaming thread stopped. Only seeks that came through
+ * prepare_seek_segment move the reader: the initial do_seek at start
+ * leaves the start properties' position alone. */
+static gboolean
+gst_rg_src_do_seek (GstBaseSrc * src, GstSegment * segment)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  gboolean pending, offset_known;
+  guint64 offset;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  pending = self->seek_pending;
+  offset_known = self->seek_offset_known;
+  offset = self->seek_offset;
+  self->seek_pending = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!pending || !self->reader)
+    return TRUE;
+  if (!offset_known) {
+    g_mutex_lock (&self->lookup_lock);
+    if (gst_rg_src_get_lookup (self))
+      offset = offset_for_time (self->lookup, segment->start);
+    g_mutex_unlock (&self->lookup_lock);
+  }
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": offset %"
+      G_GUINT64_FORMAT, GST_TIME_ARGS (segment->start), offset);
+  if (!rg_journal_reader_seek_offset (self->reader, offset, TRUE, &err)) {
+    GST_WARNING_OBJECT (self, "seek failed: %s", err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  self->need_segment = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming                                                            */
+
+/* A follower is live: its buffers are moved to this pipeline's running
+ * time, the first one to the moment it was read. */
+static void
+gst_rg_src_shift_live (GstRgSrc * self, GstBuffer * buffer)
+{
+  GstClockTime t = record_time (buffer);
+  GstClock *clock;
+  gint64 shift;
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return;
+  if (!self->live_shift_known) {
+    clock = gst_element_get_clock (GST_ELEMENT (self));
+    if (!clock)
+      return;
+    self->live_shift = gst_clock_get_time (clock) -
+        gst_element_get_base_time (GST_ELEMENT (self)) - t;
+    self->live_shift_known = TRUE;
+    gst_object_unref (clock);
+  }
+  shift = (gint64) self->live_shift;
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    GST_BUFFER_PTS (buffer) = MAX (0, (gint64) GST_BUFFER_PTS (buffer) +
+        shift);
+  if (GST_BUFFER_DTS_IS_VALID (buffer))
+    GST_BUFFER_DTS (buffer) = MAX (0, (gint64) GST_BUFFER_DTS (buffer) +
+        shift);
+}
+
+/* Starts the output segment at the first buffer's PTS, so that stream
+ * time is the restored PTS and running time starts at 0. */
+static void
+gst_rg_src_push_segment (GstRgSrc * self, GstBuffer * buffer)
+{
+  GstBaseSrc *src = GST_BASE_SRC (self);
+  GstClockTime t = record_time (buffer);
+  GstSegment segment;
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return;
+  GST_OBJECT_LOCK (self);
+  gst_segment_copy_into (&src->segment, &segment);
+  GST_OBJECT_UNLOCK (self);
+  segment.start = t;
+  segment.time = t;
+  segment.position = t;
+  if (GST_CLOCK_TIME_IS_VALID (segment.stop) && segment.stop < t)
+    segment.stop = t;
+  gst_base_src_new_segment (src, &segment);
+}
+
+static gboolean
+gst_rg_src_past_stop (GstRgSrc * self, const RgJournalRecord * rec)
+{
+  gboolean past;
+
+  GST_OBJECT_LOCK (self);
+  past = rec->offset >= self->stop_offset ||
+      rec->offset >= self->seek_stop_offset ||
+      (self->stop_time >= 0 && rec->timestamp >= self->stop_time);
+  GST_OBJECT_UNLOCK (self);
+  return past;
+}
+
+static gboolean
+gst_rg_src_update_caps (GstRgSrc * self, GstCaps * caps)
+{
+  GstCaps *current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
+  gboolean ok = TRUE;
+
+  if (!current || !gst_caps_is_equal (current, caps))
+    ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  if (current)
+    gst_caps_unref (current);
+  return ok;
+}
+
+/* Reads the next record, waiting for the writer when following. */
+static RgJournalReadResult
+gst_rg_src_read (GstRgSrc * self, RgJournalRecord * rec, GError ** error)
+{
+  gboolean follow;
+  RgJournalReadResult res;
+
+  GST_OBJECT_LOCK (self);
+  follow = self->follow;
+  GST_OBJECT_UNLOCK (self);
+  do {
+    if (g_atomic_int_get (&self->flushing))
+      return RG_JOURNAL_READ_TIMEOUT;
+    res = rg_journal_reader_next (self->reader, rec, follow,
+        g_get_monotonic_time () + FOLLOW_WAIT_US, error);
+  } while (res == RG_JOURNAL_READ_TIMEOUT);
+  return res;
+}
+
+static GstFlowReturn
+gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
+{
+  GstRgSrc *self = GST_RG_SRC (psrc);
+  RgJournalRecord rec;
+  RgJournalReadResult res;
+  GError *err = NULL;
+  GstBuffer *buffer;
+
+  res = gst_rg_src_read (self, &rec, &err);
+  if (res == RG_JOURNAL_READ_TIMEOUT)
+    return GST_FLOW_FLUSHING;
+  if (res == RG_JOURNAL_READ_END)
+    return GST_FLOW_EOS;
+  if (res == RG_JOURNAL_READ_ERROR)
+    goto read_failed;
+  if (gst_rg_src_past_stop (self, &rec)) {
+    rg_journal_record_clear (&rec);
+    return GST_FLOW_EOS;
+  }
+  if (rec.caps && !gst_rg_src_update_caps (self, rec.caps))
+    goto not_negotiated;
+  buffer = g_steal_pointer (&rec.buffer);
+  GST_BUFFER_OFFSET (buffer) = rec.offset;
+  GST_BUFFER_OFFSET_END (buffer) = rec.offset + 1;
+  if (gst_base_src_is_live (GST_BASE_SRC (self)))
+    gst_rg_src_shift_live (self, buffer);
+  else if (self->need_segment)
+    gst_rg_src_push_segment (self, buffer);
+  self->need_segment = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->position = rec.offset + 1;
+  GST_OBJECT_UNLOCK (self);
+  rg_journal_record_clear (&rec);
+  *outbuf = buffer;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+read_failed:
+  {
+    if (g_error_matches (err, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT))
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("The journal %s is damaged. Set skip-corrupt=true to skip damaged "
+              "records, or check it with 'rg-journal verify'.",
+              self->location), ("%s", err->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not read the journal %s.", self->location),
+          ("%s", err->message));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream does not accept the caps recorded in the journal."),
+        ("caps %" GST_PTR_FORMAT " at offset %" G_GUINT64_FORMAT, rec.caps,
+            rec.offset));
+    rg_journal_record_clear (&rec);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                              */
+
+/* POSITION, DURATION and SEEKING in DEFAULT format: record offsets. */
+static gboolean
+gst_rg_src_query_offsets (GstRgSrc * self, GstQuery * query)
+{
+  guint64 first = 0, end = 0;
+  gboolean ok = FALSE;
+  RgJournalReader *lookup;
+
+  g_mutex_lock (&self->lookup_lock);
+  lookup = gst_rg_src_get_lookup (self);
+  if (lookup)
+    ok = rg_journal_reader_get_range (lookup, &first, &end, NULL);
+  g_mutex_unlock (&self->lookup_lock);
+  if (!ok)
+    return FALSE;
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_POSITION:
+      GST_OBJECT_LOCK (self);
+      gst_query_set_position (query, GST_FORMAT_DEFAULT, self->position);
+      GST_OBJECT_UNLOCK (self);
+      return TRUE;
+    case GST_QUERY_DURATION:
+      gst_query_set_duration (query, GST_FORMAT_DEFAULT, end);
+      return TRUE;
+    case GST_QUERY_SEEKING:
+      gst_query_set_seeking (query, GST_FORMAT_DEFAULT,
+          gst_rg_src_is_seekable (GST_BASE_SRC (self)), first, end);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static gboolean
+gst_rg_src_query (GstBaseSrc * src, GstQuery * query)
+{
+  GstRgSrc *self = GST_RG_SRC (src);
+  GstFormat format = GST_FORMAT_UNDEFINED;
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_POSITION:
+      gst_query_parse_position (query, &format, NULL);
+      break;
+    case GST_QUERY_DURATION:
+      gst_query_parse_duration (query, &format, NULL);
+      break;
+    case GST_QUERY_SEEKING:
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      break;
+    default:
+      break;
+  }
+  if (format == GST_FORMAT_DEFAULT || format == GST_FORMAT_BUFFERS)
+    return gst_rg_src_query_offsets (self, query);
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+/* ------------------------------------------------------------------ */
+/* URI handler                                                          */
+
+static GstURIType
+gst_rg_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_rg_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "rgjournal", NULL };
+
+  return protocols;
+}
+
+static gchar *
+gst_rg_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstRgSrc *self = GST_RG_SRC (handler);
+  gchar *uri = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->location)
+    uri = g_strconcat ("rgjournal://", self->location, NULL);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+gst_rg_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstRgSrc *self = GST_RG_SRC (handler);
+  gchar *location = gst_uri_get_location (uri);
+
+  if (!location || !g_path_is_absolute (location)) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "URI %s does not name an absolute directory "
+        "(rgjournal:///path/to/journal)", uri);
+    g_free (location);
+    return FALSE;
+  }
+  gst_rg_src_set_location (self, location);
+  g_free (location);
+  return TRUE;
+}
+
+static void
+gst_rg_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = gst_rg_src_uri_get_type;
+  iface->get_protocols = gst_rg_src_uri_get_protocols;
+  iface->get_uri = gst_rg_src_uri_get_uri;
+  iface->set_uri = gst_rg_src_uri_set_uri;
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject                                                              */
+
+static void
+gst_rg_src_finalize (GObject * object)
+{
+  GstRgSrc *self = GST_RG_SRC (object);
+
+  g_free (self->location);
+  g_mutex_clear (&self->lookup_lock);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_rg_src_install_properties (GObjectClass * gobject_class)
+{
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "The journal directory", DEFAULT_PROP_LOCATION, rw));
+  g_object_class_install_property (gobject_class, PROP_START,
+      g_param_spec_enum ("start", "Start", "Where to start reading",
+          GST_TYPE_RG_SRC_START, DEFAULT_PROP_START, rw));
+  g_object_class_install_property (gobject_class, PROP_START_OFFSET,
+      g_param_spec_uint64 ("start-offset", "Start offset",
+          "First record's offset, for start=offset", 0, G_MAXUINT64,
+          DEFAULT_PROP_START_OFFSET, rw));
+  g_object_class_install_property (gobject_class, PROP_START_TIME,
+      g_param_spec_int64 ("start-time", "Start time",
+          "Record timestamp to start at (ms since the epoch), for start=time",
+          0, G_MAXINT64, DEFAULT_PROP_START_TIME, rw));
+  g_object_class_install_property (gobject_class, PROP_SNAP_TO_KEYFRAME,
+      g_param_spec_boolean ("snap-to-keyframe", "Snap to keyframe",
+          "Start at the keyframe at or before the start position",
+          DEFAULT_PROP_SNAP_TO_KEYFRAME, rw));
+  g_object_class_install_property (gobject_class, PROP_STOP_OFFSET,
+      g_param_spec_uint64 ("stop-offset", "Stop offset",
+          "End (EOS) before the record at this offset", 0, G_MAXUINT64,
+          DEFAULT_PROP_STOP_OFFSET, rw));
+  g_object_class_install_property (gobject_class, PROP_STOP_TIME,
+      g_param_spec_int64 ("stop-time", "Stop time",
+          "End (EOS) before the first record with a timestamp at or after "
+          "this (ms since the epoch; -1 = never)", -1, G_MAXINT64,
+          DEFAULT_PROP_STOP_TIME, rw));
+  g_object_class_install_property (gobject_class, PROP_FOLLOW,
+      g_param_spec_boolean ("follow", "Follow",
+          "At the end, wait for the writer's new records (a live source) "
+          "instead of ending", DEFAULT_PROP_FOLLOW, rw));
+  g_object_class_install_property (gobject_class, PROP_SKIP_CORRUPT,
+      g_param_spec_boolean ("skip-corrupt", "Skip corrupt",
+          "Skip damaged records (marking DISCONT) instead of failing",
+          DEFAULT_PROP_SKIP_CORRUPT, rw));
+}
+
+static void
+gst_rg_src_class_init (GstRgSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->set_property = gst_rg_src_set_property;
+  gobject_class->get_property = gst_rg_src_get_property;
+  gobject_class->finalize = gst_rg_src_finalize;
+  gst_rg_src_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Journal source",
+      "Source", "Replays or follows a gst-rg journal directory without "
+      "copying, restoring caps and timestamps", "gst-rg authors");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_rg_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_rg_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_rg_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_rg_src_unlock_stop);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_rg_src_is_seekable);
+  basesrc_class->prepare_seek_segment =
+      GST_DEBUG_FUNCPTR (gst_rg_src_prepare_seek_segment);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_rg_src_do_seek);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_rg_src_event);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_rg_src_query);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_rg_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_RG_SRC_START, 0);
+}
+
+static void
+gst_rg_src_init (GstRgSrc * self)
+{
+  self->location = DEFAULT_PROP_LOCATION;
+  self->start = DEFAULT_PROP_START;
+  self->start_offset = DEFAULT_PROP_START_OFFSET;
+  self->start_time = DEFAULT_PROP_START_TIME;
+  self->snap_to_keyframe = DEFAULT_PROP_SNAP_TO_KEYFRAME;
+  self->stop_offset = DEFAULT_PROP_STOP_OFFSET;
+  self->stop_time = DEFAULT_PROP_STOP_TIME;
+  self->follow = DEFAULT_PROP_FOLLOW;
+  self->skip_corrupt = DEFAULT_PROP_SKIP_CORRUPT;
+  self->seek_stop_offset = G_MAXUINT64;
+  g_mutex_init (&self->lookup_lock);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}

@@ -1,0 +1,382 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Runs the rg-journal tool (its path is RG_JOURNAL_TOOL) on journals this
+ * test writes with the core library, intact, with a byte flipped in the
+ * middle of a segment and with a torn tail, and checks its output and exit
+ * status: 0 intact or done, 1 corrupt, 2 usage or I/O error. */
+
+#include <gst/check/gstcheck.h>
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+
+#include "rgbatch.h"
+#include "rgjournal.h"
+
+#define CAPS "video/x-h264, stream-format=(string)byte-stream, " \
+    "alignment=(string)au"
+#define N_RECORDS 30
+#define VALUE_SIZE 200
+#define BASE_MS G_GINT64_CONSTANT (1700000000000)
+
+typedef struct
+{
+  gint status;
+  gchar *out;
+  gchar *err;
+} ToolResult;
+
+static void
+tool_result_clear (ToolResult * r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+/* Runs "rg-journal ARGS..." (NULL-terminated) and waits for it. */
+static ToolResult
+run_tool (const gchar * first, ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  ToolResult r = { 0, };
+  GError *error = NULL;
+  const gchar *arg;
+  gint wait_status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) RG_JOURNAL_TOOL);
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const gchar *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
+          G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &wait_status, &error),
+      "cannot run %s: %s", RG_JOURNAL_TOOL, error ? error->message : "");
+  fail_unless (WIFEXITED (wait_status), "rg-journal died: %s", r.err);
+  r.status = WEXITSTATUS (wait_status);
+  g_ptr_array_free (argv, TRUE);
+  return r;
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir != NULL) {
+    while ((name = g_dir_read_name (dir)) != NULL) {
+      gchar *child = g_build_filename (path, name, NULL);
+
+      g_unlink (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_rmdir (path);
+}
+
+/* Writes N_RECORDS records of VALUE_SIZE bytes, a keyframe every 5, 40 ms
+ * apart, into a new journal rolled every 2 KiB. */
+static gchar *
+write_journal (void)
+{
+  gchar *dir = g_dir_make_tmp ("rg-journal-tool-XXXXXX", NULL);
+  RgJournalConfig config;
+  RgJournalWriter *writer;
+  GstCaps *caps = gst_caps_from_string (CAPS);
+  GError *error = NULL;
+  guint i;
+
+  rg_journal_config_init (&config);
+  config.max_segment_bytes = 2048;
+  writer = rg_journal_writer_open (dir, &config, &error);
+  fail_unless (writer != NULL, "%s", error ? error->message : "");
+  rg_journal_writer_set_caps (writer, caps);
+  for (i = 0; i < N_RECORDS; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, VALUE_SIZE, NULL);
+    guint64 offset;
+
+    gst_buffer_memset (buf, 0, (guint8) i, VALUE_SIZE);
+    GST_BUFFER_PTS (buf) = i * 40 * GST_MSECOND;
+    GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+    if (i % 5 != 0)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless (rg_journal_writer_append (writer, buf, BASE_MS + 40 * i,
+            NULL, &offset, &error), "%s", error ? error->message : "");
+    fail_unless_equals_uint64 (offset, i);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (rg_journal_writer_close (writer, &error));
+  gst_caps_unref (caps);
+  return dir;
+}
+
+/* Finds the segment and byte position of the batch holding @offset. */
+static gchar *
+find_batch (const gchar * dir, guint64 offset, gsize * position)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  gchar *found = NULL;
+
+  while (found == NULL && (name = g_dir_read_name (d)) != NULL) {
+    gchar *path, *data;
+    gsize len, pos = 0;
+
+    if (!g_str_has_suffix (name, ".log"))
+      continue;
+    path = g_build_filename (dir, name, NULL);
+    fail_unless (g_file_get_contents (path, &data, &len, NULL));
+    while (pos < len) {
+      RgBatchInfo info;
+
+      fail_unless (rg_batch_parse_header ((guint8 *) data + pos, len - pos,
+              &info, NULL));
+      if ((guint64) info.base_offset <= offset &&
+          offset <= (guint64) info.base_offset + info.last_offset_delta) {
+        *position = pos;
+        found = g_strdup (path);
+        break;
+      }
+      pos += RG_BATCH_LOG_OVERHEAD + info.batch_length;
+    }
+    g_free (data);
+    g_free (path);
+  }
+  g_dir_close (d);
+  fail_unless (found != NULL, "offset %" G_GUINT64_FORMAT " not found",
+      offset);
+  return found;
+}
+
+static guint
+count_lines (const gchar * text)
+{
+  guint n = 0;
+
+  for (; *text; text++)
+    n += *text == '\n';
+  return n;
+}
+
+GST_START_TEST (test_intact)
+{
+  gchar *dir = write_journal ();
+  ToolResult r;
+  gchar **lines;
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "intact") != NULL, "%s", r.out);
+  tool_result_clear (&r);
+
+  r = run_tool ("dump", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless_equals_int (count_lines (r.out), N_RECORDS);
+  lines = g_strsplit (r.out, "\n", -1);
+  fail_unless (g_str_has_prefix (lines[0], "offset=0 "));
+  fail_unless (strstr (lines[0], "time=2023-11-14T22:13:20.000Z") != NULL,
+      "%s", lines[0]);
+  fail_unless (strstr (lines[0], "caps=\"video/x-h264") != NULL);
+  fail_unless (strstr (lines[0], "flags=- ") != NULL, "%s", lines[0]);
+  fail_unless (strstr (lines[0], "size=200") != NULL);
+  fail_unless (g_str_has_prefix (lines[1], "offset=1 "));
+  fail_unless (strstr (lines[1], "flags=delta-unit") != NULL, "%s", lines[1]);
+  fail_unless (strstr (lines[1], "pts=0:00:00.040000000") != NULL, "%s",
+      lines[1]);
+  fail_unless (strstr (lines[1], "dts=none") != NULL);
+  fail_unless (strstr (lines[1], "caps=") == NULL);
+  g_strfreev (lines);
+  tool_result_clear (&r);
+
+  r = run_tool ("dump", dir, "--from", "12", "--count", "3", NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless_equals_int (count_lines (r.out), 3);
+  fail_unless (g_str_has_prefix (r.out, "offset=12 "));
+  tool_result_clear (&r);
+
+  r = run_tool ("stats", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "records    30 (offsets 0..29)") != NULL,
+      "%s", r.out);
+  fail_unless (strstr (r.out, "keyframes  6") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "2023-11-14T22:13:20.000Z .. "
+          "2023-11-14T22:13:21.160Z") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "segment    00000000000000000000.log "
+          "offsets 0..") != NULL, "%s", r.out);
+  tool_result_clear (&r);
+
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_corrupt_byte)
+{
+  gchar *dir = write_journal ();
+  gchar *segment, *data, *expected;
+  gsize len, position;
+  ToolResult r;
+
+  /* Flip a byte in the middle of the batch holding offset 17. */
+  segment = find_batch (dir, 17, &position);
+  fail_unless (g_file_get_contents (segment, &data, &len, NULL));
+  data[position + RG_BATCH_HEADER_SIZE + VALUE_SIZE / 2] ^= 0x40;
+  fail_unless (g_file_set_contents (segment, data, len, NULL));
+  g_free (data);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  expected = g_strdup_printf ("CORRUPT segment=%s position=%" G_GSIZE_FORMAT
+      " offset=17: ", segment, position);
+  fail_unless (strstr (r.out, expected) != NULL, "want \"%s\" in:\n%s",
+      expected, r.out);
+  fail_unless (strstr (r.out, "1 problem found") != NULL, "%s", r.out);
+  g_free (expected);
+  tool_result_clear (&r);
+
+  /* dump reads up to the damage and fails on it. */
+  r = run_tool ("dump", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  fail_unless (strstr (r.out, "offset=16 ") != NULL);
+  fail_unless (strstr (r.out, "offset=17 ") == NULL);
+  tool_result_clear (&r);
+
+  g_free (segment);
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_torn_tail)
+{
+  gchar *dir = write_journal ();
+  gchar *segment, *data, *expected;
+  gsize len, position;
+  ToolResult r;
+
+  /* Cut the last batch in half, as a crash in the middle of a write. */
+  segment = find_batch (dir, N_RECORDS - 1, &position);
+  fail_unless (g_file_get_contents (segment, &data, &len, NULL));
+  fail_unless (g_file_set_contents (segment, data, position + 100, NULL));
+  g_free (data);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  expected = g_strdup_printf ("position=%" G_GSIZE_FORMAT " offset=%u",
+      position, N_RECORDS - 1);
+  fail_unless (strstr (r.out, expected) != NULL, "%s", r.out);
+  g_free (expected);
+  tool_result_clear (&r);
+
+  r = run_tool ("recover", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "100 bytes truncated") != NULL, "%s", r.out);
+  tool_result_clear (&r);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  tool_result_clear (&r);
+  r = run_tool ("dump", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless_equals_int (count_lines (r.out), N_RECORDS - 1);
+  tool_result_clear (&r);
+
+  g_free (segment);
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_recover_locked)
+{
+  gchar *dir = write_journal ();
+  RgJournalConfig config;
+  RgJournalWriter *writer;
+  ToolResult r;
+
+  rg_journal_config_init (&config);
+  writer = rg_journal_writer_open (dir, &config, NULL);
+  fail_unless (writer != NULL);
+  r = run_tool ("recover", dir, NULL);
+  fail_unless_equals_int (r.status, 2);
+  fail_unless (strstr (r.err, "lock") != NULL, "%s", r.err);
+  tool_result_clear (&r);
+  fail_unless (rg_journal_writer_close (writer, NULL));
+
+  /* Reading needs no lock. */
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_usage)
+{
+  ToolResult r;
+
+  r = run_tool (NULL, NULL);
+  fail_unless_equals_int (r.status, 2);
+  fail_unless (strstr (r.err, "Usage: rg-journal") != NULL);
+  tool_result_clear (&r);
+
+  r = run_tool ("--help", NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "Usage: rg-journal") != NULL);
+  tool_result_clear (&r);
+
+  r = run_tool ("frobnicate", "/nonexistent", NULL);
+  fail_unless_equals_int (r.status, 2);
+  fail_unless (strstr (r.err, "unknown command") != NULL);
+  tool_result_clear (&r);
+
+  r = run_tool ("verify", "/nonexistent/journal", NULL);
+  fail_unless_equals_int (r.status, 2);
+  fail_unless (strstr (r.err, "/nonexistent/journal") != NULL);
+  tool_result_clear (&r);
+
+  r = run_tool ("dump", "/tmp", "--count", "many", NULL);
+  fail_unless_equals_int (r.status, 2);
+  tool_result_clear (&r);
+}
+
+GST_END_TEST;
+
+static Suite *
+rg_journal_tool_suite (void)
+{
+  Suite *s = suite_create ("rg-journal-tool");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_usage);
+  tcase_add_test (tc, test_intact);
+  tcase_add_test (tc, test_corrupt_byte);
+  tcase_add_test (tc, test_torn_tail);
+  tcase_add_test (tc, test_recover_locked);
+  return s;
+}
+
+GST_CHECK_MAIN (rg_journal_tool);

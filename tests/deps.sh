@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# The Debian 12 packages gst-rg needs to build, test and run its demo.
+# Sourced by examples/demo.sh and tests/run.sh so that both install the same
+# set; edit the list here only.
+
+RG_PACKAGES=(
+  # Build: compiler, meson, and the GStreamer development files (the gst-check
+  # library used by the unit tests ships in libgstreamer1.0-dev).
+  gcc meson ninja-build pkg-config
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  # Elements the demo and tests use: videotestsrc (base), x264enc (ugly),
+  # h264parse (bad), plus gst-launch-1.0/gst-inspect-1.0 (tools) and
+  # gst-discoverer-1.0 (base-apps, the rgsrc tests check exported files).
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  gstreamer1.0-plugins-base-apps
+  # The demo's pipeline runner is Python with GObject introspection.
+  python3-gi python3-gst-1.0
+  # Kafka record batches and the broker: librdkafka, kcat and kafka-python
+  # as real clients, ISA-L for CRC-32C.
+  librdkafka-dev kcat python3-kafka libisal-dev
+  # Leak checking.
+  valgrind
+)
+
+# rg_install_missing: installs, with apt-get, every package of RG_PACKAGES
+# that dpkg does not list as installed. Asks apt only when something is
+# missing, so a second run costs one dpkg-query per package.
+rg_install_missing ()
+{
+  local missing=() pkg sudo=()
+
+  for pkg in "${RG_PACKAGES[@]}"; do
+    if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != \
+        "install ok installed" ]; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+  fi
+  echo "Installing missing packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+}
