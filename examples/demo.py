@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # gst-rg demo: one live H.264 stream fanned out by rgtee to a fast branch, a
-# deliberately slow branch and a lossless recording branch.
+# deliberately slow branch and a lossless recording branch into a journal,
+# then a clip from the middle of the journal exported to MP4.
 #
 # Copyright (C) 2026 gst-rg contributors
 #
@@ -8,18 +9,25 @@
 # under the terms of the GNU Lesser General Public License as published by the
 # Free Software Foundation; either version 2.1 of the License, or (at your
 # option) any later version. See COPYING.
-"""Run the rgtee demo pipeline and print per-branch counters at EOS.
+"""Record a live stream through rgtee into a journal, then export a clip.
 
 The slow branch sleeps in identity for longer than a frame lasts, so it falls
 behind; with lag-policy=keyframe rgtee drops whole GOPs for it (posting rg-lag
 element messages) while the fast branch and the recording branch receive
-every buffer. Run through examples/demo.sh, which builds the plugin and sets
-GST_PLUGIN_PATH.
+every buffer. The recording branch writes a crash-safe journal with
+rgjournalsink. At EOS the demo prints per-branch counters and the journal's
+summary, then replays a window from the middle of the journal with rgsrc
+(snapped back to a keyframe) into an MP4 and prints the clip's duration as
+gst-discoverer-1.0 reads it. Run through examples/demo.sh, which builds the
+plugin and sets GST_PLUGIN_PATH and RG_JOURNAL_TOOL.
 """
 
 import argparse
 import os
+import re
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 
@@ -33,7 +41,8 @@ BRANCHES = (
     ("src_0", "fast", "fakesink sync=true"),
     ("src_1", "slow",
      "identity name=slow sleep-time={sleep_us} ! fakesink sync=false"),
-    ("src_2", "record", "filesink location={record_path}"),
+    ("src_2", "record",
+     "rgjournalsink name=journal location=\"{journal_dir}\" sync=interval"),
 )
 COUNTERS = ("in", "out", "dropped", "dropped-gops", "max-lag-time-seen")
 
@@ -48,12 +57,20 @@ def parse_args():
     parser.add_argument("--slow-max-lag-ms", type=int, default=500,
                         help="lag budget of the slow branch (default 500 ms)")
     parser.add_argument("--out-dir", default=None,
-                        help="where the recording branch writes demo.h264 "
-                        "(default: a new temporary directory)")
+                        help="where the journal (journal/) and the exported "
+                        "clip (clip.mp4) go; an existing journal there is "
+                        "appended to (default: a new temporary directory)")
+    parser.add_argument("--clip-start", type=float, default=0.4,
+                        help="where the exported clip starts, as a fraction "
+                        "of the recording (default 0.4; snapped back to the "
+                        "keyframe at or before it)")
+    parser.add_argument("--clip-seconds", type=float, default=3.0,
+                        help="how long the exported clip asks for "
+                        "(default 3 s)")
     return parser.parse_args()
 
 
-def pipeline_description(args, record_path):
+def pipeline_description(args, journal_dir):
     source = (
         "videotestsrc is-live=true num-buffers={n} "
         "! video/x-raw,width=640,height=360,framerate=30/1 "
@@ -69,7 +86,7 @@ def pipeline_description(args, record_path):
     for pad, _, sink in BRANCHES:
         parts.append("t.{pad} ! {sink}".format(
             pad=pad, sink=sink.format(sleep_us=args.slow_sleep_ms * 1000,
-                                      record_path=record_path)))
+                                      journal_dir=journal_dir)))
     return " ".join(parts)
 
 
@@ -101,7 +118,7 @@ def format_time(ns):
     return "{:.1f} ms".format(ns / Gst.MSECOND)
 
 
-def print_table(tee, record_path, resumes):
+def print_table(tee, resumes):
     header = ("branch", "pad", "policy") + COUNTERS
     rows = []
     for pad_name, label, _ in BRANCHES:
@@ -116,20 +133,37 @@ def print_table(tee, record_path, resumes):
     for row in [list(header)] + rows:
         print("  ".join(str(c).rjust(w) if i >= 3 else str(c).ljust(w)
                         for i, (c, w) in enumerate(zip(row, widths))))
-    size = os.path.getsize(record_path) if os.path.exists(record_path) else 0
     print("\nslow branch: {} buffers arrived flagged DISCONT (after a drop), "
           "{} of them keyframes".format(resumes["discont"],
                                         resumes["keyframe"]))
-    print("recording branch wrote {} bytes of H.264 to {}".format(
-        size, record_path))
+
+
+def print_journal(journal, journal_dir):
+    """The sink's own view (what it wrote and made durable), then the
+    journal tool's, which reads the directory back from disk."""
+    stats = journal.get_property("stats")
+    print("\nrecording branch: rgjournalsink wrote {} records, {} bytes, "
+          "{} fdatasyncs; durable-offset {} (every record below it is on "
+          "disk)".format(stats.get_value("records"), stats.get_value("bytes"),
+                         stats.get_value("fsyncs"),
+                         journal.get_property("durable-offset")))
+    tool = os.environ.get("RG_JOURNAL_TOOL") or shutil.which("rg-journal")
+    if not tool:
+        print("(rg-journal not found: set RG_JOURNAL_TOOL to run "
+              "`rg-journal stats`)")
+        return
+    for command in ("stats", "verify"):
+        print("\n$ rg-journal {} {}".format(command, journal_dir))
+        sys.stdout.flush()
+        subprocess.run([tool, command, journal_dir], check=True)
 
 
 def on_message(bus, message, state):
     kind = message.type
     if kind == Gst.MessageType.ELEMENT:
         structure = message.get_structure()
-        if structure is not None and structure.get_name() in ("rg-lag",
-                                                              "rg-branch-cut"):
+        if structure is not None and structure.get_name() in (
+                "rg-lag", "rg-branch-cut"):
             print("[{:6.2f} s] {}".format(
                 (Gst.util_get_timestamp() - state["start"]) / Gst.SECOND,
                 structure.to_string()))
@@ -157,18 +191,123 @@ def on_timeout(state):
     return False
 
 
+def on_sync_message(bus, message, state):
+    """rgjournalsink posts rg-segment-closed when it makes a closed segment
+    durable, the last one while the pipeline stops: after the main loop has
+    quit and while the bus is about to be flushed. A sync handler sees it
+    in the posting thread whatever the pipeline's state."""
+    structure = message.get_structure()
+    if structure is None or structure.get_name() != "rg-segment-closed":
+        return
+    state["segments"].append({
+        name: structure.get_value(name)
+        for name in ("first-offset", "last-offset", "first-timestamp",
+                     "last-timestamp")})
+    print("[{:6.2f} s] {}".format(
+        (Gst.util_get_timestamp() - state["start"]) / Gst.SECOND,
+        structure.to_string()))
+
+
+def run(pipeline, state, seconds):
+    """Plays the pipeline until EOS, an error or `seconds` (plus a grace
+    period) have passed; returns False on failure."""
+    loop = GLib.MainLoop()
+    state.update({"loop": loop, "failed": False,
+                  "start": Gst.util_get_timestamp()})
+    bus = pipeline.get_bus()
+    bus.add_signal_watch()
+    handler = bus.connect("message", on_message, state)
+    # Ctrl-C ends the stream cleanly so the counters are still printed.
+    sigint = GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT,
+                                  lambda: pipeline.send_event(
+                                      Gst.Event.new_eos()) or True)
+    timeout = GLib.timeout_add_seconds(seconds + state["grace"], on_timeout,
+                                       state)
+    if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
+        print("ERROR: the pipeline refused to start", file=sys.stderr)
+        state["failed"] = True
+    else:
+        loop.run()
+    for source in (sigint, timeout):
+        GLib.source_remove(source)
+    bus.disconnect(handler)
+    bus.remove_signal_watch()
+    return not state["failed"]
+
+
+def clip_window(args, segments):
+    """The window to export, in record timestamps (ms since the epoch):
+    from --clip-start of the recording, --clip-seconds long."""
+    first = min(seg["first-timestamp"] for seg in segments)
+    last = max(seg["last-timestamp"] for seg in segments)
+    start = first + int((last - first) * args.clip_start)
+    return start, start + int(args.clip_seconds * 1000)
+
+
+def watch_clip(pipeline, clip):
+    """Counts the frames rgsrc replays and notes the first one's flags."""
+    def probe(pad, info):
+        buffer = info.get_buffer()
+        if clip["frames"] == 0:
+            clip["first-keyframe"] = not buffer.has_flags(
+                Gst.BufferFlags.DELTA_UNIT)
+        clip["frames"] += 1
+        return Gst.PadProbeReturn.OK
+
+    src = pipeline.get_by_name("replay").get_static_pad("src")
+    src.add_probe(Gst.PadProbeType.BUFFER, probe)
+
+
+def discovered_duration(path):
+    """The duration gst-discoverer-1.0 reports for the file, as printed."""
+    result = subprocess.run(["gst-discoverer-1.0", path], check=True,
+                            capture_output=True, text=True)
+    match = re.search(r"Duration: (\S+)", result.stdout)
+    return match.group(1) if match else "(none reported)"
+
+
+def export_clip(args, journal_dir, segments, clip_path, state):
+    """Replays a window from the middle of the journal into an MP4."""
+    start, stop = clip_window(args, segments)
+    description = (
+        "rgsrc name=replay location=\"{dir}\" start=time "
+        "start-time={start} stop-time={stop} snap-to-keyframe=true "
+        "! h264parse ! mp4mux ! filesink location=\"{clip}\"".format(
+            dir=journal_dir, start=start, stop=stop, clip=clip_path))
+    print("\nExport {:.1f} s from {:.0f} % into the recording "
+          "(start-time and stop-time are record timestamps, ms since the "
+          "epoch):".format(args.clip_seconds, args.clip_start * 100))
+    print("  gst-launch-1.0 " + description)
+    pipeline = Gst.parse_launch(description)
+    clip = {"frames": 0, "first-keyframe": False}
+    watch_clip(pipeline, clip)
+    ok = run(pipeline, state, int(args.clip_seconds) + 1)
+    pipeline.set_state(Gst.State.NULL)
+    if not ok:
+        return False
+    print("rgsrc replayed {} frames ({:.2f} s at 30 fps); the first is {}".
+          format(clip["frames"], clip["frames"] / 30.0,
+                 "a keyframe" if clip["first-keyframe"] else
+                 "NOT a keyframe"))
+    print("gst-discoverer-1.0 {}: Duration {}".format(
+        clip_path, discovered_duration(clip_path)))
+    return clip["first-keyframe"]
+
+
 def main():
     args = parse_args()
     Gst.init(None)
-    if Gst.ElementFactory.find("rgtee") is None:
-        print("rgtee not found: build gst-rg and point GST_PLUGIN_PATH at "
-              "<build dir>/plugins (examples/demo.sh does both)",
-              file=sys.stderr)
-        return 1
+    for name in ("rgtee", "rgjournalsink", "rgsrc"):
+        if Gst.ElementFactory.find(name) is None:
+            print("{} not found: build gst-rg and point GST_PLUGIN_PATH at "
+                  "<build dir>/plugins (examples/demo.sh does both)".format(
+                      name), file=sys.stderr)
+            return 1
 
     out_dir = args.out_dir or tempfile.mkdtemp(prefix="gst-rg-demo-")
-    record_path = os.path.join(out_dir, "demo.h264")
-    description = pipeline_description(args, record_path)
+    journal_dir = os.path.join(out_dir, "journal")
+    clip_path = os.path.join(out_dir, "clip.mp4")
+    description = pipeline_description(args, journal_dir)
     print("Pipeline (gst-launch-1.0 syntax):")
     print("  " + description + "\n")
 
@@ -176,28 +315,27 @@ def main():
     tee = pipeline.get_by_name("t")
     resumes = {"seen": 0, "discont": 0, "keyframe": 0}
     watch_resumes(pipeline, resumes)
-
-    loop = GLib.MainLoop()
-    state = {"loop": loop, "failed": False, "grace": 30,
-             "start": Gst.util_get_timestamp()}
+    state = {"grace": 30, "segments": [], "start": Gst.util_get_timestamp()}
     bus = pipeline.get_bus()
-    bus.add_signal_watch()
-    bus.connect("message", on_message, state)
-    # Ctrl-C ends the stream cleanly so the counters are still printed.
-    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT,
-                         lambda: pipeline.send_event(Gst.Event.new_eos())
-                         or True)
-    GLib.timeout_add_seconds(args.num_buffers // 30 + state["grace"],
-                             on_timeout, state)
+    bus.enable_sync_message_emission()
+    bus.connect("sync-message::element", on_sync_message, state)
 
-    if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
-        print("ERROR: the pipeline refused to start", file=sys.stderr)
-        return 1
-    loop.run()
-    print_table(tee, record_path, resumes)
+    ok = run(pipeline, state, args.num_buffers // 30)
+    print_table(tee, resumes)
+    # Stopping the sink closes the last segment: it posts rg-segment-closed
+    # and its stats are final.
     pipeline.set_state(Gst.State.NULL)
-    bus.remove_signal_watch()
-    return 1 if state["failed"] else 0
+    print_journal(pipeline.get_by_name("journal"), journal_dir)
+    bus.disable_sync_message_emission()
+    if not ok:
+        return 1
+    if not state["segments"]:
+        print("ERROR: the journal closed no segment", file=sys.stderr)
+        return 1
+    if not export_clip(args, journal_dir, state["segments"], clip_path, state):
+        return 1
+    print("\nEverything is in {}".format(out_dir))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # gst-rg demo: installs what is missing (Debian 12, apt), builds into build/
 # and runs examples/demo.py: a live H.264 test stream fanned out by rgtee to a
-# fast, a deliberately slow and a lossless recording branch, with per-branch
-# counters printed at the end. Extra arguments go to demo.py (--help).
+# fast, a deliberately slow and a lossless recording branch that writes a
+# journal (rgjournalsink), with per-branch counters and the journal's summary
+# printed at the end; then a clip from the middle of the journal is replayed
+# with rgsrc into an MP4. Extra arguments go to demo.py (--help).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +21,13 @@ fi
 meson compile -C "$build"
 
 export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+# The journal tool, for the summary at the end (demo.py says so if missing).
+for tool in "$build/gst/tools/rg-journal" "$build/gst/rg-journal"; do
+  if [ -x "$tool" ]; then
+    export RG_JOURNAL_TOOL="$tool"
+    break
+  fi
+done
 # Debian's python3, which has the GStreamer bindings; the first python3 on
 # PATH may be another one without them.
 exec /usr/bin/python3 "$here/demo.py" "$@"

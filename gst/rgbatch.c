@@ -168,51 +168,76 @@ get_be64 (const guint8 * p)
 
 /* ---- Varints ---- */
 
-static gsize
-write_uvarint64 (guint64 v, guint8 * out)
-{
-  gsize n = 0;
-
-  while (v >= 0x80) {
-    out[n++] = (guint8) (v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (guint8) v;
-  return n;
-}
-
 /* Zig-zag maps signed to unsigned so that small magnitudes stay short:
  * 0 → 0, -1 → 1, 1 → 2, -2 → 3... The casts keep the shifts defined. */
+static inline guint32
+zigzag32 (gint32 value)
+{
+  return ((guint32) value << 1) ^ (guint32) (value >> 31);
+}
+
+static inline guint64
+zigzag64 (gint64 value)
+{
+  return ((guint64) value << 1) ^ (guint64) (value >> 63);
+}
+
+/* Writes @v 7 bits a byte, least significant group first, and returns the
+ * byte after the last one written. The caller has made room for
+ * RG_VARLONG_MAX_SIZE bytes. */
+static inline guint8 *
+put_uvarint (guint8 * p, guint64 v)
+{
+  while (v >= 0x80) {
+    *p++ = (guint8) (v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (guint8) v;
+  return p;
+}
+
+static inline guint8 *
+put_varint (guint8 * p, gint32 value)
+{
+  return put_uvarint (p, zigzag32 (value));
+}
+
+static inline guint8 *
+put_varlong (guint8 * p, gint64 value)
+{
+  return put_uvarint (p, zigzag64 (value));
+}
+
+/* Bytes put_uvarint() writes for @v: one per started group of 7 significant
+ * bits, and one for 0. Computed, so that sizing a record writes nothing. */
+static inline gsize
+uvarint_size (guint64 v)
+{
+  return 1 + (63 - (gsize) __builtin_clzll (v | 1)) / 7;
+}
+
+static inline gsize
+varint_size (gint32 value)
+{
+  return uvarint_size (zigzag32 (value));
+}
+
+static inline gsize
+varlong_size (gint64 value)
+{
+  return uvarint_size (zigzag64 (value));
+}
+
 gsize
 rg_varint_encode (gint32 value, guint8 * out)
 {
-  guint32 z = ((guint32) value << 1) ^ (guint32) (value >> 31);
-
-  return write_uvarint64 (z, out);
+  return put_varint (out, value) - out;
 }
 
 gsize
 rg_varlong_encode (gint64 value, guint8 * out)
 {
-  guint64 z = ((guint64) value << 1) ^ (guint64) (value >> 63);
-
-  return write_uvarint64 (z, out);
-}
-
-static gsize
-varint_size (gint32 value)
-{
-  guint8 buf[RG_VARINT_MAX_SIZE];
-
-  return rg_varint_encode (value, buf);
-}
-
-static gsize
-varlong_size (gint64 value)
-{
-  guint8 buf[RG_VARLONG_MAX_SIZE];
-
-  return rg_varlong_encode (value, buf);
+  return put_varlong (out, value) - out;
 }
 
 typedef enum
@@ -319,14 +344,29 @@ typedef enum
   ENCODER_FINISHED,
 } EncoderState;
 
+/* The scratch buffer, the piece list and the segment array only grow, so
+ * an encoder that has built a batch of some shape builds the next one
+ * without allocating. add() sizes a record first, makes room for all of
+ * its scratch bytes at once and then writes them with plain stores. The
+ * scratch bytes from @run_start to @scratch_len form the scratch piece
+ * still open: a value that goes out by reference closes it, and so does
+ * finish(). */
 struct _RgBatchEncoder
 {
   EncoderState state;
   gsize copy_threshold;
 
-  GByteArray *scratch;
-  GArray *pieces;
-  GArray *segments;
+  guint8 *scratch;
+  gsize scratch_len;
+  gsize scratch_capacity;
+  gsize run_start;
+
+  Piece *pieces;
+  guint n_pieces;
+  guint pieces_capacity;
+
+  struct iovec *segments;
+  guint segments_capacity;
 
   gsize size;
   gint64 base_offset;
@@ -335,15 +375,20 @@ struct _RgBatchEncoder
   gint32 n_records;
 };
 
+#define INITIAL_SCRATCH_CAPACITY 512
+#define INITIAL_PIECES_CAPACITY 8
+
 RgBatchEncoder *
 rg_batch_encoder_new (void)
 {
   RgBatchEncoder *encoder = g_new0 (RgBatchEncoder, 1);
 
-  encoder->scratch = g_byte_array_sized_new (256);
-  encoder->pieces = g_array_sized_new (FALSE, FALSE, sizeof (Piece), 8);
-  encoder->segments =
-      g_array_sized_new (FALSE, FALSE, sizeof (struct iovec), 8);
+  encoder->scratch = g_malloc (INITIAL_SCRATCH_CAPACITY);
+  encoder->scratch_capacity = INITIAL_SCRATCH_CAPACITY;
+  encoder->pieces = g_new (Piece, INITIAL_PIECES_CAPACITY);
+  encoder->pieces_capacity = INITIAL_PIECES_CAPACITY;
+  encoder->segments = g_new (struct iovec, INITIAL_PIECES_CAPACITY);
+  encoder->segments_capacity = INITIAL_PIECES_CAPACITY;
   return encoder;
 }
 
@@ -352,9 +397,9 @@ rg_batch_encoder_free (RgBatchEncoder * encoder)
 {
   if (encoder == NULL)
     return;
-  g_byte_array_unref (encoder->scratch);
-  g_array_unref (encoder->pieces);
-  g_array_unref (encoder->segments);
+  g_free (encoder->scratch);
+  g_free (encoder->pieces);
+  g_free (encoder->segments);
   g_free (encoder);
 }
 
@@ -366,71 +411,127 @@ rg_batch_encoder_set_copy_threshold (RgBatchEncoder * encoder, gsize bytes)
   encoder->copy_threshold = bytes;
 }
 
-/* Appends bytes to the scratch buffer, growing the last piece when it is
- * the scratch range just before them. */
-static void
-scratch_append (RgBatchEncoder * encoder, const guint8 * data, gsize len)
+/* Doubles @capacity until it holds @needed; doubling keeps the bytes a
+ * growing batch copies proportional to its size. */
+static gsize
+grown_capacity (gsize capacity, gsize needed)
 {
-  gsize offset = encoder->scratch->len;
-  Piece *last = NULL;
+  capacity = MAX (capacity, 1);
+  while (capacity < needed) {
+    if (capacity > G_MAXSIZE / 2)
+      return needed;
+    capacity *= 2;
+  }
+  return capacity;
+}
+
+/* Makes room for @extra more scratch bytes. */
+static inline void
+scratch_reserve (RgBatchEncoder * encoder, gsize extra)
+{
+  gsize needed = encoder->scratch_len + extra;
+
+  if (G_LIKELY (needed <= encoder->scratch_capacity))
+    return;
+  encoder->scratch_capacity =
+      grown_capacity (encoder->scratch_capacity, needed);
+  encoder->scratch = g_realloc (encoder->scratch, encoder->scratch_capacity);
+}
+
+/* Makes room for @extra more pieces. */
+static inline void
+pieces_reserve (RgBatchEncoder * encoder, guint extra)
+{
+  gsize needed = (gsize) encoder->n_pieces + extra;
+
+  if (G_LIKELY (needed <= encoder->pieces_capacity))
+    return;
+  needed = grown_capacity (encoder->pieces_capacity, needed);
+  g_assert (needed <= G_MAXUINT);
+  encoder->pieces_capacity = (guint) needed;
+  encoder->pieces = g_renew (Piece, encoder->pieces, needed);
+}
+
+/* Copies @len bytes to @p and returns the byte after them. Keys and header
+ * values are a few bytes each, where calling memcpy() costs more than the
+ * copy: up to 16 bytes move as two fixed-size loads and stores that
+ * overlap in the middle, which the compiler emits inline. Neither reads nor
+ * writes outside the @len bytes. */
+static inline guint8 *
+put_bytes (guint8 * p, const guint8 * src, gsize len)
+{
+  if (len > 16) {
+    memcpy (p, src, len);
+  } else if (len >= 8) {
+    guint64 head, tail;
+
+    memcpy (&head, src, 8);
+    memcpy (&tail, src + len - 8, 8);
+    memcpy (p, &head, 8);
+    memcpy (p + len - 8, &tail, 8);
+  } else if (len >= 4) {
+    guint32 head, tail;
+
+    memcpy (&head, src, 4);
+    memcpy (&tail, src + len - 4, 4);
+    memcpy (p, &head, 4);
+    memcpy (p + len - 4, &tail, 4);
+  } else if (len > 0) {
+    p[0] = src[0];
+    p[len / 2] = src[len / 2];
+    p[len - 1] = src[len - 1];
+  }
+  return p + len;
+}
+
+/* Ends the open scratch piece at @end, if it holds any byte. The pieces
+ * have been reserved by the caller. */
+static void
+close_scratch_run (RgBatchEncoder * encoder, const guint8 * end)
+{
+  gsize len = (gsize) (end - encoder->scratch);
+
+  if (len > encoder->run_start) {
+    Piece *piece = &encoder->pieces[encoder->n_pieces++];
+
+    piece->external = NULL;
+    piece->offset = encoder->run_start;
+    piece->len = len - encoder->run_start;
+  }
+  encoder->scratch_len = encoder->run_start = len;
+}
+
+/* Puts one range of a value at @p: copied when it is below the copy
+ * threshold, else as a piece of its own that points at the caller's
+ * memory. Returns where the scratch bytes continue. */
+static guint8 *
+put_value_range (RgBatchEncoder * encoder, guint8 * p, const guint8 * data,
+    gsize len)
+{
+  Piece *piece;
 
   if (len == 0)
-    return;
-  g_byte_array_append (encoder->scratch, data, len);
-  if (encoder->pieces->len > 0)
-    last = &g_array_index (encoder->pieces, Piece, encoder->pieces->len - 1);
-  if (last != NULL && last->external == NULL
-      && last->offset + last->len == offset) {
-    last->len += len;
-  } else {
-    Piece piece = { NULL, offset, len };
-
-    g_array_append_val (encoder->pieces, piece);
-  }
-}
-
-static void
-external_append (RgBatchEncoder * encoder, const guint8 * data, gsize len)
-{
-  Piece piece = { data, 0, len };
-
-  if (len == 0)
-    return;
-  if (len < encoder->copy_threshold) {
-    scratch_append (encoder, data, len);
-    return;
-  }
-  g_array_append_val (encoder->pieces, piece);
-}
-
-static void
-scratch_append_varint (RgBatchEncoder * encoder, gint32 value)
-{
-  guint8 buf[RG_VARINT_MAX_SIZE];
-
-  scratch_append (encoder, buf, rg_varint_encode (value, buf));
-}
-
-static void
-scratch_append_varlong (RgBatchEncoder * encoder, gint64 value)
-{
-  guint8 buf[RG_VARLONG_MAX_SIZE];
-
-  scratch_append (encoder, buf, rg_varlong_encode (value, buf));
+    return p;
+  if (len < encoder->copy_threshold)
+    return put_bytes (p, data, len);
+  close_scratch_run (encoder, p);
+  piece = &encoder->pieces[encoder->n_pieces++];
+  piece->external = data;
+  piece->offset = 0;
+  piece->len = len;
+  return p;
 }
 
 void
 rg_batch_encoder_begin (RgBatchEncoder * encoder, gint64 base_offset)
 {
-  static const guint8 zero_header[RG_BATCH_HEADER_SIZE] = { 0 };
-
   g_return_if_fail (encoder != NULL);
 
-  g_byte_array_set_size (encoder->scratch, 0);
-  g_array_set_size (encoder->pieces, 0);
-  g_array_set_size (encoder->segments, 0);
-  /* The header is filled in by finish(), once the counts are known. */
-  scratch_append (encoder, zero_header, RG_BATCH_HEADER_SIZE);
+  /* The header's bytes are all written by finish(), once the counts are
+   * known; until then they are only reserved. */
+  encoder->scratch_len = RG_BATCH_HEADER_SIZE;
+  encoder->run_start = 0;
+  encoder->n_pieces = 0;
 
   encoder->size = RG_BATCH_HEADER_SIZE;
   encoder->base_offset = base_offset;
@@ -456,23 +557,91 @@ rg_batch_encoder_get_size (const RgBatchEncoder * encoder)
   return encoder->size;
 }
 
-/* Total value length, or -1 for a null value. Lengths above G_MAXINT32
- * are returned as they are for the caller to reject. */
+/* Total value length, or -1 for a null value; @copied gets the bytes of it
+ * that a copy threshold of @threshold puts in the scratch buffer. Lengths
+ * above G_MAXINT32 are returned as they are for the caller to reject. */
 static gint64
-record_value_length (const RgRecord * record)
+record_value_length (const RgRecord * record, gsize threshold,
+    guint64 * copied)
 {
   guint64 total = 0;
   guint i;
 
-  if (record->n_value_chunks == 0)
-    return record->value ? (gint64) MIN (record->value_len,
-        (gsize) G_MAXINT64) : -1;
+  *copied = 0;
+  if (record->n_value_chunks == 0) {
+    if (record->value == NULL)
+      return -1;
+    if (record->value_len < threshold)
+      *copied = record->value_len;
+    return (gint64) MIN (record->value_len, (gsize) G_MAXINT64);
+  }
   for (i = 0; i < record->n_value_chunks; i++) {
-    total += record->value_chunks[i].iov_len;
+    gsize len = record->value_chunks[i].iov_len;
+
+    total += len;
     if (total > G_MAXINT32)
       return (gint64) G_MAXINT32 + 1;
+    if (len < threshold)
+      *copied += len;
   }
   return (gint64) total;
+}
+
+/* Whether every byte of @w is in 1..0x7f: a byte of 0 borrows in the
+ * subtraction and sets its own top bit, a byte >= 0x80 has it set, and
+ * without either no borrow crosses a byte. */
+static inline gboolean
+word64_is_plain_ascii (guint64 w)
+{
+  return ((w | (w - G_GUINT64_CONSTANT (0x0101010101010101)))
+      & G_GUINT64_CONSTANT (0x8080808080808080)) == 0;
+}
+
+static inline gboolean
+word32_is_plain_ascii (guint32 w)
+{
+  return ((w | (w - 0x01010101u)) & 0x80808080u) == 0;
+}
+
+/* Whether @len bytes at @s are free of NUL and of bytes >= 0x80, read a
+ * word at a time; the last word overlaps the one before it rather than
+ * reading past the end. */
+static gboolean
+is_plain_ascii (const guint8 * s, gsize len)
+{
+  guint64 w64;
+  guint32 w32, tail32;
+  gsize i;
+
+  if (len >= 8) {
+    for (i = 0; i + 8 < len; i += 8) {
+      memcpy (&w64, s + i, 8);
+      if (!word64_is_plain_ascii (w64))
+        return FALSE;
+    }
+    memcpy (&w64, s + len - 8, 8);
+    return word64_is_plain_ascii (w64);
+  }
+  if (len >= 4) {
+    memcpy (&w32, s, 4);
+    memcpy (&tail32, s + len - 4, 4);
+    return word32_is_plain_ascii (w32) && word32_is_plain_ascii (tail32);
+  }
+  for (i = 0; i < len; i++)
+    if (s[i] == 0 || s[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether @len bytes at @s are UTF-8 without NUL, as
+ * g_utf8_validate_len() decides. Header keys are nearly always short ASCII
+ * names, accepted here without a library call; anything else gets GLib's
+ * full check. */
+static inline gboolean
+header_key_is_valid (const gchar * s, gsize len)
+{
+  return is_plain_ascii ((const guint8 *) s, len)
+      || g_utf8_validate_len (s, len, NULL);
 }
 
 /* Bytes the headers take on the wire, or G_MAXUINT64 if a length is
@@ -491,7 +660,7 @@ record_headers_size (const RgRecord * record, GError ** error)
     if (h->key == NULL || h->key_len > G_MAXINT32
         || (h->value != NULL && h->value_len > G_MAXINT32))
       goto bad_header;
-    if (!g_utf8_validate_len (h->key, h->key_len, NULL))
+    if (!header_key_is_valid (h->key, h->key_len))
       goto bad_key;
     total += varint_size ((gint32) h->key_len) + h->key_len;
     total += h->value ? varint_size ((gint32) h->value_len) + h->value_len : 1;
@@ -521,39 +690,68 @@ too_large:
   return G_MAXUINT64;
 }
 
-static void
-encoder_write_value (RgBatchEncoder * encoder, const RgRecord * record)
+static guint8 *
+put_value (RgBatchEncoder * encoder, guint8 * p, const RgRecord * record)
 {
   guint i;
 
-  if (record->n_value_chunks == 0) {
-    if (record->value)
-      external_append (encoder, record->value, record->value_len);
-    return;
-  }
+  if (record->n_value_chunks == 0)
+    return record->value ? put_value_range (encoder, p, record->value,
+        record->value_len) : p;
   for (i = 0; i < record->n_value_chunks; i++)
-    external_append (encoder, record->value_chunks[i].iov_base,
+    p = put_value_range (encoder, p, record->value_chunks[i].iov_base,
         record->value_chunks[i].iov_len);
+  return p;
 }
 
-static void
-encoder_write_headers (RgBatchEncoder * encoder, const RgRecord * record)
+static guint8 *
+put_headers (guint8 * p, const RgRecord * record)
 {
   guint i;
 
-  scratch_append_varint (encoder, (gint32) record->n_headers);
+  p = put_varint (p, (gint32) record->n_headers);
   for (i = 0; i < record->n_headers; i++) {
     const RgRecordHeader *h = &record->headers[i];
 
-    scratch_append_varint (encoder, (gint32) h->key_len);
-    scratch_append (encoder, (const guint8 *) h->key, h->key_len);
+    p = put_varint (p, (gint32) h->key_len);
+    p = put_bytes (p, (const guint8 *) h->key, h->key_len);
     if (h->value) {
-      scratch_append_varint (encoder, (gint32) h->value_len);
-      scratch_append (encoder, h->value, h->value_len);
+      p = put_varint (p, (gint32) h->value_len);
+      p = put_bytes (p, h->value, h->value_len);
     } else {
-      scratch_append_varint (encoder, -1);
+      p = put_varint (p, -1);
     }
   }
+  return p;
+}
+
+/* Writes a record whose fields add() has checked and sized: @body is its
+ * length after the length varint, @scratch_bytes what of it goes to the
+ * scratch buffer. */
+static void
+encoder_put_record (RgBatchEncoder * encoder, const RgRecord * record,
+    gint32 body, gsize scratch_bytes, gint64 timestamp_delta,
+    gint32 key_len, gint32 value_len)
+{
+  guint8 *p;
+
+  /* A value range adds at most two pieces: the scratch piece it closes and
+   * its own. */
+  pieces_reserve (encoder, 2 * MAX (record->n_value_chunks, 1));
+  scratch_reserve (encoder, scratch_bytes);
+  p = encoder->scratch + encoder->scratch_len;
+  p = put_varint (p, body);
+  *p++ = 0;
+  p = put_varlong (p, timestamp_delta);
+  p = put_varint (p, encoder->n_records);
+  p = put_varint (p, key_len);
+  if (record->key)
+    p = put_bytes (p, record->key, record->key_len);
+  p = put_varint (p, value_len);
+  p = put_value (encoder, p, record);
+  p = put_headers (p, record);
+  encoder->scratch_len = (gsize) (p - encoder->scratch);
+  g_assert (encoder->scratch_len <= encoder->scratch_capacity);
 }
 
 gboolean
@@ -562,7 +760,7 @@ rg_batch_encoder_add (RgBatchEncoder * encoder, const RgRecord * record,
 {
   gint64 timestamp_delta, value_len, key_len;
   gint32 offset_delta;
-  guint64 headers_size, body, total;
+  guint64 headers_size, body, total, copied;
   gint64 base_timestamp;
 
   g_return_val_if_fail (encoder != NULL, FALSE);
@@ -584,7 +782,7 @@ rg_batch_encoder_add (RgBatchEncoder * encoder, const RgRecord * record,
 
   key_len = record->key ? (gint64) MIN (record->key_len, (gsize) G_MAXINT64)
       : -1;
-  value_len = record_value_length (record);
+  value_len = record_value_length (record, encoder->copy_threshold, &copied);
   if (key_len > G_MAXINT32 || value_len > G_MAXINT32)
     goto field_too_large;
   headers_size = record_headers_size (record, error);
@@ -601,16 +799,9 @@ rg_batch_encoder_add (RgBatchEncoder * encoder, const RgRecord * record,
     goto batch_too_large;
 
   /* Everything is checked: from here on the record is committed. */
-  scratch_append_varint (encoder, (gint32) body);
-  scratch_append (encoder, (const guint8 *) "\0", 1);
-  scratch_append_varlong (encoder, timestamp_delta);
-  scratch_append_varint (encoder, offset_delta);
-  scratch_append_varint (encoder, (gint32) key_len);
-  if (record->key)
-    scratch_append (encoder, record->key, record->key_len);
-  scratch_append_varint (encoder, (gint32) value_len);
-  encoder_write_value (encoder, record);
-  encoder_write_headers (encoder, record);
+  encoder_put_record (encoder, record, (gint32) body,
+      (gsize) (total - (guint64) MAX (value_len, 0) + copied),
+      timestamp_delta, (gint32) key_len, (gint32) value_len);
 
   encoder->size += total;
   encoder->base_timestamp = base_timestamp;
@@ -652,7 +843,7 @@ batch_too_large:
 static void
 encoder_write_header (RgBatchEncoder * encoder)
 {
-  guint8 *h = encoder->scratch->data;
+  guint8 *h = encoder->scratch;
 
   put_be64 (h, (guint64) encoder->base_offset);
   put_be32 (h + POS_BATCH_LENGTH,
@@ -669,19 +860,24 @@ encoder_write_header (RgBatchEncoder * encoder)
   put_be32 (h + POS_RECORDS_COUNT, (guint32) encoder->n_records);
 }
 
-/* Resolves pieces to iovecs and returns the CRC of bytes [21, end). */
+/* Resolves pieces to iovecs and returns the CRC of bytes [21, end), run
+ * once over the pieces in place. */
 static guint32
 encoder_build_segments (RgBatchEncoder * encoder)
 {
   guint32 crc = 0;
   guint i;
 
-  g_array_set_size (encoder->segments, encoder->pieces->len);
-  for (i = 0; i < encoder->pieces->len; i++) {
-    const Piece *piece = &g_array_index (encoder->pieces, Piece, i);
-    struct iovec *seg = &g_array_index (encoder->segments, struct iovec, i);
+  if (encoder->n_pieces > encoder->segments_capacity) {
+    encoder->segments_capacity = encoder->pieces_capacity;
+    encoder->segments = g_renew (struct iovec, encoder->segments,
+        encoder->segments_capacity);
+  }
+  for (i = 0; i < encoder->n_pieces; i++) {
+    const Piece *piece = &encoder->pieces[i];
+    struct iovec *seg = &encoder->segments[i];
     const guint8 *base = piece->external ? piece->external :
-        encoder->scratch->data + piece->offset;
+        encoder->scratch + piece->offset;
 
     /* writev() takes non-const iovecs but never writes through them. */
     seg->iov_base = (void *) base;
@@ -725,17 +921,19 @@ rg_batch_encoder_finish (RgBatchEncoder * encoder, guint * n_segments,
   g_return_val_if_fail (encoder->n_records > 0, NULL);
   g_return_val_if_fail (n_segments != NULL, NULL);
 
+  pieces_reserve (encoder, 1);
+  close_scratch_run (encoder, encoder->scratch + encoder->scratch_len);
   encoder_write_header (encoder);
   crc = encoder_build_segments (encoder);
-  put_be32 (encoder->scratch->data + RG_BATCH_CRC_OFFSET, crc);
+  put_be32 (encoder->scratch + RG_BATCH_CRC_OFFSET, crc);
   encoder->state = ENCODER_FINISHED;
 
   if (info)
-    info_from_header (encoder->scratch->data, info);
+    info_from_header (encoder->scratch, info);
   if (size)
     *size = encoder->size;
-  *n_segments = encoder->segments->len;
-  return (const struct iovec *) encoder->segments->data;
+  *n_segments = encoder->n_pieces;
+  return encoder->segments;
 }
 
 GByteArray *

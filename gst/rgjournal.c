@@ -88,6 +88,13 @@ GST_DEBUG_CATEGORY_STATIC (rg_journal_debug);
 /* How long small records may wait in the pending buffer before a reader can
  * see them, when nothing else flushes it. */
 #define FLUSH_PERIOD_US 5000
+/* Index entries are written when this many bytes are queued or the oldest
+ * waited this long. Each index write dirties a page that the next
+ * fdatasync's journal commit writes out, and a write to a page under
+ * writeback waits for it: writing indexes at every group commit showed as
+ * millisecond stalls of the syncer. Readers only use indexes to seek. */
+#define INDEX_WRITE_BYTES 4096
+#define INDEX_PERIOD_US (100 * 1000)
 
 #define DEFAULT_SYNC RG_JOURNAL_SYNC_ALWAYS
 #define DEFAULT_SYNC_INTERVAL (100 * GST_MSECOND)
@@ -99,6 +106,39 @@ GST_DEBUG_CATEGORY_STATIC (rg_journal_debug);
 #define DEFAULT_MAX_PENDING_BYTES (16 * 1024 * 1024)
 
 #define N_INDEXES 3             /* .index, .timeindex, .keyindex */
+
+/* Index entries waiting to be written (a keyframe entry per record at
+ * 100 B records: kept cheaper than a GByteArray). */
+typedef struct
+{
+  guint8 *data;
+  guint len;
+  guint capacity;
+} RgEntryQueue;
+
+static RgEntryQueue *
+entry_queue_new (void)
+{
+  return g_new0 (RgEntryQueue, 1);
+}
+
+static void
+entry_queue_free (RgEntryQueue * q)
+{
+  g_free (q->data);
+  g_free (q);
+}
+
+static inline void
+entry_queue_append (RgEntryQueue * q, const guint8 * entry, guint len)
+{
+  if (q->len + len > q->capacity) {
+    q->capacity = MAX (q->len + len, MAX (256, 2 * q->capacity));
+    q->data = g_realloc (q->data, q->capacity);
+  }
+  memcpy (q->data + q->len, entry, len);
+  q->len += len;
+}
 
 /* Queued index entries and the state that decides when to add one. The
  * same rules serve the writer and recovery, so a rebuilt index is the one
@@ -113,7 +153,7 @@ typedef struct
   gboolean has_max;
   gint64 max_ts;
   guint64 max_ts_offset;
-  GByteArray *pending[N_INDEXES];
+  RgEntryQueue *pending[N_INDEXES];
 } RgIndexer;
 
 typedef struct
@@ -136,12 +176,17 @@ typedef struct
   gint64 last_timestamp;
 } RgClosedSegment;
 
-/* A rolled segment the syncer still has to make durable. */
+/* A rolled segment the syncer still has to make durable. Under
+ * RG_JOURNAL_SYNC_NONE it is only named (@segment is NULL): such entries can
+ * wait for hours, and holding four descriptors each would run out. */
 typedef struct
 {
   RgSegment *segment;
+  guint64 base_offset;
+  guint64 next_offset;
   guint64 end_bytes;            /* appended_bytes when it was rolled */
   gboolean deleted;             /* retention deleted it meanwhile */
+  gboolean announced;           /* RG_JOURNAL_SYNC_NONE: already closed */
 } RgSealing;
 
 struct _RgJournalWriter
@@ -152,11 +197,18 @@ struct _RgJournalWriter
 
   /* Appender only. */
   RgBatchEncoder *encoder;
-  GArray *maps;                 /* GstMapInfo */
-  GArray *chunks;               /* struct iovec */
-  GArray *records;              /* RgRecord */
-  GArray *envelopes;            /* RgEnvelope */
-  GArray *iov;                  /* struct iovec, for pwritev */
+  /* Per-append scratch arrays, grown on demand and never shrunk. Plain
+   * arrays, not GArray: its bookkeeping divides on every call, which
+   * showed as the largest user-space cost of a 100-byte append. */
+  GstMapInfo *maps;             /* one per mapped memory */
+  struct iovec *chunks;         /* the same memories as value chunks */
+  guint n_maps;
+  guint maps_capacity;
+  RgRecord *records;
+  RgEnvelope *envelopes;
+  guint records_capacity;
+  struct iovec *iov;            /* for pwritev */
+  guint iov_capacity;
   GQueue closed;                /* RgClosedSegment *, oldest first; lock */
   gchar *caps_string;
   gboolean caps_pending;
@@ -174,6 +226,7 @@ struct _RgJournalWriter
   guint8 *pending;
   gsize pending_len;
   gint64 pending_since;
+  gint64 index_since;           /* oldest queued index entry; 0: none */
   guint64 next_offset;          /* atomic reads from any thread */
   guint64 written_offset;
   guint64 durable_offset;       /* atomic reads from any thread */
@@ -181,6 +234,7 @@ struct _RgJournalWriter
   guint64 durable_bytes;
   gboolean syncing;
   gboolean syncer_waiting;
+  gint64 syncer_deadline;       /* when a waiting syncer wakes by itself */
   gboolean sync_requested;
   gboolean stop;
   GError *fatal;                /* what every later call gets */
@@ -346,7 +400,7 @@ indexer_init (RgIndexer * ix, guint64 base_offset, guint64 interval)
   ix->interval = MAX (interval, 1);
   ix->last_time_ts = G_MININT64;
   for (i = 0; i < N_INDEXES; i++)
-    ix->pending[i] = g_byte_array_new ();
+    ix->pending[i] = entry_queue_new ();
 }
 
 static void
@@ -356,11 +410,11 @@ indexer_clear (RgIndexer * ix)
 
   for (i = 0; i < N_INDEXES; i++)
     if (ix->pending[i])
-      g_byte_array_unref (ix->pending[i]);
+      entry_queue_free (ix->pending[i]);
   memset (ix, 0, sizeof (*ix));
 }
 
-static GByteArray *
+static RgEntryQueue *
 indexer_queue (RgIndexer * ix, RgJournalFileKind kind)
 {
   return ix->pending[kind - RG_JOURNAL_FILE_INDEX];
@@ -377,7 +431,7 @@ indexer_add_time_entry (RgIndexer * ix)
   te.timestamp = ix->max_ts;
   te.relative_offset = (guint32) (ix->max_ts_offset - ix->base_offset);
   rg_time_index_entry_write (bytes, &te);
-  g_byte_array_append (indexer_queue (ix, RG_JOURNAL_FILE_TIMEINDEX), bytes,
+  entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_TIMEINDEX), bytes,
       sizeof (bytes));
   ix->last_time_ts = ix->max_ts;
 }
@@ -401,7 +455,7 @@ indexer_add_batch (RgIndexer * ix, guint64 position, guint64 last_offset,
     e.relative_offset = (guint32) (last_offset - ix->base_offset);
     e.position = (guint32) position;
     rg_index_entry_write (bytes, &e);
-    g_byte_array_append (indexer_queue (ix, RG_JOURNAL_FILE_INDEX), bytes,
+    entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_INDEX), bytes,
         sizeof (bytes));
     ix->has_index = TRUE;
     ix->last_index_position = position;
@@ -418,7 +472,7 @@ indexer_add_keyframe (RgIndexer * ix, guint64 position, guint64 offset)
   e.relative_offset = (guint32) (offset - ix->base_offset);
   e.position = (guint32) position;
   rg_index_entry_write (bytes, &e);
-  g_byte_array_append (indexer_queue (ix, RG_JOURNAL_FILE_KEYINDEX), bytes,
+  entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_KEYINDEX), bytes,
       sizeof (bytes));
 }
 
@@ -613,7 +667,7 @@ segment_write_indexes (RgSegment * seg, GError ** error)
   guint i;
 
   for (i = 0; i < N_INDEXES; i++) {
-    GByteArray *q = seg->ix.pending[i];
+    RgEntryQueue *q = seg->ix.pending[i];
     gint kind = RG_JOURNAL_FILE_INDEX + i;
     struct iovec iov;
 
@@ -628,7 +682,7 @@ segment_write_indexes (RgSegment * seg, GError ** error)
           "pwrite", error);
     }
     seg->file_size[kind] += q->len;
-    g_byte_array_set_size (q, 0);
+    q->len = 0;
   }
   return TRUE;
 }
@@ -1297,12 +1351,20 @@ fatal_error_locked (RgJournalWriter * w, gboolean from_append,
   return FALSE;
 }
 
-/* Hands the pending log bytes, then the queued index entries, to the
- * kernel. Called with the lock held. */
+static guint
+queued_index_bytes (RgSegment * seg)
+{
+  return seg->ix.pending[0]->len + seg->ix.pending[1]->len +
+      seg->ix.pending[2]->len;
+}
+
+/* Hands the pending log bytes to the kernel, then the queued index entries
+ * when @force_indexes or they are due. Called with the lock held. */
 static gboolean
-flush_locked (RgJournalWriter * w, GError ** error)
+flush_locked (RgJournalWriter * w, gboolean force_indexes, GError ** error)
 {
   RgSegment *seg = w->active;
+  guint queued;
 
   if (w->pending_len > 0) {
     if (!pwrite_all (seg->fd[RG_JOURNAL_FILE_LOG], w->pending, w->pending_len,
@@ -1311,6 +1373,11 @@ flush_locked (RgJournalWriter * w, GError ** error)
     seg->file_size[RG_JOURNAL_FILE_LOG] += w->pending_len;
     w->pending_len = 0;
   }
+  queued = queued_index_bytes (seg);
+  if (queued == 0 || (!force_indexes && queued < INDEX_WRITE_BYTES
+          && g_get_monotonic_time () - w->index_since < INDEX_PERIOD_US))
+    return TRUE;
+  w->index_since = 0;
   return segment_write_indexes (seg, error);
 }
 
@@ -1333,7 +1400,7 @@ syncer_commit_locked (RgJournalWriter * w)
   int r, errsv = 0;
 
   w->sync_requested = FALSE;
-  if (!flush_locked (w, &err)) {
+  if (!flush_locked (w, FALSE, &err)) {
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;
@@ -1365,6 +1432,31 @@ syncer_commit_locked (RgJournalWriter * w)
 }
 
 static void record_closed_locked (RgJournalWriter * w, RgSegment * seg);
+
+/* fdatasync of a closed segment's files, opened by name; a file deleted
+ * meanwhile (retention) needs nothing. */
+static gboolean
+sync_segment_by_name (const gchar * dir, guint64 base, GError ** error)
+{
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; i <= N_INDEXES && ok; i++) {
+    gchar *path = segment_file_path (dir, base, i);
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+      if (errno != ENOENT)
+        ok = set_errno_error (error, errno, "open", path);
+    } else {
+      if (rg_journal_sys_fdatasync (fd) < 0)
+        ok = set_errno_error (error, errno, "fdatasync", path);
+      close (fd);
+    }
+    g_free (path);
+  }
+  return ok;
+}
 static void announce_closed (RgJournalWriter * w, RgSegment * seg);
 
 /* Makes the oldest rolled segment durable, then announces it. It stays in
@@ -1382,7 +1474,8 @@ syncer_seal_locked (RgJournalWriter * w)
   if (!sealing->deleted) {
     pthread_mutex_unlock (&w->lock);
     start = g_get_monotonic_time ();
-    ok = segment_sync_all (seg, &err);
+    ok = seg ? segment_sync_all (seg, &err) :
+        sync_segment_by_name (w->dir, sealing->base_offset, &err);
     pthread_mutex_lock (&w->lock);
     w->stats.fsyncs++;
     w->stats.last_fsync_ns = (g_get_monotonic_time () - start) * 1000;
@@ -1392,12 +1485,13 @@ syncer_seal_locked (RgJournalWriter * w)
     g_error_free (err);
     return;
   }
-  if (seg->next_offset > w->durable_offset)
-    __atomic_store_n (&w->durable_offset, seg->next_offset, __ATOMIC_RELEASE);
+  if (sealing->next_offset > w->durable_offset)
+    __atomic_store_n (&w->durable_offset, sealing->next_offset,
+        __ATOMIC_RELEASE);
   w->durable_bytes = MAX (w->durable_bytes, sealing->end_bytes);
   pthread_cond_broadcast (&w->durable_cond);
   g_queue_pop_head (&w->sealing);
-  announce = !sealing->deleted;
+  announce = !sealing->deleted && !sealing->announced;
   if (announce)
     record_closed_locked (w, seg);
   pthread_mutex_unlock (&w->lock);
@@ -1452,7 +1546,9 @@ syncer_thread (gpointer data)
 
     /* Older segments first: a commit of the active segment may only raise
      * the durable offset once everything before it is durable. */
-    if (w->fatal == NULL && !g_queue_is_empty (&w->sealing)) {
+    if (w->fatal == NULL && !g_queue_is_empty (&w->sealing)
+        && (w->config.sync != RG_JOURNAL_SYNC_NONE || w->sync_requested
+            || w->stop)) {
       syncer_seal_locked (w);
       continue;
     }
@@ -1476,19 +1572,25 @@ syncer_thread (gpointer data)
           GST_TIME_AS_USECONDS (w->config.sync_interval);
       continue;
     }
-    if (w->fatal == NULL && w->pending_len > 0) {
-      if (now - w->pending_since >= FLUSH_PERIOD_US) {
+    if (w->fatal == NULL && (w->pending_len > 0 || w->index_since != 0)) {
+      gint64 due = w->pending_len > 0 ? w->pending_since + FLUSH_PERIOD_US :
+          G_MAXINT64;
+
+      if (w->index_since != 0)
+        due = MIN (due, w->index_since + INDEX_PERIOD_US);
+      if (now >= due) {
         GError *err = NULL;
 
-        if (!flush_locked (w, &err)) {
+        if (!flush_locked (w, FALSE, &err)) {
           set_fatal_locked (w, err, FALSE);
           g_error_free (err);
         }
         continue;
       }
-      deadline = MIN (deadline, w->pending_since + FLUSH_PERIOD_US);
+      deadline = MIN (deadline, due);
     }
     w->syncer_waiting = TRUE;
+    w->syncer_deadline = deadline;
     if (deadline == G_MAXINT64)
       pthread_cond_wait (&w->syncer_cond, &w->lock);
     else
@@ -1532,16 +1634,11 @@ writer_free (RgJournalWriter * w)
     close (w->lock_fd);
   if (w->encoder)
     rg_batch_encoder_free (w->encoder);
-  if (w->maps)
-    g_array_unref (w->maps);
-  if (w->chunks)
-    g_array_unref (w->chunks);
-  if (w->records)
-    g_array_unref (w->records);
-  if (w->envelopes)
-    g_array_unref (w->envelopes);
-  if (w->iov)
-    g_array_unref (w->iov);
+  g_free (w->maps);
+  g_free (w->chunks);
+  g_free (w->records);
+  g_free (w->envelopes);
+  g_free (w->iov);
   if (w->fatal)
     g_error_free (w->fatal);
   if (w->fatal_cause)
@@ -1587,11 +1684,6 @@ rg_journal_writer_open (const gchar * dir, const RgJournalConfig * config,
     goto failed;
 
   w->encoder = rg_batch_encoder_new ();
-  w->maps = g_array_new (FALSE, FALSE, sizeof (GstMapInfo));
-  w->chunks = g_array_new (FALSE, FALSE, sizeof (struct iovec));
-  w->records = g_array_new (FALSE, TRUE, sizeof (RgRecord));
-  w->envelopes = g_array_new (FALSE, FALSE, sizeof (RgEnvelope));
-  w->iov = g_array_new (FALSE, FALSE, sizeof (struct iovec));
   w->pending = g_malloc (PENDING_CAPACITY);
   w->next_offset = w->active->next_offset;
   w->durable_offset = w->next_offset;
@@ -1654,7 +1746,7 @@ finish_active (RgJournalWriter * w, GError ** error)
 
   pthread_mutex_lock (&w->lock);
   indexer_add_time_entry (&seg->ix);
-  ok = flush_locked (w, error);
+  ok = flush_locked (w, TRUE, error);
   pthread_mutex_unlock (&w->lock);
   return ok;
 }
@@ -1766,7 +1858,8 @@ apply_retention (RgJournalWriter * w)
   for (l = w->closed.head; l; l = l->next)
     total += ((RgClosedSegment *) l->data)->bytes;
   for (l = w->sealing.head; l; l = l->next)
-    if (!((RgSealing *) l->data)->deleted)
+    if (!((RgSealing *) l->data)->deleted
+        && !((RgSealing *) l->data)->announced)
       total += ((RgSealing *) l->data)->segment->size;
   while (!g_queue_is_empty (&w->closed)) {
     RgClosedSegment *c = g_queue_peek_head (&w->closed);
@@ -1782,7 +1875,7 @@ apply_retention (RgJournalWriter * w)
     RgSegment *seg = sealing->segment;
     RgClosedSegment *c;
 
-    if (sealing->deleted)
+    if (sealing->deleted || sealing->announced)
       continue;
     if (!(w->config.max_bytes > 0 && total > w->config.max_bytes)
         && !((seg->ix.has_max ? seg->ix.max_ts : seg->last_timestamp) <
@@ -1796,7 +1889,8 @@ apply_retention (RgJournalWriter * w)
   }
   n_live = g_queue_get_length (&w->closed) + 1;
   for (l = w->sealing.head; l; l = l->next)
-    n_live += !((RgSealing *) l->data)->deleted;
+    n_live += !((RgSealing *) l->data)->deleted
+        && !((RgSealing *) l->data)->announced;
   w->stats.segments = n_live;
   pthread_mutex_unlock (&w->lock);
 
@@ -1848,8 +1942,12 @@ announce_closed (RgJournalWriter * w, RgSegment * seg)
  *
  * _NONE and _INTERVAL promise nothing about durability between syncs, and
  * a synchronous fdatasync of a whole segment would stall the stream for as
- * long as the disk takes to write it; the syncer thread makes the old
- * segment durable in the background, and announces it once it is. */
+ * long as the disk takes to write it. Under _INTERVAL the syncer thread
+ * makes the old segment durable in the background and announces it once it
+ * is. Under _NONE the segment is announced at once and made durable only
+ * when a sync is asked for (rg_journal_writer_sync(), close): writeback of
+ * another file competes with the appender's writes into the page cache,
+ * which the policy exists to avoid. */
 static gboolean
 roll_segment (RgJournalWriter * w, GError ** error)
 {
@@ -1877,10 +1975,24 @@ roll_segment (RgJournalWriter * w, GError ** error)
     /* The syncer holds no pointer to the old segment beyond its own
      * commit; it frees the segment itself once sealed. */
     sealing->segment = old;
+    sealing->base_offset = old->base_offset;
+    sealing->next_offset = old->next_offset;
     sealing->end_bytes = w->appended_bytes;
     g_queue_push_tail (&w->sealing, sealing);
-    wake_syncer_locked (w);
+    /* RG_JOURNAL_SYNC_NONE: durable only when asked (a sync, close); the
+     * segment is announced now, written but not durable, and closed. */
+    sealing->announced = w->config.sync == RG_JOURNAL_SYNC_NONE;
+    if (sealing->announced) {
+      record_closed_locked (w, old);
+      sealing->segment = NULL;
+    } else {
+      wake_syncer_locked (w);
+    }
     pthread_mutex_unlock (&w->lock);
+    if (sealing->announced) {
+      announce_closed (w, old);
+      segment_free (old);
+    }
   } else {
     /* The syncer may be in fdatasync on the old segment's log. */
     while (w->syncing)
@@ -1907,12 +2019,9 @@ unmap_buffers (RgJournalWriter * w)
 {
   guint i;
 
-  for (i = 0; i < w->maps->len; i++) {
-    GstMapInfo *map = &g_array_index (w->maps, GstMapInfo, i);
-
-    gst_memory_unmap (map->memory, map);
-  }
-  g_array_set_size (w->maps, 0);
+  for (i = 0; i < w->n_maps; i++)
+    gst_memory_unmap (w->maps[i].memory, &w->maps[i]);
+  w->n_maps = 0;
 }
 
 /* Maps every memory of every buffer; the value chunks point at the mapped
@@ -1921,28 +2030,32 @@ static gboolean
 map_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
     GError ** error)
 {
-  guint i, j;
+  guint i, j, total = 0;
 
-  g_array_set_size (w->maps, 0);
-  g_array_set_size (w->chunks, 0);
+  for (i = 0; i < n; i++)
+    total += gst_buffer_n_memory (buffers[i]);
+  if (total > w->maps_capacity) {
+    w->maps_capacity = MAX (total, 2 * w->maps_capacity);
+    w->maps = g_renew (GstMapInfo, w->maps, w->maps_capacity);
+    w->chunks = g_renew (struct iovec, w->chunks, w->maps_capacity);
+  }
+  w->n_maps = 0;
   for (i = 0; i < n; i++) {
     guint n_mem = gst_buffer_n_memory (buffers[i]);
 
     for (j = 0; j < n_mem; j++) {
-      GstMapInfo map;
-      struct iovec chunk;
+      GstMapInfo *map = &w->maps[w->n_maps];
 
-      if (!gst_memory_map (gst_buffer_peek_memory (buffers[i], j), &map,
+      if (!gst_memory_map (gst_buffer_peek_memory (buffers[i], j), map,
               GST_MAP_READ)) {
         unmap_buffers (w);
         g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_INVALID,
             "Cannot map the memory of buffer %u of %u for reading", i, n);
         return FALSE;
       }
-      g_array_append_val (w->maps, map);
-      chunk.iov_base = map.data;
-      chunk.iov_len = map.size;
-      g_array_append_val (w->chunks, chunk);
+      w->chunks[w->n_maps].iov_base = map->data;
+      w->chunks[w->n_maps].iov_len = map->size;
+      w->n_maps++;
     }
   }
   return TRUE;
@@ -1956,12 +2069,17 @@ encode_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   gsize key_len = 0;
   const guint8 *key_data = key ? g_bytes_get_data (key, &key_len) : NULL;
 
-  g_array_set_size (w->envelopes, n);
-  g_array_set_size (w->records, n);
+  if (n > w->records_capacity) {
+    /* Envelopes hold pointers into themselves: resized only here, before
+     * any is filled. */
+    w->records_capacity = MAX (n, 2 * w->records_capacity);
+    w->records = g_renew (RgRecord, w->records, w->records_capacity);
+    w->envelopes = g_renew (RgEnvelope, w->envelopes, w->records_capacity);
+  }
   rg_batch_encoder_begin (w->encoder, w->next_offset);
   for (i = 0; i < n; i++) {
-    RgEnvelope *env = &g_array_index (w->envelopes, RgEnvelope, i);
-    RgRecord *r = &g_array_index (w->records, RgRecord, i);
+    RgEnvelope *env = &w->envelopes[i];
+    RgRecord *r = &w->records[i];
     guint n_mem = gst_buffer_n_memory (buffers[i]);
 
     rg_envelope_init (env, buffers[i], (with_caps && i == 0) ?
@@ -1974,7 +2092,7 @@ encode_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
       /* An empty buffer is an empty value, not a null one. */
       r->value = (const guint8 *) "";
     } else {
-      r->value_chunks = &g_array_index (w->chunks, struct iovec, chunk);
+      r->value_chunks = &w->chunks[chunk];
       r->n_value_chunks = n_mem;
     }
     chunk += n_mem;
@@ -1992,14 +2110,18 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
     guint n_segs, gsize size, GError ** error)
 {
   RgSegment *seg = w->active;
-  guint i;
+  guint i, n_iov;
 
   if (size <= COALESCE_MAX) {
-    if (w->pending_len + size > PENDING_CAPACITY && !flush_locked (w, error))
+    if (w->pending_len + size > PENDING_CAPACITY
+        && !flush_locked (w, FALSE, error))
       return FALSE;
     if (w->pending_len == 0) {
       w->pending_since = g_get_monotonic_time ();
-      wake_syncer_locked (w);
+      /* Only an idle syncer needs to learn of the 5 ms deadline; one
+       * that sleeps until a deadline finds the pending bytes then. */
+      if (w->syncer_waiting && w->syncer_deadline == G_MAXINT64)
+        pthread_cond_signal (&w->syncer_cond);
     }
     for (i = 0; i < n_segs; i++) {
       memcpy (w->pending + w->pending_len, segs[i].iov_base, segs[i].iov_len);
@@ -2010,15 +2132,19 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
 
   /* One pwritev: the pending bytes first, then the batch, whose value
    * segments are the buffers' mapped memory. */
-  g_array_set_size (w->iov, 0);
-  if (w->pending_len > 0) {
-    struct iovec p = { w->pending, w->pending_len };
-
-    g_array_append_val (w->iov, p);
+  if (n_segs + 1 > w->iov_capacity) {
+    w->iov_capacity = MAX (n_segs + 1, 2 * w->iov_capacity);
+    w->iov = g_renew (struct iovec, w->iov, w->iov_capacity);
   }
-  g_array_append_vals (w->iov, segs, n_segs);
-  if (!pwritev_all (seg->fd[RG_JOURNAL_FILE_LOG],
-          (struct iovec *) w->iov->data, w->iov->len,
+  n_iov = 0;
+  if (w->pending_len > 0) {
+    w->iov[0].iov_base = w->pending;
+    w->iov[0].iov_len = w->pending_len;
+    n_iov = 1;
+  }
+  memcpy (w->iov + n_iov, segs, n_segs * sizeof (struct iovec));
+  n_iov += n_segs;
+  if (!pwritev_all (seg->fd[RG_JOURNAL_FILE_LOG], w->iov, n_iov,
           seg->file_size[RG_JOURNAL_FILE_LOG], seg->log_path, error))
     return FALSE;
   seg->file_size[RG_JOURNAL_FILE_LOG] += w->pending_len + size;
@@ -2038,6 +2164,12 @@ index_batch_locked (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   for (i = 0; i < n; i++)
     if (!GST_BUFFER_FLAG_IS_SET (buffers[i], GST_BUFFER_FLAG_DELTA_UNIT))
       indexer_add_keyframe (&seg->ix, position, w->next_offset + i);
+  if (w->index_since == 0 && queued_index_bytes (seg) > 0) {
+    w->index_since = g_get_monotonic_time ();
+    /* An idle syncer has to arm the timer that writes them. */
+    if (w->syncer_waiting && w->syncer_deadline == G_MAXINT64)
+      pthread_cond_signal (&w->syncer_cond);
+  }
 }
 
 /* Waits while more than max_pending_bytes are written but not durable.
@@ -2081,7 +2213,7 @@ commit_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   if (!write_batch_locked (w, segs, n_segs, size, error))
     goto failed;
   index_batch_locked (w, buffers, n, position, timestamp);
-  if (big && !segment_write_indexes (seg, error))
+  if (big && !flush_locked (w, FALSE, error))
     goto failed;
   seg->size += size;
   if (seg->first_timestamp == G_MININT64)

@@ -47,7 +47,7 @@
  * Durability (sync policy)
  * ========================
  * none      data reaches the page cache (small records within 5 ms: they
- *           are coalesced into one write); durable at a segment roll,
+ *           are coalesced into one write); durable only at
  *           rg_journal_writer_sync() and close.
  * interval  a syncer thread calls fdatasync every sync_interval.
  * always    group commit: the syncer thread calls fdatasync back to back; a
@@ -171,7 +171,9 @@ typedef struct
  * RgJournalSegmentFunc:
  *
  * Called when a segment is closed (rolled or at close) and durable, from the
- * thread that made it durable, with no journal lock held.
+ * thread that made it durable, with no journal lock held. Under
+ * RG_JOURNAL_SYNC_NONE a rolled segment is announced when it is closed
+ * (written, not yet durable), from the appending thread.
  */
 typedef void (*RgJournalSegmentFunc) (const RgJournalSegmentInfo * info,
     gpointer user_data);

@@ -88,6 +88,11 @@ GST_DEBUG_CATEGORY_STATIC (rg_journal_reader_debug);
  * not memory: untouched pages cost nothing. */
 #define MAP_HEADROOM (64 * 1024 * 1024)
 
+/* How far ahead of the read position page tables are filled in one call
+ * (MADV_POPULATE_READ): one fault per 4 KiB page costs more than the CRC
+ * of the page, so replay maps ahead in bulk. */
+#define POPULATE_AHEAD (4 * 1024 * 1024)
+
 #define FOLLOW_RECHECK_US (100 * 1000)
 #define FOLLOW_POLL_FALLBACK_US (10 * 1000)
 
@@ -137,6 +142,10 @@ struct _RgJournalReader
   const guint8 *seg_data;
   gsize seg_map_len;
   gsize seg_size;
+  /* Bytes of the mapping whose page tables are filled, and whether the
+   * kernel can do that (MADV_POPULATE_READ, Linux 5.14). */
+  gsize populated;
+  gboolean populate_unsupported;
   /* Set when the rest of the segment is to be skipped (corrupt). */
   gboolean seg_abandoned;
 
@@ -268,6 +277,7 @@ open_segment (RgJournalReader * r, guint64 base, gboolean * vanished,
   r->seg_fd = fd;
   r->seg_mem = mem;
   r->seg_size = MIN (size, r->seg_map_len);
+  r->populated = 0;
   r->pos = 0;
   r->next_batch_offset = base;
   return TRUE;
@@ -315,6 +325,7 @@ refresh_size (RgJournalReader * r, GError ** error)
     r->seg_mem = mem;
     r->seg_data = data;
     r->seg_map_len = map_len;
+    r->populated = 0;
   }
   r->seg_size = MIN (size, r->seg_map_len);
   return r->seg_size > old;
@@ -573,6 +584,31 @@ handle_corrupt (RgJournalReader * r, gsize pos, const GError * cause,
 /* ------------------------------------------------------------------ */
 /* Stepping                                                             */
 
+/* Fills the page tables of the mapping up to @end and some way beyond, so
+ * that reading the batches there takes no page fault per page. */
+static void
+populate_until (RgJournalReader * r, gsize end)
+{
+#ifdef MADV_POPULATE_READ
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize from, to;
+
+  if (r->populate_unsupported || end <= r->populated)
+    return;
+  from = r->populated / page * page;
+  to = MIN (round_up_page (end + POPULATE_AHEAD), round_up_page (r->seg_size));
+  if (madvise ((guint8 *) r->seg_data + from, to - from,
+          MADV_POPULATE_READ) < 0) {
+    /* EINVAL: an older kernel. Anything else (a file cut under us) is
+     * left to the reads themselves. */
+    if (errno == EINVAL)
+      r->populate_unsupported = TRUE;
+    return;
+  }
+  r->populated = to;
+#endif
+}
+
 /* Starts the batch at the position when all of it is there and valid. */
 static StepResult
 start_batch (RgJournalReader * r, GError ** error)
@@ -589,6 +625,8 @@ start_batch (RgJournalReader * r, GError ** error)
     g_error_free (err);
     return STEP_AT_END;
   }
+  if (size > 0)
+    populate_until (r, r->pos + size);
   if (size == 0 || !rg_batch_reader_init (&r->batch, r->seg_data + r->pos,
           size, &err))
     goto corrupt;

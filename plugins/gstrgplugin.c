@@ -26,6 +26,7 @@
 #include "gstrgtee.h"
 #include "gstrgjournalsink.h"
 #include "gstrgsrc.h"
+#include "gstrgbrokersink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -35,6 +36,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (rgtee, plugin);
   ret |= GST_ELEMENT_REGISTER (rgjournalsink, plugin);
   ret |= GST_ELEMENT_REGISTER (rgsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (rgbrokersink, plugin);
 
   return ret;
 }

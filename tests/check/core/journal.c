@@ -1084,14 +1084,20 @@ GST_START_TEST (test_rotation_at_keyframes)
   GstCaps *caps = gst_caps_from_string ("video/x-h264");
   ClosedLog log = { g_array_new (FALSE, FALSE, sizeof (RgJournalSegmentInfo)) };
   GArray *recs, *bases;
-  guint i, s;
+  guint i, s, fds;
   guint64 expected_first = 0;
 
   rg_journal_writer_set_segment_closed_func (w, on_segment_closed, &log);
   rg_journal_writer_set_caps (w, caps);
+  fds = count_files ("/proc/self/fd", "");
   /* A keyframe every 8th record, ~370 bytes each: a segment passes 4 KiB
    * after ~11 records and is cut at the next keyframe. */
   append_n (w, 400, 300, 8);
+  /* sync=none: rolled segments wait for a sync, without their files
+   * open. */
+  fail_unless (count_files ("/proc/self/fd", "") <= fds + 4);
+  fail_unless (rg_journal_writer_sync (w, NULL));
+  fail_unless_equals_uint64 (rg_journal_writer_get_durable_offset (w), 400);
   close_writer (w);
 
   recs = read_journal (dir);

@@ -1,0 +1,1315 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Tests of the embedded broker (gst/rgbroker.c) over real sockets on
+ * 127.0.0.1. Requests are written byte by byte here (not with rgkafka, so
+ * the codec does not only talk to itself); kcat and kafka-python talk to
+ * the broker in tests/check/elements/broker_clients.py. Runs under
+ * ThreadSanitizer too (suite 'tsan'): the broker synchronises only through
+ * pthreads and C11 atomics. */
+
+#include <gst/check/gstcheck.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rgbroker.h"
+#include "rgbatch.h"
+#include "rgjournal.h"
+
+#include <glib/gstdio.h>
+
+/* ---- Request writer ---- */
+
+static void
+put16 (GByteArray * b, gint16 v)
+{
+  guint8 x[2];
+  GST_WRITE_UINT16_BE (x, (guint16) v);
+  g_byte_array_append (b, x, 2);
+}
+
+static void
+put32 (GByteArray * b, gint32 v)
+{
+  guint8 x[4];
+  GST_WRITE_UINT32_BE (x, (guint32) v);
+  g_byte_array_append (b, x, 4);
+}
+
+static void
+put64 (GByteArray * b, gint64 v)
+{
+  guint8 x[8];
+  GST_WRITE_UINT64_BE (x, (guint64) v);
+  g_byte_array_append (b, x, 8);
+}
+
+static void
+putstr (GByteArray * b, const gchar * s)
+{
+  put16 (b, s ? (gint16) strlen (s) : -1);
+  if (s)
+    g_byte_array_append (b, (const guint8 *) s, strlen (s));
+}
+
+/* Starts a request: size placeholder and header v1. */
+static GByteArray *
+request_new (gint16 key, gint16 version, gint32 correlation_id)
+{
+  GByteArray *b = g_byte_array_new ();
+
+  put32 (b, 0);
+  put16 (b, key);
+  put16 (b, version);
+  put32 (b, correlation_id);
+  putstr (b, "broker-test");
+  return b;
+}
+
+static GByteArray *
+request_finish (GByteArray * b)
+{
+  GST_WRITE_UINT32_BE (b->data, b->len - 4);
+  return b;
+}
+
+static GByteArray *
+api_versions_request (gint32 correlation_id)
+{
+  return request_finish (request_new (18, 0, correlation_id));
+}
+
+static GByteArray *
+fetch_request (gint32 cid, const gchar * topic, gint64 offset,
+    gint32 max_wait_ms, gint32 min_bytes, gint32 partition_max_bytes)
+{
+  GByteArray *b = request_new (1, 4, cid);
+
+  put32 (b, -1);                /* replica */
+  put32 (b, max_wait_ms);
+  put32 (b, min_bytes);
+  put32 (b, 50 * 1024 * 1024);  /* max bytes */
+  g_byte_array_append (b, (const guint8 *) "\0", 1);    /* isolation */
+  put32 (b, 1);
+  putstr (b, topic);
+  put32 (b, 1);
+  put32 (b, 0);                 /* partition */
+  put64 (b, offset);
+  put32 (b, partition_max_bytes);
+  return request_finish (b);
+}
+
+static GByteArray *
+list_offsets_request (gint32 cid, const gchar * topic, gint64 timestamp)
+{
+  GByteArray *b = request_new (2, 1, cid);
+
+  put32 (b, -1);
+  put32 (b, 1);
+  putstr (b, topic);
+  put32 (b, 1);
+  put32 (b, 0);
+  put64 (b, timestamp);
+  return request_finish (b);
+}
+
+static GByteArray *
+produce_request (gint32 cid, const gchar * topic)
+{
+  GByteArray *b = request_new (0, 3, cid);
+  RgRecord rec = { 0, };
+  GByteArray *batch;
+
+  rec.timestamp = 1000;
+  rec.value = (const guint8 *) "hello";
+  rec.value_len = 5;
+  batch = rg_batch_encode (0, &rec, 1, NULL);
+  putstr (b, NULL);             /* transactional id */
+  put16 (b, 1);                 /* acks */
+  put32 (b, 1000);
+  put32 (b, 1);
+  putstr (b, topic);
+  put32 (b, 1);
+  put32 (b, 0);
+  put32 (b, batch->len);
+  g_byte_array_append (b, batch->data, batch->len);
+  g_byte_array_unref (batch);
+  return request_finish (b);
+}
+
+/* ---- Response reader ---- */
+
+typedef struct
+{
+  const guint8 *p;
+  const guint8 *end;
+} Reader;
+
+static gint64
+get (Reader * r, guint n)
+{
+  guint64 v = 0;
+  guint i;
+
+  fail_unless (r->p + n <= r->end, "response truncated");
+  for (i = 0; i < n; i++)
+    v = (v << 8) | r->p[i];
+  r->p += n;
+  if (n == 2)
+    return (gint16) v;
+  if (n == 4)
+    return (gint32) v;
+  return (gint64) v;
+}
+
+static void
+skip_str (Reader * r)
+{
+  gint16 len = get (r, 2);
+  if (len > 0)
+    r->p += len;
+}
+
+/* ---- Sockets ---- */
+
+static int
+connect_to (guint port)
+{
+  struct sockaddr_in sin = { 0, };
+  struct timeval tv = { 10, 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (fd >= 0);
+  fail_unless (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0,
+      "connect: %s", g_strerror (errno));
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+  return fd;
+}
+
+static void
+send_all (int fd, const guint8 * data, gsize len)
+{
+  while (len > 0) {
+    ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
+    fail_unless (n > 0, "send: %s", g_strerror (errno));
+    data += n;
+    len -= n;
+  }
+}
+
+static void
+send_request (int fd, GByteArray * req)
+{
+  send_all (fd, req->data, req->len);
+  g_byte_array_unref (req);
+}
+
+/* Reads exactly @len bytes; FALSE at end of stream. */
+static gboolean
+recv_all (int fd, guint8 * data, gsize len)
+{
+  while (len > 0) {
+    ssize_t n = recv (fd, data, len, 0);
+    if (n <= 0)
+      return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+
+/* Reads one response frame and checks its correlation id. */
+static GBytes *
+recv_response (int fd, gint32 correlation_id)
+{
+  guint8 prefix[4];
+  guint32 size;
+  guint8 *body;
+
+  fail_unless (recv_all (fd, prefix, 4), "no response");
+  size = GST_READ_UINT32_BE (prefix);
+  fail_unless (size >= 4 && size < 64 * 1024 * 1024);
+  body = g_malloc (size);
+  fail_unless (recv_all (fd, body, size));
+  fail_unless_equals_int (GST_READ_UINT32_BE (body), correlation_id);
+  return g_bytes_new_take (body, size);
+}
+
+/* TRUE when the broker closed the connection (recv gives end of stream). */
+static gboolean
+closed_by_peer (int fd)
+{
+  guint8 byte;
+  ssize_t n = recv (fd, &byte, 1, 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* ---- Helpers on the broker ---- */
+
+static RgBroker *
+start_broker (const RgBrokerConfig * config)
+{
+  GError *error = NULL;
+  RgBroker *broker = rg_broker_acquire ("127.0.0.1", 0, config, &error);
+
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  fail_unless (rg_broker_get_port (broker) > 0);
+  return broker;
+}
+
+static GstBuffer *
+make_buffer (guint index, gsize size)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < size; i++)
+    map.data[i] = (guint8) (index * 31 + i);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = index * GST_SECOND;
+  return buf;
+}
+
+static void
+append (RgBrokerTopic * topic, guint index, gsize size)
+{
+  GstBuffer *buf = make_buffer (index, size);
+  guint64 offset;
+
+  fail_unless (rg_broker_topic_append (topic, buf, 1000 + index, NULL,
+          &offset, NULL));
+  fail_unless_equals_uint64 (offset, index);
+  gst_buffer_unref (buf);
+}
+
+typedef struct
+{
+  gint16 error;
+  gint64 high_watermark;
+  gint64 last_stable;
+  GPtrArray *values;            /* GBytes per record, in order */
+  GArray *offsets;              /* gint64 per record */
+  GArray *pts;                  /* guint64 gst.pts per record */
+} FetchResult;
+
+static void
+fetch_result_clear (FetchResult * f)
+{
+  g_ptr_array_unref (f->values);
+  g_array_unref (f->offsets);
+  g_array_unref (f->pts);
+}
+
+/* Parses a Fetch v4 response of one topic and partition; the records are
+ * decoded with rgbatch (the batches are checked, CRC included). */
+static void
+parse_fetch (GBytes * resp, FetchResult * f)
+{
+  gsize size;
+  Reader r;
+  gint32 records_len;
+  const guint8 *rec, *rec_end;
+
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  memset (f, 0, sizeof (*f));
+  f->values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->offsets = g_array_new (FALSE, FALSE, sizeof (gint64));
+  f->pts = g_array_new (FALSE, FALSE, sizeof (guint64));
+  get (&r, 4);                  /* correlation id */
+  get (&r, 4);                  /* throttle */
+  fail_unless_equals_int (get (&r, 4), 1);
+  skip_str (&r);
+  fail_unless_equals_int (get (&r, 4), 1);
+  fail_unless_equals_int (get (&r, 4), 0);
+  f->error = get (&r, 2);
+  f->high_watermark = get (&r, 8);
+  f->last_stable = get (&r, 8);
+  fail_unless (get (&r, 4) <= 0);       /* aborted transactions */
+  records_len = get (&r, 4);
+  rec = r.p;
+  rec_end = r.p + MAX (records_len, 0);
+  fail_unless (rec_end == r.end, "bytes after the record set");
+  while (rec < rec_end) {
+    RgBatchReader br;
+    RgRecordView view;
+    RgEnvelopeFields env;
+
+    fail_unless (rg_batch_reader_init (&br, rec, rec_end - rec, NULL));
+    while (rg_batch_reader_next (&br, &view, NULL)) {
+      g_ptr_array_add (f->values, g_bytes_new (view.value, view.value_len));
+      g_array_append_val (f->offsets, view.offset);
+      fail_unless (rg_envelope_parse (&view, &env, NULL));
+      g_array_append_val (f->pts, env.pts);
+    }
+    rec += RG_BATCH_LOG_OVERHEAD + rg_batch_reader_get_info (&br)->batch_length;
+  }
+}
+
+static void
+fetch (int fd, gint32 cid, const gchar * topic, gint64 offset,
+    gint32 max_wait, gint32 min_bytes, gint32 pmax, FetchResult * f)
+{
+  GBytes *resp;
+
+  send_request (fd, fetch_request (cid, topic, offset, max_wait, min_bytes,
+          pmax));
+  resp = recv_response (fd, cid);
+  parse_fetch (resp, f);
+  g_bytes_unref (resp);
+}
+
+static void
+check_value (GBytes * value, guint index, gsize size)
+{
+  GstBuffer *expect = make_buffer (index, size);
+  GstMapInfo map;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (value, &len);
+
+  gst_buffer_map (expect, &map, GST_MAP_READ);
+  fail_unless_equals_uint64 (len, size);
+  fail_unless (memcmp (data, map.data, size) == 0, "value %u differs",
+      index);
+  gst_buffer_unmap (expect, &map);
+  gst_buffer_unref (expect);
+}
+
+/* ---- Tests ---- */
+
+GST_START_TEST (test_api_versions)
+{
+  RgBroker *broker = start_broker (NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  GBytes *resp;
+  Reader r;
+  gsize size;
+  gint32 n, i;
+  gboolean fetch4 = FALSE;
+
+  send_request (fd, api_versions_request (42));
+  resp = recv_response (fd, 42);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  get (&r, 4);
+  fail_unless_equals_int (get (&r, 2), 0);
+  n = get (&r, 4);
+  fail_unless_equals_int (n, 5);
+  for (i = 0; i < n; i++) {
+    gint16 key = get (&r, 2), min = get (&r, 2), max = get (&r, 2);
+    if (key == 1 && min == 4 && max == 4)
+      fetch4 = TRUE;
+  }
+  fail_unless (fetch4, "Fetch 4 not advertised");
+  g_bytes_unref (resp);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_registry_shares_brokers)
+{
+  RgBroker *a = start_broker (NULL);
+  RgBroker *b, *c;
+  GError *error = NULL;
+  RgBrokerTopic *t1, *t2;
+
+  b = rg_broker_acquire ("127.0.0.1", rg_broker_get_port (a), NULL, NULL);
+  fail_unless (a == b);
+  c = start_broker (NULL);
+  fail_unless (c != a);
+  fail_unless (rg_broker_get_port (c) != rg_broker_get_port (a));
+
+  t1 = rg_broker_add_topic (a, "shared", 4, NULL);
+  fail_unless (t1 != NULL);
+  t2 = rg_broker_add_topic (b, "shared", 4, &error);
+  fail_unless (t2 == NULL);
+  fail_unless (g_error_matches (error, RG_BROKER_ERROR,
+          RG_BROKER_ERROR_TOPIC_EXISTS));
+  g_clear_error (&error);
+  fail_unless (rg_broker_add_topic (a, "", 4, &error) == NULL);
+  g_clear_error (&error);
+
+  rg_broker_remove_topic (a, t1);
+  rg_broker_release (b);
+  /* Still running for a's reference. */
+  {
+    int fd = connect_to (rg_broker_get_port (a));
+    GBytes *resp;
+
+    send_request (fd, api_versions_request (1));
+    resp = recv_response (fd, 1);
+    g_bytes_unref (resp);
+    close (fd);
+  }
+  rg_broker_release (a);
+  rg_broker_release (c);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fetch_whole_batches_in_order)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "t", 16, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  FetchResult f;
+  guint i;
+
+  for (i = 0; i < 5; i++)
+    append (topic, i, 1000 + i);
+
+  /* From the start: every record, values and PTS intact; LSO = HW. */
+  fetch (fd, 7, "t", 0, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int64 (f.high_watermark, 5);
+  fail_unless_equals_int64 (f.last_stable, 5);
+  fail_unless_equals_int (f.values->len, 5);
+  for (i = 0; i < 5; i++) {
+    check_value (g_ptr_array_index (f.values, i), i, 1000 + i);
+    fail_unless_equals_int64 (g_array_index (f.offsets, gint64, i), i);
+    fail_unless_equals_uint64 (g_array_index (f.pts, guint64, i),
+        i * GST_SECOND);
+  }
+  fetch_result_clear (&f);
+
+  /* A partition limit smaller than one batch still returns that batch
+   * whole (KIP-74), and only it. */
+  fetch (fd, 8, "t", 2, 0, 1, 10, &f);
+  fail_unless_equals_int (f.values->len, 1);
+  check_value (g_ptr_array_index (f.values, 0), 2, 1002);
+  fetch_result_clear (&f);
+
+  /* At the high watermark with no wait: empty, no error. */
+  fetch (fd, 9, "t", 5, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int (f.values->len, 0);
+  fetch_result_clear (&f);
+
+  /* Past it: OFFSET_OUT_OF_RANGE. Unknown topic: 3. */
+  fetch (fd, 10, "t", 6, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 1);
+  fetch_result_clear (&f);
+  fetch (fd, 11, "nope", 0, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 3);
+  fetch_result_clear (&f);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ring_drops_oldest)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "ring", 3, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  RgBrokerTopicStats ts;
+  FetchResult f;
+  GBytes *resp;
+  Reader r;
+  gsize size;
+  guint i;
+
+  for (i = 0; i < 5; i++)
+    append (topic, i, 100);
+  rg_broker_topic_get_stats (topic, &ts);
+  fail_unless_equals_uint64 (ts.log_start_offset, 2);
+  fail_unless_equals_uint64 (ts.high_watermark, 5);
+
+  fetch (fd, 1, "ring", 1, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 1);
+  fetch_result_clear (&f);
+  fetch (fd, 2, "ring", 2, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.values->len, 3);
+  check_value (g_ptr_array_index (f.values, 0), 2, 100);
+  check_value (g_ptr_array_index (f.values, 2), 4, 100);
+  fetch_result_clear (&f);
+
+  /* ListOffsets: earliest is 2, latest 5, timestamp 1003 -> offset 3. */
+  for (i = 0; i < 3; i++) {
+    const gint64 ts_in[] = { -2, -1, 1003 }, expect[] = { 2, 5, 3 };
+
+    send_request (fd, list_offsets_request (20 + i, "ring", ts_in[i]));
+    resp = recv_response (fd, 20 + i);
+    r.p = g_bytes_get_data (resp, &size);
+    r.end = r.p + size;
+    get (&r, 4);
+    fail_unless_equals_int (get (&r, 4), 1);
+    skip_str (&r);
+    fail_unless_equals_int (get (&r, 4), 1);
+    fail_unless_equals_int (get (&r, 4), 0);
+    fail_unless_equals_int (get (&r, 2), 0);
+    get (&r, 8);
+    fail_unless_equals_int64 (get (&r, 8), expect[i]);
+    g_bytes_unref (resp);
+  }
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* Produce into a pipeline-owned topic: 29; into an unknown one: 3. */
+GST_START_TEST (test_produce_refused)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "owned", 4, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  const gchar *names[] = { "owned", "other" };
+  const gint16 expect[] = { RG_BROKER_PRODUCE_REFUSED_ERROR, 3 };
+  RgBrokerTopicStats ts;
+  guint i;
+
+  for (i = 0; i < 2; i++) {
+    GBytes *resp;
+    Reader r;
+    gsize size;
+
+    send_request (fd, produce_request (30 + i, names[i]));
+    resp = recv_response (fd, 30 + i);
+    r.p = g_bytes_get_data (resp, &size);
+    r.end = r.p + size;
+    get (&r, 4);
+    fail_unless_equals_int (get (&r, 4), 1);
+    skip_str (&r);
+    fail_unless_equals_int (get (&r, 4), 1);
+    fail_unless_equals_int (get (&r, 4), 0);
+    fail_unless_equals_int (get (&r, 2), expect[i]);
+    fail_unless_equals_int64 (get (&r, 8), -1);
+    g_bytes_unref (resp);
+  }
+  rg_broker_topic_get_stats (topic, &ts);
+  fail_unless_equals_uint64 (ts.high_watermark, 0);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* ---- Long poll and zero copy ---- */
+
+static _Atomic gsize seen_value_ptr;
+static _Atomic gsize watched_value_ptr;
+
+static ssize_t
+observing_send_iov (int fd, const struct iovec *iov, int iovcnt)
+{
+  gsize watched = atomic_load (&watched_value_ptr);
+  int i;
+
+  for (i = 0; i < iovcnt; i++)
+    if (watched && (gsize) iov[i].iov_base == watched)
+      atomic_store (&seen_value_ptr, watched);
+  return rg_broker_sys_send_iov (fd, iov, iovcnt);
+}
+
+typedef struct
+{
+  RgBrokerTopic *topic;
+  GstBuffer *buffer;
+  RgBroker *broker;
+} AppendJob;
+
+static gpointer
+append_when_parked (gpointer data)
+{
+  AppendJob *job = data;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  RgBrokerStats st;
+
+  /* Append only once the fetch is parked, waiting for it (bounded: if it
+   * is answered without waiting, the main thread's checks report it). */
+  do {
+    g_usleep (1000);
+    rg_broker_get_stats (job->broker, &st);
+  } while (st.fetches_waiting < 1 && g_get_monotonic_time () < deadline);
+  fail_unless (rg_broker_topic_append (job->topic, job->buffer, -1, NULL,
+          NULL, NULL));
+  return NULL;
+}
+
+GST_START_TEST (test_long_poll_wakes_and_is_zero_copy)
+{
+  RgBrokerSysHooks hooks = { observing_send_iov };
+  RgBroker *broker;
+  RgBrokerTopic *topic;
+  AppendJob job;
+  GThread *thread;
+  GstMapInfo map;
+  RgBrokerStats st;
+  FetchResult f;
+  GBytes *resp;
+  int fd;
+
+  rg_broker_set_sys_hooks (&hooks);
+  broker = start_broker (NULL);
+  topic = rg_broker_add_topic (broker, "live", 8, NULL);
+  fd = connect_to (rg_broker_get_port (broker));
+  send_request (fd, api_versions_request (1));
+  resp = recv_response (fd, 1);
+  g_bytes_unref (resp);
+
+  job.topic = topic;
+  job.broker = broker;
+  job.buffer = make_buffer (0, 4096);
+  gst_buffer_map (job.buffer, &map, GST_MAP_READ);
+  atomic_store (&watched_value_ptr, (gsize) map.data);
+  thread = g_thread_new ("append", append_when_parked, &job);
+
+  /* MaxWaitMs is a minute: only the append can answer this in time. */
+  fetch (fd, 2, "live", 0, 60000, 1, 1024 * 1024, &f);
+  g_thread_join (thread);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int64 (f.high_watermark, 1);
+  fail_unless_equals_int (f.values->len, 1);
+  check_value (g_ptr_array_index (f.values, 0), 0, 4096);
+  fetch_result_clear (&f);
+  /* The value went to the socket from the buffer's own memory. */
+  fail_unless_equals_uint64 (atomic_load (&seen_value_ptr), (gsize) map.data);
+
+  /* Nothing new: answered empty when MaxWaitMs passes. */
+  fetch (fd, 3, "live", 1, 50, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int (f.values->len, 0);
+  fetch_result_clear (&f);
+
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_uint64 (st.fetches, 2);
+  fail_unless_equals_uint64 (st.records_served, 1);
+
+  gst_buffer_unmap (job.buffer, &map);
+  gst_buffer_unref (job.buffer);
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+  rg_broker_set_sys_hooks (NULL);
+}
+
+GST_END_TEST;
+
+/* A parked fetch on a topic that goes away is answered at once. */
+GST_START_TEST (test_parked_fetch_topic_removed)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "gone", 8, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  RgBrokerStats st;
+  FetchResult f;
+  GBytes *resp;
+
+  /* The ApiVersions sent behind the parked fetch is answered after it. */
+  send_request (fd, fetch_request (5, "gone", 0, 60000, 1, 1024));
+  send_request (fd, api_versions_request (6));
+  do {
+    g_usleep (1000);
+    rg_broker_get_stats (broker, &st);
+  } while (st.fetches_waiting < 1);
+  rg_broker_remove_topic (broker, topic);
+  resp = recv_response (fd, 5);
+  parse_fetch (resp, &f);
+  fail_unless_equals_int (f.error, 3);
+  fetch_result_clear (&f);
+  g_bytes_unref (resp);
+  resp = recv_response (fd, 6);
+  g_bytes_unref (resp);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* ---- Limits ---- */
+
+static gint
+count_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  gint n = 0;
+
+  fail_unless (dir != NULL);
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+#define N_CLIENTS 1000
+
+/* 1,000 clients connect at once, each sends ApiVersions and gets its own
+ * answer; then all close and the broker holds no descriptor for them. */
+GST_START_TEST (test_thousand_connections)
+{
+  struct rlimit rl;
+  RgBroker *broker;
+  RgBrokerStats st;
+  struct pollfd *pfd;
+  guint8 (*got)[64];
+  gsize *got_len;
+  gint fds_before, answered = 0, i;
+  struct sockaddr_in sin = { 0, };
+  gint64 deadline;
+
+  getrlimit (RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < 2 * N_CLIENTS + 100) {
+    rl.rlim_cur = MIN (rl.rlim_max, 2 * N_CLIENTS + 100);
+    setrlimit (RLIMIT_NOFILE, &rl);
+  }
+  fail_unless (rl.rlim_cur >= 2 * N_CLIENTS + 100,
+      "RLIMIT_NOFILE too low for %d clients", N_CLIENTS);
+
+  broker = start_broker (NULL);
+  fds_before = count_fds ();
+  pfd = g_new0 (struct pollfd, N_CLIENTS);
+  got = g_malloc0 (N_CLIENTS * 64);
+  got_len = g_new0 (gsize, N_CLIENTS);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (rg_broker_get_port (broker));
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+
+  /* All connects are in flight together: the backlog absorbs them. */
+  for (i = 0; i < N_CLIENTS; i++) {
+    pfd[i].fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    fail_unless (pfd[i].fd >= 0);
+    fail_unless (connect (pfd[i].fd, (struct sockaddr *) &sin,
+            sizeof (sin)) == 0 || errno == EINPROGRESS);
+    pfd[i].events = POLLOUT;
+  }
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (answered < N_CLIENTS && g_get_monotonic_time () < deadline) {
+    fail_unless (poll (pfd, N_CLIENTS, 1000) >= 0);
+    for (i = 0; i < N_CLIENTS; i++) {
+      if (pfd[i].revents & POLLOUT) {
+        GByteArray *req = api_versions_request (i);
+        fail_unless (send (pfd[i].fd, req->data, req->len, MSG_NOSIGNAL) ==
+            (ssize_t) req->len, "client %d: %s", i, g_strerror (errno));
+        g_byte_array_unref (req);
+        pfd[i].events = POLLIN;
+      } else if (pfd[i].revents & POLLIN) {
+        ssize_t n = recv (pfd[i].fd, got[i] + got_len[i], 64 - got_len[i],
+            0);
+        fail_unless (n > 0, "client %d: connection closed", i);
+        got_len[i] += n;
+        if (got_len[i] >= 8) {
+          gsize frame = 4 + GST_READ_UINT32_BE (got[i]);
+          if (got_len[i] == frame) {
+            fail_unless_equals_int (GST_READ_UINT32_BE (got[i] + 4), i);
+            /* Error code 0. */
+            fail_unless_equals_int (GST_READ_UINT16_BE (got[i] + 8), 0);
+            pfd[i].events = 0;
+            answered++;
+          }
+        }
+      } else if (pfd[i].revents & (POLLERR | POLLHUP)) {
+        fail ("client %d: connection failed", i);
+      }
+    }
+  }
+  fail_unless_equals_int (answered, N_CLIENTS);
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_int (st.connections, N_CLIENTS);
+  fail_unless_equals_uint64 (st.connections_refused, 0);
+
+  for (i = 0; i < N_CLIENTS; i++)
+    close (pfd[i].fd);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  do {
+    g_usleep (10000);
+    rg_broker_get_stats (broker, &st);
+  } while (st.connections > 0 && g_get_monotonic_time () < deadline);
+  fail_unless_equals_int (st.connections, 0);
+  fail_unless_equals_int (count_fds (), fds_before);
+
+  g_free (pfd);
+  g_free (got);
+  g_free (got_len);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_connections)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerStats st;
+  int a, b, c;
+  GBytes *resp;
+
+  rg_broker_config_init (&config);
+  config.max_connections = 2;
+  broker = start_broker (&config);
+  a = connect_to (rg_broker_get_port (broker));
+  b = connect_to (rg_broker_get_port (broker));
+  send_request (a, api_versions_request (1));
+  g_bytes_unref (recv_response (a, 1));
+  send_request (b, api_versions_request (2));
+  g_bytes_unref (recv_response (b, 2));
+  c = connect_to (rg_broker_get_port (broker));
+  fail_unless (closed_by_peer (c));
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_uint64 (st.connections_refused, 1);
+  fail_unless_equals_int (st.connections, 2);
+  /* The first two are still served. */
+  send_request (a, api_versions_request (3));
+  resp = recv_response (a, 3);
+  g_bytes_unref (resp);
+  close (a);
+  close (b);
+  close (c);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_idle_timeout)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  int fd;
+
+  rg_broker_config_init (&config);
+  config.idle_timeout_ms = 100;
+  broker = start_broker (&config);
+  fd = connect_to (rg_broker_get_port (broker));
+  send_request (fd, api_versions_request (1));
+  g_bytes_unref (recv_response (fd, 1));
+  /* Nothing more: the broker closes the connection (within the 10 s
+   * receive timeout of connect_to()). */
+  fail_unless (closed_by_peer (fd));
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* Malformed, oversized, truncated and unsupported frames close the
+ * connection; the broker keeps serving everyone else. */
+GST_START_TEST (test_malformed_frames)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerStats st;
+  GRand *rand = g_rand_new_with_seed (4);
+  guint closed = 0, i;
+
+  rg_broker_config_init (&config);
+  config.max_request_bytes = 4096;
+  broker = start_broker (&config);
+
+  for (i = 0; i < 300; i++) {
+    int fd = connect_to (rg_broker_get_port (broker));
+    GByteArray *b = g_byte_array_new ();
+    guint len = g_rand_int_range (rand, 10, 200), j;
+
+    switch (i % 6) {
+      case 0:                  /* negative size */
+        put32 (b, -5);
+        break;
+      case 1:                  /* over max-request-bytes */
+        put32 (b, 5000);
+        break;
+      case 2:                  /* unknown api key */
+        g_byte_array_unref (b);
+        b = request_finish (request_new (99, 0, 1));
+        break;
+      case 3:                  /* Fetch version 11 */
+        g_byte_array_unref (b);
+        b = request_finish (request_new (1, 11, 1));
+        break;
+      default:{                /* a valid header, then random bytes */
+        const gint16 versions[] = { 3, 4, 1, 0 };
+        gint16 key = g_rand_int_range (rand, 0, 4);
+
+        g_byte_array_unref (b);
+        b = request_new (key, versions[key], 1);
+        for (j = 0; j < len; j++) {
+          guint8 x = g_rand_int (rand);
+          g_byte_array_append (b, &x, 1);
+        }
+        request_finish (b);
+        break;
+      }
+    }
+    send_all (fd, b->data, b->len);
+    g_byte_array_unref (b);
+    /* A random body that parses (a Produce with acks 0) may need no
+     * answer: end the stream so that the broker closes then. */
+    if (i % 6 >= 4)
+      shutdown (fd, SHUT_WR);
+    /* Random bodies may happen to parse; then an answer comes first. */
+    for (;;) {
+      guint8 prefix[4], skip[4096];
+      guint32 size;
+
+      if (!recv_all (fd, prefix, 4)) {
+        closed++;
+        break;
+      }
+      size = GST_READ_UINT32_BE (prefix);
+      fail_unless (size <= sizeof (skip));
+      fail_unless (recv_all (fd, skip, size));
+    }
+    close (fd);
+  }
+  /* Every non-random case closed the connection. */
+  fail_unless (closed >= 200, "only %u closed", closed);
+
+  /* Still up and answering. */
+  {
+    int fd = connect_to (rg_broker_get_port (broker));
+    send_request (fd, api_versions_request (77));
+    g_bytes_unref (recv_response (fd, 77));
+    close (fd);
+  }
+  rg_broker_get_stats (broker, &st);
+  fail_unless (st.malformed >= 200);
+  g_rand_free (rand);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* ---- Client watches and per-client lag ---- */
+
+static _Atomic gint watch_added, watch_removed;
+
+static void
+count_clients (RgBroker * broker, guint64 id, const gchar * address,
+    gboolean added, gpointer user_data)
+{
+  fail_unless (g_str_has_prefix (address, "127.0.0.1:"));
+  atomic_fetch_add (added ? &watch_added : &watch_removed, 1);
+}
+
+GST_START_TEST (test_client_watch_and_lag)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "lag", 16, NULL);
+  guint watch = rg_broker_add_client_watch (broker, count_clients, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  RgBrokerClientInfo *info;
+  GPtrArray *clients;
+  FetchResult f;
+  guint i;
+
+  for (i = 0; i < 10; i++)
+    append (topic, i, 50);
+  /* At most 2 batches of 50 + framing fit in 200 bytes. */
+  fetch (fd, 1, "lag", 0, 0, 1, 200, &f);
+  fail_unless (f.values->len >= 1 && f.values->len < 10);
+  clients = rg_broker_get_clients (broker);
+  fail_unless_equals_int (clients->len, 1);
+  info = g_ptr_array_index (clients, 0);
+  fail_unless_equals_string (info->topic, "lag");
+  fail_unless_equals_int64 (info->next_offset, f.values->len);
+  fail_unless_equals_int64 (info->lag, 10 - f.values->len);
+  fail_unless_equals_uint64 (info->fetches, 1);
+  g_ptr_array_unref (clients);
+  /* Sent bytes are counted once send() returns, which may be just after
+   * the client read them. */
+  for (i = 0; i < 10000; i++) {
+    guint64 sent;
+
+    clients = rg_broker_get_clients (broker);
+    info = g_ptr_array_index (clients, 0);
+    sent = info->bytes_sent;
+    g_ptr_array_unref (clients);
+    if (sent > 0)
+      break;
+    g_usleep (1000);
+  }
+  fail_unless (i < 10000, "bytes sent never counted");
+  fetch_result_clear (&f);
+  close (fd);
+
+  while (atomic_load (&watch_removed) < 1)
+    g_usleep (1000);
+  fail_unless_equals_int (atomic_load (&watch_added), 1);
+  rg_broker_remove_client_watch (broker, watch);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* ---- The .live view ---- */
+
+GST_START_TEST (test_live_view_resumes_at_keyframe)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "cam", 8, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  GError *error = NULL;
+  FetchResult f;
+  guint i;
+
+  fail_unless (rg_broker_add_live_view (broker, topic, 3, NULL));
+  /* Keyframes at 0, 5 and 10; the ring keeps 12..19 after 20 appends. */
+  for (i = 0; i < 20; i++) {
+    GstBuffer *buf = make_buffer (i, 64);
+
+    if (i % 5 != 0)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless (rg_broker_topic_append (topic, buf, -1, NULL, NULL, NULL));
+    gst_buffer_unref (buf);
+  }
+  /* The plain topic: offset 2 left the ring. */
+  fetch (fd, 1, "cam", 2, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 1);
+  fetch_result_clear (&f);
+  /* The view: a stalled consumer at 2 resumes at keyframe 15. */
+  fetch (fd, 2, "cam.live", 2, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int (f.values->len, 5);
+  fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), 15);
+  check_value (g_ptr_array_index (f.values, 0), 15, 64);
+  fetch_result_clear (&f);
+  /* 13 is in the ring but 7 behind (budget 3): keyframe 15 as well. */
+  fetch (fd, 3, "cam.live", 13, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), 15);
+  fetch_result_clear (&f);
+  /* Within budget: exactly where it asked. */
+  fetch (fd, 4, "cam.live", 18, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.values->len, 2);
+  fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), 18);
+  fetch_result_clear (&f);
+
+  /* A second view of the same name is refused. */
+  fail_if (rg_broker_add_live_view (broker, topic, 3, &error));
+  fail_unless (g_error_matches (error, RG_BROKER_ERROR,
+          RG_BROKER_ERROR_TOPIC_EXISTS));
+  g_clear_error (&error);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* ---- Journal-backed topics ---- */
+
+static RgJournalWriter *
+journal_open (gchar ** dir)
+{
+  RgJournalConfig config;
+  RgJournalWriter *writer;
+  GError *error = NULL;
+
+  *dir = g_dir_make_tmp ("rg-broker-XXXXXX", NULL);
+  fail_unless (*dir != NULL);
+  rg_journal_config_init (&config);
+  /* Small segments: a consumer must cross several. */
+  config.max_segment_bytes = 4096;
+  writer = rg_journal_writer_open (*dir, &config, &error);
+  fail_unless (writer != NULL, "%s", error ? error->message : "?");
+  return writer;
+}
+
+static void
+journal_append (RgJournalWriter * writer, RgBrokerTopic * topic, guint i)
+{
+  GstBuffer *buf = make_buffer (i, 1000);
+  guint64 offset;
+
+  fail_unless (rg_journal_writer_append (writer, buf, 1000 + i, NULL,
+          &offset, NULL));
+  fail_unless_equals_uint64 (offset, i);
+  gst_buffer_unref (buf);
+  rg_broker_topic_notify (topic);
+}
+
+static void
+remove_dir (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+/* Every record the journal holds is served, in order, across segments,
+ * from the segment files (sendfile); the range is the journal's. */
+GST_START_TEST (test_journal_topic)
+{
+  RgBroker *broker = start_broker (NULL);
+  gchar *dir;
+  RgJournalWriter *writer = journal_open (&dir);
+  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "j", dir, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  RgBrokerTopicStats ts;
+  gint64 next = 0;
+  guint i, fetches = 0;
+  FetchResult f;
+
+  fail_unless (topic != NULL);
+  for (i = 0; i < 20; i++)
+    journal_append (writer, topic, i);
+  fail_unless (rg_journal_writer_sync (writer, NULL));
+
+  while (next < 20) {
+    /* One segment per response (as Kafka): 4 KiB segments of 1 KiB
+     * records take several fetches. */
+    fetch (fd, 100 + fetches, "j", next, 0, 1, 1024 * 1024, &f);
+    fail_unless_equals_int (f.error, 0);
+    fail_unless_equals_int64 (f.high_watermark, 20);
+    fail_unless_equals_int64 (f.last_stable, 20);
+    fail_unless (f.values->len > 0);
+    for (i = 0; i < f.values->len; i++) {
+      fail_unless_equals_int64 (g_array_index (f.offsets, gint64, i),
+          next + i);
+      check_value (g_ptr_array_index (f.values, i), next + i, 1000);
+      fail_unless_equals_uint64 (g_array_index (f.pts, guint64, i),
+          (next + i) * GST_SECOND);
+    }
+    next += f.values->len;
+    fetch_result_clear (&f);
+    fetches++;
+  }
+  fail_unless (fetches > 1);
+
+  /* From the middle of a batch run: the first record is the one asked. */
+  fetch (fd, 200, "j", 7, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), 7);
+  fetch_result_clear (&f);
+  fetch (fd, 201, "j", 21, 0, 1, 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 1);
+  fetch_result_clear (&f);
+
+  rg_broker_topic_get_stats (topic, &ts);
+  fail_unless_equals_uint64 (ts.log_start_offset, 0);
+  fail_unless_equals_uint64 (ts.high_watermark, 20);
+  fail_unless_equals_uint64 (ts.records_served, 21);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+  fail_unless (rg_journal_writer_close (writer, NULL));
+  remove_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  RgBroker *broker;
+  RgJournalWriter *writer;
+  RgBrokerTopic *topic;
+} JournalJob;
+
+static gpointer
+journal_append_when_parked (gpointer data)
+{
+  JournalJob *job = data;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  RgBrokerStats st;
+
+  /* Bounded: if the fetch is answered without waiting, the main thread's
+   * checks report it. */
+  do {
+    g_usleep (1000);
+    rg_broker_get_stats (job->broker, &st);
+  } while (st.fetches_waiting < 1 && g_get_monotonic_time () < deadline);
+  journal_append (job->writer, job->topic, 3);
+  return NULL;
+}
+
+GST_START_TEST (test_journal_long_poll)
+{
+  RgBroker *broker = start_broker (NULL);
+  gchar *dir;
+  RgJournalWriter *writer = journal_open (&dir);
+  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "jl", dir, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  JournalJob job = { broker, writer, topic };
+  GThread *thread;
+  FetchResult f;
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    journal_append (writer, topic, i);
+  /* The writer may hold small records back for a few ms: make sure the
+   * three are in the files, so offset 3 is the high watermark. */
+  fail_unless (rg_journal_writer_sync (writer, NULL));
+  thread = g_thread_new ("append", journal_append_when_parked, &job);
+  fetch (fd, 1, "jl", 3, 60000, 1, 1024 * 1024, &f);
+  g_thread_join (thread);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int (f.values->len, 1);
+  fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), 3);
+  check_value (g_ptr_array_index (f.values, 0), 3, 1000);
+  fetch_result_clear (&f);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+  fail_unless (rg_journal_writer_close (writer, NULL));
+  remove_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+static Suite *
+broker_suite (void)
+{
+  Suite *s = suite_create ("broker");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_api_versions);
+  tcase_add_test (tc, test_registry_shares_brokers);
+  tcase_add_test (tc, test_fetch_whole_batches_in_order);
+  tcase_add_test (tc, test_ring_drops_oldest);
+  tcase_add_test (tc, test_produce_refused);
+  tcase_add_test (tc, test_long_poll_wakes_and_is_zero_copy);
+  tcase_add_test (tc, test_parked_fetch_topic_removed);
+  tcase_add_test (tc, test_thousand_connections);
+  tcase_add_test (tc, test_max_connections);
+  tcase_add_test (tc, test_idle_timeout);
+  tcase_add_test (tc, test_malformed_frames);
+  tcase_add_test (tc, test_client_watch_and_lag);
+  tcase_add_test (tc, test_live_view_resumes_at_keyframe);
+  tcase_add_test (tc, test_journal_topic);
+  tcase_add_test (tc, test_journal_long_poll);
+  return s;
+}
+
+GST_CHECK_MAIN (broker);
