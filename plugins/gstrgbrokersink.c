@@ -74,6 +74,7 @@
 #endif
 
 #include "gstrgbrokersink.h"
+#include "gstrgjournalprops.h"
 #include "gstrgjournalsink.h"
 #include "rgbroker.h"
 #include "rgjournal.h"
@@ -160,19 +161,7 @@ G_DEFINE_TYPE (GstRgBrokerSink, gst_rg_broker_sink, GST_TYPE_BASE_SINK);
 GST_ELEMENT_REGISTER_DEFINE (rgbrokersink, "rgbrokersink", GST_RANK_NONE,
     GST_TYPE_RG_BROKER_SINK);
 
-/* The journal's time settings say "never" with GST_CLOCK_TIME_NONE; the
- * properties say it with 0, which gst-launch users can type. */
-static guint64
-time_to_property (GstClockTime t)
-{
-  return GST_CLOCK_TIME_IS_VALID (t) ? t : 0;
-}
 
-static GstClockTime
-time_from_property (guint64 value)
-{
-  return value == 0 ? GST_CLOCK_TIME_NONE : value;
-}
 
 /* ------------------------------------------------------------------ */
 /* Stats                                                                */
@@ -521,28 +510,9 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       g_free (self->location);
       self->location = g_value_dup_string (value);
       break;
-    case PROP_JOURNAL_SYNC:
-      self->journal_config.sync = g_value_get_enum (value);
-      break;
-    case PROP_SYNC_INTERVAL:
-      self->journal_config.sync_interval = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_SEGMENT_BYTES:
-      self->journal_config.max_segment_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_SEGMENT_TIME:
-      self->journal_config.max_segment_time =
-          time_from_property (g_value_get_uint64 (value));
-      break;
-    case PROP_MAX_BYTES:
-      self->journal_config.max_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_AGE:
-      self->journal_config.max_age =
-          time_from_property (g_value_get_uint64 (value));
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_rg_journal_props_set (&self->journal_config, PROP_JOURNAL_SYNC, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -590,31 +560,12 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
       break;
-    case PROP_JOURNAL_SYNC:
-      g_value_set_enum (value, self->journal_config.sync);
-      break;
-    case PROP_SYNC_INTERVAL:
-      g_value_set_uint64 (value, self->journal_config.sync_interval);
-      break;
-    case PROP_MAX_SEGMENT_BYTES:
-      g_value_set_uint64 (value, self->journal_config.max_segment_bytes);
-      break;
-    case PROP_MAX_SEGMENT_TIME:
-      g_value_set_uint64 (value,
-          time_to_property (self->journal_config.max_segment_time));
-      break;
-    case PROP_MAX_BYTES:
-      g_value_set_uint64 (value, self->journal_config.max_bytes);
-      break;
-    case PROP_MAX_AGE:
-      g_value_set_uint64 (value,
-          time_to_property (self->journal_config.max_age));
-      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_rg_broker_sink_locked_stats (self));
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_rg_journal_props_get (&self->journal_config, PROP_JOURNAL_SYNC, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -637,9 +588,6 @@ gst_rg_broker_sink_install_journal_properties (GObjectClass * gobject_class)
 {
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
-  RgJournalConfig d;
-
-  rg_journal_config_init (&d);
   /**
    * GstRgBrokerSink:location:
    *
@@ -656,35 +604,13 @@ gst_rg_broker_sink_install_journal_properties (GObjectClass * gobject_class)
    * GstRgBrokerSink:journal-sync:
    *
    * The journal's sync policy (as rgjournalsink's sync; named differently
-   * because GstBaseSink's sync means clock synchronisation). Since: 0.1
+   * because GstBaseSink's sync means clock synchronisation). The other
+   * journal settings (sync-interval, max-segment-bytes, max-segment-time,
+   * max-bytes, max-age) are those of rgjournalsink. Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_JOURNAL_SYNC,
-      g_param_spec_enum ("journal-sync", "Journal sync",
-          "When journal records are made durable",
-          GST_TYPE_RG_JOURNAL_SINK_SYNC, (gint) d.sync, flags));
-  g_object_class_install_property (gobject_class, PROP_SYNC_INTERVAL,
-      g_param_spec_uint64 ("sync-interval", "Sync interval",
-          "Period of fdatasync for journal-sync=interval (nanoseconds)",
-          1, G_MAXUINT64, d.sync_interval, flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_BYTES,
-      g_param_spec_uint64 ("max-segment-bytes", "Max segment bytes",
-          "Start a new journal segment past this size, at the next keyframe "
-          "(0 = never by size)", 0, G_MAXUINT64, d.max_segment_bytes, flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_TIME,
-      g_param_spec_uint64 ("max-segment-time", "Max segment time",
-          "Start a new journal segment when the current one is older than "
-          "this, at the next keyframe (nanoseconds, 0 = never)", 0,
-          G_MAXUINT64, time_to_property (d.max_segment_time), flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_BYTES,
-      g_param_spec_uint64 ("max-bytes", "Max bytes",
-          "Delete the oldest closed journal segments while the journal is "
-          "larger (0 = keep everything)", 0, G_MAXUINT64, d.max_bytes,
-          flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_AGE,
-      g_param_spec_uint64 ("max-age", "Max age",
-          "Delete closed journal segments whose newest record is older than "
-          "this (nanoseconds, 0 = keep)", 0, G_MAXUINT64,
-          time_to_property (d.max_age), flags));
+  gst_rg_journal_props_install (gobject_class, PROP_JOURNAL_SYNC,
+      "journal-sync", "When journal records are made durable (named so "
+      "because GstBaseSink's sync means clock synchronisation)");
 }
 
 static void

@@ -86,6 +86,7 @@
 #endif
 
 #include "gstrgjournalsink.h"
+#include "gstrgjournalprops.h"
 #include "rgjournal.h"
 #include "rgmeta.h"
 
@@ -168,20 +169,6 @@ gst_rg_journal_sink_sync_get_type (void)
     g_once_init_leave (&type, t);
   }
   return type;
-}
-
-/* The time properties say "never" with 0, which gst-launch users can type;
- * the core library says it with GST_CLOCK_TIME_NONE. */
-static guint64
-time_to_property (GstClockTime t)
-{
-  return GST_CLOCK_TIME_IS_VALID (t) ? t : 0;
-}
-
-static GstClockTime
-time_from_property (guint64 value)
-{
-  return value == 0 ? GST_CLOCK_TIME_NONE : value;
 }
 
 /* ------------------------------------------------------------------ */
@@ -557,27 +544,9 @@ gst_rg_journal_sink_set_property (GObject * object, guint prop_id,
       g_free (self->location);
       self->location = g_value_dup_string (value);
       break;
-    case PROP_SYNC:
-      self->config.sync = (RgJournalSync) g_value_get_enum (value);
-      break;
-    case PROP_SYNC_INTERVAL:
-      self->config.sync_interval = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_SEGMENT_BYTES:
-      self->config.max_segment_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_SEGMENT_TIME:
-      self->config.max_segment_time =
-          time_from_property (g_value_get_uint64 (value));
-      break;
-    case PROP_MAX_BYTES:
-      self->config.max_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_AGE:
-      self->config.max_age = time_from_property (g_value_get_uint64 (value));
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_rg_journal_props_set (&self->config, PROP_SYNC, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -600,27 +569,9 @@ gst_rg_journal_sink_get_property (GObject * object, guint prop_id,
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
       break;
-    case PROP_SYNC:
-      g_value_set_enum (value, self->config.sync);
-      break;
-    case PROP_SYNC_INTERVAL:
-      g_value_set_uint64 (value, self->config.sync_interval);
-      break;
-    case PROP_MAX_SEGMENT_BYTES:
-      g_value_set_uint64 (value, self->config.max_segment_bytes);
-      break;
-    case PROP_MAX_SEGMENT_TIME:
-      g_value_set_uint64 (value,
-          time_to_property (self->config.max_segment_time));
-      break;
-    case PROP_MAX_BYTES:
-      g_value_set_uint64 (value, self->config.max_bytes);
-      break;
-    case PROP_MAX_AGE:
-      g_value_set_uint64 (value, time_to_property (self->config.max_age));
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_rg_journal_props_get (&self->config, PROP_SYNC, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -654,41 +605,15 @@ gst_rg_journal_sink_init (GstRgJournalSink * self)
 static void
 install_settings (GObjectClass * gobject_class)
 {
-  RgJournalConfig d;
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
-  rg_journal_config_init (&d);
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
           "Journal directory (created if missing)", NULL, flags));
-  g_object_class_install_property (gobject_class, PROP_SYNC,
-      g_param_spec_enum ("sync", "Sync",
-          "When records are made durable (replaces GstBaseSink's boolean "
-          "sync: this sink never waits for the clock)",
-          GST_TYPE_RG_JOURNAL_SINK_SYNC, (gint) d.sync, flags));
-  g_object_class_install_property (gobject_class, PROP_SYNC_INTERVAL,
-      g_param_spec_uint64 ("sync-interval", "Sync interval",
-          "Period of fdatasync for sync=interval (nanoseconds)",
-          1, G_MAXUINT64, d.sync_interval, flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_BYTES,
-      g_param_spec_uint64 ("max-segment-bytes", "Max segment bytes",
-          "Start a new segment past this size, at the next keyframe "
-          "(0 = never by size)", 0, G_MAXUINT64, d.max_segment_bytes, flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_TIME,
-      g_param_spec_uint64 ("max-segment-time", "Max segment time",
-          "Start a new segment when the first record of the current one is "
-          "older than this, at the next keyframe (nanoseconds, 0 = never)",
-          0, G_MAXUINT64, time_to_property (d.max_segment_time), flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_BYTES,
-      g_param_spec_uint64 ("max-bytes", "Max bytes",
-          "Delete the oldest closed segments while the journal is larger "
-          "(0 = keep everything)", 0, G_MAXUINT64, d.max_bytes, flags));
-  g_object_class_install_property (gobject_class, PROP_MAX_AGE,
-      g_param_spec_uint64 ("max-age", "Max age",
-          "Delete closed segments whose newest record is older than this "
-          "(nanoseconds, 0 = keep)", 0, G_MAXUINT64,
-          time_to_property (d.max_age), flags));
+  gst_rg_journal_props_install (gobject_class, PROP_SYNC, "sync",
+      "When records are made durable (replaces GstBaseSink's boolean "
+      "sync: this sink never waits for the clock)");
 }
 
 static void
