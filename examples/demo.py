@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # gst-rg demo: one live H.264 stream fanned out by rgtee to a fast branch, a
-# deliberately slow branch and a lossless recording branch into a journal,
-# then a clip from the middle of the journal exported to MP4.
+# deliberately slow branch, a lossless recording branch into a journal and a
+# branch served to Kafka clients by rgbrokersink, then a clip from the middle
+# of the journal exported to MP4.
 #
 # Copyright (C) 2026 gst-rg contributors
 #
@@ -15,7 +16,10 @@ The slow branch sleeps in identity for longer than a frame lasts, so it falls
 behind; with lag-policy=keyframe rgtee drops whole GOPs for it (posting rg-lag
 element messages) while the fast branch and the recording branch receive
 every buffer. The recording branch writes a crash-safe journal with
-rgjournalsink. At EOS the demo prints per-branch counters and the journal's
+rgjournalsink. The fourth branch, rgbrokersink, serves the stream as Kafka
+topic "camera" from a broker embedded in the pipeline: while the pipeline
+runs, the demo reads it with kcat and with examples/consume.py (kafka-python).
+At EOS the demo prints per-branch counters and the journal's
 summary, then replays a window from the middle of the journal with rgsrc
 (snapped back to a keyframe) into an MP4 and prints the clip's duration as
 gst-discoverer-1.0 reads it. Run through examples/demo.sh, which builds the
@@ -25,8 +29,10 @@ plugin and sets GST_PLUGIN_PATH and RG_JOURNAL_TOOL.
 import argparse
 import os
 import re
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,12 +43,17 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GLib", "2.0")
 from gi.repository import GLib, Gst  # noqa: E402
 
+TOPIC = "camera"
+CONSUMED_RECORDS = 5
+HERE = os.path.dirname(os.path.abspath(__file__))
 BRANCHES = (
     ("src_0", "fast", "fakesink sync=true"),
     ("src_1", "slow",
      "identity name=slow sleep-time={sleep_us} ! fakesink sync=false"),
     ("src_2", "record",
      "rgjournalsink name=journal location=\"{journal_dir}\" sync=interval"),
+    ("src_3", "kafka",
+     "rgbrokersink name=broker host=127.0.0.1 port={port} topic=" + TOPIC),
 )
 COUNTERS = ("in", "out", "dropped", "dropped-gops", "max-lag-time-seen")
 
@@ -67,6 +78,10 @@ def parse_args():
     parser.add_argument("--clip-seconds", type=float, default=3.0,
                         help="how long the exported clip asks for "
                         "(default 3 s)")
+    parser.add_argument("--port", type=int, default=9092,
+                        help="port of the embedded Kafka broker (default "
+                        "9092; if it is taken, a free port is picked; 0 "
+                        "always picks a free port)")
     return parser.parse_args()
 
 
@@ -86,8 +101,120 @@ def pipeline_description(args, journal_dir):
     for pad, _, sink in BRANCHES:
         parts.append("t.{pad} ! {sink}".format(
             pad=pad, sink=sink.format(sleep_us=args.slow_sleep_ms * 1000,
-                                      journal_dir=journal_dir)))
+                                      journal_dir=journal_dir,
+                                      port=args.port)))
     return " ".join(parts)
+
+
+def port_is_free(port):
+    """Whether 127.0.0.1:port can be listened on (another Kafka, or another
+    demo, may hold 9092)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def consumer_commands(port, count):
+    """The two clients the demo runs against its own broker; the same
+    commands work against any running rgbrokersink."""
+    bootstrap = "127.0.0.1:{}".format(port)
+    kcat = ["kcat", "-C", "-b", bootstrap, "-t", TOPIC, "-o", "beginning",
+            "-f", "offset %o, %S bytes\\n"]
+    python = ["/usr/bin/python3", os.path.join(HERE, "consume.py"),
+              "-b", bootstrap, "-t", TOPIC]
+    if count:
+        kcat[-2:-2] = ["-c", str(count)]
+        python += ["--count", str(count), "--timeout", "10"]
+    return [("kcat", kcat), ("consume.py", python)]
+
+
+def start_consumers(state, port, count):
+    """Starts kcat and consume.py against the running pipeline's broker;
+    their output is printed as each one exits."""
+    state["consumer-timer"] = None
+    state["consumers"] = []
+    for name, command in consumer_commands(port, count):
+        print("[{:6.2f} s] starting {}: {}".format(
+            (Gst.util_get_timestamp() - state["start"]) / Gst.SECOND, name,
+            shlex.join(command)))
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True)
+        except OSError as error:
+            print("ERROR: cannot run {}: {}".format(name, error),
+                  file=sys.stderr)
+            state["consumer-failures"] += 1
+            continue
+        state["consumers"].append((name, process))
+    GLib.timeout_add(100, poll_consumers, state)
+    return False
+
+
+def report_consumer(state, name, process, output):
+    print("[{:6.2f} s] {} read topic {} (exit {}):".format(
+        (Gst.util_get_timestamp() - state["start"]) / Gst.SECOND, name,
+        TOPIC, process.returncode))
+    for line in output.splitlines():
+        print("    " + line)
+    if process.returncode != 0:
+        state["consumer-failures"] += 1
+
+
+def poll_consumers(state):
+    """Reports each consumer once it exits; keeps polling while any runs."""
+    running = []
+    for name, process in state["consumers"]:
+        if process.poll() is None:
+            running.append((name, process))
+        else:
+            report_consumer(state, name, process, process.stdout.read())
+    state["consumers"] = running
+    return bool(running)
+
+
+def finish_consumers(state):
+    """Waits a little for consumers still running at EOS (the broker serves
+    until the pipeline stops), then stops them. A stream shorter than the
+    delay before they start is not read at all."""
+    if state.get("consumer-timer") is not None:
+        GLib.source_remove(state["consumer-timer"])
+        state["consumer-timer"] = None
+    for name, process in state.get("consumers", []):
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            output += "(stopped: still running 10 s after EOS)"
+        report_consumer(state, name, process, output)
+    state["consumers"] = []
+
+
+def print_serving(broker):
+    """The sink's own view of what it served, read before it stops."""
+    stats = broker.get_property("stats")
+    print("\nkafka branch: rgbrokersink on 127.0.0.1:{} served {} records, "
+          "{} bytes in {} fetches over {} client connections".format(
+              broker.get_property("bound-port"),
+              stats.get_value("records-served"),
+              stats.get_value("bytes-served"), stats.get_value("fetches"),
+              stats.get_value("connections-total")))
+
+
+def print_try_it(port):
+    print("\nTo read a pipeline's stream yourself, start one that serves it "
+          "(GST_PLUGIN_PATH=<build dir>/plugins):")
+    print("  gst-launch-1.0 videotestsrc is-live=true ! x264enc "
+          "tune=zerolatency key-int-max=30 ! h264parse ! rgbrokersink "
+          "port={} topic={}".format(port, TOPIC))
+    print("then, from another terminal, while it runs:")
+    for _, command in consumer_commands(port, 0):
+        print("  " + shlex.join(command))
 
 
 def watch_resumes(pipeline, counts):
@@ -297,7 +424,7 @@ def export_clip(args, journal_dir, segments, clip_path, state):
 def main():
     args = parse_args()
     Gst.init(None)
-    for name in ("rgtee", "rgjournalsink", "rgsrc"):
+    for name in ("rgtee", "rgjournalsink", "rgsrc", "rgbrokersink"):
         if Gst.ElementFactory.find(name) is None:
             print("{} not found: build gst-rg and point GST_PLUGIN_PATH at "
                   "<build dir>/plugins (examples/demo.sh does both)".format(
@@ -307,6 +434,10 @@ def main():
     out_dir = args.out_dir or tempfile.mkdtemp(prefix="gst-rg-demo-")
     journal_dir = os.path.join(out_dir, "journal")
     clip_path = os.path.join(out_dir, "clip.mp4")
+    if args.port and not port_is_free(args.port):
+        print("127.0.0.1:{} is taken: the broker picks a free port".format(
+            args.port))
+        args.port = 0
     description = pipeline_description(args, journal_dir)
     print("Pipeline (gst-launch-1.0 syntax):")
     print("  " + description + "\n")
@@ -320,7 +451,18 @@ def main():
     bus.enable_sync_message_emission()
     bus.connect("sync-message::element", on_sync_message, state)
 
+    # Two Kafka clients read the stream while it runs: 2 s in, the broker's
+    # ring holds the first minute of frames, so both start at offset 0.
+    broker = pipeline.get_by_name("broker")
+    state["consumer-failures"] = 0
+    state["consumer-timer"] = GLib.timeout_add_seconds(
+        min(2, max(1, args.num_buffers // 60)),
+        lambda: start_consumers(state, broker.get_property("bound-port"),
+                                CONSUMED_RECORDS))
     ok = run(pipeline, state, args.num_buffers // 30)
+    finish_consumers(state)
+    port = broker.get_property("bound-port")
+    print_serving(broker)
     print_table(tee, resumes)
     # Stopping the sink closes the last segment: it posts rg-segment-closed
     # and its stats are final.
@@ -334,7 +476,12 @@ def main():
         return 1
     if not export_clip(args, journal_dir, state["segments"], clip_path, state):
         return 1
+    print_try_it(port)
     print("\nEverything is in {}".format(out_dir))
+    if state["consumer-failures"]:
+        print("ERROR: {} Kafka consumer(s) failed (see above)".format(
+            state["consumer-failures"]), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,9 +2,12 @@
 # gst-rg demo: installs what is missing (Debian 12, apt), builds into build/
 # and runs examples/demo.py: a live H.264 test stream fanned out by rgtee to a
 # fast, a deliberately slow and a lossless recording branch that writes a
-# journal (rgjournalsink), with per-branch counters and the journal's summary
-# printed at the end; then a clip from the middle of the journal is replayed
-# with rgsrc into an MP4. Extra arguments go to demo.py (--help).
+# journal (rgjournalsink), plus a branch served as Kafka topic "camera" by
+# rgbrokersink (127.0.0.1:9092, or a free port), which kcat and
+# examples/consume.py read while the pipeline runs; per-branch counters and
+# the journal's summary are printed at the end; then a clip from the middle
+# of the journal is replayed with rgsrc into an MP4. Extra arguments go to
+# demo.py (--help).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

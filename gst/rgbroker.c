@@ -153,6 +153,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->max_output_bytes = RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES;
   config->idle_timeout_ms = RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS;
   config->advertised_host = NULL;
+  config->ingest_batches = 0;
 }
 
 void
@@ -379,6 +380,57 @@ rg_broker_lookup_topic (RgBroker * broker, RgKafkaStr name)
   topic = g_hash_table_lookup (broker->topics, buf);
   if (topic)
     rg_broker_topic_ref (topic);
+  pthread_mutex_unlock (&broker->lock);
+  return topic;
+}
+
+/* Kafka's legal topic characters: an ingest topic is created from a name a
+ * client sent, so it must be one a Kafka cluster would accept too. */
+static gboolean
+ingest_name_valid (RgKafkaStr name)
+{
+  gint32 i;
+
+  if (name.len <= 0 || name.len > RG_BROKER_MAX_TOPIC_NAME)
+    return FALSE;
+  for (i = 0; i < name.len; i++) {
+    gchar c = name.data[i];
+
+    if (!g_ascii_isalnum (c) && c != '.' && c != '_' && c != '-')
+      return FALSE;
+  }
+  return !(name.len <= 2 && name.data[0] == '.' &&
+      (name.len == 1 || name.data[1] == '.'));
+}
+
+/* Returns a new reference to the topic named @name, creating an ingest
+ * topic when the broker accepts ingest and no topic has that name; NULL
+ * when ingest is off or the name is not a legal Kafka topic name. */
+RgBrokerTopic *
+rg_broker_ensure_ingest_topic (RgBroker * broker, RgKafkaStr name)
+{
+  RgBrokerTopic *topic = rg_broker_lookup_topic (broker, name);
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+
+  if (topic || broker->config.ingest_batches == 0
+      || !ingest_name_valid (name))
+    return topic;
+  memcpy (buf, name.data, name.len);
+  buf[name.len] = '\0';
+
+  pthread_mutex_lock (&broker->lock);
+  /* A pipeline may have registered the name since the lookup. */
+  topic = g_hash_table_lookup (broker->topics, buf);
+  if (topic) {
+    rg_broker_topic_ref (topic);
+  } else {
+    topic = rg_broker_topic_new_ingest (broker, buf,
+        broker->config.ingest_batches);
+    g_hash_table_insert (broker->topics,
+        (gpointer) rg_broker_topic_get_name (topic),
+        rg_broker_topic_ref (topic));
+    GST_INFO ("created ingest topic \"%s\"", buf);
+  }
   pthread_mutex_unlock (&broker->lock);
   return topic;
 }

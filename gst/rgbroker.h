@@ -31,8 +31,9 @@ G_BEGIN_DECLS
  * An #RgBroker listens on one address and port and serves the topics that
  * pipelines register on it to any Kafka client (kcat/librdkafka,
  * kafka-python, ...): ApiVersions 0-3, Metadata 0-4, ListOffsets 1-2,
- * Produce 3-7 (always refused, see below) and Fetch 4, through the rgkafka
- * codec. Each topic has one partition, 0.
+ * Produce 3-7 (refused by pipeline-owned topics, see below; accepted into
+ * ingest topics when #RgBrokerConfig.ingest_batches is set) and Fetch 4,
+ * through the rgkafka codec. Each topic has one partition, 0.
  *
  * One broker per (address, port) in a process: rg_broker_acquire() returns
  * the running broker for that pair with one more reference, or starts one.
@@ -117,6 +118,13 @@ typedef enum
  *   this long is closed (Kafka's connections.max.idle.ms); 0 = never
  * @advertised_host: (nullable): the host Metadata tells clients to dial;
  *   %NULL = the local address each client connected to
+ * @ingest_batches: 0 (the default) refuses Produce into topics no pipeline
+ *   owns (UNKNOWN_TOPIC_OR_PARTITION); above 0 the broker accepts it, as a
+ *   Kafka broker with auto-creation does: the topic is created in memory on
+ *   the first Metadata or Produce that names it, and keeps the latest
+ *   @ingest_batches produced record batches. Every batch is validated
+ *   (size, CRC-32C) and stored as sent, with its baseOffset set to the
+ *   offset it got. Pipeline-owned topics always refuse Produce.
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -128,6 +136,7 @@ typedef struct
   gsize max_output_bytes;
   guint idle_timeout_ms;
   const gchar *advertised_host;
+  guint ingest_batches;
 } RgBrokerConfig;
 
 /**

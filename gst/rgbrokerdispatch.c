@@ -28,8 +28,13 @@
  *    partition 0 led by node 0; unknown names get error 3.
  *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
  *    the timestamp.
- *  - Produce: refused: RG_BROKER_PRODUCE_REFUSED_ERROR (29) for a
- *    pipeline-owned topic, 3 for any other; acks = 0 gets no response.
+ *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
+ *    pipeline-owned topic. Any other topic is an ingest topic when the
+ *    broker accepts ingest (created on first use, here or in Metadata):
+ *    every batch is validated (2 CORRUPT_MESSAGE if one fails, nothing
+ *    stored), stored with its baseOffset patched, and the response carries
+ *    the first batch's offset; without ingest, 3. acks = 0 gets no
+ *    response (the records are stored all the same).
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; parked (long poll) while fewer than
@@ -95,7 +100,10 @@ handle_metadata (RgBrokerConn * conn, const RgKafkaRequest * req)
     pthread_mutex_unlock (&broker->lock);
   } else {
     for (i = 0; i < m->n_topics; i++) {
-      RgBrokerTopic *topic = rg_broker_lookup_topic (broker, m->topics[i]);
+      /* As Kafka with auto-creation, naming an unknown topic creates it
+       * when the broker accepts ingest. */
+      RgBrokerTopic *topic = rg_broker_ensure_ingest_topic (broker,
+          m->topics[i]);
       RgKafkaMetadataTopic t = { 0, };
 
       t.topic = m->topics[i];
@@ -141,9 +149,33 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
   return n;
 }
 
-/* Pipeline-owned topics refuse Produce (RG_BROKER_PRODUCE_REFUSED_ERROR);
- * ingest into other topics is not implemented (UNKNOWN_TOPIC_OR_PARTITION,
- * as a Kafka broker without auto-creation answers). */
+/* One partition of a Produce: pipeline-owned topics refuse it, ingest
+ * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
+ * broker without auto-creation. */
+static void
+produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
+    RgKafkaProducePartitionResponse * rp)
+{
+  rp->partition = pp->partition;
+  rp->base_offset = -1;
+  rp->log_append_time = -1;
+  rp->log_start_offset = -1;
+  if (!topic || pp->partition != 0) {
+    rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  } else if (!rg_broker_topic_is_ingest (topic)) {
+    rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
+  } else if (!pp->records || pp->records_len <= 0) {
+    rp->error_code = RG_KAFKA_CORRUPT_MESSAGE;
+  } else {
+    RgBrokerTopicStats stats;
+
+    rp->error_code = rg_broker_topic_produce (topic, pp->records,
+        pp->records_len, &rp->base_offset);
+    rg_broker_topic_get_stats (topic, &stats);
+    rp->log_start_offset = stats.log_start_offset;
+  }
+}
+
 static RgBrokerHandleResult
 handle_produce (RgBrokerConn * conn, const RgKafkaRequest * req)
 {
@@ -154,30 +186,25 @@ handle_produce (RgBrokerConn * conn, const RgKafkaRequest * req)
   GError *error = NULL;
   guint i, j, k = 0;
 
-  if (p->acks == 0)
-    return RG_BROKER_HANDLE_DONE;
-
   parts = g_new0 (RgKafkaProducePartitionResponse,
       MAX (produce_count_partitions (p), 1));
   topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_lookup_topic (conn->broker,
+    RgBrokerTopic *topic = rg_broker_ensure_ingest_topic (conn->broker,
         p->topics[i].topic);
 
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
-    for (j = 0; j < p->topics[i].n_partitions; j++, k++) {
-      parts[k].partition = p->topics[i].partitions[j].partition;
-      parts[k].error_code = (topic && parts[k].partition == 0) ?
-          RG_BROKER_PRODUCE_REFUSED_ERROR :
-          RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-      parts[k].base_offset = -1;
-      parts[k].log_append_time = -1;
-      parts[k].log_start_offset = -1;
-    }
+    for (j = 0; j < p->topics[i].n_partitions; j++, k++)
+      produce_partition (topic, &p->topics[i].partitions[j], &parts[k]);
     if (topic)
       rg_broker_topic_unref (topic);
+  }
+  if (p->acks == 0) {
+    g_free (parts);
+    g_free (topics);
+    return RG_BROKER_HANDLE_DONE;
   }
   resp = rg_kafka_build_produce_response (req->header.correlation_id,
       req->header.api_version, 0, p->n_topics, topics, &error);

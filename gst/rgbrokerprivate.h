@@ -151,6 +151,11 @@ void rg_broker_conn_unpark (RgBrokerConn * conn);
  * name or its .live view's), or NULL. Any thread. */
 RgBrokerTopic *rg_broker_lookup_topic (RgBroker * broker, RgKafkaStr name);
 
+/* As rg_broker_lookup_topic(), but an unknown legal name becomes a new
+ * ingest topic when the broker accepts ingest. Any thread. */
+RgBrokerTopic *rg_broker_ensure_ingest_topic (RgBroker * broker,
+    RgKafkaStr name);
+
 /* ---- Request dispatch (rgbrokerdispatch.c), loop thread ---- */
 
 /* Parses and answers one request frame (after its size prefix). */
@@ -178,6 +183,21 @@ RgBrokerTopic *rg_broker_topic_new (RgBroker * broker, const gchar * name,
 /* A topic whose records are the batches of the journal in @dir. */
 RgBrokerTopic *rg_broker_topic_new_journal (RgBroker * broker,
     const gchar * name, const gchar * dir);
+
+/* An ingest topic: Produce appends whole batches to it, and it keeps the
+ * latest @max_batches of them. */
+RgBrokerTopic *rg_broker_topic_new_ingest (RgBroker * broker,
+    const gchar * name, guint max_batches);
+
+gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
+
+/* Validates every batch of a produced record set (size, CRC-32C), then
+ * appends them, setting each one's baseOffset to the offset it gets.
+ * Returns the Kafka error code (NONE, CORRUPT_MESSAGE, or
+ * INVALID_TOPIC_EXCEPTION when @topic is not an ingest topic) and the
+ * first batch's offset in @base_offset. Nothing is appended on error. */
+gint16 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset);
 
 /* TRUE for journal-backed topics: their high watermark is found by looking
  * at the files, so parked fetches on them are re-checked periodically. */

@@ -33,6 +33,13 @@
  * Offsets are dense: the ring holds [log start, high watermark), record o
  * at slot o % capacity. The ring is guarded by a pthread mutex held only
  * to insert, drop or reference records, never across I/O.
+ *
+ * Ingest topics (created when a client produces into a name no pipeline
+ * owns) keep produced batches instead: each ring entry is one whole batch
+ * as the producer sent it (validated, its baseOffset patched to the offset
+ * it got; the CRC does not cover baseOffset, so the batch stays valid),
+ * spanning lastOffsetDelta + 1 offsets. Their slots are counted by batch
+ * (seq_start, seq_next), and a fetch offset is found by binary search.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -47,6 +54,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#define GST_CAT_DEFAULT rg_broker_debug
+
 typedef struct
 {
   atomic_int ref;
@@ -60,6 +69,8 @@ typedef struct
   guint n_iov;
   gsize size;
   gboolean keyframe;
+  /* Offsets the record spans: 1, or a produced batch's record count. */
+  guint64 n_offsets;
 } RgBrokerRecord;
 
 struct _RgBrokerTopic
@@ -80,6 +91,11 @@ struct _RgBrokerTopic
    * before the name is published in the broker's table. */
   gchar *live_name;
   atomic_uint live_lag;
+  /* Ingest topics: ring slots are batches [seq_start, seq_next); only the
+   * broker's loop thread appends. */
+  gboolean ingest;
+  guint64 seq_start;
+  guint64 seq_next;
 
   /* Used by the appending thread only. */
   RgBatchEncoder *encoder;
@@ -109,7 +125,8 @@ record_unref (gpointer data)
 
   for (i = 0; i < record->n_maps; i++)
     gst_memory_unmap (record->maps[i].memory, &record->maps[i]);
-  gst_buffer_unref (record->buffer);
+  if (record->buffer)
+    gst_buffer_unref (record->buffer);
   g_free (record->maps);
   g_free (record->owned);
   g_free (record->iov);
@@ -228,6 +245,127 @@ rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
   return topic;
 }
 
+RgBrokerTopic *
+rg_broker_topic_new_ingest (RgBroker * broker, const gchar * name,
+    guint max_batches)
+{
+  RgBrokerTopic *topic = rg_broker_topic_new (broker, name, max_batches);
+
+  topic->ingest = TRUE;
+  return topic;
+}
+
+gboolean
+rg_broker_topic_is_ingest (RgBrokerTopic * topic)
+{
+  return topic->ingest;
+}
+
+/* Checks that @records is a sequence of whole, valid batches; returns how
+ * many, or -1. */
+static gint
+ingest_validate (const guint8 * records, gsize len)
+{
+  gsize pos = 0;
+  gint n = 0;
+
+  while (pos < len) {
+    GError *error = NULL;
+    RgBatchInfo info;
+    gsize size = rg_batch_validate (records + pos, len - pos, &info, &error);
+
+    if (size == 0 || info.last_offset_delta < 0) {
+      GST_INFO ("produced batch at byte %" G_GSIZE_FORMAT " refused: %s",
+          pos, error ? error->message : "negative lastOffsetDelta");
+      g_clear_error (&error);
+      return -1;
+    }
+    pos += size;
+    n++;
+  }
+  return n;
+}
+
+/* A record that owns a copy of one produced batch, at @offset. */
+static RgBrokerRecord *
+ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
+{
+  RgBrokerRecord *record = g_new0 (RgBrokerRecord, 1);
+  guint64 be = GUINT64_TO_BE (offset);
+
+  atomic_init (&record->ref, 1);
+  record->offset = offset;
+  record->size = RG_BATCH_LOG_OVERHEAD + info->batch_length;
+  record->n_offsets = (guint64) info->last_offset_delta + 1;
+  record->timestamp = info->max_timestamp;
+  record->keyframe = TRUE;
+  record->owned = g_memdup2 (data, record->size);
+  memcpy (record->owned, &be, sizeof (be));
+  record->iov = g_new (struct iovec, 1);
+  record->iov[0].iov_base = record->owned;
+  record->iov[0].iov_len = record->size;
+  record->n_iov = 1;
+  return record;
+}
+
+gint16
+rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset)
+{
+  gsize pos = 0;
+
+  *base_offset = -1;
+  if (!topic->ingest)
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  if (ingest_validate (records, len) <= 0)
+    return RG_KAFKA_CORRUPT_MESSAGE;
+
+  while (pos < len) {
+    RgBrokerRecord *record, *dropped = NULL;
+    RgBatchInfo info;
+
+    rg_batch_validate (records + pos, len - pos, &info, NULL);
+    pthread_mutex_lock (&topic->lock);
+    record = ingest_record_new (records + pos, topic->next, &info);
+    if (*base_offset < 0)
+      *base_offset = topic->next;
+    if (topic->seq_next - topic->seq_start == topic->capacity) {
+      dropped = topic->ring[topic->seq_start % topic->capacity];
+      topic->seq_start++;
+      topic->start = dropped->offset + dropped->n_offsets;
+    }
+    topic->ring[topic->seq_next % topic->capacity] = record;
+    topic->seq_next++;
+    topic->next += record->n_offsets;
+    pthread_mutex_unlock (&topic->lock);
+    if (dropped)
+      record_unref (dropped);
+    atomic_fetch_add_explicit (&topic->appended, info.records_count,
+        memory_order_relaxed);
+    pos += RG_BATCH_LOG_OVERHEAD + info.batch_length;
+  }
+  rg_broker_wake (topic->broker);
+  return RG_KAFKA_NONE;
+}
+
+/* The slot of the batch that holds @offset (start <= offset < next).
+ * Called with the lock held. */
+static guint64
+ingest_find (RgBrokerTopic * topic, gint64 offset)
+{
+  guint64 lo = topic->seq_start, hi = topic->seq_next - 1;
+
+  while (lo < hi) {
+    guint64 mid = lo + (hi - lo + 1) / 2;
+
+    if ((gint64) topic->ring[mid % topic->capacity]->offset <= offset)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 gboolean
 rg_broker_topic_is_journal (RgBrokerTopic * topic)
 {
@@ -259,8 +397,13 @@ rg_broker_topic_unref (RgBrokerTopic * topic)
   if (atomic_fetch_sub_explicit (&topic->ref, 1, memory_order_acq_rel) != 1)
     return;
 
-  for (o = topic->start; o < topic->next; o++)
-    record_unref (topic->ring[o % topic->capacity]);
+  if (topic->ingest) {
+    for (o = topic->seq_start; o < topic->seq_next; o++)
+      record_unref (topic->ring[o % topic->capacity]);
+  } else {
+    for (o = topic->start; o < topic->next; o++)
+      record_unref (topic->ring[o % topic->capacity]);
+  }
   g_free (topic->ring);
   rg_broker_journal_free (topic->journal);
   rg_batch_encoder_free (topic->encoder);
@@ -405,6 +548,7 @@ rg_broker_topic_append (RgBrokerTopic * topic, GstBuffer * buffer,
   record = topic_encode (topic, buffer, timestamp, key, base, error);
   if (!record)
     return FALSE;
+  record->n_offsets = 1;
 
   pthread_mutex_lock (&topic->lock);
   if (topic->next - topic->start == topic->capacity) {
@@ -463,6 +607,30 @@ topic_live_start (RgBrokerTopic * topic, gint64 fetch_offset, guint live_lag)
       (gint64) topic->next;
 }
 
+/* Whole produced batches from the one holding @fetch_offset (clients skip
+ * the records before their offset, as with any Kafka broker). Called with
+ * the lock held, @fetch_offset within [start, next]. */
+static void
+ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gsize max_bytes,
+    gboolean first_whole, GArray * refs, RgBrokerCollect * result)
+{
+  guint64 seq;
+
+  if (fetch_offset == (gint64) topic->next)
+    return;
+  for (seq = ingest_find (topic, fetch_offset); seq < topic->seq_next; seq++) {
+    RgBrokerRecord *record = topic->ring[seq % topic->capacity];
+    gboolean fits = result->bytes + record->size <= max_bytes;
+
+    if (!fits && !(first_whole && result->bytes == 0))
+      break;
+    collect_record (record, refs);
+    result->bytes += record->size;
+    result->records += record->n_offsets;
+    result->next_offset = record->offset + record->n_offsets;
+  }
+}
+
 void
 rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
     guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
@@ -490,6 +658,11 @@ rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
   if (fetch_offset < (gint64) topic->start
       || fetch_offset > (gint64) topic->next) {
     result->error_code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
+    goto done;
+  }
+  if (topic->ingest) {
+    ingest_collect (topic, fetch_offset, max_bytes, first_whole, refs,
+        result);
     goto done;
   }
   for (o = fetch_offset; o < topic->next; o++) {
@@ -538,6 +711,18 @@ rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
     *offset = topic->next;
   } else if (timestamp == -2) {
     *offset = topic->start;
+  } else if (topic->ingest) {
+    /* A batch's records are not looked into: the first batch whose newest
+     * record is at or after @timestamp. */
+    for (o = topic->seq_start; o < topic->seq_next; o++) {
+      RgBrokerRecord *record = topic->ring[o % topic->capacity];
+
+      if (record->timestamp >= timestamp) {
+        *offset = MAX ((gint64) record->offset, (gint64) topic->start);
+        *found_timestamp = record->timestamp;
+        break;
+      }
+    }
   } else {
     for (o = topic->start; o < topic->next; o++) {
       RgBrokerRecord *record = topic->ring[o % topic->capacity];

@@ -38,7 +38,19 @@
  * serving its own topic. The first one to start sets the broker's limits.
  * Clients cannot produce into the sink's topic: a Produce gets Kafka error
  * 29 (TOPIC_AUTHORIZATION_FAILED); a Produce into a topic nobody serves
- * gets 3 (UNKNOWN_TOPIC_OR_PARTITION).
+ * gets 3 (UNKNOWN_TOPIC_OR_PARTITION), unless #GstRgBrokerSink:ingest is
+ * set: then the broker accepts it, as a Kafka broker that creates topics
+ * on first use, and keeps the latest ring-size produced batches of each
+ * such topic in memory, for any client to fetch.
+ *
+ * With #GstRgBrokerSink:bootstrap-servers set, the sink embeds nothing: it
+ * produces every buffer as one record (same value and headers) into
+ * #GstRgBrokerSink:topic of that Kafka cluster with librdkafka, with
+ * #GstRgBrokerSink:acks, and waits at EOS until every record is
+ * delivered. A record that cannot be delivered within
+ * #GstRgBrokerSink:message-timeout-ms (the cluster is unreachable, or
+ * refuses it) is an element error carrying librdkafka's reason; transient
+ * cluster trouble is a warning.
  *
  * In-memory sinks also serve `<topic>.live`: the same records, except that
  * a consumer more than #GstRgBrokerSink:live-max-lag records behind is
@@ -66,6 +78,12 @@
  *     ring-size=10000 host=0.0.0.0 advertised-host=sensor-box.local
  * ]| Serves the last 10,000 telemetry datagrams to the whole network.
  *
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency \
+ *     key-int-max=30 ! h264parse ! rgbrokersink topic=cam0 \
+ *     bootstrap-servers=kafka1:9092,kafka2:9092 acks=-1
+ * ]| The same stream, produced into a Kafka cluster instead.
+ *
  * Since: 0.1
  */
 
@@ -78,6 +96,7 @@
 #include "gstrgjournalsink.h"
 #include "rgbroker.h"
 #include "rgjournal.h"
+#include "rgkafkaproducer.h"
 #include "rgmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
@@ -93,6 +112,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_LIVE_MAX_LAG 30
+#define DEFAULT_PROP_INGEST FALSE
+#define DEFAULT_PROP_BOOTSTRAP_SERVERS NULL
+#define DEFAULT_PROP_ACKS -1
+#define DEFAULT_PROP_MESSAGE_TIMEOUT_MS 30000
 
 enum
 {
@@ -115,6 +138,10 @@ enum
   PROP_MAX_BYTES,
   PROP_MAX_AGE,
   PROP_STATS,
+  PROP_INGEST,
+  PROP_BOOTSTRAP_SERVERS,
+  PROP_ACKS,
+  PROP_MESSAGE_TIMEOUT_MS,
 };
 
 enum
@@ -142,6 +169,10 @@ struct _GstRgBrokerSink
   guint live_max_lag;
   gchar *location;
   RgJournalConfig journal_config;
+  gboolean ingest;
+  gchar *bootstrap_servers;
+  gint acks;
+  guint message_timeout_ms;
 
   /* From start() to stop(), under the object lock; the streaming thread
    * uses topic and writer without it (start and stop never run while it
@@ -151,6 +182,12 @@ struct _GstRgBrokerSink
   RgJournalWriter *writer;
   guint watch_id;
   guint bound_port;
+  /* bootstrap-servers mode: used by the streaming thread only. */
+  RgKafkaProducer *producer;
+  gchar *producer_topic;
+  gchar *producer_servers;
+  /* Set by unlock(): interrupts the wait for deliveries at EOS. */
+  gint unlocked;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -243,9 +280,8 @@ client_changed (RgBroker * broker, guint64 client_id, const gchar * address,
 }
 
 static gboolean
-gst_rg_broker_sink_start (GstBaseSink * sink)
+gst_rg_broker_sink_start_broker (GstRgBrokerSink * self)
 {
-  GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
   RgBrokerConfig config;
   RgJournalConfig journal_config;
   RgBroker *broker = NULL;
@@ -269,6 +305,7 @@ gst_rg_broker_sink_start (GstBaseSink * sink)
   location = g_strdup (self->location);
   journal_config = self->journal_config;
   live_max_lag = self->live_max_lag;
+  config.ingest_batches = self->ingest ? self->ring_size : 0;
   GST_OBJECT_UNLOCK (self);
   config.advertised_host = advertised;
 
@@ -355,6 +392,88 @@ fail:
   }
 }
 
+/* From the streaming thread (librdkafka's error callback is served by
+ * the producer's calls). */
+static void
+producer_warning (const gchar * reason, gpointer user_data)
+{
+  GstRgBrokerSink *self = user_data;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+      ("Trouble reaching Kafka cluster %s: %s. Records wait and are retried "
+          "for message-timeout-ms.", self->producer_servers, reason),
+      ("%s", reason));
+}
+
+static gboolean
+gst_rg_broker_sink_start_producer (GstRgBrokerSink * self)
+{
+  RgKafkaProducerConfig config = { 0, };
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  self->producer_servers = g_strdup (self->bootstrap_servers);
+  self->producer_topic = g_strdup (self->topic_name ? self->topic_name :
+      GST_OBJECT_NAME (self));
+  config.acks = self->acks;
+  config.message_timeout_ms = self->message_timeout_ms;
+  GST_OBJECT_UNLOCK (self);
+  config.bootstrap_servers = self->producer_servers;
+  config.topic = self->producer_topic;
+  config.warning_func = producer_warning;
+  config.user_data = self;
+  g_atomic_int_set (&self->unlocked, 0);
+
+  self->producer = rg_kafka_producer_new (&config, &error);
+  if (!self->producer)
+    goto producer_failed;
+  GST_INFO_OBJECT (self, "producing into topic \"%s\" of %s",
+      self->producer_topic, self->producer_servers);
+  return TRUE;
+
+  /* ERRORS */
+producer_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not create a Kafka producer for %s: %s. Check "
+            "bootstrap-servers and acks.", self->producer_servers,
+            error->message), ("%s", error->message));
+    g_clear_error (&error);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_rg_broker_sink_start (GstBaseSink * sink)
+{
+  GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
+  gboolean produce;
+
+  GST_OBJECT_LOCK (self);
+  produce = self->bootstrap_servers && self->bootstrap_servers[0];
+  GST_OBJECT_UNLOCK (self);
+  return produce ? gst_rg_broker_sink_start_producer (self) :
+      gst_rg_broker_sink_start_broker (self);
+}
+
+static gboolean
+gst_rg_broker_sink_unlock (GstBaseSink * sink)
+{
+  GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
+
+  g_atomic_int_set (&self->unlocked, 1);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_broker_sink_unlock_stop (GstBaseSink * sink)
+{
+  GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
+
+  g_atomic_int_set (&self->unlocked, 0);
+  return TRUE;
+}
+
 static gboolean
 gst_rg_broker_sink_stop (GstBaseSink * sink)
 {
@@ -364,6 +483,12 @@ gst_rg_broker_sink_stop (GstBaseSink * sink)
   RgJournalWriter *writer;
   GError *error = NULL;
   gboolean ok = TRUE;
+
+  /* Records not delivered by now (no EOS, or a failed flush) are
+   * dropped. */
+  g_clear_pointer (&self->producer, rg_kafka_producer_free);
+  g_clear_pointer (&self->producer_topic, g_free);
+  g_clear_pointer (&self->producer_servers, g_free);
 
   GST_OBJECT_LOCK (self);
   broker = self->broker;
@@ -397,7 +522,9 @@ gst_rg_broker_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
 
-  if (self->writer)
+  if (self->producer)
+    rg_kafka_producer_set_caps (self->producer, caps);
+  else if (self->writer)
     rg_journal_writer_set_caps (self->writer, caps);
   else
     rg_broker_topic_set_caps (self->topic, caps);
@@ -415,9 +542,32 @@ gst_rg_broker_sink_event (GstBaseSink * sink, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->writer
       && !rg_journal_writer_sync (self->writer, &error))
     goto sync_failed;
+  /* A producing sink posts EOS only once the cluster has every record. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->producer
+      && !rg_kafka_producer_flush (self->producer, &self->unlocked, &error))
+    goto flush_failed;
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 
   /* ERRORS */
+flush_failed:
+  {
+    if (g_error_matches (error, RG_KAFKA_PRODUCER_ERROR,
+            RG_KAFKA_PRODUCER_ERROR_TIMEOUT)) {
+      /* Flushing or shutting down: not an error of the stream. */
+      GST_INFO_OBJECT (self, "stopped waiting for deliveries: %s",
+          error->message);
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+          ("Could not deliver every record to topic \"%s\" of Kafka "
+              "cluster %s: %s. Check that the cluster is reachable and "
+              "accepts the topic, or raise message-timeout-ms.",
+              self->producer_topic, self->producer_servers, error->message),
+          ("%s", error->message));
+    }
+    g_clear_error (&error);
+    gst_event_unref (event);
+    return FALSE;
+  }
 sync_failed:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
@@ -439,7 +589,12 @@ gst_rg_broker_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   GError *error = NULL;
   gboolean ok;
 
-  if (self->writer) {
+  if (self->producer) {
+    ok = rg_kafka_producer_send (self->producer, buffer, timestamp, key,
+        &error);
+    if (!ok)
+      goto produce_failed;
+  } else if (self->writer) {
     ok = rg_journal_writer_append (self->writer, buffer, timestamp, key, NULL,
         &error);
     if (ok)
@@ -455,6 +610,18 @@ gst_rg_broker_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   return GST_FLOW_OK;
 
   /* ERRORS */
+produce_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not deliver records to topic \"%s\" of Kafka cluster %s: "
+            "%s. Check that the cluster is reachable and accepts the topic, "
+            "or raise message-timeout-ms.", self->producer_topic,
+            self->producer_servers, error->message), ("%s", error->message));
+    g_clear_error (&error);
+    if (key)
+      g_bytes_unref (key);
+    return GST_FLOW_ERROR;
+  }
 append_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -510,8 +677,22 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       g_free (self->location);
       self->location = g_value_dup_string (value);
       break;
+    case PROP_INGEST:
+      self->ingest = g_value_get_boolean (value);
+      break;
+    case PROP_BOOTSTRAP_SERVERS:
+      g_free (self->bootstrap_servers);
+      self->bootstrap_servers = g_value_dup_string (value);
+      break;
+    case PROP_ACKS:
+      self->acks = g_value_get_int (value);
+      break;
+    case PROP_MESSAGE_TIMEOUT_MS:
+      self->message_timeout_ms = g_value_get_uint (value);
+      break;
     default:
-      if (!gst_rg_journal_props_set (&self->journal_config, PROP_JOURNAL_SYNC, prop_id, value))
+      if (!gst_rg_journal_props_set (&self->journal_config, PROP_JOURNAL_SYNC,
+              prop_id, value))
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
@@ -560,11 +741,24 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
       break;
+    case PROP_INGEST:
+      g_value_set_boolean (value, self->ingest);
+      break;
+    case PROP_BOOTSTRAP_SERVERS:
+      g_value_set_string (value, self->bootstrap_servers);
+      break;
+    case PROP_ACKS:
+      g_value_set_int (value, self->acks);
+      break;
+    case PROP_MESSAGE_TIMEOUT_MS:
+      g_value_set_uint (value, self->message_timeout_ms);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_rg_broker_sink_locked_stats (self));
       break;
     default:
-      if (!gst_rg_journal_props_get (&self->journal_config, PROP_JOURNAL_SYNC, prop_id, value))
+      if (!gst_rg_journal_props_get (&self->journal_config, PROP_JOURNAL_SYNC,
+              prop_id, value))
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
@@ -580,6 +774,7 @@ gst_rg_broker_sink_finalize (GObject * object)
   g_free (self->topic_name);
   g_free (self->advertised_host);
   g_free (self->location);
+  g_free (self->bootstrap_servers);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -611,6 +806,60 @@ gst_rg_broker_sink_install_journal_properties (GObjectClass * gobject_class)
   gst_rg_journal_props_install (gobject_class, PROP_JOURNAL_SYNC,
       "journal-sync", "When journal records are made durable (named so "
       "because GstBaseSink's sync means clock synchronisation)");
+}
+
+static void
+gst_rg_broker_sink_install_cluster_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+  /**
+   * GstRgBrokerSink:ingest:
+   *
+   * Accept Produce requests into topics no pipeline owns, as a Kafka
+   * broker that creates topics on first use: each such topic keeps its
+   * latest ring-size produced batches in memory. Set by the sink that
+   * starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_INGEST,
+      g_param_spec_boolean ("ingest", "Ingest",
+          "Accept records produced into topics no pipeline serves (kept in "
+          "memory, ring-size batches per topic)", DEFAULT_PROP_INGEST,
+          flags));
+  /**
+   * GstRgBrokerSink:bootstrap-servers:
+   *
+   * "host:port[,host:port...]" of a Kafka cluster: when set, no broker is
+   * embedded and every buffer is produced into #GstRgBrokerSink:topic of
+   * that cluster (the broker's properties are ignored). Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_BOOTSTRAP_SERVERS,
+      g_param_spec_string ("bootstrap-servers", "Bootstrap servers",
+          "Kafka cluster to produce into instead of embedding a broker "
+          "(host:port[,host:port...])", DEFAULT_PROP_BOOTSTRAP_SERVERS,
+          flags));
+  /**
+   * GstRgBrokerSink:acks:
+   *
+   * With #GstRgBrokerSink:bootstrap-servers: the acknowledgement each
+   * record waits for: -1 every in-sync replica, 1 the leader, 0 none (a
+   * record counts as delivered once sent). Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_ACKS,
+      g_param_spec_int ("acks", "Acks",
+          "Acknowledgement to wait for: -1 all in-sync replicas, 1 the "
+          "leader, 0 none", -1, 1, DEFAULT_PROP_ACKS, flags));
+  /**
+   * GstRgBrokerSink:message-timeout-ms:
+   *
+   * With #GstRgBrokerSink:bootstrap-servers: how long a record may wait
+   * for delivery, retries included, before the element fails with
+   * librdkafka's reason (e.g. the cluster stayed unreachable). Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MESSAGE_TIMEOUT_MS,
+      g_param_spec_uint ("message-timeout-ms", "Message timeout",
+          "Milliseconds a record may wait for delivery before it is an "
+          "error", 1, G_MAXINT32, DEFAULT_PROP_MESSAGE_TIMEOUT_MS, flags));
 }
 
 static void
@@ -738,6 +987,7 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_rg_broker_sink_install_journal_properties (gobject_class);
+  gst_rg_broker_sink_install_cluster_properties (gobject_class);
 
   /**
    * GstRgBrokerSink:stats:
@@ -789,6 +1039,9 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_rg_broker_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_rg_broker_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_rg_broker_sink_event);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_rg_broker_sink_unlock);
+  basesink_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_rg_broker_sink_unlock_stop);
 
   GST_DEBUG_CATEGORY_INIT (gst_rg_broker_sink_debug, "rgbrokersink", 0,
       "Kafka broker sink");
@@ -808,4 +1061,8 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->location = g_strdup (DEFAULT_PROP_LOCATION);
   self->live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;
   rg_journal_config_init (&self->journal_config);
+  self->ingest = DEFAULT_PROP_INGEST;
+  self->bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
+  self->acks = DEFAULT_PROP_ACKS;
+  self->message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;
 }

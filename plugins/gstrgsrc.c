@@ -53,6 +53,15 @@
  *
  * The URI scheme `rgjournal:///path/to/dir` selects the directory.
  *
+ * A location `kafka://host:port/topic[?start=...&follow=...]` (also a URI)
+ * consumes partition 0 of a Kafka topic through librdkafka instead, from
+ * rgbrokersink's embedded broker or a real cluster, with the same start,
+ * stop and follow options (the URI's query sets the properties). Caps and
+ * timestamps come from the gst.* headers; the buffers wrap librdkafka's
+ * memory. When the broker goes away the source reconnects with backoff and
+ * resumes at the next offset without duplicates; records it can no longer
+ * get are skipped with DISCONT. A Kafka source is not seekable.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 rgsrc location=/var/lib/cam0 start=time \
@@ -68,6 +77,12 @@
  * ]| Watches the camera live through the journal, starting at the latest
  * keyframe.
  *
+ * |[
+ * gst-launch-1.0 rgsrc \
+ *     location='kafka://127.0.0.1:9092/cam0?start=latest&follow=true' ! \
+ *     h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| Watches the stream an rgbrokersink serves, through its embedded broker.
+ *
  * Since: 0.1
  */
 
@@ -76,7 +91,9 @@
 #endif
 
 #include "gstrgsrc.h"
+#include <string.h>
 #include "rgjournal.h"
+#include "rgkafkaconsumer.h"
 #include "rgmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
@@ -85,6 +102,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
 /* How long a follower waits in the journal before it checks whether it is
  * flushing: bounds how long a state change or seek waits for create(). */
 #define FOLLOW_WAIT_US (100 * 1000)
+
+/* The same bound for a kafka:// consumer's poll. */
+#define KAFKA_POLL_MS 100
+
+/* How long start() waits for the broker to answer (offsets, keyframe
+ * search) before it fails with librdkafka's reason. */
+#define KAFKA_START_TIMEOUT_MS 10000
+
+#define KAFKA_SCHEME "kafka://"
 
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_START GST_RG_SRC_START_EARLIEST
@@ -129,6 +155,8 @@ struct _GstRgSrc
    * thread and by do_seek() (which runs with the streaming thread
    * stopped). */
   RgJournalReader *reader;
+  /* Or, for a kafka:// location, the consumer (same rules). */
+  RgKafkaConsumer *kafka;
   gint flushing;
   gboolean need_segment;
   GstClockTime live_shift;
@@ -187,13 +215,182 @@ gst_rg_src_start_get_type (void)
 /* ------------------------------------------------------------------ */
 /* Properties                                                           */
 
-static void
-gst_rg_src_set_location (GstRgSrc * self, const gchar * location)
+static gboolean
+is_kafka_location (const gchar * location)
 {
+  return location && g_ascii_strncasecmp (location, KAFKA_SCHEME,
+      strlen (KAFKA_SCHEME)) == 0;
+}
+
+static gboolean
+parse_bool (const gchar * value, gboolean * out)
+{
+  if (!g_ascii_strcasecmp (value, "true") || !strcmp (value, "1"))
+    *out = TRUE;
+  else if (!g_ascii_strcasecmp (value, "false") || !strcmp (value, "0"))
+    *out = FALSE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_number (const gchar * value, gint64 * out)
+{
+  return g_ascii_string_to_signed (value, 10, -1, G_MAXINT64, out, NULL);
+}
+
+/* start=earliest|latest|offset:N|time:MS. Call with the object lock. */
+static gboolean
+gst_rg_src_apply_start (GstRgSrc * self, const gchar * value)
+{
+  gint64 n;
+
+  if (!strcmp (value, "earliest"))
+    self->start = GST_RG_SRC_START_EARLIEST;
+  else if (!strcmp (value, "latest"))
+    self->start = GST_RG_SRC_START_LATEST;
+  else if (g_str_has_prefix (value, "offset:") &&
+      parse_number (value + 7, &n) && n >= 0) {
+    self->start = GST_RG_SRC_START_OFFSET;
+    self->start_offset = n;
+  } else if (g_str_has_prefix (value, "time:") &&
+      parse_number (value + 5, &n) && n >= 0) {
+    self->start = GST_RG_SRC_START_TIME;
+    self->start_time = n;
+  } else
+    return FALSE;
+  return TRUE;
+}
+
+/* One key=value of a kafka:// query: the same options as the properties.
+ * Call with the object lock. */
+static gboolean
+gst_rg_src_apply_option (GstRgSrc * self, const gchar * key,
+    const gchar * value)
+{
+  gint64 n;
+
+  if (!strcmp (key, "start"))
+    return gst_rg_src_apply_start (self, value);
+  if (!strcmp (key, "snap-to-keyframe"))
+    return parse_bool (value, &self->snap_to_keyframe);
+  if (!strcmp (key, "follow"))
+    return parse_bool (value, &self->follow);
+  if (!strcmp (key, "stop-offset") && parse_number (value, &n) && n >= 0) {
+    self->stop_offset = n;
+    return TRUE;
+  }
+  if (!strcmp (key, "stop-time") && parse_number (value, &n)) {
+    self->stop_time = n;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* Applies the query of a kafka:// location to the properties, so that a
+ * URI alone (playbin, gst-launch) configures the source. */
+static gboolean
+gst_rg_src_apply_query (GstRgSrc * self, const gchar * location,
+    GError ** error)
+{
+  GUri *uri = g_uri_parse (location, G_URI_FLAGS_ENCODED_QUERY, error);
+  GHashTable *params = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean ok = TRUE, follow;
+
+  if (!uri)
+    return FALSE;
+  if (g_uri_get_query (uri))
+    params = g_uri_parse_params (g_uri_get_query (uri), -1, "&",
+        G_URI_PARAMS_NONE, error);
+  g_uri_unref (uri);
+  if (!params)
+    return error == NULL || *error == NULL;
+  GST_OBJECT_LOCK (self);
+  g_hash_table_iter_init (&iter, params);
+  while (ok && g_hash_table_iter_next (&iter, &key, &value)) {
+    ok = gst_rg_src_apply_option (self, key, value);
+    if (!ok)
+      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          "Invalid option %s=%s in %s", (gchar *) key, (gchar *) value,
+          location);
+  }
+  follow = self->follow;
+  GST_OBJECT_UNLOCK (self);
+  g_hash_table_unref (params);
+  gst_base_src_set_live (GST_BASE_SRC (self), follow);
+  return ok;
+}
+
+/* Splits kafka://host:port/topic into "host:port" and the topic. */
+static gboolean
+parse_kafka_location (const gchar * location, gchar ** brokers,
+    gchar ** topic, GError ** error)
+{
+  GUri *uri = g_uri_parse (location, G_URI_FLAGS_ENCODED_QUERY, error);
+  const gchar *host, *path;
+  gint port;
+
+  if (!uri)
+    return FALSE;
+  host = g_uri_get_host (uri);
+  port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 9092;
+  path = g_uri_get_path (uri);
+  while (path && *path == '/')
+    path++;
+  if (!host || !*host || !path || !*path || strchr (path, '/')) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "%s does not name a broker and a topic "
+        "(kafka://host:port/topic)", location);
+    g_uri_unref (uri);
+    return FALSE;
+  }
+  *brokers = strchr (host, ':') ? g_strdup_printf ("[%s]:%d", host, port) :
+      g_strdup_printf ("%s:%d", host, port);
+  *topic = g_uri_unescape_string (path, NULL);
+  g_uri_unref (uri);
+  return TRUE;
+}
+
+static gboolean
+gst_rg_src_set_location_full (GstRgSrc * self, const gchar * location,
+    GError ** error)
+{
+  gchar *brokers = NULL, *topic = NULL;
+
+  if (is_kafka_location (location)) {
+    if (!parse_kafka_location (location, &brokers, &topic, error) ||
+        !gst_rg_src_apply_query (self, location, error)) {
+      g_free (brokers);
+      g_free (topic);
+      return FALSE;
+    }
+    g_free (brokers);
+    g_free (topic);
+  }
   GST_OBJECT_LOCK (self);
   g_free (self->location);
   self->location = g_strdup (location);
   GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static void
+gst_rg_src_set_location (GstRgSrc * self, const gchar * location)
+{
+  GError *err = NULL;
+
+  /* A bad kafka:// location is kept: start() reports it as an error. */
+  if (!gst_rg_src_set_location_full (self, location, &err)) {
+    GST_WARNING_OBJECT (self, "%s", err->message);
+    g_error_free (err);
+    GST_OBJECT_LOCK (self);
+    g_free (self->location);
+    self->location = g_strdup (location);
+    GST_OBJECT_UNLOCK (self);
+  }
 }
 
 static void
@@ -325,6 +522,71 @@ gst_rg_src_position_start (GstRgSrc * self, RgJournalReader * reader,
   return TRUE;
 }
 
+static const RgKafkaStart kafka_starts[] = {
+  [GST_RG_SRC_START_EARLIEST] = RG_KAFKA_START_EARLIEST,
+  [GST_RG_SRC_START_LATEST] = RG_KAFKA_START_LATEST,
+  [GST_RG_SRC_START_OFFSET] = RG_KAFKA_START_OFFSET,
+  [GST_RG_SRC_START_TIME] = RG_KAFKA_START_TIME,
+};
+
+/* kafka:// mode: a librdkafka consumer on partition 0 of the topic. */
+static gboolean
+gst_rg_src_start_kafka (GstRgSrc * self, const gchar * location)
+{
+  gchar *brokers = NULL, *topic = NULL;
+  GError *err = NULL;
+  GstRgSrcStart start;
+  gint64 value;
+  gboolean snap;
+
+  if (!parse_kafka_location (location, &brokers, &topic, &err))
+    goto bad_location;
+  GST_OBJECT_LOCK (self);
+  start = self->start;
+  value = start == GST_RG_SRC_START_TIME ? self->start_time :
+      (gint64) MIN (self->start_offset, (guint64) G_MAXINT64);
+  snap = self->snap_to_keyframe;
+  GST_OBJECT_UNLOCK (self);
+  self->kafka = rg_kafka_consumer_new (brokers, topic, &err);
+  if (!self->kafka)
+    goto consumer_failed;
+  if (!rg_kafka_consumer_start (self->kafka, kafka_starts[start], value,
+          snap, KAFKA_START_TIMEOUT_MS, &err))
+    goto start_failed;
+  g_free (brokers);
+  g_free (topic);
+  return TRUE;
+
+  /* ERRORS */
+bad_location:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Invalid Kafka location %s.", location), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+consumer_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Cannot create a Kafka consumer for %s.", location),
+        ("%s", err->message));
+    goto cleanup;
+  }
+start_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Cannot start reading topic %s from %s: is the broker running?",
+            topic, brokers), ("%s", err->message));
+    g_clear_pointer (&self->kafka, rg_kafka_consumer_close);
+    goto cleanup;
+  }
+cleanup:
+  g_error_free (err);
+  g_free (brokers);
+  g_free (topic);
+  return FALSE;
+}
+
 static gboolean
 gst_rg_src_start (GstBaseSrc * src)
 {
@@ -344,6 +606,17 @@ gst_rg_src_start (GstBaseSrc * src)
 
   if (!location)
     goto no_location;
+  if (is_kafka_location (location)) {
+    if (!gst_rg_src_start_kafka (self, location)) {
+      g_free (location);
+      return FALSE;
+    }
+    g_atomic_int_set (&self->flushing, FALSE);
+    self->need_segment = TRUE;
+    self->live_shift_known = FALSE;
+    g_free (location);
+    return TRUE;
+  }
   self->reader = rg_journal_reader_open (location, &err);
   if (!self->reader)
     goto open_failed;
@@ -390,6 +663,7 @@ gst_rg_src_stop (GstBaseSrc * src)
   GstRgSrc *self = GST_RG_SRC (src);
 
   g_clear_pointer (&self->reader, rg_journal_reader_free);
+  g_clear_pointer (&self->kafka, rg_kafka_consumer_close);
   g_mutex_lock (&self->lookup_lock);
   g_clear_pointer (&self->lookup, rg_journal_reader_free);
   g_mutex_unlock (&self->lookup_lock);
@@ -417,7 +691,7 @@ gst_rg_src_is_seekable (GstBaseSrc * src)
   gboolean follow;
 
   GST_OBJECT_LOCK (self);
-  follow = self->follow;
+  follow = self->follow || is_kafka_location (self->location);
   GST_OBJECT_UNLOCK (self);
   return !follow;
 }
@@ -436,7 +710,9 @@ gst_rg_src_get_lookup (GstRgSrc * self)
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
-  if (location)
+  /* Offsets of a Kafka topic are not looked up here: no DEFAULT-format
+   * queries or seeks in kafka:// mode. */
+  if (location && !is_kafka_location (location))
     self->lookup = rg_journal_reader_open (location, NULL);
   g_free (location);
   return self->lookup;
@@ -668,14 +944,13 @@ gst_rg_src_push_segment (GstRgSrc * self, GstBuffer * buffer)
 }
 
 static gboolean
-gst_rg_src_past_stop (GstRgSrc * self, const RgJournalRecord * rec)
+gst_rg_src_past_stop (GstRgSrc * self, guint64 offset, gint64 timestamp)
 {
   gboolean past;
 
   GST_OBJECT_LOCK (self);
-  past = rec->offset >= self->stop_offset ||
-      rec->offset >= self->seek_stop_offset ||
-      (self->stop_time >= 0 && rec->timestamp >= self->stop_time);
+  past = offset >= self->stop_offset || offset >= self->seek_stop_offset ||
+      (self->stop_time >= 0 && timestamp >= self->stop_time);
   GST_OBJECT_UNLOCK (self);
   return past;
 }
@@ -712,6 +987,101 @@ gst_rg_src_read (GstRgSrc * self, RgJournalRecord * rec, GError ** error)
   return res;
 }
 
+/* Stamps and positions a record's buffer as both modes do. */
+static void
+gst_rg_src_finish_buffer (GstRgSrc * self, GstBuffer * buffer,
+    guint64 offset)
+{
+  GST_BUFFER_OFFSET (buffer) = offset;
+  GST_BUFFER_OFFSET_END (buffer) = offset + 1;
+  if (gst_base_src_is_live (GST_BASE_SRC (self)))
+    gst_rg_src_shift_live (self, buffer);
+  else if (self->need_segment)
+    gst_rg_src_push_segment (self, buffer);
+  self->need_segment = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->position = offset + 1;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Polls the consumer until a record, the end or flushing. While the broker
+ * is away librdkafka reconnects with backoff and this keeps polling. */
+static RgKafkaReadResult
+gst_rg_src_read_kafka (GstRgSrc * self, RgKafkaRecord * rec,
+    GError ** error)
+{
+  gboolean follow;
+  RgKafkaReadResult res;
+
+  GST_OBJECT_LOCK (self);
+  follow = self->follow;
+  GST_OBJECT_UNLOCK (self);
+  do {
+    if (g_atomic_int_get (&self->flushing))
+      return RG_KAFKA_READ_TIMEOUT;
+    res = rg_kafka_consumer_next (self->kafka, follow, KAFKA_POLL_MS, rec,
+        error);
+  } while (res == RG_KAFKA_READ_TIMEOUT);
+  return res;
+}
+
+static GstFlowReturn
+gst_rg_src_create_kafka (GstRgSrc * self, GstBuffer ** outbuf)
+{
+  RgKafkaRecord rec;
+  RgKafkaReadResult res;
+  GError *err = NULL;
+  GstBuffer *buffer;
+
+  res = gst_rg_src_read_kafka (self, &rec, &err);
+  if (res == RG_KAFKA_READ_TIMEOUT)
+    return GST_FLOW_FLUSHING;
+  if (res == RG_KAFKA_READ_END)
+    return GST_FLOW_EOS;
+  if (res == RG_KAFKA_READ_ERROR)
+    goto read_failed;
+  if (gst_rg_src_past_stop (self, rec.offset, rec.timestamp)) {
+    rg_kafka_record_clear (&rec);
+    return GST_FLOW_EOS;
+  }
+  /* The first record may carry no caps: use those in force there. */
+  if (!rec.caps && self->need_segment)
+    rec.caps = rg_kafka_consumer_get_start_caps (self->kafka);
+  if (rec.caps && !gst_rg_src_update_caps (self, rec.caps))
+    goto not_negotiated;
+  buffer = g_steal_pointer (&rec.buffer);
+  if (rec.discont)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  gst_rg_src_finish_buffer (self, buffer, rec.offset);
+  rg_kafka_record_clear (&rec);
+  *outbuf = buffer;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+read_failed:
+  {
+    if (g_error_matches (err, RG_KAFKA_CONSUMER_ERROR,
+            RG_KAFKA_CONSUMER_ERROR_ENVELOPE))
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("A record in %s has malformed gst.* headers.", self->location),
+          ("%s", err->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not read %s.", self->location), ("%s", err->message));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream does not accept the caps recorded in the topic."),
+        ("caps %" GST_PTR_FORMAT " at offset %" G_GINT64_FORMAT, rec.caps,
+            rec.offset));
+    rg_kafka_record_clear (&rec);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+}
+
 static GstFlowReturn
 gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
@@ -721,6 +1091,8 @@ gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   GError *err = NULL;
   GstBuffer *buffer;
 
+  if (self->kafka)
+    return gst_rg_src_create_kafka (self, outbuf);
   res = gst_rg_src_read (self, &rec, &err);
   if (res == RG_JOURNAL_READ_TIMEOUT)
     return GST_FLOW_FLUSHING;
@@ -728,23 +1100,14 @@ gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
     return GST_FLOW_EOS;
   if (res == RG_JOURNAL_READ_ERROR)
     goto read_failed;
-  if (gst_rg_src_past_stop (self, &rec)) {
+  if (gst_rg_src_past_stop (self, rec.offset, rec.timestamp)) {
     rg_journal_record_clear (&rec);
     return GST_FLOW_EOS;
   }
   if (rec.caps && !gst_rg_src_update_caps (self, rec.caps))
     goto not_negotiated;
   buffer = g_steal_pointer (&rec.buffer);
-  GST_BUFFER_OFFSET (buffer) = rec.offset;
-  GST_BUFFER_OFFSET_END (buffer) = rec.offset + 1;
-  if (gst_base_src_is_live (GST_BASE_SRC (self)))
-    gst_rg_src_shift_live (self, buffer);
-  else if (self->need_segment)
-    gst_rg_src_push_segment (self, buffer);
-  self->need_segment = FALSE;
-  GST_OBJECT_LOCK (self);
-  self->position = rec.offset + 1;
-  GST_OBJECT_UNLOCK (self);
+  gst_rg_src_finish_buffer (self, buffer, rec.offset);
   rg_journal_record_clear (&rec);
   *outbuf = buffer;
   return GST_FLOW_OK;
@@ -847,7 +1210,7 @@ gst_rg_src_uri_get_type (GType type)
 static const gchar *const *
 gst_rg_src_uri_get_protocols (GType type)
 {
-  static const gchar *protocols[] = { "rgjournal", NULL };
+  static const gchar *protocols[] = { "rgjournal", "kafka", NULL };
 
   return protocols;
 }
@@ -859,7 +1222,9 @@ gst_rg_src_uri_get_uri (GstURIHandler * handler)
   gchar *uri = NULL;
 
   GST_OBJECT_LOCK (self);
-  if (self->location)
+  if (is_kafka_location (self->location))
+    uri = g_strdup (self->location);
+  else if (self->location)
     uri = g_strconcat ("rgjournal://", self->location, NULL);
   GST_OBJECT_UNLOCK (self);
   return uri;
@@ -870,8 +1235,11 @@ gst_rg_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
     GError ** error)
 {
   GstRgSrc *self = GST_RG_SRC (handler);
-  gchar *location = gst_uri_get_location (uri);
+  gchar *location;
 
+  if (is_kafka_location (uri))
+    return gst_rg_src_set_location_full (self, uri, error);
+  location = gst_uri_get_location (uri);
   if (!location || !g_path_is_absolute (location)) {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
         "URI %s does not name an absolute directory "
@@ -916,7 +1284,11 @@ gst_rg_src_install_properties (GObjectClass * gobject_class)
 
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "The journal directory", DEFAULT_PROP_LOCATION, rw));
+          "The journal directory, or kafka://host:port/topic[?options] to "
+          "consume a Kafka topic (options: start=earliest|latest|offset:N|"
+          "time:MS, snap-to-keyframe, follow, stop-offset, stop-time; they "
+          "set the properties of the same names)", DEFAULT_PROP_LOCATION,
+          rw));
   g_object_class_install_property (gobject_class, PROP_START,
       g_param_spec_enum ("start", "Start", "Where to start reading",
           GST_TYPE_RG_SRC_START, DEFAULT_PROP_START, rw));

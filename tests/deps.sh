@@ -21,6 +21,8 @@ RG_PACKAGES=(
   librdkafka-dev kcat python3-kafka libisal-dev
   # Leak checking.
   valgrind
+  # The libFuzzer run of the Kafka request parser (clang's fuzzer runtime).
+  clang libclang-rt-14-dev
 )
 
 # rg_install_missing: installs, with apt-get, every package of RG_PACKAGES

@@ -9,12 +9,18 @@
 #   build-tsan/  ThreadSanitizer, the 'tsan' suite: code that synchronises
 #                through pthreads and C11 atomics only (the ring, the broker);
 #                GMutex-based code would only give false reports there
+#   build-fuzz/  -Dfuzz=true: the libFuzzer binary for the Kafka request
+#                parser (built with clang), run for $RG_FUZZ_SECONDS (30) s
+#                over the seed corpus and tests/fuzz/crashes/; counts as one
+#                test. A crash, leak or timeout input is saved to
+#                tests/fuzz/crashes/ (replayed by kafka-fuzz-replay from then
+#                on) and fails the run
 # Counts one result per gst-check test case (from the "Checks: N, Failures: F,
 # Errors: E" line each check program prints); a test without such a line
 # counts once, passed or failed by its meson result. Ends with one line
 # "N passed, N failed" and exits non-zero if anything failed.
 #
-# Environment: RG_BUILDS="normal asan tsan" selects configurations.
+# Environment: RG_BUILDS="normal asan tsan fuzz" selects configurations.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -234,18 +240,66 @@ run_tsan ()
     --suite tsan --timeout-multiplier 2
 }
 
+run_fuzz ()
+{
+  local dir="$repo/build-fuzz" crashes="$here/fuzz/crashes" work before new
+  local seconds="${RG_FUZZ_SECONDS:-30}" log rc
+  echo "== fuzz: configure and compile $dir"
+  # Only the fuzzer target is compiled here (-Dtests=enabled because the
+  # fuzz directory lives under tests/); the tests are the other builds' job.
+  if ! setup_build "$dir" -Dfuzz=true -Dtests=enabled -Dbenchmarks=false \
+      </dev/null; then
+    add_failure fuzz "meson setup failed"
+    return
+  fi
+  if ! meson compile -C "$dir" tests/fuzz/kafka-request-fuzzer </dev/null; then
+    add_failure fuzz "compilation failed"
+    return
+  fi
+  # New interesting inputs go to a scratch directory, so the checked-in seed
+  # corpus only changes when a person decides so; crash inputs go straight
+  # to crashes/ under libFuzzer's names.
+  work="$(mktemp -d)"
+  log="$dir/fuzz.log"
+  before="$(ls "$crashes")"
+  echo "== fuzz: kafka-request-fuzzer for $seconds s"
+  "$dir/tests/fuzz/kafka-request-fuzzer" -max_total_time="$seconds" \
+    -max_len=4096 -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+    -artifact_prefix="$crashes/" \
+    "$work" "$repo/tests/check/core/kafka-corpus" "$crashes" \
+    </dev/null >"$log" 2>&1
+  rc=$?
+  rm -rf "$work"
+  tail -n 15 "$log"
+  new="$(comm -13 <(echo "$before") <(ls "$crashes"))"
+  if [ "$rc" -eq 0 ] && [ -z "$new" ]; then
+    total_passed=$((total_passed + 1))
+    summaries+=("fuzz: 1 passed, 0 failed" \
+      "   kafka-request-fuzzer         $seconds s, $(grep -m1 -o \
+        'stat::number_of_executed_units: *[0-9]*' "$log" | \
+        grep -o '[0-9]*$') inputs, no crash")
+  else
+    total_failed=$((total_failed + 1))
+    summaries+=("fuzz: 0 passed, 1 failed" \
+      "   kafka-request-fuzzer         exit $rc, new in tests/fuzz/crashes/:" \
+      "     ${new:-none} (log: $log)")
+  fi
+}
+
 if ! rg_install_missing; then
   add_failure setup "installing packages failed"
   finish
 fi
 
-for what in ${RG_BUILDS:-normal asan tsan}; do
+for what in ${RG_BUILDS:-normal asan tsan fuzz}; do
   started=$SECONDS
   case "$what" in
     normal) run_normal ;;
     asan) run_asan ;;
     tsan) run_tsan ;;
-    *) add_failure "$what" "unknown build (RG_BUILDS takes normal asan tsan)" ;;
+    fuzz) run_fuzz ;;
+    *) add_failure "$what" \
+      "unknown build (RG_BUILDS takes normal asan tsan fuzz)" ;;
   esac
   summaries+=("   ($what: $((SECONDS - started)) s)")
 done
