@@ -52,6 +52,7 @@
  */
 
 #include <gst/gst.h>
+#include "rgbench.h"
 #include <gst/base/gstpushsrc.h>
 #include <glib/gstdio.h>
 
@@ -264,31 +265,7 @@ rg_broker_bench_src_init (RgBrokerBenchSrc * self)
 /* Small helpers.                                                           */
 /* ------------------------------------------------------------------------ */
 
-static gdouble
-cpu_seconds (void)
-{
-  struct rusage ru;
 
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static gint64
-vm_rss_kib (void)
-{
-  gchar *contents = NULL;
-  const gchar *p;
-  gint64 kib = -1;
-
-  if (!g_file_get_contents ("/proc/self/status", &contents, NULL, NULL))
-    return -1;
-  p = strstr (contents, "\nVmRSS:");
-  if (p != NULL)
-    kib = g_ascii_strtoll (p + 7, NULL, 10);
-  g_free (contents);
-  return kib;
-}
 
 static void
 raise_fd_limit (void)
@@ -837,7 +814,7 @@ readers_main (void)
   printf ("@ready\n");
   fflush (stdout);
 
-  cpu0 = cpu_seconds ();
+  cpu0 = rg_bench_cpu_seconds ();
   for (i = 0; i < n; i++)
     threads[i] = g_thread_new ("reader", kafka ? kafka_reader : tcp_reader,
         &clients[i]);
@@ -857,7 +834,7 @@ readers_main (void)
       all_done = FALSE;
     done = MAX (done, clients[i].done_us);
   }
-  printf ("@reader_cpu_s=%.3f\n", cpu_seconds () - cpu0);
+  printf ("@reader_cpu_s=%.3f\n", rg_bench_cpu_seconds () - cpu0);
   printf ("@records=%" G_GUINT64_FORMAT "\n@resets=%" G_GUINT64_FORMAT "\n",
       total, resets);
   if (stall)
@@ -1064,7 +1041,7 @@ server_main (const ServerConf * c)
     return 1;
   }
   g_object_get (sink, tcp ? "current-port" : "bound-port", &port, NULL);
-  rss0 = vm_rss_kib ();
+  rss0 = rg_bench_proc_status_kib ("VmRSS");
 
   exe = g_file_read_link ("/proc/self/exe", NULL);
   argv[0] = exe;
@@ -1093,11 +1070,12 @@ server_main (const ServerConf * c)
   if (idle) {
     g_usleep (500 * 1000);
     printf ("@rss_before_kib=%" G_GINT64_FORMAT "\n", rss0);
-    printf ("@rss_after_kib=%" G_GINT64_FORMAT "\n", vm_rss_kib ());
+    printf ("@rss_after_kib=%" G_GINT64_FORMAT "\n",
+        rg_bench_proc_status_kib ("VmRSS"));
     printf ("@sink_clients=%u\n", sink_clients (sink, tcp));
   }
 
-  cpu0 = cpu_seconds ();
+  cpu0 = rg_bench_cpu_seconds ();
   start = g_get_monotonic_time ();
   printf ("@start_us=%" G_GINT64_FORMAT "\n", start);
   if (!idle)
@@ -1106,7 +1084,8 @@ server_main (const ServerConf * c)
   if (stall) {
     for (i = 1; i <= c->seconds; i++) {
       g_usleep (G_USEC_PER_SEC);
-      printf ("@rss_%u=%" G_GINT64_FORMAT "\n", i, vm_rss_kib ());
+      printf ("@rss_%u=%" G_GINT64_FORMAT "\n", i,
+          rg_bench_proc_status_kib ("VmRSS"));
     }
     printf ("@produced=%" G_GUINT64_FORMAT "\n", bsrc->produced);
   } else if (!idle && !throughput) {
@@ -1116,9 +1095,10 @@ server_main (const ServerConf * c)
     close (in_fd);
   forward_rest (in);
   waitpid (pid, &status, 0);
-  printf ("@server_cpu_s=%.3f\n@server_wall_s=%.3f\n", cpu_seconds () - cpu0,
-      (g_get_monotonic_time () - start) / 1e6);
-  printf ("@server_hwm_kib=%" G_GINT64_FORMAT "\n", vm_rss_kib ());
+  printf ("@server_cpu_s=%.3f\n@server_wall_s=%.3f\n",
+      rg_bench_cpu_seconds () - cpu0, (g_get_monotonic_time () - start) / 1e6);
+  printf ("@server_hwm_kib=%" G_GINT64_FORMAT "\n",
+      rg_bench_proc_status_kib ("VmRSS"));
   if (throughput)
     close (in_fd);
   fclose (in);
@@ -1433,36 +1413,15 @@ static gchar *
 machine_line (void)
 {
   struct utsname u;
-  gchar *cpuinfo = NULL, *model = NULL, *line;
+  gchar *model = rg_bench_cpu_model (), *line;
 
   uname (&u);
-  if (g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL)) {
-    gchar *p = strstr (cpuinfo, "model name");
-    if (p && (p = strchr (p, ':')) != NULL)
-      model = g_strndup (p + 2, strcspn (p + 2, "\n"));
-  }
-  line = g_strdup_printf ("%s, %ld cores, %s %s %s", model ? model :
-      "unknown CPU", sysconf (_SC_NPROCESSORS_ONLN), u.sysname, u.release,
-      u.machine);
-  g_free (cpuinfo);
+  line = g_strdup_printf ("%s, %ld cores, %s %s %s", model,
+      sysconf (_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine);
   g_free (model);
   return line;
 }
 
-static gchar *
-load_average (void)
-{
-  gchar *s = NULL, **f, *out;
-
-  if (!g_file_get_contents ("/proc/loadavg", &s, NULL, NULL))
-    return g_strdup ("unknown");
-  f = g_strsplit (s, " ", 4);
-  out = g_strdup_printf ("%s %s %s", f[0], f[1] ? f[1] : "",
-      f[1] && f[2] ? f[2] : "");
-  g_strfreev (f);
-  g_free (s);
-  return out;
-}
 
 static void
 mark (GString * md, const gchar * target, gboolean met, const gchar * how)
@@ -1479,29 +1438,8 @@ mark (GString * md, const gchar * target, gboolean met, const gchar * how)
 static gboolean
 write_doc (const gchar * section)
 {
-  gchar *doc = NULL, *begin, *end, *out;
-  GError *err = NULL;
-
-  if (!g_file_get_contents (RG_BENCH_DOC, &doc, NULL, &err)) {
-    g_printerr ("%s\n", err->message);
-    return FALSE;
-  }
-  begin = strstr (doc, DOC_BEGIN);
-  end = begin ? strstr (begin, DOC_END) : NULL;
-  if (begin && end) {
-    *begin = '\0';
-    out = g_strconcat (doc, DOC_BEGIN "\n", section, end, NULL);
-  } else {
-    out = g_strconcat (doc, g_str_has_suffix (doc, "\n") ? "" : "\n",
-        "\n" DOC_HEADING "\n\n" DOC_BEGIN "\n", section, DOC_END "\n", NULL);
-  }
-  if (!g_file_set_contents (RG_BENCH_DOC, out, -1, &err)) {
-    g_printerr ("%s\n", err->message);
-    return FALSE;
-  }
-  g_free (out);
-  g_free (doc);
-  return TRUE;
+  return rg_bench_write_doc_block (RG_BENCH_DOC, DOC_BEGIN, DOC_END, section,
+      DOC_HEADING);
 }
 
 static int
@@ -1511,7 +1449,7 @@ matrix_main (const MatrixConf * m)
   GString *v_tp = g_string_new (NULL), *v_lat = g_string_new (NULL);
   GString *v_idle = g_string_new (NULL), *v_stall = g_string_new (NULL);
   GString *v_mem = g_string_new (NULL);
-  gchar *machine = machine_line (), *load0 = load_average (), *load1;
+  gchar *machine = machine_line (), *load0 = rg_bench_load_average (), *load1;
   GDateTime *now = g_date_time_new_now_utc ();
   gchar *date = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
   gboolean tp, lat, served, idle_mem, stall;
@@ -1521,7 +1459,7 @@ matrix_main (const MatrixConf * m)
   lat = matrix_latency (md, m, v_lat);
   matrix_idle (md, &served, &idle_mem, v_idle, v_mem);
   stall = matrix_stall (md, m, v_stall);
-  load1 = load_average ();
+  load1 = rg_bench_load_average ();
 
   g_string_append_printf (head, "Measured %s on %s; load average (1, 5, "
       "15 min) %s at the start and %s at the end (other jobs shared the "

@@ -42,6 +42,7 @@
  */
 
 #include <gst/gst.h>
+#include "rgbench.h"
 #include <gst/base/gstpushsrc.h>
 #include <glib/gstdio.h>
 
@@ -175,31 +176,7 @@ typedef struct
   GstBuffer *last;
 } Received;
 
-static void emit (const gchar * key, const gchar * format, ...)
-    G_GNUC_PRINTF (2, 3);
 
-static void
-emit (const gchar * key, const gchar * format, ...)
-{
-  va_list args;
-  gchar *value;
-
-  va_start (args, format);
-  value = g_strdup_vprintf (format, args);
-  va_end (args);
-  printf ("@%s=%s\n", key, value);
-  g_free (value);
-}
-
-static gdouble
-cpu_seconds (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static gboolean
 bytes_match_pattern (GstBuffer * buf, gint64 size)
@@ -241,14 +218,14 @@ play_to_eos (GstElement * pipeline)
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
   gint64 t0 = g_get_monotonic_time ();
-  gdouble cpu0 = cpu_seconds ();
+  gdouble cpu0 = rg_bench_cpu_seconds ();
   gboolean ok;
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   msg = gst_bus_timed_pop_filtered (bus, 600 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  emit ("wall-s", "%.6f", (g_get_monotonic_time () - t0) / 1e6);
-  emit ("cpu-s", "%.6f", cpu_seconds () - cpu0);
+  rg_bench_emit ("wall-s", "%.6f", (g_get_monotonic_time () - t0) / 1e6);
+  rg_bench_emit ("cpu-s", "%.6f", rg_bench_cpu_seconds () - cpu0);
   ok = msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
   if (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     GError *err = NULL;
@@ -332,7 +309,7 @@ run_touch (const Options * opt)
   }
   n = st.st_size;
   t0 = g_get_monotonic_time ();
-  cpu0 = cpu_seconds ();
+  cpu0 = rg_bench_cpu_seconds ();
   data = mmap (NULL, n, PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) {
     g_printerr ("rg-bench-replay: cannot map %s\n", opt->path);
@@ -340,13 +317,13 @@ run_touch (const Options * opt)
   }
   for (i = 0; i < n; i += page)
     sum += data[i];
-  emit ("wall-s", "%.6f", (g_get_monotonic_time () - t0) / 1e6);
-  emit ("cpu-s", "%.6f", cpu_seconds () - cpu0);
-  emit ("buffers", "%" G_GINT64_FORMAT, (gint64) n / opt->size);
-  emit ("bytes", "%" G_GSIZE_FORMAT, n);
-  emit ("bytes-ok", "%d", data[0] == pattern_byte (0) &&
+  rg_bench_emit ("wall-s", "%.6f", (g_get_monotonic_time () - t0) / 1e6);
+  rg_bench_emit ("cpu-s", "%.6f", rg_bench_cpu_seconds () - cpu0);
+  rg_bench_emit ("buffers", "%" G_GINT64_FORMAT, (gint64) n / opt->size);
+  rg_bench_emit ("bytes", "%" G_GSIZE_FORMAT, n);
+  rg_bench_emit ("bytes-ok", "%d", data[0] == pattern_byte (0) &&
       data[n - 1] == pattern_byte (opt->size - 1));
-  emit ("checksum", "%" G_GUINT64_FORMAT, sum);
+  rg_bench_emit ("checksum", "%" G_GUINT64_FORMAT, sum);
   munmap ((gpointer) data, n);
   close (fd);
   return 0;
@@ -382,9 +359,9 @@ run_read (const Options * opt)
   ok = play_to_eos (pipeline);
   if (r.last != NULL && !bytes_match_pattern (r.last, opt->size))
     r.bad_bytes = TRUE;
-  emit ("buffers", "%" G_GUINT64_FORMAT, r.count);
-  emit ("bytes", "%" G_GUINT64_FORMAT, r.bytes);
-  emit ("bytes-ok", "%d", !r.bad_bytes);
+  rg_bench_emit ("buffers", "%" G_GUINT64_FORMAT, r.count);
+  rg_bench_emit ("bytes", "%" G_GUINT64_FORMAT, r.bytes);
+  rg_bench_emit ("bytes-ok", "%d", !r.bad_bytes);
   gst_clear_buffer (&r.last);
   gst_object_unref (pad);
   gst_object_unref (sink);
@@ -405,16 +382,6 @@ typedef struct
   gboolean bytes_ok;
 } Result;
 
-static gdouble
-result_value (const gchar * out, const gchar * key)
-{
-  gchar *needle = g_strdup_printf ("@%s=", key);
-  const gchar *at = strstr (out, needle);
-  gdouble v = at ? g_ascii_strtod (at + strlen (needle), NULL) : -1;
-
-  g_free (needle);
-  return v;
-}
 
 /* Runs this program again in @mode with @args; FALSE, with what the child
  * printed on stderr, when the case failed. */
@@ -445,11 +412,11 @@ run_child (const Options * opt, const gchar * mode, const gchar * kind,
         path, error ? error->message : "", err ? err : "");
     g_clear_error (&error);
   } else {
-    res->wall_s = result_value (out, "wall-s");
-    res->cpu_s = result_value (out, "cpu-s");
-    res->buffers = (guint64) result_value (out, "buffers");
-    res->bytes = (guint64) result_value (out, "bytes");
-    res->bytes_ok = result_value (out, "bytes-ok") == 1;
+    res->wall_s = rg_bench_result_value (out, "wall-s");
+    res->cpu_s = rg_bench_result_value (out, "cpu-s");
+    res->buffers = (guint64) rg_bench_result_value (out, "buffers");
+    res->bytes = (guint64) rg_bench_result_value (out, "bytes");
+    res->bytes_ok = rg_bench_result_value (out, "bytes-ok") == 1;
   }
   g_free (out);
   g_free (err);
@@ -664,18 +631,6 @@ fs_type (const gchar * dir)
   }
 }
 
-static gchar *
-cpu_model (void)
-{
-  gchar *info = NULL, *model = NULL, *at;
-
-  if (g_file_get_contents ("/proc/cpuinfo", &info, NULL, NULL) &&
-      (at = strstr (info, "model name")) != NULL &&
-      (at = strchr (at, ':')) != NULL)
-    model = g_strstrip (g_strndup (at + 1, strcspn (at + 1, "\n")));
-  g_free (info);
-  return model ? model : g_strdup ("unknown CPU");
-}
 
 static GString *
 build_markdown (const Options * opt, SizeCase * cases, guint n_cases,
@@ -684,7 +639,7 @@ build_markdown (const Options * opt, SizeCase * cases, guint n_cases,
   GString *md = g_string_new (NULL);
   GDateTime *now = g_date_time_new_now_utc ();
   gchar *date = g_date_time_format (now, "%Y-%m-%d %H:%M UTC");
-  gchar *cpu = cpu_model ();
+  gchar *cpu = rg_bench_cpu_model ();
   guint i;
   gint r;
 
@@ -721,34 +676,12 @@ build_markdown (const Options * opt, SizeCase * cases, guint n_cases,
 static gboolean
 write_doc (const gchar * doc, const gchar * block)
 {
-  gchar *text = NULL, *begin, *end, *out;
-  GError *error = NULL;
-  gboolean ok;
+  gchar *generated = g_strconcat ("<!-- Generated by rg-bench-replay "
+      "--write-doc; edits here are overwritten. -->\n\n", block, "\n", NULL);
+  gboolean ok = rg_bench_write_doc_block (doc, MARK_BEGIN, MARK_END,
+      generated, NULL);
 
-  if (!g_file_get_contents (doc, &text, NULL, &error)) {
-    g_printerr ("rg-bench-replay: %s\n", error->message);
-    g_clear_error (&error);
-    return FALSE;
-  }
-  begin = strstr (text, MARK_BEGIN);
-  end = begin ? strstr (begin, MARK_END) : NULL;
-  if (end == NULL) {
-    g_printerr ("rg-bench-replay: %s has no %s ... %s pair\n", doc,
-        MARK_BEGIN, MARK_END);
-    g_free (text);
-    return FALSE;
-  }
-  *begin = '\0';
-  out = g_strconcat (text, MARK_BEGIN "\n<!-- Generated by "
-      "rg-bench-replay --write-doc; edits here are overwritten. -->\n\n",
-      block, "\n", end, NULL);
-  ok = g_file_set_contents (doc, out, -1, &error);
-  if (!ok) {
-    g_printerr ("rg-bench-replay: %s\n", error->message);
-    g_clear_error (&error);
-  }
-  g_free (out);
-  g_free (text);
+  g_free (generated);
   return ok;
 }
 
@@ -759,17 +692,11 @@ run_matrix (Options * opt, const gchar * command)
     {100, opt->small_buffers, 0, {NULL}},
     {1024 * 1024, opt->large_buffers, 0, {NULL}},
   };
-  gchar *loadavg = NULL, **fields;
+  gchar *loadavg = rg_bench_load_average ();
   gboolean made_dir = opt->dir == NULL, ok = TRUE;
   GString *md;
   guint i, r;
 
-  if (g_file_get_contents ("/proc/loadavg", &loadavg, NULL, NULL)) {
-    fields = g_strsplit (loadavg, " ", 4);
-    g_free (loadavg);
-    loadavg = g_strjoin (" ", fields[0], fields[1], fields[2], NULL);
-    g_strfreev (fields);
-  }
   if (made_dir)
     opt->dir = g_dir_make_tmp ("rg-bench-replay-XXXXXX", NULL);
   else
@@ -780,8 +707,7 @@ run_matrix (Options * opt, const gchar * command)
     ok = measure_size (opt, &cases[i]);
   }
   if (ok) {
-    md = build_markdown (opt, cases, G_N_ELEMENTS (cases), command,
-        loadavg ? loadavg : "?");
+    md = build_markdown (opt, cases, G_N_ELEMENTS (cases), command, loadavg);
     fputs (md->str, stdout);
     if (opt->doc != NULL)
       ok = write_doc (opt->doc, md->str);

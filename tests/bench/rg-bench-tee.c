@@ -55,6 +55,7 @@
  */
 
 #include <gst/gst.h>
+#include "rgbench.h"
 #include <gst/base/gstpushsrc.h>
 
 #include <math.h>
@@ -254,29 +255,6 @@ usage_now (Usage * u)
   u->sys_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Returns a "VmHWM"/"VmRSS"-style field of /proc/self/status in KiB, or -1. */
-static gint64
-proc_status_kib (const gchar * field)
-{
-  gchar *contents = NULL;
-  const gchar *line;
-  gsize len = strlen (field);
-  gint64 kib = -1;
-
-  if (!g_file_get_contents ("/proc/self/status", &contents, NULL, NULL))
-    return -1;
-  for (line = contents; line != NULL && *line != '\0';) {
-    if (strncmp (line, field, len) == 0 && line[len] == ':') {
-      kib = g_ascii_strtoll (line + len + 1, NULL, 10);
-      break;
-    }
-    line = strchr (line, '\n');
-    if (line != NULL)
-      line++;
-  }
-  g_free (contents);
-  return kib;
-}
 
 /* Reads any integer-typed property as an unsigned 64-bit number. */
 static gboolean
@@ -301,22 +279,6 @@ object_get_uint64 (gpointer object, const gchar * name, guint64 * out)
   return ok;
 }
 
-/* One result line for the parent process: "@key=value". */
-static void emit (const gchar * key, const gchar * format, ...)
-    G_GNUC_PRINTF (2, 3);
-
-static void
-emit (const gchar * key, const gchar * format, ...)
-{
-  va_list args;
-  gchar *value;
-
-  va_start (args, format);
-  value = g_strdup_vprintf (format, args);
-  va_end (args);
-  printf ("@%s=%s\n", key, value);
-  g_free (value);
-}
 
 /* ------------------------------------------------------------------------ */
 /* The pipeline under test.                                                  */
@@ -701,7 +663,7 @@ bench_emit_element_messages (Bench * bench)
   while (g_hash_table_iter_next (&iter, &key, &value)) {
     gchar *k = g_strdup_printf ("bus.%s", (const gchar *) key);
 
-    emit (k, "%d", GPOINTER_TO_INT (value));
+    rg_bench_emit (k, "%d", GPOINTER_TO_INT (value));
     g_free (k);
   }
 }
@@ -737,7 +699,7 @@ bench_emit_pad_counter (Bench * bench, const gchar * key, const gchar * name,
   guint64 sum;
 
   if (bench_sum_pad_counter (bench, name, which, others, &sum))
-    emit (key, "%" G_GUINT64_FORMAT, sum);
+    rg_bench_emit (key, "%" G_GUINT64_FORMAT, sum);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -808,7 +770,7 @@ emit_branch_totals (Bench * bench, gint first, const gchar * prefix)
   }
 #define EMIT_TOTAL(name, v) \
   k = g_strconcat (prefix, name, NULL); \
-  emit (k, "%" G_GINT64_FORMAT, (gint64) (v)); \
+  rg_bench_emit (k, "%" G_GINT64_FORMAT, (gint64) (v)); \
   g_free (k);
   EMIT_TOTAL ("delivered", sum);
   EMIT_TOTAL ("min_branch", min == G_MAXINT64 ? 0 : min);
@@ -844,17 +806,18 @@ run_throughput (const Options * opt)
     outcome = bench_wait_bus (bench, opt->timeout);
   usage_now (&u1);
 
-  emit ("mode", "throughput");
-  emit ("fanout", "%s", opt->fanout);
-  emit ("branches", "%d", opt->branches);
-  emit ("size", "%" G_GINT64_FORMAT, opt->size);
-  emit ("buffers", "%" G_GINT64_FORMAT, opt->buffers);
-  emit ("produced", "%d", g_atomic_int_get (&bench->src->produced));
-  emit ("outcome", "%s", outcome);
-  emit ("wall_s", "%.6f", (u1.wall_us - u0.wall_us) / 1e6);
-  emit ("user_s", "%.6f", u1.user_s - u0.user_s);
-  emit ("sys_s", "%.6f", u1.sys_s - u0.sys_s);
-  emit ("hwm_kib", "%" G_GINT64_FORMAT, proc_status_kib ("VmHWM"));
+  rg_bench_emit ("mode", "throughput");
+  rg_bench_emit ("fanout", "%s", opt->fanout);
+  rg_bench_emit ("branches", "%d", opt->branches);
+  rg_bench_emit ("size", "%" G_GINT64_FORMAT, opt->size);
+  rg_bench_emit ("buffers", "%" G_GINT64_FORMAT, opt->buffers);
+  rg_bench_emit ("produced", "%d", g_atomic_int_get (&bench->src->produced));
+  rg_bench_emit ("outcome", "%s", outcome);
+  rg_bench_emit ("wall_s", "%.6f", (u1.wall_us - u0.wall_us) / 1e6);
+  rg_bench_emit ("user_s", "%.6f", u1.user_s - u0.user_s);
+  rg_bench_emit ("sys_s", "%.6f", u1.sys_s - u0.sys_s);
+  rg_bench_emit ("hwm_kib", "%" G_GINT64_FORMAT,
+      rg_bench_proc_status_kib ("VmHWM"));
   emit_branch_totals (bench, 0, "");
   bench_emit_pad_counter (bench, "rg_out", "out", -1, FALSE);
   bench_emit_pad_counter (bench, "rg_dropped", "dropped", -1, FALSE);
@@ -920,11 +883,11 @@ emit_rgtee_budget (Bench * bench)
     if (!object_get_uint64 (bench->branches[0]->fanout_pad, names[i], &v))
       continue;
     k = g_strdup_printf ("budget.%s", names[i]);
-    emit (k, "%" G_GUINT64_FORMAT, v);
+    rg_bench_emit (k, "%" G_GUINT64_FORMAT, v);
     g_free (k);
   }
   if (object_get_uint64 (bench->fanout, "ring-size", &v))
-    emit ("budget.ring-size", "%" G_GUINT64_FORMAT, v);
+    rg_bench_emit ("budget.ring-size", "%" G_GUINT64_FORMAT, v);
 }
 
 /* Branch 0 is the stalled one; the others are the fast branches. */
@@ -940,15 +903,16 @@ emit_stall_window (Bench * bench, const Snapshot * a, const Snapshot * z)
     lost += z->gaps[i] - a->gaps[i];
     disorder += z->disorder[i] - a->disorder[i];
   }
-  emit ("window_s", "%.6f", (z->time_us - a->time_us) / 1e6);
-  emit ("pushed", "%d", z->produced - a->produced);
-  emit ("fast_branches", "%u", bench->n_branches - 1);
-  emit ("fast_delivered", "%" G_GINT64_FORMAT, fast);
-  emit ("fast_min", "%" G_GINT64_FORMAT,
+  rg_bench_emit ("window_s", "%.6f", (z->time_us - a->time_us) / 1e6);
+  rg_bench_emit ("pushed", "%d", z->produced - a->produced);
+  rg_bench_emit ("fast_branches", "%u", bench->n_branches - 1);
+  rg_bench_emit ("fast_delivered", "%" G_GINT64_FORMAT, fast);
+  rg_bench_emit ("fast_min", "%" G_GINT64_FORMAT,
       min_fast == G_MAXINT64 ? 0 : min_fast);
-  emit ("fast_lost", "%" G_GINT64_FORMAT, lost);
-  emit ("fast_disorder", "%" G_GINT64_FORMAT, disorder);
-  emit ("stalled_delivered", "%" G_GINT64_FORMAT, z->count[0] - a->count[0]);
+  rg_bench_emit ("fast_lost", "%" G_GINT64_FORMAT, lost);
+  rg_bench_emit ("fast_disorder", "%" G_GINT64_FORMAT, disorder);
+  rg_bench_emit ("stalled_delivered", "%" G_GINT64_FORMAT,
+      z->count[0] - a->count[0]);
 }
 
 /* What became of the stalled branch once it was let go: the buffers it
@@ -958,15 +922,15 @@ emit_stalled_branch (Bench * bench)
 {
   Branch *b = bench->branches[0];
 
-  emit ("stalled_missed", "%d", g_atomic_int_get (&b->gaps));
-  emit ("stalled_resumes", "%d", g_atomic_int_get (&b->resumes));
-  emit ("stalled_resumes_on_keyframe", "%d",
+  rg_bench_emit ("stalled_missed", "%d", g_atomic_int_get (&b->gaps));
+  rg_bench_emit ("stalled_resumes", "%d", g_atomic_int_get (&b->resumes));
+  rg_bench_emit ("stalled_resumes_on_keyframe", "%d",
       g_atomic_int_get (&b->resumes_on_keyframe));
-  emit ("stalled_resumes_discont", "%d",
+  rg_bench_emit ("stalled_resumes_discont", "%d",
       g_atomic_int_get (&b->resumes_discont));
-  emit ("stalled_disorder", "%d", g_atomic_int_get (&b->disorder));
+  rg_bench_emit ("stalled_disorder", "%d", g_atomic_int_get (&b->disorder));
   if (g_atomic_int_get (&b->resumes) > 0)
-    emit ("stalled_first_resume", "%" G_GINT64_FORMAT " (%s)",
+    rg_bench_emit ("stalled_first_resume", "%" G_GINT64_FORMAT " (%s)",
         b->first_resume, b->first_resume % bench->src->keyframe_interval ?
         "delta unit" : "keyframe");
   bench_emit_pad_counter (bench, "rg_stalled_dropped", "dropped", 0, FALSE);
@@ -990,12 +954,13 @@ stall_measure (Bench * bench, const Options * opt)
   if (g_strcmp0 (outcome, "timeout") != 0)
     return outcome;
 
-  rss_start = proc_status_kib ("VmRSS");
+  rss_start = rg_bench_proc_status_kib ("VmRSS");
   snapshot_take (bench, &a);
   bench_set_stall (bench, TRUE);
   outcome = bench_wait_bus (bench, opt->duration);
   snapshot_take (bench, &z);
-  emit ("hwm_kib", "%" G_GINT64_FORMAT, proc_status_kib ("VmHWM"));
+  rg_bench_emit ("hwm_kib", "%" G_GINT64_FORMAT,
+      rg_bench_proc_status_kib ("VmHWM"));
   bench_emit_pad_counter (bench, "rg_stalled_lag_buffers", "lag-buffers", 0,
       FALSE);
 
@@ -1005,7 +970,7 @@ stall_measure (Bench * bench, const Options * opt)
     outcome = "error after the stall";
 
   emit_stall_window (bench, &a, &z);
-  emit ("rss_start_kib", "%" G_GINT64_FORMAT, rss_start);
+  rg_bench_emit ("rss_start_kib", "%" G_GINT64_FORMAT, rss_start);
   emit_stalled_branch (bench);
   if (fanout_is_rgtee (bench->kind))
     emit_rgtee_budget (bench);
@@ -1036,18 +1001,19 @@ run_stall (const Options * opt)
   if (bench == NULL)
     goto failed;
 
-  emit ("mode", "stall");
-  emit ("fanout", "%s", opt->fanout);
-  emit ("branches", "%d", opt->branches);
-  emit ("size", "%" G_GINT64_FORMAT, opt->size);
-  emit ("rate", "%d", opt->rate);
-  emit ("rss_idle_kib", "%" G_GINT64_FORMAT, proc_status_kib ("VmRSS"));
+  rg_bench_emit ("mode", "stall");
+  rg_bench_emit ("fanout", "%s", opt->fanout);
+  rg_bench_emit ("branches", "%d", opt->branches);
+  rg_bench_emit ("size", "%" G_GINT64_FORMAT, opt->size);
+  rg_bench_emit ("rate", "%d", opt->rate);
+  rg_bench_emit ("rss_idle_kib", "%" G_GINT64_FORMAT,
+      rg_bench_proc_status_kib ("VmRSS"));
   if (gst_element_set_state (bench->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE)
     outcome = "error";
   else
     outcome = stall_measure (bench, opt);
-  emit ("outcome", "%s", outcome);
+  rg_bench_emit ("outcome", "%s", outcome);
   bench_emit_element_messages (bench);
 
   /* Let the stalled branch go before tearing down, so no thread is left
