@@ -19,7 +19,12 @@
  * its own position), records turned into GstBuffers that wrap librdkafka's
  * payload memory. librdkafka reconnects on its own with exponential
  * backoff and resumes fetching at its fetch position; this module only
- * guarantees the caller never sees a record twice and learns about gaps. */
+ * guarantees the caller never sees a record twice and learns about gaps.
+ *
+ * A consumer that does not follow gives up when it waited a bounded time
+ * (rg_kafka_consumer_set_stall_timeout()) for a record or the end of the
+ * partition: without that, a reader of a topic whose broker went away
+ * would wait for it forever. A follower waits as long as it takes. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -36,7 +41,15 @@ struct _RgKafkaConsumer
 {
   gint refcount;
   rd_kafka_t *rk;
+  gchar *servers;
   gchar *topic;
+  /* Without follow: how long next() may wait for a record or the end
+   * (ms, 0 = forever), since when it has been waiting (monotonic us, 0 =
+   * not waiting) and librdkafka's latest transient error while it waited,
+   * the reason given when it gives up. */
+  gint stall_timeout_ms;
+  gint64 waiting_since;
+  gchar *stall_reason;
   /* The offset the caller gets next; lower ones are duplicates. */
   gint64 next;
   gboolean pending_discont;
@@ -64,6 +77,8 @@ consumer_unref (RgKafkaConsumer * c)
     return;
   rd_kafka_destroy (c->rk);
   g_clear_pointer (&c->start_caps, gst_caps_unref);
+  g_free (c->stall_reason);
+  g_free (c->servers);
   g_free (c->topic);
   g_free (c);
 }
@@ -72,6 +87,20 @@ static void
 log_cb (const rd_kafka_t * rk, int level, const char *fac, const char *buf)
 {
   g_debug ("librdkafka %s: %s", fac, buf);
+}
+
+/* librdkafka's errors that are not about a message (a broker connection
+ * that failed, all brokers down). It calls this from
+ * rd_kafka_consumer_poll(), in the consumer's thread: the latest reason is
+ * what a consumer that gives up reports. */
+static void
+error_cb (rd_kafka_t * rk, int err, const char *reason, void *opaque)
+{
+  RgKafkaConsumer *c = opaque;
+
+  g_debug ("librdkafka error %s: %s", rd_kafka_err2name (err), reason);
+  g_free (c->stall_reason);
+  c->stall_reason = g_strdup (reason);
 }
 
 static gboolean
@@ -112,7 +141,6 @@ rg_kafka_consumer_new (const gchar * bootstrap_servers, const gchar * topic,
   };
   rd_kafka_conf_t *conf = rd_kafka_conf_new ();
   RgKafkaConsumer *c;
-  rd_kafka_t *rk;
   gchar reason[512];
   guint i;
 
@@ -125,22 +153,35 @@ rg_kafka_consumer_new (const gchar * bootstrap_servers, const gchar * topic,
     if (!conf_set (conf, settings[i][0], settings[i][1], error))
       goto failed;
   rd_kafka_conf_set_log_cb (conf, log_cb);
-  rk = rd_kafka_new (RD_KAFKA_CONSUMER, conf, reason, sizeof (reason));
-  if (!rk) {
+  c = g_new0 (RgKafkaConsumer, 1);
+  rd_kafka_conf_set_error_cb (conf, error_cb);
+  rd_kafka_conf_set_opaque (conf, c);
+  c->rk = rd_kafka_new (RD_KAFKA_CONSUMER, conf, reason, sizeof (reason));
+  if (!c->rk) {
     g_set_error (error, RG_KAFKA_CONSUMER_ERROR,
         RG_KAFKA_CONSUMER_ERROR_FAILED, "librdkafka: %s", reason);
+    g_free (c);
     goto failed;
   }
-  rd_kafka_poll_set_consumer (rk);
-  c = g_new0 (RgKafkaConsumer, 1);
+  rd_kafka_poll_set_consumer (c->rk);
   c->refcount = 1;
-  c->rk = rk;
+  c->servers = g_strdup (bootstrap_servers);
   c->topic = g_strdup (topic);
+  c->stall_timeout_ms = RG_KAFKA_CONSUMER_DEFAULT_STALL_TIMEOUT_MS;
   return c;
 
 failed:
   rd_kafka_conf_destroy (conf);
   return NULL;
+}
+
+void
+rg_kafka_consumer_set_stall_timeout (RgKafkaConsumer * consumer,
+    gint timeout_ms)
+{
+  g_return_if_fail (consumer != NULL);
+  g_return_if_fail (timeout_ms >= 0);
+  consumer->stall_timeout_ms = timeout_ms;
 }
 
 void
@@ -313,6 +354,17 @@ typedef struct
   RgKafkaConsumer *consumer;
 } Payload;
 
+/* Marks a GstMemory that wraps a message's payload, with the message. */
+static G_DEFINE_QUARK (rg-kafka-message, message);
+
+gconstpointer
+rg_kafka_memory_get_message (GstMemory * memory)
+{
+  g_return_val_if_fail (memory != NULL, NULL);
+  return gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST (memory),
+      message_quark ());
+}
+
 static void
 payload_free (gpointer data)
 {
@@ -331,6 +383,7 @@ record_from_message (RgKafkaConsumer * c, rd_kafka_message_t * msg,
   RgEnvelopeFields f;
   GstRgMeta *meta;
   GBytes *key = NULL;
+  GstMemory *mem;
   Payload *p;
   rd_kafka_timestamp_type_t tstype;
 
@@ -343,8 +396,12 @@ record_from_message (RgKafkaConsumer * c, rd_kafka_message_t * msg,
     p = g_new (Payload, 1);
     p->msg = msg;
     p->consumer = consumer_ref (c);
-    rec->buffer = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
-        msg->payload, msg->len, 0, msg->len, p, payload_free);
+    mem = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY, msg->payload,
+        msg->len, 0, msg->len, p, payload_free);
+    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), message_quark (),
+        msg, NULL);
+    rec->buffer = gst_buffer_new ();
+    gst_buffer_append_memory (rec->buffer, mem);
   } else {
     rec->buffer = gst_buffer_new ();
   }
@@ -454,6 +511,8 @@ handle_error (RgKafkaConsumer * c, rd_kafka_message_t * msg, gboolean follow,
   if (is_transient (msg->err)) {
     g_debug ("topic %s: %s; librdkafka retries", c->topic,
         rd_kafka_message_errstr (msg));
+    g_free (c->stall_reason);
+    c->stall_reason = g_strdup (rd_kafka_message_errstr (msg));
     return STEP_CONTINUE;
   }
   g_set_error (error, RG_KAFKA_CONSUMER_ERROR, RG_KAFKA_CONSUMER_ERROR_FAILED,
@@ -470,6 +529,35 @@ remaining_ms (gint64 deadline)
   return (gint) CLAMP (left, 0, G_MAXINT);
 }
 
+/* Without follow, whether next() waited stall_timeout_ms in all (over as
+ * many calls as it took) for a record or the end: then it gives up with
+ * librdkafka's latest reason, since the broker may never come back. */
+static gboolean
+stalled (RgKafkaConsumer * c, gboolean follow, GError ** error)
+{
+  gint64 waited_ms;
+
+  if (follow || c->stall_timeout_ms == 0)
+    return FALSE;
+  waited_ms = (g_get_monotonic_time () - c->waiting_since) / 1000;
+  if (waited_ms < c->stall_timeout_ms)
+    return FALSE;
+  g_set_error (error, RG_KAFKA_CONSUMER_ERROR,
+      RG_KAFKA_CONSUMER_ERROR_UNREACHABLE,
+      "no record nor the end of topic %s from %s for %d ms: %s", c->topic,
+      c->servers, c->stall_timeout_ms,
+      c->stall_reason ? c->stall_reason : "no answer from the broker");
+  return TRUE;
+}
+
+/* next() got a record or the end: the wait is over. */
+static void
+done_waiting (RgKafkaConsumer * c)
+{
+  c->waiting_since = 0;
+  g_clear_pointer (&c->stall_reason, g_free);
+}
+
 RgKafkaReadResult
 rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
     gint timeout_ms, RgKafkaRecord * record, GError ** error)
@@ -481,10 +569,13 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
 
   g_return_val_if_fail (c != NULL, RG_KAFKA_READ_ERROR);
 
+  if (c->waiting_since == 0)
+    c->waiting_since = g_get_monotonic_time ();
   for (;;) {
     msg = rd_kafka_consumer_poll (c->rk, remaining_ms (deadline));
     if (!msg)
-      return RG_KAFKA_READ_TIMEOUT;
+      return stalled (c, follow, error) ? RG_KAFKA_READ_ERROR :
+          RG_KAFKA_READ_TIMEOUT;
     if (msg->err) {
       /* An EOF for an offset below ours is stale (from before a
        * reassignment) and must not end the stream early. */
@@ -493,9 +584,13 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
       else
         step = handle_error (c, msg, follow, error);
       rd_kafka_message_destroy (msg);
-      if (step == STEP_END)
+      if (step == STEP_END) {
+        done_waiting (c);
         return RG_KAFKA_READ_END;
+      }
       if (step == STEP_ERROR)
+        return RG_KAFKA_READ_ERROR;
+      if (stalled (c, follow, error))
         return RG_KAFKA_READ_ERROR;
       if (remaining_ms (deadline) == 0)
         return RG_KAFKA_READ_TIMEOUT;
@@ -509,6 +604,7 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
     discont = c->pending_discont || msg->offset > c->next;
     c->next = msg->offset + 1;
     c->pending_discont = FALSE;
+    done_waiting (c);
     if (!record_from_message (c, msg, record, error))
       return RG_KAFKA_READ_ERROR;
     record->discont = discont;

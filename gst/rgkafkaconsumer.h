@@ -114,9 +114,62 @@ gboolean rg_kafka_consumer_start (RgKafkaConsumer * consumer,
     RgKafkaStart start, gint64 value, gboolean snap_to_keyframe,
     gint timeout_ms, GError ** error);
 
+/**
+ * rg_kafka_consumer_next:
+ * @consumer: a started consumer
+ * @follow: wait for new records at the end instead of returning
+ *   %RG_KAFKA_READ_END
+ * @timeout_ms: how long this call may wait
+ * @record: (out caller-allocates): the record, for %RG_KAFKA_READ_RECORD
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns the next record. Records fetched twice around a reconnect are
+ * dropped; a jump forward sets @record->discont. While the broker is away
+ * librdkafka reconnects with backoff and this returns
+ * %RG_KAFKA_READ_TIMEOUT; without @follow, once the calls since the last
+ * record (or the start) waited the stall timeout in all, it fails with
+ * %RG_KAFKA_CONSUMER_ERROR_UNREACHABLE naming the topic, the bootstrap
+ * servers and librdkafka's latest reason.
+ *
+ * Errors: %RG_KAFKA_CONSUMER_ERROR_UNREACHABLE,
+ *   %RG_KAFKA_CONSUMER_ERROR_LOST, %RG_KAFKA_CONSUMER_ERROR_ENVELOPE,
+ *   %RG_KAFKA_CONSUMER_ERROR_FAILED.
+ */
 RgKafkaReadResult rg_kafka_consumer_next (RgKafkaConsumer * consumer,
     gboolean follow, gint timeout_ms, RgKafkaRecord * record,
     GError ** error);
+
+/**
+ * RG_KAFKA_CONSUMER_DEFAULT_STALL_TIMEOUT_MS:
+ *
+ * The default stall timeout (10 s).
+ */
+#define RG_KAFKA_CONSUMER_DEFAULT_STALL_TIMEOUT_MS 10000
+
+/**
+ * rg_kafka_consumer_set_stall_timeout:
+ * @consumer: a consumer
+ * @timeout_ms: how long rg_kafka_consumer_next() without follow may wait
+ *   for a record or the end of the partition before it fails; 0 = forever
+ *
+ * Bounds the wait of a consumer that does not follow, so that a broker
+ * that went away ends the read with an error instead of a hang.
+ */
+void rg_kafka_consumer_set_stall_timeout (RgKafkaConsumer * consumer,
+    gint timeout_ms);
+
+/**
+ * rg_kafka_memory_get_message:
+ * @memory: a #GstMemory of a record's buffer
+ *
+ * For tests and diagnostics: the librdkafka message whose payload
+ * @memory wraps (its data is the message's payload, not a copy; the
+ * message is destroyed when the memory is freed).
+ *
+ * Returns: (transfer none) (nullable): the `rd_kafka_message_t`, or
+ *   %NULL if @memory does not wrap one.
+ */
+gconstpointer rg_kafka_memory_get_message (GstMemory * memory);
 
 /**
  * rg_kafka_consumer_get_start_caps:

@@ -25,7 +25,10 @@
  * buffer's bytes as the value, its PTS, DTS, duration and flags as `gst.*`
  * record headers and the caps as a `gst.caps` header (on the first record,
  * when the caps change and on every keyframe), so a consumer in any
- * language gets frames with their timing.
+ * language gets frames with their timing. The record timestamp is, in
+ * every mode, the #GstRgMeta timestamp, else that of a
+ * #GstReferenceTimestampMeta with `timestamp/x-unix` (or `x-ntp`)
+ * reference caps, else the wall clock at append.
  *
  * The broker keeps the last #GstRgBrokerSink:ring-size buffers in memory,
  * by reference: a record's value is the buffer's own memory, sent to
@@ -94,6 +97,7 @@
 #include "gstrgbrokersink.h"
 #include "gstrgjournalprops.h"
 #include "gstrgjournalsink.h"
+#include "rgbatch.h"
 #include "rgbroker.h"
 #include "rgjournal.h"
 #include "rgkafkaproducer.h"
@@ -579,13 +583,25 @@ sync_failed:
   }
 }
 
+/* The record timestamp, the same in every mode: a GstRgMeta's (a record
+ * replayed by rgsrc keeps its time), else a timestamp/x-unix or x-ntp
+ * reference timestamp meta's, else -1: the journal, the in-memory topic or
+ * the producer take the wall clock at append. */
+static gint64
+record_timestamp (GstBuffer * buffer, GstRgMeta * meta)
+{
+  if (meta && gst_rg_meta_get_timestamp (meta) >= 0)
+    return gst_rg_meta_get_timestamp (meta);
+  return rg_envelope_timestamp (buffer, -1);
+}
+
 static GstFlowReturn
 gst_rg_broker_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
   GstRgMeta *meta = gst_buffer_get_rg_meta (buffer);
   GBytes *key = meta ? gst_rg_meta_get_key (meta) : NULL;
-  gint64 timestamp = meta ? gst_rg_meta_get_timestamp (meta) : -1;
+  gint64 timestamp = record_timestamp (buffer, meta);
   GError *error = NULL;
   gboolean ok;
 

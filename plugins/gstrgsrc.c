@@ -58,9 +58,11 @@
  * rgbrokersink's embedded broker or a real cluster, with the same start,
  * stop and follow options (the URI's query sets the properties). Caps and
  * timestamps come from the gst.* headers; the buffers wrap librdkafka's
- * memory. When the broker goes away the source reconnects with backoff and
+ * memory. When the broker goes away a follower reconnects with backoff and
  * resumes at the next offset without duplicates; records it can no longer
- * get are skipped with DISCONT. A Kafka source is not seekable.
+ * get are skipped with DISCONT. A source that does not follow gives up
+ * after #GstRgSrc:timeout with an error naming the broker and librdkafka's
+ * reason. A Kafka source is not seekable.
  *
  * ## Example launch lines
  * |[
@@ -106,10 +108,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
 /* The same bound for a kafka:// consumer's poll. */
 #define KAFKA_POLL_MS 100
 
-/* How long start() waits for the broker to answer (offsets, keyframe
- * search) before it fails with librdkafka's reason. */
-#define KAFKA_START_TIMEOUT_MS 10000
-
 #define KAFKA_SCHEME "kafka://"
 
 #define DEFAULT_PROP_LOCATION NULL
@@ -121,6 +119,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
 #define DEFAULT_PROP_STOP_TIME -1
 #define DEFAULT_PROP_FOLLOW FALSE
 #define DEFAULT_PROP_SKIP_CORRUPT FALSE
+#define DEFAULT_PROP_TIMEOUT 10000
 
 enum
 {
@@ -134,6 +133,7 @@ enum
   PROP_STOP_TIME,
   PROP_FOLLOW,
   PROP_SKIP_CORRUPT,
+  PROP_TIMEOUT,
 };
 
 struct _GstRgSrc
@@ -150,6 +150,7 @@ struct _GstRgSrc
   gint64 stop_time;
   gboolean follow;
   gboolean skip_corrupt;
+  guint timeout;
 
   /* The streaming reader, from start() to stop(); used by the streaming
    * thread and by do_seek() (which runs with the streaming thread
@@ -283,6 +284,11 @@ gst_rg_src_apply_option (GstRgSrc * self, const gchar * key,
   }
   if (!strcmp (key, "stop-time") && parse_number (value, &n)) {
     self->stop_time = n;
+    return TRUE;
+  }
+  if (!strcmp (key, "timeout") && parse_number (value, &n) && n >= 0 &&
+      n <= G_MAXINT) {
+    self->timeout = n;
     return TRUE;
   }
   return FALSE;
@@ -435,6 +441,9 @@ gst_rg_src_set_property (GObject * object, guint prop_id,
     case PROP_SKIP_CORRUPT:
       self->skip_corrupt = g_value_get_boolean (value);
       break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -476,6 +485,9 @@ gst_rg_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_SKIP_CORRUPT:
       g_value_set_boolean (value, self->skip_corrupt);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -538,6 +550,7 @@ gst_rg_src_start_kafka (GstRgSrc * self, const gchar * location)
   GstRgSrcStart start;
   gint64 value;
   gboolean snap;
+  guint timeout;
 
   if (!parse_kafka_location (location, &brokers, &topic, &err))
     goto bad_location;
@@ -546,12 +559,14 @@ gst_rg_src_start_kafka (GstRgSrc * self, const gchar * location)
   value = start == GST_RG_SRC_START_TIME ? self->start_time :
       (gint64) MIN (self->start_offset, (guint64) G_MAXINT64);
   snap = self->snap_to_keyframe;
+  timeout = self->timeout;
   GST_OBJECT_UNLOCK (self);
   self->kafka = rg_kafka_consumer_new (brokers, topic, &err);
   if (!self->kafka)
     goto consumer_failed;
+  rg_kafka_consumer_set_stall_timeout (self->kafka, timeout);
   if (!rg_kafka_consumer_start (self->kafka, kafka_starts[start], value,
-          snap, KAFKA_START_TIMEOUT_MS, &err))
+          snap, timeout ? timeout : G_MAXINT, &err))
     goto start_failed;
   g_free (brokers);
   g_free (topic);
@@ -1004,8 +1019,10 @@ gst_rg_src_finish_buffer (GstRgSrc * self, GstBuffer * buffer,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Polls the consumer until a record, the end or flushing. While the broker
- * is away librdkafka reconnects with backoff and this keeps polling. */
+/* Polls the consumer until a record, the end, an error or flushing. While
+ * the broker is away librdkafka reconnects with backoff and this keeps
+ * polling: forever when following, else until the consumer's stall
+ * timeout (the timeout property) fails the read. */
 static RgKafkaReadResult
 gst_rg_src_read_kafka (GstRgSrc * self, RgKafkaRecord * rec,
     GError ** error)
@@ -1065,6 +1082,12 @@ read_failed:
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("A record in %s has malformed gst.* headers.", self->location),
           ("%s", err->message));
+    else if (g_error_matches (err, RG_KAFKA_CONSUMER_ERROR,
+            RG_KAFKA_CONSUMER_ERROR_UNREACHABLE))
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Gave up reading %s: the broker did not answer for %u ms. Is "
+              "it running? Raise timeout, or set follow=true to wait for "
+              "it.", self->location, self->timeout), ("%s", err->message));
     else
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Could not read %s.", self->location), ("%s", err->message));
@@ -1286,7 +1309,8 @@ gst_rg_src_install_properties (GObjectClass * gobject_class)
       g_param_spec_string ("location", "Location",
           "The journal directory, or kafka://host:port/topic[?options] to "
           "consume a Kafka topic (options: start=earliest|latest|offset:N|"
-          "time:MS, snap-to-keyframe, follow, stop-offset, stop-time; they "
+          "time:MS, snap-to-keyframe, follow, stop-offset, stop-time, "
+          "timeout; they "
           "set the properties of the same names)", DEFAULT_PROP_LOCATION,
           rw));
   g_object_class_install_property (gobject_class, PROP_START,
@@ -1321,6 +1345,20 @@ gst_rg_src_install_properties (GObjectClass * gobject_class)
       g_param_spec_boolean ("skip-corrupt", "Skip corrupt",
           "Skip damaged records (marking DISCONT) instead of failing",
           DEFAULT_PROP_SKIP_CORRUPT, rw));
+  /**
+   * GstRgSrc:timeout:
+   *
+   * kafka:// only: how long (ms) the source waits for the broker before it
+   * fails with an error naming the broker and librdkafka's reason: at the
+   * start, and without follow while reading (no record nor the end of the
+   * topic for this long). A follower keeps reconnecting instead. 0 = wait
+   * forever.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "kafka:// only: ms to wait for an unreachable broker before "
+          "failing (at the start, and while reading without follow); "
+          "0 = forever", 0, G_MAXINT, DEFAULT_PROP_TIMEOUT, rw));
 }
 
 static void
@@ -1368,6 +1406,7 @@ gst_rg_src_init (GstRgSrc * self)
   self->stop_time = DEFAULT_PROP_STOP_TIME;
   self->follow = DEFAULT_PROP_FOLLOW;
   self->skip_corrupt = DEFAULT_PROP_SKIP_CORRUPT;
+  self->timeout = DEFAULT_PROP_TIMEOUT;
   self->seek_stop_offset = G_MAXUINT64;
   g_mutex_init (&self->lookup_lock);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);

@@ -29,6 +29,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include "rgbatch.h"
+#include "rgmeta.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -79,16 +80,15 @@ helper_stop (void)
       "the ingest broker did not exit cleanly");
 }
 
-/* kcat's "offset|value|headers" lines of @topic, from the beginning to
- * the end. */
+/* kcat's lines of @topic in @format, from the beginning to the end. */
 static gchar **
-kcat_read (const gchar * topic)
+kcat_read_format (const gchar * topic, const gchar * format)
 {
   gchar *brokers = g_strdup_printf ("127.0.0.1:%u", helper_port);
   gchar *argv[] = { (gchar *) "timeout", (gchar *) "60", (gchar *) "kcat",
     (gchar *) "-C", (gchar *) "-q", (gchar *) "-b", brokers, (gchar *) "-t",
     (gchar *) topic, (gchar *) "-o", (gchar *) "beginning", (gchar *) "-e",
-    (gchar *) "-f", (gchar *) "%o|%s|%h\\n", NULL
+    (gchar *) "-f", (gchar *) format, NULL
   };
   gchar *out = NULL;
   GError *error = NULL;
@@ -104,6 +104,13 @@ kcat_read (const gchar * topic)
   g_free (out);
   g_free (brokers);
   return lines;
+}
+
+/* kcat's "offset|value|headers" lines of @topic. */
+static gchar **
+kcat_read (const gchar * topic)
+{
+  return kcat_read_format (topic, "%o|%s|%h\n");
 }
 
 /* PTS whose 8 big-endian bytes are printable ("000000" and two digits),
@@ -488,6 +495,58 @@ GST_START_TEST (test_ingest_validates_and_assigns_offsets)
 
 GST_END_TEST;
 
+/* The record timestamp is taken as in the embedded modes: the GstRgMeta's,
+ * else the timestamp/x-unix reference meta's, else the wall clock. */
+GST_START_TEST (test_produce_record_timestamps)
+{
+  GstCaps *unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
+  GstAppSrc *src;
+  GstElement *pipeline;
+  GstBuffer *buf;
+  gchar **lines, *err, *want;
+  gint64 before, after, wall;
+
+  helper_start ();
+  pipeline = producer_pipeline (helper_port, "stamped", "", &src);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  buf = gst_buffer_new_allocate (NULL, 4, NULL);
+  gst_buffer_add_reference_timestamp_meta (buf, unix_caps,
+      1767225600123 * GST_MSECOND, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (gst_app_src_push_buffer (src, buf), GST_FLOW_OK);
+  buf = gst_buffer_new_allocate (NULL, 4, NULL);
+  gst_buffer_add_reference_timestamp_meta (buf, unix_caps,
+      1767225600123 * GST_MSECOND, GST_CLOCK_TIME_NONE);
+  gst_buffer_add_rg_meta (buf, 0, 1767225000456, NULL);
+  fail_unless_equals_int (gst_app_src_push_buffer (src, buf), GST_FLOW_OK);
+  before = g_get_real_time () / 1000;
+  fail_unless_equals_int (gst_app_src_push_buffer (src,
+          gst_buffer_new_allocate (NULL, 4, NULL)), GST_FLOW_OK);
+  gst_app_src_end_of_stream (src);
+  err = run_to_end (pipeline);
+  after = g_get_real_time () / 1000;
+  fail_unless (err == NULL, "%s", err);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  lines = kcat_read_format ("stamped", "%o|%T\n");
+  fail_unless_equals_int (g_strv_length (lines), 3);
+  fail_unless_equals_string (lines[0], "0|1767225600123");
+  fail_unless_equals_string (lines[1], "1|1767225000456");
+  fail_unless (g_str_has_prefix (lines[2], "2|"), "%s", lines[2]);
+  wall = g_ascii_strtoll (lines[2] + 2, NULL, 10);
+  want = g_strdup_printf ("[%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+      before, after);
+  fail_unless (wall >= before && wall <= after, "%s not in %s", lines[2], want);
+  g_free (want);
+  g_strfreev (lines);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+  gst_caps_unref (unix_caps);
+  helper_stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 rgbrokersink_produce_suite (void)
 {
@@ -501,6 +560,7 @@ rgbrokersink_produce_suite (void)
   tcase_add_test (tc, test_produce_into_owned_topic_fails);
   tcase_add_test (tc, test_unreachable_cluster_is_an_error);
   tcase_add_test (tc, test_ingest_validates_and_assigns_offsets);
+  tcase_add_test (tc, test_produce_record_timestamps);
   return s;
 }
 

@@ -23,29 +23,47 @@
 #include <gst/base/gstbasesrc.h>
 #include <string.h>
 
+#include "rgkafkaconsumer.h"
 #include "rgmeta.h"
+
+#include <librdkafka/rdkafka.h>
 
 #define CAPS "video/x-test, width=(int)4, height=(int)3"
 #define KEYFRAME_EVERY 5
 /* Record i's timestamp: 2026-01-01 00:00:00 UTC + i seconds. */
 #define BASE_MS G_GINT64_CONSTANT (1767225600000)
 
-/* A broker-side harness: rgbrokersink serving @topic on @port (0: any). */
+/* A broker-side harness: rgbrokersink serving @topic on @port (0: any),
+ * with more properties of the sink as a NULL-terminated list. */
 static GstHarness *
-broker_new (const gchar * topic, guint port, const gchar * location)
+broker_new_full (const gchar * topic, guint port, const gchar * location,
+    const gchar * first_property, ...)
 {
   GstElement *sink = gst_element_factory_make ("rgbrokersink", NULL);
   GstHarness *h;
+  va_list ap;
 
   fail_unless (sink != NULL);
   g_object_set (sink, "port", port, "topic", topic, NULL);
-  if (location)
+  if (location) {
     g_object_set (sink, "location", location, NULL);
+    gst_util_set_object_arg (G_OBJECT (sink), "journal-sync", "none");
+  }
+  va_start (ap, first_property);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (sink), first_property, ap);
+  va_end (ap);
   h = gst_harness_new_with_element (sink, "sink", NULL);
   gst_object_unref (sink);
   gst_harness_set_src_caps_str (h, CAPS);
   gst_harness_play (h);
   return h;
+}
+
+static GstHarness *
+broker_new (const gchar * topic, guint port, const gchar * location)
+{
+  return broker_new_full (topic, port, location, NULL);
 }
 
 static guint
@@ -374,25 +392,31 @@ GST_START_TEST (test_reconnect)
 
   push_range (b, 0, 10);
   s = source_new_printf ("kafka://127.0.0.1:%u/rc?follow=true", port);
-  /* A journal-backed rgbrokersink stamps records with the wall clock, not
-   * the timestamp/x-unix meta (unlike the in-memory one). */
   for (i = 0; i < 10; i++)
-    pull_check (s, i, FALSE);
+    pull_check (s, i, TRUE);
   gst_harness_teardown (b);
 
+  /* While the broker is away the follower keeps reconnecting. */
+  g_usleep (500 * 1000);
+  fail_unless (gst_harness_try_pull (s) == NULL);
   b = broker_new ("rc", port, journal);
   fail_unless_equals_int (broker_port (b), port);
   push_range (b, 10, 30);
-  /* Exactly 10..29 in order: a duplicate would show as a lower offset, a
-   * gap as a higher one. */
+  /* Exactly 10..29 in order, bytes and GstRgMeta offsets included: a
+   * duplicate would show as a lower offset, a gap as a higher one, and
+   * neither is marked DISCONT. */
   for (i = 10; i < 30; i++) {
     buf = gst_harness_pull (s);
     fail_unless (buf != NULL);
     fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), i);
+    fail_unless_equals_uint64 (gst_rg_meta_get_offset
+        (gst_buffer_get_rg_meta (buf)), i);
+    fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
     gst_buffer_unref (buf);
   }
   push (b, 30);
-  pull_check (s, 30, FALSE);
+  pull_check (s, 30, TRUE);
+  fail_unless (gst_harness_try_pull (s) == NULL);
   gst_harness_teardown (s);
   gst_harness_teardown (b);
   rm_rf (dir);
@@ -439,6 +463,326 @@ GST_START_TEST (test_broker_lost_records)
   gst_object_unref (bus);
   gst_harness_teardown (s);
   gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
+/* The lowest base offset of the journal's segments: the topic's earliest
+ * record. */
+static guint64
+journal_earliest (const gchar * journal)
+{
+  GDir *d = g_dir_open (journal, 0, NULL);
+  guint64 earliest = G_MAXUINT64;
+  const gchar *name;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".log"))
+      earliest = MIN (earliest, g_ascii_strtoull (name, NULL, 10));
+  g_dir_close (d);
+  fail_unless (earliest != G_MAXUINT64);
+  return earliest;
+}
+
+/* Writes records [@from, @to) into @journal with rgjournalsink (no broker
+ * serves it meanwhile), rotating and deleting segments as the journal
+ * settings of the retention test say. */
+static void
+journal_write (const gchar * journal, guint from, guint to)
+{
+  GstElement *sink = gst_element_factory_make ("rgjournalsink", NULL);
+  GstHarness *j;
+
+  fail_unless (sink != NULL);
+  g_object_set (sink, "location", journal, "max-segment-bytes",
+      (guint64) 4096, "max-bytes", (guint64) 16384, NULL);
+  gst_util_set_object_arg (G_OBJECT (sink), "sync", "none");
+  j = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
+  gst_harness_set_src_caps_str (j, CAPS);
+  gst_harness_play (j);
+  push_range (j, from, to);
+  gst_harness_teardown (j);
+}
+
+static GstHarness *
+retention_broker_new (guint port, const gchar * journal)
+{
+  return broker_new_full ("ret", port, journal, "max-segment-bytes",
+      (guint64) 4096, "max-bytes", (guint64) 16384, NULL);
+}
+
+/* Retention deleted the records a follower was about to read (while its
+ * broker was away): it resumes at the topic's earliest record, marked
+ * DISCONT, and goes on without further gaps. A consumer that starts at
+ * offset 0 afterwards starts at the earliest record too. */
+GST_START_TEST (test_deleted_records)
+{
+  gchar *dir = g_dir_make_tmp ("rgsrc-kafka-XXXXXX", NULL);
+  gchar *journal = g_build_filename (dir, "j", NULL);
+  GstHarness *b = retention_broker_new (0, journal);
+  guint port = broker_port (b);
+  guint64 earliest, i;
+  GstHarness *s;
+  GstBuffer *buf;
+
+  push_range (b, 0, 10);
+  s = source_new_printf ("kafka://127.0.0.1:%u/ret?follow=true", port);
+  for (i = 0; i < 10; i++)
+    pull_check (s, i, TRUE);
+  gst_harness_teardown (b);
+
+  journal_write (journal, 10, 100);
+  earliest = journal_earliest (journal);
+  fail_unless (earliest > 10, "retention kept %" G_GUINT64_FORMAT, earliest);
+  b = retention_broker_new (port, journal);
+  buf = gst_harness_pull (s);
+  fail_unless (buf != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), earliest);
+  fail_unless_equals_uint64 (gst_rg_meta_get_offset
+      (gst_buffer_get_rg_meta (buf)), earliest);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (buf);
+  for (i = earliest + 1; i < 100; i++) {
+    buf = gst_harness_pull (s);
+    fail_unless (buf != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), i);
+    fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (s);
+
+  s = source_new_printf ("kafka://127.0.0.1:%u/ret?start=offset:0", port);
+  for (i = earliest; i < 100; i++)
+    pull_check (s, i, TRUE);
+  expect_eos (s);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+  rm_rf (dir);
+  g_free (journal);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean blocked;
+  gboolean released;
+} Gate;
+
+/* Holds the source's streaming thread at record 1 until the test opens
+ * the gate. */
+static GstPadProbeReturn
+gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  Gate *gate = user_data;
+
+  if (GST_BUFFER_OFFSET (buf) != 1)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&gate->lock);
+  gate->blocked = TRUE;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->released)
+    g_cond_wait (&gate->cond, &gate->lock);
+  g_mutex_unlock (&gate->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+#define BIG_RECORDS 100
+#define BIG_RECORD_SIZE (1024 * 1024)
+
+/* A source that does not follow gives up, with an error naming the broker
+ * and librdkafka's reason, when its broker went away in mid-stream: the
+ * records librdkafka had fetched come out, in order, then the error, after
+ * the source's timeout. The topic holds 100 MiB, more than librdkafka
+ * fetches ahead while the source is held at record 1 (its
+ * queued.max.messages.kbytes, 64 MiB), so the broker goes away before the
+ * end of the topic reached librdkafka. */
+GST_START_TEST (test_broker_gone_without_follow)
+{
+  GstHarness *b = broker_new_full ("gone", 0, NULL, "ring-size",
+      BIG_RECORDS, NULL);
+  GstElement *src = gst_element_factory_make ("rgsrc", NULL);
+  GstBus *bus = gst_bus_new ();
+  Gate gate = { 0, };
+  GstHarness *s;
+  GstPad *pad;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *uri, *dbg = NULL, *broker;
+  guint i, n;
+  GstBuffer *buf;
+
+  for (i = 0; i < BIG_RECORDS; i++) {
+    buf = gst_buffer_new_allocate (NULL, BIG_RECORD_SIZE, NULL);
+    gst_buffer_memset (buf, 0, (guint8) i, BIG_RECORD_SIZE);
+    fail_unless_equals_int (gst_harness_push (b, buf), GST_FLOW_OK);
+  }
+  broker = g_strdup_printf ("127.0.0.1:%u", broker_port (b));
+  uri = g_strdup_printf ("kafka://%s/gone?timeout=1500", broker);
+  g_object_set (src, "location", uri, NULL);
+  g_free (uri);
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, &gate, NULL);
+  gst_object_unref (pad);
+  s = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  gst_element_set_bus (s->element, bus);
+  gst_harness_play (s);
+
+  g_mutex_lock (&gate.lock);
+  while (!gate.blocked)
+    g_cond_wait (&gate.cond, &gate.lock);
+  g_mutex_unlock (&gate.lock);
+  gst_harness_teardown (b);
+  g_mutex_lock (&gate.lock);
+  gate.released = TRUE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.lock);
+
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error: the source still waits");
+  gst_message_parse_error (msg, &err, &dbg);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ), "%s", err->message);
+  fail_unless (strstr (err->message, broker) != NULL, "%s", err->message);
+  fail_unless (strstr (dbg, broker) != NULL, "%s", dbg);
+  fail_unless (strstr (dbg, "for 1500 ms: ") != NULL, "%s", dbg);
+  /* librdkafka's reason: it could not connect to the broker again. */
+  fail_unless (strstr (dbg, "Connection refused") != NULL ||
+      strstr (dbg, "Local: ") != NULL, "%s", dbg);
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (msg);
+
+  /* What came out before is in order, without gaps, and not the whole
+   * topic. */
+  for (n = 0; (buf = gst_harness_try_pull (s)); n++) {
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), n);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (n >= 2 && n < BIG_RECORDS, "%u records", n);
+  gst_element_set_bus (s->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (s);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  g_free (broker);
+}
+
+GST_END_TEST;
+
+/* The record timestamp is taken the same way in memory and journal-backed
+ * mode: the GstRgMeta's, else the timestamp/x-unix reference meta's, else
+ * the wall clock at append. */
+static void
+check_record_timestamps (const gchar * journal)
+{
+  GstHarness *b = broker_new ("ts", 0, journal);
+  GstHarness *s;
+  GstBuffer *buf;
+  GstCaps *unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
+  gint64 before, after, ts[3];
+  guint i;
+
+  /* 0: only a reference timestamp. */
+  push (b, 0);
+  /* 1: a GstRgMeta timestamp wins over the reference timestamp. */
+  buf = gst_buffer_new_allocate (NULL, 10, NULL);
+  gst_buffer_add_reference_timestamp_meta (buf, unix_caps,
+      (BASE_MS + 1000) * GST_MSECOND, GST_CLOCK_TIME_NONE);
+  gst_buffer_add_rg_meta (buf, 0, BASE_MS - 5000, NULL);
+  fail_unless_equals_int (gst_harness_push (b, buf), GST_FLOW_OK);
+  /* 2: neither: the wall clock. */
+  before = g_get_real_time () / 1000;
+  fail_unless_equals_int (gst_harness_push (b,
+          gst_buffer_new_allocate (NULL, 10, NULL)), GST_FLOW_OK);
+  after = g_get_real_time () / 1000;
+  gst_caps_unref (unix_caps);
+
+  s = source_new_printf ("kafka://127.0.0.1:%u/ts", broker_port (b));
+  for (i = 0; i < 3; i++) {
+    buf = gst_harness_pull (s);
+    fail_unless (buf != NULL);
+    ts[i] = gst_rg_meta_get_timestamp (gst_buffer_get_rg_meta (buf));
+    gst_buffer_unref (buf);
+  }
+  expect_eos (s);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+  fail_unless_equals_int64 (ts[0], BASE_MS);
+  fail_unless_equals_int64 (ts[1], BASE_MS - 5000);
+  fail_unless (ts[2] >= before && ts[2] <= after, "%" G_GINT64_FORMAT
+      " not in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", ts[2], before,
+      after);
+}
+
+GST_START_TEST (test_record_timestamps)
+{
+  gchar *dir = g_dir_make_tmp ("rgsrc-kafka-XXXXXX", NULL);
+  gchar *journal = g_build_filename (dir, "j", NULL);
+
+  check_record_timestamps (NULL);
+  check_record_timestamps (journal);
+  rm_rf (dir);
+  g_free (journal);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* A buffer's memory is librdkafka's message payload itself, not a copy,
+ * in both storage modes of the broker. */
+static void
+check_zero_copy (const gchar * journal)
+{
+  GstHarness *b = broker_new ("zc", 0, journal);
+  const rd_kafka_message_t *msg;
+  GstHarness *s;
+  GstBuffer *buf;
+  GstMapInfo map;
+  guint i;
+
+  push_range (b, 0, 5);
+  s = source_new_printf ("kafka://127.0.0.1:%u/zc", broker_port (b));
+  for (i = 0; i < 5; i++) {
+    buf = gst_harness_pull (s);
+    fail_unless (buf != NULL);
+    fail_unless_equals_int (gst_buffer_n_memory (buf), 1);
+    msg = rg_kafka_memory_get_message (gst_buffer_peek_memory (buf, 0));
+    fail_unless (msg != NULL, "record %u was copied", i);
+    fail_unless_equals_int64 (msg->offset, i);
+    fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+    fail_unless (map.data == msg->payload);
+    fail_unless_equals_uint64 (map.size, msg->len);
+    fail_unless_equals_uint64 (map.size, payload_size (i));
+    fail_unless_equals_int (map.data[map.size - 1],
+        (guint8) (i * 7 + map.size - 1));
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+  }
+  expect_eos (s);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_START_TEST (test_zero_copy)
+{
+  gchar *dir = g_dir_make_tmp ("rgsrc-kafka-XXXXXX", NULL);
+  gchar *journal = g_build_filename (dir, "j", NULL);
+
+  check_zero_copy (NULL);
+  check_zero_copy (journal);
+  rm_rf (dir);
+  g_free (journal);
+  g_free (dir);
 }
 
 GST_END_TEST;
@@ -550,6 +894,7 @@ GST_START_TEST (test_errors)
 {
   GstElement *src = gst_element_factory_make ("rgsrc", NULL);
   GError *err = NULL;
+  guint timeout = 0;
   gchar *uri;
 
   fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
@@ -561,6 +906,13 @@ GST_START_TEST (test_errors)
   uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
   fail_unless_equals_string (uri, "kafka://127.0.0.1:9/t?start=offset:3");
   g_free (uri);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "kafka://127.0.0.1:9/t?timeout=2500", &err));
+  g_object_get (src, "timeout", &timeout, NULL);
+  fail_unless_equals_int (timeout, 2500);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "kafka://127.0.0.1:9/t?timeout=-1", &err));
+  g_clear_error (&err);
   gst_object_unref (src);
 
   expect_start_error ("kafka://127.0.0.1/", "does not name a broker");
@@ -585,6 +937,10 @@ rgsrc_kafka_suite (void)
   tcase_add_test (tc, test_follow);
   tcase_add_test (tc, test_reconnect);
   tcase_add_test (tc, test_broker_lost_records);
+  tcase_add_test (tc, test_deleted_records);
+  tcase_add_test (tc, test_broker_gone_without_follow);
+  tcase_add_test (tc, test_record_timestamps);
+  tcase_add_test (tc, test_zero_copy);
   tcase_add_test (tc, test_h264_mp4);
   tcase_add_test (tc, test_errors);
   return s;

@@ -1,0 +1,608 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Ingest topics of the embedded broker (docs/protocol.md) under
+ * concurrency: two producer threads, each on its own connection, produce
+ * record batches into one ingest topic while the test thread fetches them
+ * with long polls and a third thread reads the broker's statistics and
+ * client list. Every record must arrive exactly once, at dense offsets, in
+ * each producer's order, byte for byte, and each acknowledged batch at the
+ * base offset its Produce response named. Runs under ThreadSanitizer
+ * (suite 'tsan'): the test threads are pthreads and share state only
+ * through C11 atomics and thread creation and joining, which TSan sees.
+ * The producer threads do not allocate through GLib's slice allocator
+ * (GByteArray, GBytes), whose GMutex-protected caches TSan cannot see: the
+ * requests are built before the threads start and the responses are read
+ * into g_malloc'ed memory.
+ *
+ * Requests are written byte by byte here, as in broker.c, so the broker's
+ * codec does not only talk to itself. Record i of producer p: key = p and
+ * i (4 bytes big-endian each), value = value_size (p, i) bytes of
+ * value_byte (p, i, j). */
+
+#include <gst/check/gstcheck.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rgbatch.h"
+#include "rgbroker.h"
+
+#define TOPIC "ingest-tsan"
+#define PRODUCERS 2
+#define BATCHES 300
+#define MAX_RECORDS_PER_BATCH 4
+/* Every ACKS0_EVERY-th batch is produced with acks = 0: stored, not
+ * answered. */
+#define ACKS0_EVERY 10
+
+/* ---- Records ---- */
+
+static guint
+batch_records (guint producer, guint batch)
+{
+  return 1 + (batch + producer) % MAX_RECORDS_PER_BATCH;
+}
+
+static gsize
+value_size (guint producer, guint seq)
+{
+  return 1 + (producer * 131 + seq * 37) % 700;
+}
+
+static guint8
+value_byte (guint producer, guint seq, gsize j)
+{
+  return (guint8) (producer * 101 + seq * 7 + j);
+}
+
+static guint
+records_per_producer (guint producer)
+{
+  guint b, n = 0;
+
+  for (b = 0; b < BATCHES; b++)
+    n += batch_records (producer, b);
+  return n;
+}
+
+/* ---- Request writer ---- */
+
+static void
+put16 (GByteArray * b, gint16 v)
+{
+  guint8 x[2];
+
+  GST_WRITE_UINT16_BE (x, (guint16) v);
+  g_byte_array_append (b, x, 2);
+}
+
+static void
+put32 (GByteArray * b, gint32 v)
+{
+  guint8 x[4];
+
+  GST_WRITE_UINT32_BE (x, (guint32) v);
+  g_byte_array_append (b, x, 4);
+}
+
+static void
+put64 (GByteArray * b, gint64 v)
+{
+  guint8 x[8];
+
+  GST_WRITE_UINT64_BE (x, (guint64) v);
+  g_byte_array_append (b, x, 8);
+}
+
+static void
+putstr (GByteArray * b, const gchar * s)
+{
+  put16 (b, s ? (gint16) strlen (s) : -1);
+  if (s)
+    g_byte_array_append (b, (const guint8 *) s, strlen (s));
+}
+
+/* A request with its size prefix left to request_finish() and header v1. */
+static GByteArray *
+request_new (gint16 key, gint16 version, gint32 correlation_id)
+{
+  GByteArray *b = g_byte_array_new ();
+
+  put32 (b, 0);
+  put16 (b, key);
+  put16 (b, version);
+  put32 (b, correlation_id);
+  putstr (b, "brokeringest-test");
+  return b;
+}
+
+static GByteArray *
+request_finish (GByteArray * b)
+{
+  GST_WRITE_UINT32_BE (b->data, b->len - 4);
+  return b;
+}
+
+/* Produce v3 of one batch: records @first .. @first + @n - 1 of
+ * @producer. */
+static GByteArray *
+produce_request (gint32 cid, guint producer, guint first, guint n, gint16 acks)
+{
+  GByteArray *b = request_new (0, 3, cid);
+  RgRecord records[MAX_RECORDS_PER_BATCH];
+  guint8 keys[MAX_RECORDS_PER_BATCH][8];
+  guint8 *values[MAX_RECORDS_PER_BATCH];
+  GByteArray *batch;
+  GError *error = NULL;
+  guint i;
+  gsize j;
+
+  memset (records, 0, sizeof (records));
+  for (i = 0; i < n; i++) {
+    guint seq = first + i;
+
+    GST_WRITE_UINT32_BE (keys[i], producer);
+    GST_WRITE_UINT32_BE (keys[i] + 4, seq);
+    values[i] = g_malloc (value_size (producer, seq));
+    for (j = 0; j < value_size (producer, seq); j++)
+      values[i][j] = value_byte (producer, seq, j);
+    records[i].timestamp = 1000 + seq;
+    records[i].key = keys[i];
+    records[i].key_len = 8;
+    records[i].value = values[i];
+    records[i].value_len = value_size (producer, seq);
+  }
+  batch = rg_batch_encode (0, records, n, &error);
+  fail_unless (batch != NULL, "%s", error ? error->message : "?");
+  for (i = 0; i < n; i++)
+    g_free (values[i]);
+  putstr (b, NULL);             /* transactional id */
+  put16 (b, acks);
+  put32 (b, 10000);             /* timeout */
+  put32 (b, 1);
+  putstr (b, TOPIC);
+  put32 (b, 1);
+  put32 (b, 0);                 /* partition */
+  put32 (b, batch->len);
+  g_byte_array_append (b, batch->data, batch->len);
+  g_byte_array_unref (batch);
+  return request_finish (b);
+}
+
+static GByteArray *
+fetch_request (gint32 cid, gint64 offset)
+{
+  GByteArray *b = request_new (1, 4, cid);
+
+  put32 (b, -1);                /* replica */
+  put32 (b, 200);               /* max wait ms: a long poll */
+  put32 (b, 1);                 /* min bytes */
+  put32 (b, 1024 * 1024);       /* max bytes */
+  g_byte_array_append (b, (const guint8 *) "\0", 1);    /* isolation */
+  put32 (b, 1);
+  putstr (b, TOPIC);
+  put32 (b, 1);
+  put32 (b, 0);                 /* partition */
+  put64 (b, offset);
+  put32 (b, 64 * 1024);         /* partition max bytes */
+  return request_finish (b);
+}
+
+/* ---- Response reader ---- */
+
+typedef struct
+{
+  const guint8 *p;
+  const guint8 *end;
+} Reader;
+
+static gint64
+get (Reader * r, guint n)
+{
+  guint64 v = 0;
+  guint i;
+
+  fail_unless (r->p + n <= r->end, "response truncated");
+  for (i = 0; i < n; i++)
+    v = (v << 8) | r->p[i];
+  r->p += n;
+  if (n == 2)
+    return (gint16) v;
+  if (n == 4)
+    return (gint32) v;
+  return (gint64) v;
+}
+
+static void
+skip_str (Reader * r)
+{
+  gint16 len = get (r, 2);
+
+  if (len > 0)
+    r->p += len;
+}
+
+/* ---- Sockets ---- */
+
+static int
+connect_to (guint port)
+{
+  struct sockaddr_in sin = { 0, };
+  struct timeval tv = { 30, 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (fd >= 0);
+  fail_unless (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0,
+      "connect: %s", g_strerror (errno));
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+  return fd;
+}
+
+static void
+send_all (int fd, const guint8 * data, gsize len)
+{
+  while (len > 0) {
+    ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
+
+    fail_unless (n > 0, "send: %s", g_strerror (errno));
+    data += n;
+    len -= n;
+  }
+}
+
+static void
+send_request (int fd, GByteArray * req)
+{
+  send_all (fd, req->data, req->len);
+  g_byte_array_unref (req);
+}
+
+static void
+recv_all (int fd, guint8 * data, gsize len)
+{
+  while (len > 0) {
+    ssize_t n = recv (fd, data, len, 0);
+
+    fail_unless (n > 0, "recv: %s", n == 0 ? "closed" : g_strerror (errno));
+    data += n;
+    len -= n;
+  }
+}
+
+/* One response frame, its correlation id checked: a Reader over its body,
+ * which the caller frees with g_free (reader.start). */
+typedef struct
+{
+  guint8 *start;
+  Reader r;
+} Response;
+
+static void
+recv_response (int fd, gint32 correlation_id, Response * resp)
+{
+  guint8 prefix[4];
+  guint32 size;
+
+  recv_all (fd, prefix, 4);
+  size = GST_READ_UINT32_BE (prefix);
+  fail_unless (size >= 4 && size < 64 * 1024 * 1024);
+  resp->start = g_malloc (size);
+  recv_all (fd, resp->start, size);
+  fail_unless_equals_int (GST_READ_UINT32_BE (resp->start), correlation_id);
+  resp->r.p = resp->start;
+  resp->r.end = resp->start + size;
+}
+
+/* ---- Producers ---- */
+
+typedef struct
+{
+  guint id;
+  guint port;
+  /* Built before the thread starts; freed after it ended. */
+  GByteArray *requests[BATCHES];
+  gint16 acks[BATCHES];
+  /* Per batch: the base offset the broker answered, -1 for acks = 0. */
+  gint64 base_offsets[BATCHES];
+} Producer;
+
+/* Alternates acks -1 and 1, with acks 0 every ACKS0_EVERY-th batch. */
+static void
+producer_init (Producer * p, guint id, guint port)
+{
+  guint b, seq = 0;
+
+  p->id = id;
+  p->port = port;
+  for (b = 0; b < BATCHES; b++) {
+    p->acks[b] = (b % ACKS0_EVERY == ACKS0_EVERY - 1) ? 0 : (b % 2 ? 1 : -1);
+    p->requests[b] = produce_request (b, id, seq, batch_records (id, b),
+        p->acks[b]);
+    seq += batch_records (id, b);
+  }
+}
+
+static void
+producer_clear (Producer * p)
+{
+  guint b;
+
+  for (b = 0; b < BATCHES; b++)
+    g_byte_array_unref (p->requests[b]);
+}
+
+/* The base offset of a Produce v3 response of one partition, error 0. */
+static gint64
+produce_response_base (Reader * r)
+{
+  gint64 base;
+
+  get (r, 4);                   /* correlation id */
+  fail_unless_equals_int (get (r, 4), 1);
+  skip_str (r);
+  fail_unless_equals_int (get (r, 4), 1);
+  fail_unless_equals_int (get (r, 4), 0);
+  fail_unless_equals_int (get (r, 2), 0);
+  base = get (r, 8);
+  get (r, 8);                   /* log append time */
+  get (r, 4);                   /* throttle */
+  fail_unless (r->p == r->end);
+  return base;
+}
+
+static void *
+producer_thread (void *data)
+{
+  Producer *p = data;
+  int fd = connect_to (p->port);
+  Response resp;
+  guint b;
+
+  for (b = 0; b < BATCHES; b++) {
+    send_all (fd, p->requests[b]->data, p->requests[b]->len);
+    p->base_offsets[b] = -1;
+    if (p->acks[b] != 0) {
+      recv_response (fd, b, &resp);
+      p->base_offsets[b] = produce_response_base (&resp.r);
+      g_free (resp.start);
+    }
+  }
+  close (fd);
+  return NULL;
+}
+
+/* ---- Observer ---- */
+
+typedef struct
+{
+  RgBroker *broker;
+  atomic_int stop;
+  guint rounds;
+} Observer;
+
+/* Reads what the application side of the broker may read while it serves:
+ * its statistics and client list. */
+static void *
+observer_thread (void *data)
+{
+  Observer *o = data;
+  RgBrokerStats stats;
+  GPtrArray *clients;
+
+  while (!atomic_load_explicit (&o->stop, memory_order_acquire)) {
+    rg_broker_get_stats (o->broker, &stats);
+    clients = rg_broker_get_clients (o->broker);
+    g_ptr_array_unref (clients);
+    o->rounds++;
+    g_usleep (1000);
+  }
+  return NULL;
+}
+
+/* ---- Consumer ---- */
+
+typedef struct
+{
+  gint64 next;                  /* next offset to read */
+  guint expect[PRODUCERS];      /* next sequence number per producer */
+  /* The offset each record of each producer got. */
+  gint64 *offsets[PRODUCERS];
+} Consumer;
+
+static void
+check_record (Consumer * c, const RgRecordView * view)
+{
+  guint producer, seq;
+  gsize j;
+
+  fail_unless_equals_int64 (view->offset, c->next);
+  fail_unless (view->key != NULL && view->key_len == 8);
+  producer = GST_READ_UINT32_BE (view->key);
+  seq = GST_READ_UINT32_BE (view->key + 4);
+  fail_unless (producer < PRODUCERS, "unknown producer %u", producer);
+  fail_unless_equals_int (seq, c->expect[producer]);
+  fail_unless_equals_uint64 (view->value_len, value_size (producer, seq));
+  for (j = 0; j < view->value_len; j++)
+    if (view->value[j] != value_byte (producer, seq, j))
+      fail ("record %u of producer %u differs at byte %" G_GSIZE_FORMAT,
+          seq, producer, j);
+  c->offsets[producer][seq] = view->offset;
+  c->expect[producer]++;
+  c->next++;
+}
+
+/* Reads the records of a Fetch v4 response of one partition; records
+ * below the fetch offset (whole batches are returned) are skipped.
+ * Returns how many were new. */
+static guint
+consume_fetch (Consumer * c, Response * resp)
+{
+  const guint8 *rec, *rec_end;
+  Reader r = resp->r;
+  guint n = 0;
+  gint32 len;
+
+  get (&r, 4);                  /* correlation id */
+  get (&r, 4);                  /* throttle */
+  fail_unless_equals_int (get (&r, 4), 1);
+  skip_str (&r);
+  fail_unless_equals_int (get (&r, 4), 1);
+  fail_unless_equals_int (get (&r, 4), 0);
+  fail_unless_equals_int (get (&r, 2), 0);
+  get (&r, 8);                  /* high watermark */
+  get (&r, 8);                  /* last stable offset */
+  fail_unless (get (&r, 4) <= 0);       /* aborted transactions */
+  len = get (&r, 4);
+  rec = r.p;
+  rec_end = r.p + MAX (len, 0);
+  fail_unless (rec_end == r.end, "bytes after the record set");
+  while (rec < rec_end) {
+    RgBatchReader br;
+    RgRecordView view;
+    GError *error = NULL;
+
+    fail_unless (rg_batch_reader_init (&br, rec, rec_end - rec, &error),
+        "%s", error ? error->message : "?");
+    while (rg_batch_reader_next (&br, &view, NULL)) {
+      if (view.offset < c->next)
+        continue;
+      check_record (c, &view);
+      n++;
+    }
+    rec += RG_BATCH_LOG_OVERHEAD + rg_batch_reader_get_info (&br)->batch_length;
+  }
+  return n;
+}
+
+/* Fetches until every record of every producer arrived. The time limit
+ * only stops a broken broker from hanging the test; nothing is asserted
+ * on time. */
+static void
+consume_all (Consumer * c, guint port, guint total)
+{
+  gint64 give_up = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  int fd = connect_to (port);
+  gint32 cid = 0;
+  Response resp;
+
+  while (c->next < total) {
+    fail_unless (g_get_monotonic_time () < give_up,
+        "only %" G_GINT64_FORMAT " of %u records arrived", c->next, total);
+    send_request (fd, fetch_request (++cid, c->next));
+    recv_response (fd, cid, &resp);
+    consume_fetch (c, &resp);
+    g_free (resp.start);
+  }
+  /* Nothing more than was produced. */
+  send_request (fd, fetch_request (++cid, c->next));
+  recv_response (fd, cid, &resp);
+  fail_unless_equals_int (consume_fetch (c, &resp), 0);
+  g_free (resp.start);
+  close (fd);
+}
+
+GST_START_TEST (test_two_producers_one_consumer)
+{
+  RgBrokerConfig config;
+  GError *error = NULL;
+  RgBroker *broker;
+  Producer producers[PRODUCERS];
+  pthread_t threads[PRODUCERS], observer_tid;
+  Observer observer = { 0, };
+  Consumer consumer = { 0, };
+  guint p, b, seq, total = 0;
+  GByteArray *metadata;
+  Response resp;
+  int fd;
+
+  rg_broker_config_init (&config);
+  /* Room for every batch: nothing is evicted while the consumer reads. */
+  config.ingest_batches = PRODUCERS * BATCHES;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+
+  /* The topic exists before anyone produces (Metadata creates it), so the
+   * consumer's first fetches find it. */
+  fd = connect_to (rg_broker_get_port (broker));
+  metadata = request_new (3, 1, 1);
+  put32 (metadata, 1);
+  putstr (metadata, TOPIC);
+  send_request (fd, request_finish (metadata));
+  recv_response (fd, 1, &resp);
+  g_free (resp.start);
+  close (fd);
+
+  observer.broker = broker;
+  fail_unless (pthread_create (&observer_tid, NULL, observer_thread,
+          &observer) == 0);
+  for (p = 0; p < PRODUCERS; p++)
+    producer_init (&producers[p], p, rg_broker_get_port (broker));
+  for (p = 0; p < PRODUCERS; p++) {
+    consumer.offsets[p] = g_new (gint64, records_per_producer (p));
+    total += records_per_producer (p);
+    fail_unless (pthread_create (&threads[p], NULL, producer_thread,
+            &producers[p]) == 0);
+  }
+  consume_all (&consumer, rg_broker_get_port (broker), total);
+  for (p = 0; p < PRODUCERS; p++)
+    fail_unless (pthread_join (threads[p], NULL) == 0);
+  atomic_store_explicit (&observer.stop, 1, memory_order_release);
+  fail_unless (pthread_join (observer_tid, NULL) == 0);
+  fail_unless (observer.rounds > 0);
+
+  /* Each acknowledged batch starts at the offset its response named, and
+   * its records are consecutive (a batch is stored whole). */
+  for (p = 0; p < PRODUCERS; p++) {
+    fail_unless_equals_int (consumer.expect[p], records_per_producer (p));
+    for (b = 0, seq = 0; b < BATCHES; seq += batch_records (p, b), b++) {
+      guint i;
+
+      if (producers[p].base_offsets[b] >= 0)
+        fail_unless_equals_int64 (consumer.offsets[p][seq],
+            producers[p].base_offsets[b]);
+      for (i = 1; i < batch_records (p, b); i++)
+        fail_unless_equals_int64 (consumer.offsets[p][seq + i],
+            consumer.offsets[p][seq] + i);
+    }
+    g_free (consumer.offsets[p]);
+    producer_clear (&producers[p]);
+  }
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+static Suite *
+brokeringest_suite (void)
+{
+  Suite *s = suite_create ("brokeringest");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_two_producers_one_consumer);
+  return s;
+}
+
+GST_CHECK_MAIN (brokeringest);
