@@ -83,8 +83,10 @@
 GST_DEBUG_CATEGORY (rg_broker_debug);
 #define GST_CAT_DEFAULT rg_broker_debug
 
-/* Responses whose segments are sent with one sendmsg() at most. */
-#define SEND_IOV_MAX 64
+/* Segments handed to one sendmsg(): the kernel's limit (UIO_MAXIOV). A
+ * response of small records has three segments per record, so a smaller
+ * array would split a 1 MiB response into hundreds of system calls. */
+#define SEND_IOV_MAX 1024
 /* Initial input buffer: enough for the requests clients send. */
 #define INPUT_INITIAL_SIZE 4096
 /* Events handled per epoll_wait(). */
@@ -161,6 +163,12 @@ rg_broker_wake (RgBroker * broker)
 {
   guint64 one = 1;
 
+  /* Appends come much faster than the loop turns (one per buffer): while
+   * a wake-up is pending, the loop has yet to look at the topics and will
+   * see this append too, so one eventfd write serves them all. The flag
+   * is cleared by the loop before it looks (broker_drain_eventfd()). */
+  if (atomic_exchange (&broker->wake_pending, TRUE))
+    return;
   /* An eventfd write only fails when the counter would overflow, which
    * means the loop has not yet read earlier wake-ups: nothing is lost. */
   if (write (broker->event_fd, &one, sizeof (one)) < 0)
@@ -1021,6 +1029,10 @@ broker_drain_eventfd (RgBroker * broker)
 
   if (read (broker->event_fd, &value, sizeof (value)) < 0)
     GST_LOG ("eventfd read: %s", g_strerror (errno));
+  /* After the read (a write between a clear and the read would be eaten,
+   * leaving the flag set with nothing pending) and before the parked
+   * fetches are looked at (so an append after this writes again). */
+  atomic_store (&broker->wake_pending, FALSE);
 }
 
 static void *

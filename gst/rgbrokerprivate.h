@@ -96,6 +96,8 @@ struct _RgBroker
   int listen_fd;
   int epoll_fd;
   int event_fd;
+  /* An eventfd write is on its way and the loop has not yet drained it. */
+  atomic_bool wake_pending;
   pthread_t thread;
   atomic_bool quit;
 

@@ -21,14 +21,19 @@
  * Every record is one RecordBatch v2, encoded once at append by rgbatch's
  * encoder and kept as a list of iovecs: the batch header, record framing
  * and envelope headers in one small block the record owns, the value as
- * the GstBuffer's own memory (each GstMemory mapped for reading and kept
- * mapped, the buffer kept referenced). A Fetch response references those
- * iovecs (RgKafkaRecordsRef, one record reference each), so a batch goes
- * to the socket with writev() from the buffer's memory and is never
- * copied. Records are refcounted with C11 atomics: the ring holds one
- * reference, every response that contains the record another, so a record
- * dropped from the ring while a slow client is still being sent it stays
- * valid until that response is freed.
+ * the GstBuffer's own memory (the buffer kept referenced, each GstMemory
+ * mapped for reading while a record holds it). A GstMemory is mapped once
+ * however many records hold it: its lock counts concurrent maps in 8 bits,
+ * so a source that pushes one memory in more than 255 buffers (a still
+ * image, a test pattern) would fail to map if every record mapped it.
+ * Records share one RgBrokerMapping per memory, looked up by address in a
+ * process-wide table (memories can be shared between topics, too). A Fetch
+ * response references those iovecs (RgKafkaRecordsRef, one record
+ * reference each), so a batch goes to the socket with writev() from the
+ * buffer's memory and is never copied. Records are refcounted with C11
+ * atomics: the ring holds one reference, every response that contains the
+ * record another, so a record dropped from the ring while a slow client is
+ * still being sent it stays valid until that response is freed.
  *
  * Offsets are dense: the ring holds [log start, high watermark), record o
  * at slot o % capacity. The ring is guarded by a pthread mutex held only
@@ -62,7 +67,7 @@ typedef struct
   guint64 offset;
   gint64 timestamp;
   GstBuffer *buffer;
-  GstMapInfo *maps;
+  struct _RgBrokerMapping **maps;
   guint n_maps;
   guint8 *owned;
   struct iovec *iov;
@@ -108,6 +113,68 @@ struct _RgBrokerTopic
   atomic_ullong records_served;
 };
 
+/* ---- Shared read maps ---- */
+
+/* One read map of a GstMemory, shared by every record that holds it. */
+typedef struct _RgBrokerMapping
+{
+  GstMemory *memory;
+  GstMapInfo info;
+  /* Records holding it; under mappings_lock. */
+  guint users;
+} RgBrokerMapping;
+
+/* GstMemory * -> RgBrokerMapping *. The table holds a reference on each
+ * memory, so an address is not reused while its entry exists. */
+static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *mappings;
+
+/* Returns the shared read map of @memory (mapping it if no record holds
+ * it yet), or NULL when it cannot be mapped. Any thread. */
+static RgBrokerMapping *
+mapping_acquire (GstMemory * memory)
+{
+  RgBrokerMapping *m;
+
+  pthread_mutex_lock (&mappings_lock);
+  if (!mappings)
+    mappings = g_hash_table_new (g_direct_hash, g_direct_equal);
+  m = g_hash_table_lookup (mappings, memory);
+  if (!m) {
+    m = g_new0 (RgBrokerMapping, 1);
+    if (!gst_memory_map (memory, &m->info, GST_MAP_READ)) {
+      pthread_mutex_unlock (&mappings_lock);
+      g_free (m);
+      return NULL;
+    }
+    m->memory = gst_memory_ref (memory);
+    g_hash_table_insert (mappings, memory, m);
+  }
+  m->users++;
+  pthread_mutex_unlock (&mappings_lock);
+  return m;
+}
+
+/* Drops a record's use of @m; the last one unmaps. Any thread. */
+static void
+mapping_release (RgBrokerMapping * m)
+{
+  gboolean last;
+
+  pthread_mutex_lock (&mappings_lock);
+  last = --m->users == 0;
+  if (last)
+    g_hash_table_remove (mappings, m->memory);
+  pthread_mutex_unlock (&mappings_lock);
+  if (!last)
+    return;
+  /* Outside the lock: a new record of the same memory maps it again
+   * meanwhile, which is fine (a second, short-lived map). */
+  gst_memory_unmap (m->memory, &m->info);
+  gst_memory_unref (m->memory);
+  g_free (m);
+}
+
 /* ---- Records ---- */
 
 static void
@@ -124,7 +191,7 @@ record_unref (gpointer data)
     return;
 
   for (i = 0; i < record->n_maps; i++)
-    gst_memory_unmap (record->maps[i].memory, &record->maps[i]);
+    mapping_release (record->maps[i]);
   if (record->buffer)
     gst_buffer_unref (record->buffer);
   g_free (record->maps);
@@ -141,25 +208,26 @@ record_ref (RgBrokerRecord * record)
 }
 
 /* Maps every memory of @buffer separately (gst_buffer_map() would merge
- * several memories into a copy) and fills @chunks with the mapped ranges. */
+ * several memories into a copy) and fills @chunks with the mapped ranges.
+ * A memory in the buffer twice is mapped once. */
 static gboolean
 record_map (RgBrokerRecord * record, GArray * chunks)
 {
   guint i, n = gst_buffer_n_memory (record->buffer);
 
-  record->maps = g_new0 (GstMapInfo, MAX (n, 1));
+  record->maps = g_new0 (RgBrokerMapping *, MAX (n, 1));
   for (i = 0; i < n; i++) {
     GstMemory *mem = gst_buffer_peek_memory (record->buffer, i);
-    GstMapInfo *map = &record->maps[record->n_maps];
+    RgBrokerMapping *m = mapping_acquire (mem);
     struct iovec chunk;
 
-    if (!gst_memory_map (mem, map, GST_MAP_READ))
+    if (!m)
       return FALSE;
-    record->n_maps++;
-    if (map->size == 0)
+    record->maps[record->n_maps++] = m;
+    if (m->info.size == 0)
       continue;
-    chunk.iov_base = map->data;
-    chunk.iov_len = map->size;
+    chunk.iov_base = m->info.data;
+    chunk.iov_len = m->info.size;
     g_array_append_val (chunks, chunk);
   }
   return TRUE;
@@ -171,10 +239,10 @@ segment_is_value (const RgBrokerRecord * record, const struct iovec *seg)
   guint i;
 
   for (i = 0; i < record->n_maps; i++) {
-    const guint8 *base = record->maps[i].data;
+    const guint8 *base = record->maps[i]->info.data;
     const guint8 *p = seg->iov_base;
 
-    if (p >= base && p < base + record->maps[i].size)
+    if (p >= base && p < base + record->maps[i]->info.size)
       return TRUE;
   }
   return FALSE;

@@ -576,6 +576,97 @@ GST_START_TEST (test_ring_drops_oldest)
 
 GST_END_TEST;
 
+/* One GstMemory in 600 buffers (a still image pushed again and again): a
+ * memory can be mapped at most 255 times at once, so the records must
+ * share one map of it. Every record comes back byte-identical, and once
+ * the topic is gone nothing keeps the memory mapped. */
+GST_START_TEST (test_one_memory_in_many_buffers)
+{
+  const guint n = 600;
+  const gsize size = 4096;
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "still", n, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  GstBuffer *pattern = make_buffer (7, size);
+  GstMemory *mem = gst_buffer_get_memory (pattern, 0);
+  GstMapInfo map;
+  FetchResult f;
+  gint64 next = 0;
+  guint i;
+
+  gst_buffer_unref (pattern);
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new ();
+    guint64 offset;
+
+    gst_buffer_append_memory (buf, gst_memory_ref (mem));
+    GST_BUFFER_PTS (buf) = i * GST_SECOND;
+    fail_unless (rg_broker_topic_append (topic, buf, 1000 + i, NULL,
+            &offset, NULL), "append %u failed", i);
+    fail_unless_equals_uint64 (offset, i);
+    gst_buffer_unref (buf);
+  }
+
+  while (next < n) {
+    guint k;
+
+    fetch (fd, (gint32) next, "still", next, 0, 1, 1024 * 1024, &f);
+    fail_unless_equals_int (f.error, 0);
+    fail_unless (f.values->len > 0);
+    for (k = 0; k < f.values->len; k++) {
+      fail_unless_equals_int64 (g_array_index (f.offsets, gint64, k),
+          next + k);
+      fail_unless_equals_uint64 (g_array_index (f.pts, guint64, k),
+          (next + k) * GST_SECOND);
+      check_value (g_ptr_array_index (f.values, k), 7, size);
+    }
+    next += f.values->len;
+    fetch_result_clear (&f);
+  }
+  fail_unless_equals_int64 (next, n);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+  /* Only the test holds the memory now, and no map is left on it. */
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_WRITE));
+  gst_memory_unmap (mem, &map);
+  gst_memory_unref (mem);
+}
+
+GST_END_TEST;
+
+/* A response of many small records has more segments than one sendmsg()
+ * takes (three per record): it goes out in several calls, every byte in
+ * order. */
+GST_START_TEST (test_response_of_many_segments)
+{
+  const guint n = 1500;
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "small", n, NULL);
+  int fd = connect_to (rg_broker_get_port (broker));
+  FetchResult f;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    append (topic, i, 1 + i % 17);
+
+  fetch (fd, 1, "small", 0, 0, 1, 8 * 1024 * 1024, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int (f.values->len, n);
+  for (i = 0; i < n; i++) {
+    fail_unless_equals_int64 (g_array_index (f.offsets, gint64, i), i);
+    check_value (g_ptr_array_index (f.values, i), i, 1 + i % 17);
+  }
+  fetch_result_clear (&f);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 /* Produce into a pipeline-owned topic: 29; into an unknown one: 3. */
 GST_START_TEST (test_produce_refused)
 {
@@ -1298,6 +1389,8 @@ broker_suite (void)
   tcase_add_test (tc, test_registry_shares_brokers);
   tcase_add_test (tc, test_fetch_whole_batches_in_order);
   tcase_add_test (tc, test_ring_drops_oldest);
+  tcase_add_test (tc, test_one_memory_in_many_buffers);
+  tcase_add_test (tc, test_response_of_many_segments);
   tcase_add_test (tc, test_produce_refused);
   tcase_add_test (tc, test_long_poll_wakes_and_is_zero_copy);
   tcase_add_test (tc, test_parked_fetch_topic_removed);
