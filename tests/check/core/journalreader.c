@@ -507,6 +507,74 @@ GST_START_TEST (test_zero_copy)
 
 GST_END_TEST;
 
+/* The mapping of @path in /proc/self/maps that contains @p: its start
+ * address and the file offset mapped there. */
+static gboolean
+file_mapping_of (gconstpointer p, const gchar * path, guintptr * start,
+    guint64 * file_offset)
+{
+  gchar *maps = NULL, **lines;
+  gboolean found = FALSE;
+  guint i;
+
+  fail_unless (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  for (i = 0; lines[i] && !found; i++) {
+    guintptr lo, hi;
+    guint64 off;
+
+    if (!strstr (lines[i], path))
+      continue;
+    if (sscanf (lines[i], "%" G_GINTPTR_MODIFIER "x-%" G_GINTPTR_MODIFIER
+            "x %*s %" G_GINT64_MODIFIER "x", &lo, &hi, &off) != 3)
+      continue;
+    found = (guintptr) p >= lo && (guintptr) p < hi;
+    *start = lo;
+    *file_offset = off;
+  }
+  g_strfreev (lines);
+  g_free (maps);
+  return found;
+}
+
+/* A segment is mapped from its first byte at a 2 MiB boundary, so that the
+ * kernel can map 2 MiB folios of the page cache with one page-middle-
+ * directory entry each (what makes replay fast on machines where mapping
+ * a 4 KiB page is costly); the value bytes are still the file's. */
+GST_START_TEST (test_mapping_aligned)
+{
+  TestJournal *tj = tj_new (0);
+  RgJournalReader *r;
+  RgJournalRecord rec;
+  GstMapInfo map;
+  gchar *path;
+  guintptr start = 1;
+  guint64 file_offset = 1;
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    tj_append (tj);
+  path = rg_journal_file_path (tj->dir, 0, RG_JOURNAL_FILE_LOG);
+  r = open_reader (tj);
+  for (i = 0; i < 3; i++) {
+    next_ok (r, &rec);
+    check_record (&rec, i);
+    fail_unless (gst_buffer_map (rec.buffer, &map, GST_MAP_READ));
+    fail_unless (file_mapping_of (map.data, path, &start, &file_offset));
+    fail_unless_equals_uint64 (file_offset, 0);
+    fail_unless_equals_uint64 (start % (2 * 1024 * 1024), 0);
+    gst_buffer_unmap (rec.buffer, &map);
+    rg_journal_record_clear (&rec);
+  }
+  next_end (r);
+  rg_journal_reader_free (r);
+  fail_if (file_is_mapped (path));
+  g_free (path);
+  tj_free (tj);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_seek_offset)
 {
   TestJournal *tj = tj_new (0);
@@ -1095,6 +1163,7 @@ journalreader_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_read_all_segments);
   tcase_add_test (tc, test_zero_copy);
+  tcase_add_test (tc, test_mapping_aligned);
   tcase_add_test (tc, test_seek_offset);
   tcase_add_test (tc, test_seek_keyframe_previous_segment);
   tcase_add_test (tc, test_seek_timestamp);
