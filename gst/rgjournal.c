@@ -10,8 +10,8 @@
 /*
  * The journal writer: append, group commit, rotation, retention, recovery
  * and verification. The contract and the on-disk layout are in rgjournal.h;
- * docs/journal.md is the long form. This comment explains how the code
- * keeps the contract.
+ * docs/journal-format.md is the long form. This comment explains how the
+ * code keeps the contract.
  *
  * Writing
  * -------
@@ -49,9 +49,9 @@
  * trusted (only their indexes' sizes are checked), and only the active
  * segment's tail, after its last index entry, is validated batch by batch.
  * Under _NONE and _INTERVAL nothing is promised between syncs, so the
- * syncer seals a rolled segment in the background (see roll_segment()). An empty last segment (a crash
- * right after a roll created it) is deleted and the one before it becomes
- * the active segment again.
+ * syncer seals a rolled segment in the background (see roll_segment()).
+ * An empty last segment (a crash right after a roll created it) is deleted
+ * and the one before it becomes the active segment again.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -1378,6 +1378,7 @@ flush_locked (RgJournalWriter * w, gboolean force_indexes, GError ** error)
           && g_get_monotonic_time () - w->index_since < INDEX_PERIOD_US))
     return TRUE;
   w->index_since = 0;
+  GST_LOG ("writing %u bytes of index entries", queued);
   return segment_write_indexes (seg, error);
 }
 
@@ -1386,6 +1387,33 @@ has_undurable_locked (RgJournalWriter * w)
 {
   return w->durable_offset < w->next_offset
       || w->durable_bytes < w->appended_bytes;
+}
+
+/* Accounts for an fdatasync that started at @start (monotonic us). */
+static void
+note_fsync_locked (RgJournalWriter * w, gint64 start)
+{
+  guint64 ns = (g_get_monotonic_time () - start) * 1000;
+
+  w->stats.fsyncs++;
+  w->stats.last_fsync_ns = ns;
+  w->stats.fsync_total_ns += ns;
+  w->stats.fsync_max_ns = MAX (w->stats.fsync_max_ns, ns);
+  GST_LOG ("fdatasync took %" G_GUINT64_FORMAT " us", ns / 1000);
+}
+
+/* Accounts for how long the oldest pending record waited for the syncer's
+ * write: with the fdatasync, the other half of append-to-durable. */
+static void
+note_write_wait_locked (RgJournalWriter * w)
+{
+  guint64 ns = (g_get_monotonic_time () - w->pending_since) * 1000;
+
+  w->stats.commits++;
+  w->stats.write_wait_total_ns += ns;
+  w->stats.write_wait_max_ns = MAX (w->stats.write_wait_max_ns, ns);
+  GST_LOG ("commit of %" G_GSIZE_FORMAT " bytes, oldest waited %"
+      G_GUINT64_FORMAT " us", w->pending_len, ns / 1000);
 }
 
 /* One group commit: flush, note what is written, fdatasync without the
@@ -1400,6 +1428,8 @@ syncer_commit_locked (RgJournalWriter * w)
   int r, errsv = 0;
 
   w->sync_requested = FALSE;
+  if (w->pending_len > 0)
+    note_write_wait_locked (w);
   if (!flush_locked (w, FALSE, &err)) {
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
@@ -1417,8 +1447,7 @@ syncer_commit_locked (RgJournalWriter * w)
 
   pthread_mutex_lock (&w->lock);
   w->syncing = FALSE;
-  w->stats.fsyncs++;
-  w->stats.last_fsync_ns = (g_get_monotonic_time () - start) * 1000;
+  note_fsync_locked (w, start);
   if (r < 0) {
     set_errno_error (&err, errsv, "fdatasync", seg->log_path);
     set_fatal_locked (w, err, FALSE);
@@ -1477,8 +1506,7 @@ syncer_seal_locked (RgJournalWriter * w)
     ok = seg ? segment_sync_all (seg, &err) :
         sync_segment_by_name (w->dir, sealing->base_offset, &err);
     pthread_mutex_lock (&w->lock);
-    w->stats.fsyncs++;
-    w->stats.last_fsync_ns = (g_get_monotonic_time () - start) * 1000;
+    note_fsync_locked (w, start);
   }
   if (!ok) {
     set_fatal_locked (w, err, FALSE);

@@ -12,7 +12,7 @@
  * one directory, written by one writer and read by any number of readers
  * (other processes included).
  *
- * On-disk layout (docs/journal.md is the long form)
+ * On-disk layout (docs/journal-format.md is the long form)
  * ================================================
  * <dir>/<20-digit base offset>.log        batches back to back, exactly
  *                                          Kafka's segment format (rgbatch.h)
@@ -132,7 +132,7 @@ typedef enum
  *   yet durable data an append may leave before it waits
  *
  * Writer settings. rg_journal_config_init() sets the defaults named in
- * docs/journal.md.
+ * docs/journal-format.md.
  */
 typedef struct
 {
@@ -186,6 +186,13 @@ typedef void (*RgJournalSegmentFunc) (const RgJournalSegmentInfo * info,
  * @fsyncs: fdatasync calls since open
  * @last_fsync_ns: duration of the latest fdatasync
  * @recovered_bytes: bytes truncated from a torn tail at open
+ * @fsync_total_ns: time spent in fdatasync since open
+ * @fsync_max_ns: the longest fdatasync since open
+ * @commits: group commits since open that wrote records from the pending
+ *   buffer (records of up to 4 KiB; larger ones are written by the append)
+ * @write_wait_total_ns: summed over those commits, how long the oldest
+ *   pending record waited from its append to the syncer's write
+ * @write_wait_max_ns: the longest such wait
  */
 typedef struct
 {
@@ -195,6 +202,11 @@ typedef struct
   guint64 fsyncs;
   guint64 last_fsync_ns;
   guint64 recovered_bytes;
+  guint64 fsync_total_ns;
+  guint64 fsync_max_ns;
+  guint64 commits;
+  guint64 write_wait_total_ns;
+  guint64 write_wait_max_ns;
 } RgJournalStats;
 
 typedef struct _RgJournalWriter RgJournalWriter;

@@ -21,12 +21,12 @@
  * Writes every buffer it receives as one Kafka record into a crash-safe
  * journal directory: `<20-digit base offset>.log` segments in Kafka's
  * RecordBatch v2 format with their `.index`, `.timeindex` and `.keyindex`
- * files and a `writer.lock` (docs/journal.md describes the layout). The
- * buffer's bytes are written with writev() straight from its memory, never
- * copied; its PTS, DTS, duration and flags travel as `gst.*` record headers
- * and the caps as a `gst.caps` header on the first record of every segment
- * and whenever they change, so every segment can be replayed on its own with
- * rgsrc, and any Kafka tool can read the segments.
+ * files and a `writer.lock` (docs/journal-format.md describes the layout).
+ * The buffer's bytes are written with writev() straight from its memory,
+ * never copied; its PTS, DTS, duration and flags travel as `gst.*` record
+ * headers and the caps as a `gst.caps` header on the first record of every
+ * segment and whenever they change, so every segment can be replayed on its
+ * own with rgsrc, and any Kafka tool can read the segments.
  *
  * #GstRgJournalSink:sync says when records become durable: `none` leaves
  * them in the page cache until a segment is closed or the stream ends,

@@ -18,16 +18,27 @@
  *                          buffer-size), then their mapped memories go out
  *                          with one writev()
  *   write-loop-100 / -1m   one write() per buffer (filesink buffer-mode=2)
- *   (these six run in turns, ROUNDS times, each in a fresh process; the
- *   median of each is reported)
+ *   (these six run in turns, ROUNDS times, each in a fresh process, after
+ *   a sync() so that no case pays for the writeback of the one before; the
+ *   median of each is reported, with the CPU time per buffer. They run on
+ *   DIR, then on --tmpfs-dir (default /dev/shm), where no disk and no
+ *   dirty-page throttling is in the way: the CPU cost of the path itself.)
  *   always-100             sync=always, 100 B records as fast as they go:
  *                          records/s until the last is durable, and the
  *                          append-to-durable latency of every record
  *   always-100-paced       the same at 2,000 records/s, the latency a
  *                          telemetry stream sees when the disk is not busy
  *   always-100-paced-20k   the same at 20,000 records/s
- *   bare-fdatasync         pwrite() of 100 B + fdatasync() per record, the
- *                          floor for one durable record
+ *   bare-fdatasync         pwrite() of 100 B + fdatasync() per record, in
+ *                          a closed loop: the floor for one durable record
+ *   bare-paced / -20k      records arrive at 2,000 (20,000) per second on
+ *                          one thread; another pwrite()s whatever arrived
+ *                          and fdatasyncs, back to back, and a third stamps
+ *                          them durable as the journal cases' watcher does:
+ *                          the best any group commit can do on this disk at
+ *                          that rate
+ *   (the durability cases run in turns, DURABILITY_ROUNDS times; the
+ *   median of each percentile is reported)
  *   recover-<MiB>          open (recovery) of a journal of that size whose
  *                          active segment ends in a torn batch
  *
@@ -36,22 +47,25 @@
  * measured is the writing. Each case runs in a process of its own (the
  * program re-executes itself with --case).
  *
- * Usage: rg-bench-journal [--dir DIR] [--scale S] [--recover-mib 256,1024]
- *        [--cold]
+ * Usage: rg-bench-journal [--dir DIR] [--tmpfs-dir DIR] [--scale S]
+ *        [--recover-mib 256,1024] [--cold]
  *        rg-bench-journal --case NAME [--dir DIR] [--scale S]
  * --scale multiplies the record counts (1 = the full run, 0.1 = a smoke
  * run). --cold drops the page cache before each recovery is timed (needs
  * root; it slows everything else on the machine for a moment). DIR must be
- * on the disk to measure (default: a new directory in the
- * current one). Prints a Markdown table. */
+ * on the disk to measure (default: a new directory in the current one).
+ * Prints the Markdown tables of docs/performance.md's Journal section,
+ * with the load average at the start and at the end. */
 
 #include <gst/gst.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -59,15 +73,27 @@
 
 /* Turns of the throughput cases; the median is reported. */
 #define ROUNDS 5
+#define DURABILITY_ROUNDS 3
+/* 1 MiB buffers per throughput case: 3 GiB, as long as the case can be
+ * (0.4 s at page-cache speed) while staying below the point where the
+ * kernel starts throttling writers (half-way between
+ * vm.dirty_background_ratio and vm.dirty_ratio of the free memory: about
+ * 3.4 GiB on a 24 GiB machine). Past it, balance_dirty_pages() decides the
+ * rate and the comparison means nothing. */
+#define MIB_BUFFERS 3000
 
 static gboolean opt_cold = FALSE;
 static gchar *opt_dir = NULL;
+static gchar *opt_tmpfs = NULL;
 static gdouble opt_scale = 1.0;
 static gchar *opt_case = NULL;
 static gchar *opt_recover = NULL;
 
 static GOptionEntry entries[] = {
   {"dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, "Scratch directory", "DIR"},
+  {"tmpfs-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_tmpfs,
+      "Directory on tmpfs for the CPU-cost run (default /dev/shm, \"\": none)",
+      "DIR"},
   {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &opt_scale, "Record count factor",
       "S"},
   {"case", 0, 0, G_OPTION_ARG_STRING, &opt_case, "Run one case", "NAME"},
@@ -84,6 +110,7 @@ typedef struct
   gdouble mib_per_second;
   gdouble p50_us, p99_us, max_us;
   gdouble seconds;
+  gdouble cpu_us;               /* user + system CPU time per buffer */
   guint64 count;
   gchar note[160];
 } Result;
@@ -95,6 +122,18 @@ now_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+/* User plus system CPU time of every thread of the process. */
+static gint64
+cpu_ns (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+      G_GINT64_CONSTANT (1000000000) + (ru.ru_utime.tv_usec +
+      ru.ru_stime.tv_usec) * G_GINT64_CONSTANT (1000);
 }
 
 static guint64
@@ -194,14 +233,47 @@ percentiles (gint64 * lat, guint64 n, Result * r)
 
 /* ---- sync=none against filesink's write path ---- */
 
+/* Writes and deletes a file of @bytes in @dir, then syncs, before a
+ * throughput case is timed. In this VM, free memory that has not been
+ * touched for a while is given back to the host, and the first write into
+ * it costs a host fault per page (1 MiB writes ran 10x slower right after
+ * another case had freed its page cache). Touching as much memory as the
+ * case will use, just before, makes every case start from the same state. */
+static void
+warm_page_cache (const gchar * dir, guint64 bytes)
+{
+  gchar *path = g_build_filename (dir, "warm.bin", NULL);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  gsize chunk = 1024 * 1024;
+  guint8 *block = g_malloc (chunk);
+  guint64 done;
+
+  if (fd < 0)
+    g_error ("open %s: %s", path, g_strerror (errno));
+  memset (block, 0x33, chunk);
+  for (done = 0; done < bytes; done += chunk)
+    if (write (fd, block, chunk) != (ssize_t) chunk)
+      g_error ("write %s: %s", path, g_strerror (errno));
+  close (fd);
+  unlink (path);
+  sync ();
+  g_free (block);
+  g_free (path);
+}
+
 static void
 case_journal_none (gsize size, guint64 n, Result * r)
 {
   gchar *dir = scratch ("journal-none");
   GstMemory *mem = payload (size);
-  RgJournalWriter *w = open_journal (dir, RG_JOURNAL_SYNC_NONE);
-  gint64 start = now_ns (), elapsed;
+  RgJournalWriter *w;
+  gint64 start, cpu, elapsed;
   guint64 i;
+
+  warm_page_cache (dir, n * size);
+  w = open_journal (dir, RG_JOURNAL_SYNC_NONE);
+  start = now_ns ();
+  cpu = cpu_ns ();
 
   for (i = 0; i < n; i++) {
     GstBuffer *buf = wrap (mem, i);
@@ -211,6 +283,7 @@ case_journal_none (gsize size, guint64 n, Result * r)
     gst_buffer_unref (buf);
   }
   elapsed = now_ns () - start;
+  r->cpu_us = (cpu_ns () - cpu) / 1e3 / n;
   rg_journal_writer_close (w, NULL);
   r->count = n;
   r->seconds = elapsed / 1e9;
@@ -254,11 +327,16 @@ case_filesink (gsize size, guint64 n, gboolean buffered, Result * r)
   gchar *dir = scratch ("filesink");
   gchar *path = g_build_filename (dir, "out.bin", NULL);
   GstMemory *mem = payload (size);
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd;
   GstBufferList *list = gst_buffer_list_new ();
   gsize pending = 0;
-  gint64 start = now_ns (), elapsed;
+  gint64 start, cpu, elapsed;
   guint64 i;
+
+  warm_page_cache (dir, n * size);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  start = now_ns ();
+  cpu = cpu_ns ();
 
   for (i = 0; i < n; i++) {
     GstBuffer *buf = wrap (mem, i);
@@ -286,6 +364,7 @@ case_filesink (gsize size, guint64 n, gboolean buffered, Result * r)
   if (gst_buffer_list_length (list) > 0)
     writev_list (fd, list);
   elapsed = now_ns () - start;
+  r->cpu_us = (cpu_ns () - cpu) / 1e3 / n;
   gst_buffer_list_unref (list);
   close (fd);
   r->count = n;
@@ -300,13 +379,106 @@ case_filesink (gsize size, guint64 n, gboolean buffered, Result * r)
 
 /* ---- sync=always: group commit ---- */
 
+/* Records handed over from the arrival thread to the thread that makes
+ * them durable (the benchmark's watcher, or the bare sync thread). The
+ * receiver sleeps on a condition variable rather than polling, so that it
+ * neither takes CPU from the syncer nor adds a polling period to the
+ * latency. */
 typedef struct
 {
-  RgJournalWriter *w;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  guint64 count;                /* records arrived; lock */
+  gboolean waiting;             /* the receiver sleeps; lock */
   gint64 *appended;             /* per record, ns */
   gint64 *durable;              /* per record, ns */
   guint64 n;
-  volatile gint done;
+} Arrivals;
+
+static void
+arrivals_init (Arrivals * a, guint64 n)
+{
+  memset (a, 0, sizeof (*a));
+  pthread_mutex_init (&a->lock, NULL);
+  pthread_cond_init (&a->cond, NULL);
+  a->n = n;
+  a->appended = g_new (gint64, n);
+  a->durable = g_new (gint64, n);
+}
+
+static void
+arrivals_clear (Arrivals * a)
+{
+  pthread_mutex_destroy (&a->lock);
+  pthread_cond_destroy (&a->cond);
+  g_free (a->appended);
+  g_free (a->durable);
+}
+
+static void
+arrivals_publish (Arrivals * a, guint64 count)
+{
+  pthread_mutex_lock (&a->lock);
+  a->count = count;
+  if (a->waiting)
+    pthread_cond_signal (&a->cond);
+  pthread_mutex_unlock (&a->lock);
+}
+
+/* Waits until more than @seen records arrived; returns how many did. */
+static guint64
+arrivals_wait (Arrivals * a, guint64 seen)
+{
+  guint64 count;
+
+  pthread_mutex_lock (&a->lock);
+  while (a->count <= seen) {
+    a->waiting = TRUE;
+    pthread_cond_wait (&a->cond, &a->lock);
+  }
+  a->waiting = FALSE;
+  count = a->count;
+  pthread_mutex_unlock (&a->lock);
+  return count;
+}
+
+/* Sleeps until record @i is due at @rate per second (0: at once). Never
+ * spins: on two cores a spinning producer would take the CPU the syncer
+ * needs. */
+static void
+wait_until_due (gint64 start, guint64 i, guint rate)
+{
+  gint64 due = start + (gint64) (i * (1e9 / MAX (rate, 1)));
+
+  while (rate > 0) {
+    gint64 left = due - now_ns ();
+
+    if (left <= 0)
+      break;
+    g_usleep (MAX (left / 1000, 1));
+  }
+}
+
+static void
+latency_result (Arrivals * a, gint64 start, Result * r)
+{
+  gint64 *lat = g_new (gint64, a->n);
+  guint64 i;
+
+  for (i = 0; i < a->n; i++)
+    lat[i] = a->durable[i] - a->appended[i];
+  percentiles (lat, a->n, r);
+  r->count = a->n;
+  r->seconds = (a->durable[a->n - 1] - start) / 1e9;
+  r->per_second = a->n / r->seconds;
+  r->mib_per_second = 0;
+  g_free (lat);
+}
+
+typedef struct
+{
+  Arrivals *arrivals;
+  RgJournalWriter *w;
 } Watch;
 
 /* Stamps every record with the time its durability became known. */
@@ -314,22 +486,19 @@ static gpointer
 watch_durable (gpointer data)
 {
   Watch *watch = data;
+  Arrivals *a = watch->arrivals;
   guint64 stamped = 0;
 
-  while (stamped < watch->n) {
-    guint64 next = rg_journal_writer_get_next_offset (watch->w), d;
+  while (stamped < a->n) {
+    guint64 next = arrivals_wait (a, stamped), d;
     gint64 t;
 
-    if (next == stamped) {
-      g_usleep (50);
-      continue;
-    }
     if (!rg_journal_writer_wait_durable (watch->w, next - 1, NULL))
       g_error ("wait_durable failed");
     t = now_ns ();
-    d = rg_journal_writer_get_durable_offset (watch->w);
+    d = MIN (rg_journal_writer_get_durable_offset (watch->w), a->n);
     while (stamped < d)
-      watch->durable[stamped++] = t;
+      a->durable[stamped++] = t;
   }
   return NULL;
 }
@@ -339,60 +508,158 @@ case_always (guint64 n, guint rate, Result * r)
 {
   gchar *dir = scratch ("journal-always");
   GstMemory *mem = payload (100);
-  Watch watch = { 0 };
+  Arrivals a;
+  Watch watch;
   GThread *thread;
   RgJournalStats stats;
-  gint64 start, elapsed, *lat;
+  gint64 start;
   guint64 i;
 
+  arrivals_init (&a, n);
+  watch.arrivals = &a;
   watch.w = open_journal (dir, RG_JOURNAL_SYNC_ALWAYS);
-  watch.n = n;
-  watch.appended = g_new (gint64, n);
-  watch.durable = g_new (gint64, n);
   thread = g_thread_new ("watch", watch_durable, &watch);
   start = now_ns ();
   for (i = 0; i < n; i++) {
     GstBuffer *buf = wrap (mem, i);
 
-    if (rate > 0) {
-      gint64 due = start + (gint64) (i * (1e9 / rate));
-
-      /* Sleep, never spin: on two cores a spinning producer would take
-       * the CPU the syncer needs. */
-      for (;;) {
-        gint64 left = due - now_ns ();
-
-        if (left <= 0)
-          break;
-        g_usleep (MAX (left / 1000, 1));
-      }
-    }
-    watch.appended[i] = now_ns ();
+    wait_until_due (start, i, rate);
+    a.appended[i] = now_ns ();
     if (!rg_journal_writer_append (watch.w, buf, -1, NULL, NULL, NULL))
       g_error ("append failed");
     gst_buffer_unref (buf);
+    arrivals_publish (&a, i + 1);
   }
   g_thread_join (thread);
-  elapsed = watch.durable[n - 1] - start;
   rg_journal_writer_get_stats (watch.w, &stats);
   rg_journal_writer_close (watch.w, NULL);
-
-  lat = g_new (gint64, n);
-  for (i = 0; i < n; i++)
-    lat[i] = watch.durable[i] - watch.appended[i];
-  percentiles (lat, n, r);
-  r->count = n;
-  r->seconds = elapsed / 1e9;
-  r->per_second = n / r->seconds;
-  r->mib_per_second = 0;
+  latency_result (&a, start, r);
+  /* Where the time goes: each fdatasync of the syncer, and the wait of
+   * the oldest record from its append to the syncer's write. */
   g_snprintf (r->note, sizeof (r->note), "%" G_GUINT64_FORMAT
-      " fdatasyncs, %.0f records each", stats.fsyncs,
-      (gdouble) n / MAX (stats.fsyncs, 1));
-  g_free (lat);
-  g_free (watch.appended);
-  g_free (watch.durable);
+      " fdatasyncs, %.0f records each; fdatasync mean %.0f max %.0f us; "
+      "append to write mean %.0f max %.0f us", stats.fsyncs,
+      (gdouble) n / MAX (stats.fsyncs, 1),
+      stats.fsync_total_ns / 1e3 / MAX (stats.fsyncs, 1),
+      stats.fsync_max_ns / 1e3,
+      stats.write_wait_total_ns / 1e3 / MAX (stats.commits, 1),
+      stats.write_wait_max_ns / 1e3);
+  arrivals_clear (&a);
   gst_memory_unref (mem);
   remove_tree (dir);
+  g_free (dir);
+}
+
+typedef struct
+{
+  Arrivals *arrivals;
+  int fd;
+  guint64 fsyncs;               /* sync thread only */
+  /* Records known durable, handed to a watcher thread that stamps them, as
+   * the journal's syncer hands its durable offset to the benchmark's
+   * watcher: both latencies include that wake-up. */
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  guint64 durable;              /* lock */
+} BareSync;
+
+/* The bare group commit: pwrite() whatever arrived, fdatasync(), publish. */
+static gpointer
+bare_sync_thread (gpointer data)
+{
+  BareSync *b = data;
+  Arrivals *a = b->arrivals;
+  guint8 *bytes = g_malloc (64 * 1024);
+  guint64 done = 0;
+
+  memset (bytes, 0x5a, 64 * 1024);
+  while (done < a->n) {
+    guint64 next = arrivals_wait (a, done), at;
+
+    for (at = done * 100; at < next * 100;) {
+      gsize len = MIN (next * 100 - at, 64 * 1024);
+      ssize_t w = pwrite (b->fd, bytes, len, at);
+
+      if (w <= 0)
+        g_error ("pwrite: %s", g_strerror (errno));
+      at += w;
+    }
+    if (fdatasync (b->fd) < 0)
+      g_error ("fdatasync: %s", g_strerror (errno));
+    b->fsyncs++;
+    done = next;
+    pthread_mutex_lock (&b->lock);
+    b->durable = done;
+    pthread_cond_broadcast (&b->cond);
+    pthread_mutex_unlock (&b->lock);
+  }
+  g_free (bytes);
+  return NULL;
+}
+
+/* Stamps every record with the time its durability became known. */
+static gpointer
+bare_watch_thread (gpointer data)
+{
+  BareSync *b = data;
+  Arrivals *a = b->arrivals;
+  guint64 stamped = 0;
+
+  while (stamped < a->n) {
+    guint64 d;
+    gint64 t;
+
+    pthread_mutex_lock (&b->lock);
+    while (b->durable <= stamped)
+      pthread_cond_wait (&b->cond, &b->lock);
+    d = b->durable;
+    pthread_mutex_unlock (&b->lock);
+    t = now_ns ();
+    while (stamped < d)
+      a->durable[stamped++] = t;
+  }
+  return NULL;
+}
+
+static void
+case_bare_paced (guint64 n, guint rate, Result * r)
+{
+  gchar *dir = scratch ("bare-paced");
+  gchar *path = g_build_filename (dir, "out.bin", NULL);
+  Arrivals a;
+  BareSync b;
+  GThread *thread, *watch;
+  gint64 start;
+  guint64 i;
+
+  arrivals_init (&a, n);
+  memset (&b, 0, sizeof (b));
+  b.arrivals = &a;
+  pthread_mutex_init (&b.lock, NULL);
+  pthread_cond_init (&b.cond, NULL);
+  b.fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (b.fd < 0)
+    g_error ("open %s: %s", path, g_strerror (errno));
+  thread = g_thread_new ("bare-sync", bare_sync_thread, &b);
+  watch = g_thread_new ("bare-watch", bare_watch_thread, &b);
+  start = now_ns ();
+  for (i = 0; i < n; i++) {
+    wait_until_due (start, i, rate);
+    a.appended[i] = now_ns ();
+    arrivals_publish (&a, i + 1);
+  }
+  g_thread_join (thread);
+  g_thread_join (watch);
+  pthread_mutex_destroy (&b.lock);
+  pthread_cond_destroy (&b.cond);
+  close (b.fd);
+  latency_result (&a, start, r);
+  g_snprintf (r->note, sizeof (r->note), "%" G_GUINT64_FORMAT
+      " fdatasyncs, %.0f records each", b.fsyncs,
+      (gdouble) n / MAX (b.fsyncs, 1));
+  arrivals_clear (&a);
+  remove_tree (dir);
+  g_free (path);
   g_free (dir);
 }
 
@@ -505,11 +772,11 @@ run_case (const gchar * name, Result * r)
   else if (g_str_equal (name, "write-loop-100"))
     case_filesink (100, scaled (2000000), FALSE, r);
   else if (g_str_equal (name, "write-none-1m"))
-    case_journal_none (1024 * 1024, scaled (500), r);
+    case_journal_none (1024 * 1024, scaled (MIB_BUFFERS), r);
   else if (g_str_equal (name, "filesink-1m"))
-    case_filesink (1024 * 1024, scaled (500), TRUE, r);
+    case_filesink (1024 * 1024, scaled (MIB_BUFFERS), TRUE, r);
   else if (g_str_equal (name, "write-loop-1m"))
-    case_filesink (1024 * 1024, scaled (500), FALSE, r);
+    case_filesink (1024 * 1024, scaled (MIB_BUFFERS), FALSE, r);
   else if (g_str_equal (name, "always-100"))
     case_always (scaled (1000000), 0, r);
   else if (g_str_equal (name, "always-100-paced"))
@@ -518,6 +785,10 @@ run_case (const gchar * name, Result * r)
     case_always (scaled (200000), 20000, r);
   else if (g_str_equal (name, "bare-fdatasync"))
     case_bare_fdatasync (scaled (3000), r);
+  else if (g_str_equal (name, "bare-paced"))
+    case_bare_paced (scaled (20000), 2000, r);
+  else if (g_str_equal (name, "bare-paced-20k"))
+    case_bare_paced (scaled (200000), 20000, r);
   else if (g_str_has_prefix (name, "recover-"))
     case_recover (g_ascii_strtoull (name + 8, NULL, 10), r);
   else
@@ -526,45 +797,139 @@ run_case (const gchar * name, Result * r)
 }
 
 static gboolean
-spawn_case (const gchar * self, const gchar * name, Result * r)
+spawn_case (const gchar * self, const gchar * dir, const gchar * name,
+    Result * r)
 {
   gchar *scale = g_strdup_printf ("%g", opt_scale);
-  const gchar *argv[] = { self, "--case", name, "--dir", opt_dir, "--scale",
+  const gchar *argv[] = { self, "--case", name, "--dir", dir, "--scale",
     scale, opt_cold ? "--cold" : NULL, NULL
   };
   gchar *out = NULL;
   gint status;
   gboolean ok;
 
+  /* Every case starts with no dirty pages: the writeback of an earlier
+   * case's file would throttle this one. */
+  sync ();
+  memset (r, 0, sizeof (*r));
   ok = g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
       NULL, &out, NULL, &status, NULL) && status == 0 && out
-      && sscanf (out, "%lf %lf %lf %lf %lf %lf %" G_GUINT64_FORMAT " %159[^\n]",
-      &r->per_second, &r->mib_per_second, &r->p50_us, &r->p99_us, &r->max_us,
-      &r->seconds, &r->count, r->note) >= 7;
+      && sscanf (out, "%lf %lf %lf %lf %lf %lf %lf %" G_GUINT64_FORMAT
+      " %159[^\n]", &r->per_second, &r->mib_per_second, &r->p50_us,
+      &r->p99_us, &r->max_us, &r->seconds, &r->cpu_us, &r->count,
+      r->note) >= 8;
   g_free (out);
   g_free (scale);
   return ok;
 }
 
-static void
-print_row (const gchar * name, const Result * r, const gchar * extra)
+static gdouble
+median (gdouble * v, guint n)
 {
-  g_print ("| %s | %" G_GUINT64_FORMAT " | %.0f | %.0f | %s |\n", name,
-      r->count, r->per_second, r->mib_per_second, extra);
+  qsort (v, n, sizeof (gdouble), compare_gdouble);
+  return v[n / 2];
+}
+
+static void
+print_load (const gchar * when)
+{
+  gchar *load = NULL;
+
+  if (g_file_get_contents ("/proc/loadavg", &load, NULL, NULL)) {
+    g_strchomp (load);
+    g_print ("Load average %s: %s\n", when, load);
+  }
+  g_free (load);
+}
+
+/* The six sync=none cases on @dir, in turns, ROUNDS times. */
+static void
+run_throughput (const gchar * self, const gchar * dir)
+{
+  static const gchar *tput[] = { "write-none-100", "filesink-100",
+    "write-loop-100", "write-none-1m", "filesink-1m", "write-loop-1m"
+  };
+  gdouble rates[G_N_ELEMENTS (tput)][ROUNDS], cpu[G_N_ELEMENTS (tput)][ROUNDS];
+  gdouble med[G_N_ELEMENTS (tput)];
+  guint64 count[G_N_ELEMENTS (tput)];
+  guint round, i;
+
+  for (round = 0; round < ROUNDS; round++)
+    for (i = 0; i < G_N_ELEMENTS (tput); i++) {
+      Result r;
+
+      if (!spawn_case (self, dir, tput[i], &r))
+        g_error ("case %s failed", tput[i]);
+      rates[i][round] = r.per_second;
+      cpu[i][round] = r.cpu_us;
+      count[i] = r.count;
+    }
+  g_print ("\n%s\n\n| case | buffers | buffers/s (median) | min..max | "
+      "MiB/s | CPU us/buffer | vs filesink path |\n"
+      "|---|---|---|---|---|---|---|\n", dir);
+  for (i = 0; i < G_N_ELEMENTS (tput); i++)
+    med[i] = median (rates[i], ROUNDS);
+  for (i = 0; i < G_N_ELEMENTS (tput); i++) {
+    gdouble size = i < 3 ? 100.0 : 1 << 20;
+
+    g_print ("| %s | %" G_GUINT64_FORMAT " | %.0f | %.0f..%.0f | %.0f | "
+        "%.2f | %.2fx |\n", tput[i], count[i], med[i], rates[i][0],
+        rates[i][ROUNDS - 1], med[i] * size / (1 << 20),
+        median (cpu[i], ROUNDS), med[i] / med[i < 3 ? 1 : 4]);
+  }
+}
+
+/* The durability cases, in turns; the median of each percentile. */
+static void
+run_durability (const gchar * self)
+{
+  static const gchar *dur[] = { "always-100-paced", "bare-paced",
+    "always-100-paced-20k", "bare-paced-20k", "bare-fdatasync", "always-100"
+  };
+  gdouble p50[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
+  gdouble p99[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
+  gdouble rate[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
+  gdouble max[G_N_ELEMENTS (dur)], m50[G_N_ELEMENTS (dur)];
+  gdouble m99[G_N_ELEMENTS (dur)];
+  Result last[G_N_ELEMENTS (dur)];
+  guint round, i;
+
+  memset (max, 0, sizeof (max));
+  for (round = 0; round < DURABILITY_ROUNDS; round++)
+    for (i = 0; i < G_N_ELEMENTS (dur); i++) {
+      if (!spawn_case (self, opt_dir, dur[i], &last[i]))
+        g_error ("case %s failed", dur[i]);
+      p50[i][round] = last[i].p50_us;
+      p99[i][round] = last[i].p99_us;
+      rate[i][round] = last[i].per_second;
+      max[i] = MAX (max[i], last[i].max_us);
+    }
+  g_print ("\n| case | records | records/s | p50 us | p99 us | p99 range | "
+      "max us | note (last round) |\n|---|---|---|---|---|---|---|---|\n");
+  for (i = 0; i < G_N_ELEMENTS (dur); i++) {
+    m50[i] = median (p50[i], DURABILITY_ROUNDS);
+    m99[i] = median (p99[i], DURABILITY_ROUNDS);
+    g_print ("| %s | %" G_GUINT64_FORMAT " | %.0f | %.0f | %.0f | %.0f..%.0f "
+        "| %.0f | %s |\n", dur[i], last[i].count,
+        median (rate[i], DURABILITY_ROUNDS), m50[i], m99[i], p99[i][0],
+        p99[i][DURABILITY_ROUNDS - 1], max[i], last[i].note);
+  }
+  g_print ("\np99 append-to-durable: %.2fx bare-paced (2,000/s), %.2fx "
+      "bare-paced-20k (20,000/s); against the closed-loop bare-fdatasync "
+      "p99: %.2fx (2,000/s), %.2fx (20,000/s), %.2fx (flat out)\n",
+      m99[0] / m99[1], m99[2] / m99[3], m99[0] / m99[4], m99[2] / m99[4],
+      m99[5] / m99[4]);
 }
 
 int
 main (int argc, char **argv)
 {
   GOptionContext *ctx = g_option_context_new ("- journal benchmark");
-  Result r[16];
+  Result r;
   gboolean created_dir = FALSE;
-  gchar *extra;
   gchar **sizes;
+  gchar *tmpfs = NULL;
   guint i;
-  static const gchar *tput[] = { "write-none-100", "filesink-100",
-    "write-loop-100", "write-none-1m", "filesink-1m", "write-loop-1m"
-  };
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, NULL))
@@ -583,65 +948,27 @@ main (int argc, char **argv)
     return 2;
 
   if (opt_case) {
-    Result one;
-
-    if (!run_case (opt_case, &one))
+    if (!run_case (opt_case, &r))
       return 2;
-    g_print ("%f %f %f %f %f %f %" G_GUINT64_FORMAT " %s\n", one.per_second,
-        one.mib_per_second, one.p50_us, one.p99_us, one.max_us, one.seconds,
-        one.count, one.note[0] ? one.note : "-");
+    g_print ("%f %f %f %f %f %f %f %" G_GUINT64_FORMAT " %s\n", r.per_second,
+        r.mib_per_second, r.p50_us, r.p99_us, r.max_us, r.seconds, r.cpu_us,
+        r.count, r.note[0] ? r.note : "-");
     return 0;
   }
 
-  g_print ("Scratch directory %s, scale %g\n\n", opt_dir, opt_scale);
-  /* Page-cache write speed swings with what the kernel is doing (reclaim,
-   * writeback of the previous case's file), so the cases run in turns,
-   * ROUNDS times, and the median of each is reported. */
-  g_print ("| case | buffers | buffers/s | MiB/s | vs filesink path |\n"
-      "|---|---|---|---|---|\n");
-  {
-    gdouble rates[G_N_ELEMENTS (tput)][ROUNDS];
-    guint round;
-
-    for (round = 0; round < ROUNDS; round++)
-      for (i = 0; i < G_N_ELEMENTS (tput); i++) {
-        if (!spawn_case (argv[0], tput[i], &r[i]))
-          g_error ("case %s failed", tput[i]);
-        rates[i][round] = r[i].per_second;
-      }
-    for (i = 0; i < G_N_ELEMENTS (tput); i++) {
-      qsort (rates[i], ROUNDS, sizeof (gdouble), compare_gdouble);
-      r[i].per_second = rates[i][ROUNDS / 2];
-      r[i].mib_per_second = r[i].per_second * (i < 3 ? 100.0 : 1 << 20) /
-          (1 << 20);
-    }
+  if (opt_tmpfs == NULL && g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR))
+    opt_tmpfs = g_strdup ("/dev/shm");
+  if (opt_tmpfs && opt_tmpfs[0]) {
+    tmpfs = g_build_filename (opt_tmpfs, "rg-bench-journal-XXXXXX", NULL);
+    if (g_mkdtemp (tmpfs) == NULL)
+      g_error ("cannot create a scratch directory in %s", opt_tmpfs);
   }
-  for (i = 0; i < G_N_ELEMENTS (tput); i++) {
-    const Result *base = &r[i < 3 ? 1 : 4];
-
-    extra = g_strdup_printf ("%.2fx", r[i].per_second / base->per_second);
-    print_row (tput[i], &r[i], extra);
-    g_free (extra);
-  }
-
-  g_print ("\n| case | records | records/s | p50 us | p99 us | max us | "
-      "note |\n|---|---|---|---|---|---|---|\n");
-  {
-    static const gchar *dur[] = { "always-100", "always-100-paced",
-      "always-100-paced-20k", "bare-fdatasync"
-    };
-    for (i = 0; i < G_N_ELEMENTS (dur); i++) {
-      if (!spawn_case (argv[0], dur[i], &r[i]))
-        g_error ("case %s failed", dur[i]);
-      g_print ("| %s | %" G_GUINT64_FORMAT " | %.0f | %.0f | %.0f | %.0f | "
-          "%s |\n", dur[i], r[i].count, r[i].per_second, r[i].p50_us,
-          r[i].p99_us, r[i].max_us, r[i].note);
-    }
-    g_print ("\np99 append-to-durable / bare fdatasync p99: %.2fx "
-        "(flat out), %.2fx (2,000/s), %.2fx (20,000/s)\n",
-        r[0].p99_us / r[3].p99_us, r[1].p99_us / r[3].p99_us,
-        r[2].p99_us / r[3].p99_us);
-  }
+  g_print ("Scratch directory %s, scale %g\n", opt_dir, opt_scale);
+  print_load ("at the start");
+  run_throughput (argv[0], opt_dir);
+  if (tmpfs)
+    run_throughput (argv[0], tmpfs);
+  run_durability (argv[0]);
 
   g_print ("\n| journal | records | open (recovery) ms | note |\n"
       "|---|---|---|---|\n");
@@ -649,13 +976,18 @@ main (int argc, char **argv)
   for (i = 0; sizes[i]; i++) {
     gchar *name = g_strdup_printf ("recover-%s", sizes[i]);
 
-    if (!spawn_case (argv[0], name, &r[0]))
+    if (!spawn_case (argv[0], opt_dir, name, &r))
       g_error ("case %s failed", name);
     g_print ("| %s MiB | %" G_GUINT64_FORMAT " | %.1f | %s |\n", sizes[i],
-        r[0].count, r[0].seconds * 1000, r[0].note);
+        r.count, r.seconds * 1000, r.note);
     g_free (name);
   }
   g_strfreev (sizes);
+  print_load ("at the end");
+  if (tmpfs) {
+    remove_tree (tmpfs);
+    g_free (tmpfs);
+  }
   if (created_dir)
     remove_tree (opt_dir);
   return 0;

@@ -1368,6 +1368,42 @@ GST_START_TEST (test_group_commit)
 
 GST_END_TEST;
 
+/* The commit statistics account for every group commit: one record at a
+ * time, each made durable before the next, is one commit and one
+ * fdatasync per record, each at least as long as the hook's sleep. */
+GST_START_TEST (test_commit_stats)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalSysHooks hooks = { NULL, slow_fdatasync };
+  RgJournalWriter *w;
+  RgJournalStats before, after;
+  guint64 last;
+  guint i;
+
+  rg_journal_set_sys_hooks (&hooks);
+  w = open_writer (dir, RG_JOURNAL_SYNC_ALWAYS, 0);
+  last = append_n (w, 1, 100, 1);
+  fail_unless (rg_journal_writer_wait_durable (w, last, NULL));
+  rg_journal_writer_get_stats (w, &before);
+  for (i = 0; i < 5; i++) {
+    last = append_n (w, 1, 100, 1);
+    fail_unless (rg_journal_writer_wait_durable (w, last, NULL));
+  }
+  rg_journal_writer_get_stats (w, &after);
+  close_writer (w);
+  rg_journal_set_sys_hooks (NULL);
+
+  fail_unless_equals_uint64 (after.fsyncs - before.fsyncs, 5);
+  fail_unless_equals_uint64 (after.commits - before.commits, 5);
+  fail_unless (after.fsync_total_ns - before.fsync_total_ns >= 5 * 2000000);
+  fail_unless (after.fsync_max_ns >= 2000000);
+  fail_unless (after.fsync_max_ns <= after.fsync_total_ns);
+  fail_unless (after.write_wait_max_ns <= after.write_wait_total_ns);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 static int
 failing_fdatasync (int fd)
 {
@@ -1447,6 +1483,7 @@ journal_suite (void)
   tcase_add_test (tc, test_retention_by_age);
   tcase_add_test (tc, test_sync_policies);
   tcase_add_test (tc, test_group_commit);
+  tcase_add_test (tc, test_commit_stats);
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
   return s;
 }
