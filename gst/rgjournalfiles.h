@@ -12,7 +12,7 @@
  * (rgjournalreader.c): file naming, directory listing, index entry codecs,
  * index searches, batch checks and directory fsync. Not installed; the
  * layout these helpers implement is described in rgjournal.h and
- * docs/journal.md.
+ * docs/journal-format.md.
  */
 
 #ifndef __RG_JOURNAL_FILES_H__
