@@ -31,108 +31,56 @@
 #include "rgbroker.h"
 #include "rgbatch.h"
 #include "rgjournal.h"
+#include "kafkawire.h"
 
 #include <glib/gstdio.h>
 
-/* ---- Request writer ---- */
-
-static void
-put16 (GByteArray * b, gint16 v)
-{
-  guint8 x[2];
-  GST_WRITE_UINT16_BE (x, (guint16) v);
-  g_byte_array_append (b, x, 2);
-}
-
-static void
-put32 (GByteArray * b, gint32 v)
-{
-  guint8 x[4];
-  GST_WRITE_UINT32_BE (x, (guint32) v);
-  g_byte_array_append (b, x, 4);
-}
-
-static void
-put64 (GByteArray * b, gint64 v)
-{
-  guint8 x[8];
-  GST_WRITE_UINT64_BE (x, (guint64) v);
-  g_byte_array_append (b, x, 8);
-}
-
-static void
-putstr (GByteArray * b, const gchar * s)
-{
-  put16 (b, s ? (gint16) strlen (s) : -1);
-  if (s)
-    g_byte_array_append (b, (const guint8 *) s, strlen (s));
-}
-
-/* Starts a request: size placeholder and header v1. */
-static GByteArray *
-request_new (gint16 key, gint16 version, gint32 correlation_id)
-{
-  GByteArray *b = g_byte_array_new ();
-
-  put32 (b, 0);
-  put16 (b, key);
-  put16 (b, version);
-  put32 (b, correlation_id);
-  putstr (b, "broker-test");
-  return b;
-}
-
-static GByteArray *
-request_finish (GByteArray * b)
-{
-  GST_WRITE_UINT32_BE (b->data, b->len - 4);
-  return b;
-}
+/* ---- Requests (kafkawire.h writes the framing) ---- */
 
 static GByteArray *
 api_versions_request (gint32 correlation_id)
 {
-  return request_finish (request_new (18, 0, correlation_id));
+  return kw_request_finish (kw_request_new (18, 0, correlation_id));
 }
 
 static GByteArray *
 fetch_request (gint32 cid, const gchar * topic, gint64 offset,
     gint32 max_wait_ms, gint32 min_bytes, gint32 partition_max_bytes)
 {
-  GByteArray *b = request_new (1, 4, cid);
+  GByteArray *b = kw_request_new (1, 4, cid);
 
-  put32 (b, -1);                /* replica */
-  put32 (b, max_wait_ms);
-  put32 (b, min_bytes);
-  put32 (b, 50 * 1024 * 1024);  /* max bytes */
+  kw_put32 (b, -1);                /* replica */
+  kw_put32 (b, max_wait_ms);
+  kw_put32 (b, min_bytes);
+  kw_put32 (b, 50 * 1024 * 1024);  /* max bytes */
   g_byte_array_append (b, (const guint8 *) "\0", 1);    /* isolation */
-  put32 (b, 1);
-  putstr (b, topic);
-  put32 (b, 1);
-  put32 (b, 0);                 /* partition */
-  put64 (b, offset);
-  put32 (b, partition_max_bytes);
-  return request_finish (b);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);                 /* partition */
+  kw_put64 (b, offset);
+  kw_put32 (b, partition_max_bytes);
+  return kw_request_finish (b);
 }
 
 static GByteArray *
 list_offsets_request (gint32 cid, const gchar * topic, gint64 timestamp)
 {
-  GByteArray *b = request_new (2, 1, cid);
+  GByteArray *b = kw_request_new (2, 1, cid);
 
-  put32 (b, -1);
-  put32 (b, 1);
-  putstr (b, topic);
-  put32 (b, 1);
-  put32 (b, 0);
-  put64 (b, timestamp);
-  return request_finish (b);
+  kw_put32 (b, -1);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put64 (b, timestamp);
+  return kw_request_finish (b);
 }
 
 static GByteArray *
 produce_request (gint32 cid, const gchar * topic)
 {
-  GByteArray *b = request_new (0, 3, cid);
+  GByteArray *b = kw_request_new (0, 3, cid);
   RgRecord rec = { 0, };
   GByteArray *batch;
 
@@ -140,117 +88,28 @@ produce_request (gint32 cid, const gchar * topic)
   rec.value = (const guint8 *) "hello";
   rec.value_len = 5;
   batch = rg_batch_encode (0, &rec, 1, NULL);
-  putstr (b, NULL);             /* transactional id */
-  put16 (b, 1);                 /* acks */
-  put32 (b, 1000);
-  put32 (b, 1);
-  putstr (b, topic);
-  put32 (b, 1);
-  put32 (b, 0);
-  put32 (b, batch->len);
+  kw_putstr (b, NULL);             /* transactional id */
+  kw_put16 (b, 1);                 /* acks */
+  kw_put32 (b, 1000);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, batch->len);
   g_byte_array_append (b, batch->data, batch->len);
   g_byte_array_unref (batch);
-  return request_finish (b);
+  return kw_request_finish (b);
 }
 
-/* ---- Response reader ---- */
-
-typedef struct
-{
-  const guint8 *p;
-  const guint8 *end;
-} Reader;
-
-static gint64
-get (Reader * r, guint n)
-{
-  guint64 v = 0;
-  guint i;
-
-  fail_unless (r->p + n <= r->end, "response truncated");
-  for (i = 0; i < n; i++)
-    v = (v << 8) | r->p[i];
-  r->p += n;
-  if (n == 2)
-    return (gint16) v;
-  if (n == 4)
-    return (gint32) v;
-  return (gint64) v;
-}
-
-static void
-skip_str (Reader * r)
-{
-  gint16 len = get (r, 2);
-  if (len > 0)
-    r->p += len;
-}
-
-/* ---- Sockets ---- */
-
-static int
-connect_to (guint port)
-{
-  struct sockaddr_in sin = { 0, };
-  struct timeval tv = { 10, 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  fail_unless (fd >= 0);
-  fail_unless (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0,
-      "connect: %s", g_strerror (errno));
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
-  return fd;
-}
-
-static void
-send_all (int fd, const guint8 * data, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
-    fail_unless (n > 0, "send: %s", g_strerror (errno));
-    data += n;
-    len -= n;
-  }
-}
-
-static void
-send_request (int fd, GByteArray * req)
-{
-  send_all (fd, req->data, req->len);
-  g_byte_array_unref (req);
-}
-
-/* Reads exactly @len bytes; FALSE at end of stream. */
-static gboolean
-recv_all (int fd, guint8 * data, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = recv (fd, data, len, 0);
-    if (n <= 0)
-      return FALSE;
-    data += n;
-    len -= n;
-  }
-  return TRUE;
-}
+/* ---- Responses ---- */
 
 /* Reads one response frame and checks its correlation id. */
 static GBytes *
 recv_response (int fd, gint32 correlation_id)
 {
-  guint8 prefix[4];
-  guint32 size;
-  guint8 *body;
+  gsize size;
+  guint8 *body = kw_recv_frame (fd, correlation_id, &size);
 
-  fail_unless (recv_all (fd, prefix, 4), "no response");
-  size = GST_READ_UINT32_BE (prefix);
-  fail_unless (size >= 4 && size < 64 * 1024 * 1024);
-  body = g_malloc (size);
-  fail_unless (recv_all (fd, body, size));
-  fail_unless_equals_int (GST_READ_UINT32_BE (body), correlation_id);
   return g_bytes_new_take (body, size);
 }
 
@@ -327,7 +186,7 @@ static void
 parse_fetch (GBytes * resp, FetchResult * f)
 {
   gsize size;
-  Reader r;
+  KwReader r;
   gint32 records_len;
   const guint8 *rec, *rec_end;
 
@@ -337,17 +196,17 @@ parse_fetch (GBytes * resp, FetchResult * f)
   f->values = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   f->offsets = g_array_new (FALSE, FALSE, sizeof (gint64));
   f->pts = g_array_new (FALSE, FALSE, sizeof (guint64));
-  get (&r, 4);                  /* correlation id */
-  get (&r, 4);                  /* throttle */
-  fail_unless_equals_int (get (&r, 4), 1);
-  skip_str (&r);
-  fail_unless_equals_int (get (&r, 4), 1);
-  fail_unless_equals_int (get (&r, 4), 0);
-  f->error = get (&r, 2);
-  f->high_watermark = get (&r, 8);
-  f->last_stable = get (&r, 8);
-  fail_unless (get (&r, 4) <= 0);       /* aborted transactions */
-  records_len = get (&r, 4);
+  kw_get (&r, 4);                  /* correlation id */
+  kw_get (&r, 4);                  /* throttle */
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  f->error = kw_get (&r, 2);
+  f->high_watermark = kw_get (&r, 8);
+  f->last_stable = kw_get (&r, 8);
+  fail_unless (kw_get (&r, 4) <= 0);       /* aborted transactions */
+  records_len = kw_get (&r, 4);
   rec = r.p;
   rec_end = r.p + MAX (records_len, 0);
   fail_unless (rec_end == r.end, "bytes after the record set");
@@ -373,7 +232,7 @@ fetch (int fd, gint32 cid, const gchar * topic, gint64 offset,
 {
   GBytes *resp;
 
-  send_request (fd, fetch_request (cid, topic, offset, max_wait, min_bytes,
+  kw_send_request (fd, fetch_request (cid, topic, offset, max_wait, min_bytes,
           pmax));
   resp = recv_response (fd, cid);
   parse_fetch (resp, f);
@@ -401,23 +260,23 @@ check_value (GBytes * value, guint index, gsize size)
 GST_START_TEST (test_api_versions)
 {
   RgBroker *broker = start_broker (NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   GBytes *resp;
-  Reader r;
+  KwReader r;
   gsize size;
   gint32 n, i;
   gboolean fetch4 = FALSE;
 
-  send_request (fd, api_versions_request (42));
+  kw_send_request (fd, api_versions_request (42));
   resp = recv_response (fd, 42);
   r.p = g_bytes_get_data (resp, &size);
   r.end = r.p + size;
-  get (&r, 4);
-  fail_unless_equals_int (get (&r, 2), 0);
-  n = get (&r, 4);
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 2), 0);
+  n = kw_get (&r, 4);
   fail_unless_equals_int (n, 5);
   for (i = 0; i < n; i++) {
-    gint16 key = get (&r, 2), min = get (&r, 2), max = get (&r, 2);
+    gint16 key = kw_get (&r, 2), min = kw_get (&r, 2), max = kw_get (&r, 2);
     if (key == 1 && min == 4 && max == 4)
       fetch4 = TRUE;
   }
@@ -456,10 +315,10 @@ GST_START_TEST (test_registry_shares_brokers)
   rg_broker_release (b);
   /* Still running for a's reference. */
   {
-    int fd = connect_to (rg_broker_get_port (a));
+    int fd = kw_connect (rg_broker_get_port (a), 10);
     GBytes *resp;
 
-    send_request (fd, api_versions_request (1));
+    kw_send_request (fd, api_versions_request (1));
     resp = recv_response (fd, 1);
     g_bytes_unref (resp);
     close (fd);
@@ -474,7 +333,7 @@ GST_START_TEST (test_fetch_whole_batches_in_order)
 {
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "t", 16, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   FetchResult f;
   guint i;
 
@@ -527,11 +386,11 @@ GST_START_TEST (test_ring_drops_oldest)
 {
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "ring", 3, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerTopicStats ts;
   FetchResult f;
   GBytes *resp;
-  Reader r;
+  KwReader r;
   gsize size;
   guint i;
 
@@ -554,18 +413,18 @@ GST_START_TEST (test_ring_drops_oldest)
   for (i = 0; i < 3; i++) {
     const gint64 ts_in[] = { -2, -1, 1003 }, expect[] = { 2, 5, 3 };
 
-    send_request (fd, list_offsets_request (20 + i, "ring", ts_in[i]));
+    kw_send_request (fd, list_offsets_request (20 + i, "ring", ts_in[i]));
     resp = recv_response (fd, 20 + i);
     r.p = g_bytes_get_data (resp, &size);
     r.end = r.p + size;
-    get (&r, 4);
-    fail_unless_equals_int (get (&r, 4), 1);
-    skip_str (&r);
-    fail_unless_equals_int (get (&r, 4), 1);
-    fail_unless_equals_int (get (&r, 4), 0);
-    fail_unless_equals_int (get (&r, 2), 0);
-    get (&r, 8);
-    fail_unless_equals_int64 (get (&r, 8), expect[i]);
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    kw_skip_str (&r);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    fail_unless_equals_int (kw_get (&r, 4), 0);
+    fail_unless_equals_int (kw_get (&r, 2), 0);
+    kw_get (&r, 8);
+    fail_unless_equals_int64 (kw_get (&r, 8), expect[i]);
     g_bytes_unref (resp);
   }
 
@@ -586,7 +445,7 @@ GST_START_TEST (test_one_memory_in_many_buffers)
   const gsize size = 4096;
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "still", n, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   GstBuffer *pattern = make_buffer (7, size);
   GstMemory *mem = gst_buffer_get_memory (pattern, 0);
   GstMapInfo map;
@@ -644,7 +503,7 @@ GST_START_TEST (test_response_of_many_segments)
   const guint n = 1500;
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "small", n, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   FetchResult f;
   guint i;
 
@@ -672,7 +531,7 @@ GST_START_TEST (test_produce_refused)
 {
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "owned", 4, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   const gchar *names[] = { "owned", "other" };
   const gint16 expect[] = { RG_BROKER_PRODUCE_REFUSED_ERROR, 3 };
   RgBrokerTopicStats ts;
@@ -680,20 +539,20 @@ GST_START_TEST (test_produce_refused)
 
   for (i = 0; i < 2; i++) {
     GBytes *resp;
-    Reader r;
+    KwReader r;
     gsize size;
 
-    send_request (fd, produce_request (30 + i, names[i]));
+    kw_send_request (fd, produce_request (30 + i, names[i]));
     resp = recv_response (fd, 30 + i);
     r.p = g_bytes_get_data (resp, &size);
     r.end = r.p + size;
-    get (&r, 4);
-    fail_unless_equals_int (get (&r, 4), 1);
-    skip_str (&r);
-    fail_unless_equals_int (get (&r, 4), 1);
-    fail_unless_equals_int (get (&r, 4), 0);
-    fail_unless_equals_int (get (&r, 2), expect[i]);
-    fail_unless_equals_int64 (get (&r, 8), -1);
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    kw_skip_str (&r);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    fail_unless_equals_int (kw_get (&r, 4), 0);
+    fail_unless_equals_int (kw_get (&r, 2), expect[i]);
+    fail_unless_equals_int64 (kw_get (&r, 8), -1);
     g_bytes_unref (resp);
   }
   rg_broker_topic_get_stats (topic, &ts);
@@ -764,8 +623,8 @@ GST_START_TEST (test_long_poll_wakes_and_is_zero_copy)
   rg_broker_set_sys_hooks (&hooks);
   broker = start_broker (NULL);
   topic = rg_broker_add_topic (broker, "live", 8, NULL);
-  fd = connect_to (rg_broker_get_port (broker));
-  send_request (fd, api_versions_request (1));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  kw_send_request (fd, api_versions_request (1));
   resp = recv_response (fd, 1);
   g_bytes_unref (resp);
 
@@ -812,14 +671,14 @@ GST_START_TEST (test_parked_fetch_topic_removed)
 {
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "gone", 8, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerStats st;
   FetchResult f;
   GBytes *resp;
 
   /* The ApiVersions sent behind the parked fetch is answered after it. */
-  send_request (fd, fetch_request (5, "gone", 0, 60000, 1, 1024));
-  send_request (fd, api_versions_request (6));
+  kw_send_request (fd, fetch_request (5, "gone", 0, 60000, 1, 1024));
+  kw_send_request (fd, api_versions_request (6));
   do {
     g_usleep (1000);
     rg_broker_get_stats (broker, &st);
@@ -958,19 +817,19 @@ GST_START_TEST (test_max_connections)
   rg_broker_config_init (&config);
   config.max_connections = 2;
   broker = start_broker (&config);
-  a = connect_to (rg_broker_get_port (broker));
-  b = connect_to (rg_broker_get_port (broker));
-  send_request (a, api_versions_request (1));
+  a = kw_connect (rg_broker_get_port (broker), 10);
+  b = kw_connect (rg_broker_get_port (broker), 10);
+  kw_send_request (a, api_versions_request (1));
   g_bytes_unref (recv_response (a, 1));
-  send_request (b, api_versions_request (2));
+  kw_send_request (b, api_versions_request (2));
   g_bytes_unref (recv_response (b, 2));
-  c = connect_to (rg_broker_get_port (broker));
+  c = kw_connect (rg_broker_get_port (broker), 10);
   fail_unless (closed_by_peer (c));
   rg_broker_get_stats (broker, &st);
   fail_unless_equals_uint64 (st.connections_refused, 1);
   fail_unless_equals_int (st.connections, 2);
   /* The first two are still served. */
-  send_request (a, api_versions_request (3));
+  kw_send_request (a, api_versions_request (3));
   resp = recv_response (a, 3);
   g_bytes_unref (resp);
   close (a);
@@ -990,11 +849,11 @@ GST_START_TEST (test_idle_timeout)
   rg_broker_config_init (&config);
   config.idle_timeout_ms = 100;
   broker = start_broker (&config);
-  fd = connect_to (rg_broker_get_port (broker));
-  send_request (fd, api_versions_request (1));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  kw_send_request (fd, api_versions_request (1));
   g_bytes_unref (recv_response (fd, 1));
   /* Nothing more: the broker closes the connection (within the 10 s
-   * receive timeout of connect_to()). */
+   * receive timeout of kw_connect()). */
   fail_unless (closed_by_peer (fd));
   close (fd);
   rg_broker_release (broker);
@@ -1017,40 +876,40 @@ GST_START_TEST (test_malformed_frames)
   broker = start_broker (&config);
 
   for (i = 0; i < 300; i++) {
-    int fd = connect_to (rg_broker_get_port (broker));
+    int fd = kw_connect (rg_broker_get_port (broker), 10);
     GByteArray *b = g_byte_array_new ();
     guint len = g_rand_int_range (rand, 10, 200), j;
 
     switch (i % 6) {
       case 0:                  /* negative size */
-        put32 (b, -5);
+        kw_put32 (b, -5);
         break;
       case 1:                  /* over max-request-bytes */
-        put32 (b, 5000);
+        kw_put32 (b, 5000);
         break;
       case 2:                  /* unknown api key */
         g_byte_array_unref (b);
-        b = request_finish (request_new (99, 0, 1));
+        b = kw_request_finish (kw_request_new (99, 0, 1));
         break;
       case 3:                  /* Fetch version 11 */
         g_byte_array_unref (b);
-        b = request_finish (request_new (1, 11, 1));
+        b = kw_request_finish (kw_request_new (1, 11, 1));
         break;
       default:{                /* a valid header, then random bytes */
         const gint16 versions[] = { 3, 4, 1, 0 };
         gint16 key = g_rand_int_range (rand, 0, 4);
 
         g_byte_array_unref (b);
-        b = request_new (key, versions[key], 1);
+        b = kw_request_new (key, versions[key], 1);
         for (j = 0; j < len; j++) {
           guint8 x = g_rand_int (rand);
           g_byte_array_append (b, &x, 1);
         }
-        request_finish (b);
+        kw_request_finish (b);
         break;
       }
     }
-    send_all (fd, b->data, b->len);
+    kw_send_all (fd, b->data, b->len);
     g_byte_array_unref (b);
     /* A random body that parses (a Produce with acks 0) may need no
      * answer: end the stream so that the broker closes then. */
@@ -1061,13 +920,13 @@ GST_START_TEST (test_malformed_frames)
       guint8 prefix[4], skip[4096];
       guint32 size;
 
-      if (!recv_all (fd, prefix, 4)) {
+      if (!kw_recv_all (fd, prefix, 4)) {
         closed++;
         break;
       }
       size = GST_READ_UINT32_BE (prefix);
       fail_unless (size <= sizeof (skip));
-      fail_unless (recv_all (fd, skip, size));
+      fail_unless (kw_recv_all (fd, skip, size));
     }
     close (fd);
   }
@@ -1076,8 +935,8 @@ GST_START_TEST (test_malformed_frames)
 
   /* Still up and answering. */
   {
-    int fd = connect_to (rg_broker_get_port (broker));
-    send_request (fd, api_versions_request (77));
+    int fd = kw_connect (rg_broker_get_port (broker), 10);
+    kw_send_request (fd, api_versions_request (77));
     g_bytes_unref (recv_response (fd, 77));
     close (fd);
   }
@@ -1106,7 +965,7 @@ GST_START_TEST (test_client_watch_and_lag)
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "lag", 16, NULL);
   guint watch = rg_broker_add_client_watch (broker, count_clients, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerClientInfo *info;
   GPtrArray *clients;
   FetchResult f;
@@ -1158,7 +1017,7 @@ GST_START_TEST (test_live_view_resumes_at_keyframe)
 {
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "cam", 8, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   GError *error = NULL;
   FetchResult f;
   guint i;
@@ -1263,7 +1122,7 @@ GST_START_TEST (test_journal_topic)
   gchar *dir;
   RgJournalWriter *writer = journal_open (&dir);
   RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "j", dir, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerTopicStats ts;
   gint64 next = 0;
   guint i, fetches = 0;
@@ -1348,7 +1207,7 @@ GST_START_TEST (test_journal_long_poll)
   gchar *dir;
   RgJournalWriter *writer = journal_open (&dir);
   RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "jl", dir, NULL);
-  int fd = connect_to (rg_broker_get_port (broker));
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
   JournalJob job = { broker, writer, topic };
   GThread *thread;
   FetchResult f;

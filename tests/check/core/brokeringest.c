@@ -44,6 +44,7 @@
 
 #include "rgbatch.h"
 #include "rgbroker.h"
+#include "kafkawire.h"
 
 #define TOPIC "ingest-tsan"
 #define PRODUCERS 2
@@ -83,70 +84,14 @@ records_per_producer (guint producer)
   return n;
 }
 
-/* ---- Request writer ---- */
-
-static void
-put16 (GByteArray * b, gint16 v)
-{
-  guint8 x[2];
-
-  GST_WRITE_UINT16_BE (x, (guint16) v);
-  g_byte_array_append (b, x, 2);
-}
-
-static void
-put32 (GByteArray * b, gint32 v)
-{
-  guint8 x[4];
-
-  GST_WRITE_UINT32_BE (x, (guint32) v);
-  g_byte_array_append (b, x, 4);
-}
-
-static void
-put64 (GByteArray * b, gint64 v)
-{
-  guint8 x[8];
-
-  GST_WRITE_UINT64_BE (x, (guint64) v);
-  g_byte_array_append (b, x, 8);
-}
-
-static void
-putstr (GByteArray * b, const gchar * s)
-{
-  put16 (b, s ? (gint16) strlen (s) : -1);
-  if (s)
-    g_byte_array_append (b, (const guint8 *) s, strlen (s));
-}
-
-/* A request with its size prefix left to request_finish() and header v1. */
-static GByteArray *
-request_new (gint16 key, gint16 version, gint32 correlation_id)
-{
-  GByteArray *b = g_byte_array_new ();
-
-  put32 (b, 0);
-  put16 (b, key);
-  put16 (b, version);
-  put32 (b, correlation_id);
-  putstr (b, "brokeringest-test");
-  return b;
-}
-
-static GByteArray *
-request_finish (GByteArray * b)
-{
-  GST_WRITE_UINT32_BE (b->data, b->len - 4);
-  return b;
-}
+/* ---- Requests (kafkawire.h writes the framing) ---- */
 
 /* Produce v3 of one batch: records @first .. @first + @n - 1 of
  * @producer. */
 static GByteArray *
 produce_request (gint32 cid, guint producer, guint first, guint n, gint16 acks)
 {
-  GByteArray *b = request_new (0, 3, cid);
+  GByteArray *b = kw_request_new (0, 3, cid);
   RgRecord records[MAX_RECORDS_PER_BATCH];
   guint8 keys[MAX_RECORDS_PER_BATCH][8];
   guint8 *values[MAX_RECORDS_PER_BATCH];
@@ -174,142 +119,54 @@ produce_request (gint32 cid, guint producer, guint first, guint n, gint16 acks)
   fail_unless (batch != NULL, "%s", error ? error->message : "?");
   for (i = 0; i < n; i++)
     g_free (values[i]);
-  putstr (b, NULL);             /* transactional id */
-  put16 (b, acks);
-  put32 (b, 10000);             /* timeout */
-  put32 (b, 1);
-  putstr (b, TOPIC);
-  put32 (b, 1);
-  put32 (b, 0);                 /* partition */
-  put32 (b, batch->len);
+  kw_putstr (b, NULL);             /* transactional id */
+  kw_put16 (b, acks);
+  kw_put32 (b, 10000);             /* timeout */
+  kw_put32 (b, 1);
+  kw_putstr (b, TOPIC);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);                 /* partition */
+  kw_put32 (b, batch->len);
   g_byte_array_append (b, batch->data, batch->len);
   g_byte_array_unref (batch);
-  return request_finish (b);
+  return kw_request_finish (b);
 }
 
 static GByteArray *
 fetch_request (gint32 cid, gint64 offset)
 {
-  GByteArray *b = request_new (1, 4, cid);
+  GByteArray *b = kw_request_new (1, 4, cid);
 
-  put32 (b, -1);                /* replica */
-  put32 (b, 200);               /* max wait ms: a long poll */
-  put32 (b, 1);                 /* min bytes */
-  put32 (b, 1024 * 1024);       /* max bytes */
+  kw_put32 (b, -1);                /* replica */
+  kw_put32 (b, 200);               /* max wait ms: a long poll */
+  kw_put32 (b, 1);                 /* min bytes */
+  kw_put32 (b, 1024 * 1024);       /* max bytes */
   g_byte_array_append (b, (const guint8 *) "\0", 1);    /* isolation */
-  put32 (b, 1);
-  putstr (b, TOPIC);
-  put32 (b, 1);
-  put32 (b, 0);                 /* partition */
-  put64 (b, offset);
-  put32 (b, 64 * 1024);         /* partition max bytes */
-  return request_finish (b);
+  kw_put32 (b, 1);
+  kw_putstr (b, TOPIC);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);                 /* partition */
+  kw_put64 (b, offset);
+  kw_put32 (b, 64 * 1024);         /* partition max bytes */
+  return kw_request_finish (b);
 }
 
-/* ---- Response reader ---- */
+/* ---- Responses ---- */
 
-typedef struct
-{
-  const guint8 *p;
-  const guint8 *end;
-} Reader;
-
-static gint64
-get (Reader * r, guint n)
-{
-  guint64 v = 0;
-  guint i;
-
-  fail_unless (r->p + n <= r->end, "response truncated");
-  for (i = 0; i < n; i++)
-    v = (v << 8) | r->p[i];
-  r->p += n;
-  if (n == 2)
-    return (gint16) v;
-  if (n == 4)
-    return (gint32) v;
-  return (gint64) v;
-}
-
-static void
-skip_str (Reader * r)
-{
-  gint16 len = get (r, 2);
-
-  if (len > 0)
-    r->p += len;
-}
-
-/* ---- Sockets ---- */
-
-static int
-connect_to (guint port)
-{
-  struct sockaddr_in sin = { 0, };
-  struct timeval tv = { 30, 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  fail_unless (fd >= 0);
-  fail_unless (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0,
-      "connect: %s", g_strerror (errno));
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
-  return fd;
-}
-
-static void
-send_all (int fd, const guint8 * data, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
-
-    fail_unless (n > 0, "send: %s", g_strerror (errno));
-    data += n;
-    len -= n;
-  }
-}
-
-static void
-send_request (int fd, GByteArray * req)
-{
-  send_all (fd, req->data, req->len);
-  g_byte_array_unref (req);
-}
-
-static void
-recv_all (int fd, guint8 * data, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = recv (fd, data, len, 0);
-
-    fail_unless (n > 0, "recv: %s", n == 0 ? "closed" : g_strerror (errno));
-    data += n;
-    len -= n;
-  }
-}
-
-/* One response frame, its correlation id checked: a Reader over its body,
+/* One response frame, its correlation id checked: a KwReader over its body,
  * which the caller frees with g_free (reader.start). */
 typedef struct
 {
   guint8 *start;
-  Reader r;
+  KwReader r;
 } Response;
 
 static void
 recv_response (int fd, gint32 correlation_id, Response * resp)
 {
-  guint8 prefix[4];
-  guint32 size;
+  gsize size;
 
-  recv_all (fd, prefix, 4);
-  size = GST_READ_UINT32_BE (prefix);
-  fail_unless (size >= 4 && size < 64 * 1024 * 1024);
-  resp->start = g_malloc (size);
-  recv_all (fd, resp->start, size);
-  fail_unless_equals_int (GST_READ_UINT32_BE (resp->start), correlation_id);
+  resp->start = kw_recv_frame (fd, correlation_id, &size);
   resp->r.p = resp->start;
   resp->r.end = resp->start + size;
 }
@@ -354,19 +211,19 @@ producer_clear (Producer * p)
 
 /* The base offset of a Produce v3 response of one partition, error 0. */
 static gint64
-produce_response_base (Reader * r)
+produce_response_base (KwReader * r)
 {
   gint64 base;
 
-  get (r, 4);                   /* correlation id */
-  fail_unless_equals_int (get (r, 4), 1);
-  skip_str (r);
-  fail_unless_equals_int (get (r, 4), 1);
-  fail_unless_equals_int (get (r, 4), 0);
-  fail_unless_equals_int (get (r, 2), 0);
-  base = get (r, 8);
-  get (r, 8);                   /* log append time */
-  get (r, 4);                   /* throttle */
+  kw_get (r, 4);                   /* correlation id */
+  fail_unless_equals_int (kw_get (r, 4), 1);
+  kw_skip_str (r);
+  fail_unless_equals_int (kw_get (r, 4), 1);
+  fail_unless_equals_int (kw_get (r, 4), 0);
+  fail_unless_equals_int (kw_get (r, 2), 0);
+  base = kw_get (r, 8);
+  kw_get (r, 8);                   /* log append time */
+  kw_get (r, 4);                   /* throttle */
   fail_unless (r->p == r->end);
   return base;
 }
@@ -375,12 +232,12 @@ static void *
 producer_thread (void *data)
 {
   Producer *p = data;
-  int fd = connect_to (p->port);
+  int fd = kw_connect (p->port, 30);
   Response resp;
   guint b;
 
   for (b = 0; b < BATCHES; b++) {
-    send_all (fd, p->requests[b]->data, p->requests[b]->len);
+    kw_send_all (fd, p->requests[b]->data, p->requests[b]->len);
     p->base_offsets[b] = -1;
     if (p->acks[b] != 0) {
       recv_response (fd, b, &resp);
@@ -459,21 +316,21 @@ static guint
 consume_fetch (Consumer * c, Response * resp)
 {
   const guint8 *rec, *rec_end;
-  Reader r = resp->r;
+  KwReader r = resp->r;
   guint n = 0;
   gint32 len;
 
-  get (&r, 4);                  /* correlation id */
-  get (&r, 4);                  /* throttle */
-  fail_unless_equals_int (get (&r, 4), 1);
-  skip_str (&r);
-  fail_unless_equals_int (get (&r, 4), 1);
-  fail_unless_equals_int (get (&r, 4), 0);
-  fail_unless_equals_int (get (&r, 2), 0);
-  get (&r, 8);                  /* high watermark */
-  get (&r, 8);                  /* last stable offset */
-  fail_unless (get (&r, 4) <= 0);       /* aborted transactions */
-  len = get (&r, 4);
+  kw_get (&r, 4);                  /* correlation id */
+  kw_get (&r, 4);                  /* throttle */
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  fail_unless_equals_int (kw_get (&r, 2), 0);
+  kw_get (&r, 8);                  /* high watermark */
+  kw_get (&r, 8);                  /* last stable offset */
+  fail_unless (kw_get (&r, 4) <= 0);       /* aborted transactions */
+  len = kw_get (&r, 4);
   rec = r.p;
   rec_end = r.p + MAX (len, 0);
   fail_unless (rec_end == r.end, "bytes after the record set");
@@ -502,20 +359,20 @@ static void
 consume_all (Consumer * c, guint port, guint total)
 {
   gint64 give_up = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  int fd = connect_to (port);
+  int fd = kw_connect (port, 30);
   gint32 cid = 0;
   Response resp;
 
   while (c->next < total) {
     fail_unless (g_get_monotonic_time () < give_up,
         "only %" G_GINT64_FORMAT " of %u records arrived", c->next, total);
-    send_request (fd, fetch_request (++cid, c->next));
+    kw_send_request (fd, fetch_request (++cid, c->next));
     recv_response (fd, cid, &resp);
     consume_fetch (c, &resp);
     g_free (resp.start);
   }
   /* Nothing more than was produced. */
-  send_request (fd, fetch_request (++cid, c->next));
+  kw_send_request (fd, fetch_request (++cid, c->next));
   recv_response (fd, cid, &resp);
   fail_unless_equals_int (consume_fetch (c, &resp), 0);
   g_free (resp.start);
@@ -544,11 +401,11 @@ GST_START_TEST (test_two_producers_one_consumer)
 
   /* The topic exists before anyone produces (Metadata creates it), so the
    * consumer's first fetches find it. */
-  fd = connect_to (rg_broker_get_port (broker));
-  metadata = request_new (3, 1, 1);
-  put32 (metadata, 1);
-  putstr (metadata, TOPIC);
-  send_request (fd, request_finish (metadata));
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  metadata = kw_request_new (3, 1, 1);
+  kw_put32 (metadata, 1);
+  kw_putstr (metadata, TOPIC);
+  kw_send_request (fd, kw_request_finish (metadata));
   recv_response (fd, 1, &resp);
   g_free (resp.start);
   close (fd);
