@@ -37,8 +37,8 @@
  *                          them durable as the journal cases' watcher does:
  *                          the best any group commit can do on this disk at
  *                          that rate
- *   (the durability cases run in turns, DURABILITY_ROUNDS times; the
- *   median of each percentile is reported)
+ *   (the durability cases run in turns, --durability-rounds times,
+ *   default 3; the median of each percentile is reported)
  *   recover-<MiB>          open (recovery) of a journal of that size whose
  *                          active segment ends in a torn batch
  *
@@ -48,7 +48,8 @@
  * program re-executes itself with --case).
  *
  * Usage: rg-bench-journal [--dir DIR] [--tmpfs-dir DIR] [--scale S]
- *        [--recover-mib 256,1024] [--cold]
+ *        [--recover-mib 256,1024] [--cold] [--durability-rounds N]
+ *        [--durability-only]
  *        rg-bench-journal --case NAME [--dir DIR] [--scale S]
  * --scale multiplies the record counts (1 = the full run, 0.1 = a smoke
  * run). --cold drops the page cache before each recovery is timed (needs
@@ -73,7 +74,6 @@
 
 /* Turns of the throughput cases; the median is reported. */
 #define ROUNDS 5
-#define DURABILITY_ROUNDS 3
 /* 1 MiB buffers per throughput case: 3 GiB, as long as the case can be
  * (0.4 s at page-cache speed) while staying below the point where the
  * kernel starts throttling writers (half-way between
@@ -85,6 +85,8 @@
 static gboolean opt_cold = FALSE;
 static gchar *opt_dir = NULL;
 static gchar *opt_tmpfs = NULL;
+static gint opt_durability_rounds = 3;
+static gboolean opt_durability_only = FALSE;
 static gdouble opt_scale = 1.0;
 static gchar *opt_case = NULL;
 static gchar *opt_recover = NULL;
@@ -101,6 +103,11 @@ static GOptionEntry entries[] = {
       "Drop the page cache (root) before timing recovery", NULL},
   {"recover-mib", 0, 0, G_OPTION_ARG_STRING, &opt_recover,
       "Journal sizes for the recovery cases (MiB, comma-separated)", "LIST"},
+  {"durability-rounds", 0, 0, G_OPTION_ARG_INT, &opt_durability_rounds,
+      "Turns of the sync=always and bare fdatasync cases (default 3): a "
+      "round's p99 hangs on how many disk stalls fall in it", "N"},
+  {"durability-only", 0, 0, G_OPTION_ARG_NONE, &opt_durability_only,
+      "Run only the sync=always and bare fdatasync cases", NULL},
   {NULL}
 };
 
@@ -879,46 +886,54 @@ run_throughput (const gchar * self, const gchar * dir)
   }
 }
 
-/* The durability cases, in turns; the median of each percentile. */
+/* The durability cases, in turns, opt_durability_rounds times; the median
+ * of each percentile. */
 static void
 run_durability (const gchar * self)
 {
   static const gchar *dur[] = { "always-100-paced", "bare-paced",
     "always-100-paced-20k", "bare-paced-20k", "bare-fdatasync", "always-100"
   };
-  gdouble p50[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
-  gdouble p99[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
-  gdouble rate[G_N_ELEMENTS (dur)][DURABILITY_ROUNDS];
+  const guint n = G_N_ELEMENTS (dur), rounds = MAX (opt_durability_rounds, 1);
+  gdouble *p50 = g_new0 (gdouble, n * rounds);
+  gdouble *p99 = g_new0 (gdouble, n * rounds);
+  gdouble *rate = g_new0 (gdouble, n * rounds);
   gdouble max[G_N_ELEMENTS (dur)], m50[G_N_ELEMENTS (dur)];
   gdouble m99[G_N_ELEMENTS (dur)];
   Result last[G_N_ELEMENTS (dur)];
   guint round, i;
 
   memset (max, 0, sizeof (max));
-  for (round = 0; round < DURABILITY_ROUNDS; round++)
-    for (i = 0; i < G_N_ELEMENTS (dur); i++) {
+  for (round = 0; round < rounds; round++)
+    for (i = 0; i < n; i++) {
       if (!spawn_case (self, opt_dir, dur[i], &last[i]))
         g_error ("case %s failed", dur[i]);
-      p50[i][round] = last[i].p50_us;
-      p99[i][round] = last[i].p99_us;
-      rate[i][round] = last[i].per_second;
+      p50[i * rounds + round] = last[i].p50_us;
+      p99[i * rounds + round] = last[i].p99_us;
+      rate[i * rounds + round] = last[i].per_second;
       max[i] = MAX (max[i], last[i].max_us);
     }
-  g_print ("\n| case | records | records/s | p50 us | p99 us | p99 range | "
-      "max us | note (last round) |\n|---|---|---|---|---|---|---|---|\n");
-  for (i = 0; i < G_N_ELEMENTS (dur); i++) {
-    m50[i] = median (p50[i], DURABILITY_ROUNDS);
-    m99[i] = median (p99[i], DURABILITY_ROUNDS);
+  g_print ("\n%u rounds\n\n| case | records | records/s | p50 us | p99 us "
+      "| p99 min..max | max us | note (last round) |\n"
+      "|---|---|---|---|---|---|---|---|\n", rounds);
+  for (i = 0; i < n; i++) {
+    gdouble *r99 = p99 + i * rounds;
+
+    m50[i] = median (p50 + i * rounds, rounds);
+    m99[i] = median (r99, rounds);      /* sorts r99 */
     g_print ("| %s | %" G_GUINT64_FORMAT " | %.0f | %.0f | %.0f | %.0f..%.0f "
         "| %.0f | %s |\n", dur[i], last[i].count,
-        median (rate[i], DURABILITY_ROUNDS), m50[i], m99[i], p99[i][0],
-        p99[i][DURABILITY_ROUNDS - 1], max[i], last[i].note);
+        median (rate + i * rounds, rounds), m50[i], m99[i], r99[0],
+        r99[rounds - 1], max[i], last[i].note);
   }
   g_print ("\np99 append-to-durable: %.2fx bare-paced (2,000/s), %.2fx "
       "bare-paced-20k (20,000/s); against the closed-loop bare-fdatasync "
       "p99: %.2fx (2,000/s), %.2fx (20,000/s), %.2fx (flat out)\n",
       m99[0] / m99[1], m99[2] / m99[3], m99[0] / m99[4], m99[2] / m99[4],
       m99[5] / m99[4]);
+  g_free (p50);
+  g_free (p99);
+  g_free (rate);
 }
 
 int
@@ -965,10 +980,14 @@ main (int argc, char **argv)
   }
   g_print ("Scratch directory %s, scale %g\n", opt_dir, opt_scale);
   print_load ("at the start");
-  run_throughput (argv[0], opt_dir);
-  if (tmpfs)
-    run_throughput (argv[0], tmpfs);
+  if (!opt_durability_only) {
+    run_throughput (argv[0], opt_dir);
+    if (tmpfs)
+      run_throughput (argv[0], tmpfs);
+  }
   run_durability (argv[0]);
+  if (opt_durability_only)
+    goto done;
 
   g_print ("\n| journal | records | open (recovery) ms | note |\n"
       "|---|---|---|---|\n");
@@ -983,6 +1002,7 @@ main (int argc, char **argv)
     g_free (name);
   }
   g_strfreev (sizes);
+done:
   print_load ("at the end");
   if (tmpfs) {
     remove_tree (tmpfs);
