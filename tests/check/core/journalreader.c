@@ -406,9 +406,11 @@ GST_START_TEST (test_read_all_segments)
 
 GST_END_TEST;
 
-/* Finds the mapping of @path in /proc/self/maps that contains @p. */
+/* The mapping of @path in /proc/self/maps that contains @p: its start
+ * address and the file offset mapped there. */
 static gboolean
-pointer_in_file_mapping (gconstpointer p, const gchar * path)
+file_mapping_of (gconstpointer p, const gchar * path, guintptr * start,
+    guint64 * file_offset)
 {
   gchar *maps = NULL, **lines;
   gboolean found = FALSE;
@@ -418,18 +420,30 @@ pointer_in_file_mapping (gconstpointer p, const gchar * path)
   lines = g_strsplit (maps, "\n", -1);
   for (i = 0; lines[i] && !found; i++) {
     guintptr lo, hi;
+    guint64 off;
 
-    /* The path, perhaps followed by " (deleted)". */
     if (!strstr (lines[i], path))
       continue;
-    if (sscanf (lines[i], "%" G_GINTPTR_MODIFIER "x-%" G_GINTPTR_MODIFIER "x",
-            &lo, &hi) != 2)
+    if (sscanf (lines[i], "%" G_GINTPTR_MODIFIER "x-%" G_GINTPTR_MODIFIER
+            "x %*s %" G_GINT64_MODIFIER "x", &lo, &hi, &off) != 3)
       continue;
     found = (guintptr) p >= lo && (guintptr) p < hi;
+    *start = lo;
+    *file_offset = off;
   }
   g_strfreev (lines);
   g_free (maps);
   return found;
+}
+
+/* Whether @p lies in a mapping of @path. */
+static gboolean
+pointer_in_file_mapping (gconstpointer p, const gchar * path)
+{
+  guintptr start;
+  guint64 file_offset;
+
+  return file_mapping_of (p, path, &start, &file_offset);
 }
 
 static gboolean
@@ -506,36 +520,6 @@ GST_START_TEST (test_zero_copy)
 }
 
 GST_END_TEST;
-
-/* The mapping of @path in /proc/self/maps that contains @p: its start
- * address and the file offset mapped there. */
-static gboolean
-file_mapping_of (gconstpointer p, const gchar * path, guintptr * start,
-    guint64 * file_offset)
-{
-  gchar *maps = NULL, **lines;
-  gboolean found = FALSE;
-  guint i;
-
-  fail_unless (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  lines = g_strsplit (maps, "\n", -1);
-  for (i = 0; lines[i] && !found; i++) {
-    guintptr lo, hi;
-    guint64 off;
-
-    if (!strstr (lines[i], path))
-      continue;
-    if (sscanf (lines[i], "%" G_GINTPTR_MODIFIER "x-%" G_GINTPTR_MODIFIER
-            "x %*s %" G_GINT64_MODIFIER "x", &lo, &hi, &off) != 3)
-      continue;
-    found = (guintptr) p >= lo && (guintptr) p < hi;
-    *start = lo;
-    *file_offset = off;
-  }
-  g_strfreev (lines);
-  g_free (maps);
-  return found;
-}
 
 /* A segment is mapped from its first byte at a 2 MiB boundary, so that the
  * kernel can map 2 MiB folios of the page cache with one page-middle-
