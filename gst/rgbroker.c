@@ -300,13 +300,13 @@ rg_broker_add_topic (RgBroker * broker, const gchar * name, guint ring_size,
 
 RgBrokerTopic *
 rg_broker_add_journal_topic (RgBroker * broker, const gchar * name,
-    const gchar * dir, GError ** error)
+    const gchar * dir, RgJournalTail * tail, GError ** error)
 {
   g_return_val_if_fail (broker != NULL, NULL);
   g_return_val_if_fail (name != NULL && dir != NULL, NULL);
 
   return broker_register_topic (broker, rg_broker_topic_new_journal (broker,
-          name, dir), error);
+          name, dir, tail), error);
 }
 
 gboolean

@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "rgjournal.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -327,13 +329,17 @@ RgBrokerTopic *rg_broker_add_topic (RgBroker * broker, const gchar * name,
  * @name: topic name (1-249 bytes)
  * @dir: a journal directory (rgjournal.h) that a writer appends to, in
  *   this process or another
+ * @tail: (nullable): the tail of the writer when it is in this process
+ *   (rg_journal_writer_get_tail()); the topic takes a reference
  * @error: return location for a #GError, or %NULL
  *
  * Registers a pipeline-owned topic whose records are the journal's
  * batches, from its oldest segment to the end of its last complete, valid
  * batch. Fetch responses send segment bytes with sendfile(), untouched.
+ * With @tail the broker trusts the writer's account of what is written;
+ * without it, it reads and checks (CRC-32C) every new batch once.
  * Call rg_broker_topic_notify() after each append so that long-polling
- * fetches are answered at once (they also look at the files every 10 ms).
+ * fetches are answered at once (they also look every 10 ms).
  *
  * Errors: as rg_broker_add_topic().
  *
@@ -341,7 +347,8 @@ RgBrokerTopic *rg_broker_add_topic (RgBroker * broker, const gchar * name,
  *   rg_broker_remove_topic().
  */
 RgBrokerTopic *rg_broker_add_journal_topic (RgBroker * broker,
-    const gchar * name, const gchar * dir, GError ** error);
+    const gchar * name, const gchar * dir, RgJournalTail * tail,
+    GError ** error);
 
 /**
  * rg_broker_topic_notify:

@@ -22,10 +22,15 @@
  * cache to the socket untouched.
  *
  * The high watermark is the end of the last batch of the newest segment
- * that is complete and valid: the scan walks new batches once, checking
+ * that is complete and valid, so a client never gets a half-written batch.
+ * When the writer is in this process (rgbrokersink's own journal), its
+ * RgJournalTail says where that is: the broker neither lists the directory
+ * (except when the tail's generation says segments came or went) nor reads
+ * the new batches, which the writer produced itself. Without a tail, or
+ * once the writer has closed, the scan walks new batches once, checking
  * size, offset continuity and CRC-32C (a batch the writer is still writing
- * fails the CRC and is looked at again later), so a client never gets a
- * half-written batch. Older segments are closed and complete. The log start
+ * fails the CRC and is looked at again later), and the directory is listed
+ * at every look. Older segments are closed and complete. The log start
  * is the oldest segment's base offset; retention may delete segments at any
  * time, and an open descriptor keeps a deleted segment readable for the
  * responses that still reference it.
@@ -84,6 +89,12 @@ struct _RgBrokerJournal
   guint64 high_watermark;
   gboolean scanned_any;
 
+  /* The in-process writer's tail, or NULL; and the generation the
+   * segment listing was made for. */
+  RgJournalTail *tail;
+  guint64 listed_generation;
+  gboolean listed;
+
   PositionHint hints[N_HINTS];
   guint next_hint;
 
@@ -126,11 +137,12 @@ segment_open (const gchar * dir, guint64 base)
 }
 
 RgBrokerJournal *
-rg_broker_journal_new (const gchar * dir)
+rg_broker_journal_new (const gchar * dir, RgJournalTail * tail)
 {
   RgBrokerJournal *j = g_new0 (RgBrokerJournal, 1);
 
   j->dir = g_strdup (dir);
+  j->tail = tail ? rg_journal_tail_ref (tail) : NULL;
   j->segments = g_ptr_array_new_with_free_func (segment_unref);
   j->scratch = g_byte_array_new ();
   return j;
@@ -143,6 +155,8 @@ rg_broker_journal_free (RgBrokerJournal * j)
     return;
   g_ptr_array_unref (j->segments);
   g_byte_array_unref (j->scratch);
+  if (j->tail)
+    rg_journal_tail_unref (j->tail);
   g_free (j->dir);
   g_free (j);
 }
@@ -233,12 +247,43 @@ journal_scan (RgBrokerJournal * j)
   }
 }
 
+/* Takes the high watermark from the in-process writer's tail. Returns
+ * FALSE when the listing does not show the tail's segment (it raced a
+ * roll), for the caller to look at the files instead. */
+static gboolean
+journal_follow_tail (RgBrokerJournal * j, const RgJournalTailInfo * t)
+{
+  RgBrokerSegment *newest;
+
+  if (!j->listed || t->generation != j->listed_generation) {
+    journal_refresh_segments (j);
+    j->listed = TRUE;
+    j->listed_generation = t->generation;
+  }
+  newest = j->segments->len > 0 ?
+      g_ptr_array_index (j->segments, j->segments->len - 1) : NULL;
+  if (newest == NULL || newest->base != t->segment_base) {
+    j->listed = FALSE;
+    return FALSE;
+  }
+  j->scan_base = t->segment_base;
+  j->scan_position = t->position;
+  j->high_watermark = t->next_offset;
+  j->scanned_any = TRUE;
+  return TRUE;
+}
+
 void
 rg_broker_journal_range (RgBrokerJournal * j, guint64 * log_start,
     guint64 * high_watermark)
 {
-  journal_refresh_segments (j);
-  journal_scan (j);
+  RgJournalTailInfo t;
+
+  if (!j->tail || !rg_journal_tail_read (j->tail, &t)
+      || !journal_follow_tail (j, &t)) {
+    journal_refresh_segments (j);
+    journal_scan (j);
+  }
   if (j->segments->len == 0) {
     *log_start = *high_watermark = j->high_watermark;
     return;

@@ -23,12 +23,15 @@
 #define __RG_BROKER_JOURNAL_H__
 
 #include "rgbrokerprivate.h"
+#include "rgjournal.h"
 
 G_BEGIN_DECLS
 
 typedef struct _RgBrokerJournal RgBrokerJournal;
 
-RgBrokerJournal *rg_broker_journal_new (const gchar * dir);
+/* @tail: (nullable): the tail of the writer appending in this process. */
+RgBrokerJournal *rg_broker_journal_new (const gchar * dir,
+    RgJournalTail * tail);
 void rg_broker_journal_free (RgBrokerJournal * journal);
 
 /* Refreshes the segment list and the scan; returns the readable range. */

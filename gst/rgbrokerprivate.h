@@ -182,9 +182,10 @@ gboolean rg_broker_fetch_try (RgBrokerConn * conn, const RgKafkaRequest * req,
 RgBrokerTopic *rg_broker_topic_new (RgBroker * broker, const gchar * name,
     guint ring_size);
 
-/* A topic whose records are the batches of the journal in @dir. */
+/* A topic whose records are the batches of the journal in @dir; @tail
+ * (nullable) is its in-process writer's. */
 RgBrokerTopic *rg_broker_topic_new_journal (RgBroker * broker,
-    const gchar * name, const gchar * dir);
+    const gchar * name, const gchar * dir, RgJournalTail * tail);
 
 /* An ingest topic: Produce appends whole batches to it, and it keeps the
  * latest @max_batches of them. */

@@ -305,11 +305,11 @@ rg_broker_topic_new (RgBroker * broker, const gchar * name, guint ring_size)
 
 RgBrokerTopic *
 rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
-    const gchar * dir)
+    const gchar * dir, RgJournalTail * tail)
 {
   RgBrokerTopic *topic = rg_broker_topic_new (broker, name, 1);
 
-  topic->journal = rg_broker_journal_new (dir);
+  topic->journal = rg_broker_journal_new (dir, tail);
   return topic;
 }
 

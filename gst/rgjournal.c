@@ -36,10 +36,13 @@
  *
  * Durability
  * ----------
- * written_offset: every record below it has been handed to the kernel.
+ * The tail (RgJournalTail): every record below its offset has been handed
+ * to the kernel, in log bytes below its position. It is published after
+ * each append, flush and roll, under its own small lock so that a reader
+ * never waits behind a write of the writer's lock.
  * durable_offset: every record below it is on disk. The syncer (for
  * RG_JOURNAL_SYNC_ALWAYS: back to back while there is anything to sync)
- * flushes the pending buffer, notes written_offset, releases the lock,
+ * flushes the pending buffer, notes the next offset, releases the lock,
  * fdatasyncs, then raises durable_offset to the noted value. A record is
  * durable once an fdatasync that started after its write returned.
  *
@@ -228,7 +231,9 @@ struct _RgJournalWriter
   gint64 pending_since;
   gint64 index_since;           /* oldest queued index entry; 0: none */
   guint64 next_offset;          /* atomic reads from any thread */
-  guint64 written_offset;
+  guint64 pending_first_offset; /* the first record in the pending buffer */
+  guint64 generation;           /* segments created or deleted */
+  RgJournalTail *tail;
   guint64 durable_offset;       /* atomic reads from any thread */
   guint64 appended_bytes;
   guint64 durable_bytes;
@@ -1314,6 +1319,89 @@ rg_journal_recover (const gchar * dir, guint64 * truncated, GError ** error)
 }
 
 /* ------------------------------------------------------------------ */
+/* The written tail                                                     */
+
+struct _RgJournalTail
+{
+  gint ref;
+  /* Its own lock: the writer's is held across whole log writes, and a
+   * reader polling the tail must not wait for those. */
+  pthread_mutex_t lock;
+  RgJournalTailInfo info;
+  gboolean valid;
+};
+
+static RgJournalTail *
+tail_new (void)
+{
+  RgJournalTail *tail = g_new0 (RgJournalTail, 1);
+
+  tail->ref = 1;
+  pthread_mutex_init (&tail->lock, NULL);
+  return tail;
+}
+
+static void
+tail_set (RgJournalTail * tail, const RgJournalTailInfo * info,
+    gboolean valid)
+{
+  pthread_mutex_lock (&tail->lock);
+  if (info)
+    tail->info = *info;
+  tail->valid = valid;
+  pthread_mutex_unlock (&tail->lock);
+}
+
+RgJournalTail *
+rg_journal_tail_ref (RgJournalTail * tail)
+{
+  g_return_val_if_fail (tail != NULL, NULL);
+  g_atomic_int_inc (&tail->ref);
+  return tail;
+}
+
+void
+rg_journal_tail_unref (RgJournalTail * tail)
+{
+  g_return_if_fail (tail != NULL);
+  if (!g_atomic_int_dec_and_test (&tail->ref))
+    return;
+  pthread_mutex_destroy (&tail->lock);
+  g_free (tail);
+}
+
+gboolean
+rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info)
+{
+  gboolean valid;
+
+  g_return_val_if_fail (tail != NULL && info != NULL, FALSE);
+  pthread_mutex_lock (&tail->lock);
+  valid = tail->valid;
+  if (valid)
+    *info = tail->info;
+  pthread_mutex_unlock (&tail->lock);
+  return valid;
+}
+
+/* Publishes what the log holds now. The pending buffer's records are not
+ * written yet, so the tail ends before the first of them. Called with the
+ * writer's lock held, at points where the active segment's written bytes
+ * end a batch. */
+static void
+publish_tail_locked (RgJournalWriter * w)
+{
+  RgJournalTailInfo info;
+
+  info.segment_base = w->active->base_offset;
+  info.position = w->active->file_size[RG_JOURNAL_FILE_LOG];
+  info.next_offset = w->pending_len > 0 ? w->pending_first_offset :
+      w->next_offset;
+  info.generation = w->generation;
+  tail_set (w->tail, &info, w->fatal == NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* Writer: sync state                                                   */
 
 /* Called with the lock held. The first failure wins. @reported: the
@@ -1329,6 +1417,7 @@ set_fatal_locked (RgJournalWriter * w, const GError * cause,
     g_atomic_pointer_set (&w->fatal, g_error_new (RG_JOURNAL_ERROR,
             RG_JOURNAL_ERROR_FATAL, "The journal writer of %s stopped after "
             "an earlier failure: %s", w->dir, cause->message));
+    tail_set (w->tail, NULL, FALSE);
   }
   pthread_cond_broadcast (&w->durable_cond);
 }
@@ -1435,6 +1524,7 @@ syncer_commit_locked (RgJournalWriter * w)
     g_error_free (err);
     return;
   }
+  publish_tail_locked (w);
   target_offset = w->next_offset;
   target_bytes = w->appended_bytes;
   w->syncing = TRUE;
@@ -1612,6 +1702,8 @@ syncer_thread (gpointer data)
         if (!flush_locked (w, FALSE, &err)) {
           set_fatal_locked (w, err, FALSE);
           g_error_free (err);
+        } else {
+          publish_tail_locked (w);
         }
         continue;
       }
@@ -1658,6 +1750,10 @@ writer_free (RgJournalWriter * w)
     g_free (sealing);
   }
   g_queue_clear_full (&w->closed, g_free);
+  if (w->tail) {
+    tail_set (w->tail, NULL, FALSE);
+    rg_journal_tail_unref (w->tail);
+  }
   if (w->lock_fd >= 0)
     close (w->lock_fd);
   if (w->encoder)
@@ -1717,6 +1813,8 @@ rg_journal_writer_open (const gchar * dir, const RgJournalConfig * config,
   w->durable_offset = w->next_offset;
   w->stats.recovered_bytes = truncated;
   w->stats.segments = g_queue_get_length (&w->closed) + 1;
+  w->tail = tail_new ();
+  publish_tail_locked (w);
   w->syncer = g_thread_new ("rgjournal-sync", syncer_thread, w);
   GST_INFO ("opened journal %s at offset %" G_GUINT64_FORMAT
       " (%" G_GUINT64_FORMAT " bytes of torn tail truncated)", dir,
@@ -1775,6 +1873,8 @@ finish_active (RgJournalWriter * w, GError ** error)
   pthread_mutex_lock (&w->lock);
   indexer_add_time_entry (&seg->ix);
   ok = flush_locked (w, TRUE, error);
+  if (ok)
+    publish_tail_locked (w);
   pthread_mutex_unlock (&w->lock);
   return ok;
 }
@@ -2036,6 +2136,12 @@ roll_segment (RgJournalWriter * w, GError ** error)
     segment_free (old);
   }
   apply_retention (w);
+  /* After retention: a reader that lists the directory for the new
+   * generation sees the deletions too. */
+  pthread_mutex_lock (&w->lock);
+  w->generation++;
+  publish_tail_locked (w);
+  pthread_mutex_unlock (&w->lock);
   return TRUE;
 }
 
@@ -2145,6 +2251,8 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
         && !flush_locked (w, FALSE, error))
       return FALSE;
     if (w->pending_len == 0) {
+      /* The appender raises next_offset after this returns. */
+      w->pending_first_offset = w->next_offset;
       w->pending_since = g_get_monotonic_time ();
       /* Only an idle syncer needs to learn of the 5 ms deadline; one
        * that sleeps until a deadline finds the pending bytes then. */
@@ -2252,6 +2360,7 @@ commit_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   w->appended_bytes += size;
   w->stats.records += n;
   w->stats.bytes += size;
+  publish_tail_locked (w);
   if (w->config.sync == RG_JOURNAL_SYNC_ALWAYS)
     wake_syncer_locked (w);
   pthread_mutex_unlock (&w->lock);
@@ -2396,6 +2505,13 @@ rg_journal_writer_get_next_offset (RgJournalWriter * writer)
 {
   g_return_val_if_fail (writer != NULL, 0);
   return __atomic_load_n (&writer->next_offset, __ATOMIC_ACQUIRE);
+}
+
+RgJournalTail *
+rg_journal_writer_get_tail (RgJournalWriter * writer)
+{
+  g_return_val_if_fail (writer != NULL, NULL);
+  return rg_journal_tail_ref (writer->tail);
 }
 
 guint64

@@ -328,6 +328,54 @@ void rg_journal_writer_get_stats (RgJournalWriter * writer,
     RgJournalStats * stats);
 
 /* ------------------------------------------------------------------ */
+/* The written tail, for readers in the writer's process                */
+
+/**
+ * RgJournalTail:
+ *
+ * How far a writer has handed its log to the kernel, shared with readers
+ * in the same process (the broker). A reader that trusts it needs neither
+ * to list the directory nor to read and check each new batch: the writer
+ * produced those bytes itself. It outlives the writer; once the writer is
+ * closed or has failed, rg_journal_tail_read() returns %FALSE and the
+ * reader goes back to looking at the files.
+ */
+typedef struct _RgJournalTail RgJournalTail;
+
+/**
+ * RgJournalTailInfo:
+ * @segment_base: base offset of the active segment
+ * @position: every log byte of the active segment below it is written
+ *   (not necessarily durable) and ends a complete batch
+ * @next_offset: the first record not in those bytes
+ * @generation: changes whenever a segment is created or deleted, so a
+ *   reader knows when to list the directory again
+ */
+typedef struct
+{
+  guint64 segment_base;
+  guint64 position;
+  guint64 next_offset;
+  guint64 generation;
+} RgJournalTailInfo;
+
+/** Returns: (transfer full): the writer's tail. Any thread. */
+RgJournalTail *rg_journal_writer_get_tail (RgJournalWriter * writer);
+
+/**
+ * rg_journal_tail_read:
+ *
+ * Copies the tail into @info. Any thread.
+ *
+ * Returns: %FALSE once the writer is closed or has failed; @info is then
+ *   unchanged.
+ */
+gboolean rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info);
+
+RgJournalTail *rg_journal_tail_ref (RgJournalTail * tail);
+void rg_journal_tail_unref (RgJournalTail * tail);
+
+/* ------------------------------------------------------------------ */
 /* Readers                                                              */
 
 typedef struct _RgJournalReader RgJournalReader;

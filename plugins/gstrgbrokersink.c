@@ -321,9 +321,15 @@ gst_rg_broker_sink_start_broker (GstRgBrokerSink * self)
   broker = rg_broker_acquire (host, port, &config, &error);
   if (!broker)
     goto listen_failed;
-  if (writer)
-    topic = rg_broker_add_journal_topic (broker, topic_name, location, &error);
-  else
+  if (writer) {
+    /* The broker trusts this writer's tail instead of re-reading and
+     * checking every batch it wrote. */
+    RgJournalTail *tail = rg_journal_writer_get_tail (writer);
+
+    topic = rg_broker_add_journal_topic (broker, topic_name, location, tail,
+        &error);
+    rg_journal_tail_unref (tail);
+  } else
     topic = rg_broker_add_topic (broker, topic_name, ring_size, &error);
   if (!topic)
     goto topic_failed;

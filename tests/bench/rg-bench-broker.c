@@ -854,7 +854,7 @@ readers_main (void)
   gint64 t0;
   gdouble cpu0;
   guint64 total = 0, resets = 0;
-  gint64 done = 0;
+  gint64 done = 0, first_done = 0;
   gboolean all_done = TRUE;
 
   if (g_str_equal (rconf.mode, "idle"))
@@ -899,6 +899,8 @@ readers_main (void)
     if (clients[i].done_us == 0)
       all_done = FALSE;
     done = MAX (done, clients[i].done_us);
+    first_done = first_done == 0 ? clients[i].done_us :
+        MIN (first_done, clients[i].done_us);
   }
   printf ("@reader_cpu_s=%.3f\n", rg_bench_cpu_seconds () - cpu0);
   printf ("@records=%" G_GUINT64_FORMAT "\n@resets=%" G_GUINT64_FORMAT "\n",
@@ -906,7 +908,8 @@ readers_main (void)
   if (stall)
     printf ("@healthy_records=%" G_GUINT64_FORMAT "\n", clients[0].records);
   if (rconf.buffers > 0 && !latency && !stall)
-    printf ("@all_done=%d\n@done_us=%" G_GINT64_FORMAT "\n", all_done, done);
+    printf ("@all_done=%d\n@done_us=%" G_GINT64_FORMAT "\n"
+        "@first_done_us=%" G_GINT64_FORMAT "\n", all_done, done, first_done);
   if (latency)
     readers_report_latency (clients, n);
   for (i = 0; i < n; i++) {

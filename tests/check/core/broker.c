@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "rgbroker.h"
+#include "rgjournalfiles.h"
 #include "rgbatch.h"
 #include "rgjournal.h"
 #include "kafkawire.h"
@@ -1115,13 +1116,17 @@ remove_dir (const gchar * dir)
 }
 
 /* Every record the journal holds is served, in order, across segments,
- * from the segment files (sendfile); the range is the journal's. */
+ * from the segment files (sendfile); the range is the journal's. Run
+ * twice: the broker checking the files itself, then trusting the
+ * in-process writer's tail. */
 GST_START_TEST (test_journal_topic)
 {
   RgBroker *broker = start_broker (NULL);
   gchar *dir;
   RgJournalWriter *writer = journal_open (&dir);
-  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "j", dir, NULL);
+  RgJournalTail *tail = __i__ ? rg_journal_writer_get_tail (writer) : NULL;
+  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "j", dir, tail,
+      NULL);
   int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerTopicStats ts;
   gint64 next = 0;
@@ -1171,6 +1176,87 @@ GST_START_TEST (test_journal_topic)
   rg_broker_remove_topic (broker, topic);
   rg_broker_release (broker);
   fail_unless (rg_journal_writer_close (writer, NULL));
+  if (tail)
+    rg_journal_tail_unref (tail);
+  remove_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Fetches every record from @from to @to and checks offsets and bytes. */
+static void
+fetch_all_journal (int fd, const gchar * topic, gint64 from, gint64 to)
+{
+  gint32 corr = 300;
+  FetchResult f;
+  guint i;
+
+  while (from < to) {
+    fetch (fd, corr++, topic, from, 0, 1, 1024 * 1024, &f);
+    fail_unless_equals_int (f.error, 0);
+    fail_unless_equals_int64 (f.high_watermark, to);
+    fail_unless (f.values->len > 0);
+    for (i = 0; i < f.values->len; i++) {
+      fail_unless_equals_int64 (g_array_index (f.offsets, gint64, i),
+          from + i);
+      check_value (g_ptr_array_index (f.values, i), from + i, 1000);
+    }
+    from += f.values->len;
+    fetch_result_clear (&f);
+  }
+}
+
+/* With the writer's tail, the range still follows retention (segments
+ * deleted under the broker); once the writer is closed the broker reads
+ * the files itself and serves the same records. */
+GST_START_TEST (test_journal_tail_retention_and_close)
+{
+  RgBroker *broker = start_broker (NULL);
+  gchar *dir = g_dir_make_tmp ("rg-broker-XXXXXX", NULL);
+  RgJournalConfig config;
+  RgJournalWriter *writer;
+  RgJournalTail *tail;
+  RgBrokerTopic *topic;
+  RgBrokerTopicStats ts;
+  GArray *bases;
+  guint64 oldest;
+  int fd;
+  guint i;
+
+  rg_journal_config_init (&config);
+  config.sync = RG_JOURNAL_SYNC_NONE;
+  config.max_segment_bytes = 4096;
+  config.max_bytes = 16 * 1024;
+  writer = rg_journal_writer_open (dir, &config, NULL);
+  fail_unless (writer != NULL);
+  tail = rg_journal_writer_get_tail (writer);
+  topic = rg_broker_add_journal_topic (broker, "jr", dir, tail, NULL);
+  rg_journal_tail_unref (tail);
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+
+  for (i = 0; i < 60; i++)
+    journal_append (writer, topic, i);
+  fail_unless (rg_journal_writer_sync (writer, NULL));
+  bases = rg_journal_list_segments (dir, NULL);
+  oldest = g_array_index (bases, guint64, 0);
+  g_array_unref (bases);
+  fail_unless (oldest > 0, "retention deleted nothing");
+
+  rg_broker_topic_get_stats (topic, &ts);
+  fail_unless_equals_uint64 (ts.log_start_offset, oldest);
+  fail_unless_equals_uint64 (ts.high_watermark, 60);
+  fetch_all_journal (fd, "jr", oldest, 60);
+
+  fail_unless (rg_journal_writer_close (writer, NULL));
+  rg_broker_topic_get_stats (topic, &ts);
+  fail_unless_equals_uint64 (ts.log_start_offset, oldest);
+  fail_unless_equals_uint64 (ts.high_watermark, 60);
+  fetch_all_journal (fd, "jr", oldest, 60);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
   remove_dir (dir);
   g_free (dir);
 }
@@ -1206,7 +1292,8 @@ GST_START_TEST (test_journal_long_poll)
   RgBroker *broker = start_broker (NULL);
   gchar *dir;
   RgJournalWriter *writer = journal_open (&dir);
-  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "jl", dir, NULL);
+  RgBrokerTopic *topic = rg_broker_add_journal_topic (broker, "jl", dir,
+      NULL, NULL);
   int fd = kw_connect (rg_broker_get_port (broker), 10);
   JournalJob job = { broker, writer, topic };
   GThread *thread;
@@ -1259,7 +1346,8 @@ broker_suite (void)
   tcase_add_test (tc, test_malformed_frames);
   tcase_add_test (tc, test_client_watch_and_lag);
   tcase_add_test (tc, test_live_view_resumes_at_keyframe);
-  tcase_add_test (tc, test_journal_topic);
+  tcase_add_loop_test (tc, test_journal_topic, 0, 2);
+  tcase_add_test (tc, test_journal_tail_retention_and_close);
   tcase_add_test (tc, test_journal_long_poll);
   return s;
 }

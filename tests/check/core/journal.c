@@ -1416,12 +1416,15 @@ GST_START_TEST (test_failed_fdatasync_is_fatal)
   gchar *dir = make_temp_dir ();
   RgJournalSysHooks hooks = { NULL, failing_fdatasync };
   RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_ALWAYS, 0);
+  RgJournalTail *tail = rg_journal_writer_get_tail (w);
+  RgJournalTailInfo info;
   GError *err = NULL;
   guint64 last;
   GstBuffer *buf;
 
   last = append_n (w, 10, 100, 1);
   fail_unless (rg_journal_writer_wait_durable (w, last, NULL));
+  fail_unless (rg_journal_tail_read (tail, &info));
   rg_journal_set_sys_hooks (&hooks);
   last = append_n (w, 1, 100, 1);
   fail_if (rg_journal_writer_wait_durable (w, last, &err));
@@ -1430,6 +1433,9 @@ GST_START_TEST (test_failed_fdatasync_is_fatal)
   fail_unless (strstr (err->message, "fdatasync") != NULL, "%s",
       err->message);
   g_clear_error (&err);
+  /* A failed writer no longer vouches for its log. */
+  fail_if (rg_journal_tail_read (tail, &info));
+  rg_journal_tail_unref (tail);
   /* Never retried, never reported durable. */
   fail_unless_equals_uint64 (rg_journal_writer_get_durable_offset (w), 10);
   buf = make_buffer (11, 100, 1);
@@ -1452,6 +1458,79 @@ GST_START_TEST (test_failed_fdatasync_is_fatal)
   w = open_writer (dir, RG_JOURNAL_SYNC_ALWAYS, 0);
   fail_unless_equals_uint64 (rg_journal_writer_get_next_offset (w), 11);
   close_writer (w);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- The written tail ---- */
+
+static guint64
+log_size (const gchar * dir, guint64 base)
+{
+  gchar *path = rg_journal_file_path (dir, base, RG_JOURNAL_FILE_LOG);
+  guint64 size = file_size (path);
+
+  g_free (path);
+  return size;
+}
+
+/* The tail ends where the written log bytes end: small records join it
+ * once flushed, a large one as soon as its append returns; a roll moves it
+ * to the new segment and bumps the generation; a closed writer no longer
+ * answers. */
+GST_START_TEST (test_tail_tracks_written_bytes)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 64 * 1024);
+  RgJournalTail *tail = rg_journal_writer_get_tail (w);
+  RgJournalTailInfo info, before;
+  GArray *bases;
+  guint rolls = 0;
+
+  fail_unless (rg_journal_tail_read (tail, &info));
+  fail_unless_equals_uint64 (info.segment_base, 0);
+  fail_unless_equals_uint64 (info.position, 0);
+  fail_unless_equals_uint64 (info.next_offset, 0);
+
+  /* A 100-byte record waits in the pending buffer until a flush. */
+  append_n (w, 1, 100, 1);
+  fail_unless (rg_journal_tail_read (tail, &info));
+  fail_unless (info.next_offset == 0 || info.position == log_size (dir, 0));
+  fail_unless (rg_journal_writer_sync (w, NULL));
+  fail_unless (rg_journal_tail_read (tail, &info));
+  fail_unless_equals_uint64 (info.next_offset, 1);
+  fail_unless_equals_uint64 (info.position, log_size (dir, 0));
+
+  /* 8 KiB records are written by the append itself. */
+  append_n (w, 1, 8192, 1);
+  fail_unless (rg_journal_tail_read (tail, &info));
+  fail_unless_equals_uint64 (info.next_offset, 2);
+  fail_unless_equals_uint64 (info.position, log_size (dir, 0));
+
+  while (rolls < 2) {
+    before = info;
+    append_n (w, 1, 8192, 1);
+    fail_unless (rg_journal_tail_read (tail, &info));
+    fail_unless_equals_uint64 (info.next_offset, before.next_offset + 1);
+    fail_unless_equals_uint64 (info.position,
+        log_size (dir, info.segment_base));
+    if (info.segment_base == before.segment_base) {
+      fail_unless_equals_uint64 (info.generation, before.generation);
+      continue;
+    }
+    rolls++;
+    fail_unless_equals_uint64 (info.segment_base, before.next_offset);
+    fail_unless_equals_uint64 (info.generation, before.generation + 1);
+    bases = rg_journal_list_segments (dir, NULL);
+    fail_unless_equals_uint64 (g_array_index (bases, guint64,
+            bases->len - 1), info.segment_base);
+    g_array_unref (bases);
+  }
+
+  close_writer (w);
+  fail_if (rg_journal_tail_read (tail, &info));
+  rg_journal_tail_unref (tail);
   remove_dir (dir);
 }
 
@@ -1485,6 +1564,7 @@ journal_suite (void)
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_commit_stats);
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
+  tcase_add_test (tc, test_tail_tracks_written_bytes);
   return s;
 }
 
