@@ -45,9 +45,10 @@
  * records with sendmsg(MSG_NOSIGNAL) (a writev() that cannot raise
  * SIGPIPE), journal segment ranges with sendfile() (SIGPIPE is blocked in
  * the loop thread). EPOLLOUT is watched only while a send was short.
- * Parked fetches on journal-backed topics are also re-checked every
- * JOURNAL_POLL_MS, because a journal can grow without a notification (a
- * writer in another process).
+ * Parked fetches on journal-backed topics whose writer gives no tail (see
+ * rg_journal_writer_get_tail()) are also re-checked every JOURNAL_POLL_MS,
+ * because such a journal grows without a notification; a writer's tail
+ * wakes the loop itself, also when its own thread flushes small records.
  *
  * Errors: a malformed frame, an unsupported API or version (except
  * ApiVersions, which gets error 35 so the client can retry lower) closes
@@ -93,9 +94,8 @@ GST_DEBUG_CATEGORY (rg_broker_debug);
 #define MAX_EVENTS 256
 /* How often idle connections are looked for, ms. */
 #define SWEEP_INTERVAL_MS 1000
-/* Parked fetches on journal-backed topics look at the files this often,
- * for appends no one notified (another process's writer, or bytes the
- * writer had not yet handed to the kernel when it notified). */
+/* Parked fetches on journal-backed topics without a writer's tail look at
+ * the files this often, for appends no one notified. */
 #define JOURNAL_POLL_MS 10
 /* After EMFILE, accepting pauses this long so the loop does not spin. */
 #define ACCEPT_PAUSE_MS 100

@@ -338,8 +338,9 @@ RgBrokerTopic *rg_broker_add_topic (RgBroker * broker, const gchar * name,
  * batch. Fetch responses send segment bytes with sendfile(), untouched.
  * With @tail the broker trusts the writer's account of what is written;
  * without it, it reads and checks (CRC-32C) every new batch once.
- * Call rg_broker_topic_notify() after each append so that long-polling
- * fetches are answered at once (they also look every 10 ms).
+ * With @tail, long-polling fetches are woken whenever the tail moves;
+ * without it, call rg_broker_topic_notify() after each append so that they
+ * are answered at once (they also look at the files every 10 ms).
  *
  * Errors: as rg_broker_add_topic().
  *

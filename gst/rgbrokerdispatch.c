@@ -375,7 +375,7 @@ fetch_collect (RgBrokerConn * conn, const RgKafkaFetchRequest * f,
         st->bytes += c.bytes;
         st->records += c.records;
         st->held[k] = rg_broker_topic_ref (topic);
-        if (rg_broker_topic_is_journal (topic))
+        if (rg_broker_topic_needs_poll (topic))
           st->polls = TRUE;
         st->next_offsets[k] = c.next_offset;
         st->part_bytes[k] = c.bytes;

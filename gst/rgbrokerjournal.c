@@ -149,14 +149,32 @@ rg_broker_journal_new (const gchar * dir, RgJournalTail * tail)
 }
 
 void
+rg_broker_journal_watch (RgBrokerJournal * j, RgJournalTailFunc func,
+    gpointer user_data)
+{
+  if (j->tail)
+    rg_journal_tail_set_notify (j->tail, func, user_data);
+}
+
+gboolean
+rg_broker_journal_needs_poll (RgBrokerJournal * j)
+{
+  RgJournalTailInfo t;
+
+  return j->tail == NULL || !rg_journal_tail_read (j->tail, &t);
+}
+
+void
 rg_broker_journal_free (RgBrokerJournal * j)
 {
   if (!j)
     return;
   g_ptr_array_unref (j->segments);
   g_byte_array_unref (j->scratch);
-  if (j->tail)
+  if (j->tail) {
+    rg_journal_tail_set_notify (j->tail, NULL, NULL);
     rg_journal_tail_unref (j->tail);
+  }
   g_free (j->dir);
   g_free (j);
 }
@@ -266,6 +284,12 @@ journal_follow_tail (RgBrokerJournal * j, const RgJournalTailInfo * t)
     j->listed = FALSE;
     return FALSE;
   }
+  /* A scan of the files (while the listing raced a roll) may have got
+   * further than the tail published so far: the watermark never goes
+   * back. */
+  if (j->scanned_any && j->scan_base == t->segment_base
+      && j->scan_position > t->position)
+    return TRUE;
   j->scan_base = t->segment_base;
   j->scan_position = t->position;
   j->high_watermark = t->next_offset;

@@ -34,6 +34,14 @@ RgBrokerJournal *rg_broker_journal_new (const gchar * dir,
     RgJournalTail * tail);
 void rg_broker_journal_free (RgBrokerJournal * journal);
 
+/* Calls @func (NULL: stops) when the in-process writer's tail moves. */
+void rg_broker_journal_watch (RgBrokerJournal * journal,
+    RgJournalTailFunc func, gpointer user_data);
+
+/* Whether parked fetches must look at the files on a timer: there is no
+ * writer's tail to tell them, or it no longer answers. Any thread. */
+gboolean rg_broker_journal_needs_poll (RgBrokerJournal * journal);
+
 /* Refreshes the segment list and the scan; returns the readable range. */
 void rg_broker_journal_range (RgBrokerJournal * journal, guint64 * log_start,
     guint64 * high_watermark);

@@ -212,6 +212,10 @@ void rg_broker_topic_unref (RgBrokerTopic * topic);
 /* Marks a topic as removed: later collects answer UNKNOWN_TOPIC. */
 void rg_broker_topic_detach (RgBrokerTopic * topic);
 
+/* Whether fetches parked on @topic must look for new records on a timer
+ * (a journal whose writer tells nothing). */
+gboolean rg_broker_topic_needs_poll (RgBrokerTopic * topic);
+
 /*
  * The result of reading one partition for a Fetch.
  * @error_code: Kafka error code of the partition

@@ -303,6 +303,12 @@ rg_broker_topic_new (RgBroker * broker, const gchar * name, guint ring_size)
   return topic;
 }
 
+static void
+tail_moved (gpointer topic)
+{
+  rg_broker_topic_notify (topic);
+}
+
 RgBrokerTopic *
 rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
     const gchar * dir, RgJournalTail * tail)
@@ -310,6 +316,10 @@ rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
   RgBrokerTopic *topic = rg_broker_topic_new (broker, name, 1);
 
   topic->journal = rg_broker_journal_new (dir, tail);
+  /* Wakes parked fetches when the writer's own thread flushes small
+   * records, which no append notifies. Stopped when the topic is
+   * detached, while the broker it wakes is still there. */
+  rg_broker_journal_watch (topic->journal, tail_moved, topic);
   return topic;
 }
 
@@ -507,6 +517,15 @@ void
 rg_broker_topic_detach (RgBrokerTopic * topic)
 {
   atomic_store (&topic->detached, TRUE);
+  if (topic->journal)
+    rg_broker_journal_watch (topic->journal, NULL, NULL);
+}
+
+gboolean
+rg_broker_topic_needs_poll (RgBrokerTopic * topic)
+{
+  return topic->journal != NULL
+      && rg_broker_journal_needs_poll (topic->journal);
 }
 
 const gchar *

@@ -1329,6 +1329,8 @@ struct _RgJournalTail
   pthread_mutex_t lock;
   RgJournalTailInfo info;
   gboolean valid;
+  RgJournalTailFunc notify;
+  gpointer notify_data;
 };
 
 static RgJournalTail *
@@ -1345,10 +1347,29 @@ static void
 tail_set (RgJournalTail * tail, const RgJournalTailInfo * info,
     gboolean valid)
 {
+  gboolean moved;
+
   pthread_mutex_lock (&tail->lock);
+  moved = valid != tail->valid || (info && (info->position !=
+          tail->info.position || info->segment_base !=
+          tail->info.segment_base || info->generation !=
+          tail->info.generation));
   if (info)
     tail->info = *info;
   tail->valid = valid;
+  if (moved && tail->notify)
+    tail->notify (tail->notify_data);
+  pthread_mutex_unlock (&tail->lock);
+}
+
+void
+rg_journal_tail_set_notify (RgJournalTail * tail, RgJournalTailFunc func,
+    gpointer user_data)
+{
+  g_return_if_fail (tail != NULL);
+  pthread_mutex_lock (&tail->lock);
+  tail->notify = func;
+  tail->notify_data = user_data;
   pthread_mutex_unlock (&tail->lock);
 }
 

@@ -372,6 +372,26 @@ RgJournalTail *rg_journal_writer_get_tail (RgJournalWriter * writer);
  */
 gboolean rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info);
 
+/**
+ * RgJournalTailFunc:
+ *
+ * Called when the tail moves (an append, a flush of small records by the
+ * writer's own thread, a roll) or stops answering (close, failure), from
+ * whichever thread moved it, with the tail's lock held: it must be quick
+ * and must not call back into the tail or the writer.
+ */
+typedef void (*RgJournalTailFunc) (gpointer user_data);
+
+/**
+ * rg_journal_tail_set_notify:
+ * @func: (nullable): the function, or %NULL to stop notifications
+ *
+ * Sets the one function told when the tail moves. Once it returns, the
+ * previous function is no longer running and will not be called again.
+ */
+void rg_journal_tail_set_notify (RgJournalTail * tail, RgJournalTailFunc func,
+    gpointer user_data);
+
 RgJournalTail *rg_journal_tail_ref (RgJournalTail * tail);
 void rg_journal_tail_unref (RgJournalTail * tail);
 

@@ -1536,6 +1536,47 @@ GST_START_TEST (test_tail_tracks_written_bytes)
 
 GST_END_TEST;
 
+static void
+count_tail_moves (gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+}
+
+/* Small records under sync=none are flushed by the writer's own thread
+ * some milliseconds after their append; the tail's function is what tells
+ * a reader (the broker) then, with no append to do it. */
+GST_START_TEST (test_tail_notifies_background_flush)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 0);
+  RgJournalTail *tail = rg_journal_writer_get_tail (w);
+  RgJournalTailInfo info;
+  gint moves = 0;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  rg_journal_tail_set_notify (tail, count_tail_moves, &moves);
+  append_n (w, 1, 100, 1);
+  fail_unless (rg_journal_tail_read (tail, &info));
+  /* Bounded wait for the flush (due 5 ms after the append). */
+  while (info.next_offset < 1 && g_get_monotonic_time () < deadline) {
+    g_usleep (1000);
+    fail_unless (rg_journal_tail_read (tail, &info));
+  }
+  fail_unless_equals_uint64 (info.next_offset, 1);
+  /* Only the flush can have told: the append left its record pending. */
+  fail_unless (g_atomic_int_get (&moves) > 0);
+
+  rg_journal_tail_set_notify (tail, NULL, NULL);
+  moves = 0;
+  append_n (w, 1, 8192, 1);
+  fail_unless_equals_int (g_atomic_int_get (&moves), 0);
+  close_writer (w);
+  rg_journal_tail_unref (tail);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 journal_suite (void)
 {
@@ -1565,6 +1606,7 @@ journal_suite (void)
   tcase_add_test (tc, test_commit_stats);
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
   tcase_add_test (tc, test_tail_tracks_written_bytes);
+  tcase_add_test (tc, test_tail_notifies_background_flush);
   return s;
 }
 
