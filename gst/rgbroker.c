@@ -28,6 +28,15 @@
  * through state guarded by pthread mutexes or held in C11 atomics; no GLib
  * lock is used, so ThreadSanitizer sees every synchronisation.
  *
+ * Send threads (rgbrokerio.c): a connection with SEND_PARALLEL_MIN_BYTES
+ * or more to send is left in flush_pending until the end of the turn; then
+ * the loop sends all of them at once together with config.send_threads
+ * helpers, each connection on one thread, and waits for every one before
+ * it frees what was sent, counts it and goes on with the connections.
+ * The helpers only make the system calls: a large copy into a socket (and
+ * on loopback the receiver's TCP work) is what one loop thread cannot
+ * spread over the cores.
+ *
  * Connection life
  * ===============
  * Bytes are read into a per-connection buffer that grows to the size of
@@ -99,6 +108,10 @@ GST_DEBUG_CATEGORY (rg_broker_debug);
 #define JOURNAL_POLL_MS 10
 /* After EMFILE, accepting pauses this long so the loop does not spin. */
 #define ACCEPT_PAUSE_MS 100
+/* A connection with at least this much output waiting is sent at the end
+ * of the turn, with the others, spread over the send threads; below it
+ * the hand-over would cost more than the copy. */
+#define SEND_PARALLEL_MIN_BYTES (64 * 1024)
 
 G_DEFINE_QUARK (rg-broker-error-quark, rg_broker_error);
 
@@ -145,6 +158,12 @@ send_iov (int fd, const struct iovec *iov, int iovcnt)
   return rg_broker_sys_send_iov (fd, iov, iovcnt);
 }
 
+guint
+rg_broker_default_send_threads (void)
+{
+  return MIN (MAX (g_get_num_processors (), 1) - 1, 3);
+}
+
 void
 rg_broker_config_init (RgBrokerConfig * config)
 {
@@ -156,6 +175,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->idle_timeout_ms = RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS;
   config->advertised_host = NULL;
   config->ingest_batches = 0;
+  config->send_threads = rg_broker_default_send_threads ();
 }
 
 void
@@ -466,6 +486,7 @@ rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats)
   stats->records_served = atomic_load (&broker->records_served);
   stats->malformed = atomic_load (&broker->malformed);
   stats->fetches_waiting = atomic_load (&broker->fetches_waiting);
+  stats->parallel_sends = atomic_load (&broker->parallel_sends);
 }
 
 void
@@ -636,16 +657,21 @@ conn_count_sent (RgBrokerConn * conn, gsize bytes)
   pthread_mutex_unlock (&broker->lock);
 }
 
-/* Sends what the socket takes. Returns FALSE when the connection failed. */
-static gboolean
-conn_flush (RgBrokerConn * conn)
+/* Sends what the socket takes, counting the outputs sent whole in
+ * conn->flush_done (they stay at the head of the queue) and the bytes in
+ * conn->flush_sent. It touches only the connection's own output and
+ * allocates nothing, so a send thread may run it (rgbrokerio.c). Sets
+ * conn->flush_ok to FALSE when the connection failed. */
+static void
+conn_send (gpointer data)
 {
-  gsize total = 0;
-  gboolean ok = TRUE;
+  RgBrokerConn *conn = data;
+  GList *l = g_queue_peek_nth_link (&conn->out, conn->flush_done);
 
   conn->send_blocked = FALSE;
-  while (!g_queue_is_empty (&conn->out)) {
-    RgBrokerOutput *out = g_queue_peek_head (&conn->out);
+  conn->flush_ok = TRUE;
+  while (l) {
+    RgBrokerOutput *out = l->data;
     ssize_t sent = output_send (conn, out);
 
     if (sent < 0) {
@@ -654,21 +680,57 @@ conn_flush (RgBrokerConn * conn)
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         conn->send_blocked = TRUE;
       else
-        ok = FALSE;
+        conn->flush_ok = FALSE;
       break;
     }
-    total += sent;
+    conn->flush_sent += sent;
     if (output_advance (out, sent)) {
       conn->out_bytes -= rg_kafka_response_get_size (out->response);
-      g_queue_pop_head (&conn->out);
-      output_free (out);
+      conn->flush_done++;
+      l = l->next;
     }
   }
-  if (total > 0) {
+}
+
+/* The loop's part after conn_send(): frees what was sent (the records'
+ * references are dropped on the loop thread) and counts it. */
+static gboolean
+conn_send_finish (RgBrokerConn * conn)
+{
+  for (; conn->flush_done > 0; conn->flush_done--)
+    output_free (g_queue_pop_head (&conn->out));
+  if (conn->flush_sent > 0) {
     conn->last_activity = now_ms ();
-    conn_count_sent (conn, total);
+    conn_count_sent (conn, conn->flush_sent);
+    conn->flush_sent = 0;
   }
-  return ok;
+  return conn->flush_ok;
+}
+
+/* Sends what the socket takes. Returns FALSE when the connection failed. */
+static gboolean
+conn_flush (RgBrokerConn * conn)
+{
+  conn_send (conn);
+  return conn_send_finish (conn);
+}
+
+/* Leaves a large output for the end of the turn, when every such output
+ * is sent at once over the send threads. TRUE when it was left. */
+static gboolean
+conn_defer_flush (RgBrokerConn * conn)
+{
+  RgBroker *broker = conn->broker;
+
+  if (broker->io == NULL || conn->send_blocked
+      || conn->out_bytes < SEND_PARALLEL_MIN_BYTES)
+    return FALSE;
+  if (!conn->flush_queued) {
+    conn->flush_queued = TRUE;
+    conn->flush_link.data = conn;
+    g_queue_push_tail_link (&broker->flush_pending, &conn->flush_link);
+  }
+  return TRUE;
 }
 
 void
@@ -771,6 +833,8 @@ conn_process (RgBrokerConn * conn)
 
     if (!conn_handle_frames (conn))
       goto malformed;
+    if (conn_defer_flush (conn))
+      return;
     if (!conn_flush (conn))
       goto failed;
     if (conn->in_len == in_len && g_queue_get_length (&conn->out) == n_out)
@@ -829,6 +893,8 @@ conn_event (RgBrokerConn * conn, guint32 events)
   }
   if ((events & EPOLLIN) && !conn_read (conn))
     return;
+  if (events & EPOLLOUT)
+    conn->send_blocked = FALSE;
   conn_process (conn);
 }
 
@@ -891,6 +957,8 @@ conn_close (RgBrokerConn * conn)
   close (conn->fd);
   if (conn->parked)
     rg_broker_conn_unpark (conn);
+  if (conn->flush_queued)
+    g_queue_unlink (&broker->flush_pending, &conn->flush_link);
   g_queue_clear_full (&conn->out, (GDestroyNotify) output_free);
 
   pthread_mutex_lock (&broker->lock);
@@ -1035,6 +1103,38 @@ broker_drain_eventfd (RgBroker * broker)
   atomic_store (&broker->wake_pending, FALSE);
 }
 
+/* Sends the outputs left for the end of the turn: on the send threads and
+ * this one together, then on with each connection here. */
+static void
+broker_flush_pending (RgBroker * broker)
+{
+  GPtrArray *items = broker->flush_items;
+  guint i;
+
+  if (g_queue_is_empty (&broker->flush_pending))
+    return;
+  g_ptr_array_set_size (items, 0);
+  while (!g_queue_is_empty (&broker->flush_pending)) {
+    /* The link is the connection's own: popped, not freed. */
+    RgBrokerConn *conn = g_queue_pop_head_link (&broker->flush_pending)->data;
+
+    conn->flush_queued = FALSE;
+    g_ptr_array_add (items, conn);
+  }
+  rg_broker_io_run (broker->io, items->pdata, items->len);
+  if (items->len > 1)
+    atomic_fetch_add_explicit (&broker->parallel_sends, items->len,
+        memory_order_relaxed);
+  for (i = 0; i < items->len; i++) {
+    RgBrokerConn *conn = g_ptr_array_index (items, i);
+
+    if (!conn_send_finish (conn))
+      conn_close (conn);
+    else
+      conn_process (conn);
+  }
+}
+
 static void *
 broker_loop (gpointer data)
 {
@@ -1048,7 +1148,9 @@ broker_loop (gpointer data)
   broker->next_sweep = now_ms () + SWEEP_INTERVAL_MS;
   while (!atomic_load (&broker->quit)) {
     gint64 now = now_ms ();
-    gint64 wait = MAX (broker_next_deadline (broker) - now, 0);
+    /* Output left for a parallel send is sent in the next turn at once. */
+    gint64 wait = g_queue_is_empty (&broker->flush_pending) ?
+        MAX (broker_next_deadline (broker) - now, 0) : 0;
     gboolean woken = FALSE;
     int i, n;
 
@@ -1083,6 +1185,7 @@ broker_loop (gpointer data)
       broker_sweep_idle (broker, now);
       broker->next_sweep = now + SWEEP_INTERVAL_MS;
     }
+    broker_flush_pending (broker);
   }
   return NULL;
 }
@@ -1166,6 +1269,8 @@ broker_free (RgBroker * broker)
   g_hash_table_unref (broker->topics);
   g_array_unref (broker->watches);
   g_array_unref (broker->refs);
+  g_ptr_array_unref (broker->flush_items);
+  rg_broker_io_free (broker->io);
   pthread_mutex_destroy (&broker->lock);
   pthread_mutex_destroy (&broker->watch_lock);
   g_free (broker->advertised_host);
@@ -1207,6 +1312,13 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       (GDestroyNotify) rg_broker_topic_unref);
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
+  broker->flush_items = g_ptr_array_new ();
+  if (broker->config.send_threads > 0) {
+    broker->io = rg_broker_io_new (broker->config.send_threads, conn_send);
+    if (broker->io == NULL)
+      GST_WARNING ("could not start %u send threads: the loop sends alone",
+          broker->config.send_threads);
+  }
 
   broker->listen_fd = broker_listen (host, port, &broker->port, error);
   if (broker->listen_fd < 0)

@@ -41,7 +41,9 @@ G_BEGIN_DECLS
  * the running broker for that pair with one more reference, or starts one.
  * Every rgbrokersink naming the same address and port shares it.
  *
- * Each broker runs one event-loop thread on epoll. Why epoll and not a GLib
+ * Each broker runs one event-loop thread on epoll (and, to spread the
+ * system calls that send large responses, #RgBrokerConfig.send_threads
+ * helpers it hands them to once per turn). Why epoll and not a GLib
  * main context: the loop needs exact control over readiness (stop reading a
  * client while its long-poll Fetch is parked or while its output queue is
  * full, wait for writability only while a writev() or sendfile() is short,
@@ -120,6 +122,9 @@ typedef enum
  *   this long is closed (Kafka's connections.max.idle.ms); 0 = never
  * @advertised_host: (nullable): the host Metadata tells clients to dial;
  *   %NULL = the local address each client connected to
+ * @send_threads: threads besides the loop that send large responses in
+ *   parallel with it (0: the loop sends everything); the default is one
+ *   fewer than the CPU cores, at most 3
  * @ingest_batches: 0 (the default) refuses Produce into topics no pipeline
  *   owns (UNKNOWN_TOPIC_OR_PARTITION); above 0 the broker accepts it, as a
  *   Kafka broker with auto-creation does: the topic is created in memory on
@@ -139,6 +144,7 @@ typedef struct
   guint idle_timeout_ms;
   const gchar *advertised_host;
   guint ingest_batches;
+  guint send_threads;
 } RgBrokerConfig;
 
 /**
@@ -160,6 +166,14 @@ typedef struct
 #define RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 
 void rg_broker_config_init (RgBrokerConfig * config);
+
+/**
+ * rg_broker_default_send_threads:
+ *
+ * Returns: the default @send_threads: one fewer than the CPU cores this
+ *   process may use, at most 3.
+ */
+guint rg_broker_default_send_threads (void);
 
 typedef struct _RgBroker RgBroker;
 typedef struct _RgBrokerTopic RgBrokerTopic;
@@ -251,6 +265,8 @@ void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
  *   unsupported request
  * @fetches_waiting: Fetch requests parked now (long polls waiting for
  *   records or for their MaxWaitMs)
+ * @parallel_sends: outputs sent in a turn shared with the send threads
+ *   (#RgBrokerConfig.send_threads)
  *
  * Counters of a whole broker.
  */
@@ -265,6 +281,7 @@ typedef struct
   guint64 records_served;
   guint64 malformed;
   guint fetches_waiting;
+  guint64 parallel_sends;
 } RgBrokerStats;
 
 void rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats);

@@ -23,6 +23,7 @@
 #define __RG_BROKER_PRIVATE_H__
 
 #include "rgbroker.h"
+#include "rgbrokerio.h"
 #include "rgkafka.h"
 
 #include <pthread.h>
@@ -60,6 +61,15 @@ struct _RgBrokerConn
   GQueue out;
   gsize out_bytes;
   gboolean send_blocked;
+
+  /* Output left for the end of the loop's turn (broker->flush_pending),
+   * and what the send phase did: sent by whichever thread sent it, read by
+   * the loop after rg_broker_io_run() returns. */
+  gboolean flush_queued;
+  GList flush_link;
+  gboolean flush_ok;
+  gsize flush_sent;
+  guint flush_done;             /* outputs at the head of out sent whole */
 
   RgKafkaRequest *parked;
   gboolean parked_polls;
@@ -113,6 +123,9 @@ struct _RgBroker
 
   /* Loop thread only. */
   GQueue parked;
+  GQueue flush_pending;
+  GPtrArray *flush_items;
+  RgBrokerIo *io;
   guint64 next_client_id;
   gint64 accept_resume;
   gint64 next_sweep;
@@ -128,6 +141,7 @@ struct _RgBroker
   atomic_ullong records_served;
   atomic_ullong malformed;
   atomic_uint fetches_waiting;
+  atomic_ullong parallel_sends;
 };
 
 /* What handling one request frame did. */

@@ -111,6 +111,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_TOPIC NULL
 #define DEFAULT_PROP_RING_SIZE 256
 #define DEFAULT_PROP_MAX_CONNECTIONS RG_BROKER_DEFAULT_MAX_CONNECTIONS
+#define DEFAULT_PROP_SEND_THREADS -1
 #define DEFAULT_PROP_MAX_REQUEST_BYTES RG_BROKER_DEFAULT_MAX_REQUEST_BYTES
 #define DEFAULT_PROP_IDLE_TIMEOUT (RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS / 1000)
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
@@ -130,6 +131,7 @@ enum
   PROP_TOPIC,
   PROP_RING_SIZE,
   PROP_MAX_CONNECTIONS,
+  PROP_SEND_THREADS,
   PROP_MAX_REQUEST_BYTES,
   PROP_IDLE_TIMEOUT,
   PROP_ADVERTISED_HOST,
@@ -167,6 +169,7 @@ struct _GstRgBrokerSink
   gchar *topic_name;
   guint ring_size;
   guint max_connections;
+  gint send_threads;
   guint max_request_bytes;
   guint idle_timeout;
   gchar *advertised_host;
@@ -257,6 +260,7 @@ gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
       "connections", G_TYPE_UINT, bs.connections,
       "connections-total", G_TYPE_UINT64, bs.connections_total,
       "connections-refused", G_TYPE_UINT64, bs.connections_refused,
+      "parallel-sends", G_TYPE_UINT64, bs.parallel_sends,
       "records-appended", G_TYPE_UINT64, ts.records_appended,
       "log-start-offset", G_TYPE_UINT64, ts.log_start_offset,
       "high-watermark", G_TYPE_UINT64, ts.high_watermark,
@@ -304,6 +308,8 @@ gst_rg_broker_sink_start_broker (GstRgBrokerSink * self)
   ring_size = self->ring_size;
   advertised = g_strdup (self->advertised_host);
   config.max_connections = self->max_connections;
+  if (self->send_threads >= 0)
+    config.send_threads = self->send_threads;
   config.max_request_bytes = self->max_request_bytes;
   config.idle_timeout_ms = self->idle_timeout * 1000;
   location = g_strdup (self->location);
@@ -679,6 +685,9 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_RING_SIZE:
       self->ring_size = g_value_get_uint (value);
       break;
+    case PROP_SEND_THREADS:
+      self->send_threads = g_value_get_int (value);
+      break;
     case PROP_MAX_CONNECTIONS:
       self->max_connections = g_value_get_uint (value);
       break;
@@ -744,6 +753,9 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_RING_SIZE:
       g_value_set_uint (value, self->ring_size);
+      break;
+    case PROP_SEND_THREADS:
+      g_value_set_int (value, self->send_threads);
       break;
     case PROP_MAX_CONNECTIONS:
       g_value_set_uint (value, self->max_connections);
@@ -960,6 +972,21 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
           G_MAXINT32, DEFAULT_PROP_MAX_CONNECTIONS, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
+   * GstRgBrokerSink:send-threads:
+   *
+   * Threads besides the broker's event loop that send large responses in
+   * parallel with it: the copy into each socket (and on loopback the
+   * reader's TCP processing) is then spread over the cores. -1 picks one
+   * fewer than the CPU cores, at most 3; 0 leaves all sending to the loop
+   * thread. Set by the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_SEND_THREADS,
+      g_param_spec_int ("send-threads", "Send threads",
+          "Threads that send large responses beside the event loop "
+          "(-1 = CPU cores - 1, at most 3; 0 = the loop alone)", -1, 16,
+          DEFAULT_PROP_SEND_THREADS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstRgBrokerSink:max-request-bytes:
    *
    * Largest request the broker reads; a larger one closes the connection.
@@ -1077,6 +1104,7 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->topic_name = g_strdup (DEFAULT_PROP_TOPIC);
   self->ring_size = DEFAULT_PROP_RING_SIZE;
   self->max_connections = DEFAULT_PROP_MAX_CONNECTIONS;
+  self->send_threads = DEFAULT_PROP_SEND_THREADS;
   self->max_request_bytes = DEFAULT_PROP_MAX_REQUEST_BYTES;
   self->idle_timeout = DEFAULT_PROP_IDLE_TIMEOUT;
   self->advertised_host = g_strdup (DEFAULT_PROP_ADVERTISED_HOST);

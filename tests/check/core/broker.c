@@ -258,6 +258,63 @@ check_value (GBytes * value, guint index, gsize size)
 
 /* ---- Tests ---- */
 
+/* Large responses due in one turn go out over the send threads and the
+ * loop together: eight long polls woken by one append each get every byte
+ * of the record, and the broker counts them as sent in parallel. */
+GST_START_TEST (test_parallel_sends)
+{
+  const gsize size = 512 * 1024;
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerTopic *topic;
+  RgBrokerStats st;
+  int fds[8];
+  guint i, round;
+
+  rg_broker_config_init (&config);
+  config.send_threads = 2;
+  broker = start_broker (&config);
+  topic = rg_broker_add_topic (broker, "par", 16, NULL);
+  for (i = 0; i < G_N_ELEMENTS (fds); i++)
+    fds[i] = kw_connect (rg_broker_get_port (broker), 10);
+
+  for (round = 0; round < 3; round++) {
+    gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+    for (i = 0; i < G_N_ELEMENTS (fds); i++)
+      kw_send_request (fds[i], fetch_request (round * 10 + i, "par", round,
+              30000, 1, 4 * 1024 * 1024));
+    do {
+      g_usleep (1000);
+      rg_broker_get_stats (broker, &st);
+    } while (st.fetches_waiting < G_N_ELEMENTS (fds)
+        && g_get_monotonic_time () < deadline);
+    fail_unless_equals_int (st.fetches_waiting, G_N_ELEMENTS (fds));
+    append (topic, round, size);
+    for (i = 0; i < G_N_ELEMENTS (fds); i++) {
+      GBytes *resp = recv_response (fds[i], round * 10 + i);
+      FetchResult f;
+
+      parse_fetch (resp, &f);
+      fail_unless_equals_int (f.error, 0);
+      fail_unless_equals_int (f.values->len, 1);
+      fail_unless_equals_int64 (g_array_index (f.offsets, gint64, 0), round);
+      check_value (g_ptr_array_index (f.values, 0), round, size);
+      fetch_result_clear (&f);
+      g_bytes_unref (resp);
+    }
+  }
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_uint64 (st.parallel_sends, 3 * G_N_ELEMENTS (fds));
+
+  for (i = 0; i < G_N_ELEMENTS (fds); i++)
+    close (fds[i]);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_api_versions)
 {
   RgBroker *broker = start_broker (NULL);
@@ -1345,6 +1402,7 @@ broker_suite (void)
   tcase_add_test (tc, test_fetch_whole_batches_in_order);
   tcase_add_test (tc, test_ring_drops_oldest);
   tcase_add_test (tc, test_one_memory_in_many_buffers);
+  tcase_add_test (tc, test_parallel_sends);
   tcase_add_test (tc, test_response_of_many_segments);
   tcase_add_test (tc, test_produce_refused);
   tcase_add_test (tc, test_long_poll_wakes_and_is_zero_copy);

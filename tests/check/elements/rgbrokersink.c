@@ -100,10 +100,13 @@ GST_START_TEST (test_defaults)
   GstElement *sink = gst_element_factory_make ("rgbrokersink", "cam7");
   gchar *host = NULL, *topic = NULL;
   guint port, ring;
+  gint send_threads;
 
   fail_unless (sink != NULL);
   g_object_get (sink, "host", &host, "port", &port, "topic", &topic,
-      "ring-size", &ring, NULL);
+      "ring-size", &ring, "send-threads", &send_threads, NULL);
+  /* -1: one fewer than the cores, decided when the broker starts. */
+  fail_unless_equals_int (send_threads, -1);
   fail_unless_equals_string (host, "127.0.0.1");
   fail_unless_equals_int (port, 9092);
   /* The topic defaults to the element's name. */
@@ -130,6 +133,7 @@ GST_START_TEST (test_ring_and_stats)
   /* Only the last four are kept. */
   fail_unless_equals_uint64 (stat_u64 (h->element, "log-start-offset"), 6);
   fail_unless_equals_uint64 (stat_u64 (h->element, "fetches"), 0);
+  fail_unless_equals_uint64 (stat_u64 (h->element, "parallel-sends"), 0);
   gst_harness_teardown (h);
 }
 
