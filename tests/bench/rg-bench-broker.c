@@ -936,6 +936,7 @@ typedef struct
   guint consumers;
   guint rate;
   guint seconds;
+  gint send_threads;            /* rgbrokersink send-threads; -1: default */
 } ServerConf;
 
 static void
@@ -1034,7 +1035,7 @@ make_sink (const ServerConf * c, const gchar * journal_dir)
     if (sink == NULL)
       return NULL;
     g_object_set (sink, "host", "127.0.0.1", "port", 0, "topic", TOPIC,
-        "max-connections", 20000, NULL);
+        "max-connections", 20000, "send-threads", c->send_threads, NULL);
     /* Throughput is measured lossless: the ring keeps every buffer. */
     if (g_str_equal (c->mode, "throughput"))
       g_object_set (sink, "ring-size", (guint) MAX (c->buffers, 256), NULL);
@@ -1753,7 +1754,7 @@ main (int argc, char **argv)
 {
   ServerConf s = { 0 };
   MatrixConf m = {.scale = 1.0,.stall_seconds = 30 };
-  gint port = 0, consumers = 1, rate = 0, seconds = 0;
+  gint port = 0, consumers = 1, rate = 0, seconds = 0, send_threads = -1;
   gint64 size = 100, buffers = 0;
   gchar *proto = NULL, *sink = NULL, *mode = NULL, *reader = NULL;
   GOptionEntry entries[] = {
@@ -1776,6 +1777,8 @@ main (int argc, char **argv)
     {"buffers", 0, 0, G_OPTION_ARG_INT64, &buffers, "buffers", "N"},
     {"rate", 0, 0, G_OPTION_ARG_INT, &rate, "buffers per second", "R"},
     {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "duration", "S"},
+    {"send-threads", 0, 0, G_OPTION_ARG_INT, &send_threads,
+        "Server: rgbrokersink send-threads (-1: its default)", "N"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("[matrix|server|readers]");
@@ -1818,6 +1821,7 @@ main (int argc, char **argv)
     s.consumers = consumers;
     s.rate = rate;
     s.seconds = seconds;
+    s.send_threads = send_threads;
     alarm (150);
     return server_main (&s);
   }
