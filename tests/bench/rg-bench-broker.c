@@ -1269,10 +1269,12 @@ server_main (const ServerConf * c)
 static gchar *self_exe;
 
 /* Runs one server case with @reader ("bench" or "kcat") as the Kafka
- * client and returns its "@key=value" lines as a table. */
+ * client and rgbrokersink's send-threads at @send_threads (-1: its
+ * default), and returns its "@key=value" lines as a table. */
 static GHashTable *
-run_case_with (const gchar * sink, const gchar * reader, const gchar * mode,
-    guint64 size, guint64 buffers, guint consumers, guint rate, guint seconds)
+run_case_full (const gchar * sink, const gchar * reader, const gchar * mode,
+    guint64 size, guint64 buffers, guint consumers, guint rate, guint seconds,
+    gint send_threads)
 {
   GHashTable *kv = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
@@ -1284,7 +1286,8 @@ run_case_with (const gchar * sink, const gchar * reader, const gchar * mode,
     g_strdup_printf ("--consumers=%u", consumers),
     g_strdup_printf ("--rate=%u", rate),
     g_strdup_printf ("--seconds=%u", seconds),
-    g_strdup_printf ("--reader=%s", reader), NULL
+    g_strdup_printf ("--reader=%s", reader),
+    g_strdup_printf ("--send-threads=%d", send_threads), NULL
   };
   guint i;
 
@@ -1308,6 +1311,14 @@ run_case_with (const gchar * sink, const gchar * reader, const gchar * mode,
   for (i = 2; argv[i]; i++)
     g_free (argv[i]);
   return kv;
+}
+
+static GHashTable *
+run_case_with (const gchar * sink, const gchar * reader, const gchar * mode,
+    guint64 size, guint64 buffers, guint consumers, guint rate, guint seconds)
+{
+  return run_case_full (sink, reader, mode, size, buffers, consumers, rate,
+      seconds, -1);
 }
 
 static GHashTable *
@@ -1365,7 +1376,7 @@ scaled (guint64 n, gdouble scale)
 }
 
 /* Throughput: returns whether rgbrokersink (memory) met >= 1.0x at 8 and
- * 64 consumers for every size. */
+ * 64 consumers with 100 B buffers (matrix_rounds() decides 1 MiB). */
 static gboolean
 matrix_throughput (GString * md, const MatrixConf * m, GString * verdict)
 {
@@ -1420,7 +1431,7 @@ matrix_throughput (GString * md, const MatrixConf * m, GString * verdict)
         else
           g_string_append_printf (md, "%.2f× |\n", rate / tcp_rate);
         if (g_str_equal (sinks[k], "mem") && counts[ci] >= 8
-            && !(rate / tcp_rate >= 1.0)) {
+            && sizes[si] != MIB && !(rate / tcp_rate >= 1.0)) {
           met = FALSE;
           g_string_append_printf (verdict, "%s × %u readers: %.2f×; ",
               sizes[si] == MIB ? "1 MiB" : "100 B", counts[ci],
@@ -1428,6 +1439,87 @@ matrix_throughput (GString * md, const MatrixConf * m, GString * verdict)
         }
         g_hash_table_unref (kv);
       }
+    }
+  }
+  g_string_append (md, "\n");
+  return met;
+}
+
+static gdouble
+aggregate_rate (GHashTable * kv, guint64 buffers, guint consumers)
+{
+  gdouble wall = (kv_num (kv, "done_us") - kv_num (kv, "start_us")) / 1e6;
+  gdouble recs = kv_num (kv, "records");
+
+  if (kv_num (kv, "all_done") != 1 || recs != (gdouble) buffers * consumers)
+    return NAN;
+  return recs / wall;
+}
+
+static gint
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+  return x < y ? -1 : x > y;
+}
+
+#define VERDICT_ROUNDS 3
+
+/* The 1 MiB verdict: single runs on a shared 2-core VM scatter by more than
+ * the margin, so tcpserversink, rgbrokersink (memory) and rgbrokersink
+ * with send-threads=0 alternate over VERDICT_ROUNDS rounds and the median
+ * of the per-round ratios decides. Returns whether it is >= 1.0x at 8 and
+ * 64 readers. */
+static gboolean
+matrix_rounds (GString * md, const MatrixConf * m, GString * verdict)
+{
+  static const guint counts[] = { 8, 64 };
+  static const struct
+  {
+    const gchar *sink;
+    gint threads;
+  } sinks[] = { {"tcp", -1}, {"mem", -1}, {"mem", 0} };
+  gboolean met = TRUE;
+  guint ci, r, k;
+
+  g_string_append_printf (md, "### The 1 MiB verdict: %u interleaved rounds"
+      "\n\nThe 1 MiB cases above once more, %u times, tcpserversink then "
+      "rgbrokersink (memory, default `send-threads`) then rgbrokersink with "
+      "`send-threads=0` (the event loop sends alone) in each round, so that "
+      "a slow moment hits all three; the target is read from the median of "
+      "the per-round ratios.\n\n"
+      "| readers | round | tcpserversink MB/s | rgbrokersink MB/s | "
+      "send-threads=0 MB/s | ratio | ratio, send-threads=0 |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|\n", VERDICT_ROUNDS,
+      VERDICT_ROUNDS);
+  for (ci = 0; ci < G_N_ELEMENTS (counts); ci++) {
+    guint64 n = scaled (counts[ci] == 8 ? 1024 : 256, m->scale);
+    gdouble ratios[VERDICT_ROUNDS], ratios0[VERDICT_ROUNDS];
+
+    for (r = 0; r < VERDICT_ROUNDS; r++) {
+      gdouble rate[G_N_ELEMENTS (sinks)];
+
+      for (k = 0; k < G_N_ELEMENTS (sinks); k++) {
+        GHashTable *kv = run_case_full (sinks[k].sink, "bench", "throughput",
+            MIB, n, counts[ci], 0, 0, sinks[k].threads);
+
+        rate[k] = aggregate_rate (kv, n, counts[ci]);
+        g_hash_table_unref (kv);
+      }
+      ratios[r] = rate[1] / rate[0];
+      ratios0[r] = rate[2] / rate[0];
+      g_string_append_printf (md, "| %u | %u | %.0f | %.0f | %.0f | %.2f× | "
+          "%.2f× |\n", counts[ci], r + 1, rate[0] * MIB / 1e6,
+          rate[1] * MIB / 1e6, rate[2] * MIB / 1e6, ratios[r], ratios0[r]);
+    }
+    qsort (ratios, VERDICT_ROUNDS, sizeof (gdouble), cmp_double);
+    qsort (ratios0, VERDICT_ROUNDS, sizeof (gdouble), cmp_double);
+    g_string_append_printf (md, "| %u | median | | | | **%.2f×** | %.2f× |\n",
+        counts[ci], ratios[VERDICT_ROUNDS / 2], ratios0[VERDICT_ROUNDS / 2]);
+    if (!(ratios[VERDICT_ROUNDS / 2] >= 1.0)) {
+      met = FALSE;
+      g_string_append_printf (verdict, "1 MiB × %u readers: median %.2f×; ",
+          counts[ci], ratios[VERDICT_ROUNDS / 2]);
     }
   }
   g_string_append (md, "\n");
@@ -1677,6 +1769,7 @@ matrix_main (const MatrixConf * m)
   gint64 t0 = g_get_monotonic_time ();
 
   tp = matrix_throughput (md, m, v_tp);
+  tp = matrix_rounds (md, m, v_tp) && tp;
   matrix_real_client (md, m);
   lat = matrix_latency (md, m, v_lat);
   matrix_idle (md, &served, &idle_mem, v_idle, v_mem);
@@ -1696,7 +1789,9 @@ matrix_main (const MatrixConf * m)
       "(see the kcat table). The tcpserversink and multisocketsink readers "
       "are recv() loops into a 1 MiB buffer. multisocketsink gets the "
       "connections that the benchmark's own accept loop hands it with its "
-      "`add` action signal. The source pushes new GstBuffers around one "
+      "`add` action signal. rgbrokersink runs with its defaults (one send "
+      "thread beside the event loop on a 2-core machine) unless a column "
+      "says `send-threads=0`. The source pushes new GstBuffers around one "
       "pre-allocated payload (throughput; a fresh one every 32768 buffers, "
       "because GStreamer counts the buffers sharing a memory in 16 bits) or "
       "fresh payloads (latency, stall). So in memory the payload stays in "
@@ -1707,7 +1802,8 @@ matrix_main (const MatrixConf * m)
       m->command);
   g_string_append (md, "### Targets of issue 4\n\n");
   mark (md, "Aggregate throughput ≥ 1.0× tcpserversink at 8 and 64 "
-      "consumers (rgbrokersink in memory)", tp, v_tp->str);
+      "consumers (rgbrokersink in memory; 1 MiB: median of the interleaved "
+      "rounds)", tp, v_tp->str);
   mark (md, "1,000 clients connecting at once all served within 1 s",
       served, v_idle->str);
   mark (md, "p99 latency ≤ 5 ms at 30 buffers/s", lat, v_lat->str);
