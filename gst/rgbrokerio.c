@@ -152,12 +152,6 @@ rg_broker_io_free (RgBrokerIo * io)
   g_free (io);
 }
 
-guint
-rg_broker_io_get_n_threads (RgBrokerIo * io)
-{
-  return io->n_threads;
-}
-
 void
 rg_broker_io_run (RgBrokerIo * io, gpointer * items, guint n_items)
 {

@@ -34,8 +34,6 @@ RgBrokerIo *rg_broker_io_new (guint n_threads, RgBrokerIoFunc func);
 /* Stops and joins the threads. */
 void rg_broker_io_free (RgBrokerIo * io);
 
-guint rg_broker_io_get_n_threads (RgBrokerIo * io);
-
 /* Runs the function on every item of @items: the calling thread takes its
  * share, the threads the rest, in parallel; returns when all are done. */
 void rg_broker_io_run (RgBrokerIo * io, gpointer * items, guint n_items);
