@@ -303,10 +303,14 @@ rg_broker_topic_new (RgBroker * broker, const gchar * name, guint ring_size)
   return topic;
 }
 
+/* Only wakes the loop: rg_broker_topic_notify() also counts an append,
+ * which the sink does once per buffer itself. */
 static void
-tail_moved (gpointer topic)
+tail_moved (gpointer data)
 {
-  rg_broker_topic_notify (topic);
+  RgBrokerTopic *topic = data;
+
+  rg_broker_wake (topic->broker);
 }
 
 RgBrokerTopic *
