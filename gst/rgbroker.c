@@ -1055,8 +1055,10 @@ broker_service_parked (RgBroker * broker, gint64 now)
     gboolean close;
 
     l = l->next;
+    /* Whether it must poll is asked again: a journal whose writer's tail
+     * stopped answering (writer closed) no longer wakes it. */
     if (!rg_broker_fetch_try (conn, conn->parked,
-            now >= conn->parked_deadline, &close, NULL))
+            now >= conn->parked_deadline, &close, &conn->parked_polls))
       continue;
     rg_broker_conn_unpark (conn);
     conn_consume (conn, conn->parked_frame_size);
@@ -1272,9 +1274,18 @@ bind_failed:
   }
 }
 
+/* Stops the wake-ups of journal writers' tails before the eventfd they
+ * write to is closed (a topic still registered at the last release). */
+static void
+detach_topic (gpointer key, gpointer value, gpointer user_data)
+{
+  rg_broker_topic_detach (value);
+}
+
 static void
 broker_free (RgBroker * broker)
 {
+  g_hash_table_foreach (broker->topics, detach_topic, NULL);
   while (broker->conns.head)
     conn_close (broker->conns.head->data);
   if (broker->epoll_fd >= 0)

@@ -265,8 +265,8 @@ void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
  *   unsupported request
  * @fetches_waiting: Fetch requests parked now (long polls waiting for
  *   records or for their MaxWaitMs)
- * @parallel_sends: outputs sent in a turn shared with the send threads
- *   (#RgBrokerConfig.send_threads)
+ * @parallel_sends: connections whose output was sent in a turn shared with
+ *   the send threads (#RgBrokerConfig.send_threads)
  *
  * Counters of a whole broker.
  */

@@ -348,8 +348,10 @@ typedef struct _RgJournalTail RgJournalTail;
  * @position: every log byte of the active segment below it is written
  *   (not necessarily durable) and ends a complete batch
  * @next_offset: the first record not in those bytes
- * @generation: changes whenever a segment is created or deleted, so a
- *   reader knows when to list the directory again
+ * @generation: goes up once per roll, after the new segment exists and
+ *   retention has run, so a reader knows when to list the directory again
+ *   (a listing made just before may already show the new segment while
+ *   the tail still names the old one)
  */
 typedef struct
 {
@@ -377,8 +379,9 @@ gboolean rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info);
  *
  * Called when the tail moves (an append, a flush of small records by the
  * writer's own thread, a roll) or stops answering (close, failure), from
- * whichever thread moved it, with the tail's lock held: it must be quick
- * and must not call back into the tail or the writer.
+ * whichever thread moved it, with the tail's lock and often the writer's
+ * lock held: it must be quick, must not call back into the tail or the
+ * writer, and must not take a lock held around a writer call.
  */
 typedef void (*RgJournalTailFunc) (gpointer user_data);
 
