@@ -256,6 +256,21 @@ check_value (GBytes * value, guint index, gsize size)
   gst_buffer_unref (expect);
 }
 
+/* Waits (bounded, 30 s) until @n fetches are parked; returns how many
+ * are. A caller that needs them parked checks the result. */
+static guint
+wait_parked (RgBroker * broker, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  RgBrokerStats st;
+
+  do {
+    g_usleep (1000);
+    rg_broker_get_stats (broker, &st);
+  } while (st.fetches_waiting < n && g_get_monotonic_time () < deadline);
+  return st.fetches_waiting;
+}
+
 /* ---- Tests ---- */
 
 /* Large responses due in one turn go out over the send threads and the
@@ -279,17 +294,11 @@ GST_START_TEST (test_parallel_sends)
     fds[i] = kw_connect (rg_broker_get_port (broker), 10);
 
   for (round = 0; round < 3; round++) {
-    gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-
     for (i = 0; i < G_N_ELEMENTS (fds); i++)
       kw_send_request (fds[i], fetch_request (round * 10 + i, "par", round,
               30000, 1, 4 * 1024 * 1024));
-    do {
-      g_usleep (1000);
-      rg_broker_get_stats (broker, &st);
-    } while (st.fetches_waiting < G_N_ELEMENTS (fds)
-        && g_get_monotonic_time () < deadline);
-    fail_unless_equals_int (st.fetches_waiting, G_N_ELEMENTS (fds));
+    fail_unless_equals_int (wait_parked (broker, G_N_ELEMENTS (fds)),
+        G_N_ELEMENTS (fds));
     append (topic, round, size);
     for (i = 0; i < G_N_ELEMENTS (fds); i++) {
       GBytes *resp = recv_response (fds[i], round * 10 + i);
@@ -651,15 +660,10 @@ static gpointer
 append_when_parked (gpointer data)
 {
   AppendJob *job = data;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  RgBrokerStats st;
 
-  /* Append only once the fetch is parked, waiting for it (bounded: if it
-   * is answered without waiting, the main thread's checks report it). */
-  do {
-    g_usleep (1000);
-    rg_broker_get_stats (job->broker, &st);
-  } while (st.fetches_waiting < 1 && g_get_monotonic_time () < deadline);
+  /* Append only once the fetch is parked (if it is answered without
+   * waiting, the main thread's checks report it). */
+  wait_parked (job->broker, 1);
   fail_unless (rg_broker_topic_append (job->topic, job->buffer, -1, NULL,
           NULL, NULL));
   return NULL;
@@ -730,17 +734,13 @@ GST_START_TEST (test_parked_fetch_topic_removed)
   RgBroker *broker = start_broker (NULL);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, "gone", 8, NULL);
   int fd = kw_connect (rg_broker_get_port (broker), 10);
-  RgBrokerStats st;
   FetchResult f;
   GBytes *resp;
 
   /* The ApiVersions sent behind the parked fetch is answered after it. */
   kw_send_request (fd, fetch_request (5, "gone", 0, 60000, 1, 1024));
   kw_send_request (fd, api_versions_request (6));
-  do {
-    g_usleep (1000);
-    rg_broker_get_stats (broker, &st);
-  } while (st.fetches_waiting < 1);
+  fail_unless_equals_int (wait_parked (broker, 1), 1);
   rg_broker_remove_topic (broker, topic);
   resp = recv_response (fd, 5);
   parse_fetch (resp, &f);
@@ -1334,15 +1334,10 @@ static gpointer
 journal_append_when_parked (gpointer data)
 {
   JournalJob *job = data;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  RgBrokerStats st;
 
-  /* Bounded: if the fetch is answered without waiting, the main thread's
-   * checks report it. */
-  do {
-    g_usleep (1000);
-    rg_broker_get_stats (job->broker, &st);
-  } while (st.fetches_waiting < 1 && g_get_monotonic_time () < deadline);
+  /* If the fetch is answered without waiting, the main thread's checks
+   * report it. */
+  wait_parked (job->broker, 1);
   journal_append (job->writer, job->topic, 3);
   return NULL;
 }
