@@ -25,7 +25,7 @@ meson compile -C "$build"
 
 export GST_PLUGIN_PATH="$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 # The journal tool, for the summary at the end (demo.py says so if missing).
-for tool in "$build/gst/tools/rg-journal" "$build/gst/rg-journal"; do
+for tool in "$build/gst/tools/rg-journal"; do
   if [ -x "$tool" ]; then
     export RG_JOURNAL_TOOL="$tool"
     break

@@ -97,11 +97,11 @@
 #include "gstrgbrokersink.h"
 #include "gstrgjournalprops.h"
 #include "gstrgjournalsink.h"
-#include "rgbatch.h"
-#include "rgbroker.h"
-#include "rgjournal.h"
-#include "rgkafkaproducer.h"
-#include "rgmeta.h"
+#include "record/rgbatch.h"
+#include "broker/rgbroker.h"
+#include "journal/rgjournal.h"
+#include "client/rgkafkaproducer.h"
+#include "record/rgmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
 #define GST_CAT_DEFAULT gst_rg_broker_sink_debug

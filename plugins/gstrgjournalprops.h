@@ -22,7 +22,7 @@
 #define __GST_RG_JOURNAL_PROPS_H__
 
 #include <gst/gst.h>
-#include "rgjournal.h"
+#include "journal/rgjournal.h"
 
 G_BEGIN_DECLS
 

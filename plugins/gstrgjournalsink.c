@@ -87,8 +87,8 @@
 
 #include "gstrgjournalsink.h"
 #include "gstrgjournalprops.h"
-#include "rgjournal.h"
-#include "rgmeta.h"
+#include "journal/rgjournal.h"
+#include "record/rgmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_journal_sink_debug);
 #define GST_CAT_DEFAULT gst_rg_journal_sink_debug

@@ -94,9 +94,10 @@
 
 #include "gstrgsrc.h"
 #include <string.h>
-#include "rgjournal.h"
-#include "rgkafkaconsumer.h"
-#include "rgmeta.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalreader.h"
+#include "client/rgkafkaconsumer.h"
+#include "record/rgmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
 #define GST_CAT_DEFAULT gst_rg_src_debug

@@ -88,7 +88,7 @@
 #include <gst/video/video.h>
 
 #include "gstrgtee.h"
-#include "rgring.h"
+#include "ring/rgring.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rg_tee_debug);
 #define GST_CAT_DEFAULT gst_rg_tee_debug

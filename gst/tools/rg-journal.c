@@ -42,9 +42,10 @@
 
 #include <gst/gst.h>
 
-#include "rgjournal.h"
-#include "rgjournalfiles.h"
-#include "rgmeta.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalreader.h"
+#include "journal/rgjournalfiles.h"
+#include "record/rgmeta.h"
 
 #define EXIT_OK 0
 #define EXIT_CORRUPT 1

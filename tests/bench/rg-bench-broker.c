@@ -369,7 +369,7 @@ be64 (const guint8 * p)
 
 /* ------------------------------------------------------------------------ */
 /* A minimal Kafka client: Fetch v4 and ApiVersions v0, hand-encoded        */
-/* (gst/rgkafka.h is the broker's codec: it parses requests and encodes     */
+/* (gst/kafka/rgkafka.h is the broker's codec: it parses requests and encodes     */
 /* responses, not the other way round).                                      */
 /* ------------------------------------------------------------------------ */
 

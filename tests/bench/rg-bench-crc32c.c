@@ -17,7 +17,7 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* Throughput of CRC-32C (gst/rgcrc32c.c) on 100 B, 4 KiB and 1 MiB buffers,
+/* Throughput of CRC-32C (gst/record/rgcrc32c.c) on 100 B, 4 KiB and 1 MiB buffers,
  * for every implementation this machine can run, next to memcpy() of the
  * same bytes as a reference for "as fast as touching the memory". Then the
  * cost of encoding one record per batch (header, framing and CRC, value left
@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rgbatch.h"
-#include "rgcrc32c.h"
+#include "record/rgbatch.h"
+#include "record/rgcrc32c.h"
 
 static const gsize sizes[] = { 100, 4096, 1024 * 1024 };
 

@@ -7,7 +7,7 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* The journal writer (gst/rgjournal.c) against the plain ways of writing
+/* The journal writer (gst/journal/rgjournal.c) against the plain ways of writing
  * the same buffers, side by side in one run on one disk:
  *
  *   write-none-100 / -1m   rg_journal_writer_append(), sync=none, one
@@ -70,7 +70,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "rgjournal.h"
+#include "journal/rgjournal.h"
 
 /* Turns of the throughput cases; the median is reported. */
 #define ROUNDS 5

@@ -17,7 +17,7 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* Fuzz target for the Kafka request parser (gst/rgkafka.c).
+/* Fuzz target for the Kafka request parser (gst/kafka/rgkafka.c).
  *
  * The input is one request frame, as the broker hands it to the parser
  * (the bytes after the int32 size prefix). A frame that parses is walked
@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rgkafka.h"
+#include "kafka/rgkafka.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 

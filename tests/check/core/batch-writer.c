@@ -48,7 +48,7 @@
 #include <unistd.h>
 #include <sys/uio.h>
 
-#include "rgbatch.h"
+#include "record/rgbatch.h"
 
 #define CAPS "video/x-h264, stream-format=(string)byte-stream, " \
   "alignment=(string)au"

@@ -17,8 +17,8 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* Tests of CRC-32C (gst/rgcrc32c.c) and of RecordBatch v2 encoding and
- * decoding (gst/rgbatch.c). The golden batch below was written by hand from
+/* Tests of CRC-32C (gst/record/rgcrc32c.c) and of RecordBatch v2 encoding and
+ * decoding (gst/record/rgbatch.c). The golden batch below was written by hand from
  * Kafka's DefaultRecordBatch layout; its CRC was computed with kafka-python's
  * own CRC-32C code and the bytes were parsed back with kafka-python, so the
  * encoder is checked against an independent reading of the spec. The
@@ -28,8 +28,8 @@
 #include <gst/check/gstcheck.h>
 #include <string.h>
 
-#include "rgbatch.h"
-#include "rgcrc32c.h"
+#include "record/rgbatch.h"
+#include "record/rgcrc32c.h"
 
 static const RgCrc32cImplementation all_impls[] = {
   RG_CRC32C_IMPLEMENTATION_AUTO, RG_CRC32C_IMPLEMENTATION_ISAL,

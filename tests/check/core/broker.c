@@ -9,7 +9,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* Tests of the embedded broker (gst/rgbroker.c) over real sockets on
+/* Tests of the embedded broker (gst/broker/rgbroker.c) over real sockets on
  * 127.0.0.1. Requests are written byte by byte here (not with rgkafka, so
  * the codec does not only talk to itself); kcat and kafka-python talk to
  * the broker in tests/check/elements/broker_clients.py. Runs under
@@ -28,10 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rgbroker.h"
-#include "rgjournalfiles.h"
-#include "rgbatch.h"
-#include "rgjournal.h"
+#include "broker/rgbroker.h"
+#include "journal/rgjournalfiles.h"
+#include "record/rgbatch.h"
+#include "journal/rgjournal.h"
 #include "kafkawire.h"
 
 #include <glib/gstdio.h>

@@ -42,8 +42,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rgbatch.h"
-#include "rgbroker.h"
+#include "record/rgbatch.h"
+#include "broker/rgbroker.h"
 #include "kafkawire.h"
 
 #define TOPIC "ingest-tsan"

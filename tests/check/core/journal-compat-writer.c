@@ -39,7 +39,7 @@
 
 #include <gst/gst.h>
 
-#include "rgmeta.h"
+#include "record/rgmeta.h"
 
 #define CAPS_1 "video/x-h264, stream-format=(string)byte-stream, " \
     "alignment=(string)au"

@@ -7,7 +7,7 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* Tests of the journal writer, recovery and verification (gst/rgjournal.c).
+/* Tests of the journal writer, recovery and verification (gst/journal/rgjournal.c).
  * Journals are read back with rgbatch's decoder directly, not with the
  * journal reader, so that these tests check the bytes on disk. Every record
  * value is a pattern derived from its offset, so a test can tell exactly
@@ -28,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "rgjournal.h"
-#include "rgjournalfiles.h"
-#include "rgbatch.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalfiles.h"
+#include "record/rgbatch.h"
 
 #define BASE_TS G_GINT64_CONSTANT (1700000000000)
 

@@ -14,8 +14,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* Tests of the journal reader (gst/rgjournalreader.c) and GstRgMeta
- * (gst/rgmeta.c). The journals are written here with the batch encoder and
+/* Tests of the journal reader (gst/journal/rgjournalreader.c) and GstRgMeta
+ * (gst/record/rgmeta.c). The journals are written here with the batch encoder and
  * the index helpers directly, not with RgJournalWriter, so that the reader
  * is checked against the on-disk format of rgjournal.h alone and each test
  * controls exactly what lies on disk (torn tails, gaps, stale indexes). */
@@ -28,10 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rgbatch.h"
-#include "rgjournal.h"
-#include "rgjournalfiles.h"
-#include "rgmeta.h"
+#include "record/rgbatch.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalreader.h"
+#include "journal/rgjournalfiles.h"
+#include "record/rgmeta.h"
 
 #define CAPS_A "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au"
 #define CAPS_B "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au, width=(int)640"

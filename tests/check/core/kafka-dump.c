@@ -17,7 +17,7 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* Helper of kafka_compat.py, which checks gst/rgkafka.c against
+/* Helper of kafka_compat.py, which checks gst/kafka/rgkafka.c against
  * kafka-python's independent protocol classes.
  *
  *   kafka-dump responses DIR   builds every response type and version from
@@ -38,8 +38,8 @@
 
 #include <gst/gst.h>
 
-#include "rgbatch.h"
-#include "rgkafka.h"
+#include "record/rgbatch.h"
+#include "kafka/rgkafka.h"
 
 #define S(x) rg_kafka_str_from_cstr (x)
 

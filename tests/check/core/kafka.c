@@ -17,7 +17,7 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* Tests of the Kafka wire codec (gst/rgkafka.c).
+/* Tests of the Kafka wire codec (gst/kafka/rgkafka.c).
  *
  * Golden request and response bytes below were written by hand from
  * Kafka's JSON message specs (clients/src/main/resources/common/message).
@@ -32,8 +32,8 @@
 #include <gst/check/gstcheck.h>
 #include <string.h>
 
-#include "rgbatch.h"
-#include "rgkafka.h"
+#include "record/rgbatch.h"
+#include "kafka/rgkafka.h"
 
 #define CORPUS_DIR RG_TEST_SOURCE_DIR "/tests/check/core/kafka-corpus"
 

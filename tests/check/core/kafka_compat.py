@@ -3,7 +3,7 @@
 # Copyright (C) 2026 gst-rg contributors
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Compatibility of gst/rgkafka.c with an independent implementation of the
+# Compatibility of gst/kafka/rgkafka.c with an independent implementation of the
 # Kafka protocol: kafka-python's protocol classes (Debian's python3-kafka).
 #
 # 1. Responses: runs `kafka-dump responses DIR` (argv[1]) and decodes every

@@ -7,7 +7,7 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* Unit and stress tests of the broadcast ring (gst/rgring.c). Buffers carry
+/* Unit and stress tests of the broadcast ring (gst/ring/rgring.c). Buffers carry
  * their publication index in GST_BUFFER_OFFSET so that a reader can check
  * exactly which buffers it got. The stress test runs under ThreadSanitizer
  * in CI (tests/run.sh). */
@@ -15,7 +15,7 @@
 #include <gst/check/gstcheck.h>
 #include <stdatomic.h>
 
-#include "rgring.h"
+#include "ring/rgring.h"
 
 #define NO_LIMIT_TIME GST_CLOCK_TIME_NONE
 

@@ -18,7 +18,8 @@
 
 #include <glib/gstdio.h>
 
-#include "rgjournal.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalreader.h"
 
 #include <errno.h>
 #include <netinet/in.h>

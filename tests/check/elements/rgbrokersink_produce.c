@@ -28,8 +28,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsrc.h>
 
-#include "rgbatch.h"
-#include "rgmeta.h"
+#include "record/rgbatch.h"
+#include "record/rgmeta.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -31,9 +31,10 @@
 
 #include <glib/gstdio.h>
 
-#include "rgbatch.h"
-#include "rgjournal.h"
-#include "rgmeta.h"
+#include "record/rgbatch.h"
+#include "journal/rgjournal.h"
+#include "journal/rgjournalreader.h"
+#include "record/rgmeta.h"
 
 #define CAPS_A "video/x-h264, stream-format=(string)byte-stream, " \
     "alignment=(string)au"

@@ -33,16 +33,39 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "rgbatch.h"
-#include "rgjournal.h"
-#include "rgjournalfiles.h"
-#include "rgmeta.h"
+#include "record/rgbatch.h"
+#include "journal/rgjournal.h"
+#include "record/rgmeta.h"
 
 #define TS0 G_GINT64_CONSTANT (1767225600000)
 #define TELEMETRY_CAPS "application/x-telemetry, rate=(int)100"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                              */
+
+/* The segment log of @base_offset, named as Kafka names it (20 digits).
+ * Element tests see only the public API, so they spell the layout out. */
+static gchar *
+segment_log_path (const gchar * dir, guint64 base_offset)
+{
+  return g_strdup_printf ("%s/%020" G_GUINT64_FORMAT ".log", dir,
+      base_offset);
+}
+
+/* How many segment logs @dir holds. */
+static guint
+count_segment_logs (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_suffix (name, ".log") && strlen (name) == 24;
+  g_dir_close (d);
+  return n;
+}
 
 static gchar *
 make_dir (void)
@@ -443,7 +466,7 @@ GST_START_TEST (test_zero_copy)
 {
   gchar *dir = make_dir ();
   gchar *desc = g_strdup_printf ("rgsrc location=%s", dir);
-  gchar *log = rg_journal_file_path (dir, 0, RG_JOURNAL_FILE_LOG);
+  gchar *log = segment_log_path (dir, 0);
   gchar *file;
   gsize file_len;
   GPtrArray *got;
@@ -772,12 +795,7 @@ GST_START_TEST (test_follow_other_process)
             sample_buffer (replay, i)));
   }
   /* The writer rolled segments under the follower. */
-  {
-    GArray *segs = rg_journal_list_segments (dir, NULL);
-
-    fail_unless (segs->len > 1);
-    g_array_unref (segs);
-  }
+  fail_unless (count_segment_logs (dir) > 1);
   g_ptr_array_unref (live);
   g_ptr_array_unref (replay);
   g_free (desc);
@@ -795,7 +813,7 @@ GST_END_TEST;
 GST_START_TEST (test_corrupt)
 {
   gchar *dir = make_dir ();
-  gchar *log = rg_journal_file_path (dir, 0, RG_JOURNAL_FILE_LOG);
+  gchar *log = segment_log_path (dir, 0);
   gchar *desc, *msg = NULL;
   GPtrArray *got;
   gsize pos = 0, len;

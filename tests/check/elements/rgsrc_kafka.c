@@ -23,8 +23,8 @@
 #include <gst/base/gstbasesrc.h>
 #include <string.h>
 
-#include "rgkafkaconsumer.h"
-#include "rgmeta.h"
+#include "client/rgkafkaconsumer.h"
+#include "record/rgmeta.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -26,8 +26,8 @@
 
 #include <glib/gstdio.h>
 
-#include "rgbatch.h"
-#include "rgjournal.h"
+#include "record/rgbatch.h"
+#include "journal/rgjournal.h"
 
 #define CAPS "video/x-h264, stream-format=(string)byte-stream, " \
     "alignment=(string)au"

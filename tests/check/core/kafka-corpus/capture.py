@@ -8,7 +8,7 @@
 # request frame (the bytes after the int32 size prefix) and answers just
 # enough of ApiVersions, Metadata, ListOffsets, Fetch and Produce for the
 # clients to go on, then runs kcat (librdkafka) and kafka-python against it.
-# The answers are encoded here by hand, independently of gst/rgkafka.c.
+# The answers are encoded here by hand, independently of gst/kafka/rgkafka.c.
 #
 # Usage: /usr/bin/python3 capture.py [OUTDIR]   (default: this directory)
 # Frames are named <client>-<NN>-<api>-v<version>.bin; the first frame of

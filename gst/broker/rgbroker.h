@@ -1,0 +1,533 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __RG_BROKER_H__
+#define __RG_BROKER_H__
+
+#include <gst/gst.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include "util/rgapi.h"
+
+#include "journal/rgjournal.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SECTION:rgbroker
+ * @title: RgBroker
+ * @short_description: the embedded Kafka-protocol broker
+ *
+ * An #RgBroker listens on one address and port and serves the topics that
+ * pipelines register on it to any Kafka client (kcat/librdkafka,
+ * kafka-python, ...): ApiVersions 0-3, Metadata 0-4, ListOffsets 1-2,
+ * Produce 3-7 (refused by pipeline-owned topics, see below; accepted into
+ * ingest topics when #RgBrokerConfig.ingest_batches is set) and Fetch 4,
+ * through the rgkafka codec. Each topic has one partition, 0.
+ *
+ * One broker per (address, port) in a process: rg_broker_acquire() returns
+ * the running broker for that pair with one more reference, or starts one.
+ * Every rgbrokersink naming the same address and port shares it.
+ *
+ * Each broker runs one event-loop thread on epoll (and, to spread the
+ * system calls that send large responses, #RgBrokerConfig.send_threads
+ * helpers it hands them to once per turn). Why epoll and not a GLib
+ * main context: the loop needs exact control over readiness (stop reading a
+ * client while its long-poll Fetch is parked or while its output queue is
+ * full, wait for writability only while a writev() or sendfile() is short,
+ * one eventfd that appending threads write to wake long polls), it must
+ * not depend on any GMainContext the application runs, and GLib's main
+ * loop synchronises with GMutex, which ThreadSanitizer cannot see. The
+ * loop and every function here synchronise only through pthread mutexes
+ * and C11 atomics, so ThreadSanitizer can check them.
+ *
+ * A topic's records live in an in-memory ring of the last ring-size
+ * records. Each record is one RecordBatch v2 built by rgbatch's encoder
+ * when it is appended: the header and framing bytes are owned by the
+ * record, the value is the GstBuffer's own memory (mapped and referenced
+ * until the record is dropped and no response still references it), and
+ * Fetch responses send it with writev() straight from that memory.
+ *
+ * A journal-backed topic (rg_broker_add_journal_topic()) serves the
+ * batches of a journal directory instead, with sendfile() from the
+ * segment files.
+ *
+ * Thread-safety: every function may be called from any thread, except that
+ * rg_broker_topic_append() and rg_broker_topic_set_caps() of one topic must
+ * not run concurrently with each other (one streaming thread appends).
+ */
+
+/**
+ * RG_BROKER_ERROR:
+ *
+ * Error domain of the broker; codes are from #RgBrokerError.
+ */
+#define RG_BROKER_ERROR (rg_broker_error_quark ())
+RG_API
+GQuark rg_broker_error_quark (void);
+
+/**
+ * RgBrokerError:
+ * @RG_BROKER_ERROR_ADDRESS: the address could not be resolved or bound
+ *   (the message says which and why, e.g. "Address already in use")
+ * @RG_BROKER_ERROR_SYSTEM: a system resource could not be created (epoll,
+ *   eventfd, thread)
+ * @RG_BROKER_ERROR_TOPIC_EXISTS: a topic of that name is already
+ *   registered on this broker
+ * @RG_BROKER_ERROR_INVALID: an invalid argument (empty or over-long topic
+ *   name)
+ * @RG_BROKER_ERROR_ENCODE: a buffer could not be encoded as a record
+ */
+typedef enum
+{
+  RG_BROKER_ERROR_ADDRESS,
+  RG_BROKER_ERROR_SYSTEM,
+  RG_BROKER_ERROR_TOPIC_EXISTS,
+  RG_BROKER_ERROR_INVALID,
+  RG_BROKER_ERROR_ENCODE,
+} RgBrokerError;
+
+/**
+ * RG_BROKER_PRODUCE_REFUSED_ERROR:
+ *
+ * The Kafka error code a Produce into a pipeline-owned topic gets: 29,
+ * TOPIC_AUTHORIZATION_FAILED. It is a non-retriable error in every client,
+ * so a producer fails at once with a clear "not authorized" message
+ * instead of retrying until its timeout.
+ */
+#define RG_BROKER_PRODUCE_REFUSED_ERROR 29
+
+/**
+ * RgBrokerConfig:
+ * @max_connections: connections served at once; a connection beyond it is
+ *   accepted and closed at once
+ * @max_request_bytes: largest request frame (after the size prefix); a
+ *   larger one closes the connection before it is read
+ * @max_output_bytes: queued response bytes per connection past which the
+ *   broker stops reading that client's requests until the queue drains (the
+ *   bound on memory per connection; at least one response is always
+ *   queued)
+ * @idle_timeout_ms: a connection with no request and nothing to send for
+ *   this long is closed (Kafka's connections.max.idle.ms); 0 = never
+ * @advertised_host: (nullable): the host Metadata tells clients to dial;
+ *   %NULL = the local address each client connected to
+ * @send_threads: threads besides the loop that send large responses in
+ *   parallel with it (0: the loop sends everything); the default is one
+ *   fewer than the CPU cores, at most 3
+ * @ingest_batches: 0 (the default) refuses Produce into topics no pipeline
+ *   owns (UNKNOWN_TOPIC_OR_PARTITION); above 0 the broker accepts it, as a
+ *   Kafka broker with auto-creation does: the topic is created in memory on
+ *   the first Metadata or Produce that names it, and keeps the latest
+ *   @ingest_batches produced record batches. Every batch is validated
+ *   (size, CRC-32C) and stored as sent, with its baseOffset set to the
+ *   offset it got. Pipeline-owned topics always refuse Produce.
+ *
+ * Broker settings; rg_broker_config_init() sets the defaults. The first
+ * rg_broker_acquire() of an address and port decides them.
+ */
+typedef struct
+{
+  guint max_connections;
+  gsize max_request_bytes;
+  gsize max_output_bytes;
+  guint idle_timeout_ms;
+  const gchar *advertised_host;
+  guint ingest_batches;
+  guint send_threads;
+} RgBrokerConfig;
+
+/**
+ * RG_BROKER_DEFAULT_MAX_CONNECTIONS: default @max_connections (1024)
+ */
+#define RG_BROKER_DEFAULT_MAX_CONNECTIONS 1024
+/**
+ * RG_BROKER_DEFAULT_MAX_REQUEST_BYTES: default @max_request_bytes (1 MiB)
+ */
+#define RG_BROKER_DEFAULT_MAX_REQUEST_BYTES (1024 * 1024)
+/**
+ * RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES: default @max_output_bytes (4 MiB)
+ */
+#define RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES (4 * 1024 * 1024)
+/**
+ * RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS: default @idle_timeout_ms (10 min, as
+ * Kafka)
+ */
+#define RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+
+RG_API
+void rg_broker_config_init (RgBrokerConfig * config);
+
+/**
+ * rg_broker_default_send_threads:
+ *
+ * Returns: the default @send_threads: one fewer than the CPU cores this
+ *   process may use, at most 3.
+ */
+RG_API
+guint rg_broker_default_send_threads (void);
+
+typedef struct _RgBroker RgBroker;
+typedef struct _RgBrokerTopic RgBrokerTopic;
+
+/**
+ * rg_broker_acquire:
+ * @host: (nullable): address to listen on; %NULL = 127.0.0.1
+ * @port: TCP port; 0 = an ephemeral port (always a new broker; read it with
+ *   rg_broker_get_port())
+ * @config: (nullable): settings for a new broker, %NULL for the defaults
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns the broker of @host and @port in this process, with a new
+ * reference, or binds the address and starts one (listen backlog
+ * SOMAXCONN, so a burst of connects is absorbed by the kernel).
+ *
+ * Errors: %RG_BROKER_ERROR_ADDRESS, %RG_BROKER_ERROR_SYSTEM.
+ *
+ * Returns: (transfer full) (nullable): the broker; give it back with
+ *   rg_broker_release().
+ */
+RG_API
+RgBroker *rg_broker_acquire (const gchar * host, guint port,
+    const RgBrokerConfig * config, GError ** error);
+
+/**
+ * rg_broker_release:
+ * @broker: (transfer full): a broker from rg_broker_acquire()
+ *
+ * Drops a reference. The last one stops the loop thread, closes every
+ * connection and the listener, and frees the broker; remove your topics
+ * and client watches first.
+ */
+RG_API
+void rg_broker_release (RgBroker * broker);
+
+/**
+ * rg_broker_get_port:
+ * @broker: a broker
+ *
+ * Returns: the port the broker is bound to (the ephemeral one for port 0).
+ */
+RG_API
+guint rg_broker_get_port (RgBroker * broker);
+
+/**
+ * RgBrokerClientFunc:
+ * @broker: the broker
+ * @client_id: the connection's id, unique in the broker's lifetime
+ * @address: the client's address as "host:port"
+ * @added: %TRUE when the client connected, %FALSE when it went away
+ * @user_data: user data
+ *
+ * Called from the broker's thread, with the watch lock held: the function
+ * must not add or remove client watches.
+ */
+typedef void (*RgBrokerClientFunc) (RgBroker * broker, guint64 client_id,
+    const gchar * address, gboolean added, gpointer user_data);
+
+/**
+ * rg_broker_add_client_watch:
+ * @broker: a broker
+ * @func: called when a client connects or disconnects
+ * @user_data: passed to @func
+ *
+ * Returns: an id for rg_broker_remove_client_watch(), never 0.
+ */
+RG_API
+guint rg_broker_add_client_watch (RgBroker * broker, RgBrokerClientFunc func,
+    gpointer user_data);
+
+/**
+ * rg_broker_remove_client_watch:
+ * @broker: a broker
+ * @watch_id: from rg_broker_add_client_watch()
+ *
+ * When this returns, the function is not running and will not be called
+ * again.
+ */
+RG_API
+void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
+
+/**
+ * RgBrokerStats:
+ * @connections: connections open now
+ * @connections_total: connections accepted since start
+ * @connections_refused: connections closed at once because of
+ *   max_connections
+ * @requests: requests answered
+ * @fetches: Fetch requests answered
+ * @bytes_served: response bytes sent
+ * @records_served: records sent in Fetch responses
+ * @malformed: connections closed for a malformed, oversized or
+ *   unsupported request
+ * @fetches_waiting: Fetch requests parked now (long polls waiting for
+ *   records or for their MaxWaitMs)
+ * @parallel_sends: connections whose output was sent in a turn shared with
+ *   the send threads (#RgBrokerConfig.send_threads)
+ *
+ * Counters of a whole broker.
+ */
+typedef struct
+{
+  guint connections;
+  guint64 connections_total;
+  guint64 connections_refused;
+  guint64 requests;
+  guint64 fetches;
+  guint64 bytes_served;
+  guint64 records_served;
+  guint64 malformed;
+  guint fetches_waiting;
+  guint64 parallel_sends;
+} RgBrokerStats;
+
+RG_API
+void rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats);
+
+/**
+ * RgBrokerClientInfo:
+ * @id: the connection's id
+ * @address: "host:port" of the client
+ * @bytes_sent: response bytes sent to it
+ * @fetches: Fetch requests it made
+ * @topic: (nullable): the topic of its latest fetch
+ * @next_offset: the offset its next fetch of @topic should ask for (after
+ *   the last record it was sent), -1 before its first fetch
+ * @lag: records of @topic it has not been sent yet (high watermark minus
+ *   @next_offset), -1 when unknown
+ */
+typedef struct
+{
+  guint64 id;
+  gchar *address;
+  guint64 bytes_sent;
+  guint64 fetches;
+  gchar *topic;
+  gint64 next_offset;
+  gint64 lag;
+} RgBrokerClientInfo;
+
+RG_API
+void rg_broker_client_info_free (RgBrokerClientInfo * info);
+
+/**
+ * rg_broker_get_clients:
+ * @broker: a broker
+ *
+ * Returns: (transfer full) (element-type RgBrokerClientInfo): one entry
+ *   per open connection, with a free function set.
+ */
+RG_API
+GPtrArray *rg_broker_get_clients (RgBroker * broker);
+
+/* ---- Topics ---- */
+
+/**
+ * rg_broker_add_topic:
+ * @broker: a broker
+ * @name: topic name (1-249 bytes, Kafka's limit)
+ * @ring_size: how many of the latest records the topic keeps (>= 1)
+ * @error: return location for a #GError, or %NULL
+ *
+ * Registers a pipeline-owned topic with one partition (0), empty, whose
+ * first record will get offset 0. Clients see it in Metadata at once.
+ *
+ * Errors: %RG_BROKER_ERROR_TOPIC_EXISTS, %RG_BROKER_ERROR_INVALID.
+ *
+ * Returns: (transfer full) (nullable): the topic; remove it with
+ *   rg_broker_remove_topic().
+ */
+RG_API
+RgBrokerTopic *rg_broker_add_topic (RgBroker * broker, const gchar * name,
+    guint ring_size, GError ** error);
+
+/**
+ * rg_broker_add_journal_topic:
+ * @broker: a broker
+ * @name: topic name (1-249 bytes)
+ * @dir: a journal directory (rgjournal.h) that a writer appends to, in
+ *   this process or another
+ * @tail: (nullable): the tail of the writer when it is in this process
+ *   (rg_journal_writer_get_tail()); the topic takes a reference
+ * @error: return location for a #GError, or %NULL
+ *
+ * Registers a pipeline-owned topic whose records are the journal's
+ * batches, from its oldest segment to the end of its last complete, valid
+ * batch. Fetch responses send segment bytes with sendfile(), untouched.
+ * With @tail the broker trusts the writer's account of what is written;
+ * without it, it reads and checks (CRC-32C) every new batch once.
+ * With @tail, long-polling fetches are woken whenever the tail moves;
+ * without it, call rg_broker_topic_notify() after each append so that they
+ * are answered at once (they also look at the files every 10 ms).
+ *
+ * Errors: as rg_broker_add_topic().
+ *
+ * Returns: (transfer full) (nullable): the topic; remove it with
+ *   rg_broker_remove_topic().
+ */
+RG_API
+RgBrokerTopic *rg_broker_add_journal_topic (RgBroker * broker,
+    const gchar * name, const gchar * dir, RgJournalTail * tail,
+    GError ** error);
+
+/**
+ * rg_broker_topic_notify:
+ * @topic: a journal-backed topic
+ *
+ * Tells the broker the journal grew: wakes long-polling fetches. Any
+ * thread.
+ */
+RG_API
+void rg_broker_topic_notify (RgBrokerTopic * topic);
+
+/**
+ * rg_broker_add_live_view:
+ * @broker: the broker @topic was added to
+ * @topic: an in-memory topic (rg_broker_add_topic())
+ * @max_lag: the lag budget in records, at least 1
+ * @error: return location for a #GError, or %NULL
+ *
+ * Also serves @topic as "<name>.live": a consumer of that view whose
+ * fetch offset is more than @max_lag records behind the high watermark,
+ * or no longer in the ring, is answered from the latest keyframe (a
+ * record whose buffer had no DELTA_UNIT flag) instead, so a stalled
+ * consumer resumes where it can decode. Clients accept the offset gap as
+ * they do on compacted topics. Offsets are the topic's.
+ *
+ * Errors: %RG_BROKER_ERROR_TOPIC_EXISTS, %RG_BROKER_ERROR_INVALID (a
+ *   journal-backed topic, or a name too long for the suffix).
+ *
+ * Returns: %TRUE when the view is served.
+ */
+RG_API
+gboolean rg_broker_add_live_view (RgBroker * broker, RgBrokerTopic * topic,
+    guint max_lag, GError ** error);
+
+/**
+ * rg_broker_remove_topic:
+ * @broker: the broker the topic was added to
+ * @topic: (transfer full): the topic
+ *
+ * Unregisters and frees the topic (and its .live view). Fetches still
+ * parked on it are answered with UNKNOWN_TOPIC_OR_PARTITION; responses
+ * being sent keep the records they reference alive until sent.
+ */
+RG_API
+void rg_broker_remove_topic (RgBroker * broker, RgBrokerTopic * topic);
+
+/**
+ * rg_broker_topic_set_caps:
+ * @topic: a topic
+ * @caps: (nullable): the stream's caps
+ *
+ * The next record carries these caps in a gst.caps header, and so does
+ * every later keyframe record (a buffer without DELTA_UNIT), so a consumer
+ * that starts anywhere in the ring at a keyframe learns them.
+ */
+RG_API
+void rg_broker_topic_set_caps (RgBrokerTopic * topic, GstCaps * caps);
+
+/**
+ * rg_broker_topic_append:
+ * @topic: a topic
+ * @buffer: the record's value and envelope (PTS, DTS, duration, flags);
+ *   referenced, never copied
+ * @timestamp: record timestamp, ms since the epoch; -1 = the envelope's
+ *   (rg_envelope_timestamp(): reference timestamp meta, else now)
+ * @key: (nullable): record key, copied
+ * @offset: (out) (optional): the offset the record got
+ * @error: return location for a #GError, or %NULL
+ *
+ * Appends one record as one RecordBatch v2, drops the oldest record when
+ * the ring is full, and wakes long-polling fetches of the topic.
+ *
+ * Errors: %RG_BROKER_ERROR_ENCODE (the buffer is too large for a record,
+ *   or its memory cannot be mapped).
+ *
+ * Returns: %TRUE when appended.
+ */
+RG_API
+gboolean rg_broker_topic_append (RgBrokerTopic * topic, GstBuffer * buffer,
+    gint64 timestamp, GBytes * key, guint64 * offset, GError ** error);
+
+/**
+ * RgBrokerTopicStats:
+ * @log_start_offset: offset of the oldest record kept
+ * @high_watermark: offset the next record will get
+ * @records_appended: records appended
+ * @fetches: partition fetches of this topic answered
+ * @bytes_served: record-set bytes of this topic sent
+ * @records_served: records of this topic sent
+ */
+typedef struct
+{
+  guint64 log_start_offset;
+  guint64 high_watermark;
+  guint64 records_appended;
+  guint64 fetches;
+  guint64 bytes_served;
+  guint64 records_served;
+} RgBrokerTopicStats;
+
+RG_API
+void rg_broker_topic_get_stats (RgBrokerTopic * topic,
+    RgBrokerTopicStats * stats);
+
+/**
+ * rg_broker_topic_get_name:
+ * @topic: a topic
+ *
+ * Returns: (transfer none): the topic's name.
+ */
+RG_API
+const gchar *rg_broker_topic_get_name (RgBrokerTopic * topic);
+
+/* ---- Fault simulation and observation (tests) ---- */
+
+/**
+ * RgBrokerSysHooks:
+ * @send_iov: replaces the broker's vectored send (sendmsg() with
+ *   MSG_NOSIGNAL, i.e. writev() without SIGPIPE) on client sockets
+ *
+ * Tests install this to see exactly which memory the broker hands the
+ * kernel (the zero-copy proof). %NULL keeps the system call.
+ */
+typedef struct
+{
+  ssize_t (*send_iov) (int fd, const struct iovec * iov, int iovcnt);
+} RgBrokerSysHooks;
+
+/**
+ * rg_broker_set_sys_hooks:
+ * @hooks: (nullable): the hooks (copied), or %NULL for the system calls
+ *
+ * Not thread-safe: call it while no broker is running.
+ */
+RG_API
+void rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks);
+
+/**
+ * rg_broker_sys_send_iov:
+ *
+ * The default of #RgBrokerSysHooks.send_iov, for hooks that observe and
+ * then forward.
+ */
+RG_API
+ssize_t rg_broker_sys_send_iov (int fd, const struct iovec * iov,
+    int iovcnt);
+
+G_END_DECLS
+
+#endif /* __RG_BROKER_H__ */

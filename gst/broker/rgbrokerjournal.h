@@ -1,0 +1,59 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Journal-backed topic storage of the broker (rgbrokerjournal.c). Not
+ * installed. Every function is called with the owning topic's lock held.
+ */
+
+#ifndef __RG_BROKER_JOURNAL_H__
+#define __RG_BROKER_JOURNAL_H__
+
+#include "broker/rgbrokerprivate.h"
+#include "journal/rgjournal.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RgBrokerJournal RgBrokerJournal;
+
+/* @tail: (nullable): the tail of the writer appending in this process. */
+RgBrokerJournal *rg_broker_journal_new (const gchar * dir,
+    RgJournalTail * tail);
+void rg_broker_journal_free (RgBrokerJournal * journal);
+
+/* Calls @func (NULL: stops) when the in-process writer's tail moves. */
+void rg_broker_journal_watch (RgBrokerJournal * journal,
+    RgJournalTailFunc func, gpointer user_data);
+
+/* Whether parked fetches must look at the files on a timer: there is no
+ * writer's tail to tell them, or it no longer answers. Any thread. */
+gboolean rg_broker_journal_needs_poll (RgBrokerJournal * journal);
+
+/* Refreshes the segment list and the scan; returns the readable range. */
+void rg_broker_journal_range (RgBrokerJournal * journal, guint64 * log_start,
+    guint64 * high_watermark);
+
+/* As rg_broker_topic_collect(), with FILE references to segment ranges. */
+void rg_broker_journal_collect (RgBrokerJournal * journal,
+    gint64 fetch_offset, gsize max_bytes, gboolean first_whole,
+    GArray * refs, RgBrokerCollect * result);
+
+void rg_broker_journal_list_offset (RgBrokerJournal * journal,
+    gint64 timestamp, gint64 * offset, gint64 * found_timestamp);
+
+G_END_DECLS
+
+#endif /* __RG_BROKER_JOURNAL_H__ */

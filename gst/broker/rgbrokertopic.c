@@ -1,0 +1,874 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Topic storage of the embedded broker: an in-memory ring of the latest
+ * records of one partition.
+ *
+ * Every record is one RecordBatch v2, encoded once at append by rgbatch's
+ * encoder and kept as a list of iovecs: the batch header, record framing
+ * and envelope headers in one small block the record owns, the value as
+ * the GstBuffer's own memory (the buffer kept referenced, each GstMemory
+ * mapped for reading while a record holds it). A GstMemory is mapped once
+ * however many records hold it: its lock counts concurrent maps in 8 bits,
+ * so a source that pushes one memory in more than 255 buffers (a still
+ * image, a test pattern) would fail to map if every record mapped it.
+ * Records share one RgBrokerMapping per memory, looked up by address in a
+ * process-wide table (memories can be shared between topics, too). A Fetch
+ * response references those iovecs (RgKafkaRecordsRef, one record
+ * reference each), so a batch goes to the socket with writev() from the
+ * buffer's memory and is never copied. Records are refcounted with C11
+ * atomics: the ring holds one reference, every response that contains the
+ * record another, so a record dropped from the ring while a slow client is
+ * still being sent it stays valid until that response is freed.
+ *
+ * Offsets are dense: the ring holds [log start, high watermark), record o
+ * at slot o % capacity. The ring is guarded by a pthread mutex held only
+ * to insert, drop or reference records, never across I/O.
+ *
+ * Ingest topics (created when a client produces into a name no pipeline
+ * owns) keep produced batches instead: each ring entry is one whole batch
+ * as the producer sent it (validated, its baseOffset patched to the offset
+ * it got; the CRC does not cover baseOffset, so the batch stays valid),
+ * spanning lastOffsetDelta + 1 offsets. Their slots are counted by batch
+ * (seq_start, seq_next), and a fetch offset is found by binary search.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "broker/rgbrokerprivate.h"
+#include "broker/rgbrokerjournal.h"
+#include "record/rgbatch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define GST_CAT_DEFAULT rg_broker_debug
+
+typedef struct
+{
+  atomic_int ref;
+  guint64 offset;
+  gint64 timestamp;
+  GstBuffer *buffer;
+  struct _RgBrokerMapping **maps;
+  guint n_maps;
+  guint8 *owned;
+  struct iovec *iov;
+  guint n_iov;
+  gsize size;
+  gboolean keyframe;
+  /* Offsets the record spans: 1, or a produced batch's record count. */
+  guint64 n_offsets;
+} RgBrokerRecord;
+
+struct _RgBrokerTopic
+{
+  atomic_int ref;
+  RgBroker *broker;
+  gchar *name;
+
+  pthread_mutex_t lock;
+  RgBrokerRecord **ring;
+  guint capacity;
+  guint64 start;
+  guint64 next;
+  atomic_bool detached;
+  /* Journal-backed topics: the records are the journal's batches. */
+  RgBrokerJournal *journal;
+  /* "<name>.live" and its lag budget, set once by rg_broker_topic_set_live()
+   * before the name is published in the broker's table. */
+  gchar *live_name;
+  atomic_uint live_lag;
+  /* Ingest topics: ring slots are batches [seq_start, seq_next); only the
+   * broker's loop thread appends. */
+  gboolean ingest;
+  guint64 seq_start;
+  guint64 seq_next;
+
+  /* Used by the appending thread only. */
+  RgBatchEncoder *encoder;
+  gchar *caps_string;
+  gboolean caps_pending;
+
+  atomic_ullong appended;
+  atomic_ullong fetches;
+  atomic_ullong bytes_served;
+  atomic_ullong records_served;
+};
+
+/* ---- Shared read maps ---- */
+
+/* One read map of a GstMemory, shared by every record that holds it. */
+typedef struct _RgBrokerMapping
+{
+  GstMemory *memory;
+  GstMapInfo info;
+  /* Records holding it; under mappings_lock. */
+  guint users;
+} RgBrokerMapping;
+
+/* GstMemory * -> RgBrokerMapping *. The table holds a reference on each
+ * memory, so an address is not reused while its entry exists. */
+static pthread_mutex_t mappings_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *mappings;
+
+/* Returns the shared read map of @memory (mapping it if no record holds
+ * it yet), or NULL when it cannot be mapped. Any thread. */
+static RgBrokerMapping *
+mapping_acquire (GstMemory * memory)
+{
+  RgBrokerMapping *m;
+
+  pthread_mutex_lock (&mappings_lock);
+  if (!mappings)
+    mappings = g_hash_table_new (g_direct_hash, g_direct_equal);
+  m = g_hash_table_lookup (mappings, memory);
+  if (!m) {
+    m = g_new0 (RgBrokerMapping, 1);
+    if (!gst_memory_map (memory, &m->info, GST_MAP_READ)) {
+      pthread_mutex_unlock (&mappings_lock);
+      g_free (m);
+      return NULL;
+    }
+    m->memory = gst_memory_ref (memory);
+    g_hash_table_insert (mappings, memory, m);
+  }
+  m->users++;
+  pthread_mutex_unlock (&mappings_lock);
+  return m;
+}
+
+/* Drops a record's use of @m; the last one unmaps. Any thread. */
+static void
+mapping_release (RgBrokerMapping * m)
+{
+  gboolean last;
+
+  pthread_mutex_lock (&mappings_lock);
+  last = --m->users == 0;
+  if (last)
+    g_hash_table_remove (mappings, m->memory);
+  pthread_mutex_unlock (&mappings_lock);
+  if (!last)
+    return;
+  /* Outside the lock: a new record of the same memory maps it again
+   * meanwhile, which is fine (a second, short-lived map). */
+  gst_memory_unmap (m->memory, &m->info);
+  gst_memory_unref (m->memory);
+  g_free (m);
+}
+
+/* ---- Records ---- */
+
+static void
+record_unref (gpointer data)
+{
+  RgBrokerRecord *record = data;
+  guint i;
+
+  /* acq_rel: each release orders a thread's use of the record before the
+   * decrement, and the last decrement acquires them all before the free
+   * (a read-modify-write rather than a separate fence, which
+   * ThreadSanitizer does not model). */
+  if (atomic_fetch_sub_explicit (&record->ref, 1, memory_order_acq_rel) != 1)
+    return;
+
+  for (i = 0; i < record->n_maps; i++)
+    mapping_release (record->maps[i]);
+  if (record->buffer)
+    gst_buffer_unref (record->buffer);
+  g_free (record->maps);
+  g_free (record->owned);
+  g_free (record->iov);
+  g_free (record);
+}
+
+static RgBrokerRecord *
+record_ref (RgBrokerRecord * record)
+{
+  atomic_fetch_add_explicit (&record->ref, 1, memory_order_relaxed);
+  return record;
+}
+
+/* Maps every memory of @buffer separately (gst_buffer_map() would merge
+ * several memories into a copy) and fills @chunks with the mapped ranges.
+ * A memory in the buffer twice is mapped once. */
+static gboolean
+record_map (RgBrokerRecord * record, GArray * chunks)
+{
+  guint i, n = gst_buffer_n_memory (record->buffer);
+
+  record->maps = g_new0 (RgBrokerMapping *, MAX (n, 1));
+  for (i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (record->buffer, i);
+    RgBrokerMapping *m = mapping_acquire (mem);
+    struct iovec chunk;
+
+    if (!m)
+      return FALSE;
+    record->maps[record->n_maps++] = m;
+    if (m->info.size == 0)
+      continue;
+    chunk.iov_base = m->info.data;
+    chunk.iov_len = m->info.size;
+    g_array_append_val (chunks, chunk);
+  }
+  return TRUE;
+}
+
+static gboolean
+segment_is_value (const RgBrokerRecord * record, const struct iovec *seg)
+{
+  guint i;
+
+  for (i = 0; i < record->n_maps; i++) {
+    const guint8 *base = record->maps[i]->info.data;
+    const guint8 *p = seg->iov_base;
+
+    if (p >= base && p < base + record->maps[i]->info.size)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Keeps the encoder's segments: protocol bytes are copied into one block
+ * the record owns (consecutive ones merged), value segments keep pointing
+ * at the mapped memory. */
+static void
+record_keep_segments (RgBrokerRecord * record, const struct iovec *segs,
+    guint n_segs)
+{
+  gsize owned_size = 0, pos = 0;
+  guint i;
+
+  for (i = 0; i < n_segs; i++)
+    if (!segment_is_value (record, &segs[i]))
+      owned_size += segs[i].iov_len;
+
+  record->owned = g_malloc (MAX (owned_size, 1));
+  record->iov = g_new (struct iovec, n_segs);
+  for (i = 0; i < n_segs; i++) {
+    struct iovec *last =
+        record->n_iov ? &record->iov[record->n_iov - 1] : NULL;
+
+    if (segment_is_value (record, &segs[i])) {
+      record->iov[record->n_iov++] = segs[i];
+    } else {
+      memcpy (record->owned + pos, segs[i].iov_base, segs[i].iov_len);
+      if (last && (guint8 *) last->iov_base + last->iov_len ==
+          record->owned + pos) {
+        last->iov_len += segs[i].iov_len;
+      } else {
+        record->iov[record->n_iov].iov_base = record->owned + pos;
+        record->iov[record->n_iov].iov_len = segs[i].iov_len;
+        record->n_iov++;
+      }
+      pos += segs[i].iov_len;
+    }
+    record->size += segs[i].iov_len;
+  }
+}
+
+/* ---- Topic ---- */
+
+RgBrokerTopic *
+rg_broker_topic_new (RgBroker * broker, const gchar * name, guint ring_size)
+{
+  RgBrokerTopic *topic = g_new0 (RgBrokerTopic, 1);
+
+  atomic_init (&topic->ref, 1);
+  topic->broker = broker;
+  topic->name = g_strdup (name);
+  pthread_mutex_init (&topic->lock, NULL);
+  topic->capacity = MAX (ring_size, 1);
+  topic->ring = g_new0 (RgBrokerRecord *, topic->capacity);
+  topic->encoder = rg_batch_encoder_new ();
+  return topic;
+}
+
+/* Only wakes the loop: rg_broker_topic_notify() also counts an append,
+ * which the sink does once per buffer itself. */
+static void
+tail_moved (gpointer data)
+{
+  RgBrokerTopic *topic = data;
+
+  rg_broker_wake (topic->broker);
+}
+
+RgBrokerTopic *
+rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
+    const gchar * dir, RgJournalTail * tail)
+{
+  RgBrokerTopic *topic = rg_broker_topic_new (broker, name, 1);
+
+  topic->journal = rg_broker_journal_new (dir, tail);
+  /* Wakes parked fetches when the writer's own thread flushes small
+   * records, which no append notifies. Stopped when the topic is
+   * detached, while the broker it wakes is still there. */
+  rg_broker_journal_watch (topic->journal, tail_moved, topic);
+  return topic;
+}
+
+RgBrokerTopic *
+rg_broker_topic_new_ingest (RgBroker * broker, const gchar * name,
+    guint max_batches)
+{
+  RgBrokerTopic *topic = rg_broker_topic_new (broker, name, max_batches);
+
+  topic->ingest = TRUE;
+  return topic;
+}
+
+gboolean
+rg_broker_topic_is_ingest (RgBrokerTopic * topic)
+{
+  return topic->ingest;
+}
+
+/* Checks that @records is a sequence of whole, valid batches; returns how
+ * many, or -1. */
+static gint
+ingest_validate (const guint8 * records, gsize len)
+{
+  gsize pos = 0;
+  gint n = 0;
+
+  while (pos < len) {
+    GError *error = NULL;
+    RgBatchInfo info;
+    gsize size = rg_batch_validate (records + pos, len - pos, &info, &error);
+
+    if (size == 0 || info.last_offset_delta < 0) {
+      GST_INFO ("produced batch at byte %" G_GSIZE_FORMAT " refused: %s",
+          pos, error ? error->message : "negative lastOffsetDelta");
+      g_clear_error (&error);
+      return -1;
+    }
+    pos += size;
+    n++;
+  }
+  return n;
+}
+
+/* A record that owns a copy of one produced batch, at @offset. */
+static RgBrokerRecord *
+ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
+{
+  RgBrokerRecord *record = g_new0 (RgBrokerRecord, 1);
+  guint64 be = GUINT64_TO_BE (offset);
+
+  atomic_init (&record->ref, 1);
+  record->offset = offset;
+  record->size = RG_BATCH_LOG_OVERHEAD + info->batch_length;
+  record->n_offsets = (guint64) info->last_offset_delta + 1;
+  record->timestamp = info->max_timestamp;
+  record->keyframe = TRUE;
+  record->owned = g_memdup2 (data, record->size);
+  memcpy (record->owned, &be, sizeof (be));
+  record->iov = g_new (struct iovec, 1);
+  record->iov[0].iov_base = record->owned;
+  record->iov[0].iov_len = record->size;
+  record->n_iov = 1;
+  return record;
+}
+
+gint16
+rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset)
+{
+  gsize pos = 0;
+
+  *base_offset = -1;
+  if (!topic->ingest)
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  if (ingest_validate (records, len) <= 0)
+    return RG_KAFKA_CORRUPT_MESSAGE;
+
+  while (pos < len) {
+    RgBrokerRecord *record, *dropped = NULL;
+    RgBatchInfo info;
+
+    rg_batch_validate (records + pos, len - pos, &info, NULL);
+    pthread_mutex_lock (&topic->lock);
+    record = ingest_record_new (records + pos, topic->next, &info);
+    if (*base_offset < 0)
+      *base_offset = topic->next;
+    if (topic->seq_next - topic->seq_start == topic->capacity) {
+      dropped = topic->ring[topic->seq_start % topic->capacity];
+      topic->seq_start++;
+      topic->start = dropped->offset + dropped->n_offsets;
+    }
+    topic->ring[topic->seq_next % topic->capacity] = record;
+    topic->seq_next++;
+    topic->next += record->n_offsets;
+    pthread_mutex_unlock (&topic->lock);
+    if (dropped)
+      record_unref (dropped);
+    atomic_fetch_add_explicit (&topic->appended, info.records_count,
+        memory_order_relaxed);
+    pos += RG_BATCH_LOG_OVERHEAD + info.batch_length;
+  }
+  rg_broker_wake (topic->broker);
+  return RG_KAFKA_NONE;
+}
+
+/* The slot of the batch that holds @offset (start <= offset < next).
+ * Called with the lock held. */
+static guint64
+ingest_find (RgBrokerTopic * topic, gint64 offset)
+{
+  guint64 lo = topic->seq_start, hi = topic->seq_next - 1;
+
+  while (lo < hi) {
+    guint64 mid = lo + (hi - lo + 1) / 2;
+
+    if ((gint64) topic->ring[mid % topic->capacity]->offset <= offset)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+gboolean
+rg_broker_topic_is_journal (RgBrokerTopic * topic)
+{
+  return topic->journal != NULL;
+}
+
+void
+rg_broker_topic_notify (RgBrokerTopic * topic)
+{
+  g_return_if_fail (topic != NULL);
+
+  atomic_fetch_add_explicit (&topic->appended, 1, memory_order_relaxed);
+  rg_broker_wake (topic->broker);
+}
+
+RgBrokerTopic *
+rg_broker_topic_ref (RgBrokerTopic * topic)
+{
+  atomic_fetch_add_explicit (&topic->ref, 1, memory_order_relaxed);
+  return topic;
+}
+
+void
+rg_broker_topic_unref (RgBrokerTopic * topic)
+{
+  guint64 o;
+
+  /* acq_rel for the same reason as in record_unref(). */
+  if (atomic_fetch_sub_explicit (&topic->ref, 1, memory_order_acq_rel) != 1)
+    return;
+
+  if (topic->ingest) {
+    for (o = topic->seq_start; o < topic->seq_next; o++)
+      record_unref (topic->ring[o % topic->capacity]);
+  } else {
+    for (o = topic->start; o < topic->next; o++)
+      record_unref (topic->ring[o % topic->capacity]);
+  }
+  g_free (topic->ring);
+  rg_broker_journal_free (topic->journal);
+  rg_batch_encoder_free (topic->encoder);
+  pthread_mutex_destroy (&topic->lock);
+  g_free (topic->caps_string);
+  g_free (topic->live_name);
+  g_free (topic->name);
+  g_free (topic);
+}
+
+const gchar *
+rg_broker_topic_set_live (RgBrokerTopic * topic, guint max_lag)
+{
+  if (!topic->live_name)
+    topic->live_name = g_strconcat (topic->name, ".live", NULL);
+  atomic_store (&topic->live_lag, max_lag);
+  return topic->live_name;
+}
+
+guint
+rg_broker_topic_get_live_lag (RgBrokerTopic * topic)
+{
+  return atomic_load (&topic->live_lag);
+}
+
+const gchar *
+rg_broker_topic_get_live_name (RgBrokerTopic * topic)
+{
+  return topic->live_name;
+}
+
+void
+rg_broker_topic_detach (RgBrokerTopic * topic)
+{
+  atomic_store (&topic->detached, TRUE);
+  if (topic->journal)
+    rg_broker_journal_watch (topic->journal, NULL, NULL);
+}
+
+gboolean
+rg_broker_topic_needs_poll (RgBrokerTopic * topic)
+{
+  return topic->journal != NULL
+      && rg_broker_journal_needs_poll (topic->journal);
+}
+
+const gchar *
+rg_broker_topic_get_name (RgBrokerTopic * topic)
+{
+  g_return_val_if_fail (topic != NULL, NULL);
+  return topic->name;
+}
+
+void
+rg_broker_topic_set_caps (RgBrokerTopic * topic, GstCaps * caps)
+{
+  gchar *str;
+
+  g_return_if_fail (topic != NULL);
+
+  str = caps ? gst_caps_to_string (caps) : NULL;
+  if (g_strcmp0 (str, topic->caps_string) == 0) {
+    g_free (str);
+    return;
+  }
+  g_free (topic->caps_string);
+  topic->caps_string = str;
+  topic->caps_pending = TRUE;
+}
+
+static RgBrokerRecord *
+topic_encode (RgBrokerTopic * topic, GstBuffer * buffer, gint64 timestamp,
+    GBytes * key, guint64 base_offset, GError ** error)
+{
+  RgBrokerRecord *record = g_new0 (RgBrokerRecord, 1);
+  GArray *chunks = g_array_new (FALSE, FALSE, sizeof (struct iovec));
+  gboolean keyframe =
+      !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  const struct iovec *segs;
+  RgEnvelope envelope;
+  RgRecord rec = { 0, };
+  guint n_segs;
+  gsize key_len = 0;
+
+  atomic_init (&record->ref, 1);
+  record->keyframe = keyframe;
+  record->buffer = gst_buffer_ref (buffer);
+  record->offset = base_offset;
+  record->timestamp = timestamp >= 0 ? timestamp :
+      rg_envelope_timestamp (buffer, g_get_real_time () / 1000);
+  if (!record_map (record, chunks))
+    goto map_failed;
+
+  rg_envelope_init (&envelope, buffer, (topic->caps_pending || keyframe) ?
+      topic->caps_string : NULL);
+  rec.timestamp = record->timestamp;
+  rec.key = key ? g_bytes_get_data (key, &key_len) : NULL;
+  rec.key_len = key_len;
+  /* An empty buffer is an empty value, not a null one. */
+  rec.value = chunks->len ? NULL : (const guint8 *) "";
+  rec.value_chunks = (const struct iovec *) chunks->data;
+  rec.n_value_chunks = chunks->len;
+  rec.headers = envelope.headers;
+  rec.n_headers = envelope.n_headers;
+
+  rg_batch_encoder_begin (topic->encoder, (gint64) base_offset);
+  if (!rg_batch_encoder_add (topic->encoder, &rec, error))
+    goto encode_failed;
+  segs = rg_batch_encoder_finish (topic->encoder, &n_segs, NULL, NULL);
+  record_keep_segments (record, segs, n_segs);
+  g_array_unref (chunks);
+  topic->caps_pending = FALSE;
+  return record;
+
+  /* ERRORS */
+map_failed:
+  {
+    g_set_error (error, RG_BROKER_ERROR, RG_BROKER_ERROR_ENCODE,
+        "Could not map the memory of a buffer for reading");
+    goto fail;
+  }
+encode_failed:
+  {
+    g_prefix_error (error, "Could not encode a buffer as a record: ");
+    goto fail;
+  }
+fail:
+  {
+    g_array_unref (chunks);
+    record_unref (record);
+    return NULL;
+  }
+}
+
+gboolean
+rg_broker_topic_append (RgBrokerTopic * topic, GstBuffer * buffer,
+    gint64 timestamp, GBytes * key, guint64 * offset, GError ** error)
+{
+  RgBrokerRecord *record, *dropped = NULL;
+  guint64 base;
+
+  g_return_val_if_fail (topic != NULL, FALSE);
+  g_return_val_if_fail (topic->journal == NULL, FALSE);
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
+
+  /* Only this (appending) thread changes topic->next. */
+  pthread_mutex_lock (&topic->lock);
+  base = topic->next;
+  pthread_mutex_unlock (&topic->lock);
+
+  record = topic_encode (topic, buffer, timestamp, key, base, error);
+  if (!record)
+    return FALSE;
+  record->n_offsets = 1;
+
+  pthread_mutex_lock (&topic->lock);
+  if (topic->next - topic->start == topic->capacity) {
+    dropped = topic->ring[topic->start % topic->capacity];
+    topic->start++;
+  }
+  topic->ring[topic->next % topic->capacity] = record;
+  topic->next++;
+  pthread_mutex_unlock (&topic->lock);
+
+  if (dropped)
+    record_unref (dropped);
+  atomic_fetch_add_explicit (&topic->appended, 1, memory_order_relaxed);
+  if (offset)
+    *offset = base;
+  rg_broker_wake (topic->broker);
+  return TRUE;
+}
+
+static void
+collect_record (RgBrokerRecord * record, GArray * refs)
+{
+  guint i;
+
+  for (i = 0; i < record->n_iov; i++) {
+    RgKafkaRecordsRef ref = { 0, };
+
+    ref.type = RG_KAFKA_SEGMENT_MEMORY;
+    ref.data = record->iov[i].iov_base;
+    ref.length = record->iov[i].iov_len;
+    ref.fd = -1;
+    ref.notify = record_unref;
+    ref.user_data = record_ref (record);
+    g_array_append_val (refs, ref);
+  }
+}
+
+/* The .live view's start: @fetch_offset while the consumer is within
+ * @live_lag records of the head, else the latest keyframe (a consumer
+ * that fell behind, or whose offset left the ring, skips ahead to where
+ * it can decode). Called with the lock held. */
+static gint64
+topic_live_start (RgBrokerTopic * topic, gint64 fetch_offset, guint live_lag)
+{
+  guint64 o;
+
+  if (fetch_offset >= (gint64) topic->start
+      && fetch_offset <= (gint64) topic->next
+      && topic->next - fetch_offset <= live_lag)
+    return fetch_offset;
+  for (o = topic->next; o > topic->start; o--)
+    if (topic->ring[(o - 1) % topic->capacity]->keyframe)
+      return o - 1;
+  /* No keyframe kept: the latest record. */
+  return topic->next > topic->start ? (gint64) topic->next - 1 :
+      (gint64) topic->next;
+}
+
+/* Whole produced batches from the one holding @fetch_offset (clients skip
+ * the records before their offset, as with any Kafka broker). Called with
+ * the lock held, @fetch_offset within [start, next]. */
+static void
+ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gsize max_bytes,
+    gboolean first_whole, GArray * refs, RgBrokerCollect * result)
+{
+  guint64 seq;
+
+  if (fetch_offset == (gint64) topic->next)
+    return;
+  for (seq = ingest_find (topic, fetch_offset); seq < topic->seq_next; seq++) {
+    RgBrokerRecord *record = topic->ring[seq % topic->capacity];
+    gboolean fits = result->bytes + record->size <= max_bytes;
+
+    if (!fits && !(first_whole && result->bytes == 0))
+      break;
+    collect_record (record, refs);
+    result->bytes += record->size;
+    result->records += record->n_offsets;
+    result->next_offset = record->offset + record->n_offsets;
+  }
+}
+
+void
+rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
+    guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
+    RgBrokerCollect * result)
+{
+  guint64 o;
+
+  memset (result, 0, sizeof (*result));
+  result->next_offset = fetch_offset;
+
+  pthread_mutex_lock (&topic->lock);
+  result->high_watermark = topic->next;
+  result->log_start_offset = topic->start;
+  if (atomic_load (&topic->detached)) {
+    result->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    goto done;
+  }
+  if (topic->journal) {
+    rg_broker_journal_collect (topic->journal, fetch_offset, max_bytes,
+        first_whole, refs, result);
+    goto done;
+  }
+  if (live_lag > 0)
+    fetch_offset = topic_live_start (topic, fetch_offset, live_lag);
+  if (fetch_offset < (gint64) topic->start
+      || fetch_offset > (gint64) topic->next) {
+    result->error_code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
+    goto done;
+  }
+  if (topic->ingest) {
+    ingest_collect (topic, fetch_offset, max_bytes, first_whole, refs,
+        result);
+    goto done;
+  }
+  for (o = fetch_offset; o < topic->next; o++) {
+    RgBrokerRecord *record = topic->ring[o % topic->capacity];
+    gboolean fits = result->bytes + record->size <= max_bytes;
+
+    if (!fits && !(first_whole && result->records == 0))
+      break;
+    collect_record (record, refs);
+    result->bytes += record->size;
+    result->records++;
+  }
+  result->next_offset = o;
+
+done:
+  pthread_mutex_unlock (&topic->lock);
+}
+
+void
+rg_broker_records_refs_clear (GArray * refs)
+{
+  guint i;
+
+  for (i = 0; i < refs->len; i++) {
+    RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
+
+    if (ref->notify)
+      ref->notify (ref->user_data);
+  }
+  g_array_set_size (refs, 0);
+}
+
+void
+rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
+    gint64 * offset, gint64 * found_timestamp)
+{
+  guint64 o;
+
+  *offset = -1;
+  *found_timestamp = -1;
+  pthread_mutex_lock (&topic->lock);
+  if (topic->journal) {
+    rg_broker_journal_list_offset (topic->journal, timestamp, offset,
+        found_timestamp);
+  } else if (timestamp == -1) {
+    *offset = topic->next;
+  } else if (timestamp == -2) {
+    *offset = topic->start;
+  } else if (topic->ingest) {
+    /* A batch's records are not looked into: the first batch whose newest
+     * record is at or after @timestamp. */
+    for (o = topic->seq_start; o < topic->seq_next; o++) {
+      RgBrokerRecord *record = topic->ring[o % topic->capacity];
+
+      if (record->timestamp >= timestamp) {
+        *offset = MAX ((gint64) record->offset, (gint64) topic->start);
+        *found_timestamp = record->timestamp;
+        break;
+      }
+    }
+  } else {
+    for (o = topic->start; o < topic->next; o++) {
+      RgBrokerRecord *record = topic->ring[o % topic->capacity];
+
+      if (record->timestamp >= timestamp) {
+        *offset = o;
+        *found_timestamp = record->timestamp;
+        break;
+      }
+    }
+  }
+  pthread_mutex_unlock (&topic->lock);
+}
+
+void
+rg_broker_topic_count_served (RgBrokerTopic * topic, gsize bytes,
+    guint records)
+{
+  atomic_fetch_add_explicit (&topic->fetches, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit (&topic->bytes_served, bytes,
+      memory_order_relaxed);
+  atomic_fetch_add_explicit (&topic->records_served, records,
+      memory_order_relaxed);
+}
+
+guint64
+rg_broker_topic_get_high_watermark (RgBrokerTopic * topic)
+{
+  guint64 hw, start;
+
+  pthread_mutex_lock (&topic->lock);
+  if (topic->journal)
+    rg_broker_journal_range (topic->journal, &start, &hw);
+  else
+    hw = topic->next;
+  pthread_mutex_unlock (&topic->lock);
+  return hw;
+}
+
+void
+rg_broker_topic_get_stats (RgBrokerTopic * topic, RgBrokerTopicStats * stats)
+{
+  g_return_if_fail (topic != NULL && stats != NULL);
+
+  pthread_mutex_lock (&topic->lock);
+  if (topic->journal) {
+    rg_broker_journal_range (topic->journal, &stats->log_start_offset,
+        &stats->high_watermark);
+  } else {
+    stats->log_start_offset = topic->start;
+    stats->high_watermark = topic->next;
+  }
+  pthread_mutex_unlock (&topic->lock);
+  stats->records_appended = atomic_load (&topic->appended);
+  stats->fetches = atomic_load (&topic->fetches);
+  stats->bytes_served = atomic_load (&topic->bytes_served);
+  stats->records_served = atomic_load (&topic->records_served);
+}

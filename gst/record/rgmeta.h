@@ -1,0 +1,220 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __GST_RG_META_H__
+#define __GST_RG_META_H__
+
+#include <gst/gst.h>
+#include "util/rgapi.h"
+
+#include "record/rgbatch.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SECTION:rgmeta
+ * @title: GstRgMeta
+ * @short_description: the Kafka record envelope of a buffer
+ *
+ * #GstRgMeta carries what a Kafka record holds beyond the buffer's bytes
+ * and its PTS/DTS/duration/flags: the record offset, the record timestamp
+ * (ms since the epoch), the key and the user headers (every record header
+ * whose name does not start with "gst."; the gst.* envelope headers are
+ * restored onto the buffer and its caps instead).
+ *
+ * rgsrc attaches one to every buffer it reads. An application may attach
+ * one before rgjournalsink or rgbrokersink to give a record a key (a camera
+ * or sensor id) and headers.
+ *
+ * The struct is opaque on purpose: read it through the accessor functions
+ * (gst_rg_meta_get_offset() and friends), which plain types make usable
+ * from any language binding. Every accessor takes the meta, which
+ * gst_buffer_get_rg_meta() returns.
+ *
+ * A meta attached by the journal reader copies nothing: its key and
+ * headers point into the mapped segment, which the meta keeps alive through
+ * a reference on the segment's memory. The accessors returning #GBytes wrap
+ * those bytes without copying them either.
+ *
+ * Thread-safety: a meta belongs to its buffer; read it from any thread
+ * while the buffer is alive; modify it only while the buffer is writable.
+ */
+
+typedef struct _GstRgMeta GstRgMeta;
+
+#define GST_RG_META_API_TYPE (gst_rg_meta_api_get_type ())
+#define GST_RG_META_INFO (gst_rg_meta_get_info ())
+
+RG_API
+GType gst_rg_meta_api_get_type (void);
+RG_API
+const GstMetaInfo *gst_rg_meta_get_info (void);
+
+/**
+ * gst_buffer_get_rg_meta:
+ * @buffer: a buffer
+ *
+ * Returns: (transfer none) (nullable): the buffer's #GstRgMeta, or %NULL.
+ */
+RG_API
+GstRgMeta *gst_buffer_get_rg_meta (GstBuffer * buffer);
+
+/**
+ * gst_buffer_add_rg_meta:
+ * @buffer: a writable buffer
+ * @offset: the record offset (ignored by writers, which assign their own)
+ * @timestamp: the record timestamp, ms since the epoch, or -1 for none
+ * @key: (nullable): the record key, or %NULL for a null key
+ *
+ * Attaches a #GstRgMeta with no headers; add headers with
+ * gst_rg_meta_add_header().
+ *
+ * Returns: (transfer none): the meta.
+ */
+RG_API
+GstRgMeta *gst_buffer_add_rg_meta (GstBuffer * buffer, guint64 offset,
+    gint64 timestamp, GBytes * key);
+
+/**
+ * gst_buffer_add_rg_meta_from_record:
+ * @buffer: a writable buffer
+ * @record: a decoded record; its key and header pointers must point into
+ *   @backing's bytes
+ * @backing: the memory that keeps @record's bytes alive (the mapped
+ *   segment); the meta takes a reference
+ *
+ * Attaches a #GstRgMeta that describes @record without copying anything:
+ * the key and the user headers stay in @backing. This is what the journal
+ * reader uses; it allocates nothing but the meta itself.
+ *
+ * Returns: (transfer none): the meta.
+ */
+RG_API
+GstRgMeta *gst_buffer_add_rg_meta_from_record (GstBuffer * buffer,
+    const RgRecordView * record, GstMemory * backing);
+
+/**
+ * gst_rg_meta_get_offset:
+ * @meta: a #GstRgMeta
+ *
+ * Returns: the record offset.
+ */
+RG_API
+guint64 gst_rg_meta_get_offset (const GstRgMeta * meta);
+
+/**
+ * gst_rg_meta_get_timestamp:
+ * @meta: a #GstRgMeta
+ *
+ * Returns: the record timestamp in ms since the epoch, -1 when none.
+ */
+RG_API
+gint64 gst_rg_meta_get_timestamp (const GstRgMeta * meta);
+
+/**
+ * gst_rg_meta_get_key:
+ * @meta: a #GstRgMeta
+ *
+ * Returns: (transfer full) (nullable): the key, %NULL for a null key.
+ */
+RG_API
+GBytes *gst_rg_meta_get_key (const GstRgMeta * meta);
+
+/**
+ * gst_rg_meta_set_key:
+ * @meta: a #GstRgMeta on a writable buffer
+ * @key: (nullable): the new key, %NULL for a null key
+ */
+RG_API
+void gst_rg_meta_set_key (GstRgMeta * meta, GBytes * key);
+
+/**
+ * gst_rg_meta_get_n_headers:
+ * @meta: a #GstRgMeta
+ *
+ * Returns: the number of user headers (gst.* headers are not counted).
+ */
+RG_API
+guint gst_rg_meta_get_n_headers (const GstRgMeta * meta);
+
+/**
+ * gst_rg_meta_get_header_name:
+ * @meta: a #GstRgMeta
+ * @index: from 0 to gst_rg_meta_get_n_headers() - 1
+ *
+ * Returns: (transfer full) (nullable): the name of header @index, %NULL if
+ *   @index is out of range.
+ */
+RG_API
+gchar *gst_rg_meta_get_header_name (const GstRgMeta * meta, guint index);
+
+/**
+ * gst_rg_meta_get_header_value:
+ * @meta: a #GstRgMeta
+ * @index: from 0 to gst_rg_meta_get_n_headers() - 1
+ *
+ * Returns: (transfer full) (nullable): the value of header @index; %NULL if
+ *   the value is null or @index is out of range.
+ */
+RG_API
+GBytes *gst_rg_meta_get_header_value (const GstRgMeta * meta, guint index);
+
+/**
+ * gst_rg_meta_get_header:
+ * @meta: a #GstRgMeta
+ * @name: a header name
+ *
+ * Looks a user header up by name; when a name repeats the last one wins,
+ * as in Kafka's Headers.lastHeader().
+ *
+ * Returns: (transfer full) (nullable): the value, %NULL if there is no
+ *   such header or its value is null.
+ */
+RG_API
+GBytes *gst_rg_meta_get_header (const GstRgMeta * meta, const gchar * name);
+
+/**
+ * gst_rg_meta_peek_header:
+ * @meta: a #GstRgMeta
+ * @index: from 0 to gst_rg_meta_get_n_headers() - 1
+ * @header: (out caller-allocates): the header; its name is not
+ *   NUL-terminated and both pointers stay valid while @meta is unchanged
+ *
+ * The C way to walk the headers without copying, e.g. to encode them into
+ * a record.
+ *
+ * Returns: %TRUE with @header filled, %FALSE if @index is out of range.
+ */
+RG_API
+gboolean gst_rg_meta_peek_header (const GstRgMeta * meta, guint index,
+    RgRecordHeader * header);
+
+/**
+ * gst_rg_meta_add_header:
+ * @meta: a #GstRgMeta on a writable buffer
+ * @name: the header name (UTF-8); names starting with "gst." are reserved
+ *   for the envelope and refused
+ * @value: (nullable): the value, %NULL for a null value
+ *
+ * Appends a user header.
+ */
+RG_API
+void gst_rg_meta_add_header (GstRgMeta * meta, const gchar * name,
+    GBytes * value);
+
+G_END_DECLS
+
+#endif /* __GST_RG_META_H__ */
