@@ -75,39 +75,9 @@
 
 #include <gst/gst.h>
 #include "util/rgapi.h"
+#include "journal/rgjournalerror.h"
 
 G_BEGIN_DECLS
-
-#define RG_JOURNAL_ERROR (rg_journal_error_quark ())
-RG_API
-GQuark rg_journal_error_quark (void);
-
-/**
- * RgJournalError:
- * @RG_JOURNAL_ERROR_LOCKED: another writer holds the directory
- * @RG_JOURNAL_ERROR_IO: a system call failed (the message names it, the
- *   path and strerror)
- * @RG_JOURNAL_ERROR_NO_SPACE: the disk or a file-size limit is full (ENOSPC,
- *   EFBIG, EDQUOT); the journal is valid up to the durable offset
- * @RG_JOURNAL_ERROR_FATAL: an earlier write or sync failed; the writer does
- *   nothing more
- * @RG_JOURNAL_ERROR_CORRUPT: a batch failed validation (the message names the
- *   segment, the byte position and the offset)
- * @RG_JOURNAL_ERROR_OUT_OF_RANGE: the offset or time asked for is not in
- *   the journal
- * @RG_JOURNAL_ERROR_INVALID: bad argument or directory content (a file that
- *   is not a journal file, an unreadable name)
- */
-typedef enum
-{
-  RG_JOURNAL_ERROR_LOCKED,
-  RG_JOURNAL_ERROR_IO,
-  RG_JOURNAL_ERROR_NO_SPACE,
-  RG_JOURNAL_ERROR_FATAL,
-  RG_JOURNAL_ERROR_CORRUPT,
-  RG_JOURNAL_ERROR_OUT_OF_RANGE,
-  RG_JOURNAL_ERROR_INVALID,
-} RgJournalError;
 
 typedef enum
 {

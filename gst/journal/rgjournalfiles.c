@@ -25,15 +25,16 @@
 #endif
 
 #include "journal/rgjournalfiles.h"
-#include "journal/rgjournal.h"
+#include "journal/rgjournalerror.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The error domain lives here rather than in rgjournal.c so that the
- * reader half of the journal links on its own. */
+/* The error domain (rgjournalerror.h) is defined in the lowest file of the
+ * layer, so that every other file, readers included, links without the
+ * writer. */
 G_DEFINE_QUARK (rg-journal-error-quark, rg_journal_error);
 
 static const gchar *const suffixes[] = {

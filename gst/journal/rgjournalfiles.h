@@ -20,6 +20,7 @@
 
 #include <gst/gst.h>
 
+#include "journal/rgjournalerror.h"
 #include "record/rgbatch.h"
 
 #include <sys/types.h>
