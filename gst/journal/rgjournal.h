@@ -435,6 +435,41 @@ RG_API
 gboolean rg_journal_recover (const gchar * dir, guint64 * truncated,
     GError ** error);
 
+/**
+ * RgJournalRecoverReport:
+ * @truncated_bytes: bytes cut from a torn tail of the last segment
+ * @damaged_ranges: damaged ranges moved aside into .damaged files
+ * @damaged_bytes: bytes those ranges held
+ * @lost_records: offsets those ranges held, where intact batches followed
+ *
+ * What rg_journal_recover_with_report() did.
+ */
+typedef struct
+{
+  guint64 truncated_bytes;
+  guint64 damaged_ranges;
+  guint64 damaged_bytes;
+  guint64 lost_records;
+} RgJournalRecoverReport;
+
+/**
+ * rg_journal_recover_with_report:
+ * @dir: the journal directory
+ * @report: (out caller-allocates) (optional): what was done
+ * @error: return location for an error
+ *
+ * rg_journal_recover() with its report. Under the writer lock, walks every
+ * batch of every segment. A batch that fails its checks is a torn tail only
+ * when nothing valid follows it in its segment (only the last segment's is
+ * cut). Any other damaged range is moved into <dir>/<first lost offset,
+ * 20 digits>.damaged, and the intact batches after it into a segment of
+ * their own, so no valid batch is ever cut; readers then pass the gap with
+ * DISCONT. Indexes are rebuilt where stale.
+ */
+RG_API
+gboolean rg_journal_recover_with_report (const gchar * dir,
+    RgJournalRecoverReport * report, GError ** error);
+
 G_END_DECLS
 
 #endif /* __RG_JOURNAL_H__ */

@@ -306,6 +306,56 @@ rg_journal_batch_is_truncated (const GError * error)
   return g_error_matches (error, RG_BATCH_ERROR, RG_BATCH_ERROR_TRUNCATED);
 }
 
+/* ---- The damage rule ---- */
+
+/* A batch at @position that is whole, CRC-valid and continues the offsets
+ * from @expected_offset. The cheap header checks go first: this runs at
+ * every byte of a damaged range. */
+static gboolean
+batch_resumes_at (const guint8 * data, gsize len, gsize position,
+    guint64 expected_offset, RgBatchInfo * info)
+{
+  const guint8 *p = data + position;
+
+  if (len - position < RG_BATCH_HEADER_SIZE || p[16] != 2)
+    return FALSE;
+  if (!rg_batch_parse_header (p, len - position, info, NULL)
+      || info->base_offset < 0
+      || (guint64) info->base_offset < expected_offset
+      || RG_BATCH_LOG_OVERHEAD + (guint64) info->batch_length >
+      len - position)
+    return FALSE;
+  return rg_batch_validate (p, len - position, info, NULL) > 0;
+}
+
+gsize
+rg_journal_find_resume (const guint8 * data, gsize len, gsize bad_position,
+    guint64 expected_offset, RgBatchInfo * resume)
+{
+  RgBatchInfo local, bad;
+  gsize pos;
+
+  if (resume == NULL)
+    resume = &local;
+  if (bad_position >= len)
+    return len;
+  /* The usual case, a few flipped bits inside one batch: its length still
+   * leads to the next batch. */
+  if (rg_batch_parse_header (data + bad_position, len - bad_position, &bad,
+          NULL)) {
+    guint64 end = bad_position + RG_BATCH_LOG_OVERHEAD +
+        (guint64) bad.batch_length;
+
+    if (end < len && batch_resumes_at (data, len, end, expected_offset,
+            resume))
+      return end;
+  }
+  for (pos = bad_position + 1; pos + RG_BATCH_HEADER_SIZE <= len; pos++)
+    if (batch_resumes_at (data, len, pos, expected_offset, resume))
+      return pos;
+  return len;
+}
+
 /* ---- Files ---- */
 
 gint

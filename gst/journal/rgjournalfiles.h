@@ -184,6 +184,32 @@ gsize rg_journal_check_batch (const guint8 * data, gsize len,
  */
 gboolean rg_journal_batch_is_truncated (const GError * error);
 
+/* ---- The damage rule ---- */
+
+/**
+ * rg_journal_find_resume:
+ * @data: (array length=len): a whole segment's bytes
+ * @len: bytes at @data
+ * @bad_position: where a batch failed rg_journal_check_batch()
+ * @expected_offset: the base offset continuity required there
+ * @resume: (out caller-allocates) (optional): the header of the batch found
+ *
+ * The journal's one rule for a batch that fails its checks, used by
+ * recovery, the readers, verify and recover: it is a torn tail only when
+ * nothing valid follows it in its segment. This looks for the first batch
+ * after @bad_position that is whole, passes its CRC and whose base offset
+ * continues the sequence (>= @expected_offset): first where the bad
+ * batch's own header says the next one starts, then at every later byte.
+ * A CRC-valid batch cannot appear by accident, so a candidate that passes
+ * is intact data the bad bytes must not hide.
+ *
+ * Returns: the position of that batch (mid-segment damage covering
+ *   @bad_position up to it), or @len when nothing valid follows (a torn
+ *   tail).
+ */
+gsize rg_journal_find_resume (const guint8 * data, gsize len,
+    gsize bad_position, guint64 expected_offset, RgBatchInfo * resume);
+
 /* ---- Files ---- */
 
 /* fsync() of a directory, so that a created, renamed or deleted entry is

@@ -112,14 +112,26 @@ closed_indexes_fresh (RgSegment * seg, guint64 log_size, gint64 * max_ts)
       && te.relative_offset <= expected - 1 - seg->base_offset;
 }
 
+/* Damage that recovery must not cut: intact batches follow it (the damage
+ * rule, rg_journal_find_resume()), or an index vouches for a batch after
+ * it. The message says where the intact data resumes and what to run. */
 static gboolean
-corrupt_segment_error (RgSegment * seg, const RgWalk * walk, GError * cause,
-    GError ** error)
+corrupt_segment_error (RgSegment * seg, const RgMapping * log,
+    const RgWalk * walk, GError * cause, GError ** error)
 {
+  RgBatchInfo resume;
+  gsize at = rg_journal_find_resume (log->data, log->len, walk->end,
+      walk->next_offset, &resume);
+  gchar *follows = at < log->len ? g_strdup_printf ("; intact batches "
+      "follow from byte %" G_GSIZE_FORMAT " (offset %" G_GINT64_FORMAT ")",
+      at, resume.base_offset) : g_strdup ("");
+
   g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
       "Segment %s is damaged at byte %" G_GUINT64_FORMAT " (offset %"
-      G_GUINT64_FORMAT "): %s", seg->log_path, walk->end, walk->next_offset,
-      cause->message);
+      G_GUINT64_FORMAT "): %s%s. 'rg-journal recover' moves the damaged "
+      "range aside", seg->log_path, walk->end, walk->next_offset,
+      cause->message, follows);
+  g_free (follows);
   g_error_free (cause);
   return FALSE;
 }
@@ -142,9 +154,11 @@ segment_rebuild_indexes (RgSegment * seg, RgWalk * walk, GError ** error)
   rg_indexer_init (&seg->ix, seg->base_offset, interval);
   ok = rg_segment_walk (map.data, map.len, 0, seg->base_offset, &seg->ix, walk,
       &err);
+  if (!ok)
+    corrupt_segment_error (seg, &map, walk, err, error);
   rg_journal_unmap_file (&map);
   if (!ok)
-    return corrupt_segment_error (seg, walk, err, error);
+    return FALSE;
   rg_indexer_add_time_entry (&seg->ix);
   for (i = RG_JOURNAL_FILE_INDEX; i <= RG_JOURNAL_FILE_KEYINDEX; i++)
     if (!rg_segment_cut_index (seg, i, 0, error))
@@ -395,10 +409,12 @@ recover_active_segment (const gchar * dir, RgSegment * seg,
 
   if (!rg_segment_walk (log.data, log.len, restart, expected, &seg->ix, &walk,
           &err)) {
-    /* Before the last intact indexed batch this is damage, not a torn
-     * write: truncating would drop intact records. */
-    if (walk.end < vouched_end) {
-      corrupt_segment_error (seg, &walk, err, error);
+    /* A torn write only when nothing valid follows (the damage rule) and
+     * no index entry vouches for a batch after it: cutting anything else
+     * would drop intact records, and appending behind it would hide them. */
+    if (walk.end < vouched_end || rg_journal_find_resume (log.data, log.len,
+            walk.end, walk.next_offset, NULL) < log.len) {
+      corrupt_segment_error (seg, &log, &walk, err, error);
       goto done;
     }
     GST_WARNING ("%s: invalid batch at byte %" G_GUINT64_FORMAT ": %s",
@@ -591,17 +607,164 @@ rg_journal_make_dir (const gchar * dir, GError ** error)
   return TRUE;
 }
 
-gboolean
-rg_journal_recover (const gchar * dir, guint64 * truncated, GError ** error)
+/* ---- rg_journal_recover(): damage moved aside ---- */
+
+/* Writes @len bytes at @data to a new file @path and fsyncs it. */
+static gboolean
+write_new_file (const gchar * path, const guint8 * data, gsize len,
+    GError ** error)
 {
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  gboolean ok;
+
+  if (fd < 0)
+    return rg_journal_set_errno_error (error, errno, "open", path);
+  ok = rg_journal_pwrite_all (fd, data, len, 0, path, error);
+  if (ok && rg_journal_sys_fdatasync (fd) < 0)
+    ok = rg_journal_set_errno_error (error, errno, "fdatasync", path);
+  close (fd);
+  if (!ok)
+    unlink (path);
+  return ok;
+}
+
+/* Moves the damaged bytes [@from, @to) of segment @base aside into
+ * <first lost offset>.damaged and, when intact batches follow (@to before
+ * the end), moves those into a segment of their own named after their
+ * first offset, so that every segment again holds continuous offsets; then
+ * cuts the segment at @from (deleting it when nothing is left). The new
+ * files are durable before the cut. */
+static gboolean
+split_damage (const gchar * dir, guint64 base, int fd, const RgMapping * log,
+    guint64 from, guint64 to, guint64 lost_offset, guint64 resume_offset,
+    GError ** error)
+{
+  gchar *name = g_strdup_printf ("%0*" G_GUINT64_FORMAT ".damaged",
+      RG_JOURNAL_NAME_DIGITS, lost_offset);
+  gchar *damaged = g_build_filename (dir, name, NULL);
+  gchar *log_path = rg_segment_file_path (dir, base, RG_JOURNAL_FILE_LOG);
+  gboolean ok = write_new_file (damaged, log->data + from, to - from, error);
+
+  GST_WARNING ("%s: moving damaged bytes %" G_GUINT64_FORMAT " to %"
+      G_GUINT64_FORMAT " aside into %s", log_path, from, to, damaged);
+  if (ok && to < log->len) {
+    gchar *next = rg_segment_file_path (dir, resume_offset,
+        RG_JOURNAL_FILE_LOG);
+
+    ok = write_new_file (next, log->data + to, log->len - to, error);
+    g_free (next);
+  }
+  if (ok && from == 0) {
+    rg_segment_delete_files (dir, base);
+  } else if (ok) {
+    if (ftruncate (fd, from) < 0)
+      ok = rg_journal_set_errno_error (error, errno, "ftruncate", log_path);
+    else if (rg_journal_sys_fdatasync (fd) < 0)
+      ok = rg_journal_set_errno_error (error, errno, "fdatasync", log_path);
+  }
+  ok = ok && rg_journal_fsync_dir (dir, error);
+  g_free (log_path);
+  g_free (damaged);
+  g_free (name);
+  return ok;
+}
+
+/* Walks all of segment @base. Damage with intact batches behind it, or at
+ * the end of a closed segment, is split out (split_damage()); a torn tail
+ * of the last segment is left to recovery proper, which cuts it. Sets
+ * @split when files changed, so that the caller lists the directory
+ * again. */
+static gboolean
+recover_segment_damage (const gchar * dir, guint64 base, gboolean last,
+    RgJournalRecoverReport * report, gboolean * split, GError ** error)
+{
+  gchar *path = rg_segment_file_path (dir, base, RG_JOURNAL_FILE_LOG);
+  RgMapping log = { NULL, 0 };
+  RgBatchInfo resume;
+  RgWalk walk;
+  GError *err = NULL;
+  guint64 at;
+  gboolean ok = TRUE;
+  int fd;
+
+  *split = FALSE;
+  fd = open (path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    ok = rg_journal_set_errno_error (error, errno, "open", path);
+    goto out;
+  }
+  if (!rg_journal_map_file (fd, path, &log, error)) {
+    ok = FALSE;
+    goto out;
+  }
+  if (rg_segment_walk (log.data, log.len, 0, base, NULL, &walk, &err))
+    goto out;
+  at = rg_journal_find_resume (log.data, log.len, walk.end,
+      walk.next_offset, &resume);
+  if (at == log.len && last) {
+    g_clear_error (&err);
+    goto out;
+  }
+  GST_WARNING ("%s: %s", path, err->message);
+  g_clear_error (&err);
+  ok = split_damage (dir, base, fd, &log, walk.end, at, walk.next_offset,
+      at < log.len ? (guint64) resume.base_offset : 0, error);
+  if (ok) {
+    report->damaged_ranges++;
+    report->damaged_bytes += at - walk.end;
+    if (at < log.len)
+      report->lost_records += resume.base_offset - walk.next_offset;
+    *split = TRUE;
+  }
+out:
+  rg_journal_unmap_file (&log);
+  if (fd >= 0)
+    close (fd);
+  g_free (path);
+  return ok;
+}
+
+/* Splits the damage out of every segment, walking each in full. */
+static gboolean
+recover_all_damage (const gchar * dir, RgJournalRecoverReport * report,
+    GError ** error)
+{
+  GArray *bases;
+  gboolean split = TRUE;
+  guint i;
+
+  while (split) {
+    split = FALSE;
+    bases = rg_journal_list_segments (dir, error);
+    if (bases == NULL)
+      return FALSE;
+    for (i = 0; i < bases->len && !split; i++) {
+      if (!recover_segment_damage (dir, g_array_index (bases, guint64, i),
+              i + 1 == bases->len, report, &split, error)) {
+        g_array_unref (bases);
+        return FALSE;
+      }
+    }
+    g_array_unref (bases);
+  }
+  return TRUE;
+}
+
+gboolean
+rg_journal_recover_with_report (const gchar * dir,
+    RgJournalRecoverReport * report, GError ** error)
+{
+  RgJournalRecoverReport local;
   GQueue closed = G_QUEUE_INIT;
-  RgSegment *active;
-  guint64 cut = 0;
+  RgSegment *active = NULL;
   int lock_fd;
 
   g_return_val_if_fail (dir != NULL, FALSE);
   rg_journal_debug_init ();
 
+  if (report == NULL)
+    report = &local;
+  memset (report, 0, sizeof (*report));
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_INVALID,
         "%s is not a journal directory", dir);
@@ -610,15 +773,26 @@ rg_journal_recover (const gchar * dir, guint64 * truncated, GError ** error)
   lock_fd = rg_journal_take_lock (dir, error);
   if (lock_fd < 0)
     return FALSE;
-  active = rg_journal_recover_directory (dir,
-      RG_JOURNAL_DEFAULT_INDEX_INTERVAL_BYTES, &closed,
-      &cut, error);
+  if (recover_all_damage (dir, report, error))
+    active = rg_journal_recover_directory (dir,
+        RG_JOURNAL_DEFAULT_INDEX_INTERVAL_BYTES, &closed,
+        &report->truncated_bytes, error);
   close (lock_fd);
   if (active == NULL)
     return FALSE;
   rg_segment_free (active);
   g_queue_clear_full (&closed, g_free);
+  return TRUE;
+}
+
+gboolean
+rg_journal_recover (const gchar * dir, guint64 * truncated, GError ** error)
+{
+  RgJournalRecoverReport report;
+
+  if (!rg_journal_recover_with_report (dir, &report, error))
+    return FALSE;
   if (truncated)
-    *truncated = cut;
+    *truncated = report.truncated_bytes;
   return TRUE;
 }

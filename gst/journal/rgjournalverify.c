@@ -32,9 +32,10 @@ typedef struct
   guint64 position;
   guint64 base_offset;
   guint64 last_offset;
+  guint64 end;                  /* position after it (or the damage) */
   gint64 max_before;            /* largest timestamp of earlier batches */
   gint64 max_through;           /* including this batch */
-  gboolean bad;                 /* failed validation; records unread */
+  gboolean bad;                 /* a damaged range; records unread */
 } VerifiedBatch;
 
 typedef struct
@@ -83,8 +84,43 @@ collect_keyframe (guint64 offset, gpointer user_data)
   g_array_append_val ((GArray *) user_data, offset);
 }
 
-/* Walks every batch; after a bad one, resumes at the next batch when the
- * bad one's header still gives its size. Returns the next offset. */
+/* Reports the batch at @pos that failed with @err, and finds where the
+ * walk goes on by the damage rule (rg_journal_find_resume()): at the next
+ * intact batch that continues the offsets, so that one damaged range is one
+ * problem and an independent one later in the segment is reported too.
+ * Appends the damaged range as a bad batch. Returns its end (@len for a
+ * torn tail) and sets @expected to the offset that follows it. */
+static guint64
+verify_damage (VerifyState * v, const guint8 * data, guint64 len,
+    guint64 pos, guint64 * expected, GError * err)
+{
+  RgBatchInfo resume;
+  VerifiedBatch b;
+  guint64 at = rg_journal_find_resume (data, len, pos, *expected, &resume);
+
+  if (at == len) {
+    add_problem (v, pos, *expected, "torn tail: %s (%" G_GUINT64_FORMAT
+        " bytes to the end of the segment)", err->message, len - pos);
+    return len;
+  }
+  add_problem (v, pos, *expected, "%s; bytes %" G_GUINT64_FORMAT " to %"
+      G_GUINT64_FORMAT " are damaged, offsets %" G_GUINT64_FORMAT " to %"
+      G_GINT64_FORMAT " unreadable; intact batches follow", err->message,
+      pos, at, *expected, resume.base_offset - 1);
+  memset (&b, 0, sizeof (b));
+  b.position = pos;
+  b.end = at;
+  b.base_offset = *expected;
+  b.last_offset = resume.base_offset - 1;
+  b.bad = TRUE;
+  if (b.last_offset >= b.base_offset)
+    g_array_append_val (v->batches, b);
+  *expected = resume.base_offset;
+  return at;
+}
+
+/* Walks every batch, reporting each damaged range once. Returns the next
+ * offset. */
 static guint64
 verify_log (VerifyState * v, const guint8 * data, guint64 len,
     guint64 expected)
@@ -99,25 +135,19 @@ verify_log (VerifyState * v, const guint8 * data, guint64 len,
         TRUE, &info, &err);
     VerifiedBatch b;
 
-    b.bad = size == 0;
     if (size == 0) {
-      gboolean torn = rg_journal_batch_is_truncated (err);
-
-      add_problem (v, pos, expected, "%s%s", torn ? "torn tail: " : "",
-          err->message);
-      g_clear_error (&err);
-      if (torn || !rg_batch_parse_header (data + pos, len - pos, &info, NULL))
-        break;
-      size = RG_BATCH_LOG_OVERHEAD + info.batch_length;
-      if (size > len - pos)
-        break;
-    } else if (!rg_journal_batch_foreach_keyframe (data + pos, size,
-            collect_keyframe,
-            v->keyframes, &err)) {
+      pos = verify_damage (v, data, len, pos, &expected, err);
+      g_error_free (err);
+      continue;
+    }
+    if (!rg_journal_batch_foreach_keyframe (data + pos, size,
+            collect_keyframe, v->keyframes, &err)) {
       add_problem (v, pos, expected, "%s", err->message);
       g_clear_error (&err);
     }
     b.position = pos;
+    b.end = pos + size;
+    b.bad = FALSE;
     b.base_offset = info.base_offset;
     b.last_offset = info.base_offset + info.last_offset_delta;
     b.max_before = max_ts;
@@ -128,6 +158,22 @@ verify_log (VerifyState * v, const guint8 * data, guint64 len,
     pos += size;
   }
   return expected;
+}
+
+/* The damaged range holding byte @position, if any: index entries that
+ * point into one are already covered by its problem. */
+static gboolean
+in_damaged_range (VerifyState * v, guint64 position)
+{
+  guint i;
+
+  for (i = 0; i < v->batches->len; i++) {
+    const VerifiedBatch *b = &g_array_index (v->batches, VerifiedBatch, i);
+
+    if (b->bad && position >= b->position && position < b->end)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 static const VerifiedBatch *
@@ -193,6 +239,8 @@ verify_offset_index (VerifyState * v)
     const VerifiedBatch *b;
 
     rg_index_entry_read (d + i * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
+    if (in_damaged_range (v, e.position))
+      continue;
     b = find_batch_at (v, e.position);
     if (b == NULL || b->last_offset != v->base + e.relative_offset) {
       add_problem (v, e.position, v->base + e.relative_offset,
@@ -219,6 +267,8 @@ verify_time_index (VerifyState * v)
 
     rg_time_index_entry_read (d + i * RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, &e);
     b = find_batch_holding (v, v->base + e.relative_offset);
+    if (b && b->bad)
+      continue;
     if (b == NULL || e.timestamp <= prev || e.timestamp > b->max_through
         || e.timestamp < b->max_before) {
       add_problem (v, b ? b->position : 0, v->base + e.relative_offset,
@@ -249,11 +299,11 @@ verify_key_index (VerifyState * v)
 
     rg_index_entry_read (d + i * RG_JOURNAL_KEYINDEX_ENTRY_SIZE, &e);
     offset = v->base + e.relative_offset;
-    b = find_batch_at (v, e.position);
-    /* A batch that failed validation is already reported; its records,
-     * keyframes included, could not be read. */
-    if (b && b->bad && offset >= b->base_offset && offset <= b->last_offset)
+    /* A damaged range is already reported; its records, keyframes
+     * included, could not be read. */
+    if (in_damaged_range (v, e.position))
       continue;
+    b = find_batch_at (v, e.position);
     if (b == NULL || offset < b->base_offset || offset > b->last_offset
         || k >= v->keyframes->len
         || g_array_index (v->keyframes, guint64, k) != offset) {
@@ -272,6 +322,24 @@ out:
   g_bytes_unref (bytes);
 }
 
+/* TRUE when rg_journal_recover() moved the records from @offset on aside
+ * (<offset>.damaged): the gap before this segment is then known, not new
+ * damage. */
+static gboolean
+moved_aside (VerifyState * v, guint64 offset)
+{
+  gchar *dir = g_path_get_dirname (v->path);
+  gchar *name = g_strdup_printf ("%0*" G_GUINT64_FORMAT ".damaged",
+      RG_JOURNAL_NAME_DIGITS, offset);
+  gchar *path = g_build_filename (dir, name, NULL);
+  gboolean found = g_file_test (path, G_FILE_TEST_EXISTS);
+
+  g_free (path);
+  g_free (name);
+  g_free (dir);
+  return found;
+}
+
 static gboolean
 verify_segment (VerifyState * v, guint64 * expected, GError ** error)
 {
@@ -288,7 +356,7 @@ verify_segment (VerifyState * v, guint64 * expected, GError ** error)
     return FALSE;
   g_array_set_size (v->batches, 0);
   g_array_set_size (v->keyframes, 0);
-  if (*expected != v->base)
+  if (*expected != v->base && !moved_aside (v, *expected))
     add_problem (v, 0, *expected, "segment starts at offset %"
         G_GUINT64_FORMAT " where offset %" G_GUINT64_FORMAT " should follow",
         v->base, *expected);

@@ -304,16 +304,23 @@ static int
 command_recover (const gchar * dir)
 {
   GError *error = NULL;
-  guint64 truncated = 0;
+  RgJournalRecoverReport report;
 
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
     g_printerr ("rg-journal: %s is not a directory\n", dir);
     return EXIT_USAGE;
   }
-  if (!rg_journal_recover (dir, &truncated, &error))
+  if (!rg_journal_recover_with_report (dir, &report, &error))
     return report_error ("cannot recover", dir, error);
   g_print ("%s: recovered, %" G_GUINT64_FORMAT " byte%s truncated from a "
-      "torn tail\n", dir, truncated, truncated == 1 ? "" : "s");
+      "torn tail\n", dir, report.truncated_bytes,
+      report.truncated_bytes == 1 ? "" : "s");
+  if (report.damaged_ranges > 0)
+    g_print ("%s: %" G_GUINT64_FORMAT " damaged range%s (%" G_GUINT64_FORMAT
+        " bytes, %" G_GUINT64_FORMAT " records) moved aside into .damaged "
+        "files; the intact records around them are kept\n", dir,
+        report.damaged_ranges, report.damaged_ranges == 1 ? "" : "s",
+        report.damaged_bytes, report.lost_records);
   return EXIT_OK;
 }
 
