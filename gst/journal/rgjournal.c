@@ -316,6 +316,24 @@ note_write_wait_locked (RgJournalWriter * w)
       G_GUINT64_FORMAT " us", w->pending_len, ns / 1000);
 }
 
+/* Adds to a failed sync's error which records it leaves undurable: after a
+ * failed fdatasync the kernel may have dropped the dirty pages, so the
+ * writer never syncs them again (that could report success for lost data)
+ * and says which offsets a reader must not count on. Called with the lock
+ * held. */
+static void
+note_undurable (RgJournalWriter * w, GError ** err, guint64 end)
+{
+  GError *e = *err;
+
+  if (end <= w->durable_offset)
+    return;
+  *err = g_error_new (e->domain, e->code, "%s; records %" G_GUINT64_FORMAT
+      " to %" G_GUINT64_FORMAT " are not durable (the sync is not retried)",
+      e->message, w->durable_offset, end - 1);
+  g_error_free (e);
+}
+
 /* One group commit: flush, note what is written, fdatasync without the
  * lock, then publish. Called with the lock held; returns with it held. */
 static void
@@ -351,6 +369,7 @@ syncer_commit_locked (RgJournalWriter * w)
   note_fsync_locked (w, start);
   if (r < 0) {
     rg_journal_set_errno_error (&err, errsv, "fdatasync", seg->log_path);
+    note_undurable (w, &err, target_offset);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;
@@ -410,6 +429,7 @@ syncer_seal_locked (RgJournalWriter * w)
     note_fsync_locked (w, start);
   }
   if (!ok) {
+    note_undurable (w, &err, sealing->next_offset);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;

@@ -306,6 +306,26 @@ rg_journal_batch_is_truncated (const GError * error)
   return g_error_matches (error, RG_BATCH_ERROR, RG_BATCH_ERROR_TRUNCATED);
 }
 
+gsize
+rg_index_sane_entries (const guint8 * data, gsize len, gboolean strict,
+    guint64 log_size)
+{
+  gsize n = len / RG_JOURNAL_INDEX_ENTRY_SIZE, i;
+  RgIndexEntry prev = { 0, 0 }, e;
+
+  for (i = 0; i < n; i++) {
+    rg_index_entry_read (data + i * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
+    if (e.position >= log_size)
+      return i;
+    if (i > 0 && (e.relative_offset <= prev.relative_offset
+            || e.position < prev.position
+            || (strict && e.position == prev.position)))
+      return i;
+    prev = e;
+  }
+  return n;
+}
+
 /* ---- The damage rule ---- */
 
 /* A batch at @position that is whole, CRC-valid and continues the offsets

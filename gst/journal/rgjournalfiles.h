@@ -142,6 +142,24 @@ gssize rg_time_index_lookup_below (const guint8 * data, gsize len,
     gint64 timestamp);
 
 /**
+ * rg_index_sane_entries:
+ * @data: (array length=len): a .index or .keyindex file's bytes
+ * @len: bytes at @data
+ * @strict: TRUE for a .index (one entry per batch: positions and offsets
+ *   strictly rise); FALSE for a .keyindex (several keyframes may share a
+ *   batch: positions only must not fall)
+ * @log_size: the size of the segment's .log
+ *
+ * Counts the leading entries that can be right: ascending, and pointing
+ * inside the log. An entry after them is garbage (a flipped bit, a write
+ * that never reached the disk) and the index must be rebuilt from there.
+ *
+ * Returns: the number of sane leading entries.
+ */
+gsize rg_index_sane_entries (const guint8 * data, gsize len, gboolean strict,
+    guint64 log_size);
+
+/**
  * rg_journal_read_index:
  * @path: an index file
  * @entry_size: its entry size

@@ -167,6 +167,67 @@ segment_rebuild_indexes (RgSegment * seg, RgWalk * walk, GError ** error)
       && rg_segment_sync_all (seg, error);
 }
 
+static void
+count_keyframe (guint64 offset, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* TRUE when the first batch of the log holds a keyframe record. */
+static gboolean
+first_batch_has_keyframe (RgSegment * seg, guint64 log_size)
+{
+  guint8 header[RG_BATCH_HEADER_SIZE];
+  RgBatchInfo info;
+  guint8 *batch;
+  gsize size;
+  guint n = 0;
+  gboolean ok;
+
+  if (!rg_journal_pread_exact (seg->fd[RG_JOURNAL_FILE_LOG], header,
+          sizeof (header), 0)
+      || !rg_batch_parse_header (header, sizeof (header), &info, NULL))
+    return FALSE;
+  size = RG_BATCH_LOG_OVERHEAD + (gsize) info.batch_length;
+  if (size > log_size)
+    return FALSE;
+  batch = g_malloc (size);
+  ok = rg_journal_pread_exact (seg->fd[RG_JOURNAL_FILE_LOG], batch, size, 0)
+      && rg_journal_batch_foreach_keyframe (batch, size, count_keyframe, &n,
+      NULL);
+  g_free (batch);
+  return ok && n > 0;
+}
+
+/* What the size check cannot see: a garbage entry in the middle of the
+ * .index (every entry is checked: one per 4 KiB of log, a few hundred KiB
+ * for a full segment), and an empty .keyindex beside a log that starts
+ * with a keyframe (a deleted one left as an empty file; a roll waits for
+ * a keyframe, so a segment of a stream with keyframes starts with one). */
+static gboolean
+closed_indexes_sane (const gchar * dir, RgSegment * seg, guint64 log_size)
+{
+  gchar *path = rg_segment_file_path (dir, seg->base_offset,
+      RG_JOURNAL_FILE_INDEX);
+  GBytes *index = rg_journal_read_index (path, RG_JOURNAL_INDEX_ENTRY_SIZE,
+      NULL);
+  gboolean sane = FALSE;
+  gsize len;
+  const guint8 *data;
+
+  g_free (path);
+  if (index == NULL)
+    return FALSE;
+  data = g_bytes_get_data (index, &len);
+  if (rg_index_sane_entries (data, len, TRUE, log_size) ==
+      len / RG_JOURNAL_INDEX_ENTRY_SIZE)
+    sane = TRUE;
+  g_bytes_unref (index);
+  if (sane && log_size > 0 && seg->file_size[RG_JOURNAL_FILE_KEYINDEX] == 0)
+    sane = !first_batch_has_keyframe (seg, log_size);
+  return sane;
+}
+
 static gboolean
 check_closed_segment (const gchar * dir, guint64 base, guint64 interval,
     RgClosedSegment * out, GError ** error)
@@ -174,12 +235,14 @@ check_closed_segment (const gchar * dir, guint64 base, guint64 interval,
   RgSegment *seg;
   guint64 log_size;
   gint64 max_ts = G_MININT64;
+  gboolean created = FALSE;
 
-  seg = rg_segment_open (dir, base, interval, NULL, error);
+  seg = rg_segment_open (dir, base, interval, &created, error);
   if (seg == NULL)
     return FALSE;
   log_size = seg->file_size[RG_JOURNAL_FILE_LOG];
-  if (!closed_indexes_fresh (seg, log_size, &max_ts)) {
+  if (created || !closed_indexes_fresh (seg, log_size, &max_ts)
+      || !closed_indexes_sane (dir, seg, log_size)) {
     RgWalk walk;
 
     GST_INFO ("rebuilding the indexes of %s", seg->log_path);
@@ -375,6 +438,44 @@ choose_restart (RgSegment * seg, const RgIndexFiles * f,
   return position;
 }
 
+/* Walks the batch headers of the active segment from its start to
+ * @restart, where the CRC-checked walk begins: a damaged batchLength,
+ * magic or base offset there would otherwise hide the batches behind it
+ * from every reader while the writer appends after them. Only headers are
+ * read (a damaged value is found by its CRC when read, and by verify).
+ * Returns FALSE with @walk at the first bad header and @error set. */
+static gboolean
+headers_reach (const RgMapping * log, guint64 base, guint64 restart,
+    RgWalk * walk, GError ** error)
+{
+  RgBatchInfo info;
+
+  walk->end = 0;
+  walk->next_offset = base;
+  while (walk->end < restart) {
+    if (!rg_batch_parse_header (log->data + walk->end, log->len - walk->end,
+            &info, error))
+      return FALSE;
+    if ((guint64) info.base_offset != walk->next_offset) {
+      g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
+          "batch base offset %" G_GINT64_FORMAT " where offset %"
+          G_GUINT64_FORMAT " should follow", info.base_offset,
+          walk->next_offset);
+      return FALSE;
+    }
+    if (walk->end + RG_BATCH_LOG_OVERHEAD + (guint64) info.batch_length >
+        restart) {
+      g_set_error (error, RG_BATCH_ERROR, RG_BATCH_ERROR_CORRUPT,
+          "batchLength %d runs past the indexed batch at byte %"
+          G_GUINT64_FORMAT, info.batch_length, restart);
+      return FALSE;
+    }
+    walk->end += RG_BATCH_LOG_OVERHEAD + (guint64) info.batch_length;
+    walk->next_offset = info.base_offset + info.last_offset_delta + 1;
+  }
+  return TRUE;
+}
+
 /* Validates the tail of the active segment, truncates a torn tail and
  * brings the indexes up to date. */
 static gboolean
@@ -401,12 +502,23 @@ recover_active_segment (const gchar * dir, RgSegment * seg,
           error))
     goto done;
   log_size = log.len;
+  /* Entries after a garbage one are not trusted: they are cut and written
+   * again by the walk. */
+  f.n[0] = rg_index_sane_entries (f.data[0],
+      f.n[0] * RG_JOURNAL_INDEX_ENTRY_SIZE, TRUE, log.len);
+  f.n[2] = rg_index_sane_entries (f.data[2],
+      f.n[2] * RG_JOURNAL_KEYINDEX_ENTRY_SIZE, FALSE, log.len);
   restart = choose_restart (seg, &f, &log, keep, &vouched_end);
   expected = seg->base_offset;
   if (restart > 0
       && rg_journal_read_header_at (log.data, log.len, restart, &info))
     expected = info.base_offset;
 
+  if (restart > 0 && !headers_reach (&log, seg->base_offset, restart, &walk,
+          &err)) {
+    corrupt_segment_error (seg, &log, &walk, err, error);
+    goto done;
+  }
   if (!rg_segment_walk (log.data, log.len, restart, expected, &seg->ix, &walk,
           &err)) {
     /* A torn write only when nothing valid follows (the damage rule) and

@@ -94,6 +94,9 @@ gboolean
 rg_journal_set_errno_error (GError ** error, int errsv, const gchar * call,
     const gchar * path)
 {
+  /* A call that failed without setting errno still failed. */
+  if (errsv == 0)
+    errsv = EIO;
   g_set_error (error, RG_JOURNAL_ERROR, rg_journal_error_from_errno (errsv),
       "%s(%s) failed: %s", call, path, g_strerror (errsv));
   return FALSE;
@@ -441,14 +444,20 @@ rg_segment_open (const gchar * dir, guint64 base, guint64 interval,
   return seg;
 }
 
-gboolean
-rg_segment_path_error (RgSegment * seg, gint kind, int errsv,
-    const gchar * call,
-    GError ** error)
+/* The path of the segment's file @kind, from its .log path. */
+static gchar *
+rg_segment_file_path_of (RgSegment * seg, gint kind)
 {
-  gchar *path = g_strdup_printf ("%.*s%s",
+  return g_strdup_printf ("%.*s%s",
       (int) (strlen (seg->log_path) - strlen (".log")), seg->log_path,
       rg_journal_file_suffix ((RgJournalFileKind) kind));
+}
+
+gboolean
+rg_segment_path_error (RgSegment * seg, gint kind, int errsv,
+    const gchar * call, GError ** error)
+{
+  gchar *path = rg_segment_file_path_of (seg, kind);
 
   rg_journal_set_errno_error (error, errsv, call, path);
   g_free (path);
@@ -464,18 +473,19 @@ rg_segment_write_indexes (RgSegment * seg, GError ** error)
   for (i = 0; i < N_INDEXES; i++) {
     RgEntryQueue *q = seg->ix.pending[i];
     gint kind = RG_JOURNAL_FILE_INDEX + i;
-    struct iovec iov;
+    gchar *path;
+    gboolean ok;
 
     if (q->len == 0)
       continue;
-    iov.iov_base = q->data;
-    iov.iov_len = q->len;
-    if (rg_journal_sys_pwritev (seg->fd[kind], &iov, 1, seg->file_size[kind]) !=
-        (ssize_t) q->len) {
-      /* Index entries are tiny; a short write means a full disk. */
-      return rg_segment_path_error (seg, kind, errno ? errno : ENOSPC,
-          "pwrite", error);
-    }
+    /* A short write (a full disk) is retried for the rest, so that the
+     * error carries the errno of the write that failed. */
+    path = rg_segment_file_path_of (seg, kind);
+    ok = rg_journal_pwrite_all (seg->fd[kind], q->data, q->len,
+        seg->file_size[kind], path, error);
+    g_free (path);
+    if (!ok)
+      return FALSE;
     seg->file_size[kind] += q->len;
     q->len = 0;
   }

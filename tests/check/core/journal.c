@@ -7,7 +7,7 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* Tests of the journal writer, recovery and verification (gst/journal/rgjournal.c).
+/* Tests of the journal writer, recovery and verification (gst/journal/).
  * Journals are read back with rgbatch's decoder directly, not with the
  * journal reader, so that these tests check the bytes on disk. Every record
  * value is a pattern derived from its offset, so a test can tell exactly
@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -1432,6 +1433,9 @@ GST_START_TEST (test_failed_fdatasync_is_fatal)
           RG_JOURNAL_ERROR_FATAL));
   fail_unless (strstr (err->message, "fdatasync") != NULL, "%s",
       err->message);
+  /* It says which records are not durable (issue 14, item 3). */
+  fail_unless (strstr (err->message, "records 10 to 10 are not durable") !=
+      NULL, "%s", err->message);
   g_clear_error (&err);
   /* A failed writer no longer vouches for its log. */
   fail_if (rg_journal_tail_read (tail, &info));
@@ -1577,6 +1581,261 @@ GST_START_TEST (test_tail_notifies_background_flush)
 
 GST_END_TEST;
 
+/* ---- Damage never hides intact records (issue 14) ---- */
+
+/* Overwrites the batchLength of the batch holding @victim with a huge
+ * value: its header still parses, but it claims to run far past the end. */
+static guint64
+poke_batch_length (const gchar * dir, guint64 victim, guint64 * segment)
+{
+  GArray *recs = read_journal (dir);
+  ReadRecord *r = &g_array_index (recs, ReadRecord, victim);
+  gchar *log = rg_journal_file_path (dir, r->segment, RG_JOURNAL_FILE_LOG);
+  guint64 position = r->position;
+  guint8 be[4];
+  int fd;
+
+  fail_unless_equals_uint64 (r->offset, victim);
+  *segment = r->segment;
+  GST_WRITE_UINT32_BE (be, 0x7ffffff0);
+  fd = open (log, O_RDWR);
+  fail_unless (pwrite (fd, be, 4, position + 8) == 4);
+  close (fd);
+  g_free (log);
+  g_array_unref (recs);
+  return position;
+}
+
+GST_START_TEST (test_huge_batch_length_in_active_segment)
+{
+  gchar *dir = make_temp_dir ();
+  gchar *log = rg_journal_file_path (dir, 0, RG_JOURNAL_FILE_LOG);
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 0);
+  RgJournalRecoverReport report;
+  RgJournalConfig config;
+  GError *err = NULL;
+  guint64 segment, size, last;
+  GArray *recs;
+  guint i;
+
+  append_n (w, 1000, 100, 1);
+  close_writer (w);
+  poke_batch_length (dir, 431, &segment);
+  fail_unless_equals_uint64 (segment, 0);
+  size = file_size (log);
+
+  /* The writer neither cuts the 568 intact batches behind the damage nor
+   * appends behind it: it refuses, and says what to do. */
+  rg_journal_config_init (&config);
+  fail_if (rg_journal_writer_open (dir, &config, &err) != NULL);
+  fail_unless (g_error_matches (err, RG_JOURNAL_ERROR,
+          RG_JOURNAL_ERROR_CORRUPT), "%s", err ? err->message : "no error");
+  fail_unless (strstr (err->message, "(offset 431)") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "intact batches follow from byte") !=
+      NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "(offset 432)") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "rg-journal recover") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  fail_unless_equals_uint64 (file_size (log), size);
+
+  /* recover moves exactly that batch aside and keeps everything else. */
+  fail_unless (rg_journal_recover_with_report (dir, &report, &err), "%s",
+      err ? err->message : "");
+  fail_unless_equals_uint64 (report.truncated_bytes, 0);
+  fail_unless_equals_uint64 (report.damaged_ranges, 1);
+  fail_unless_equals_uint64 (report.lost_records, 1);
+  fail_unless_equals_int (count_files (dir, ".damaged"), 1);
+  recs = read_journal (dir);
+  fail_unless_equals_int (recs->len, 999);
+  for (i = 0; i < recs->len; i++) {
+    ReadRecord *r = &g_array_index (recs, ReadRecord, i);
+
+    fail_unless_equals_uint64 (r->offset, i < 431 ? i : i + 1);
+    fail_unless (r->value_ok);
+  }
+  g_array_unref (recs);
+  fail_unless_equals_int (verify_problems (dir, NULL), 0);
+
+  /* And the writer goes on after the last intact record. */
+  w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 0);
+  fail_unless_equals_uint64 (rg_journal_writer_get_next_offset (w), 1000);
+  last = append_n (w, 1, 100, 1);
+  fail_unless_equals_uint64 (last, 1000);
+  close_writer (w);
+
+  g_free (log);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* A closed segment is trusted at open, but recover walks it: the damaged
+ * batch goes aside, the 482 after it stay. */
+GST_START_TEST (test_huge_batch_length_in_closed_segment)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 64 * 1024);
+  RgJournalRecoverReport report;
+  GError *err = NULL;
+  guint64 segment;
+  GArray *recs;
+  guint i;
+
+  append_n (w, 1500, 100, 1);
+  close_writer (w);
+  fail_unless (count_files (dir, ".log") >= 3);
+  poke_batch_length (dir, 100, &segment);
+  fail_unless_equals_uint64 (segment, 0);
+
+  fail_unless (rg_journal_recover_with_report (dir, &report, &err), "%s",
+      err ? err->message : "");
+  fail_unless_equals_uint64 (report.damaged_ranges, 1);
+  fail_unless_equals_uint64 (report.lost_records, 1);
+  recs = read_journal (dir);
+  fail_unless_equals_int (recs->len, 1499);
+  for (i = 0; i < recs->len; i++) {
+    ReadRecord *r = &g_array_index (recs, ReadRecord, i);
+
+    fail_unless_equals_uint64 (r->offset, i < 100 ? i : i + 1);
+    fail_unless (r->value_ok);
+  }
+  g_array_unref (recs);
+  fail_unless_equals_int (verify_problems (dir, NULL), 0);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* Finding 3: a deleted .keyindex of a closed segment stayed a 0-byte file,
+ * and a garbage .index entry was never rebuilt. */
+GST_START_TEST (test_closed_segment_indexes_validated)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 16 * 1024);
+  gchar *keyindex = rg_journal_file_path (dir, 0, RG_JOURNAL_FILE_KEYINDEX);
+  gchar *index = rg_journal_file_path (dir, 0, RG_JOURNAL_FILE_INDEX);
+  GBytes *key_orig, *index_orig, *now;
+  guint8 be[4];
+  int fd;
+
+  append_n (w, 600, 100, 4);
+  close_writer (w);
+  fail_unless (count_files (dir, ".log") >= 3);
+  key_orig = slurp (keyindex);
+  index_orig = slurp (index);
+  fail_unless (g_bytes_get_size (key_orig) > 0);
+  fail_unless (g_bytes_get_size (index_orig) >= 3 * 8);
+
+  /* Deleted: rebuilt at writer start... */
+  fail_unless (g_unlink (keyindex) == 0);
+  w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 16 * 1024);
+  close_writer (w);
+  now = slurp (keyindex);
+  fail_unless (g_bytes_equal (now, key_orig), "%" G_GSIZE_FORMAT " bytes",
+      g_bytes_get_size (now));
+  g_bytes_unref (now);
+  /* ...and by recover, also when left behind as an empty file. */
+  fail_unless (g_file_set_contents (keyindex, "", 0, NULL));
+  fail_unless (rg_journal_recover (dir, NULL, NULL));
+  now = slurp (keyindex);
+  fail_unless (g_bytes_equal (now, key_orig));
+  g_bytes_unref (now);
+
+  /* A garbage position in an entry in the middle of the .index. */
+  GST_WRITE_UINT32_BE (be, 2147483632u);
+  fd = open (index, O_RDWR);
+  fail_unless (pwrite (fd, be, 4, 8 + 4) == 4);
+  close (fd);
+  fail_unless (verify_problems (dir, NULL) > 0);
+  w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 16 * 1024);
+  close_writer (w);
+  now = slurp (index);
+  fail_unless (g_bytes_equal (now, index_orig));
+  g_bytes_unref (now);
+  fail_unless_equals_int (verify_problems (dir, NULL), 0);
+
+  g_bytes_unref (key_orig);
+  g_bytes_unref (index_orig);
+  g_free (keyindex);
+  g_free (index);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
+/* ---- Write errors ---- */
+
+static gboolean
+fd_is (int fd, const gchar * suffix)
+{
+  gchar link[64], target[PATH_MAX];
+  ssize_t n;
+
+  g_snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  n = readlink (link, target, sizeof (target) - 1);
+  if (n <= 0)
+    return FALSE;
+  target[n] = '\0';
+  return g_str_has_suffix (target, suffix);
+}
+
+static guint index_writes;
+
+/* A disk that fills up in the middle of an index write: the first write
+ * gets half its bytes in, the next fails with ENOSPC. */
+static ssize_t
+short_index_pwritev (int fd, const struct iovec *iov, int iovcnt,
+    off_t offset)
+{
+  if (!fd_is (fd, ".index"))
+    return pwritev (fd, iov, iovcnt, offset);
+  if (index_writes++ == 0) {
+    /* Something before left errno set, as a real short write does. */
+    errno = EEXIST;
+    return pwrite (fd, iov[0].iov_base, iov[0].iov_len / 2, offset);
+  }
+  errno = ENOSPC;
+  return -1;
+}
+
+/* Finding 4: a short write was reported with a stale errno ("File
+ * exists"), so a full disk did not read as RG_JOURNAL_ERROR_NO_SPACE. */
+GST_START_TEST (test_short_write_reports_its_errno)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalSysHooks hooks = { short_index_pwritev, NULL };
+  RgJournalWriter *w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 0);
+  GError *err = NULL;
+
+  append_n (w, 200, 100, 1);
+  index_writes = 0;
+  rg_journal_set_sys_hooks (&hooks);
+  fail_if (rg_journal_writer_close (w, &err));
+  rg_journal_set_sys_hooks (NULL);
+  /* The rest of the short write was tried again. */
+  fail_unless_equals_int (index_writes, 2);
+  fail_unless (g_error_matches (err, RG_JOURNAL_ERROR,
+          RG_JOURNAL_ERROR_NO_SPACE), "%s", err ? err->message : "no error");
+  fail_unless (strstr (err->message, ".index") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, g_strerror (ENOSPC)) != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, g_strerror (EEXIST)) == NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+
+  /* The journal is whole: the log was written before its indexes. */
+  w = open_writer (dir, RG_JOURNAL_SYNC_NONE, 0);
+  fail_unless_equals_uint64 (rg_journal_writer_get_next_offset (w), 200);
+  close_writer (w);
+  fail_unless_equals_int (verify_problems (dir, NULL), 0);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 journal_suite (void)
 {
@@ -1607,6 +1866,10 @@ journal_suite (void)
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
   tcase_add_test (tc, test_tail_tracks_written_bytes);
   tcase_add_test (tc, test_tail_notifies_background_flush);
+  tcase_add_test (tc, test_huge_batch_length_in_active_segment);
+  tcase_add_test (tc, test_huge_batch_length_in_closed_segment);
+  tcase_add_test (tc, test_closed_segment_indexes_validated);
+  tcase_add_test (tc, test_short_write_reports_its_errno);
   return s;
 }
 
