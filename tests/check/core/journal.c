@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -1836,6 +1837,250 @@ GST_START_TEST (test_short_write_reports_its_errno)
 
 GST_END_TEST;
 
+/* ---- Fault injection: every crash point of a small workload ---- */
+
+/* The simulated disk, through the journal's system-call seams. Every write
+ * reaches the page cache (the real file); what a finished fdatasync covered
+ * is remembered per file as its durable content. A crash happens at one
+ * write, which is torn after any byte: that write and everything after it
+ * fail, as for a writer that died there. Then either the process died
+ * (the files keep every byte written, the torn write's prefix included) or
+ * the power went (every file goes back to its durable content, which is
+ * how LazyFS models it: writes not covered by a finished fdatasync are
+ * lost). pthread, not GMutex: the syncer thread calls in too, and
+ * ThreadSanitizer must see the lock. */
+typedef enum
+{
+  CRASH_PROCESS,
+  CRASH_POWER,
+} CrashKind;
+
+static pthread_mutex_t fi_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *fi_durable;  /* path -> GBytes durable content */
+static guint fi_writes;         /* pwritev calls so far */
+static guint fi_crash_at;       /* the call that tears; 0: never */
+static guint fi_tear_seed;      /* picks the byte it tears after */
+static gboolean fi_crashed;
+
+static gchar *
+fd_path (int fd)
+{
+  gchar link[64], target[PATH_MAX];
+  ssize_t n;
+
+  g_snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  n = readlink (link, target, sizeof (target) - 1);
+  fail_unless (n > 0);
+  target[n] = '\0';
+  return g_strdup (target);
+}
+
+/* Writes the first @keep bytes of @iov at @offset. */
+static void
+write_prefix (int fd, const struct iovec *iov, int iovcnt, off_t offset,
+    gsize keep)
+{
+  int i;
+
+  for (i = 0; i < iovcnt && keep > 0; i++) {
+    gsize n = MIN (keep, iov[i].iov_len);
+
+    fail_unless (pwrite (fd, iov[i].iov_base, n, offset) == (ssize_t) n);
+    offset += n;
+    keep -= n;
+  }
+}
+
+static ssize_t
+fi_pwritev (int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+  gsize total = 0;
+  int i;
+
+  pthread_mutex_lock (&fi_lock);
+  if (fi_crashed) {
+    pthread_mutex_unlock (&fi_lock);
+    errno = EIO;
+    return -1;
+  }
+  if (++fi_writes == fi_crash_at) {
+    for (i = 0; i < iovcnt; i++)
+      total += iov[i].iov_len;
+    write_prefix (fd, iov, iovcnt, offset, fi_tear_seed % (total + 1));
+    fi_crashed = TRUE;
+    pthread_mutex_unlock (&fi_lock);
+    errno = EIO;
+    return -1;
+  }
+  pthread_mutex_unlock (&fi_lock);
+  return pwritev (fd, iov, iovcnt, offset);
+}
+
+/* Everything written before the sync started is durable once it returns;
+ * no need to bother the real disk. */
+static int
+fi_fdatasync (int fd)
+{
+  gchar *path = fd_path (fd);
+  gchar *data = NULL;
+  gsize len = 0;
+
+  pthread_mutex_lock (&fi_lock);
+  if (fi_crashed) {
+    pthread_mutex_unlock (&fi_lock);
+    g_free (path);
+    errno = EIO;
+    return -1;
+  }
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  g_hash_table_replace (fi_durable, path, g_bytes_new_take (data, len));
+  pthread_mutex_unlock (&fi_lock);
+  return 0;
+}
+
+/* The power went: every journal file back to what was durable. */
+static void
+lose_undurable_writes (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *path = g_build_filename (dir, name, NULL);
+    GBytes *durable = g_hash_table_lookup (fi_durable, path);
+    guint64 base;
+    RgJournalFileKind kind;
+
+    if (rg_journal_file_parse_name (name, &base, &kind))
+      fail_unless (g_file_set_contents (path, durable ?
+              g_bytes_get_data (durable, NULL) : "", durable ?
+              g_bytes_get_size (durable) : 0, NULL));
+    g_free (path);
+  }
+  g_dir_close (d);
+}
+
+#define FI_RECORDS 40
+
+/* Record @i of the workload: every 7th is large (one pwritev straight
+ * from the buffer), the others small (coalesced). */
+static gsize
+fi_size (guint i)
+{
+  return i % 7 == 3 ? 6000 : 150;
+}
+
+/* Runs the workload under the simulated disk, crashing at write
+ * @crash_at (0: never). Returns the pwritev calls made and sets @durable
+ * to the durable offset the writer reported. */
+static guint
+fi_run (const gchar * dir, guint crash_at, guint tear_seed,
+    guint64 * durable)
+{
+  RgJournalSysHooks hooks = { fi_pwritev, fi_fdatasync };
+  RgJournalWriter *w;
+  GError *err = NULL;
+  guint i;
+
+  fi_durable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) g_bytes_unref);
+  fi_writes = 0;
+  fi_crash_at = crash_at;
+  fi_tear_seed = tear_seed;
+  fi_crashed = FALSE;
+  rg_journal_set_sys_hooks (&hooks);
+  w = open_writer (dir, RG_JOURNAL_SYNC_ALWAYS, 8 * 1024);
+  for (i = 0; i < FI_RECORDS; i++) {
+    GstBuffer *buf = make_buffer (i, fi_size (i), 5);
+    gboolean ok = rg_journal_writer_append (w, buf, BASE_TS + i, NULL, NULL,
+        &err);
+
+    gst_buffer_unref (buf);
+    g_clear_error (&err);
+    if (!ok)
+      break;
+    /* Some records wait for durability, as a sink's consumers do. */
+    if (i % 8 == 7 && !rg_journal_writer_wait_durable (w, i, &err)) {
+      g_clear_error (&err);
+      break;
+    }
+  }
+  *durable = rg_journal_writer_get_durable_offset (w);
+  if (!rg_journal_writer_close (w, &err))
+    g_clear_error (&err);
+  else if (crash_at == 0)
+    *durable = FI_RECORDS;
+  rg_journal_set_sys_hooks (NULL);
+  return fi_writes;
+}
+
+/* After a crash: the journal opens, holds every durable record, and holds
+ * nothing but intact records in order. */
+static void
+fi_check (const gchar * dir, guint64 durable, guint crash_at, CrashKind kind)
+{
+  RgJournalConfig config;
+  RgJournalWriter *w;
+  GError *err = NULL;
+  GArray *recs;
+  guint64 next, i;
+
+  rg_journal_config_init (&config);
+  w = rg_journal_writer_open (dir, &config, &err);
+  fail_unless (w != NULL, "crash at write %u (%s): open failed: %s",
+      crash_at, kind == CRASH_POWER ? "power" : "process", err ?
+      err->message : "");
+  next = rg_journal_writer_get_next_offset (w);
+  close_writer (w);
+  fail_unless (next >= durable, "crash at write %u (%s): %" G_GUINT64_FORMAT
+      " records durable, %" G_GUINT64_FORMAT " survived", crash_at,
+      kind == CRASH_POWER ? "power" : "process", durable, next);
+  recs = read_journal (dir);
+  fail_unless_equals_uint64 (recs->len, next);
+  for (i = 0; i < next; i++) {
+    ReadRecord *r = &g_array_index (recs, ReadRecord, i);
+
+    fail_unless_equals_uint64 (r->offset, i);
+    fail_unless_equals_uint64 (r->value_len, fi_size (i));
+    fail_unless (r->value_ok);
+  }
+  g_array_unref (recs);
+  fail_unless_equals_int (verify_problems (dir, NULL), 0);
+}
+
+GST_START_TEST (test_crash_points)
+{
+  gchar *dir = make_temp_dir ();
+  guint64 durable;
+  guint n_writes, crash_at, runs = 0;
+  CrashKind kind;
+
+  /* A dry run counts the writes; the syncer's timing moves the count a
+   * little between runs, so the sweep goes a few past it. */
+  n_writes = fi_run (dir, 0, 0, &durable);
+  fail_unless_equals_uint64 (durable, FI_RECORDS);
+  fi_check (dir, durable, 0, CRASH_PROCESS);
+  g_hash_table_unref (fi_durable);
+  remove_dir (dir);
+  fail_unless (n_writes > 10, "%u writes", n_writes);
+
+  for (kind = CRASH_PROCESS; kind <= CRASH_POWER; kind++) {
+    for (crash_at = 1; crash_at <= n_writes + 3; crash_at++) {
+      dir = make_temp_dir ();
+      fi_run (dir, crash_at, crash_at * 7919u, &durable);
+      if (kind == CRASH_POWER)
+        lose_undurable_writes (dir);
+      g_hash_table_unref (fi_durable);
+      fi_check (dir, durable, crash_at, kind);
+      remove_dir (dir);
+      runs++;
+    }
+  }
+  GST_INFO ("%u crash points, %u writes per run", runs, n_writes);
+}
+
+GST_END_TEST;
+
 static Suite *
 journal_suite (void)
 {
@@ -1870,6 +2115,7 @@ journal_suite (void)
   tcase_add_test (tc, test_huge_batch_length_in_closed_segment);
   tcase_add_test (tc, test_closed_segment_indexes_validated);
   tcase_add_test (tc, test_short_write_reports_its_errno);
+  tcase_add_test (tc, test_crash_points);
   return s;
 }
 
