@@ -407,6 +407,17 @@ GST_START_TEST (test_huge_batch_length)
   fail_unless (strstr (r.out, "offset=432 ") != NULL);
   fail_unless (strstr (r.out, "offset=999 ") != NULL);
   tool_result_clear (&r);
+  /* stats agrees with dump, and names the gap and where it went. */
+  r = run_tool ("stats", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "records    999 (offsets 0..999, less the gaps "
+          "below)") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "gap        offsets 431..431 are in no segment "
+          "(moved aside into 00000000000000000431.damaged)") != NULL, "%s",
+      r.out);
+  fail_unless (strstr (r.out, "00000000000000000000.log offsets 0..430 ") !=
+      NULL, "%s", r.out);
+  tool_result_clear (&r);
 
   g_free (segment);
   remove_tree (dir);
