@@ -259,9 +259,10 @@ post_open_error (GstRgJournalSink * self, const GError * error)
   } else if (g_error_matches (error, RG_JOURNAL_ERROR,
           RG_JOURNAL_ERROR_CORRUPT)) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("The journal in %s is damaged before its last segment; run "
-            "\"rg-journal verify %s\" to see where.", self->location,
-            self->location), ("%s", error->message));
+        ("The journal in %s is damaged; run \"rg-journal verify %s\" to "
+            "see where and \"rg-journal recover %s\" to move the damage "
+            "aside.", self->location, self->location, self->location),
+        ("%s", error->message));
   } else if (g_error_matches (error, RG_JOURNAL_ERROR,
           RG_JOURNAL_ERROR_NO_SPACE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,

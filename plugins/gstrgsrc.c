@@ -157,6 +157,8 @@ struct _GstRgSrc
    * thread and by do_seek() (which runs with the streaming thread
    * stopped). */
   RgJournalReader *reader;
+  /* Damaged ranges skip-corrupt has skipped and reported so far. */
+  guint64 skipped_ranges;
   /* Or, for a kafka:// location, the consumer (same rules). */
   RgKafkaConsumer *kafka;
   gint flushing;
@@ -634,6 +636,7 @@ gst_rg_src_start (GstBaseSrc * src)
     return TRUE;
   }
   self->reader = rg_journal_reader_open (location, &err);
+  self->skipped_ranges = 0;
   if (!self->reader)
     goto open_failed;
   rg_journal_reader_set_skip_corrupt (self->reader, skip);
@@ -985,6 +988,23 @@ gst_rg_src_update_caps (GstRgSrc * self, GstCaps * caps)
 }
 
 /* Reads the next record, waiting for the writer when following. */
+/* skip-corrupt passed over damage: say how much, as a warning on the bus
+ * (the buffer after it carries DISCONT). */
+static void
+gst_rg_src_report_skipped (GstRgSrc * self)
+{
+  guint64 ranges, records, bytes;
+
+  rg_journal_reader_get_skipped (self->reader, &ranges, &records, &bytes);
+  if (ranges == self->skipped_ranges)
+    return;
+  self->skipped_ranges = ranges;
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("Skipped damaged data in the journal %s.", self->location),
+      ("%" G_GUINT64_FORMAT " damaged ranges so far: %" G_GUINT64_FORMAT
+          " records, %" G_GUINT64_FORMAT " bytes", ranges, records, bytes));
+}
+
 static RgJournalReadResult
 gst_rg_src_read (GstRgSrc * self, RgJournalRecord * rec, GError ** error)
 {
@@ -1000,6 +1020,8 @@ gst_rg_src_read (GstRgSrc * self, RgJournalRecord * rec, GError ** error)
     res = rg_journal_reader_next (self->reader, rec, follow,
         g_get_monotonic_time () + FOLLOW_WAIT_US, error);
   } while (res == RG_JOURNAL_READ_TIMEOUT);
+  if (res == RG_JOURNAL_READ_OK && rec->discont)
+    gst_rg_src_report_skipped (self);
   return res;
 }
 

@@ -8,8 +8,11 @@
  */
 
 /*
- * The journal writer: append, group commit, rotation, retention, recovery
- * and verification. The contract and the on-disk layout are in rgjournal.h;
+ * The journal writer: append, group commit (the syncer thread), rotation
+ * and retention. Recovery is rgjournalrecovery.c, verification
+ * rgjournalverify.c, the shared tail rgjournaltail.c and the segment files
+ * rgjournalsegment.c (its opening comment lists the journal's files and
+ * who includes whom). The contract and the on-disk layout are in rgjournal.h;
  * docs/journal-format.md is the long form. This comment explains how the
  * code keeps the contract.
  *
@@ -63,26 +66,21 @@
 
 #include "journal/rgjournal.h"
 #include "journal/rgjournalfiles.h"
+#include "journal/rgjournalrecovery.h"
+#include "journal/rgjournalsegment.h"
+#include "journal/rgjournaltail.h"
 #include "record/rgbatch.h"
 #include "util/rgcond.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#ifndef IOV_MAX
-#define IOV_MAX 1024
-#endif
-
-GST_DEBUG_CATEGORY_STATIC (rg_journal_debug);
 #define GST_CAT_DEFAULT rg_journal_debug
 
 /* Batches up to this size are copied into the pending buffer. */
@@ -106,79 +104,7 @@ GST_DEBUG_CATEGORY_STATIC (rg_journal_debug);
 #define DEFAULT_MAX_SEGMENT_TIME GST_CLOCK_TIME_NONE
 #define DEFAULT_MAX_BYTES 0
 #define DEFAULT_MAX_AGE GST_CLOCK_TIME_NONE
-#define DEFAULT_INDEX_INTERVAL_BYTES 4096
 #define DEFAULT_MAX_PENDING_BYTES (16 * 1024 * 1024)
-
-#define N_INDEXES 3             /* .index, .timeindex, .keyindex */
-
-/* Index entries waiting to be written (a keyframe entry per record at
- * 100 B records: kept cheaper than a GByteArray). */
-typedef struct
-{
-  guint8 *data;
-  guint len;
-  guint capacity;
-} RgEntryQueue;
-
-static RgEntryQueue *
-entry_queue_new (void)
-{
-  return g_new0 (RgEntryQueue, 1);
-}
-
-static void
-entry_queue_free (RgEntryQueue * q)
-{
-  g_free (q->data);
-  g_free (q);
-}
-
-static inline void
-entry_queue_append (RgEntryQueue * q, const guint8 * entry, guint len)
-{
-  if (q->len + len > q->capacity) {
-    q->capacity = MAX (q->len + len, MAX (256, 2 * q->capacity));
-    q->data = g_realloc (q->data, q->capacity);
-  }
-  memcpy (q->data + q->len, entry, len);
-  q->len += len;
-}
-
-/* Queued index entries and the state that decides when to add one. The
- * same rules serve the writer and recovery, so a rebuilt index is the one
- * the writer would have written. */
-typedef struct
-{
-  guint64 base_offset;
-  guint64 interval;
-  gboolean has_index;
-  guint64 last_index_position;
-  gint64 last_time_ts;
-  gboolean has_max;
-  gint64 max_ts;
-  guint64 max_ts_offset;
-  RgEntryQueue *pending[N_INDEXES];
-} RgIndexer;
-
-typedef struct
-{
-  guint64 base_offset;
-  gchar *log_path;
-  int fd[N_INDEXES + 1];        /* by RgJournalFileKind */
-  guint64 file_size[N_INDEXES + 1];     /* bytes written to each file */
-  guint64 size;                 /* log bytes, pending ones included */
-  guint64 next_offset;
-  gint64 first_timestamp;
-  gint64 last_timestamp;
-  RgIndexer ix;
-} RgSegment;
-
-typedef struct
-{
-  guint64 base_offset;
-  guint64 bytes;
-  gint64 last_timestamp;
-} RgClosedSegment;
 
 /* A rolled segment the syncer still has to make durable. Under
  * RG_JOURNAL_SYNC_NONE it is only named (@segment is NULL): such entries can
@@ -250,18 +176,6 @@ struct _RgJournalWriter
   RgJournalStats stats;
 };
 
-static void
-rg_journal_init_debug (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (rg_journal_debug, "rgjournal", 0,
-        "gst-rg journal writer");
-    g_once_init_leave (&done, 1);
-  }
-}
-
 void
 rg_journal_config_init (RgJournalConfig * config)
 {
@@ -273,1138 +187,12 @@ rg_journal_config_init (RgJournalConfig * config)
   config->max_segment_time = DEFAULT_MAX_SEGMENT_TIME;
   config->max_bytes = DEFAULT_MAX_BYTES;
   config->max_age = DEFAULT_MAX_AGE;
-  config->index_interval_bytes = DEFAULT_INDEX_INTERVAL_BYTES;
+  config->index_interval_bytes = RG_JOURNAL_DEFAULT_INDEX_INTERVAL_BYTES;
   config->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
 }
 
 /* ------------------------------------------------------------------ */
-/* Small I/O helpers                                                    */
-
-static gboolean
-set_errno_error (GError ** error, int errsv, const gchar * call,
-    const gchar * path)
-{
-  g_set_error (error, RG_JOURNAL_ERROR, rg_journal_error_from_errno (errsv),
-      "%s(%s) failed: %s", call, path, g_strerror (errsv));
-  return FALSE;
-}
-
-/* Writes every byte of @iov at @position, however the kernel splits it.
- * Modifies @iov. */
-static gboolean
-pwritev_all (int fd, struct iovec *iov, int iovcnt, guint64 position,
-    const gchar * path, GError ** error)
-{
-  while (iovcnt > 0) {
-    ssize_t n = rg_journal_sys_pwritev (fd, iov, MIN (iovcnt, IOV_MAX),
-        (off_t) position);
-
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return set_errno_error (error, errno, "pwritev", path);
-    }
-    if (n == 0)
-      return set_errno_error (error, EIO, "pwritev", path);
-    position += n;
-    while (iovcnt > 0 && (size_t) n >= iov->iov_len) {
-      n -= iov->iov_len;
-      iov++;
-      iovcnt--;
-    }
-    if (iovcnt > 0) {
-      iov->iov_base = (guint8 *) iov->iov_base + n;
-      iov->iov_len -= n;
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-pwrite_all (int fd, const guint8 * data, gsize len, guint64 position,
-    const gchar * path, GError ** error)
-{
-  struct iovec iov = { (void *) data, len };
-
-  return pwritev_all (fd, &iov, 1, position, path, error);
-}
-
-static gboolean
-pread_exact (int fd, guint8 * out, gsize len, guint64 position)
-{
-  gsize done = 0;
-
-  while (done < len) {
-    ssize_t n = pread (fd, out + done, len - done, (off_t) (position + done));
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    done += n;
-  }
-  return TRUE;
-}
-
-static gchar *
-segment_file_path (const gchar * dir, guint64 base, gint kind)
-{
-  return rg_journal_file_path (dir, base, (RgJournalFileKind) kind);
-}
-
-static guint64
-file_size_of (int fd)
-{
-  struct stat st;
-
-  if (fstat (fd, &st) < 0)
-    return 0;
-  return st.st_size;
-}
-
-/* A read-only mapping of a whole file; len 0 maps nothing. */
-typedef struct
-{
-  guint8 *data;
-  gsize len;
-} RgMapping;
-
-static gboolean
-map_file (int fd, const gchar * path, RgMapping * map, GError ** error)
-{
-  map->len = file_size_of (fd);
-  map->data = NULL;
-  if (map->len == 0)
-    return TRUE;
-  map->data = mmap (NULL, map->len, PROT_READ, MAP_SHARED, fd, 0);
-  if (map->data == MAP_FAILED) {
-    map->data = NULL;
-    return set_errno_error (error, errno, "mmap", path);
-  }
-  return TRUE;
-}
-
-static void
-unmap_file (RgMapping * map)
-{
-  if (map->data)
-    munmap (map->data, map->len);
-  map->data = NULL;
-  map->len = 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Indexer                                                              */
-
-static void
-indexer_init (RgIndexer * ix, guint64 base_offset, guint64 interval)
-{
-  guint i;
-
-  memset (ix, 0, sizeof (*ix));
-  ix->base_offset = base_offset;
-  ix->interval = MAX (interval, 1);
-  ix->last_time_ts = G_MININT64;
-  for (i = 0; i < N_INDEXES; i++)
-    ix->pending[i] = entry_queue_new ();
-}
-
-static void
-indexer_clear (RgIndexer * ix)
-{
-  guint i;
-
-  for (i = 0; i < N_INDEXES; i++)
-    if (ix->pending[i])
-      entry_queue_free (ix->pending[i]);
-  memset (ix, 0, sizeof (*ix));
-}
-
-static RgEntryQueue *
-indexer_queue (RgIndexer * ix, RgJournalFileKind kind)
-{
-  return ix->pending[kind - RG_JOURNAL_FILE_INDEX];
-}
-
-static void
-indexer_add_time_entry (RgIndexer * ix)
-{
-  RgTimeIndexEntry te;
-  guint8 bytes[RG_JOURNAL_TIMEINDEX_ENTRY_SIZE];
-
-  if (!ix->has_max || ix->max_ts <= ix->last_time_ts)
-    return;
-  te.timestamp = ix->max_ts;
-  te.relative_offset = (guint32) (ix->max_ts_offset - ix->base_offset);
-  rg_time_index_entry_write (bytes, &te);
-  entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_TIMEINDEX), bytes,
-      sizeof (bytes));
-  ix->last_time_ts = ix->max_ts;
-}
-
-/* Called for every batch in order. A .index entry goes to the first batch
- * and then to the first batch at least interval bytes past the previous
- * entry; a .timeindex entry goes with it when the largest timestamp rose. */
-static void
-indexer_add_batch (RgIndexer * ix, guint64 position, guint64 last_offset,
-    gint64 max_timestamp)
-{
-  if (!ix->has_max || max_timestamp > ix->max_ts) {
-    ix->has_max = TRUE;
-    ix->max_ts = max_timestamp;
-    ix->max_ts_offset = last_offset;
-  }
-  if (!ix->has_index || position - ix->last_index_position >= ix->interval) {
-    RgIndexEntry e;
-    guint8 bytes[RG_JOURNAL_INDEX_ENTRY_SIZE];
-
-    e.relative_offset = (guint32) (last_offset - ix->base_offset);
-    e.position = (guint32) position;
-    rg_index_entry_write (bytes, &e);
-    entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_INDEX), bytes,
-        sizeof (bytes));
-    ix->has_index = TRUE;
-    ix->last_index_position = position;
-    indexer_add_time_entry (ix);
-  }
-}
-
-static void
-indexer_add_keyframe (RgIndexer * ix, guint64 position, guint64 offset)
-{
-  RgIndexEntry e;
-  guint8 bytes[RG_JOURNAL_KEYINDEX_ENTRY_SIZE];
-
-  e.relative_offset = (guint32) (offset - ix->base_offset);
-  e.position = (guint32) position;
-  rg_index_entry_write (bytes, &e);
-  entry_queue_append (indexer_queue (ix, RG_JOURNAL_FILE_KEYINDEX), bytes,
-      sizeof (bytes));
-}
-
-/* A record is a keyframe unless its gst.flags carry DELTA_UNIT; a foreign
- * record without gst.flags counts as a keyframe, like a buffer without
- * flags. */
-static gboolean
-record_is_keyframe (const RgRecordView * record)
-{
-  RgRecordHeader h;
-
-  if (!rg_record_view_find_header (record, RG_ENVELOPE_HEADER_FLAGS, &h)
-      || h.value == NULL || h.value_len != 4)
-    return TRUE;
-  return !(rg_journal_read_be32 (h.value) & GST_BUFFER_FLAG_DELTA_UNIT);
-}
-
-/* Calls @func for every keyframe record of a valid batch. Compressed
- * (foreign) batches have no readable records and yield none. */
-typedef void (*KeyframeFunc) (guint64 offset, gpointer user_data);
-
-static gboolean
-batch_foreach_keyframe (const guint8 * data, gsize len, KeyframeFunc func,
-    gpointer user_data, GError ** error)
-{
-  RgBatchReader reader;
-  RgRecordView record;
-  GError *err = NULL;
-
-  if (!rg_batch_reader_init (&reader, data, len, &err)) {
-    if (g_error_matches (err, RG_BATCH_ERROR, RG_BATCH_ERROR_UNSUPPORTED)) {
-      g_error_free (err);
-      return TRUE;
-    }
-    g_propagate_error (error, err);
-    return FALSE;
-  }
-  while (rg_batch_reader_next (&reader, &record, &err))
-    if (record_is_keyframe (&record))
-      func ((guint64) record.offset, user_data);
-  if (err) {
-    g_propagate_error (error, err);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-typedef struct
-{
-  RgIndexer *ix;
-  guint64 position;
-} KeyframeIndexing;
-
-static void
-index_keyframe (guint64 offset, gpointer user_data)
-{
-  KeyframeIndexing *k = user_data;
-
-  indexer_add_keyframe (k->ix, k->position, offset);
-}
-
-/* ------------------------------------------------------------------ */
-/* Walking a segment                                                    */
-
-/**
- * Result of walking a segment's batches.
- * @end: position after the last valid batch
- * @next_offset: the offset after that batch's last record
- * @last_timestamp: max timestamp of the last valid batch (G_MININT64: none)
- */
-typedef struct
-{
-  guint64 end;
-  guint64 next_offset;
-  gint64 last_timestamp;
-  guint64 n_batches;
-} RgWalk;
-
-/* Validates batches (CRC, size, continuity) from @position up to @len,
- * feeding @ix (which may be NULL). Stops at the first invalid batch with
- * @error set (RG_BATCH_ERROR_TRUNCATED for a torn tail). */
-static gboolean
-walk_batches (const guint8 * data, guint64 len, guint64 position,
-    guint64 expected_offset, RgIndexer * ix, RgWalk * walk, GError ** error)
-{
-  walk->end = position;
-  walk->next_offset = expected_offset;
-  walk->last_timestamp = G_MININT64;
-  walk->n_batches = 0;
-  while (walk->end < len) {
-    RgBatchInfo info;
-    const guint8 *batch = data + walk->end;
-    gsize size = rg_journal_check_batch (batch, len - walk->end,
-        walk->next_offset, TRUE, &info, error);
-
-    if (size == 0)
-      return FALSE;
-    if (ix) {
-      KeyframeIndexing k = { ix, walk->end };
-
-      indexer_add_batch (ix, walk->end, info.base_offset +
-          info.last_offset_delta, info.max_timestamp);
-      if (!batch_foreach_keyframe (batch, size, index_keyframe, &k, error))
-        return FALSE;
-    }
-    walk->end += size;
-    walk->next_offset = info.base_offset + info.last_offset_delta + 1;
-    walk->last_timestamp = info.max_timestamp;
-    walk->n_batches++;
-  }
-  return TRUE;
-}
-
-/* ------------------------------------------------------------------ */
-/* Segments                                                             */
-
-static void
-segment_close_fds (RgSegment * seg)
-{
-  guint i;
-
-  for (i = 0; i <= N_INDEXES; i++) {
-    if (seg->fd[i] >= 0)
-      close (seg->fd[i]);
-    seg->fd[i] = -1;
-  }
-}
-
-static void
-segment_free (RgSegment * seg)
-{
-  if (seg == NULL)
-    return;
-  segment_close_fds (seg);
-  indexer_clear (&seg->ix);
-  g_free (seg->log_path);
-  g_free (seg);
-}
-
-/* Opens (creating when missing) the four files of segment @base. */
-static RgSegment *
-segment_open (const gchar * dir, guint64 base, guint64 interval,
-    gboolean * created, GError ** error)
-{
-  RgSegment *seg = g_new0 (RgSegment, 1);
-  guint i;
-
-  seg->base_offset = base;
-  seg->next_offset = base;
-  seg->first_timestamp = seg->last_timestamp = G_MININT64;
-  seg->log_path = segment_file_path (dir, base, RG_JOURNAL_FILE_LOG);
-  indexer_init (&seg->ix, base, interval);
-  for (i = 0; i <= N_INDEXES; i++)
-    seg->fd[i] = -1;
-  if (created)
-    *created = FALSE;
-  for (i = 0; i <= N_INDEXES; i++) {
-    gchar *path = segment_file_path (dir, base, i);
-
-    if (created && !g_file_test (path, G_FILE_TEST_EXISTS))
-      *created = TRUE;
-    seg->fd[i] = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (seg->fd[i] < 0) {
-      set_errno_error (error, errno, "open", path);
-      g_free (path);
-      segment_free (seg);
-      return NULL;
-    }
-    g_free (path);
-    seg->file_size[i] = file_size_of (seg->fd[i]);
-  }
-  return seg;
-}
-
-static gboolean
-segment_path_error (RgSegment * seg, gint kind, int errsv, const gchar * call,
-    GError ** error)
-{
-  gchar *path = g_strdup_printf ("%.*s%s",
-      (int) (strlen (seg->log_path) - strlen (".log")), seg->log_path,
-      rg_journal_file_suffix ((RgJournalFileKind) kind));
-
-  set_errno_error (error, errsv, call, path);
-  g_free (path);
-  return FALSE;
-}
-
-/* Writes the queued index entries after the log bytes they describe. */
-static gboolean
-segment_write_indexes (RgSegment * seg, GError ** error)
-{
-  guint i;
-
-  for (i = 0; i < N_INDEXES; i++) {
-    RgEntryQueue *q = seg->ix.pending[i];
-    gint kind = RG_JOURNAL_FILE_INDEX + i;
-    struct iovec iov;
-
-    if (q->len == 0)
-      continue;
-    iov.iov_base = q->data;
-    iov.iov_len = q->len;
-    if (rg_journal_sys_pwritev (seg->fd[kind], &iov, 1, seg->file_size[kind]) !=
-        (ssize_t) q->len) {
-      /* Index entries are tiny; a short write means a full disk. */
-      return segment_path_error (seg, kind, errno ? errno : ENOSPC,
-          "pwrite", error);
-    }
-    seg->file_size[kind] += q->len;
-    q->len = 0;
-  }
-  return TRUE;
-}
-
-static gboolean
-segment_sync_all (RgSegment * seg, GError ** error)
-{
-  guint i;
-
-  for (i = 0; i <= N_INDEXES; i++)
-    if (rg_journal_sys_fdatasync (seg->fd[i]) < 0)
-      return segment_path_error (seg, i, errno, "fdatasync", error);
-  return TRUE;
-}
-
-/* Replaces index file @kind with its first @keep bytes plus the queued
- * entries. */
-static gboolean
-segment_cut_index (RgSegment * seg, gint kind, guint64 keep, GError ** error)
-{
-  if (seg->file_size[kind] != keep) {
-    if (ftruncate (seg->fd[kind], keep) < 0)
-      return segment_path_error (seg, kind, errno, "ftruncate", error);
-    seg->file_size[kind] = keep;
-  }
-  return TRUE;
-}
-
-static gboolean
-read_header_at (const guint8 * data, guint64 len, guint64 position,
-    RgBatchInfo * info)
-{
-  if (position >= len)
-    return FALSE;
-  return rg_batch_parse_header (data + position, len - position, info, NULL);
-}
-
-/* ---- Closed segments: trusted, only their indexes' freshness checked ---- */
-
-static gboolean
-pread_last_entry (int fd, gsize entry_size, guint8 * out, guint64 * n)
-{
-  guint64 size = file_size_of (fd);
-
-  *n = size / entry_size;
-  if (size % entry_size != 0 || *n == 0)
-    return FALSE;
-  return pread_exact (fd, out, entry_size, (*n - 1) * entry_size);
-}
-
-/* The freshness check by size: each index has whole entries, the last
- * .index entry lies on a batch, and a header-only walk from it ends exactly
- * at the end of the log without passing a batch the writer would have
- * indexed. */
-static gboolean
-closed_indexes_fresh (RgSegment * seg, guint64 log_size, gint64 * max_ts)
-{
-  guint8 e[RG_JOURNAL_TIMEINDEX_ENTRY_SIZE];
-  RgIndexEntry ie;
-  RgTimeIndexEntry te;
-  guint64 n, pos, expected;
-  guint8 header[RG_BATCH_HEADER_SIZE];
-  RgBatchInfo info;
-
-  if (log_size == 0)
-    return seg->file_size[RG_JOURNAL_FILE_INDEX] == 0;
-  if (!pread_last_entry (seg->fd[RG_JOURNAL_FILE_INDEX],
-          RG_JOURNAL_INDEX_ENTRY_SIZE, e, &n))
-    return FALSE;
-  rg_index_entry_read (e, &ie);
-  if (!pread_last_entry (seg->fd[RG_JOURNAL_FILE_TIMEINDEX],
-          RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, e, &n))
-    return FALSE;
-  rg_time_index_entry_read (e, &te);
-  *max_ts = te.timestamp;
-  if (seg->file_size[RG_JOURNAL_FILE_KEYINDEX] %
-      RG_JOURNAL_KEYINDEX_ENTRY_SIZE != 0)
-    return FALSE;
-  if (seg->file_size[RG_JOURNAL_FILE_KEYINDEX] > 0) {
-    RgIndexEntry ke;
-
-    pread_last_entry (seg->fd[RG_JOURNAL_FILE_KEYINDEX],
-        RG_JOURNAL_KEYINDEX_ENTRY_SIZE, e, &n);
-    rg_index_entry_read (e, &ke);
-    if (ke.position >= log_size)
-      return FALSE;
-  }
-  pos = ie.position;
-  expected = G_MAXUINT64;
-  while (pos < log_size) {
-    if (!pread_exact (seg->fd[RG_JOURNAL_FILE_LOG], header, sizeof (header),
-            pos) || !rg_batch_parse_header (header, sizeof (header), &info,
-            NULL))
-      return FALSE;
-    if (pos == ie.position) {
-      if ((guint64) (info.base_offset + info.last_offset_delta) !=
-          seg->base_offset + ie.relative_offset)
-        return FALSE;
-    } else if ((guint64) info.base_offset != expected
-        || pos - ie.position >= seg->ix.interval) {
-      return FALSE;
-    }
-    expected = info.base_offset + info.last_offset_delta + 1;
-    pos += RG_BATCH_LOG_OVERHEAD + (guint64) info.batch_length;
-  }
-  seg->next_offset = expected;
-  return pos == log_size
-      && te.relative_offset <= expected - 1 - seg->base_offset;
-}
-
-static gboolean
-corrupt_segment_error (RgSegment * seg, const RgWalk * walk, GError * cause,
-    GError ** error)
-{
-  g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
-      "Segment %s is damaged at byte %" G_GUINT64_FORMAT " (offset %"
-      G_GUINT64_FORMAT "): %s", seg->log_path, walk->end, walk->next_offset,
-      cause->message);
-  g_error_free (cause);
-  return FALSE;
-}
-
-/* Rebuilds every index of a segment from its whole log. */
-static gboolean
-segment_rebuild_indexes (RgSegment * seg, RgWalk * walk, GError ** error)
-{
-  RgMapping map;
-  GError *err = NULL;
-  gboolean ok;
-  guint64 interval;
-  guint i;
-
-  if (!map_file (seg->fd[RG_JOURNAL_FILE_LOG], seg->log_path, &map, error))
-    return FALSE;
-  interval = seg->ix.interval;
-  indexer_clear (&seg->ix);
-  indexer_init (&seg->ix, seg->base_offset, interval);
-  ok = walk_batches (map.data, map.len, 0, seg->base_offset, &seg->ix, walk,
-      &err);
-  unmap_file (&map);
-  if (!ok)
-    return corrupt_segment_error (seg, walk, err, error);
-  indexer_add_time_entry (&seg->ix);
-  for (i = RG_JOURNAL_FILE_INDEX; i <= RG_JOURNAL_FILE_KEYINDEX; i++)
-    if (!segment_cut_index (seg, i, 0, error))
-      return FALSE;
-  return segment_write_indexes (seg, error) && segment_sync_all (seg, error);
-}
-
-static gboolean
-check_closed_segment (const gchar * dir, guint64 base, guint64 interval,
-    RgClosedSegment * out, GError ** error)
-{
-  RgSegment *seg;
-  guint64 log_size;
-  gint64 max_ts = G_MININT64;
-
-  seg = segment_open (dir, base, interval, NULL, error);
-  if (seg == NULL)
-    return FALSE;
-  log_size = seg->file_size[RG_JOURNAL_FILE_LOG];
-  if (!closed_indexes_fresh (seg, log_size, &max_ts)) {
-    RgWalk walk;
-
-    GST_INFO ("rebuilding the indexes of %s", seg->log_path);
-    if (!segment_rebuild_indexes (seg, &walk, error)
-        || !rg_journal_fsync_dir (dir, error)) {
-      segment_free (seg);
-      return FALSE;
-    }
-    max_ts = seg->ix.has_max ? seg->ix.max_ts : G_MININT64;
-  }
-  out->base_offset = base;
-  out->bytes = log_size;
-  out->last_timestamp = max_ts;
-  segment_free (seg);
-  return TRUE;
-}
-
-/* ---- The active segment: validate the tail after the last index entry ---- */
-
-/* The last .index entry (searching backwards) whose batch is intact and
- * ends at the entry's offset. Returns its number, or -1. */
-static gssize
-last_valid_index_entry (const guint8 * idx, gsize n, RgSegment * seg,
-    const RgMapping * log)
-{
-  gssize i;
-
-  for (i = (gssize) n - 1; i >= 0; i--) {
-    RgIndexEntry e;
-    RgBatchInfo info;
-
-    rg_index_entry_read (idx + i * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
-    if (e.position >= log->len)
-      continue;
-    if (rg_batch_validate (log->data + e.position, log->len - e.position,
-            &info, NULL) == 0)
-      continue;
-    if ((guint64) (info.base_offset + info.last_offset_delta) ==
-        seg->base_offset + e.relative_offset)
-      return i;
-  }
-  return -1;
-}
-
-/* The position of the last intact .keyindex entry's batch, or 0. */
-static guint64
-last_valid_keyframe_position (GBytes * keyindex, RgSegment * seg,
-    const RgMapping * log)
-{
-  gsize len;
-  const guint8 *k = g_bytes_get_data (keyindex, &len);
-  gssize i;
-
-  for (i = (gssize) (len / RG_JOURNAL_KEYINDEX_ENTRY_SIZE) - 1; i >= 0; i--) {
-    RgIndexEntry e;
-    RgBatchInfo info;
-    guint64 offset;
-
-    rg_index_entry_read (k + i * RG_JOURNAL_KEYINDEX_ENTRY_SIZE, &e);
-    offset = seg->base_offset + e.relative_offset;
-    if (e.position < log->len
-        && rg_batch_validate (log->data + e.position, log->len - e.position,
-            &info, NULL) > 0 && offset >= (guint64) info.base_offset
-        && offset <= (guint64) (info.base_offset + info.last_offset_delta))
-      return e.position;
-  }
-  return 0;
-}
-
-typedef struct
-{
-  GBytes *files[N_INDEXES];
-  const guint8 *data[N_INDEXES];
-  gsize n[N_INDEXES];
-} RgIndexFiles;
-
-static gboolean
-read_index_files (const gchar * dir, RgSegment * seg, RgIndexFiles * f,
-    GError ** error)
-{
-  static const gsize sizes[N_INDEXES] = { RG_JOURNAL_INDEX_ENTRY_SIZE,
-    RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, RG_JOURNAL_KEYINDEX_ENTRY_SIZE
-  };
-  guint i;
-
-  memset (f, 0, sizeof (*f));
-  for (i = 0; i < N_INDEXES; i++) {
-    gchar *path = segment_file_path (dir, seg->base_offset,
-        RG_JOURNAL_FILE_INDEX + i);
-    gsize len;
-
-    f->files[i] = rg_journal_read_index (path, sizes[i], error);
-    g_free (path);
-    if (f->files[i] == NULL)
-      return FALSE;
-    f->data[i] = g_bytes_get_data (f->files[i], &len);
-    f->n[i] = len / sizes[i];
-  }
-  return TRUE;
-}
-
-static void
-clear_index_files (RgIndexFiles * f)
-{
-  guint i;
-
-  for (i = 0; i < N_INDEXES; i++)
-    if (f->files[i])
-      g_bytes_unref (f->files[i]);
-}
-
-/* Chooses where validation starts: a .index entry at or before the last
- * intact entry of every index, so that all three indexes are complete
- * before it. Sets up @seg->ix as the writer had it just after indexing
- * that batch, and returns the number of entries of each index to keep. */
-static guint64
-choose_restart (RgSegment * seg, const RgIndexFiles * f,
-    const RgMapping * log, guint64 keep[N_INDEXES], guint64 * vouched_end)
-{
-  const guint8 *idx = f->data[0];
-  gssize last = last_valid_index_entry (idx, f->n[0], seg, log);
-  guint64 target, position;
-  RgIndexEntry e;
-  gssize chosen, t;
-
-  memset (keep, 0, sizeof (guint64) * N_INDEXES);
-  *vouched_end = 0;
-  if (last < 0)
-    return 0;
-  rg_index_entry_read (idx + last * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
-  target = e.position;
-  {
-    RgBatchInfo info;
-
-    if (read_header_at (log->data, log->len, e.position, &info))
-      *vouched_end = e.position + RG_BATCH_LOG_OVERHEAD + info.batch_length;
-  }
-  target = MIN (target, last_valid_keyframe_position (f->files[2], seg, log));
-  if (f->n[1] > 0) {
-    RgTimeIndexEntry te;
-    gssize at;
-
-    rg_time_index_entry_read (f->data[1] + (f->n[1] - 1) *
-        RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, &te);
-    at = rg_index_lookup (idx, (last + 1) * RG_JOURNAL_INDEX_ENTRY_SIZE,
-        te.relative_offset);
-    if (at < 0)
-      return 0;
-    rg_index_entry_read (idx + at * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
-    target = MIN (target, e.position);
-  }
-
-  /* The last entry at or before target: positions ascend with entries. */
-  for (chosen = last; chosen >= 0; chosen--) {
-    rg_index_entry_read (idx + chosen * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
-    if (e.position <= target)
-      break;
-  }
-  if (chosen < 0)
-    return 0;
-  position = e.position;
-  keep[0] = chosen + 1;
-  seg->ix.has_index = TRUE;
-  seg->ix.last_index_position = position;
-
-  /* Keep the time entries up to this batch's last offset; the largest of
-   * them is the largest timestamp up to here (see indexer_add_batch). */
-  t = (gssize) f->n[1] - 1;
-  for (; t >= 0; t--) {
-    RgTimeIndexEntry te;
-
-    rg_time_index_entry_read (f->data[1] + t * RG_JOURNAL_TIMEINDEX_ENTRY_SIZE,
-        &te);
-    if (te.relative_offset <= e.relative_offset) {
-      seg->ix.last_time_ts = te.timestamp;
-      seg->ix.has_max = TRUE;
-      seg->ix.max_ts = te.timestamp;
-      seg->ix.max_ts_offset = seg->base_offset + te.relative_offset;
-      break;
-    }
-  }
-  keep[1] = t + 1;
-
-  /* Keyframes of this batch and later ones are indexed again by the walk. */
-  for (t = (gssize) f->n[2] - 1; t >= 0; t--) {
-    RgIndexEntry ke;
-
-    rg_index_entry_read (f->data[2] + t * RG_JOURNAL_KEYINDEX_ENTRY_SIZE, &ke);
-    if (ke.position < position)
-      break;
-  }
-  keep[2] = t + 1;
-  return position;
-}
-
-/* Validates the tail of the active segment, truncates a torn tail and
- * brings the indexes up to date. */
-static gboolean
-recover_active_segment (const gchar * dir, RgSegment * seg,
-    guint64 * truncated, GError ** error)
-{
-  RgIndexFiles f;
-  RgMapping log = { NULL, 0 };
-  guint64 keep[N_INDEXES], restart, expected, log_size, vouched_end;
-  RgBatchInfo info;
-  RgWalk walk;
-  GError *err = NULL;
-  gboolean changed = FALSE;
-  gboolean ok = FALSE;
-  guint i;
-  static const gsize sizes[N_INDEXES] = { RG_JOURNAL_INDEX_ENTRY_SIZE,
-    RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, RG_JOURNAL_KEYINDEX_ENTRY_SIZE
-  };
-
-  *truncated = 0;
-  if (!read_index_files (dir, seg, &f, error))
-    return FALSE;
-  if (!map_file (seg->fd[RG_JOURNAL_FILE_LOG], seg->log_path, &log, error))
-    goto done;
-  log_size = log.len;
-  restart = choose_restart (seg, &f, &log, keep, &vouched_end);
-  expected = seg->base_offset;
-  if (restart > 0 && read_header_at (log.data, log.len, restart, &info))
-    expected = info.base_offset;
-
-  if (!walk_batches (log.data, log.len, restart, expected, &seg->ix, &walk,
-          &err)) {
-    /* Before the last intact indexed batch this is damage, not a torn
-     * write: truncating would drop intact records. */
-    if (walk.end < vouched_end) {
-      corrupt_segment_error (seg, &walk, err, error);
-      goto done;
-    }
-    GST_WARNING ("%s: invalid batch at byte %" G_GUINT64_FORMAT ": %s",
-        seg->log_path, walk.end, err->message);
-    g_clear_error (&err);
-    if (ftruncate (seg->fd[RG_JOURNAL_FILE_LOG], walk.end) < 0) {
-      segment_path_error (seg, RG_JOURNAL_FILE_LOG, errno, "ftruncate",
-          error);
-      goto done;
-    }
-    *truncated = log_size - walk.end;
-    changed = TRUE;
-  }
-  for (i = 0; i < N_INDEXES; i++) {
-    guint64 keep_bytes = keep[i] * sizes[i];
-
-    if (seg->file_size[RG_JOURNAL_FILE_INDEX + i] != keep_bytes +
-        seg->ix.pending[i]->len)
-      changed = TRUE;
-    if (!segment_cut_index (seg, RG_JOURNAL_FILE_INDEX + i, keep_bytes, error))
-      goto done;
-  }
-  if (!segment_write_indexes (seg, error))
-    goto done;
-  if (changed && !segment_sync_all (seg, error))
-    goto done;
-
-  seg->size = walk.end;
-  seg->file_size[RG_JOURNAL_FILE_LOG] = walk.end;
-  seg->next_offset = walk.next_offset;
-  seg->last_timestamp = walk.last_timestamp;
-  if (walk.end > 0 && read_header_at (log.data, log.len, 0, &info))
-    seg->first_timestamp = info.base_timestamp;
-  ok = TRUE;
-
-done:
-  unmap_file (&log);
-  clear_index_files (&f);
-  return ok;
-}
-
-/* ------------------------------------------------------------------ */
-/* The directory                                                        */
-
-static void
-delete_segment_files (const gchar * dir, guint64 base)
-{
-  guint i;
-
-  /* The .log first: an index without its log is ignored and cleaned up at
-   * the next open, a log without indexes would be rebuilt. */
-  for (i = 0; i <= N_INDEXES; i++) {
-    gchar *path = segment_file_path (dir, base, i);
-
-    if (unlink (path) < 0 && errno != ENOENT)
-      GST_WARNING ("cannot delete %s: %s", path, g_strerror (errno));
-    g_free (path);
-  }
-}
-
-/* Deletes index files whose .log is gone (a crash while retention ran). */
-static gboolean
-delete_orphan_indexes (const gchar * dir, GArray * bases, GError ** error)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const gchar *name;
-  gboolean deleted = FALSE;
-
-  if (d == NULL)
-    return TRUE;
-  while ((name = g_dir_read_name (d)) != NULL) {
-    guint64 base;
-    RgJournalFileKind kind;
-    guint i;
-    gboolean found = FALSE;
-
-    if (!rg_journal_file_parse_name (name, &base, &kind)
-        || kind == RG_JOURNAL_FILE_LOG)
-      continue;
-    for (i = 0; i < bases->len && !found; i++)
-      found = g_array_index (bases, guint64, i) == base;
-    if (!found) {
-      gchar *path = g_build_filename (dir, name, NULL);
-
-      if (unlink (path) == 0)
-        deleted = TRUE;
-      g_free (path);
-    }
-  }
-  g_dir_close (d);
-  return !deleted || rg_journal_fsync_dir (dir, error);
-}
-
-static guint64
-log_file_size (const gchar * dir, guint64 base)
-{
-  gchar *path = segment_file_path (dir, base, RG_JOURNAL_FILE_LOG);
-  struct stat st;
-  guint64 size = 0;
-
-  if (stat (path, &st) == 0)
-    size = st.st_size;
-  g_free (path);
-  return size;
-}
-
-/* Recovery proper, with the lock held: fills @closed (RgClosedSegment *,
- * oldest first) and returns the active segment. */
-static RgSegment *
-recover_directory (const gchar * dir, guint64 interval, GQueue * closed,
-    guint64 * truncated, GError ** error)
-{
-  GArray *bases;
-  RgSegment *active = NULL;
-  gboolean created = FALSE;
-  guint i;
-
-  *truncated = 0;
-  bases = rg_journal_list_segments (dir, error);
-  if (bases == NULL)
-    return NULL;
-  if (!delete_orphan_indexes (dir, bases, error))
-    goto out;
-  /* A roll creates the next segment before any record goes into it; an
-   * empty last segment after a crash may sit on a previous one whose tail
-   * was never checked, so that one becomes the active segment again. */
-  if (bases->len > 1 && log_file_size (dir, g_array_index (bases, guint64,
-              bases->len - 1)) == 0) {
-    delete_segment_files (dir, g_array_index (bases, guint64,
-            bases->len - 1));
-    g_array_set_size (bases, bases->len - 1);
-    if (!rg_journal_fsync_dir (dir, error))
-      goto out;
-  }
-  for (i = 0; i + 1 < bases->len; i++) {
-    RgClosedSegment *c = g_new0 (RgClosedSegment, 1);
-
-    if (!check_closed_segment (dir, g_array_index (bases, guint64, i),
-            interval, c, error)) {
-      g_free (c);
-      goto out;
-    }
-    g_queue_push_tail (closed, c);
-  }
-  active = segment_open (dir, bases->len ? g_array_index (bases, guint64,
-          bases->len - 1) : 0, interval, &created, error);
-  if (active == NULL)
-    goto out;
-  if (!recover_active_segment (dir, active, truncated, error)
-      || (created && !rg_journal_fsync_dir (dir, error))) {
-    segment_free (active);
-    active = NULL;
-  }
-out:
-  g_array_unref (bases);
-  if (active == NULL)
-    g_queue_clear_full (closed, g_free);
-  return active;
-}
-
-static int
-take_lock (const gchar * dir, GError ** error)
-{
-  gchar *path = g_build_filename (dir, RG_JOURNAL_LOCK_NAME, NULL);
-  gchar pid[32];
-  int fd, n;
-
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    set_errno_error (error, errno, "open", path);
-    g_free (path);
-    return -1;
-  }
-  if (flock (fd, LOCK_EX | LOCK_NB) < 0) {
-    int errsv = errno;
-
-    if (errsv == EWOULDBLOCK) {
-      n = pread (fd, pid, sizeof (pid) - 1, 0);
-      pid[MAX (n, 0)] = '\0';
-      g_strstrip (pid);
-      g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_LOCKED,
-          "Journal directory %s is locked by another writer (pid %s)", dir,
-          pid[0] ? pid : "unknown");
-    } else {
-      set_errno_error (error, errsv, "flock", path);
-    }
-    close (fd);
-    g_free (path);
-    return -1;
-  }
-  /* The pid is only for the message above; the flock is the lock. */
-  n = g_snprintf (pid, sizeof (pid), "%d\n", (int) getpid ());
-  if (ftruncate (fd, 0) < 0 || pwrite (fd, pid, n, 0) != n)
-    GST_WARNING ("cannot record the pid in %s", path);
-  g_free (path);
-  return fd;
-}
-
-static gboolean
-make_dir (const gchar * dir, GError ** error)
-{
-  if (g_mkdir_with_parents (dir, 0755) < 0)
-    return set_errno_error (error, errno, "mkdir", dir);
-  return TRUE;
-}
-
-gboolean
-rg_journal_recover (const gchar * dir, guint64 * truncated, GError ** error)
-{
-  GQueue closed = G_QUEUE_INIT;
-  RgSegment *active;
-  guint64 cut = 0;
-  int lock_fd;
-
-  g_return_val_if_fail (dir != NULL, FALSE);
-  rg_journal_init_debug ();
-
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_INVALID,
-        "%s is not a journal directory", dir);
-    return FALSE;
-  }
-  lock_fd = take_lock (dir, error);
-  if (lock_fd < 0)
-    return FALSE;
-  active = recover_directory (dir, DEFAULT_INDEX_INTERVAL_BYTES, &closed,
-      &cut, error);
-  close (lock_fd);
-  if (active == NULL)
-    return FALSE;
-  segment_free (active);
-  g_queue_clear_full (&closed, g_free);
-  if (truncated)
-    *truncated = cut;
-  return TRUE;
-}
-
-/* ------------------------------------------------------------------ */
 /* The written tail                                                     */
-
-struct _RgJournalTail
-{
-  gint ref;
-  /* Its own lock: the writer's is held across whole log writes, and a
-   * reader polling the tail must not wait for those. */
-  pthread_mutex_t lock;
-  RgJournalTailInfo info;
-  gboolean valid;
-  RgJournalTailFunc notify;
-  gpointer notify_data;
-};
-
-static RgJournalTail *
-tail_new (void)
-{
-  RgJournalTail *tail = g_new0 (RgJournalTail, 1);
-
-  tail->ref = 1;
-  pthread_mutex_init (&tail->lock, NULL);
-  return tail;
-}
-
-static void
-tail_set (RgJournalTail * tail, const RgJournalTailInfo * info,
-    gboolean valid)
-{
-  gboolean moved;
-
-  pthread_mutex_lock (&tail->lock);
-  moved = valid != tail->valid || (info && (info->position !=
-          tail->info.position || info->segment_base !=
-          tail->info.segment_base || info->generation !=
-          tail->info.generation));
-  if (info)
-    tail->info = *info;
-  tail->valid = valid;
-  if (moved && tail->notify)
-    tail->notify (tail->notify_data);
-  pthread_mutex_unlock (&tail->lock);
-}
-
-void
-rg_journal_tail_set_notify (RgJournalTail * tail, RgJournalTailFunc func,
-    gpointer user_data)
-{
-  g_return_if_fail (tail != NULL);
-  pthread_mutex_lock (&tail->lock);
-  tail->notify = func;
-  tail->notify_data = user_data;
-  pthread_mutex_unlock (&tail->lock);
-}
-
-RgJournalTail *
-rg_journal_tail_ref (RgJournalTail * tail)
-{
-  g_return_val_if_fail (tail != NULL, NULL);
-  g_atomic_int_inc (&tail->ref);
-  return tail;
-}
-
-void
-rg_journal_tail_unref (RgJournalTail * tail)
-{
-  g_return_if_fail (tail != NULL);
-  if (!g_atomic_int_dec_and_test (&tail->ref))
-    return;
-  pthread_mutex_destroy (&tail->lock);
-  g_free (tail);
-}
-
-gboolean
-rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info)
-{
-  gboolean valid;
-
-  g_return_val_if_fail (tail != NULL && info != NULL, FALSE);
-  pthread_mutex_lock (&tail->lock);
-  valid = tail->valid;
-  if (valid)
-    *info = tail->info;
-  pthread_mutex_unlock (&tail->lock);
-  return valid;
-}
 
 /* Publishes what the log holds now. The pending buffer's records are not
  * written yet, so the tail ends before the first of them. Called with the
@@ -1420,7 +208,7 @@ publish_tail_locked (RgJournalWriter * w)
   info.next_offset = w->pending_len > 0 ? w->pending_first_offset :
       w->next_offset;
   info.generation = w->generation;
-  tail_set (w->tail, &info, w->fatal == NULL);
+  rg_journal_tail_set (w->tail, &info, w->fatal == NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1439,7 +227,7 @@ set_fatal_locked (RgJournalWriter * w, const GError * cause,
     g_atomic_pointer_set (&w->fatal, g_error_new (RG_JOURNAL_ERROR,
             RG_JOURNAL_ERROR_FATAL, "The journal writer of %s stopped after "
             "an earlier failure: %s", w->dir, cause->message));
-    tail_set (w->tail, NULL, FALSE);
+    rg_journal_tail_set (w->tail, NULL, FALSE);
   }
   pthread_cond_broadcast (&w->durable_cond);
 }
@@ -1478,7 +266,8 @@ flush_locked (RgJournalWriter * w, gboolean force_indexes, GError ** error)
   guint queued;
 
   if (w->pending_len > 0) {
-    if (!pwrite_all (seg->fd[RG_JOURNAL_FILE_LOG], w->pending, w->pending_len,
+    if (!rg_journal_pwrite_all (seg->fd[RG_JOURNAL_FILE_LOG], w->pending,
+            w->pending_len,
             seg->file_size[RG_JOURNAL_FILE_LOG], seg->log_path, error))
       return FALSE;
     seg->file_size[RG_JOURNAL_FILE_LOG] += w->pending_len;
@@ -1490,7 +279,7 @@ flush_locked (RgJournalWriter * w, gboolean force_indexes, GError ** error)
     return TRUE;
   w->index_since = 0;
   GST_LOG ("writing %u bytes of index entries", queued);
-  return segment_write_indexes (seg, error);
+  return rg_segment_write_indexes (seg, error);
 }
 
 static gboolean
@@ -1527,6 +316,24 @@ note_write_wait_locked (RgJournalWriter * w)
       G_GUINT64_FORMAT " us", w->pending_len, ns / 1000);
 }
 
+/* Adds to a failed sync's error which records it leaves undurable: after a
+ * failed fdatasync the kernel may have dropped the dirty pages, so the
+ * writer never syncs them again (that could report success for lost data)
+ * and says which offsets a reader must not count on. Called with the lock
+ * held. */
+static void
+note_undurable (RgJournalWriter * w, GError ** err, guint64 end)
+{
+  GError *e = *err;
+
+  if (end <= w->durable_offset)
+    return;
+  *err = g_error_new (e->domain, e->code, "%s; records %" G_GUINT64_FORMAT
+      " to %" G_GUINT64_FORMAT " are not durable (the sync is not retried)",
+      e->message, w->durable_offset, end - 1);
+  g_error_free (e);
+}
+
 /* One group commit: flush, note what is written, fdatasync without the
  * lock, then publish. Called with the lock held; returns with it held. */
 static void
@@ -1561,7 +368,8 @@ syncer_commit_locked (RgJournalWriter * w)
   w->syncing = FALSE;
   note_fsync_locked (w, start);
   if (r < 0) {
-    set_errno_error (&err, errsv, "fdatasync", seg->log_path);
+    rg_journal_set_errno_error (&err, errsv, "fdatasync", seg->log_path);
+    note_undurable (w, &err, target_offset);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;
@@ -1583,15 +391,15 @@ sync_segment_by_name (const gchar * dir, guint64 base, GError ** error)
   guint i;
 
   for (i = 0; i <= N_INDEXES && ok; i++) {
-    gchar *path = segment_file_path (dir, base, i);
+    gchar *path = rg_segment_file_path (dir, base, i);
     int fd = open (path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
       if (errno != ENOENT)
-        ok = set_errno_error (error, errno, "open", path);
+        ok = rg_journal_set_errno_error (error, errno, "open", path);
     } else {
       if (rg_journal_sys_fdatasync (fd) < 0)
-        ok = set_errno_error (error, errno, "fdatasync", path);
+        ok = rg_journal_set_errno_error (error, errno, "fdatasync", path);
       close (fd);
     }
     g_free (path);
@@ -1615,12 +423,13 @@ syncer_seal_locked (RgJournalWriter * w)
   if (!sealing->deleted) {
     pthread_mutex_unlock (&w->lock);
     start = g_get_monotonic_time ();
-    ok = seg ? segment_sync_all (seg, &err) :
+    ok = seg ? rg_segment_sync_all (seg, &err) :
         sync_segment_by_name (w->dir, sealing->base_offset, &err);
     pthread_mutex_lock (&w->lock);
     note_fsync_locked (w, start);
   }
   if (!ok) {
+    note_undurable (w, &err, sealing->next_offset);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;
@@ -1637,7 +446,7 @@ syncer_seal_locked (RgJournalWriter * w)
   pthread_mutex_unlock (&w->lock);
   if (announce)
     announce_closed (w, seg);
-  segment_free (seg);
+  rg_segment_free (seg);
   g_free (sealing);
   pthread_mutex_lock (&w->lock);
 }
@@ -1737,16 +546,16 @@ writer_free (RgJournalWriter * w)
     pthread_mutex_unlock (&w->lock);
     g_thread_join (w->syncer);
   }
-  segment_free (w->active);
+  rg_segment_free (w->active);
   while (!g_queue_is_empty (&w->sealing)) {
     RgSealing *sealing = g_queue_pop_head (&w->sealing);
 
-    segment_free (sealing->segment);
+    rg_segment_free (sealing->segment);
     g_free (sealing);
   }
   g_queue_clear_full (&w->closed, g_free);
   if (w->tail) {
-    tail_set (w->tail, NULL, FALSE);
+    rg_journal_tail_set (w->tail, NULL, FALSE);
     rg_journal_tail_unref (w->tail);
   }
   if (w->lock_fd >= 0)
@@ -1780,24 +589,24 @@ rg_journal_writer_open (const gchar * dir, const RgJournalConfig * config,
 
   g_return_val_if_fail (dir != NULL, NULL);
   g_return_val_if_fail (config != NULL, NULL);
-  rg_journal_init_debug ();
+  rg_journal_debug_init ();
 
-  if (!make_dir (dir, error))
+  if (!rg_journal_make_dir (dir, error))
     return NULL;
   w = g_new0 (RgJournalWriter, 1);
   w->dir = g_strdup (dir);
   w->config = *config;
   if (w->config.index_interval_bytes == 0)
-    w->config.index_interval_bytes = DEFAULT_INDEX_INTERVAL_BYTES;
+    w->config.index_interval_bytes = RG_JOURNAL_DEFAULT_INDEX_INTERVAL_BYTES;
   pthread_mutex_init (&w->lock, NULL);
   rg_cond_init_monotonic (&w->syncer_cond);
   rg_cond_init_monotonic (&w->durable_cond);
   g_queue_init (&w->closed);
   g_queue_init (&w->sealing);
-  w->lock_fd = take_lock (dir, error);
+  w->lock_fd = rg_journal_take_lock (dir, error);
   if (w->lock_fd < 0)
     goto failed;
-  w->active = recover_directory (dir, w->config.index_interval_bytes,
+  w->active = rg_journal_recover_directory (dir, w->config.index_interval_bytes,
       &w->closed, &truncated, error);
   if (w->active == NULL)
     goto failed;
@@ -1808,7 +617,7 @@ rg_journal_writer_open (const gchar * dir, const RgJournalConfig * config,
   w->durable_offset = w->next_offset;
   w->stats.recovered_bytes = truncated;
   w->stats.segments = g_queue_get_length (&w->closed) + 1;
-  w->tail = tail_new ();
+  w->tail = rg_journal_tail_new ();
   publish_tail_locked (w);
   w->syncer = g_thread_new ("rgjournal-sync", syncer_thread, w);
   GST_INFO ("opened journal %s at offset %" G_GUINT64_FORMAT
@@ -1866,7 +675,7 @@ finish_active (RgJournalWriter * w, GError ** error)
   gboolean ok;
 
   pthread_mutex_lock (&w->lock);
-  indexer_add_time_entry (&seg->ix);
+  rg_indexer_add_time_entry (&seg->ix);
   ok = flush_locked (w, TRUE, error);
   if (ok)
     publish_tail_locked (w);
@@ -1878,7 +687,7 @@ finish_active (RgJournalWriter * w, GError ** error)
 static gboolean
 seal_active (RgJournalWriter * w, GError ** error)
 {
-  return finish_active (w, error) && segment_sync_all (w->active, error);
+  return finish_active (w, error) && rg_segment_sync_all (w->active, error);
 }
 
 gboolean
@@ -1954,7 +763,7 @@ delete_closed_segment (RgJournalWriter * w, RgClosedSegment * c)
 {
   GST_INFO ("retention: deleting segment %020" G_GUINT64_FORMAT " of %s",
       c->base_offset, w->dir);
-  delete_segment_files (w->dir, c->base_offset);
+  rg_segment_delete_files (w->dir, c->base_offset);
   g_free (c);
 }
 
@@ -2079,13 +888,13 @@ roll_segment (RgJournalWriter * w, GError ** error)
 
   if (!(background ? finish_active (w, error) : seal_active (w, error)))
     return FALSE;
-  seg = segment_open (w->dir, old->next_offset,
+  seg = rg_segment_open (w->dir, old->next_offset,
       w->config.index_interval_bytes, NULL, error);
   if (seg == NULL)
     return FALSE;
   if (!rg_journal_fsync_dir (w->dir, error)) {
-    segment_free (seg);
-    delete_segment_files (w->dir, old->next_offset);
+    rg_segment_free (seg);
+    rg_segment_delete_files (w->dir, old->next_offset);
     return FALSE;
   }
 
@@ -2114,7 +923,7 @@ roll_segment (RgJournalWriter * w, GError ** error)
     pthread_mutex_unlock (&w->lock);
     if (sealing->announced) {
       announce_closed (w, old);
-      segment_free (old);
+      rg_segment_free (old);
     }
   } else {
     /* The syncer may be in fdatasync on the old segment's log. */
@@ -2128,7 +937,7 @@ roll_segment (RgJournalWriter * w, GError ** error)
     record_closed_locked (w, old);
     pthread_mutex_unlock (&w->lock);
     announce_closed (w, old);
-    segment_free (old);
+    rg_segment_free (old);
   }
   apply_retention (w);
   /* After retention: a reader that lists the directory for the new
@@ -2275,7 +1084,7 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
   }
   memcpy (w->iov + n_iov, segs, n_segs * sizeof (struct iovec));
   n_iov += n_segs;
-  if (!pwritev_all (seg->fd[RG_JOURNAL_FILE_LOG], w->iov, n_iov,
+  if (!rg_journal_pwritev_all (seg->fd[RG_JOURNAL_FILE_LOG], w->iov, n_iov,
           seg->file_size[RG_JOURNAL_FILE_LOG], seg->log_path, error))
     return FALSE;
   seg->file_size[RG_JOURNAL_FILE_LOG] += w->pending_len + size;
@@ -2291,10 +1100,10 @@ index_batch_locked (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   RgSegment *seg = w->active;
   guint i;
 
-  indexer_add_batch (&seg->ix, position, w->next_offset + n - 1, timestamp);
+  rg_indexer_add_batch (&seg->ix, position, w->next_offset + n - 1, timestamp);
   for (i = 0; i < n; i++)
     if (!GST_BUFFER_FLAG_IS_SET (buffers[i], GST_BUFFER_FLAG_DELTA_UNIT))
-      indexer_add_keyframe (&seg->ix, position, w->next_offset + i);
+      rg_indexer_add_keyframe (&seg->ix, position, w->next_offset + i);
   if (w->index_since == 0 && queued_index_bytes (seg) > 0) {
     w->index_since = g_get_monotonic_time ();
     /* An idle syncer has to arm the timer that writes them. */
@@ -2525,322 +1334,4 @@ rg_journal_writer_get_stats (RgJournalWriter * writer, RgJournalStats * stats)
   pthread_mutex_lock (&writer->lock);
   *stats = writer->stats;
   pthread_mutex_unlock (&writer->lock);
-}
-
-/* ------------------------------------------------------------------ */
-/* Verification                                                         */
-
-typedef struct
-{
-  guint64 position;
-  guint64 base_offset;
-  guint64 last_offset;
-  gint64 max_before;            /* largest timestamp of earlier batches */
-  gint64 max_through;           /* including this batch */
-  gboolean bad;                 /* failed validation; records unread */
-} VerifiedBatch;
-
-typedef struct
-{
-  const gchar *path;
-  guint64 base;
-  GPtrArray *problems;
-  GArray *batches;              /* VerifiedBatch */
-  GArray *keyframes;            /* guint64 offsets */
-  gboolean last_segment;
-} VerifyState;
-
-static void
-problem_free (gpointer data)
-{
-  RgJournalProblem *p = data;
-
-  g_free (p->segment);
-  g_free (p->message);
-  g_free (p);
-}
-
-static void
-add_problem (VerifyState * v, guint64 position, guint64 offset,
-    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
-
-static void
-add_problem (VerifyState * v, guint64 position, guint64 offset,
-    const gchar * format, ...)
-{
-  RgJournalProblem *p = g_new0 (RgJournalProblem, 1);
-  va_list args;
-
-  va_start (args, format);
-  p->segment = g_strdup (v->path);
-  p->position = position;
-  p->offset = offset;
-  p->message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_ptr_array_add (v->problems, p);
-}
-
-static void
-collect_keyframe (guint64 offset, gpointer user_data)
-{
-  g_array_append_val ((GArray *) user_data, offset);
-}
-
-/* Walks every batch; after a bad one, resumes at the next batch when the
- * bad one's header still gives its size. Returns the next offset. */
-static guint64
-verify_log (VerifyState * v, const guint8 * data, guint64 len,
-    guint64 expected)
-{
-  guint64 pos = 0;
-  gint64 max_ts = G_MININT64;
-
-  while (pos < len) {
-    RgBatchInfo info;
-    GError *err = NULL;
-    gsize size = rg_journal_check_batch (data + pos, len - pos, expected,
-        TRUE, &info, &err);
-    VerifiedBatch b;
-
-    b.bad = size == 0;
-    if (size == 0) {
-      gboolean torn = rg_journal_batch_is_truncated (err);
-
-      add_problem (v, pos, expected, "%s%s", torn ? "torn tail: " : "",
-          err->message);
-      g_clear_error (&err);
-      if (torn || !rg_batch_parse_header (data + pos, len - pos, &info, NULL))
-        break;
-      size = RG_BATCH_LOG_OVERHEAD + info.batch_length;
-      if (size > len - pos)
-        break;
-    } else if (!batch_foreach_keyframe (data + pos, size, collect_keyframe,
-            v->keyframes, &err)) {
-      add_problem (v, pos, expected, "%s", err->message);
-      g_clear_error (&err);
-    }
-    b.position = pos;
-    b.base_offset = info.base_offset;
-    b.last_offset = info.base_offset + info.last_offset_delta;
-    b.max_before = max_ts;
-    max_ts = MAX (max_ts, info.max_timestamp);
-    b.max_through = max_ts;
-    g_array_append_val (v->batches, b);
-    expected = b.last_offset + 1;
-    pos += size;
-  }
-  return expected;
-}
-
-static const VerifiedBatch *
-find_batch_at (VerifyState * v, guint64 position)
-{
-  guint lo = 0, hi = v->batches->len;
-
-  while (lo < hi) {
-    guint mid = (lo + hi) / 2;
-    const VerifiedBatch *b = &g_array_index (v->batches, VerifiedBatch, mid);
-
-    if (b->position == position)
-      return b;
-    if (b->position < position)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
-}
-
-static const VerifiedBatch *
-find_batch_holding (VerifyState * v, guint64 offset)
-{
-  guint lo = 0, hi = v->batches->len;
-
-  while (lo < hi) {
-    guint mid = (lo + hi) / 2;
-    const VerifiedBatch *b = &g_array_index (v->batches, VerifiedBatch, mid);
-
-    if (offset < b->base_offset)
-      hi = mid;
-    else if (offset > b->last_offset)
-      lo = mid + 1;
-    else
-      return b;
-  }
-  return NULL;
-}
-
-static GBytes *
-verify_read_index (VerifyState * v, RgJournalFileKind kind, gsize entry)
-{
-  gchar *dir = g_path_get_dirname (v->path);
-  gchar *path = rg_journal_file_path (dir, v->base, kind);
-  GBytes *bytes = rg_journal_read_index (path, entry, NULL);
-
-  g_free (path);
-  g_free (dir);
-  return bytes ? bytes : g_bytes_new (NULL, 0);
-}
-
-static void
-verify_offset_index (VerifyState * v)
-{
-  GBytes *bytes = verify_read_index (v, RG_JOURNAL_FILE_INDEX,
-      RG_JOURNAL_INDEX_ENTRY_SIZE);
-  gsize len, i;
-  const guint8 *d = g_bytes_get_data (bytes, &len);
-
-  for (i = 0; i < len / RG_JOURNAL_INDEX_ENTRY_SIZE; i++) {
-    RgIndexEntry e;
-    const VerifiedBatch *b;
-
-    rg_index_entry_read (d + i * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
-    b = find_batch_at (v, e.position);
-    if (b == NULL || b->last_offset != v->base + e.relative_offset) {
-      add_problem (v, e.position, v->base + e.relative_offset,
-          ".index entry %" G_GSIZE_FORMAT " does not point at the batch "
-          "ending at this offset", i);
-      break;
-    }
-  }
-  g_bytes_unref (bytes);
-}
-
-static void
-verify_time_index (VerifyState * v)
-{
-  GBytes *bytes = verify_read_index (v, RG_JOURNAL_FILE_TIMEINDEX,
-      RG_JOURNAL_TIMEINDEX_ENTRY_SIZE);
-  gsize len, i;
-  const guint8 *d = g_bytes_get_data (bytes, &len);
-  gint64 prev = G_MININT64;
-
-  for (i = 0; i < len / RG_JOURNAL_TIMEINDEX_ENTRY_SIZE; i++) {
-    RgTimeIndexEntry e;
-    const VerifiedBatch *b;
-
-    rg_time_index_entry_read (d + i * RG_JOURNAL_TIMEINDEX_ENTRY_SIZE, &e);
-    b = find_batch_holding (v, v->base + e.relative_offset);
-    if (b == NULL || e.timestamp <= prev || e.timestamp > b->max_through
-        || e.timestamp < b->max_before) {
-      add_problem (v, b ? b->position : 0, v->base + e.relative_offset,
-          ".timeindex entry %" G_GSIZE_FORMAT " (timestamp %" G_GINT64_FORMAT
-          ") does not match the log", i, e.timestamp);
-      break;
-    }
-    prev = e.timestamp;
-  }
-  g_bytes_unref (bytes);
-}
-
-static void
-verify_key_index (VerifyState * v)
-{
-  GBytes *bytes = verify_read_index (v, RG_JOURNAL_FILE_KEYINDEX,
-      RG_JOURNAL_KEYINDEX_ENTRY_SIZE);
-  gsize len, i, n;
-  const guint8 *d = g_bytes_get_data (bytes, &len);
-
-  gsize k = 0;
-
-  n = len / RG_JOURNAL_KEYINDEX_ENTRY_SIZE;
-  for (i = 0; i < n; i++) {
-    RgIndexEntry e;
-    const VerifiedBatch *b;
-    guint64 offset;
-
-    rg_index_entry_read (d + i * RG_JOURNAL_KEYINDEX_ENTRY_SIZE, &e);
-    offset = v->base + e.relative_offset;
-    b = find_batch_at (v, e.position);
-    /* A batch that failed validation is already reported; its records,
-     * keyframes included, could not be read. */
-    if (b && b->bad && offset >= b->base_offset && offset <= b->last_offset)
-      continue;
-    if (b == NULL || offset < b->base_offset || offset > b->last_offset
-        || k >= v->keyframes->len
-        || g_array_index (v->keyframes, guint64, k) != offset) {
-      add_problem (v, e.position, offset, ".keyindex entry %" G_GSIZE_FORMAT
-          " does not match the keyframe records of the log", i);
-      goto out;
-    }
-    k++;
-  }
-  /* The writer of the active segment may not have written its latest
-   * entries yet; a closed segment's index is complete. */
-  if (!v->last_segment && k < v->keyframes->len)
-    add_problem (v, 0, g_array_index (v->keyframes, guint64, k),
-        ".keyindex lacks %u keyframe records", v->keyframes->len - (guint) k);
-out:
-  g_bytes_unref (bytes);
-}
-
-static gboolean
-verify_segment (VerifyState * v, guint64 * expected, GError ** error)
-{
-  RgMapping map = { NULL, 0 };
-  int fd;
-  gboolean ok;
-
-  fd = open (v->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return set_errno_error (error, errno, "open", v->path);
-  ok = map_file (fd, v->path, &map, error);
-  close (fd);
-  if (!ok)
-    return FALSE;
-  g_array_set_size (v->batches, 0);
-  g_array_set_size (v->keyframes, 0);
-  if (*expected != v->base)
-    add_problem (v, 0, *expected, "segment starts at offset %"
-        G_GUINT64_FORMAT " where offset %" G_GUINT64_FORMAT " should follow",
-        v->base, *expected);
-  *expected = verify_log (v, map.data, map.len, v->base);
-  unmap_file (&map);
-  verify_offset_index (v);
-  verify_time_index (v);
-  verify_key_index (v);
-  return TRUE;
-}
-
-gboolean
-rg_journal_verify (const gchar * dir, GPtrArray ** problems, GError ** error)
-{
-  VerifyState v;
-  GArray *bases;
-  guint64 expected;
-  gboolean ok = TRUE;
-  guint i;
-
-  g_return_val_if_fail (dir != NULL, FALSE);
-  g_return_val_if_fail (problems != NULL, FALSE);
-  rg_journal_init_debug ();
-
-  *problems = NULL;
-  bases = rg_journal_list_segments (dir, error);
-  if (bases == NULL)
-    return FALSE;
-  memset (&v, 0, sizeof (v));
-  v.problems = g_ptr_array_new_with_free_func (problem_free);
-  v.batches = g_array_new (FALSE, FALSE, sizeof (VerifiedBatch));
-  v.keyframes = g_array_new (FALSE, FALSE, sizeof (guint64));
-  expected = bases->len ? g_array_index (bases, guint64, 0) : 0;
-  for (i = 0; i < bases->len && ok; i++) {
-    gchar *path;
-
-    v.base = g_array_index (bases, guint64, i);
-    v.last_segment = i + 1 == bases->len;
-    path = rg_journal_file_path (dir, v.base, RG_JOURNAL_FILE_LOG);
-    v.path = path;
-    ok = verify_segment (&v, &expected, error);
-    g_free (path);
-  }
-  g_array_unref (v.batches);
-  g_array_unref (v.keyframes);
-  g_array_unref (bases);
-  if (!ok) {
-    g_ptr_array_unref (v.problems);
-    return FALSE;
-  }
-  *problems = v.problems;
-  return TRUE;
 }

@@ -75,39 +75,9 @@
 
 #include <gst/gst.h>
 #include "util/rgapi.h"
+#include "journal/rgjournalerror.h"
 
 G_BEGIN_DECLS
-
-#define RG_JOURNAL_ERROR (rg_journal_error_quark ())
-RG_API
-GQuark rg_journal_error_quark (void);
-
-/**
- * RgJournalError:
- * @RG_JOURNAL_ERROR_LOCKED: another writer holds the directory
- * @RG_JOURNAL_ERROR_IO: a system call failed (the message names it, the
- *   path and strerror)
- * @RG_JOURNAL_ERROR_NO_SPACE: the disk or a file-size limit is full (ENOSPC,
- *   EFBIG, EDQUOT); the journal is valid up to the durable offset
- * @RG_JOURNAL_ERROR_FATAL: an earlier write or sync failed; the writer does
- *   nothing more
- * @RG_JOURNAL_ERROR_CORRUPT: a batch failed validation (the message names the
- *   segment, the byte position and the offset)
- * @RG_JOURNAL_ERROR_OUT_OF_RANGE: the offset or time asked for is not in
- *   the journal
- * @RG_JOURNAL_ERROR_INVALID: bad argument or directory content (a file that
- *   is not a journal file, an unreadable name)
- */
-typedef enum
-{
-  RG_JOURNAL_ERROR_LOCKED,
-  RG_JOURNAL_ERROR_IO,
-  RG_JOURNAL_ERROR_NO_SPACE,
-  RG_JOURNAL_ERROR_FATAL,
-  RG_JOURNAL_ERROR_CORRUPT,
-  RG_JOURNAL_ERROR_OUT_OF_RANGE,
-  RG_JOURNAL_ERROR_INVALID,
-} RgJournalError;
 
 typedef enum
 {
@@ -464,6 +434,41 @@ gboolean rg_journal_verify (const gchar * dir, GPtrArray ** problems,
 RG_API
 gboolean rg_journal_recover (const gchar * dir, guint64 * truncated,
     GError ** error);
+
+/**
+ * RgJournalRecoverReport:
+ * @truncated_bytes: bytes cut from a torn tail of the last segment
+ * @damaged_ranges: damaged ranges moved aside into .damaged files
+ * @damaged_bytes: bytes those ranges held
+ * @lost_records: offsets those ranges held, where intact batches followed
+ *
+ * What rg_journal_recover_with_report() did.
+ */
+typedef struct
+{
+  guint64 truncated_bytes;
+  guint64 damaged_ranges;
+  guint64 damaged_bytes;
+  guint64 lost_records;
+} RgJournalRecoverReport;
+
+/**
+ * rg_journal_recover_with_report:
+ * @dir: the journal directory
+ * @report: (out caller-allocates) (optional): what was done
+ * @error: return location for an error
+ *
+ * rg_journal_recover() with its report. Under the writer lock, walks every
+ * batch of every segment. A batch that fails its checks is a torn tail only
+ * when nothing valid follows it in its segment (only the last segment's is
+ * cut). Any other damaged range is moved into <dir>/<first lost offset,
+ * 20 digits>.damaged, and the intact batches after it into a segment of
+ * their own, so no valid batch is ever cut; readers then pass the gap with
+ * DISCONT. Indexes are rebuilt where stale.
+ */
+RG_API
+gboolean rg_journal_recover_with_report (const gchar * dir,
+    RgJournalRecoverReport * report, GError ** error);
 
 G_END_DECLS
 

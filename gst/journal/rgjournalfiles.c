@@ -25,15 +25,16 @@
 #endif
 
 #include "journal/rgjournalfiles.h"
-#include "journal/rgjournal.h"
+#include "journal/rgjournalerror.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The error domain lives here rather than in rgjournal.c so that the
- * reader half of the journal links on its own. */
+/* The error domain (rgjournalerror.h) is defined in the lowest file of the
+ * layer, so that every other file, readers included, links without the
+ * writer. */
 G_DEFINE_QUARK (rg-journal-error-quark, rg_journal_error);
 
 static const gchar *const suffixes[] = {
@@ -303,6 +304,76 @@ gboolean
 rg_journal_batch_is_truncated (const GError * error)
 {
   return g_error_matches (error, RG_BATCH_ERROR, RG_BATCH_ERROR_TRUNCATED);
+}
+
+gsize
+rg_index_sane_entries (const guint8 * data, gsize len, gboolean strict,
+    guint64 log_size)
+{
+  gsize n = len / RG_JOURNAL_INDEX_ENTRY_SIZE, i;
+  RgIndexEntry prev = { 0, 0 }, e;
+
+  for (i = 0; i < n; i++) {
+    rg_index_entry_read (data + i * RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
+    if (e.position >= log_size)
+      return i;
+    if (i > 0 && (e.relative_offset <= prev.relative_offset
+            || e.position < prev.position
+            || (strict && e.position == prev.position)))
+      return i;
+    prev = e;
+  }
+  return n;
+}
+
+/* ---- The damage rule ---- */
+
+/* A batch at @position that is whole, CRC-valid and continues the offsets
+ * from @expected_offset. The cheap header checks go first: this runs at
+ * every byte of a damaged range. */
+static gboolean
+batch_resumes_at (const guint8 * data, gsize len, gsize position,
+    guint64 expected_offset, RgBatchInfo * info)
+{
+  const guint8 *p = data + position;
+
+  if (len - position < RG_BATCH_HEADER_SIZE || p[16] != 2)
+    return FALSE;
+  if (!rg_batch_parse_header (p, len - position, info, NULL)
+      || info->base_offset < 0
+      || (guint64) info->base_offset < expected_offset
+      || RG_BATCH_LOG_OVERHEAD + (guint64) info->batch_length >
+      len - position)
+    return FALSE;
+  return rg_batch_validate (p, len - position, info, NULL) > 0;
+}
+
+gsize
+rg_journal_find_resume (const guint8 * data, gsize len, gsize bad_position,
+    guint64 expected_offset, RgBatchInfo * resume)
+{
+  RgBatchInfo local, bad;
+  gsize pos;
+
+  if (resume == NULL)
+    resume = &local;
+  if (bad_position >= len)
+    return len;
+  /* The usual case, a few flipped bits inside one batch: its length still
+   * leads to the next batch. */
+  if (rg_batch_parse_header (data + bad_position, len - bad_position, &bad,
+          NULL)) {
+    guint64 end = bad_position + RG_BATCH_LOG_OVERHEAD +
+        (guint64) bad.batch_length;
+
+    if (end < len && batch_resumes_at (data, len, end, expected_offset,
+            resume))
+      return end;
+  }
+  for (pos = bad_position + 1; pos + RG_BATCH_HEADER_SIZE <= len; pos++)
+    if (batch_resumes_at (data, len, pos, expected_offset, resume))
+      return pos;
+  return len;
 }
 
 /* ---- Files ---- */

@@ -20,6 +20,7 @@
 
 #include <gst/gst.h>
 
+#include "journal/rgjournalerror.h"
 #include "record/rgbatch.h"
 
 #include <sys/types.h>
@@ -141,6 +142,24 @@ gssize rg_time_index_lookup_below (const guint8 * data, gsize len,
     gint64 timestamp);
 
 /**
+ * rg_index_sane_entries:
+ * @data: (array length=len): a .index or .keyindex file's bytes
+ * @len: bytes at @data
+ * @strict: TRUE for a .index (one entry per batch: positions and offsets
+ *   strictly rise); FALSE for a .keyindex (several keyframes may share a
+ *   batch: positions only must not fall)
+ * @log_size: the size of the segment's .log
+ *
+ * Counts the leading entries that can be right: ascending, and pointing
+ * inside the log. An entry after them is garbage (a flipped bit, a write
+ * that never reached the disk) and the index must be rebuilt from there.
+ *
+ * Returns: the number of sane leading entries.
+ */
+gsize rg_index_sane_entries (const guint8 * data, gsize len, gboolean strict,
+    guint64 log_size);
+
+/**
  * rg_journal_read_index:
  * @path: an index file
  * @entry_size: its entry size
@@ -182,6 +201,32 @@ gsize rg_journal_check_batch (const guint8 * data, gsize len,
  * Returns: TRUE when the error only says the batch is incomplete.
  */
 gboolean rg_journal_batch_is_truncated (const GError * error);
+
+/* ---- The damage rule ---- */
+
+/**
+ * rg_journal_find_resume:
+ * @data: (array length=len): a whole segment's bytes
+ * @len: bytes at @data
+ * @bad_position: where a batch failed rg_journal_check_batch()
+ * @expected_offset: the base offset continuity required there
+ * @resume: (out caller-allocates) (optional): the header of the batch found
+ *
+ * The journal's one rule for a batch that fails its checks, used by
+ * recovery, the readers, verify and recover: it is a torn tail only when
+ * nothing valid follows it in its segment. This looks for the first batch
+ * after @bad_position that is whole, passes its CRC and whose base offset
+ * continues the sequence (>= @expected_offset): first where the bad
+ * batch's own header says the next one starts, then at every later byte.
+ * A CRC-valid batch cannot appear by accident, so a candidate that passes
+ * is intact data the bad bytes must not hide.
+ *
+ * Returns: the position of that batch (mid-segment damage covering
+ *   @bad_position up to it), or @len when nothing valid follows (a torn
+ *   tail).
+ */
+gsize rg_journal_find_resume (const guint8 * data, gsize len,
+    gsize bad_position, guint64 expected_offset, RgBatchInfo * resume);
 
 /* ---- Files ---- */
 

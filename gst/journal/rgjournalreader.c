@@ -166,6 +166,10 @@ struct _RgJournalReader
   gboolean populate_unsupported;
   /* Set when the rest of the segment is to be skipped (corrupt). */
   gboolean seg_abandoned;
+  /* Damage skipped under skip_corrupt. */
+  guint64 skipped_ranges;
+  guint64 skipped_records;
+  guint64 skipped_bytes;
 
   /* Position: the next batch starts at pos and must have base offset
    * next_batch_offset; records below skip_below are passed over. */
@@ -520,14 +524,13 @@ find_caps_in_effect (RgJournalReader * r, guint64 offset)
 /* ------------------------------------------------------------------ */
 /* Corruption                                                           */
 
-static void
-set_corrupt_error (RgJournalReader * r, gsize pos, guint64 offset,
-    const GError * cause, GError ** error)
+/* Where intact data resumes after the invalid batch at @pos of the open
+ * segment: the journal's damage rule (rg_journal_find_resume()). */
+static gsize
+find_resume (RgJournalReader * r, gsize pos, RgBatchInfo * resume)
 {
-  g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
-      "corrupt batch in segment %s at byte %" G_GSIZE_FORMAT " (offset %"
-      G_GUINT64_FORMAT "): %s", r->seg_path, pos, offset,
-      cause ? cause->message : "invalid");
+  return rg_journal_find_resume (r->seg_data, r->seg_size, pos,
+      r->next_batch_offset, resume);
 }
 
 /* Checks that a batch header at @pos plausibly holds @offset. */
@@ -543,95 +546,54 @@ batch_holds (RgJournalReader * r, gsize pos, guint64 offset,
       offset <= (guint64) info->base_offset + info->last_offset_delta;
 }
 
-/* The smallest index entry position after @bad_pos whose batch header
- * checks out, from @kind's index of the open segment; G_MAXSIZE if none. */
-static gsize
-next_indexed_batch (RgJournalReader * r, RgJournalFileKind kind,
-    gsize bad_pos, RgBatchInfo * found)
+static void
+set_corrupt_error (RgJournalReader * r, gsize pos, guint64 offset,
+    const GError * cause, GError ** error)
 {
-  gchar *path = rg_journal_file_path (r->dir, r->seg_base, kind);
-  GBytes *bytes = rg_journal_read_index (path, RG_JOURNAL_INDEX_ENTRY_SIZE,
-      NULL);
-  const guint8 *data;
-  gsize len, i, best = G_MAXSIZE;
-  RgIndexEntry e;
-  RgBatchInfo info;
+  RgBatchInfo resume;
+  gsize at = find_resume (r, pos, &resume);
+  gchar *follows = at < r->seg_size ? g_strdup_printf ("; intact records "
+      "follow from offset %" G_GINT64_FORMAT " at byte %" G_GSIZE_FORMAT,
+      resume.base_offset, at) : g_strdup ("");
 
-  g_free (path);
-  if (!bytes)
-    return G_MAXSIZE;
-  data = g_bytes_get_data (bytes, &len);
-  for (i = 0; i + RG_JOURNAL_INDEX_ENTRY_SIZE <= len;
-      i += RG_JOURNAL_INDEX_ENTRY_SIZE) {
-    rg_index_entry_read (data + i, &e);
-    if (e.position <= bad_pos || e.position >= best)
-      continue;
-    if (batch_holds (r, e.position, r->seg_base + e.relative_offset, &info)) {
-      best = e.position;
-      *found = info;
-    }
-  }
-  g_bytes_unref (bytes);
-  return best;
+  g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
+      "corrupt batch in segment %s at byte %" G_GSIZE_FORMAT " (offset %"
+      G_GUINT64_FORMAT "): %s%s", r->seg_path, pos, offset,
+      cause ? cause->message : "invalid", follows);
+  g_free (follows);
 }
 
-/* When only the bytes of the batch at @pos are damaged, its header still
- * tells where the next batch starts: trust it if a batch that continues
- * the offsets starts there (or the segment ends there). Fills @bad with
- * the damaged batch's header. */
-static gboolean
-next_batch_by_length (RgJournalReader * r, gsize pos, RgBatchInfo * bad)
-{
-  RgBatchInfo next;
-  gsize end;
-
-  if (!rg_batch_parse_header (r->seg_data + pos, r->seg_size - pos, bad,
-          NULL) || (guint64) bad->base_offset != r->next_batch_offset)
-    return FALSE;
-  end = pos + RG_BATCH_LOG_OVERHEAD + (gsize) bad->batch_length;
-  if (end == r->seg_size)
-    return TRUE;
-  return end < r->seg_size &&
-      rg_batch_parse_header (r->seg_data + end, r->seg_size - end, &next,
-      NULL) && (guint64) next.base_offset ==
-      (guint64) bad->base_offset + bad->last_offset_delta + 1;
-}
-
-/* Reports the corrupt batch at @pos, or with skip-corrupt resumes at the
- * next batch the indexes know of (or the next segment) and marks DISCONT. */
+/* Reports the corrupt batch at @pos, or with skip-corrupt skips exactly the
+ * damaged range: resumes at the next intact batch that continues the
+ * offsets, or, when nothing valid follows in this segment, at the next
+ * segment. Marks DISCONT and counts what was skipped. */
 static gboolean
 handle_corrupt (RgJournalReader * r, gsize pos, const GError * cause,
     GError ** error)
 {
-  RgBatchInfo a, b;
-  gsize pa, pb;
+  RgBatchInfo resume;
+  gsize at;
 
   if (!r->skip_corrupt) {
     set_corrupt_error (r, pos, r->next_batch_offset, cause, error);
     return FALSE;
   }
-  GST_WARNING ("skipping corrupt batch in %s at byte %" G_GSIZE_FORMAT
-      ": %s", r->seg_path, pos, cause ? cause->message : "invalid");
+  at = find_resume (r, pos, &resume);
+  GST_WARNING ("skipping corrupt bytes %" G_GSIZE_FORMAT " to %"
+      G_GSIZE_FORMAT " of %s: %s", pos, at, r->seg_path,
+      cause ? cause->message : "invalid");
   r->in_batch = FALSE;
   r->discont = TRUE;
   r->caps_pending = TRUE;
-  if (next_batch_by_length (r, pos, &a)) {
-    r->pos = pos + RG_BATCH_LOG_OVERHEAD + (gsize) a.batch_length;
-    r->next_batch_offset = a.base_offset + a.last_offset_delta + 1;
-    return TRUE;
-  }
-  pa = next_indexed_batch (r, RG_JOURNAL_FILE_INDEX, pos, &a);
-  pb = next_indexed_batch (r, RG_JOURNAL_FILE_KEYINDEX, pos, &b);
-  if (pb < pa) {
-    pa = pb;
-    a = b;
-  }
-  if (pa == G_MAXSIZE) {
+  r->skipped_ranges++;
+  r->skipped_bytes += at - pos;
+  if (at == r->seg_size) {
     r->seg_abandoned = TRUE;
     return TRUE;
   }
-  r->pos = pa;
-  r->next_batch_offset = a.base_offset;
+  r->skipped_records += (guint64) resume.base_offset - r->next_batch_offset;
+  r->pos = at;
+  r->next_batch_offset = resume.base_offset;
   return TRUE;
 }
 
@@ -675,7 +637,11 @@ start_batch (RgJournalReader * r, GError ** error)
     return STEP_AT_END;
   size = rg_journal_check_batch (r->seg_data + r->pos, r->seg_size - r->pos,
       r->next_batch_offset, FALSE, &info, &err);
-  if (size == 0 && rg_journal_batch_is_truncated (err)) {
+  /* A batch that runs past the end is a write in progress or a torn tail
+   * only when nothing valid follows it; otherwise its length is damaged
+   * and would hide the intact batches behind it. */
+  if (size == 0 && rg_journal_batch_is_truncated (err)
+      && find_resume (r, r->pos, NULL) == r->seg_size) {
     g_error_free (err);
     return STEP_AT_END;
   }
@@ -758,10 +724,7 @@ advance_segment (RgJournalReader * r, GError ** error)
 
     g_error_free (cause);
     g_array_unref (list);
-    if (!ok)
-      return STEP_ERROR;
-    r->seg_abandoned = TRUE;
-    return STEP_OK;
+    return ok ? STEP_OK : STEP_ERROR;
   }
   res = switch_segment (r, list, next, error);
   g_array_unref (list);
@@ -1167,6 +1130,20 @@ rg_journal_reader_set_skip_corrupt (RgJournalReader * reader, gboolean skip)
   reader->skip_corrupt = skip;
 }
 
+void
+rg_journal_reader_get_skipped (RgJournalReader * reader, guint64 * ranges,
+    guint64 * records, guint64 * bytes)
+{
+  g_return_if_fail (reader != NULL);
+
+  if (ranges)
+    *ranges = reader->skipped_ranges;
+  if (records)
+    *records = reader->skipped_records;
+  if (bytes)
+    *bytes = reader->skipped_bytes;
+}
+
 /* One past the last complete, valid record of segment @base, walking from
  * its last .index entry. */
 static gboolean
@@ -1186,8 +1163,16 @@ segment_end (RgJournalReader * r, guint64 base, guint64 * end,
   while (pos < tmp.seg_size) {
     size = rg_journal_check_batch (tmp.seg_data + pos, tmp.seg_size - pos,
         expected, TRUE, &info, NULL);
-    if (size == 0)
-      break;
+    if (size == 0) {
+      /* Damage hides nothing: the range ends after the intact batches
+       * behind it, which a reader reaches (or reports). */
+      pos = rg_journal_find_resume (tmp.seg_data, tmp.seg_size, pos,
+          expected, &info);
+      if (pos == tmp.seg_size)
+        break;
+      expected = info.base_offset;
+      continue;
+    }
     pos += size;
     expected = info.base_offset + info.last_offset_delta + 1;
   }

@@ -88,12 +88,27 @@ void rg_journal_reader_free (RgJournalReader * reader);
  * rg_journal_reader_set_skip_corrupt:
  *
  * When TRUE, a corrupt batch is skipped (the reader resumes at the next
- * valid batch, found through the indexes, and marks DISCONT) instead of
+ * intact batch that continues the offsets, and marks DISCONT) instead of
  * failing with RG_JOURNAL_ERROR_CORRUPT. Default FALSE.
  */
 RG_API
 void rg_journal_reader_set_skip_corrupt (RgJournalReader * reader,
     gboolean skip);
+
+/**
+ * rg_journal_reader_get_skipped:
+ * @reader: a reader
+ * @ranges: (out) (optional): damaged ranges skipped under skip-corrupt
+ * @records: (out) (optional): offsets those ranges held (a range at the end
+ *   of a segment counts its bytes only: its offsets are unknown until the
+ *   next segment)
+ * @bytes: (out) (optional): bytes skipped
+ *
+ * What skip-corrupt has skipped so far. Call from the reading thread.
+ */
+RG_API
+void rg_journal_reader_get_skipped (RgJournalReader * reader,
+    guint64 * ranges, guint64 * records, guint64 * bytes);
 
 /** Refreshes the segment list. Returns the offsets of the first record and
  * one past the last complete record; equal when empty. */

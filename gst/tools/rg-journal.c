@@ -34,9 +34,11 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -304,16 +306,23 @@ static int
 command_recover (const gchar * dir)
 {
   GError *error = NULL;
-  guint64 truncated = 0;
+  RgJournalRecoverReport report;
 
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
     g_printerr ("rg-journal: %s is not a directory\n", dir);
     return EXIT_USAGE;
   }
-  if (!rg_journal_recover (dir, &truncated, &error))
+  if (!rg_journal_recover_with_report (dir, &report, &error))
     return report_error ("cannot recover", dir, error);
   g_print ("%s: recovered, %" G_GUINT64_FORMAT " byte%s truncated from a "
-      "torn tail\n", dir, truncated, truncated == 1 ? "" : "s");
+      "torn tail\n", dir, report.truncated_bytes,
+      report.truncated_bytes == 1 ? "" : "s");
+  if (report.damaged_ranges > 0)
+    g_print ("%s: %" G_GUINT64_FORMAT " damaged range%s (%" G_GUINT64_FORMAT
+        " bytes, %" G_GUINT64_FORMAT " records) moved aside into .damaged "
+        "files; the intact records around them are kept\n", dir,
+        report.damaged_ranges, report.damaged_ranges == 1 ? "" : "s",
+        report.damaged_bytes, report.lost_records);
   return EXIT_OK;
 }
 
@@ -332,6 +341,77 @@ segment_file_size (const gchar * dir, guint64 base, RgJournalFileKind kind)
     size = (guint64) st.st_size;
   g_free (path);
   return size;
+}
+
+/* ", moved aside into NAME" when rg-journal recover left a .damaged file
+ * for the gap that starts at @offset. */
+static const gchar *
+missing_file_note (const gchar * dir, guint64 offset)
+{
+  static gchar note[64];
+  gchar *name = g_strdup_printf ("%0*" G_GUINT64_FORMAT ".damaged",
+      RG_JOURNAL_NAME_DIGITS, offset);
+  gchar *path = g_build_filename (dir, name, NULL);
+
+  note[0] = '\0';
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    g_snprintf (note, sizeof (note), " (moved aside into %s)", name);
+  g_free (path);
+  g_free (name);
+  return note;
+}
+
+/* The offset after the last batch of segment @base, from a walk of the
+ * batch headers that starts at its last .index entry; FALSE when a header
+ * does not parse (damage the reader reports) or the file cannot be read. */
+static gboolean
+segment_end_offset (const gchar * dir, guint64 base, guint64 * end)
+{
+  gchar *path = rg_journal_file_path (dir, base, RG_JOURNAL_FILE_INDEX);
+  GBytes *index = rg_journal_read_index (path, RG_JOURNAL_INDEX_ENTRY_SIZE,
+      NULL);
+  guint8 header[RG_BATCH_HEADER_SIZE];
+  guint64 pos = 0, size;
+  RgBatchInfo info;
+  gboolean ok = TRUE;
+  GStatBuf st;
+  gsize len;
+  int fd;
+
+  g_free (path);
+  if (index != NULL && g_bytes_get_size (index) > 0) {
+    const guint8 *d = g_bytes_get_data (index, &len);
+    RgIndexEntry e;
+
+    rg_index_entry_read (d + len - RG_JOURNAL_INDEX_ENTRY_SIZE, &e);
+    pos = e.position;
+  }
+  if (index != NULL)
+    g_bytes_unref (index);
+  path = rg_journal_file_path (dir, base, RG_JOURNAL_FILE_LOG);
+  fd = g_open (path, O_RDONLY, 0);
+  g_free (path);
+  if (fd < 0 || fstat (fd, &st) < 0) {
+    if (fd >= 0)
+      close (fd);
+    return FALSE;
+  }
+  size = (guint64) st.st_size;
+  if (pos >= size)
+    pos = 0;
+  *end = base;
+  while (ok && pos < size) {
+    ok = pread (fd, header, sizeof (header), (off_t) pos) ==
+        (ssize_t) sizeof (header)
+        && rg_batch_parse_header (header, sizeof (header), &info, NULL)
+        && pos + RG_BATCH_LOG_OVERHEAD + (guint64) info.batch_length <= size;
+    if (ok) {
+      *end = info.base_offset + info.last_offset_delta + 1;
+      pos += RG_BATCH_LOG_OVERHEAD + (guint64) info.batch_length;
+    }
+  }
+  close (fd);
+  return ok;
 }
 
 /* The timestamp of the record at @offset, or FALSE. */
@@ -395,6 +475,12 @@ print_segments (const gchar * dir, GArray * bases, guint64 end)
     guint64 next = i + 1 < bases->len ?
         g_array_index (bases, guint64, i + 1) : end;
     gchar *name = rg_journal_file_name (base, RG_JOURNAL_FILE_LOG);
+    guint64 seg_end;
+
+    /* A segment before a gap ends where its last batch ends. */
+    if (i + 1 < bases->len && segment_end_offset (dir, base, &seg_end)
+        && seg_end < next)
+      next = seg_end;
 
     g_print ("segment    %s offsets %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
         " bytes %" G_GUINT64_FORMAT " keyframes %" G_GUINT64_FORMAT "\n",
@@ -406,13 +492,41 @@ print_segments (const gchar * dir, GArray * bases, guint64 end)
   }
 }
 
+/* Offsets between @start and @end that no segment holds: a segment that
+ * ends before the next one begins (retention under a reader never leaves
+ * one, `rg-journal recover` does when it moves damage aside). Adds a line
+ * per gap to @lines and returns how many offsets they span. */
+static guint64
+find_gaps (const gchar * dir, GArray * bases, guint64 start, guint64 end,
+    GString * lines)
+{
+  guint64 missing = 0;
+  guint i;
+
+  for (i = 0; i + 1 < bases->len; i++) {
+    guint64 base = g_array_index (bases, guint64, i);
+    guint64 next = g_array_index (bases, guint64, i + 1);
+    guint64 seg_end;
+
+    if (next <= start || base >= end
+        || !segment_end_offset (dir, base, &seg_end) || seg_end >= next)
+      continue;
+    g_string_append_printf (lines, "gap        offsets %" G_GUINT64_FORMAT
+        "..%" G_GUINT64_FORMAT " are in no segment%s\n", seg_end, next - 1,
+        missing_file_note (dir, seg_end));
+    missing += next - seg_end;
+  }
+  return missing;
+}
+
 static int
 command_stats (const gchar * dir)
 {
   RgJournalReader *reader;
   GArray *bases;
   GError *error = NULL;
-  guint64 start, end;
+  guint64 start, end, missing;
+  GString *gaps;
 
   reader = rg_journal_reader_open (dir, &error);
   if (reader == NULL)
@@ -424,11 +538,14 @@ command_stats (const gchar * dir)
   }
 
   g_print ("journal    %s\n", dir);
-  g_print ("records    %" G_GUINT64_FORMAT, end - start);
+  gaps = g_string_new (NULL);
+  missing = find_gaps (dir, bases, start, end, gaps);
+  g_print ("records    %" G_GUINT64_FORMAT, end - start - missing);
   if (end > start)
-    g_print (" (offsets %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT ")",
-        start, end - 1);
-  g_print ("\n");
+    g_print (" (offsets %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT "%s)",
+        start, end - 1, missing > 0 ? ", less the gaps below" : "");
+  g_print ("\n%s", gaps->str);
+  g_string_free (gaps, TRUE);
   print_time_range (reader, start, end);
   print_segments (dir, bases, end);
 

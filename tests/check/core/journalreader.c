@@ -775,6 +775,115 @@ GST_START_TEST (test_corrupt_batch)
 
 GST_END_TEST;
 
+/* Overwrites the batchLength of record @offset's batch (segment @base,
+ * whose first offset is @base) with a huge value. Returns its position. */
+static gsize
+poke_huge_length (TestJournal * tj, guint64 base, guint64 offset)
+{
+  gchar *path = rg_journal_file_path (tj->dir, base, RG_JOURNAL_FILE_LOG);
+  gchar *data;
+  gsize len, pos = 0;
+  guint64 o;
+  guint8 be[4];
+  int fd;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  for (o = base; o < offset; o++)
+    pos += rg_batch_validate ((guint8 *) data + pos, len - pos, NULL, NULL);
+  GST_WRITE_UINT32_BE (be, 0x7ffffff0);
+  fd = open (path, O_RDWR);
+  fail_unless (fd >= 0);
+  fail_unless (pwrite (fd, be, 4, pos + 8) == 4);
+  close (fd);
+  g_free (data);
+  g_free (path);
+  return pos;
+}
+
+/* Reads to the end with skip-corrupt and checks that exactly @skipped is
+ * missing, with DISCONT on the record after it. */
+static void
+read_all_but (TestJournal * tj, guint64 n, guint64 skipped)
+{
+  RgJournalReader *r = open_reader (tj);
+  RgJournalRecord rec;
+  guint64 i, ranges, records, bytes;
+
+  rg_journal_reader_set_skip_corrupt (r, TRUE);
+  for (i = 0; i < n; i++) {
+    if (i == skipped)
+      continue;
+    next_ok (r, &rec);
+    check_record (&rec, i);
+    fail_unless_equals_int (rec.discont, i == skipped + 1);
+    rg_journal_record_clear (&rec);
+  }
+  next_end (r);
+  rg_journal_reader_get_skipped (r, &ranges, &records, &bytes);
+  fail_unless_equals_uint64 (ranges, 1);
+  fail_unless_equals_uint64 (records, 1);
+  fail_unless (bytes > RG_BATCH_HEADER_SIZE + value_size (skipped) / 2);
+  rg_journal_reader_free (r);
+}
+
+/* Finding 1: a huge batchLength in the active segment ended the read with
+ * no error, dropping every intact record after it. */
+GST_START_TEST (test_huge_batch_length_active)
+{
+  TestJournal *tj = tj_new (0);
+  RgJournalReader *r;
+  RgJournalRecord rec;
+  GError *err = NULL;
+  guint64 i;
+
+  tj_set_caps (tj, CAPS_A);
+  for (i = 0; i < 100; i++)
+    tj_append (tj);
+  poke_huge_length (tj, 0, 43);
+
+  r = open_reader (tj);
+  for (i = 0; i < 43; i++) {
+    next_ok (r, &rec);
+    rg_journal_record_clear (&rec);
+  }
+  fail_unless_equals_int (rg_journal_reader_next (r, &rec, FALSE, 0, &err),
+      RG_JOURNAL_READ_ERROR);
+  fail_unless (g_error_matches (err, RG_JOURNAL_ERROR,
+          RG_JOURNAL_ERROR_CORRUPT), "%s", err ? err->message : "no error");
+  fail_unless (strstr (err->message, "offset 43") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "intact records follow from offset 44")
+      != NULL, "%s", err->message);
+  g_clear_error (&err);
+  rg_journal_reader_free (r);
+
+  read_all_but (tj, 100, 43);
+  tj_free (tj);
+}
+
+GST_END_TEST;
+
+/* In a closed segment, skip-corrupt jumped to the next segment and lost
+ * every record after the damaged one in that segment. */
+GST_START_TEST (test_huge_batch_length_closed)
+{
+  TestJournal *tj = tj_new (0);
+  guint64 i;
+
+  tj_set_caps (tj, CAPS_A);
+  for (i = 0; i < 60; i++)
+    tj_append (tj);
+  tj_roll (tj);
+  for (; i < 100; i++)
+    tj_append (tj);
+  poke_huge_length (tj, 0, 20);
+
+  read_all_but (tj, 100, 20);
+  tj_free (tj);
+}
+
+GST_END_TEST;
+
 /* Writes @batch's first @n bytes to the end of the active segment. */
 static void
 tj_write_part (TestJournal * tj, const GByteArray * batch, gsize from,
@@ -1153,6 +1262,8 @@ journalreader_suite (void)
   tcase_add_test (tc, test_seek_keyframe_previous_segment);
   tcase_add_test (tc, test_seek_timestamp);
   tcase_add_test (tc, test_corrupt_batch);
+  tcase_add_test (tc, test_huge_batch_length_active);
+  tcase_add_test (tc, test_huge_batch_length_closed);
   tcase_add_test (tc, test_half_written_batch);
   tcase_add_test (tc, test_follow);
   tcase_add_test (tc, test_retention_under_follower);

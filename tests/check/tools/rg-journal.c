@@ -94,10 +94,10 @@ remove_tree (const gchar * path)
   g_rmdir (path);
 }
 
-/* Writes N_RECORDS records of VALUE_SIZE bytes, a keyframe every 5, 40 ms
- * apart, into a new journal rolled every 2 KiB. */
+/* Writes @n records of VALUE_SIZE bytes, a keyframe every 5, 40 ms apart,
+ * into a new journal rolled every @segment_bytes. */
 static gchar *
-write_journal (void)
+write_journal_n (guint n, guint64 segment_bytes)
 {
   gchar *dir = g_dir_make_tmp ("rg-journal-tool-XXXXXX", NULL);
   RgJournalConfig config;
@@ -107,11 +107,11 @@ write_journal (void)
   guint i;
 
   rg_journal_config_init (&config);
-  config.max_segment_bytes = 2048;
+  config.max_segment_bytes = segment_bytes;
   writer = rg_journal_writer_open (dir, &config, &error);
   fail_unless (writer != NULL, "%s", error ? error->message : "");
   rg_journal_writer_set_caps (writer, caps);
-  for (i = 0; i < N_RECORDS; i++) {
+  for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_allocate (NULL, VALUE_SIZE, NULL);
     guint64 offset;
 
@@ -128,6 +128,13 @@ write_journal (void)
   fail_unless (rg_journal_writer_close (writer, &error));
   gst_caps_unref (caps);
   return dir;
+}
+
+/* N_RECORDS records in segments of 2 KiB. */
+static gchar *
+write_journal (void)
+{
+  return write_journal_n (N_RECORDS, 2048);
 }
 
 /* Finds the segment and byte position of the batch holding @offset. */
@@ -310,6 +317,159 @@ GST_START_TEST (test_torn_tail)
 
 GST_END_TEST;
 
+/* Overwrites 4 bytes of @segment at @position with @value, big-endian. */
+static void
+poke_be32 (const gchar * segment, gsize position, guint32 value)
+{
+  gchar *data;
+  gsize len;
+
+  fail_unless (g_file_get_contents (segment, &data, &len, NULL));
+  fail_unless (position + 4 <= len);
+  GST_WRITE_UINT32_BE (data + position, value);
+  fail_unless (g_file_set_contents (segment, data, len, NULL));
+  g_free (data);
+}
+
+static guint
+count_files_with_suffix (const gchar * dir, const gchar * suffix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_suffix (name, suffix);
+  g_dir_close (d);
+  return n;
+}
+
+/* Finding 1 of the hostile trial: a huge batchLength in the active segment
+ * made dump stop early with exit 0, verify call it a torn tail and recover
+ * cut 1,000 intact records. Now verify names the damaged range and the
+ * intact records behind it, dump fails on it, and recover moves exactly
+ * that batch aside and keeps every other record. */
+GST_START_TEST (test_huge_batch_length)
+{
+  const guint n = 1000, bad = 431;
+  gchar *dir = write_journal_n (n, 64 * 1024 * 1024);
+  gchar *segment, *expected;
+  gsize position;
+  ToolResult r;
+
+  segment = find_batch (dir, bad, &position);
+  poke_be32 (segment, position + 8, 0x7ffffff0);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  expected = g_strdup_printf ("CORRUPT segment=%s position=%" G_GSIZE_FORMAT
+      " offset=%u: ", segment, position, bad);
+  fail_unless (strstr (r.out, expected) != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "torn tail") == NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "offsets 431 to 431 unreadable; intact "
+          "batches follow") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "1 problem found") != NULL, "%s", r.out);
+  g_free (expected);
+  tool_result_clear (&r);
+
+  /* dump stops at the damage with an error, not a silent end. */
+  r = run_tool ("dump", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  fail_unless_equals_int (count_lines (r.out), bad);
+  fail_unless (strstr (r.err, "intact records follow from offset 432") !=
+      NULL, "%s", r.err);
+  tool_result_clear (&r);
+
+  r = run_tool ("stats", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "records    1000 (offsets 0..999)") != NULL,
+      "%s", r.out);
+  tool_result_clear (&r);
+
+  r = run_tool ("recover", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.err);
+  fail_unless (strstr (r.out, "0 bytes truncated") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "1 damaged range (") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, " bytes, 1 records) moved aside") != NULL, "%s",
+      r.out);
+  tool_result_clear (&r);
+  fail_unless_equals_int (count_files_with_suffix (dir, ".damaged"), 1);
+  fail_unless_equals_int (count_files_with_suffix (dir, ".log"), 2);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.out);
+  tool_result_clear (&r);
+  r = run_tool ("dump", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.err);
+  fail_unless_equals_int (count_lines (r.out), n - 1);
+  fail_unless (strstr (r.out, "offset=430 ") != NULL);
+  fail_unless (strstr (r.out, "offset=431 ") == NULL);
+  fail_unless (strstr (r.out, "offset=432 ") != NULL);
+  fail_unless (strstr (r.out, "offset=999 ") != NULL);
+  tool_result_clear (&r);
+  /* stats agrees with dump, and names the gap and where it went. */
+  r = run_tool ("stats", dir, NULL);
+  fail_unless_equals_int (r.status, 0);
+  fail_unless (strstr (r.out, "records    999 (offsets 0..999, less the gaps "
+          "below)") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "gap        offsets 431..431 are in no segment "
+          "(moved aside into 00000000000000000431.damaged)") != NULL, "%s",
+      r.out);
+  fail_unless (strstr (r.out, "00000000000000000000.log offsets 0..430 ") !=
+      NULL, "%s", r.out);
+  tool_result_clear (&r);
+
+  g_free (segment);
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Finding 2: verify stopped walking a segment after a header error, so an
+ * independent CRC error later went unreported, and a flipped baseOffset
+ * produced a bogus follow-on line. Each damage is one line now. */
+GST_START_TEST (test_two_corruptions)
+{
+  gchar *dir = write_journal_n (200, 64 * 1024 * 1024);
+  gchar *segment, *data, *want1, *want2, *want3;
+  gsize len, p1, p2, p3;
+  ToolResult r;
+
+  segment = find_batch (dir, 40, &p1);
+  g_free (find_batch (dir, 120, &p2));
+  g_free (find_batch (dir, 170, &p3));
+  fail_unless (g_file_get_contents (segment, &data, &len, NULL));
+  data[p1 + 16] = 7;            /* magic */
+  data[p2 + RG_BATCH_HEADER_SIZE + VALUE_SIZE / 2] ^= 0x01;     /* CRC */
+  GST_WRITE_UINT64_BE (data + p3, G_GUINT64_CONSTANT (2305843009213694657));
+  fail_unless (g_file_set_contents (segment, data, len, NULL));
+  g_free (data);
+
+  r = run_tool ("verify", dir, NULL);
+  fail_unless_equals_int (r.status, 1);
+  want1 = g_strdup_printf ("position=%" G_GSIZE_FORMAT " offset=40: ", p1);
+  want2 = g_strdup_printf ("position=%" G_GSIZE_FORMAT " offset=120: ", p2);
+  want3 = g_strdup_printf ("position=%" G_GSIZE_FORMAT " offset=170: ", p3);
+  fail_unless (strstr (r.out, want1) != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, want2) != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, want3) != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "2305843009213694657") != NULL, "%s", r.out);
+  fail_unless (strstr (r.out, "offset=2305843009213694658") == NULL, "%s",
+      r.out);
+  fail_unless (strstr (r.out, "3 problems found") != NULL, "%s", r.out);
+  g_free (want1);
+  g_free (want2);
+  g_free (want3);
+  tool_result_clear (&r);
+
+  g_free (segment);
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recover_locked)
 {
   gchar *dir = write_journal ();
@@ -375,6 +535,8 @@ rg_journal_tool_suite (void)
   tcase_add_test (tc, test_intact);
   tcase_add_test (tc, test_corrupt_byte);
   tcase_add_test (tc, test_torn_tail);
+  tcase_add_test (tc, test_huge_batch_length);
+  tcase_add_test (tc, test_two_corruptions);
   tcase_add_test (tc, test_recover_locked);
   return s;
 }
