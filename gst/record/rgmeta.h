@@ -36,8 +36,9 @@ G_BEGIN_DECLS
  * restored onto the buffer and its caps instead).
  *
  * rgsrc attaches one to every buffer it reads. An application may attach
- * one before rgjournalsink or rgbrokersink to give a record a key (a camera
- * or sensor id) and headers.
+ * one before rgjournalsink or rgbrokersink to give a record its timestamp
+ * and a key (a camera or sensor id); those sinks do not write the meta's
+ * user headers (records from other producers may carry some).
  *
  * The offset and the timestamp are public fields, read-only by
  * convention; the key and the headers are read through the accessor
@@ -136,8 +137,8 @@ GstRgMeta *gst_rg_buffer_get_meta (GstBuffer * buffer);
  *   takes a reference
  *
  * Attaches a #GstRgMeta with no headers; add headers with
- * gst_rg_meta_add_header(). rgjournalsink and rgbrokersink write its key
- * and headers into the record.
+ * gst_rg_meta_add_header(). rgjournalsink and rgbrokersink take the
+ * record's timestamp (when not -1) and key from it.
  *
  * Returns: (transfer none): the meta, owned by @buffer.
  */
