@@ -24,6 +24,8 @@ RG_PACKAGES=(
   # base libraries (GstApp, GstVideo) and use numpy.
   gobject-introspection libgirepository1.0-dev
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-numpy
+  # The gi-meta test reads a journal through GJS too.
+  gjs
   # Kafka record batches and the broker: librdkafka, kcat and kafka-python
   # as real clients, ISA-L for CRC-32C.
   librdkafka-dev kcat python3-kafka libisal-dev

@@ -9,7 +9,7 @@
 """GstRg-1.0 from Python: the typelib built in this tree, GstRgMeta's fields
 and header accessors, and the journal reader without a pipeline.
 
-Usage: gi_meta.py BUILD_DIR
+Usage: gi_meta.py BUILD_DIR [GJS]
 
 GI_TYPELIB_PATH and LD_LIBRARY_PATH must name BUILD_DIR/gst and
 GST_PLUGIN_PATH_1_0 BUILD_DIR/plugins (meson test sets them). Two journals
@@ -23,6 +23,9 @@ GstRg.JournalReader:
   the gst.* envelope. rgjournalsink does not write user headers, so this is
   how the test gets records that have them.
 
+With GJS (the path of gjs), gi_meta.js reads the second journal too and
+its output is checked the same way.
+
 Every field read back is compared with what was written. Exits non-zero on
 the first mismatch, or when the typelib cannot be loaded from BUILD_DIR.
 """
@@ -30,6 +33,7 @@ the first mismatch, or when the typelib cannot be loaded from BUILD_DIR.
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 
@@ -322,6 +326,22 @@ def check_foreign_journal(directory):
         check_foreign_buffer(i, buffer, "rgsrc foreign {}".format(i))
 
 
+def check_gjs(gjs, directory):
+    """gi_meta.js reads the foreign journal through GJS."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "gi_meta.js")
+    result = subprocess.run([gjs, script, directory], capture_output=True,
+                            text=True, timeout=60)
+    check_eq(result.returncode, 0, "gjs exit status ({})".format(
+        result.stderr.strip()))
+    want = []
+    for i in range(3):
+        record = foreign_record(i)
+        want.append("{i} {i} {ts} 4 camera cam-{i} last-{i} {pts}".format(
+            i=i, ts=record["timestamp"], pts=record["pts"]))
+    check_eq(result.stdout.splitlines(), want, "GJS output")
+
+
 def check_errors(directory):
     missing = os.path.join(directory, "missing")
     try:
@@ -343,6 +363,10 @@ def main():
     try:
         check_rgjournalsink_journal(os.path.join(tmp, "sink"))
         check_foreign_journal(os.path.join(tmp, "foreign"))
+        if len(sys.argv) > 2:
+            check_gjs(sys.argv[2], os.path.join(tmp, "foreign"))
+        else:
+            print("GJS: not checked (gjs not found)")
         check_errors(tmp)
     finally:
         shutil.rmtree(tmp)
