@@ -16,6 +16,16 @@ RG_PACKAGES=(
   gstreamer1.0-plugins-base-apps
   # The demo's pipeline runner is Python with GObject introspection.
   python3-gi python3-gst-1.0
+  # GstRg-1.0.gir/.typelib: g-ir-scanner and g-ir-compiler
+  # (gobject-introspection), GLib's and GObject's .gir and the
+  # gobject-introspection-1.0 pkg-config file (libgirepository1.0-dev);
+  # Gst-1.0.gir comes with libgstreamer1.0-dev above. At run time the Python
+  # tests and examples/inference.py load the typelibs of GStreamer and its
+  # base libraries (GstApp, GstVideo) and use numpy.
+  gobject-introspection libgirepository1.0-dev
+  gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-numpy
+  # The gi-meta test reads a journal through GJS too.
+  gjs
   # Kafka record batches and the broker: librdkafka, kcat and kafka-python
   # as real clients, ISA-L for CRC-32C.
   librdkafka-dev kcat python3-kafka libisal-dev

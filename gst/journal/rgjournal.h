@@ -79,6 +79,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * RgJournalSync:
+ * @RG_JOURNAL_SYNC_NONE: durable only at rg_journal_writer_sync() and close
+ * @RG_JOURNAL_SYNC_INTERVAL: fdatasync every sync_interval
+ * @RG_JOURNAL_SYNC_ALWAYS: group commit, fdatasync back to back
+ *
+ * The writer's sync policy, described at the top of this header.
+ */
 typedef enum
 {
   RG_JOURNAL_SYNC_NONE,
@@ -118,6 +126,10 @@ typedef struct
   guint64 max_pending_bytes;
 } RgJournalConfig;
 
+/**
+ * rg_journal_config_init:
+ * @config: (out caller-allocates): the settings to fill with the defaults
+ */
 RG_API
 void rg_journal_config_init (RgJournalConfig * config);
 
@@ -142,6 +154,8 @@ typedef struct
 
 /**
  * RgJournalSegmentFunc:
+ * @info: the closed segment; valid during the call only
+ * @user_data: what was given to rg_journal_writer_set_segment_closed_func()
  *
  * Called when a segment is closed (rolled or at close) and durable, from the
  * thread that made it durable, with no journal lock held. Under
@@ -182,10 +196,15 @@ typedef struct
   guint64 write_wait_max_ns;
 } RgJournalStats;
 
+/**
+ * RgJournalWriter:
+ *
+ * The one writer of a journal directory. Opaque.
+ */
 typedef struct _RgJournalWriter RgJournalWriter;
 
 /**
- * rg_journal_writer_open:
+ * rg_journal_writer_open: (skip)
  * @dir: the journal directory; created if missing
  * @config: settings (copied)
  * @error: return location for an error
@@ -193,7 +212,11 @@ typedef struct _RgJournalWriter RgJournalWriter;
  * Takes the writer lock, recovers the journal (validates the active
  * segment's tail from its last index entry on, truncates a torn tail,
  * rebuilds stale indexes; time does not grow with the journal's size) and
- * opens it for appending at the next offset.
+ * opens it for appending at the next offset. Skipped by introspection, as every writer
+ * call: a writer's life ends in rg_journal_writer_close(), which reports
+ * whether the last records became durable, and a binding's garbage
+ * collector cannot report that. Applications write journals with
+ * rgjournalsink.
  *
  * Returns: (transfer full) (nullable): the writer, or NULL with @error set
  *   (RG_JOURNAL_ERROR_LOCKED, _IO, _INVALID, _CORRUPT when a closed segment is
@@ -204,7 +227,7 @@ RgJournalWriter *rg_journal_writer_open (const gchar * dir,
     const RgJournalConfig * config, GError ** error);
 
 /**
- * rg_journal_writer_close:
+ * rg_journal_writer_close: (skip)
  * @writer: (transfer full): the writer
  * @error: return location for an error
  *
@@ -216,12 +239,21 @@ RgJournalWriter *rg_journal_writer_open (const gchar * dir,
 RG_API
 gboolean rg_journal_writer_close (RgJournalWriter * writer, GError ** error);
 
+/**
+ * rg_journal_writer_set_segment_closed_func: (skip)
+ * @writer: the writer
+ * @func: (nullable): called for every closed segment, or %NULL
+ * @user_data: for @func
+ *
+ * Sets the one function told when a segment is closed (see
+ * #RgJournalSegmentFunc).
+ */
 RG_API
 void rg_journal_writer_set_segment_closed_func (RgJournalWriter * writer,
     RgJournalSegmentFunc func, gpointer user_data);
 
 /**
- * rg_journal_writer_set_caps:
+ * rg_journal_writer_set_caps: (skip)
  * @writer: the writer
  * @caps: (nullable): the stream's caps
  *
@@ -232,7 +264,7 @@ RG_API
 void rg_journal_writer_set_caps (RgJournalWriter * writer, GstCaps * caps);
 
 /**
- * rg_journal_writer_append:
+ * rg_journal_writer_append: (skip)
  * @writer: the writer
  * @buffer: the buffer: its memory is the record's value, written with
  *   writev() straight from the mapped memory (tiny values may be coalesced)
@@ -257,11 +289,19 @@ gboolean rg_journal_writer_append (RgJournalWriter * writer,
     GError ** error);
 
 /**
- * rg_journal_writer_append_list:
+ * rg_journal_writer_append_list: (skip)
+ * @writer: the writer
+ * @list: the buffers, one record each
+ * @timestamp: record timestamp in ms since the epoch; -1 = now
+ * @key: (nullable): the records' key
+ * @offset: (out) (optional): the offset of the first record
+ * @error: return location for an error
  *
  * As rg_journal_writer_append() for every buffer of @list, as one batch
  * (one CRC, one writev), so the records share one timestamp and key.
  * @offset receives the offset of the list's first record.
+ *
+ * Returns: as rg_journal_writer_append().
  */
 RG_API
 gboolean rg_journal_writer_append_list (RgJournalWriter * writer,
@@ -269,17 +309,20 @@ gboolean rg_journal_writer_append_list (RgJournalWriter * writer,
     GError ** error);
 
 /**
- * rg_journal_writer_sync:
+ * rg_journal_writer_sync: (skip)
+ * @writer: the writer
+ * @error: return location for an error
  *
  * Makes everything appended so far durable now: asks the syncer thread for
  * a group commit and waits until one covers it, whatever the sync policy.
- * Returns FALSE (FATAL) if a sync failed.
+ *
+ * Returns: FALSE (FATAL) if a sync failed.
  */
 RG_API
 gboolean rg_journal_writer_sync (RgJournalWriter * writer, GError ** error);
 
 /**
- * rg_journal_writer_wait_durable:
+ * rg_journal_writer_wait_durable: (skip)
  * @writer: the writer
  * @offset: wait until the record at this offset is durable
  * @error: return location for an error
@@ -294,12 +337,18 @@ RG_API
 gboolean rg_journal_writer_wait_durable (RgJournalWriter * writer,
     guint64 offset, GError ** error);
 
-/** Returns: the offset the next record will get. Any thread. */
+/**
+ * rg_journal_writer_get_next_offset: (skip)
+ * @writer: the writer
+ *
+ * Returns: the offset the next record will get. Any thread.
+ */
 RG_API
 guint64 rg_journal_writer_get_next_offset (RgJournalWriter * writer);
 
 /**
- * rg_journal_writer_get_durable_offset:
+ * rg_journal_writer_get_durable_offset: (skip)
+ * @writer: the writer
  *
  * Returns: the number of the first record that is not yet durable (every
  *   record below it is). Any thread.
@@ -307,6 +356,13 @@ guint64 rg_journal_writer_get_next_offset (RgJournalWriter * writer);
 RG_API
 guint64 rg_journal_writer_get_durable_offset (RgJournalWriter * writer);
 
+/**
+ * rg_journal_writer_get_stats: (skip)
+ * @writer: the writer
+ * @stats: (out caller-allocates): the figures since open
+ *
+ * Any thread.
+ */
 RG_API
 void rg_journal_writer_get_stats (RgJournalWriter * writer,
     RgJournalStats * stats);
@@ -345,12 +401,22 @@ typedef struct
   guint64 generation;
 } RgJournalTailInfo;
 
-/** Returns: (transfer full): the writer's tail. Any thread. */
+/**
+ * rg_journal_writer_get_tail: (skip)
+ * @writer: the writer
+ *
+ * Skipped by introspection with the writer, and because the tail serves
+ * readers in the writer's own process (the broker).
+ *
+ * Returns: (transfer full): the writer's tail. Any thread.
+ */
 RG_API
 RgJournalTail *rg_journal_writer_get_tail (RgJournalWriter * writer);
 
 /**
- * rg_journal_tail_read:
+ * rg_journal_tail_read: (skip)
+ * @tail: the tail
+ * @info: (out caller-allocates): where to copy it
  *
  * Copies the tail into @info. Any thread.
  *
@@ -372,8 +438,10 @@ gboolean rg_journal_tail_read (RgJournalTail * tail, RgJournalTailInfo * info);
 typedef void (*RgJournalTailFunc) (gpointer user_data);
 
 /**
- * rg_journal_tail_set_notify:
+ * rg_journal_tail_set_notify: (skip)
+ * @tail: the tail
  * @func: (nullable): the function, or %NULL to stop notifications
+ * @user_data: for @func
  *
  * Sets the one function told when the tail moves. Once it returns, the
  * previous function is no longer running and will not be called again.
@@ -382,8 +450,21 @@ RG_API
 void rg_journal_tail_set_notify (RgJournalTail * tail, RgJournalTailFunc func,
     gpointer user_data);
 
+/**
+ * rg_journal_tail_ref: (skip)
+ * @tail: the tail
+ *
+ * Returns: (transfer full): @tail, with one more reference. Any thread.
+ */
 RG_API
 RgJournalTail *rg_journal_tail_ref (RgJournalTail * tail);
+
+/**
+ * rg_journal_tail_unref: (skip)
+ * @tail: (transfer full): the tail
+ *
+ * Drops a reference; the last one frees the tail. Any thread.
+ */
 RG_API
 void rg_journal_tail_unref (RgJournalTail * tail);
 
@@ -406,14 +487,17 @@ typedef struct
 } RgJournalProblem;
 
 /**
- * rg_journal_verify:
+ * rg_journal_verify: (skip)
  * @dir: the journal directory
  * @problems: (out) (transfer full) (element-type RgJournalProblem*): every
  *   problem found, in order (free with g_ptr_array_unref)
  * @error: for errors that stop the walk (I/O)
  *
  * Walks every batch of every segment: size, CRC, offset continuity, and
- * that each index agrees with the log. Read-only; takes no lock.
+ * that each index agrees with the log. Read-only; takes no lock. Skipped
+ * by introspection: the array owns its problems, which are plain structs
+ * with no #GType, so a binding could not tell who frees them; the
+ * rg-journal tool's verify command reports the same problems.
  *
  * Returns: TRUE when the walk finished (the journal is intact iff
  *   @problems is empty).
@@ -424,7 +508,7 @@ gboolean rg_journal_verify (const gchar * dir, GPtrArray ** problems,
 
 /**
  * rg_journal_recover:
- * @dir: the journal directory
+ * @dir: (type filename): the journal directory
  * @truncated: (out) (optional): bytes cut from a torn tail
  * @error: return location for an error
  *

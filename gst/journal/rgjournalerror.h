@@ -22,7 +22,19 @@
 
 G_BEGIN_DECLS
 
+/**
+ * RG_JOURNAL_ERROR:
+ *
+ * Error domain of the journal writer and reader; the codes are
+ * #RgJournalError.
+ */
 #define RG_JOURNAL_ERROR (rg_journal_error_quark ())
+
+/**
+ * rg_journal_error_quark:
+ *
+ * Returns: the quark of %RG_JOURNAL_ERROR.
+ */
 RG_API
 GQuark rg_journal_error_quark (void);
 

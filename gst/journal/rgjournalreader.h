@@ -30,6 +30,14 @@ G_BEGIN_DECLS
 /* ------------------------------------------------------------------ */
 /* Readers                                                              */
 
+/**
+ * RgJournalReader:
+ *
+ * An open reader of one journal directory. Opaque. In C, free it with
+ * rg_journal_reader_free(); bindings hold it through its boxed #GType,
+ * whose references are rg_journal_reader_ref() and
+ * rg_journal_reader_unref() (declared at the end of this header).
+ */
 typedef struct _RgJournalReader RgJournalReader;
 
 /**
@@ -59,9 +67,26 @@ typedef struct
   gboolean discont;
 } RgJournalRecord;
 
+/**
+ * rg_journal_record_clear: (skip)
+ * @record: a record filled by rg_journal_reader_next()
+ *
+ * Drops the record's buffer and caps and zeroes it. Skipped by
+ * introspection: bindings get records from rg_journal_reader_next_record()
+ * and release them through the boxed type.
+ */
 RG_API
 void rg_journal_record_clear (RgJournalRecord * record);
 
+/**
+ * RgJournalReadResult:
+ * @RG_JOURNAL_READ_OK: a record was returned
+ * @RG_JOURNAL_READ_END: no more records and not following
+ * @RG_JOURNAL_READ_TIMEOUT: following: nothing new before the deadline
+ * @RG_JOURNAL_READ_ERROR: the read failed; the #GError says why
+ *
+ * What rg_journal_reader_next() returned.
+ */
 typedef enum
 {
   RG_JOURNAL_READ_OK,
@@ -72,20 +97,33 @@ typedef enum
 
 /**
  * rg_journal_reader_open:
- * @dir: the journal directory
+ * @dir: (type filename): the journal directory
  * @error: return location for an error
  *
  * Opens a reader positioned at the earliest record. Reads never take the
  * writer lock; a reader only ever returns whole, CRC-valid batches, so it
  * can tail a writer in another process.
+ *
+ * Returns: (transfer full) (nullable): the reader, or %NULL with @error
+ *   set (RG_JOURNAL_ERROR_IO when @dir is not a directory).
  */
 RG_API
 RgJournalReader *rg_journal_reader_open (const gchar * dir, GError ** error);
+
+/**
+ * rg_journal_reader_free: (skip)
+ * @reader: (transfer full) (nullable): the reader
+ *
+ * Closes the reader's segment and frees it. Skipped by introspection:
+ * bindings release a reader through its boxed type.
+ */
 RG_API
 void rg_journal_reader_free (RgJournalReader * reader);
 
 /**
  * rg_journal_reader_set_skip_corrupt:
+ * @reader: the reader
+ * @skip: whether to skip corrupt batches
  *
  * When TRUE, a corrupt batch is skipped (the reader resumes at the next
  * intact batch that continues the offsets, and marks DISCONT) instead of
@@ -110,18 +148,36 @@ RG_API
 void rg_journal_reader_get_skipped (RgJournalReader * reader,
     guint64 * ranges, guint64 * records, guint64 * bytes);
 
-/** Refreshes the segment list. Returns the offsets of the first record and
- * one past the last complete record; equal when empty. */
+/**
+ * rg_journal_reader_get_range:
+ * @reader: the reader
+ * @start: (out): the offset of the first record
+ * @end: (out): one past the offset of the last complete record; equal to
+ *   @start when the journal is empty
+ * @error: return location for an error
+ *
+ * Refreshes the segment list and reports the offsets it spans.
+ *
+ * Returns: %TRUE with @start and @end set; %FALSE with @error set
+ *   (RG_JOURNAL_ERROR_IO, _INVALID).
+ */
 RG_API
 gboolean rg_journal_reader_get_range (RgJournalReader * reader,
     guint64 * start, guint64 * end, GError ** error);
 
 /**
  * rg_journal_reader_seek_offset:
+ * @reader: the reader
+ * @offset: the record offset to read next
  * @snap_to_keyframe: move back to the keyframe at or before @offset
+ * @error: return location for an error
  *
  * Positions the reader so the next record is @offset (or that keyframe).
  * Offsets past the end position at the end (a follower then waits).
+ *
+ * Returns: %TRUE when positioned; %FALSE with @error set
+ *   (RG_JOURNAL_ERROR_OUT_OF_RANGE when @offset is older than the first
+ *   record, _IO, _CORRUPT).
  */
 RG_API
 gboolean rg_journal_reader_seek_offset (RgJournalReader * reader,
@@ -129,27 +185,132 @@ gboolean rg_journal_reader_seek_offset (RgJournalReader * reader,
 
 /**
  * rg_journal_reader_seek_timestamp:
+ * @reader: the reader
+ * @timestamp: a record timestamp, ms since the epoch
+ * @snap_to_keyframe: move back to the keyframe at or before that record
+ * @error: return location for an error
  *
  * Positions the reader at the first record with timestamp >= @timestamp
  * (ms since the epoch), or the keyframe at or before it, through the
  * .timeindex.
+ *
+ * Returns: %TRUE when positioned; %FALSE with @error set
+ *   (RG_JOURNAL_ERROR_OUT_OF_RANGE, _IO, _CORRUPT).
  */
 RG_API
 gboolean rg_journal_reader_seek_timestamp (RgJournalReader * reader,
     gint64 timestamp, gboolean snap_to_keyframe, GError ** error);
 
 /**
- * rg_journal_reader_next:
+ * rg_journal_reader_next: (skip)
  * @reader: the reader
- * @record: (out caller-allocates): the record
+ * @record: (out caller-allocates): the record; free its contents with
+ *   rg_journal_record_clear()
  * @follow: wait for the writer when at the end
  * @deadline: with @follow, g_get_monotonic_time() after which to return
  *   RG_JOURNAL_READ_TIMEOUT; -1 waits without a deadline
  * @error: return location for an error (with RG_JOURNAL_READ_ERROR)
+ *
+ * Reads the next record. Skipped by introspection: a caller-allocated
+ * struct that receives references has no owner in a binding; bindings
+ * call rg_journal_reader_next_record(), which returns a boxed record.
+ *
+ * Returns: what happened; @record is filled only with RG_JOURNAL_READ_OK.
  */
 RG_API
 RgJournalReadResult rg_journal_reader_next (RgJournalReader * reader,
     RgJournalRecord * record, gboolean follow, gint64 deadline,
+    GError ** error);
+
+/* ------------------------------------------------------------------ */
+/* For language bindings (rgjournalboxed.c)                            */
+
+/**
+ * rg_journal_reader_get_type:
+ *
+ * Returns: the boxed #GType of #RgJournalReader: copying takes a
+ *   reference, freeing drops one.
+ */
+RG_API
+GType rg_journal_reader_get_type (void);
+
+/**
+ * rg_journal_reader_ref:
+ * @reader: the reader
+ *
+ * Takes a reference. A reader starts with one reference, its opener's;
+ * rg_journal_reader_unref() of the last one frees it as
+ * rg_journal_reader_free() does. A reader that has been referenced must be
+ * released with rg_journal_reader_unref(), never with
+ * rg_journal_reader_free(). Any thread.
+ *
+ * Returns: (transfer full): @reader
+ */
+RG_API
+RgJournalReader *rg_journal_reader_ref (RgJournalReader * reader);
+
+/**
+ * rg_journal_reader_unref:
+ * @reader: (transfer full): the reader
+ *
+ * Drops a reference; the last one frees the reader. Any thread, but not
+ * while another thread reads with the last reference.
+ */
+RG_API
+void rg_journal_reader_unref (RgJournalReader * reader);
+
+/**
+ * rg_journal_record_get_type:
+ *
+ * Returns: the boxed #GType of #RgJournalRecord, copied by
+ *   rg_journal_record_copy() and freed by rg_journal_record_free().
+ */
+RG_API
+GType rg_journal_record_get_type (void);
+
+/**
+ * rg_journal_record_copy:
+ * @record: a record
+ *
+ * Copies the record's fields into a new one that holds its own references
+ * on the buffer and the caps (the bytes are not copied: both records share
+ * the one buffer).
+ *
+ * Returns: (transfer full): the copy; free with rg_journal_record_free()
+ */
+RG_API
+RgJournalRecord *rg_journal_record_copy (const RgJournalRecord * record);
+
+/**
+ * rg_journal_record_free:
+ * @record: (transfer full) (nullable): a record from
+ *   rg_journal_record_copy() or rg_journal_reader_next_record()
+ *
+ * Drops the record's buffer and caps and frees it.
+ */
+RG_API
+void rg_journal_record_free (RgJournalRecord * record);
+
+/**
+ * rg_journal_reader_next_record:
+ * @reader: the reader
+ * @follow: wait for the writer when at the end
+ * @deadline: with @follow, g_get_monotonic_time() after which to return
+ *   RG_JOURNAL_READ_TIMEOUT; -1 waits without a deadline
+ * @record: (out) (transfer full) (nullable): the record, set only with
+ *   RG_JOURNAL_READ_OK, else %NULL; free with rg_journal_record_free()
+ * @error: return location for an error (with RG_JOURNAL_READ_ERROR)
+ *
+ * rg_journal_reader_next() for bindings: the record is allocated and owned
+ * by the caller. Its buffer still wraps the mapped segment (no copy), and
+ * carries a #GstRgMeta with the record's offset, timestamp, key and
+ * headers.
+ *
+ * Returns: what happened.
+ */
+RG_API
+RgJournalReadResult rg_journal_reader_next_record (RgJournalReader * reader,
+    gboolean follow, gint64 deadline, RgJournalRecord ** record,
     GError ** error);
 
 G_END_DECLS

@@ -56,6 +56,14 @@ G_BEGIN_DECLS
  * but their records cannot be read (%RG_BATCH_ERROR_UNSUPPORTED). The
  * encoder always writes uncompressed, non-transactional CreateTime batches
  * with producerId/producerEpoch/baseSequence -1 and partitionLeaderEpoch 0.
+ *
+ * Introspection: the varints, rg_batch_parse_header(), rg_batch_validate()
+ * and rg_envelope_timestamp() are in GstRg-1.0. The encoder, the batch
+ * reader and the envelope are skipped: their results point into memory the
+ * caller must keep alive and unchanged (the encoder's iovecs into the
+ * values, a decoded record into the input), which a binding's copied byte
+ * arrays cannot promise. Applications read records through the journal
+ * reader (rgjournalreader.h) or rgsrc, which keep the bytes alive for them.
  */
 
 /**
@@ -68,6 +76,12 @@ G_BEGIN_DECLS
  * should prefix that with g_prefix_error().
  */
 #define RG_BATCH_ERROR (rg_batch_error_quark ())
+
+/**
+ * rg_batch_error_quark:
+ *
+ * Returns: the quark of %RG_BATCH_ERROR.
+ */
 RG_API
 GQuark rg_batch_error_quark (void);
 
@@ -388,7 +402,7 @@ gsize rg_varlong_decode (const guint8 * data, gsize len, gint64 * value);
 /* ---- Encoding ---- */
 
 /**
- * rg_batch_encoder_new:
+ * rg_batch_encoder_new: (skip)
  *
  * Thread-safety: an encoder must be used by one thread at a time; distinct
  * encoders are independent.
@@ -400,7 +414,7 @@ RG_API
 RgBatchEncoder *rg_batch_encoder_new (void);
 
 /**
- * rg_batch_encoder_free:
+ * rg_batch_encoder_free: (skip)
  * @encoder: (transfer full) (nullable): an encoder
  *
  * Frees @encoder and the segments it returned.
@@ -409,7 +423,7 @@ RG_API
 void rg_batch_encoder_free (RgBatchEncoder * encoder);
 
 /**
- * rg_batch_encoder_set_copy_threshold:
+ * rg_batch_encoder_set_copy_threshold: (skip)
  * @encoder: an encoder
  * @bytes: values shorter than this are copied into the encoder's own
  *   buffer; 0 (the default) never copies a value
@@ -423,7 +437,7 @@ void rg_batch_encoder_set_copy_threshold (RgBatchEncoder * encoder,
     gsize bytes);
 
 /**
- * rg_batch_encoder_begin:
+ * rg_batch_encoder_begin: (skip)
  * @encoder: an encoder
  * @base_offset: offset of the batch's first record
  *
@@ -434,7 +448,7 @@ RG_API
 void rg_batch_encoder_begin (RgBatchEncoder * encoder, gint64 base_offset);
 
 /**
- * rg_batch_encoder_add:
+ * rg_batch_encoder_add: (skip)
  * @encoder: an encoder between rg_batch_encoder_begin() and
  *   rg_batch_encoder_finish()
  * @record: the record; its key and headers are copied now, its value is
@@ -457,7 +471,7 @@ gboolean rg_batch_encoder_add (RgBatchEncoder * encoder,
     const RgRecord * record, GError ** error);
 
 /**
- * rg_batch_encoder_get_n_records:
+ * rg_batch_encoder_get_n_records: (skip)
  * @encoder: an encoder
  *
  * Returns: the number of records in the batch being built.
@@ -466,7 +480,7 @@ RG_API
 guint rg_batch_encoder_get_n_records (const RgBatchEncoder * encoder);
 
 /**
- * rg_batch_encoder_get_size:
+ * rg_batch_encoder_get_size: (skip)
  * @encoder: an encoder
  *
  * Returns: the size in bytes the batch being built would have if finished
@@ -476,7 +490,7 @@ RG_API
 gsize rg_batch_encoder_get_size (const RgBatchEncoder * encoder);
 
 /**
- * rg_batch_encoder_finish:
+ * rg_batch_encoder_finish: (skip)
  * @encoder: an encoder with at least one record added since
  *   rg_batch_encoder_begin()
  * @n_segments: (out): number of segments returned
@@ -497,7 +511,7 @@ const struct iovec *rg_batch_encoder_finish (RgBatchEncoder * encoder,
     guint * n_segments, gsize * size, RgBatchInfo * info);
 
 /**
- * rg_batch_encode:
+ * rg_batch_encode: (skip)
  * @base_offset: offset of the first record
  * @records: (array length=n_records): the records
  * @n_records: number of @records, at least 1
@@ -517,7 +531,7 @@ GByteArray *rg_batch_encode (gint64 base_offset, const RgRecord * records,
     guint n_records, GError ** error);
 
 /**
- * rg_batch_write_base_offset:
+ * rg_batch_write_base_offset: (skip)
  * @batch: (array fixed-size=8): the first bytes of a batch
  * @base_offset: the offset to store
  *
@@ -580,7 +594,7 @@ gsize rg_batch_validate (const guint8 * data, gsize len,
     RgBatchInfo * info, GError ** error);
 
 /**
- * rg_batch_reader_init:
+ * rg_batch_reader_init: (skip)
  * @reader: (out caller-allocates): the reader to initialise
  * @data: (array length=len): bytes starting at a batch's baseOffset; may
  *   extend past the batch. Must stay valid while @reader and the records
@@ -603,7 +617,7 @@ gboolean rg_batch_reader_init (RgBatchReader * reader, const guint8 * data,
     gsize len, GError ** error);
 
 /**
- * rg_batch_reader_get_info:
+ * rg_batch_reader_get_info: (skip)
  * @reader: an initialised reader
  *
  * Returns: (transfer none): the batch header; rg_batch_validate()'s size is
@@ -613,7 +627,7 @@ RG_API
 const RgBatchInfo *rg_batch_reader_get_info (const RgBatchReader * reader);
 
 /**
- * rg_batch_reader_next:
+ * rg_batch_reader_next: (skip)
  * @reader: an initialised reader
  * @record: (out caller-allocates): the next record
  * @error: return location for a #GError, or %NULL
@@ -636,7 +650,7 @@ gboolean rg_batch_reader_next (RgBatchReader * reader, RgRecordView * record,
     GError ** error);
 
 /**
- * rg_record_view_iter_headers:
+ * rg_record_view_iter_headers: (skip)
  * @record: a record returned by rg_batch_reader_next()
  * @iter: (out caller-allocates): the iterator to initialise
  *
@@ -648,7 +662,7 @@ void rg_record_view_iter_headers (const RgRecordView * record,
     RgRecordHeaderIter * iter);
 
 /**
- * rg_record_header_iter_next:
+ * rg_record_header_iter_next: (skip)
  * @iter: an iterator
  * @header: (out caller-allocates): the next header, pointing into the batch
  *
@@ -659,7 +673,7 @@ gboolean rg_record_header_iter_next (RgRecordHeaderIter * iter,
     RgRecordHeader * header);
 
 /**
- * rg_record_view_find_header:
+ * rg_record_view_find_header: (skip)
  * @record: a decoded record
  * @key: a header name (NUL-terminated)
  * @header: (out caller-allocates) (optional): the header found
@@ -774,7 +788,7 @@ typedef struct
 } RgEnvelopeFields;
 
 /**
- * rg_envelope_init:
+ * rg_envelope_init: (skip)
  * @envelope: (out caller-allocates): the envelope to fill
  * @buffer: the buffer whose PTS, DTS, duration and flags to record
  * @caps_string: (nullable): caps to record in a gst.caps header (the
@@ -807,7 +821,7 @@ RG_API
 gint64 rg_envelope_timestamp (GstBuffer * buffer, gint64 now_ms);
 
 /**
- * rg_envelope_parse:
+ * rg_envelope_parse: (skip)
  * @record: a decoded record
  * @fields: (out caller-allocates): the envelope
  * @error: return location for a #GError, or %NULL
@@ -829,7 +843,7 @@ gboolean rg_envelope_parse (const RgRecordView * record,
     RgEnvelopeFields * fields, GError ** error);
 
 /**
- * rg_envelope_fields_apply:
+ * rg_envelope_fields_apply: (skip)
  * @fields: a parsed envelope
  * @buffer: a writable buffer
  *

@@ -15,7 +15,8 @@
  */
 
 /*
- * GstRgMeta keeps its key and headers in one of two places:
+ * GstRgMeta (its struct is in rgmeta.h, for the public offset and
+ * timestamp fields) keeps its key and headers in one of two places:
  *
  * - borrowed: a meta attached by the journal reader copies the record view
  *   (plain pointers into the mapped segment) and holds a reference on the
@@ -45,28 +46,6 @@ typedef struct
   gchar *name;
   GBytes *value;
 } OwnedHeader;
-
-struct _GstRgMeta
-{
-  GstMeta meta;
-
-  guint64 offset;
-  gint64 timestamp;
-
-  /* The key: owned in key, or borrowed from backing when key_borrowed. */
-  GBytes *key;
-  gboolean key_borrowed;
-  const guint8 *key_data;
-  gsize key_len;
-
-  /* Borrowed headers: valid when backing is set. */
-  GstMemory *backing;
-  RgRecordView record;
-  guint n_borrowed;
-
-  /* Headers added through the API (OwnedHeader *), or NULL. */
-  GPtrArray *added;
-};
 
 static gboolean
 is_envelope_header (const RgRecordHeader * header)
@@ -195,7 +174,7 @@ gst_rg_meta_get_info (void)
 }
 
 GstRgMeta *
-gst_buffer_get_rg_meta (GstBuffer * buffer)
+gst_rg_buffer_get_meta (GstBuffer * buffer)
 {
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
 
@@ -203,7 +182,20 @@ gst_buffer_get_rg_meta (GstBuffer * buffer)
 }
 
 GstRgMeta *
+gst_buffer_get_rg_meta (GstBuffer * buffer)
+{
+  return gst_rg_buffer_get_meta (buffer);
+}
+
+GstRgMeta *
 gst_buffer_add_rg_meta (GstBuffer * buffer, guint64 offset, gint64 timestamp,
+    GBytes * key)
+{
+  return gst_rg_buffer_add_meta (buffer, offset, timestamp, key);
+}
+
+GstRgMeta *
+gst_rg_buffer_add_meta (GstBuffer * buffer, guint64 offset, gint64 timestamp,
     GBytes * key)
 {
   GstRgMeta *self;

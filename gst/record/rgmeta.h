@@ -36,13 +36,17 @@ G_BEGIN_DECLS
  * restored onto the buffer and its caps instead).
  *
  * rgsrc attaches one to every buffer it reads. An application may attach
- * one before rgjournalsink or rgbrokersink to give a record a key (a camera
- * or sensor id) and headers.
+ * one before rgjournalsink or rgbrokersink to give a record its timestamp
+ * and a key (a camera or sensor id); those sinks do not write the meta's
+ * user headers (records from other producers may carry some).
  *
- * The struct is opaque on purpose: read it through the accessor functions
- * (gst_rg_meta_get_offset() and friends), which plain types make usable
- * from any language binding. Every accessor takes the meta, which
- * gst_buffer_get_rg_meta() returns.
+ * The offset and the timestamp are public fields, read-only by
+ * convention; the key and the headers are read through the accessor
+ * functions (gst_rg_meta_get_key() and friends), whose plain types make
+ * them usable from any language binding. gst_rg_buffer_get_meta() returns
+ * the meta of a buffer; from Python (PyGObject, with the GstRg-1.0
+ * typelib) that is `GstRg.buffer_get_meta (buf).offset` and
+ * `GstRg.buffer_get_meta (buf).get_header ("camera")`.
  *
  * A meta attached by the journal reader copies nothing: its key and
  * headers point into the mapped segment, which the meta keeps alive through
@@ -55,17 +59,101 @@ G_BEGIN_DECLS
 
 typedef struct _GstRgMeta GstRgMeta;
 
+/**
+ * GstRgMeta:
+ * @meta: the parent #GstMeta
+ * @offset: the record offset: its position in the journal or the Kafka
+ *   partition. Read-only.
+ * @timestamp: the record timestamp, ms since the epoch, -1 when none.
+ *   Read-only.
+ *
+ * The Kafka record envelope of a buffer. The fields after @timestamp are
+ * private: the key and the headers may be borrowed from a mapped segment,
+ * so read them through the accessors.
+ */
+struct _GstRgMeta
+{
+  GstMeta meta;
+
+  guint64 offset;
+  gint64 timestamp;
+
+  /*< private > */
+  /* The key: owned in key, or borrowed from backing when key_borrowed. */
+  GBytes *key;
+  gboolean key_borrowed;
+  const guint8 *key_data;
+  gsize key_len;
+
+  /* Borrowed headers: valid when backing is set. */
+  GstMemory *backing;
+  RgRecordView record;
+  guint n_borrowed;
+
+  /* Headers added through the API (one private struct each), or NULL. */
+  GPtrArray *added;
+};
+
 #define GST_RG_META_API_TYPE (gst_rg_meta_api_get_type ())
 #define GST_RG_META_INFO (gst_rg_meta_get_info ())
 
+/**
+ * gst_rg_meta_api_get_type:
+ *
+ * Returns: the #GType of the GstRgMeta API, for gst_buffer_get_meta().
+ */
 RG_API
 GType gst_rg_meta_api_get_type (void);
+
+/**
+ * gst_rg_meta_get_info:
+ *
+ * Returns: (transfer none): the registered #GstMetaInfo of #GstRgMeta.
+ */
 RG_API
 const GstMetaInfo *gst_rg_meta_get_info (void);
 
 /**
- * gst_buffer_get_rg_meta:
+ * gst_rg_buffer_get_meta:
  * @buffer: a buffer
+ *
+ * The #GstRgMeta of @buffer, if it has one (rgsrc attaches one to every
+ * buffer it reads).
+ *
+ * Thread-safety: as any read of @buffer's metas.
+ *
+ * Returns: (transfer none) (nullable): the buffer's #GstRgMeta, or %NULL.
+ *   It belongs to @buffer and lives as long as the buffer does.
+ */
+RG_API
+GstRgMeta *gst_rg_buffer_get_meta (GstBuffer * buffer);
+
+/**
+ * gst_rg_buffer_add_meta:
+ * @buffer: a writable buffer
+ * @offset: the record offset (ignored by writers, which assign their own)
+ * @timestamp: the record timestamp, ms since the epoch, or -1 for none
+ * @key: (nullable): the record key, or %NULL for a null key; the meta
+ *   takes a reference
+ *
+ * Attaches a #GstRgMeta with no headers; add headers with
+ * gst_rg_meta_add_header(). rgjournalsink and rgbrokersink take the
+ * record's timestamp (when not -1) and key from it.
+ *
+ * Returns: (transfer none): the meta, owned by @buffer.
+ */
+RG_API
+GstRgMeta *gst_rg_buffer_add_meta (GstBuffer * buffer, guint64 offset,
+    gint64 timestamp, GBytes * key);
+
+/**
+ * gst_buffer_get_rg_meta: (skip)
+ * @buffer: a buffer
+ *
+ * The same as gst_rg_buffer_get_meta(), under the name GStreamer's C
+ * convention gives a meta getter. Skipped by introspection: the symbol
+ * lies outside the GstRg namespace's prefixes, so bindings call
+ * gst_rg_buffer_get_meta() instead.
  *
  * Returns: (transfer none) (nullable): the buffer's #GstRgMeta, or %NULL.
  */
@@ -73,14 +161,14 @@ RG_API
 GstRgMeta *gst_buffer_get_rg_meta (GstBuffer * buffer);
 
 /**
- * gst_buffer_add_rg_meta:
+ * gst_buffer_add_rg_meta: (skip)
  * @buffer: a writable buffer
  * @offset: the record offset (ignored by writers, which assign their own)
  * @timestamp: the record timestamp, ms since the epoch, or -1 for none
  * @key: (nullable): the record key, or %NULL for a null key
  *
- * Attaches a #GstRgMeta with no headers; add headers with
- * gst_rg_meta_add_header().
+ * The same as gst_rg_buffer_add_meta(); skipped by introspection for the
+ * reason gst_buffer_get_rg_meta() is.
  *
  * Returns: (transfer none): the meta.
  */
@@ -89,7 +177,7 @@ GstRgMeta *gst_buffer_add_rg_meta (GstBuffer * buffer, guint64 offset,
     gint64 timestamp, GBytes * key);
 
 /**
- * gst_buffer_add_rg_meta_from_record:
+ * gst_buffer_add_rg_meta_from_record: (skip)
  * @buffer: a writable buffer
  * @record: a decoded record; its key and header pointers must point into
  *   @backing's bytes
@@ -98,7 +186,8 @@ GstRgMeta *gst_buffer_add_rg_meta (GstBuffer * buffer, guint64 offset,
  *
  * Attaches a #GstRgMeta that describes @record without copying anything:
  * the key and the user headers stay in @backing. This is what the journal
- * reader uses; it allocates nothing but the meta itself.
+ * reader uses; it allocates nothing but the meta itself. Skipped by
+ * introspection: an #RgRecordView points into memory only C code holds.
  *
  * Returns: (transfer none): the meta.
  */
@@ -187,14 +276,16 @@ RG_API
 GBytes *gst_rg_meta_get_header (const GstRgMeta * meta, const gchar * name);
 
 /**
- * gst_rg_meta_peek_header:
+ * gst_rg_meta_peek_header: (skip)
  * @meta: a #GstRgMeta
  * @index: from 0 to gst_rg_meta_get_n_headers() - 1
  * @header: (out caller-allocates): the header; its name is not
  *   NUL-terminated and both pointers stay valid while @meta is unchanged
  *
  * The C way to walk the headers without copying, e.g. to encode them into
- * a record.
+ * a record. Skipped by introspection: @header's pointers borrow the
+ * meta's memory, which a binding cannot track; bindings use
+ * gst_rg_meta_get_header_name() and gst_rg_meta_get_header_value().
  *
  * Returns: %TRUE with @header filled, %FALSE if @index is out of range.
  */

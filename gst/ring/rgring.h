@@ -62,6 +62,16 @@
  * latest keyframe on, within that budget) so that a new reader can start
  * there. Memory use is therefore bounded by the lag budgets, not by the
  * capacity.
+ *
+ * Introspection
+ * =============
+ * The ring's functions are skipped by GObject introspection (the enums and
+ * plain structs are in GstRg-1.0). The ring is the engine of rgtee: it
+ * hands references across streaming threads into caller-allocated items,
+ * and its writer and reader calls have thread contracts (one writer
+ * thread, one thread per reader) that a binding's garbage collector and
+ * interpreter lock cannot keep. Applications use it through rgtee, its
+ * pad properties (lag-policy, max-lag-*, stats) and its rg-lag messages.
  */
 
 #ifndef __RG_RING_H__
@@ -188,7 +198,7 @@ typedef struct _RgRingReader RgRingReader;
 typedef void (*RgRingCutFunc) (RgRingReader * reader, gpointer user_data);
 
 /**
- * rg_ring_new:
+ * rg_ring_new: (skip)
  * @capacity: number of slots, a power of two >= 2
  *
  * Returns: (transfer full): a new ring. Thread-safe.
@@ -197,7 +207,7 @@ RG_API
 RgRing *rg_ring_new (guint capacity);
 
 /**
- * rg_ring_free:
+ * rg_ring_free: (skip)
  * @ring: (transfer full): a ring with no readers left
  *
  * Drops every reference the ring holds.
@@ -205,11 +215,17 @@ RgRing *rg_ring_new (guint capacity);
 RG_API
 void rg_ring_free (RgRing * ring);
 
+/**
+ * rg_ring_get_capacity: (skip)
+ * @ring: the ring
+ *
+ * Returns: the number of slots. Any thread.
+ */
 RG_API
 guint rg_ring_get_capacity (RgRing * ring);
 
 /**
- * rg_ring_set_retention:
+ * rg_ring_set_retention: (skip)
  * @ring: the ring
  * @budget: (nullable): how much of the newest group of pictures to keep for
  *   readers that attach later (copied); NULL restores the default of 300
@@ -223,7 +239,7 @@ RG_API
 void rg_ring_set_retention (RgRing * ring, const RgLagBudget * budget);
 
 /**
- * rg_ring_push_buffer:
+ * rg_ring_push_buffer: (skip)
  * @ring: the ring
  * @buffer: (transfer full): the buffer to publish
  *
@@ -237,7 +253,7 @@ RG_API
 gboolean rg_ring_push_buffer (RgRing * ring, GstBuffer * buffer);
 
 /**
- * rg_ring_push_event:
+ * rg_ring_push_event: (skip)
  * @ring: the ring
  * @event: (transfer full): a serialized event
  *
@@ -248,7 +264,7 @@ RG_API
 void rg_ring_push_event (RgRing * ring, GstEvent * event);
 
 /**
- * rg_ring_set_flushing:
+ * rg_ring_set_flushing: (skip)
  * @ring: the ring
  * @flushing: whether the writer side is flushing
  *
@@ -259,7 +275,7 @@ RG_API
 void rg_ring_set_flushing (RgRing * ring, gboolean flushing);
 
 /**
- * rg_ring_clear:
+ * rg_ring_clear: (skip)
  * @ring: the ring
  *
  * Drops every buffer and event still held (a flush) and moves every reader
@@ -270,7 +286,8 @@ RG_API
 void rg_ring_clear (RgRing * ring);
 
 /**
- * rg_ring_get_head:
+ * rg_ring_get_head: (skip)
+ * @ring: the ring
  *
  * Returns: the sequence number the next buffer will get. Any thread.
  */
@@ -278,7 +295,7 @@ RG_API
 guint64 rg_ring_get_head (RgRing * ring);
 
 /**
- * rg_ring_reader_new:
+ * rg_ring_reader_new: (skip)
  * @ring: the ring
  * @policy: what to do when lagging
  * @budget: the lag budget (copied)
@@ -297,7 +314,7 @@ RgRingReader *rg_ring_reader_new (RgRing * ring, RgLagPolicy policy,
     const RgLagBudget * budget, RgRingCutFunc cut_func, gpointer user_data);
 
 /**
- * rg_ring_reader_free:
+ * rg_ring_reader_free: (skip)
  * @reader: (transfer full): the reader
  *
  * Detaches the reader; a writer waiting on it is released. Must not race
@@ -306,18 +323,49 @@ RgRingReader *rg_ring_reader_new (RgRing * ring, RgLagPolicy policy,
 RG_API
 void rg_ring_reader_free (RgRingReader * reader);
 
+/**
+ * rg_ring_reader_set_policy: (skip)
+ * @reader: the reader
+ * @policy: the new lag policy
+ *
+ * Any thread. A writer waiting on this reader looks again at once (a
+ * reader that stops blocking releases it).
+ */
 RG_API
 void rg_ring_reader_set_policy (RgRingReader * reader, RgLagPolicy policy);
+
+/**
+ * rg_ring_reader_get_policy: (skip)
+ * @reader: the reader
+ *
+ * Returns: the reader's lag policy. Any thread.
+ */
 RG_API
 RgLagPolicy rg_ring_reader_get_policy (RgRingReader * reader);
+
+/**
+ * rg_ring_reader_set_budget: (skip)
+ * @reader: the reader
+ * @budget: the new lag budget (copied)
+ *
+ * Applies from the reader's next read on. Any thread.
+ */
 RG_API
 void rg_ring_reader_set_budget (RgRingReader * reader,
     const RgLagBudget * budget);
+
+/**
+ * rg_ring_reader_get_budget: (skip)
+ * @reader: the reader
+ * @budget: (out caller-allocates): the reader's lag budget
+ *
+ * Any thread.
+ */
 RG_API
 void rg_ring_reader_get_budget (RgRingReader * reader, RgLagBudget * budget);
 
 /**
- * rg_ring_reader_set_flushing:
+ * rg_ring_reader_set_flushing: (skip)
  * @reader: the reader
  * @flushing: whether the reader is flushing
  *
@@ -328,7 +376,7 @@ RG_API
 void rg_ring_reader_set_flushing (RgRingReader * reader, gboolean flushing);
 
 /**
- * rg_ring_reader_read:
+ * rg_ring_reader_read: (skip)
  * @reader: the reader
  * @items: (out caller-allocates) (array length=max_items): where to store
  *   items
@@ -352,7 +400,7 @@ RgRingReadResult rg_ring_reader_read (RgRingReader * reader,
     gboolean * want_keyframe, gint64 deadline);
 
 /**
- * rg_ring_reader_restart:
+ * rg_ring_reader_restart: (skip)
  * @reader: the reader
  *
  * Clears the cut-off state and moves the reader to the latest keyframe, as
@@ -362,9 +410,23 @@ RgRingReadResult rg_ring_reader_read (RgRingReader * reader,
 RG_API
 void rg_ring_reader_restart (RgRingReader * reader);
 
+/**
+ * rg_ring_reader_is_cut: (skip)
+ * @reader: the reader
+ *
+ * Returns: %TRUE when the reader lagged beyond its hard limit and is cut
+ *   off until rg_ring_reader_restart(). Any thread.
+ */
 RG_API
 gboolean rg_ring_reader_is_cut (RgRingReader * reader);
 
+/**
+ * rg_ring_reader_get_stats: (skip)
+ * @reader: the reader
+ * @stats: (out caller-allocates): the reader's figures
+ *
+ * A snapshot for monitoring (see the concurrency contract). Any thread.
+ */
 RG_API
 void rg_ring_reader_get_stats (RgRingReader * reader,
     RgRingReaderStats * stats);
