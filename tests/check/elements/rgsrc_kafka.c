@@ -275,6 +275,75 @@ GST_START_TEST (test_round_trip)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstHarness *broker;
+  gint next;
+  gint stop;
+} Appender;
+
+/* Keeps the topic live: a record every 10 ms, well under the consumer's
+ * fetch.wait.max.ms, so that the broker answers every long-poll fetch
+ * with new records and never with an empty response at the end. */
+static gpointer
+appender_run (gpointer data)
+{
+  Appender *a = data;
+
+  while (!g_atomic_int_get (&a->stop)) {
+    push (a->broker, g_atomic_int_get (&a->next));
+    g_atomic_int_inc (&a->next);
+    g_usleep (10 * 1000);
+  }
+  return NULL;
+}
+
+/* Without follow, a source of a topic that keeps growing ends (EOS) at the
+ * high watermark it found when it started: an export of a live stream
+ * finishes. "When it started" includes the answer to its first fetch,
+ * which may carry a few records appended meanwhile, never more. */
+GST_START_TEST (test_live_topic_ends_at_start_end)
+{
+  GstHarness *b = broker_new ("live", 0, NULL);
+  Appender a = { b, 20, 0 };
+  GThread *thread;
+  GstHarness *s;
+  GstBuffer *buf;
+  guint n;
+  gint appended;
+
+  push_range (b, 0, 20);
+  s = source_new_printf ("kafka://127.0.0.1:%u/live", broker_port (b));
+  thread = g_thread_new ("appender", appender_run, &a);
+  expect_eos (s);
+  appended = g_atomic_int_get (&a.next);
+  /* Every record up to the end, in order, and nothing after it, although
+   * the appender kept going. */
+  for (n = 0; (buf = gst_harness_try_pull (s)); n++) {
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), n);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (n >= 20 && n <= (guint) appended, "%u records of %d", n,
+      appended);
+  g_usleep (100 * 1000);
+  fail_unless (gst_harness_try_pull (s) == NULL);
+  g_atomic_int_set (&a.stop, 1);
+  g_thread_join (thread);
+  fail_unless ((guint) a.next > n, "the topic did not grow: %d", a.next);
+  gst_harness_teardown (s);
+
+  /* start=latest without follow on the topic, now idle: nothing to read,
+   * EOS at once. */
+  s = source_new_printf ("kafka://127.0.0.1:%u/live?start=latest",
+      broker_port (b));
+  expect_eos (s);
+  fail_unless_equals_int (gst_harness_buffers_received (s), 0);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_start_offset)
 {
   GstHarness *b = broker_new ("so", 0, NULL);
@@ -931,6 +1000,7 @@ rgsrc_kafka_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_round_trip);
+  tcase_add_test (tc, test_live_topic_ends_at_start_end);
   tcase_add_test (tc, test_start_offset);
   tcase_add_test (tc, test_start_stop_time);
   tcase_add_test (tc, test_start_latest_follow);
