@@ -1016,7 +1016,8 @@ all_failed:
               "was removed. Look at the errors and warnings of the branches' "
               "elements.", gst_flow_get_name (fatal)),
           ("the last push of every branch returned %s (%d)",
-              gst_flow_get_name (fatal), fatal), ("flow-return", G_TYPE_INT, fatal, NULL));
+              gst_flow_get_name (fatal), fatal),
+          ("flow-return", G_TYPE_INT, fatal, NULL));
     }
     return fatal;
   }
