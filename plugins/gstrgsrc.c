@@ -833,13 +833,50 @@ gst_rg_src_record_clear (GstRgSrcRecord * record)
   g_clear_pointer (&record->caps, gst_caps_unref);
 }
 
+/* Whether @rec is a delta unit whose caps are unknown: none came with it
+ * nor before it. Its keyframe, which carried them, is no longer in the
+ * journal or topic (a ring that moved on, retention), so it cannot be
+ * decoded; pushing it would also send the segment before caps that the
+ * next keyframe brings ("sticky event misordering"). A record without
+ * gst.flags (a foreign producer) is never a delta unit: a stream without
+ * any caps goes out as it is. */
+static gboolean
+gst_rg_src_caps_unknown (GstRgSrc * self, const GstRgSrcRecord * rec)
+{
+  return rec->caps == NULL &&
+      GST_BUFFER_FLAG_IS_SET (rec->buffer, GST_BUFFER_FLAG_DELTA_UNIT) &&
+      !gst_pad_has_current_caps (GST_BASE_SRC_PAD (self));
+}
+
+/* The next record to push: past those whose caps are unknown (the first
+ * one after them is DISCONT). */
+static GstRgSrcReadResult
+gst_rg_src_next (GstRgSrc * self, GstRgSrcRecord * rec)
+{
+  GstRgSrcReadResult res;
+
+  while ((res = gst_rg_src_read (self, rec)) == GST_RG_SRC_READ_RECORD &&
+      gst_rg_src_caps_unknown (self, rec)) {
+    GST_DEBUG_OBJECT (self, "skipping record %" G_GUINT64_FORMAT ": a delta "
+        "unit before any caps", rec->offset);
+    gst_rg_src_record_clear (rec);
+    self->skipped_uncapped = TRUE;
+  }
+  if (res == GST_RG_SRC_READ_RECORD && self->skipped_uncapped) {
+    rec->buffer = gst_buffer_make_writable (rec->buffer);
+    GST_BUFFER_FLAG_SET (rec->buffer, GST_BUFFER_FLAG_DISCONT);
+    self->skipped_uncapped = FALSE;
+  }
+  return res;
+}
+
 static GstFlowReturn
 gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   GstRgSrc *self = GST_RG_SRC (psrc);
   GstRgSrcRecord rec = { 0, };
 
-  switch (gst_rg_src_read (self, &rec)) {
+  switch (gst_rg_src_next (self, &rec)) {
     case GST_RG_SRC_READ_RECORD:
       break;
     case GST_RG_SRC_READ_TIMEOUT:

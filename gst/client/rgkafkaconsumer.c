@@ -734,6 +734,15 @@ look_back (RgKafkaConsumer * c, gint64 low, gint64 * target, gboolean snap,
   return TRUE;
 }
 
+/* Finds only the caps in force at @last, leaving the start position
+ * alone. */
+static gboolean
+look_back_caps (RgKafkaConsumer * c, gint64 low, gint64 last,
+    gint timeout_ms, GError ** error)
+{
+  return look_back (c, low, &last, FALSE, timeout_ms, error);
+}
+
 GstCaps *
 rg_kafka_consumer_get_start_caps (RgKafkaConsumer * consumer)
 {
@@ -771,6 +780,13 @@ rg_kafka_consumer_start (RgKafkaConsumer * c, RgKafkaStart start,
   }
   gst_clear_caps (&c->start_caps);
   if (target < high && !look_back (c, low, &target, snap_to_keyframe,
+          timeout_ms, error))
+    return FALSE;
+  /* At the end, the next record (produced later) may carry no caps either:
+   * those in force are the last ones before it. Without them the source
+   * would start its segment before the caps that come with the next
+   * keyframe. */
+  if (target == high && high > low && !look_back_caps (c, low, high - 1,
           timeout_ms, error))
     return FALSE;
   c->pending_discont = FALSE;

@@ -188,8 +188,9 @@ gconstpointer rg_kafka_memory_get_message (GstMemory * memory);
  * @consumer: a started consumer
  *
  * Returns: (transfer full) (nullable): the caps of the last gst.caps
- *   header at or before the start position, for a start on a record that
- *   carries none.
+ *   header before the start position (or at it), for a start on a record
+ *   that carries none; at the end of the topic, those of its last record
+ *   with caps, for the next record to be produced.
  */
 RG_API
 GstCaps *rg_kafka_consumer_get_start_caps (RgKafkaConsumer * consumer);

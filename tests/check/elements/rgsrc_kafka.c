@@ -344,6 +344,138 @@ GST_START_TEST (test_live_topic_ends_at_start_end)
 
 GST_END_TEST;
 
+/* What a probe on rgsrc's src pad saw of the sticky events and buffers:
+ * caps must come before the segment, and before any buffer once a stream
+ * has caps at all. */
+typedef struct
+{
+  gboolean caps, segment;
+  guint caps_after_segment;
+  guint buffers_before_caps;
+} EventOrder;
+
+static GstPadProbeReturn
+order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  EventOrder *o = user_data;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (!o->caps)
+      o->buffers_before_caps++;
+    return GST_PAD_PROBE_OK;
+  }
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+    case GST_EVENT_CAPS:
+      if (o->segment)
+        o->caps_after_segment++;
+      o->caps = TRUE;
+      break;
+    case GST_EVENT_SEGMENT:
+      o->segment = TRUE;
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A source of @uri whose src pad is watched by @order. */
+static GstHarness *
+source_new_watched (EventOrder * order, const gchar * fmt, ...)
+    G_GNUC_PRINTF (2, 3);
+
+static GstHarness *
+source_new_watched (EventOrder * order, const gchar * fmt, ...)
+{
+  GstElement *src = gst_element_factory_make ("rgsrc", NULL);
+  GstHarness *h;
+  GstPad *pad;
+  va_list ap;
+  gchar *uri;
+
+  va_start (ap, fmt);
+  uri = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fail_unless (src != NULL);
+  g_object_set (src, "location", uri, NULL);
+  g_free (uri);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, order_probe, order, NULL);
+  gst_object_unref (pad);
+  h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  gst_harness_play (h);
+  return h;
+}
+
+static void
+expect_order (const EventOrder * o)
+{
+  fail_unless (o->caps);
+  fail_unless_equals_int (o->caps_after_segment, 0);
+  fail_unless_equals_int (o->buffers_before_caps, 0);
+}
+
+/* A follower that starts at the end of a live in-memory topic, whose next
+ * record is a delta unit without caps: the caps of the last keyframe
+ * before the end go out first, before the segment, and the first record is
+ * the one after the end. (It used to push the segment, then the caps of
+ * the next keyframe: "Sticky event misordering, got 'segment' before
+ * 'caps'".) */
+GST_START_TEST (test_caps_before_segment_at_latest)
+{
+  GstHarness *b = broker_new ("capl", 0, NULL);
+  EventOrder order = { 0, };
+  GstHarness *s;
+  guint i;
+
+  /* 10 is the last keyframe, 11 and 12 deltas; 13 comes next. */
+  push_range (b, 0, 13);
+  s = source_new_watched (&order,
+      "kafka://127.0.0.1:%u/capl?start=latest&follow=true", broker_port (b));
+  push_range (b, 13, 25);
+  for (i = 13; i < 25; i++)
+    pull_expect (s, i);
+  expect_caps (s);
+  expect_order (&order);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
+/* The ring moved past the last record with caps: the deltas before the
+ * next keyframe cannot be decoded and their caps are unknown, so the
+ * source starts at that keyframe, with its caps before the segment, and
+ * marks it DISCONT. */
+GST_START_TEST (test_caps_unknown_starts_at_keyframe)
+{
+  GstHarness *b = broker_new_full ("capu", 0, NULL, "ring-size", 3, NULL);
+  EventOrder order = { 0, };
+  GstHarness *s;
+  GstBuffer *buf;
+
+  /* The ring keeps 13, 14 (deltas without caps) and 15 (a keyframe). */
+  push_range (b, 0, 16);
+  s = source_new_watched (&order, "kafka://127.0.0.1:%u/capu",
+      broker_port (b));
+  buf = gst_harness_pull (s);
+  fail_unless (buf != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 15);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (buf);
+  expect_caps (s);
+  expect_eos (s);
+  fail_unless_equals_int (gst_harness_buffers_received (s), 1);
+  expect_order (&order);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_start_offset)
 {
   GstHarness *b = broker_new ("so", 0, NULL);
@@ -1001,6 +1133,8 @@ rgsrc_kafka_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_round_trip);
   tcase_add_test (tc, test_live_topic_ends_at_start_end);
+  tcase_add_test (tc, test_caps_before_segment_at_latest);
+  tcase_add_test (tc, test_caps_unknown_starts_at_keyframe);
   tcase_add_test (tc, test_start_offset);
   tcase_add_test (tc, test_start_stop_time);
   tcase_add_test (tc, test_start_latest_follow);
