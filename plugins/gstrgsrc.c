@@ -47,6 +47,10 @@
  * BUFFERS format take a record offset and land on the keyframe at or before
  * it as well. A follower cannot seek.
  *
+ * Caps always precede the segment: a delta unit whose caps are unknown
+ * (its keyframe, which carried them, was deleted or left an in-memory
+ * ring) is skipped, and the next record with caps is marked DISCONT.
+ *
  * A corrupt record stops the stream with an error that names the segment,
  * the byte position and the offset, unless #GstRgSrc:skip-corrupt is set;
  * then the source resumes at the next valid record and marks DISCONT.
@@ -58,7 +62,8 @@
  * rgbrokersink's embedded broker or a real cluster, with the same start,
  * stop and follow options (the URI's query sets the properties). Caps and
  * timestamps come from the gst.* headers; the buffers wrap librdkafka's
- * memory. When the broker goes away a follower reconnects with backoff and
+ * memory. Without follow it ends (EOS) at the high watermark it found when
+ * it started, also while producers keep appending. When the broker goes away a follower reconnects with backoff and
  * resumes at the next offset without duplicates; records it can no longer
  * get are skipped with DISCONT. A source that does not follow gives up
  * after #GstRgSrc:timeout with an error naming the broker and librdkafka's
