@@ -725,7 +725,11 @@ look_back (RgKafkaConsumer * c, gint64 low, gint64 * target, gboolean snap,
       *target = keyframe;
     if ((!snap || keyframe >= 0) && caps)
       break;
-    if (from == low)
+    /* A keyframe without caps is a foreign producer's record (the
+     * envelope's producers repeat the caps on every keyframe): there are
+     * no caps to find further back, and a topic of millions of such
+     * records must not be read backwards to its start. */
+    if (keyframe >= 0 || from == low)
       break;
     gst_clear_caps (&caps);
     window *= 4;
