@@ -95,15 +95,14 @@
 #endif
 
 #include "gstrgbrokersink.h"
+#include "gstrgbrokersinktransport.h"
 #include "gstrgjournalprops.h"
-#include "gstrgjournalsink.h"
 #include "record/rgbatch.h"
 #include "broker/rgbroker.h"
-#include "journal/rgjournal.h"
-#include "client/rgkafkaproducer.h"
 #include "record/rgmeta.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
+/* Shared with the transports (gstrgbrokersinktransport.h). */
+GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define GST_CAT_DEFAULT gst_rg_broker_sink_debug
 
 #define DEFAULT_PROP_HOST "127.0.0.1"
@@ -164,35 +163,13 @@ struct _GstRgBrokerSink
   GstBaseSink parent;
 
   /* Properties, under the object lock. */
-  gchar *host;
-  guint port;
-  gchar *topic_name;
-  guint ring_size;
-  guint max_connections;
-  gint send_threads;
-  guint max_request_bytes;
-  guint idle_timeout;
-  gchar *advertised_host;
-  guint live_max_lag;
-  gchar *location;
-  RgJournalConfig journal_config;
-  gboolean ingest;
-  gchar *bootstrap_servers;
-  gint acks;
-  guint message_timeout_ms;
+  GstRgBrokerSinkSettings props;
 
   /* From start() to stop(), under the object lock; the streaming thread
-   * uses topic and writer without it (start and stop never run while it
+   * uses the transport without it (start and stop never run while it
    * streams). */
-  RgBroker *broker;
-  RgBrokerTopic *topic;
-  RgJournalWriter *writer;
-  guint watch_id;
+  GstRgBrokerSinkTransport *transport;
   guint bound_port;
-  /* bootstrap-servers mode: used by the streaming thread only. */
-  RgKafkaProducer *producer;
-  gchar *producer_topic;
-  gchar *producer_servers;
   /* Set by unlock(): interrupts the wait for deliveries at EOS. */
   gint unlocked;
 };
@@ -208,268 +185,107 @@ GST_ELEMENT_REGISTER_DEFINE (rgbrokersink, "rgbrokersink", GST_RANK_NONE,
 
 
 /* ------------------------------------------------------------------ */
-/* Stats                                                                */
+/* Settings                                                             */
 
-static GValue *
-client_info_to_value (const RgBrokerClientInfo * info, GValue * value)
+void
+gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
+    const GstRgBrokerSinkSettings * from, const gchar * name)
 {
-  GstStructure *s = gst_structure_new ("client",
-      "id", G_TYPE_UINT64, info->id,
-      "address", G_TYPE_STRING, info->address,
-      "next-offset", G_TYPE_INT64, info->next_offset,
-      "lag", G_TYPE_INT64, info->lag,
-      "bytes-sent", G_TYPE_UINT64, info->bytes_sent,
-      "fetches", G_TYPE_UINT64, info->fetches, NULL);
-
-  g_value_init (value, GST_TYPE_STRUCTURE);
-  g_value_take_boxed (value, s);
-  return value;
+  *to = *from;
+  to->host = g_strdup (from->host);
+  to->topic = g_strdup (from->topic ? from->topic : name);
+  to->advertised_host = g_strdup (from->advertised_host);
+  to->location = g_strdup (from->location);
+  to->bootstrap_servers = g_strdup (from->bootstrap_servers);
 }
 
-/* Called with the object lock held. */
-static GstStructure *
-gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
+void
+gst_rg_broker_sink_settings_clear (GstRgBrokerSinkSettings * settings)
 {
-  RgBrokerTopicStats ts = { 0, };
-  RgBrokerStats bs = { 0, };
-  GValue clients = G_VALUE_INIT;
-  GstStructure *s;
-
-  g_value_init (&clients, GST_TYPE_ARRAY);
-  if (self->broker) {
-    GPtrArray *infos = rg_broker_get_clients (self->broker);
-    const gchar *name = rg_broker_topic_get_name (self->topic);
-    guint i;
-
-    rg_broker_get_stats (self->broker, &bs);
-    rg_broker_topic_get_stats (self->topic, &ts);
-    /* The clients that read this topic last. */
-    for (i = 0; i < infos->len; i++) {
-      RgBrokerClientInfo *info = g_ptr_array_index (infos, i);
-      GValue v = G_VALUE_INIT;
-
-      if (g_strcmp0 (info->topic, name) != 0)
-        continue;
-      gst_value_array_append_and_take_value (&clients,
-          client_info_to_value (info, &v));
-    }
-    g_ptr_array_unref (infos);
-  }
-
-  s = gst_structure_new ("application/x-rg-broker-stats",
-      "connections", G_TYPE_UINT, bs.connections,
-      "connections-total", G_TYPE_UINT64, bs.connections_total,
-      "connections-refused", G_TYPE_UINT64, bs.connections_refused,
-      "parallel-sends", G_TYPE_UINT64, bs.parallel_sends,
-      "records-appended", G_TYPE_UINT64, ts.records_appended,
-      "log-start-offset", G_TYPE_UINT64, ts.log_start_offset,
-      "high-watermark", G_TYPE_UINT64, ts.high_watermark,
-      "fetches", G_TYPE_UINT64, ts.fetches,
-      "bytes-served", G_TYPE_UINT64, ts.bytes_served,
-      "records-served", G_TYPE_UINT64, ts.records_served, NULL);
-  gst_structure_take_value (s, "clients", &clients);
-  return s;
+  g_clear_pointer (&settings->host, g_free);
+  g_clear_pointer (&settings->topic, g_free);
+  g_clear_pointer (&settings->advertised_host, g_free);
+  g_clear_pointer (&settings->location, g_free);
+  g_clear_pointer (&settings->bootstrap_servers, g_free);
 }
 
 /* ------------------------------------------------------------------ */
-/* Broker life                                                          */
+/* Stats and signals                                                    */
 
-/* From the broker's thread. */
-static void
-client_changed (RgBroker * broker, guint64 client_id, const gchar * address,
-    gboolean added, gpointer user_data)
+/* Called with the object lock held: zeros, and what the transport knows. */
+static GstStructure *
+gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
 {
-  GstRgBrokerSink *self = user_data;
+  GValue clients = G_VALUE_INIT;
+  GstStructure *s;
 
+  s = gst_structure_new ("application/x-rg-broker-stats",
+      "connections", G_TYPE_UINT, 0,
+      "connections-total", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "connections-refused", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "parallel-sends", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "records-appended", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "log-start-offset", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "high-watermark", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "fetches", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "bytes-served", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "records-served", G_TYPE_UINT64, G_GUINT64_CONSTANT (0), NULL);
+  g_value_init (&clients, GST_TYPE_ARRAY);
+  gst_structure_take_value (s, "clients", &clients);
+  if (self->transport && self->transport->klass->stats)
+    self->transport->klass->stats (self->transport, s);
+  return s;
+}
+
+void
+gst_rg_broker_sink_emit_client_changed (GstRgBrokerSink * self,
+    guint64 client_id, const gchar * address, gboolean added)
+{
   GST_DEBUG_OBJECT (self, "client %" G_GUINT64_FORMAT " (%s) %s", client_id,
       address, added ? "connected" : "disconnected");
   g_signal_emit (self, signals[added ? SIGNAL_CLIENT_ADDED :
           SIGNAL_CLIENT_REMOVED], 0, client_id, address);
 }
 
-static gboolean
-gst_rg_broker_sink_start_broker (GstRgBrokerSink * self)
+/* ------------------------------------------------------------------ */
+/* GstBaseSink: dispatched to the transport                             */
+
+/* With bootstrap-servers, the producer; else the embedded broker. */
+static const GstRgBrokerSinkTransportClass *
+gst_rg_broker_sink_locked_transport_class (GstRgBrokerSink * self)
 {
-  RgBrokerConfig config;
-  RgJournalConfig journal_config;
-  RgBroker *broker = NULL;
-  RgBrokerTopic *topic;
-  RgJournalWriter *writer = NULL;
-  GError *error = NULL;
-  gchar *host, *topic_name, *advertised, *location;
-  guint port, ring_size, live_max_lag;
+  const gchar *servers = self->props.bootstrap_servers;
 
-  rg_broker_config_init (&config);
-  GST_OBJECT_LOCK (self);
-  host = g_strdup (self->host);
-  port = self->port;
-  topic_name = g_strdup (self->topic_name ? self->topic_name :
-      GST_OBJECT_NAME (self));
-  ring_size = self->ring_size;
-  advertised = g_strdup (self->advertised_host);
-  config.max_connections = self->max_connections;
-  if (self->send_threads >= 0)
-    config.send_threads = self->send_threads;
-  config.max_request_bytes = self->max_request_bytes;
-  config.idle_timeout_ms = self->idle_timeout * 1000;
-  location = g_strdup (self->location);
-  journal_config = self->journal_config;
-  live_max_lag = self->live_max_lag;
-  config.ingest_batches = self->ingest ? self->ring_size : 0;
-  GST_OBJECT_UNLOCK (self);
-  config.advertised_host = advertised;
-
-  if (location) {
-    writer = rg_journal_writer_open (location, &journal_config, &error);
-    if (!writer)
-      goto journal_failed;
-  }
-  broker = rg_broker_acquire (host, port, &config, &error);
-  if (!broker)
-    goto listen_failed;
-  if (writer) {
-    /* The broker trusts this writer's tail instead of re-reading and
-     * checking every batch it wrote. */
-    RgJournalTail *tail = rg_journal_writer_get_tail (writer);
-
-    topic = rg_broker_add_journal_topic (broker, topic_name, location, tail,
-        &error);
-    rg_journal_tail_unref (tail);
-  } else
-    topic = rg_broker_add_topic (broker, topic_name, ring_size, &error);
-  if (!topic)
-    goto topic_failed;
-  /* The .live view needs the keyframe flags only the ring keeps. */
-  if (!writer && live_max_lag > 0
-      && !rg_broker_add_live_view (broker, topic, live_max_lag, &error))
-    goto live_failed;
-
-  GST_OBJECT_LOCK (self);
-  self->broker = broker;
-  self->topic = topic;
-  self->writer = writer;
-  self->bound_port = rg_broker_get_port (broker);
-  GST_OBJECT_UNLOCK (self);
-  self->watch_id = rg_broker_add_client_watch (broker, client_changed, self);
-  GST_INFO_OBJECT (self, "serving topic \"%s\" on %s port %u", topic_name,
-      host, self->bound_port);
-
-  g_free (host);
-  g_free (topic_name);
-  g_free (advertised);
-  g_free (location);
-  return TRUE;
-
-  /* ERRORS */
-journal_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open the journal directory \"%s\". Check that it is "
-            "writable and that no other element or program writes to it.",
-            location), ("%s", error->message));
-    goto fail;
-  }
-listen_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-        ("Could not start the Kafka broker on %s port %u. Choose another "
-            "port (0 picks a free one) or stop the program using it.", host,
-            port), ("%s", error->message));
-    goto fail;
-  }
-topic_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not serve topic \"%s\". Give every rgbrokersink on the same "
-            "port its own topic.", topic_name), ("%s", error->message));
-    goto fail;
-  }
-live_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not serve topic \"%s.live\". Give every rgbrokersink on the "
-            "same port its own topic, or set live-max-lag=0.", topic_name),
-        ("%s", error->message));
-    rg_broker_remove_topic (broker, topic);
-    goto fail;
-  }
-fail:
-  {
-    if (broker)
-      rg_broker_release (broker);
-    if (writer)
-      rg_journal_writer_close (writer, NULL);
-    g_clear_error (&error);
-    g_free (host);
-    g_free (topic_name);
-    g_free (advertised);
-    g_free (location);
-    return FALSE;
-  }
-}
-
-/* From the streaming thread (librdkafka's error callback is served by
- * the producer's calls). */
-static void
-producer_warning (const gchar * reason, gpointer user_data)
-{
-  GstRgBrokerSink *self = user_data;
-
-  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-      ("Trouble reaching Kafka cluster %s: %s. Records wait and are retried "
-          "for message-timeout-ms.", self->producer_servers, reason),
-      ("%s", reason));
-}
-
-static gboolean
-gst_rg_broker_sink_start_producer (GstRgBrokerSink * self)
-{
-  RgKafkaProducerConfig config = { 0, };
-  GError *error = NULL;
-
-  GST_OBJECT_LOCK (self);
-  self->producer_servers = g_strdup (self->bootstrap_servers);
-  self->producer_topic = g_strdup (self->topic_name ? self->topic_name :
-      GST_OBJECT_NAME (self));
-  config.acks = self->acks;
-  config.message_timeout_ms = self->message_timeout_ms;
-  GST_OBJECT_UNLOCK (self);
-  config.bootstrap_servers = self->producer_servers;
-  config.topic = self->producer_topic;
-  config.warning_func = producer_warning;
-  config.user_data = self;
-  g_atomic_int_set (&self->unlocked, 0);
-
-  self->producer = rg_kafka_producer_new (&config, &error);
-  if (!self->producer)
-    goto producer_failed;
-  GST_INFO_OBJECT (self, "producing into topic \"%s\" of %s",
-      self->producer_topic, self->producer_servers);
-  return TRUE;
-
-  /* ERRORS */
-producer_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not create a Kafka producer for %s: %s. Check "
-            "bootstrap-servers and acks.", self->producer_servers,
-            error->message), ("%s", error->message));
-    g_clear_error (&error);
-    return FALSE;
-  }
+  if (servers && servers[0])
+    return &gst_rg_broker_producer_transport;
+  return &gst_rg_broker_embedded_transport;
 }
 
 static gboolean
 gst_rg_broker_sink_start (GstBaseSink * sink)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
-  gboolean produce;
+  const GstRgBrokerSinkTransportClass *klass;
+  GstRgBrokerSinkSettings settings;
+  GstRgBrokerSinkTransport *transport;
 
   GST_OBJECT_LOCK (self);
-  produce = self->bootstrap_servers && self->bootstrap_servers[0];
+  gst_rg_broker_sink_settings_copy (&settings, &self->props,
+      GST_OBJECT_NAME (self));
+  klass = gst_rg_broker_sink_locked_transport_class (self);
   GST_OBJECT_UNLOCK (self);
-  return produce ? gst_rg_broker_sink_start_producer (self) :
-      gst_rg_broker_sink_start_broker (self);
+  g_atomic_int_set (&self->unlocked, 0);
+
+  transport = klass->start (self, &settings);
+  gst_rg_broker_sink_settings_clear (&settings);
+  if (!transport)
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  self->transport = transport;
+  if (transport->bound_port)
+    self->bound_port = transport->bound_port;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
 }
 
 static gboolean
@@ -490,47 +306,21 @@ gst_rg_broker_sink_unlock_stop (GstBaseSink * sink)
   return TRUE;
 }
 
+/* The transport leaves the element under the object lock, so the stats
+ * never see one that is stopping. */
 static gboolean
 gst_rg_broker_sink_stop (GstBaseSink * sink)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
-  RgBroker *broker;
-  RgBrokerTopic *topic;
-  RgJournalWriter *writer;
-  GError *error = NULL;
-  gboolean ok = TRUE;
-
-  /* Records not delivered by now (no EOS, or a failed flush) are
-   * dropped. */
-  g_clear_pointer (&self->producer, rg_kafka_producer_free);
-  g_clear_pointer (&self->producer_topic, g_free);
-  g_clear_pointer (&self->producer_servers, g_free);
+  GstRgBrokerSinkTransport *transport;
 
   GST_OBJECT_LOCK (self);
-  broker = self->broker;
-  topic = self->topic;
-  writer = self->writer;
-  self->broker = NULL;
-  self->topic = NULL;
-  self->writer = NULL;
+  transport = self->transport;
+  self->transport = NULL;
   GST_OBJECT_UNLOCK (self);
-  if (!broker)
+  if (!transport)
     return TRUE;
-
-  /* Not under the object lock: a signal handler running on the broker's
-   * thread may be taking it, and this waits for the handler. */
-  rg_broker_remove_client_watch (broker, self->watch_id);
-  self->watch_id = 0;
-  rg_broker_remove_topic (broker, topic);
-  rg_broker_release (broker);
-  if (writer && !rg_journal_writer_close (writer, &error)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("The journal could not be made durable when the stream stopped."),
-        ("%s", error->message));
-    g_clear_error (&error);
-    ok = FALSE;
-  }
-  return ok;
+  return transport->klass->stop (transport);
 }
 
 static gboolean
@@ -538,61 +328,22 @@ gst_rg_broker_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
 
-  if (self->producer)
-    rg_kafka_producer_set_caps (self->producer, caps);
-  else if (self->writer)
-    rg_journal_writer_set_caps (self->writer, caps);
-  else
-    rg_broker_topic_set_caps (self->topic, caps);
+  self->transport->klass->set_caps (self->transport, caps);
   return TRUE;
 }
 
-/* At EOS a journal-backed sink makes every record durable before the EOS
- * is posted, whatever the sync policy, as rgjournalsink does. */
 static gboolean
 gst_rg_broker_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
-  GError *error = NULL;
+  GstRgBrokerSinkTransport *transport = self->transport;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->writer
-      && !rg_journal_writer_sync (self->writer, &error))
-    goto sync_failed;
-  /* A producing sink posts EOS only once the cluster has every record. */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->producer
-      && !rg_kafka_producer_flush (self->producer, &self->unlocked, &error))
-    goto flush_failed;
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && transport
+      && !transport->klass->eos (transport, &self->unlocked)) {
+    gst_event_unref (event);
+    return FALSE;
+  }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
-
-  /* ERRORS */
-flush_failed:
-  {
-    if (g_error_matches (error, RG_KAFKA_PRODUCER_ERROR,
-            RG_KAFKA_PRODUCER_ERROR_TIMEOUT)) {
-      /* Flushing or shutting down: not an error of the stream. */
-      GST_INFO_OBJECT (self, "stopped waiting for deliveries: %s",
-          error->message);
-    } else {
-      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-          ("Could not deliver every record to topic \"%s\" of Kafka "
-              "cluster %s: %s. Check that the cluster is reachable and "
-              "accepts the topic, or raise message-timeout-ms.",
-              self->producer_topic, self->producer_servers, error->message),
-          ("%s", error->message));
-    }
-    g_clear_error (&error);
-    gst_event_unref (event);
-    return FALSE;
-  }
-sync_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("The journal could not be made durable at the end of the stream."),
-        ("%s", error->message));
-    g_clear_error (&error);
-    gst_event_unref (event);
-    return FALSE;
-  }
 }
 
 /* The record timestamp, the same in every mode: a GstRgMeta's (a record
@@ -613,51 +364,13 @@ gst_rg_broker_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (sink);
   GstRgMeta *meta = gst_buffer_get_rg_meta (buffer);
   GBytes *key = meta ? gst_rg_meta_get_key (meta) : NULL;
-  gint64 timestamp = record_timestamp (buffer, meta);
-  GError *error = NULL;
-  gboolean ok;
+  GstFlowReturn ret;
 
-  if (self->producer) {
-    ok = rg_kafka_producer_send (self->producer, buffer, timestamp, key,
-        &error);
-    if (!ok)
-      goto produce_failed;
-  } else if (self->writer) {
-    ok = rg_journal_writer_append (self->writer, buffer, timestamp, key, NULL,
-        &error);
-    if (ok)
-      rg_broker_topic_notify (self->topic);
-  } else {
-    ok = rg_broker_topic_append (self->topic, buffer, timestamp, key, NULL,
-        &error);
-  }
+  ret = self->transport->klass->render (self->transport, buffer,
+      record_timestamp (buffer, meta), key);
   if (key)
     g_bytes_unref (key);
-  if (!ok)
-    goto append_failed;
-  return GST_FLOW_OK;
-
-  /* ERRORS */
-produce_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not deliver records to topic \"%s\" of Kafka cluster %s: "
-            "%s. Check that the cluster is reachable and accepts the topic, "
-            "or raise message-timeout-ms.", self->producer_topic,
-            self->producer_servers, error->message), ("%s", error->message));
-    g_clear_error (&error);
-    if (key)
-      g_bytes_unref (key);
-    return GST_FLOW_ERROR;
-  }
-append_failed:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not serve a buffer of %" G_GSIZE_FORMAT " bytes as a Kafka "
-            "record.", gst_buffer_get_size (buffer)), ("%s", error->message));
-    g_clear_error (&error);
-    return GST_FLOW_ERROR;
-  }
+  return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -672,58 +385,58 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
+      g_free (self->props.host);
+      self->props.host = g_value_dup_string (value);
       break;
     case PROP_PORT:
-      self->port = g_value_get_uint (value);
+      self->props.port = g_value_get_uint (value);
       break;
     case PROP_TOPIC:
-      g_free (self->topic_name);
-      self->topic_name = g_value_dup_string (value);
+      g_free (self->props.topic);
+      self->props.topic = g_value_dup_string (value);
       break;
     case PROP_RING_SIZE:
-      self->ring_size = g_value_get_uint (value);
+      self->props.ring_size = g_value_get_uint (value);
       break;
     case PROP_SEND_THREADS:
-      self->send_threads = g_value_get_int (value);
+      self->props.send_threads = g_value_get_int (value);
       break;
     case PROP_MAX_CONNECTIONS:
-      self->max_connections = g_value_get_uint (value);
+      self->props.max_connections = g_value_get_uint (value);
       break;
     case PROP_MAX_REQUEST_BYTES:
-      self->max_request_bytes = g_value_get_uint (value);
+      self->props.max_request_bytes = g_value_get_uint (value);
       break;
     case PROP_IDLE_TIMEOUT:
-      self->idle_timeout = g_value_get_uint (value);
+      self->props.idle_timeout = g_value_get_uint (value);
       break;
     case PROP_ADVERTISED_HOST:
-      g_free (self->advertised_host);
-      self->advertised_host = g_value_dup_string (value);
+      g_free (self->props.advertised_host);
+      self->props.advertised_host = g_value_dup_string (value);
       break;
     case PROP_LIVE_MAX_LAG:
-      self->live_max_lag = g_value_get_uint (value);
+      self->props.live_max_lag = g_value_get_uint (value);
       break;
     case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
+      g_free (self->props.location);
+      self->props.location = g_value_dup_string (value);
       break;
     case PROP_INGEST:
-      self->ingest = g_value_get_boolean (value);
+      self->props.ingest = g_value_get_boolean (value);
       break;
     case PROP_BOOTSTRAP_SERVERS:
-      g_free (self->bootstrap_servers);
-      self->bootstrap_servers = g_value_dup_string (value);
+      g_free (self->props.bootstrap_servers);
+      self->props.bootstrap_servers = g_value_dup_string (value);
       break;
     case PROP_ACKS:
-      self->acks = g_value_get_int (value);
+      self->props.acks = g_value_get_int (value);
       break;
     case PROP_MESSAGE_TIMEOUT_MS:
-      self->message_timeout_ms = g_value_get_uint (value);
+      self->props.message_timeout_ms = g_value_get_uint (value);
       break;
     default:
-      if (!gst_rg_journal_props_set (&self->journal_config, PROP_JOURNAL_SYNC,
-              prop_id, value))
+      if (!gst_rg_journal_props_set (&self->props.journal_config,
+              PROP_JOURNAL_SYNC, prop_id, value))
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
@@ -739,60 +452,60 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_HOST:
-      g_value_set_string (value, self->host);
+      g_value_set_string (value, self->props.host);
       break;
     case PROP_PORT:
-      g_value_set_uint (value, self->port);
+      g_value_set_uint (value, self->props.port);
       break;
     case PROP_BOUND_PORT:
       g_value_set_uint (value, self->bound_port);
       break;
     case PROP_TOPIC:
-      g_value_set_string (value, self->topic_name ? self->topic_name :
+      g_value_set_string (value, self->props.topic ? self->props.topic :
           GST_OBJECT_NAME (self));
       break;
     case PROP_RING_SIZE:
-      g_value_set_uint (value, self->ring_size);
+      g_value_set_uint (value, self->props.ring_size);
       break;
     case PROP_SEND_THREADS:
-      g_value_set_int (value, self->send_threads);
+      g_value_set_int (value, self->props.send_threads);
       break;
     case PROP_MAX_CONNECTIONS:
-      g_value_set_uint (value, self->max_connections);
+      g_value_set_uint (value, self->props.max_connections);
       break;
     case PROP_MAX_REQUEST_BYTES:
-      g_value_set_uint (value, self->max_request_bytes);
+      g_value_set_uint (value, self->props.max_request_bytes);
       break;
     case PROP_IDLE_TIMEOUT:
-      g_value_set_uint (value, self->idle_timeout);
+      g_value_set_uint (value, self->props.idle_timeout);
       break;
     case PROP_ADVERTISED_HOST:
-      g_value_set_string (value, self->advertised_host);
+      g_value_set_string (value, self->props.advertised_host);
       break;
     case PROP_LIVE_MAX_LAG:
-      g_value_set_uint (value, self->live_max_lag);
+      g_value_set_uint (value, self->props.live_max_lag);
       break;
     case PROP_LOCATION:
-      g_value_set_string (value, self->location);
+      g_value_set_string (value, self->props.location);
       break;
     case PROP_INGEST:
-      g_value_set_boolean (value, self->ingest);
+      g_value_set_boolean (value, self->props.ingest);
       break;
     case PROP_BOOTSTRAP_SERVERS:
-      g_value_set_string (value, self->bootstrap_servers);
+      g_value_set_string (value, self->props.bootstrap_servers);
       break;
     case PROP_ACKS:
-      g_value_set_int (value, self->acks);
+      g_value_set_int (value, self->props.acks);
       break;
     case PROP_MESSAGE_TIMEOUT_MS:
-      g_value_set_uint (value, self->message_timeout_ms);
+      g_value_set_uint (value, self->props.message_timeout_ms);
       break;
     case PROP_STATS:
       g_value_take_boxed (value, gst_rg_broker_sink_locked_stats (self));
       break;
     default:
-      if (!gst_rg_journal_props_get (&self->journal_config, PROP_JOURNAL_SYNC,
-              prop_id, value))
+      if (!gst_rg_journal_props_get (&self->props.journal_config,
+              PROP_JOURNAL_SYNC, prop_id, value))
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
@@ -804,11 +517,7 @@ gst_rg_broker_sink_finalize (GObject * object)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (object);
 
-  g_free (self->host);
-  g_free (self->topic_name);
-  g_free (self->advertised_host);
-  g_free (self->location);
-  g_free (self->bootstrap_servers);
+  gst_rg_broker_sink_settings_clear (&self->props);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1099,20 +808,20 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
 static void
 gst_rg_broker_sink_init (GstRgBrokerSink * self)
 {
-  self->host = g_strdup (DEFAULT_PROP_HOST);
-  self->port = DEFAULT_PROP_PORT;
-  self->topic_name = g_strdup (DEFAULT_PROP_TOPIC);
-  self->ring_size = DEFAULT_PROP_RING_SIZE;
-  self->max_connections = DEFAULT_PROP_MAX_CONNECTIONS;
-  self->send_threads = DEFAULT_PROP_SEND_THREADS;
-  self->max_request_bytes = DEFAULT_PROP_MAX_REQUEST_BYTES;
-  self->idle_timeout = DEFAULT_PROP_IDLE_TIMEOUT;
-  self->advertised_host = g_strdup (DEFAULT_PROP_ADVERTISED_HOST);
-  self->location = g_strdup (DEFAULT_PROP_LOCATION);
-  self->live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;
-  rg_journal_config_init (&self->journal_config);
-  self->ingest = DEFAULT_PROP_INGEST;
-  self->bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
-  self->acks = DEFAULT_PROP_ACKS;
-  self->message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;
+  self->props.host = g_strdup (DEFAULT_PROP_HOST);
+  self->props.port = DEFAULT_PROP_PORT;
+  self->props.topic = g_strdup (DEFAULT_PROP_TOPIC);
+  self->props.ring_size = DEFAULT_PROP_RING_SIZE;
+  self->props.max_connections = DEFAULT_PROP_MAX_CONNECTIONS;
+  self->props.send_threads = DEFAULT_PROP_SEND_THREADS;
+  self->props.max_request_bytes = DEFAULT_PROP_MAX_REQUEST_BYTES;
+  self->props.idle_timeout = DEFAULT_PROP_IDLE_TIMEOUT;
+  self->props.advertised_host = g_strdup (DEFAULT_PROP_ADVERTISED_HOST);
+  self->props.location = g_strdup (DEFAULT_PROP_LOCATION);
+  self->props.live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;
+  rg_journal_config_init (&self->props.journal_config);
+  self->props.ingest = DEFAULT_PROP_INGEST;
+  self->props.bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
+  self->props.acks = DEFAULT_PROP_ACKS;
+  self->props.message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;
 }

@@ -47,6 +47,10 @@
  * BUFFERS format take a record offset and land on the keyframe at or before
  * it as well. A follower cannot seek.
  *
+ * Caps always precede the segment: a delta unit whose caps are unknown
+ * (its keyframe, which carried them, was deleted or left an in-memory
+ * ring) is skipped, and the next record with caps is marked DISCONT.
+ *
  * A corrupt record stops the stream with an error that names the segment,
  * the byte position and the offset, unless #GstRgSrc:skip-corrupt is set;
  * then the source resumes at the next valid record and marks DISCONT.
@@ -58,7 +62,8 @@
  * rgbrokersink's embedded broker or a real cluster, with the same start,
  * stop and follow options (the URI's query sets the properties). Caps and
  * timestamps come from the gst.* headers; the buffers wrap librdkafka's
- * memory. When the broker goes away a follower reconnects with backoff and
+ * memory. Without follow it ends (EOS) at the high watermark it found when
+ * it started, also while producers keep appending. When the broker goes away a follower reconnects with backoff and
  * resumes at the next offset without duplicates; records it can no longer
  * get are skipped with DISCONT. A source that does not follow gives up
  * after #GstRgSrc:timeout with an error naming the broker and librdkafka's
@@ -93,23 +98,12 @@
 #endif
 
 #include "gstrgsrc.h"
+#include "gstrgsrctransport.h"
 #include <string.h>
-#include "journal/rgjournal.h"
-#include "journal/rgjournalreader.h"
-#include "client/rgkafkaconsumer.h"
-#include "record/rgmeta.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_rg_src_debug);
+/* Shared with the transports (gstrgsrctransport.h). */
+GST_DEBUG_CATEGORY (gst_rg_src_debug);
 #define GST_CAT_DEFAULT gst_rg_src_debug
-
-/* How long a follower waits in the journal before it checks whether it is
- * flushing: bounds how long a state change or seek waits for create(). */
-#define FOLLOW_WAIT_US (100 * 1000)
-
-/* The same bound for a kafka:// consumer's poll. */
-#define KAFKA_POLL_MS 100
-
-#define KAFKA_SCHEME "kafka://"
 
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_START GST_RG_SRC_START_EARLIEST
@@ -153,16 +147,15 @@ struct _GstRgSrc
   gboolean skip_corrupt;
   guint timeout;
 
-  /* The streaming reader, from start() to stop(); used by the streaming
-   * thread and by do_seek() (which runs with the streaming thread
-   * stopped). */
-  RgJournalReader *reader;
-  /* Damaged ranges skip-corrupt has skipped and reported so far. */
-  guint64 skipped_ranges;
-  /* Or, for a kafka:// location, the consumer (same rules). */
-  RgKafkaConsumer *kafka;
+  /* The transport the location names (gstrgsrctransport.h), opened from
+   * start() to stop(); used by the streaming thread and by do_seek()
+   * (which runs with the streaming thread stopped). */
+  GstRgSrcTransport *transport;
   gint flushing;
   gboolean need_segment;
+  /* Records were skipped because their caps are not known: the next
+   * buffer pushed is DISCONT (streaming thread). */
+  gboolean skipped_uncapped;
   GstClockTime live_shift;
   gboolean live_shift_known;
   /* Offset of the next record to push, for position queries (object
@@ -171,10 +164,12 @@ struct _GstRgSrc
   /* End before this offset: a DEFAULT/BUFFERS seek's stop (object lock). */
   guint64 seek_stop_offset;
 
-  /* A second reader for lookups outside the streaming thread (seek
-   * preparation, queries), under lookup_lock. */
+  /* A transport's lookup object for lookups outside the streaming thread
+   * (seek preparation, queries), and the transport that opened it, under
+   * lookup_lock. */
   GMutex lookup_lock;
-  RgJournalReader *lookup;
+  gpointer lookup;
+  const GstRgSrcTransportClass *lookup_klass;
   /* Set by prepare_seek_segment for do_seek (object lock). */
   gboolean seek_pending;
   gboolean seek_offset_known;
@@ -219,11 +214,28 @@ gst_rg_src_start_get_type (void)
 /* ------------------------------------------------------------------ */
 /* Properties                                                           */
 
+/* The transports, in the order they are asked whether a location is
+ * theirs: the journal takes any location that is no other's. */
+static const GstRgSrcTransportClass *const transports[] = {
+  &gst_rg_src_kafka_transport,
+  &gst_rg_src_journal_transport,
+};
+
+static const GstRgSrcTransportClass *
+transport_for_location (const gchar * location)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (transports) - 1; i++)
+    if (transports[i]->handles (location))
+      return transports[i];
+  return transports[G_N_ELEMENTS (transports) - 1];
+}
+
 static gboolean
 is_kafka_location (const gchar * location)
 {
-  return location && g_ascii_strncasecmp (location, KAFKA_SCHEME,
-      strlen (KAFKA_SCHEME)) == 0;
+  return transport_for_location (location) == &gst_rg_src_kafka_transport;
 }
 
 static gboolean
@@ -333,36 +345,6 @@ gst_rg_src_apply_query (GstRgSrc * self, const gchar * location,
   return ok;
 }
 
-/* Splits kafka://host:port/topic into "host:port" and the topic. */
-static gboolean
-parse_kafka_location (const gchar * location, gchar ** brokers,
-    gchar ** topic, GError ** error)
-{
-  GUri *uri = g_uri_parse (location, G_URI_FLAGS_ENCODED_QUERY, error);
-  const gchar *host, *path;
-  gint port;
-
-  if (!uri)
-    return FALSE;
-  host = g_uri_get_host (uri);
-  port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 9092;
-  path = g_uri_get_path (uri);
-  while (path && *path == '/')
-    path++;
-  if (!host || !*host || !path || !*path || strchr (path, '/')) {
-    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-        "%s does not name a broker and a topic "
-        "(kafka://host:port/topic)", location);
-    g_uri_unref (uri);
-    return FALSE;
-  }
-  *brokers = strchr (host, ':') ? g_strdup_printf ("[%s]:%d", host, port) :
-      g_strdup_printf ("%s:%d", host, port);
-  *topic = g_uri_unescape_string (path, NULL);
-  g_uri_unref (uri);
-  return TRUE;
-}
-
 static gboolean
 gst_rg_src_set_location_full (GstRgSrc * self, const gchar * location,
     GError ** error)
@@ -370,7 +352,8 @@ gst_rg_src_set_location_full (GstRgSrc * self, const gchar * location,
   gchar *brokers = NULL, *topic = NULL;
 
   if (is_kafka_location (location)) {
-    if (!parse_kafka_location (location, &brokers, &topic, error) ||
+    if (!gst_rg_src_kafka_parse_location (location, &brokers, &topic,
+            error) ||
         !gst_rg_src_apply_query (self, location, error)) {
       g_free (brokers);
       g_free (topic);
@@ -502,120 +485,21 @@ gst_rg_src_get_property (GObject * object, guint prop_id, GValue * value,
 /* ------------------------------------------------------------------ */
 /* Start and stop                                                       */
 
-/* Positions @reader where the start properties say. */
-static gboolean
-gst_rg_src_position_start (GstRgSrc * self, RgJournalReader * reader,
-    GError ** error)
-{
-  GstRgSrcStart start;
-  guint64 start_offset, first, end;
-  gint64 start_time;
-  gboolean snap;
-
-  GST_OBJECT_LOCK (self);
-  start = self->start;
-  start_offset = self->start_offset;
-  start_time = self->start_time;
-  snap = self->snap_to_keyframe;
-  GST_OBJECT_UNLOCK (self);
-
-  switch (start) {
-    case GST_RG_SRC_START_EARLIEST:
-      return TRUE;
-    case GST_RG_SRC_START_LATEST:
-      if (!rg_journal_reader_get_range (reader, &first, &end, error))
-        return FALSE;
-      if (snap && end > first)
-        return rg_journal_reader_seek_offset (reader, end - 1, TRUE, error);
-      return rg_journal_reader_seek_offset (reader, end, FALSE, error);
-    case GST_RG_SRC_START_OFFSET:
-      return rg_journal_reader_seek_offset (reader, start_offset, snap, error);
-    case GST_RG_SRC_START_TIME:
-      return rg_journal_reader_seek_timestamp (reader, start_time, snap,
-          error);
-  }
-  return TRUE;
-}
-
-static const RgKafkaStart kafka_starts[] = {
-  [GST_RG_SRC_START_EARLIEST] = RG_KAFKA_START_EARLIEST,
-  [GST_RG_SRC_START_LATEST] = RG_KAFKA_START_LATEST,
-  [GST_RG_SRC_START_OFFSET] = RG_KAFKA_START_OFFSET,
-  [GST_RG_SRC_START_TIME] = RG_KAFKA_START_TIME,
-};
-
-/* kafka:// mode: a librdkafka consumer on partition 0 of the topic. */
-static gboolean
-gst_rg_src_start_kafka (GstRgSrc * self, const gchar * location)
-{
-  gchar *brokers = NULL, *topic = NULL;
-  GError *err = NULL;
-  GstRgSrcStart start;
-  gint64 value;
-  gboolean snap;
-  guint timeout;
-
-  if (!parse_kafka_location (location, &brokers, &topic, &err))
-    goto bad_location;
-  GST_OBJECT_LOCK (self);
-  start = self->start;
-  value = start == GST_RG_SRC_START_TIME ? self->start_time :
-      (gint64) MIN (self->start_offset, (guint64) G_MAXINT64);
-  snap = self->snap_to_keyframe;
-  timeout = self->timeout;
-  GST_OBJECT_UNLOCK (self);
-  self->kafka = rg_kafka_consumer_new (brokers, topic, &err);
-  if (!self->kafka)
-    goto consumer_failed;
-  rg_kafka_consumer_set_stall_timeout (self->kafka, timeout);
-  if (!rg_kafka_consumer_start (self->kafka, kafka_starts[start], value,
-          snap, timeout ? timeout : G_MAXINT, &err))
-    goto start_failed;
-  g_free (brokers);
-  g_free (topic);
-  return TRUE;
-
-  /* ERRORS */
-bad_location:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Invalid Kafka location %s.", location), ("%s", err->message));
-    g_error_free (err);
-    return FALSE;
-  }
-consumer_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Cannot create a Kafka consumer for %s.", location),
-        ("%s", err->message));
-    goto cleanup;
-  }
-start_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Cannot start reading topic %s from %s: is the broker running?",
-            topic, brokers), ("%s", err->message));
-    g_clear_pointer (&self->kafka, rg_kafka_consumer_close);
-    goto cleanup;
-  }
-cleanup:
-  g_error_free (err);
-  g_free (brokers);
-  g_free (topic);
-  return FALSE;
-}
-
 static gboolean
 gst_rg_src_start (GstBaseSrc * src)
 {
   GstRgSrc *self = GST_RG_SRC (src);
-  GError *err = NULL;
+  GstRgSrcSettings settings;
   gchar *location;
-  gboolean skip;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
-  skip = self->skip_corrupt;
+  settings.start = self->start;
+  settings.start_offset = self->start_offset;
+  settings.start_time = self->start_time;
+  settings.snap_to_keyframe = self->snap_to_keyframe;
+  settings.skip_corrupt = self->skip_corrupt;
+  settings.timeout = self->timeout;
   self->position = 0;
   self->seek_stop_offset = G_MAXUINT64;
   self->seek_pending = FALSE;
@@ -624,28 +508,15 @@ gst_rg_src_start (GstBaseSrc * src)
 
   if (!location)
     goto no_location;
-  if (is_kafka_location (location)) {
-    if (!gst_rg_src_start_kafka (self, location)) {
-      g_free (location);
-      return FALSE;
-    }
-    g_atomic_int_set (&self->flushing, FALSE);
-    self->need_segment = TRUE;
-    self->live_shift_known = FALSE;
-    g_free (location);
-    return TRUE;
-  }
-  self->reader = rg_journal_reader_open (location, &err);
-  self->skipped_ranges = 0;
-  if (!self->reader)
-    goto open_failed;
-  rg_journal_reader_set_skip_corrupt (self->reader, skip);
-  if (!gst_rg_src_position_start (self, self->reader, &err))
-    goto position_failed;
+  self->transport = transport_for_location (location)->open (self, location,
+      &settings);
+  g_free (location);
+  if (!self->transport)
+    return FALSE;
   g_atomic_int_set (&self->flushing, FALSE);
   self->need_segment = TRUE;
   self->live_shift_known = FALSE;
-  g_free (location);
+  self->skipped_uncapped = FALSE;
   return TRUE;
 
   /* ERRORS */
@@ -655,25 +526,6 @@ no_location:
         ("No journal directory given: set the location property."), (NULL));
     return FALSE;
   }
-open_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Cannot open the journal directory %s.", location),
-        ("%s", err->message));
-    g_error_free (err);
-    g_free (location);
-    return FALSE;
-  }
-position_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, SEEK,
-        ("Cannot find the start position in journal %s.", location),
-        ("%s", err->message));
-    g_error_free (err);
-    g_free (location);
-    g_clear_pointer (&self->reader, rg_journal_reader_free);
-    return FALSE;
-  }
 }
 
 static gboolean
@@ -681,10 +533,14 @@ gst_rg_src_stop (GstBaseSrc * src)
 {
   GstRgSrc *self = GST_RG_SRC (src);
 
-  g_clear_pointer (&self->reader, rg_journal_reader_free);
-  g_clear_pointer (&self->kafka, rg_kafka_consumer_close);
+  if (self->transport) {
+    self->transport->klass->close (self->transport);
+    self->transport = NULL;
+  }
   g_mutex_lock (&self->lookup_lock);
-  g_clear_pointer (&self->lookup, rg_journal_reader_free);
+  if (self->lookup)
+    self->lookup_klass->lookup_free (self->lookup);
+  self->lookup = NULL;
   g_mutex_unlock (&self->lookup_lock);
   return TRUE;
 }
@@ -710,7 +566,7 @@ gst_rg_src_is_seekable (GstBaseSrc * src)
   gboolean follow;
 
   GST_OBJECT_LOCK (self);
-  follow = self->follow || is_kafka_location (self->location);
+  follow = self->follow || !transport_for_location (self->location)->seek;
   GST_OBJECT_UNLOCK (self);
   return !follow;
 }
@@ -718,10 +574,13 @@ gst_rg_src_is_seekable (GstBaseSrc * src)
 /* ------------------------------------------------------------------ */
 /* Lookups (seek preparation and queries)                               */
 
-/* The lookup reader, opened on first use. Call with lookup_lock held. */
-static RgJournalReader *
+/* The lookup object, opened on first use; NULL for a transport without
+ * lookups (no DEFAULT-format queries or seeks in kafka:// mode). Call with
+ * lookup_lock held. */
+static gpointer
 gst_rg_src_get_lookup (GstRgSrc * self)
 {
+  const GstRgSrcTransportClass *klass;
   gchar *location;
 
   if (self->lookup)
@@ -729,66 +588,13 @@ gst_rg_src_get_lookup (GstRgSrc * self)
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
-  /* Offsets of a Kafka topic are not looked up here: no DEFAULT-format
-   * queries or seeks in kafka:// mode. */
-  if (location && !is_kafka_location (location))
-    self->lookup = rg_journal_reader_open (location, NULL);
+  klass = transport_for_location (location);
+  if (location && klass->lookup_open) {
+    self->lookup = klass->lookup_open (location);
+    self->lookup_klass = klass;
+  }
   g_free (location);
   return self->lookup;
-}
-
-static GstClockTime
-record_time (GstBuffer * buffer)
-{
-  if (GST_BUFFER_PTS_IS_VALID (buffer))
-    return GST_BUFFER_PTS (buffer);
-  return GST_BUFFER_DTS (buffer);
-}
-
-/* The record at @offset (or its keyframe): the offset landed on and its
- * PTS. FALSE past the end. Call with lookup_lock held. */
-static gboolean
-lookup_record (RgJournalReader * reader, guint64 offset, gboolean snap,
-    guint64 * landed, GstClockTime * pts)
-{
-  RgJournalRecord rec;
-
-  if (!rg_journal_reader_seek_offset (reader, offset, snap, NULL) ||
-      rg_journal_reader_next (reader, &rec, FALSE, 0, NULL) !=
-      RG_JOURNAL_READ_OK)
-    return FALSE;
-  *landed = rec.offset;
-  *pts = record_time (rec.buffer);
-  rg_journal_record_clear (&rec);
-  return TRUE;
-}
-
-/* The first offset whose record's PTS is >= @time: a binary search, as the
- * PTS rises with the offset (up to B-frame reordering, which moves the
- * answer by a few records at most). Call with lookup_lock held. */
-static guint64
-offset_for_time (RgJournalReader * reader, GstClockTime time)
-{
-  guint64 lo, hi, landed;
-  GstClockTime pts;
-
-  if (!rg_journal_reader_get_range (reader, &lo, &hi, NULL))
-    return 0;
-  while (lo < hi) {
-    guint64 mid = lo + (hi - lo) / 2;
-
-    if (!lookup_record (reader, mid, FALSE, &landed, &pts))
-      break;
-    if (landed > mid) {
-      /* A gap (retention): continue from what exists. */
-      mid = landed;
-    }
-    if (GST_CLOCK_TIME_IS_VALID (pts) && pts >= time)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return lo;
 }
 
 /* ------------------------------------------------------------------ */
@@ -807,7 +613,6 @@ gst_rg_src_prepare_offset_seek (GstRgSrc * self, GstEvent * event,
   gint64 start, stop;
   guint64 landed = 0;
   GstClockTime pts = GST_CLOCK_TIME_NONE;
-  RgJournalReader *lookup;
   gboolean found = FALSE;
 
   gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
@@ -815,9 +620,9 @@ gst_rg_src_prepare_offset_seek (GstRgSrc * self, GstEvent * event,
   if (rate <= 0.0 || start_type != GST_SEEK_TYPE_SET || start < 0)
     return FALSE;
   g_mutex_lock (&self->lookup_lock);
-  lookup = gst_rg_src_get_lookup (self);
-  if (lookup)
-    found = lookup_record (lookup, start, TRUE, &landed, &pts);
+  if (gst_rg_src_get_lookup (self))
+    found = self->lookup_klass->lookup_record (self->lookup, start, TRUE,
+        &landed, &pts);
   g_mutex_unlock (&self->lookup_lock);
   if (!found)
     return FALSE;
@@ -889,17 +694,18 @@ gst_rg_src_do_seek (GstBaseSrc * src, GstSegment * segment)
   self->seek_pending = FALSE;
   GST_OBJECT_UNLOCK (self);
 
-  if (!pending || !self->reader)
+  if (!pending || !self->transport || !self->transport->klass->seek)
     return TRUE;
   if (!offset_known) {
     g_mutex_lock (&self->lookup_lock);
     if (gst_rg_src_get_lookup (self))
-      offset = offset_for_time (self->lookup, segment->start);
+      offset = self->lookup_klass->lookup_offset_for_time (self->lookup,
+          segment->start);
     g_mutex_unlock (&self->lookup_lock);
   }
   GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": offset %"
       G_GUINT64_FORMAT, GST_TIME_ARGS (segment->start), offset);
-  if (!rg_journal_reader_seek_offset (self->reader, offset, TRUE, &err)) {
+  if (!self->transport->klass->seek (self->transport, offset, &err)) {
     GST_WARNING_OBJECT (self, "seek failed: %s", err->message);
     g_error_free (err);
     return FALSE;
@@ -916,7 +722,7 @@ gst_rg_src_do_seek (GstBaseSrc * src, GstSegment * segment)
 static void
 gst_rg_src_shift_live (GstRgSrc * self, GstBuffer * buffer)
 {
-  GstClockTime t = record_time (buffer);
+  GstClockTime t = gst_rg_src_buffer_time (buffer);
   GstClock *clock;
   gint64 shift;
 
@@ -946,7 +752,7 @@ static void
 gst_rg_src_push_segment (GstRgSrc * self, GstBuffer * buffer)
 {
   GstBaseSrc *src = GST_BASE_SRC (self);
-  GstClockTime t = record_time (buffer);
+  GstClockTime t = gst_rg_src_buffer_time (buffer);
   GstSegment segment;
 
   if (!GST_CLOCK_TIME_IS_VALID (t))
@@ -987,45 +793,28 @@ gst_rg_src_update_caps (GstRgSrc * self, GstCaps * caps)
   return ok;
 }
 
-/* Reads the next record, waiting for the writer when following. */
-/* skip-corrupt passed over damage: say how much, as a warning on the bus
- * (the buffer after it carries DISCONT). */
-static void
-gst_rg_src_report_skipped (GstRgSrc * self)
+/* Reads the next record from the transport, waiting (for the writer or
+ * the broker) when following, until a record, the end, an error or
+ * flushing. */
+static GstRgSrcReadResult
+gst_rg_src_read (GstRgSrc * self, GstRgSrcRecord * record)
 {
-  guint64 ranges, records, bytes;
-
-  rg_journal_reader_get_skipped (self->reader, &ranges, &records, &bytes);
-  if (ranges == self->skipped_ranges)
-    return;
-  self->skipped_ranges = ranges;
-  GST_ELEMENT_WARNING (self, STREAM, DECODE,
-      ("Skipped damaged data in the journal %s.", self->location),
-      ("%" G_GUINT64_FORMAT " damaged ranges so far: %" G_GUINT64_FORMAT
-          " records, %" G_GUINT64_FORMAT " bytes", ranges, records, bytes));
-}
-
-static RgJournalReadResult
-gst_rg_src_read (GstRgSrc * self, RgJournalRecord * rec, GError ** error)
-{
+  GstRgSrcTransport *transport = self->transport;
+  GstRgSrcReadResult res;
   gboolean follow;
-  RgJournalReadResult res;
 
   GST_OBJECT_LOCK (self);
   follow = self->follow;
   GST_OBJECT_UNLOCK (self);
   do {
     if (g_atomic_int_get (&self->flushing))
-      return RG_JOURNAL_READ_TIMEOUT;
-    res = rg_journal_reader_next (self->reader, rec, follow,
-        g_get_monotonic_time () + FOLLOW_WAIT_US, error);
-  } while (res == RG_JOURNAL_READ_TIMEOUT);
-  if (res == RG_JOURNAL_READ_OK && rec->discont)
-    gst_rg_src_report_skipped (self);
+      return GST_RG_SRC_READ_TIMEOUT;
+    res = transport->klass->read (transport, follow, record);
+  } while (res == GST_RG_SRC_READ_TIMEOUT);
   return res;
 }
 
-/* Stamps and positions a record's buffer as both modes do. */
+/* Stamps and positions a record's buffer, whatever the transport. */
 static void
 gst_rg_src_finish_buffer (GstRgSrc * self, GstBuffer * buffer,
     guint64 offset)
@@ -1042,144 +831,86 @@ gst_rg_src_finish_buffer (GstRgSrc * self, GstBuffer * buffer,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Polls the consumer until a record, the end, an error or flushing. While
- * the broker is away librdkafka reconnects with backoff and this keeps
- * polling: forever when following, else until the consumer's stall
- * timeout (the timeout property) fails the read. */
-static RgKafkaReadResult
-gst_rg_src_read_kafka (GstRgSrc * self, RgKafkaRecord * rec,
-    GError ** error)
+void
+gst_rg_src_record_clear (GstRgSrcRecord * record)
 {
-  gboolean follow;
-  RgKafkaReadResult res;
-
-  GST_OBJECT_LOCK (self);
-  follow = self->follow;
-  GST_OBJECT_UNLOCK (self);
-  do {
-    if (g_atomic_int_get (&self->flushing))
-      return RG_KAFKA_READ_TIMEOUT;
-    res = rg_kafka_consumer_next (self->kafka, follow, KAFKA_POLL_MS, rec,
-        error);
-  } while (res == RG_KAFKA_READ_TIMEOUT);
-  return res;
+  g_clear_pointer (&record->buffer, gst_buffer_unref);
+  g_clear_pointer (&record->caps, gst_caps_unref);
 }
 
-static GstFlowReturn
-gst_rg_src_create_kafka (GstRgSrc * self, GstBuffer ** outbuf)
+/* Whether @rec is a delta unit whose caps are unknown: none came with it
+ * nor before it. Its keyframe, which carried them, is no longer in the
+ * journal or topic (a ring that moved on, retention), so it cannot be
+ * decoded; pushing it would also send the segment before caps that the
+ * next keyframe brings ("sticky event misordering"). A record without
+ * gst.flags (a foreign producer) is never a delta unit: a stream without
+ * any caps goes out as it is. */
+static gboolean
+gst_rg_src_caps_unknown (GstRgSrc * self, const GstRgSrcRecord * rec)
 {
-  RgKafkaRecord rec;
-  RgKafkaReadResult res;
-  GError *err = NULL;
-  GstBuffer *buffer;
+  return rec->caps == NULL &&
+      GST_BUFFER_FLAG_IS_SET (rec->buffer, GST_BUFFER_FLAG_DELTA_UNIT) &&
+      !gst_pad_has_current_caps (GST_BASE_SRC_PAD (self));
+}
 
-  res = gst_rg_src_read_kafka (self, &rec, &err);
-  if (res == RG_KAFKA_READ_TIMEOUT)
-    return GST_FLOW_FLUSHING;
-  if (res == RG_KAFKA_READ_END)
-    return GST_FLOW_EOS;
-  if (res == RG_KAFKA_READ_ERROR)
-    goto read_failed;
-  if (gst_rg_src_past_stop (self, rec.offset, rec.timestamp)) {
-    rg_kafka_record_clear (&rec);
-    return GST_FLOW_EOS;
-  }
-  /* The first record may carry no caps: use those in force there. */
-  if (!rec.caps && self->need_segment)
-    rec.caps = rg_kafka_consumer_get_start_caps (self->kafka);
-  if (rec.caps && !gst_rg_src_update_caps (self, rec.caps))
-    goto not_negotiated;
-  buffer = g_steal_pointer (&rec.buffer);
-  if (rec.discont)
-    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-  gst_rg_src_finish_buffer (self, buffer, rec.offset);
-  rg_kafka_record_clear (&rec);
-  *outbuf = buffer;
-  return GST_FLOW_OK;
+/* The next record to push: past those whose caps are unknown (the first
+ * one after them is DISCONT). */
+static GstRgSrcReadResult
+gst_rg_src_next (GstRgSrc * self, GstRgSrcRecord * rec)
+{
+  GstRgSrcReadResult res;
 
-  /* ERRORS */
-read_failed:
-  {
-    if (g_error_matches (err, RG_KAFKA_CONSUMER_ERROR,
-            RG_KAFKA_CONSUMER_ERROR_ENVELOPE))
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("A record in %s has malformed gst.* headers.", self->location),
-          ("%s", err->message));
-    else if (g_error_matches (err, RG_KAFKA_CONSUMER_ERROR,
-            RG_KAFKA_CONSUMER_ERROR_UNREACHABLE))
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Gave up reading %s: the broker did not answer for %u ms. Is "
-              "it running? Raise timeout, or set follow=true to wait for "
-              "it.", self->location, self->timeout), ("%s", err->message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not read %s.", self->location), ("%s", err->message));
-    g_error_free (err);
-    return GST_FLOW_ERROR;
+  while ((res = gst_rg_src_read (self, rec)) == GST_RG_SRC_READ_RECORD &&
+      gst_rg_src_caps_unknown (self, rec)) {
+    GST_DEBUG_OBJECT (self, "skipping record %" G_GUINT64_FORMAT ": a delta "
+        "unit before any caps", rec->offset);
+    gst_rg_src_record_clear (rec);
+    self->skipped_uncapped = TRUE;
   }
-not_negotiated:
-  {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Downstream does not accept the caps recorded in the topic."),
-        ("caps %" GST_PTR_FORMAT " at offset %" G_GINT64_FORMAT, rec.caps,
-            rec.offset));
-    rg_kafka_record_clear (&rec);
-    return GST_FLOW_NOT_NEGOTIATED;
+  if (res == GST_RG_SRC_READ_RECORD && self->skipped_uncapped) {
+    rec->buffer = gst_buffer_make_writable (rec->buffer);
+    GST_BUFFER_FLAG_SET (rec->buffer, GST_BUFFER_FLAG_DISCONT);
+    self->skipped_uncapped = FALSE;
   }
+  return res;
 }
 
 static GstFlowReturn
 gst_rg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
 {
   GstRgSrc *self = GST_RG_SRC (psrc);
-  RgJournalRecord rec;
-  RgJournalReadResult res;
-  GError *err = NULL;
-  GstBuffer *buffer;
+  GstRgSrcRecord rec = { 0, };
 
-  if (self->kafka)
-    return gst_rg_src_create_kafka (self, outbuf);
-  res = gst_rg_src_read (self, &rec, &err);
-  if (res == RG_JOURNAL_READ_TIMEOUT)
-    return GST_FLOW_FLUSHING;
-  if (res == RG_JOURNAL_READ_END)
-    return GST_FLOW_EOS;
-  if (res == RG_JOURNAL_READ_ERROR)
-    goto read_failed;
+  switch (gst_rg_src_next (self, &rec)) {
+    case GST_RG_SRC_READ_RECORD:
+      break;
+    case GST_RG_SRC_READ_TIMEOUT:
+      return GST_FLOW_FLUSHING;
+    case GST_RG_SRC_READ_END:
+      return GST_FLOW_EOS;
+    case GST_RG_SRC_READ_ERROR:
+    default:
+      return GST_FLOW_ERROR;
+  }
   if (gst_rg_src_past_stop (self, rec.offset, rec.timestamp)) {
-    rg_journal_record_clear (&rec);
+    gst_rg_src_record_clear (&rec);
     return GST_FLOW_EOS;
   }
   if (rec.caps && !gst_rg_src_update_caps (self, rec.caps))
     goto not_negotiated;
-  buffer = g_steal_pointer (&rec.buffer);
-  gst_rg_src_finish_buffer (self, buffer, rec.offset);
-  rg_journal_record_clear (&rec);
-  *outbuf = buffer;
+  *outbuf = g_steal_pointer (&rec.buffer);
+  gst_rg_src_finish_buffer (self, *outbuf, rec.offset);
+  gst_rg_src_record_clear (&rec);
   return GST_FLOW_OK;
 
   /* ERRORS */
-read_failed:
-  {
-    if (g_error_matches (err, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT))
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("The journal %s is damaged. Set skip-corrupt=true to skip damaged "
-              "records, or check it with 'rg-journal verify'.",
-              self->location), ("%s", err->message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not read the journal %s.", self->location),
-          ("%s", err->message));
-    g_error_free (err);
-    return GST_FLOW_ERROR;
-  }
 not_negotiated:
   {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Downstream does not accept the caps recorded in the journal."),
-        ("caps %" GST_PTR_FORMAT " at offset %" G_GUINT64_FORMAT, rec.caps,
-            rec.offset));
-    rg_journal_record_clear (&rec);
+        ("Downstream does not accept the caps recorded in the %s.",
+            self->transport->klass->what), ("caps %" GST_PTR_FORMAT
+            " at offset %" G_GUINT64_FORMAT, rec.caps, rec.offset));
+    gst_rg_src_record_clear (&rec);
     return GST_FLOW_NOT_NEGOTIATED;
   }
 }
@@ -1193,12 +924,10 @@ gst_rg_src_query_offsets (GstRgSrc * self, GstQuery * query)
 {
   guint64 first = 0, end = 0;
   gboolean ok = FALSE;
-  RgJournalReader *lookup;
 
   g_mutex_lock (&self->lookup_lock);
-  lookup = gst_rg_src_get_lookup (self);
-  if (lookup)
-    ok = rg_journal_reader_get_range (lookup, &first, &end, NULL);
+  if (gst_rg_src_get_lookup (self))
+    ok = self->lookup_klass->lookup_range (self->lookup, &first, &end);
   g_mutex_unlock (&self->lookup_lock);
   if (!ok)
     return FALSE;

@@ -454,6 +454,48 @@ gst_rg_tee_pad_build_stats (GstRgTeePad * pad)
 /* ------------------------------------------------------------------ */
 /* GstRgTeePad: the branch streaming thread                             */
 
+/* Whether a branch other than @pad still accepts data (its last push was
+ * OK), so that the stream goes on without @pad. */
+static gboolean
+gst_rg_tee_other_branch_left (GstRgTee * tee, GstRgTeePad * pad)
+{
+  gboolean left = FALSE;
+  GList *l;
+
+  GST_OBJECT_LOCK (tee);
+  for (l = GST_ELEMENT_CAST (tee)->srcpads; l != NULL && !left; l = l->next)
+    left = l->data != (gpointer) pad &&
+        g_atomic_int_get (&GST_RG_TEE_PAD (l->data)->last_flow) ==
+        GST_FLOW_OK;
+  GST_OBJECT_UNLOCK (tee);
+  return left;
+}
+
+/* A branch entered a fatal flow: say whether the stream goes on. When it
+ * was the last branch accepting data, the person reading the warning must
+ * learn that the stream stops (the next buffer fails upstream) and where
+ * to look, not that other branches go on. */
+static void
+gst_rg_tee_pad_warn_failed (GstRgTee * tee, GstRgTeePad * pad,
+    GstFlowReturn ret)
+{
+  if (gst_rg_tee_other_branch_left (tee, pad)) {
+    GST_ELEMENT_WARNING (tee, STREAM, FAILED,
+        ("Branch %s stopped accepting data (%s); the other branches go on.",
+            GST_OBJECT_NAME (pad), gst_flow_get_name (ret)),
+        ("downstream of %s:%s returned %s", GST_DEBUG_PAD_NAME (pad),
+            gst_flow_get_name (ret)));
+    return;
+  }
+  GST_ELEMENT_WARNING (tee, STREAM, FAILED,
+      ("Branch %s stopped accepting data (%s) and no branch is left that "
+          "accepts data: the stream stops. Look at the error of the elements "
+          "after %s, or link a working branch.", GST_OBJECT_NAME (pad),
+          gst_flow_get_name (ret), GST_OBJECT_NAME (pad)),
+      ("downstream of %s:%s returned %s; no other branch is OK",
+          GST_DEBUG_PAD_NAME (pad), gst_flow_get_name (ret)));
+}
+
 /* Records the result of a push. A branch that stops accepting data never
  * stops the others; a fatal error is reported once, as a warning, when the
  * branch enters it. */
@@ -468,13 +510,8 @@ gst_rg_tee_pad_record_flow (GstRgTeePad * pad, GstFlowReturn ret)
   g_atomic_int_set (&pad->last_flow, ret);
   GST_DEBUG_OBJECT (pad, "flow %s -> %s", gst_flow_get_name (old),
       gst_flow_get_name (ret));
-  if (ret <= GST_FLOW_NOT_NEGOTIATED && tee != NULL) {
-    GST_ELEMENT_WARNING (tee, STREAM, FAILED,
-        ("Branch %s stopped accepting data (%s); the other branches go on.",
-            GST_OBJECT_NAME (pad), gst_flow_get_name (ret)),
-        ("downstream of %s:%s returned %s", GST_DEBUG_PAD_NAME (pad),
-            gst_flow_get_name (ret)));
-  }
+  if (ret <= GST_FLOW_NOT_NEGOTIATED && tee != NULL)
+    gst_rg_tee_pad_warn_failed (tee, pad, ret);
 }
 
 /* The first buffer after a skip must carry DISCONT on this branch only, but
@@ -972,7 +1009,15 @@ all_failed:
   {
     if (!self->flow_error_posted) {
       self->flow_error_posted = TRUE;
-      GST_ELEMENT_FLOW_ERROR (self, fatal);
+      /* As GST_ELEMENT_FLOW_ERROR (same domain and flow-return detail),
+       * but saying that no branch is left and what to do about it. */
+      GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, FAILED,
+          ("No branch accepts data any more: every branch failed (%s) or "
+              "was removed. Look at the errors and warnings of the branches' "
+              "elements.", gst_flow_get_name (fatal)),
+          ("the last push of every branch returned %s (%d)",
+              gst_flow_get_name (fatal), fatal),
+          ("flow-return", G_TYPE_INT, fatal, NULL));
     }
     return fatal;
   }

@@ -21,6 +21,10 @@
  * backoff and resumes fetching at its fetch position; this module only
  * guarantees the caller never sees a record twice and learns about gaps.
  *
+ * A consumer that does not follow ends at the high watermark it found
+ * when it started (see end in the struct; or at an earlier partition EOF),
+ * so that an export of a live topic finishes.
+ *
  * A consumer that does not follow gives up when it waited a bounded time
  * (rg_kafka_consumer_set_stall_timeout()) for a record or the end of the
  * partition: without that, a reader of a topic whose broker went away
@@ -52,6 +56,17 @@ struct _RgKafkaConsumer
   gchar *stall_reason;
   /* The offset the caller gets next; lower ones are duplicates. */
   gint64 next;
+  /* Where a consumer that does not follow ends: the high watermark when
+   * it started. Waiting for librdkafka's partition EOF instead never ends
+   * on a live topic, as the broker answers every long-poll fetch with the
+   * records that arrived meanwhile. It is settled once, when the answer
+   * to the first fetch arrives, to the higher of the watermark queried by
+   * start() and the one that answer carried: a journal-backed broker
+   * counts a record in its watermark only after the writer's group commit
+   * (a few ms after the sink accepted it), and a record accepted before
+   * the start belongs to the read. */
+  gint64 end;
+  gboolean end_settled;
   gboolean pending_discont;
   /* The caps in force at the start position (from the last gst.caps at
    * or before it), for a start on a record that carries none. */
@@ -558,6 +573,21 @@ done_waiting (RgKafkaConsumer * c)
   g_clear_pointer (&c->stall_reason, g_free);
 }
 
+/* Fixes the end once, at the first answer polled after the start, from
+ * the watermark librdkafka cached from the fetch answers so far. */
+static void
+settle_end (RgKafkaConsumer * c)
+{
+  gint64 low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+
+  if (c->end_settled)
+    return;
+  if (rd_kafka_get_watermark_offsets (c->rk, c->topic, 0, &low, &high) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR && high != RD_KAFKA_OFFSET_INVALID)
+    c->end = MAX (c->end, high);
+  c->end_settled = TRUE;
+}
+
 RgKafkaReadResult
 rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
     gint timeout_ms, RgKafkaRecord * record, GError ** error)
@@ -569,6 +599,10 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
 
   g_return_val_if_fail (c != NULL, RG_KAFKA_READ_ERROR);
 
+  if (!follow && c->end_settled && c->next >= c->end) {
+    done_waiting (c);
+    return RG_KAFKA_READ_END;
+  }
   if (c->waiting_since == 0)
     c->waiting_since = g_get_monotonic_time ();
   for (;;) {
@@ -576,6 +610,7 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
     if (!msg)
       return stalled (c, follow, error) ? RG_KAFKA_READ_ERROR :
           RG_KAFKA_READ_TIMEOUT;
+    settle_end (c);
     if (msg->err) {
       /* An EOF for an offset below ours is stale (from before a
        * reassignment) and must not end the stream early. */
@@ -600,6 +635,13 @@ rg_kafka_consumer_next (RgKafkaConsumer * c, gboolean follow,
       /* Fetched again after a reconnect: already delivered. */
       rd_kafka_message_destroy (msg);
       continue;
+    }
+    if (!follow && msg->offset >= c->end) {
+      /* Appended after the start (the offsets below the end that never
+       * came were control records or compacted away). */
+      rd_kafka_message_destroy (msg);
+      done_waiting (c);
+      return RG_KAFKA_READ_END;
     }
     discont = c->pending_discont || msg->offset > c->next;
     c->next = msg->offset + 1;
@@ -683,13 +725,26 @@ look_back (RgKafkaConsumer * c, gint64 low, gint64 * target, gboolean snap,
       *target = keyframe;
     if ((!snap || keyframe >= 0) && caps)
       break;
-    if (from == low)
+    /* A keyframe without caps is a foreign producer's record (the
+     * envelope's producers repeat the caps on every keyframe): there are
+     * no caps to find further back, and a topic of millions of such
+     * records must not be read backwards to its start. */
+    if (keyframe >= 0 || from == low)
       break;
     gst_clear_caps (&caps);
     window *= 4;
   }
   c->start_caps = caps;
   return TRUE;
+}
+
+/* Finds only the caps in force at @last, leaving the start position
+ * alone. */
+static gboolean
+look_back_caps (RgKafkaConsumer * c, gint64 low, gint64 last,
+    gint timeout_ms, GError ** error)
+{
+  return look_back (c, low, &last, FALSE, timeout_ms, error);
 }
 
 GstCaps *
@@ -731,6 +786,15 @@ rg_kafka_consumer_start (RgKafkaConsumer * c, RgKafkaStart start,
   if (target < high && !look_back (c, low, &target, snap_to_keyframe,
           timeout_ms, error))
     return FALSE;
+  /* At the end, the next record (produced later) may carry no caps either:
+   * those in force are the last ones before it. Without them the source
+   * would start its segment before the caps that come with the next
+   * keyframe. */
+  if (target == high && high > low && !look_back_caps (c, low, high - 1,
+          timeout_ms, error))
+    return FALSE;
   c->pending_discont = FALSE;
+  c->end = high;
+  c->end_settled = FALSE;
   return assign_at (c, target, error);
 }

@@ -67,7 +67,11 @@ typedef enum
  * RgKafkaReadResult:
  * @RG_KAFKA_READ_RECORD: a record was returned
  * @RG_KAFKA_READ_TIMEOUT: nothing yet (also while librdkafka reconnects)
- * @RG_KAFKA_READ_END: the end of the partition, when not following
+ * @RG_KAFKA_READ_END: when not following: the end of the partition as it
+ *   was when the consumer started (its high watermark then, or the one the
+ *   answer to its first fetch carried, if higher), so that a read of a
+ *   topic that keeps growing ends; records appended later are not
+ *   returned
  * @RG_KAFKA_READ_ERROR: a fatal error, see the #GError
  */
 typedef enum
@@ -122,7 +126,8 @@ gboolean rg_kafka_consumer_start (RgKafkaConsumer * consumer,
  * rg_kafka_consumer_next:
  * @consumer: a started consumer
  * @follow: wait for new records at the end instead of returning
- *   %RG_KAFKA_READ_END
+ *   %RG_KAFKA_READ_END at the high watermark found by
+ *   rg_kafka_consumer_start()
  * @timeout_ms: how long this call may wait
  * @record: (out caller-allocates): the record, for %RG_KAFKA_READ_RECORD
  * @error: return location for a #GError, or %NULL
@@ -183,8 +188,9 @@ gconstpointer rg_kafka_memory_get_message (GstMemory * memory);
  * @consumer: a started consumer
  *
  * Returns: (transfer full) (nullable): the caps of the last gst.caps
- *   header at or before the start position, for a start on a record that
- *   carries none.
+ *   header before the start position (or at it), for a start on a record
+ *   that carries none; at the end of the topic, those of its last record
+ *   with caps, for the next record to be produced.
  */
 RG_API
 GstCaps *rg_kafka_consumer_get_start_caps (RgKafkaConsumer * consumer);

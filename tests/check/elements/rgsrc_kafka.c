@@ -275,6 +275,207 @@ GST_START_TEST (test_round_trip)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstHarness *broker;
+  gint next;
+  gint stop;
+} Appender;
+
+/* Keeps the topic live: a record every 10 ms, well under the consumer's
+ * fetch.wait.max.ms, so that the broker answers every long-poll fetch
+ * with new records and never with an empty response at the end. */
+static gpointer
+appender_run (gpointer data)
+{
+  Appender *a = data;
+
+  while (!g_atomic_int_get (&a->stop)) {
+    push (a->broker, g_atomic_int_get (&a->next));
+    g_atomic_int_inc (&a->next);
+    g_usleep (10 * 1000);
+  }
+  return NULL;
+}
+
+/* Without follow, a source of a topic that keeps growing ends (EOS) at the
+ * high watermark it found when it started: an export of a live stream
+ * finishes. "When it started" includes the answer to its first fetch,
+ * which may carry a few records appended meanwhile, never more. */
+GST_START_TEST (test_live_topic_ends_at_start_end)
+{
+  GstHarness *b = broker_new ("live", 0, NULL);
+  Appender a = { b, 20, 0 };
+  GThread *thread;
+  GstHarness *s;
+  GstBuffer *buf;
+  guint n;
+  gint appended;
+
+  push_range (b, 0, 20);
+  s = source_new_printf ("kafka://127.0.0.1:%u/live", broker_port (b));
+  thread = g_thread_new ("appender", appender_run, &a);
+  expect_eos (s);
+  appended = g_atomic_int_get (&a.next);
+  /* Every record up to the end, in order, and nothing after it, although
+   * the appender kept going. */
+  for (n = 0; (buf = gst_harness_try_pull (s)); n++) {
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), n);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (n >= 20 && n <= (guint) appended, "%u records of %d", n,
+      appended);
+  g_usleep (100 * 1000);
+  fail_unless (gst_harness_try_pull (s) == NULL);
+  g_atomic_int_set (&a.stop, 1);
+  g_thread_join (thread);
+  fail_unless ((guint) a.next > n, "the topic did not grow: %d", a.next);
+  gst_harness_teardown (s);
+
+  /* start=latest without follow on the topic, now idle: nothing to read,
+   * EOS at once. */
+  s = source_new_printf ("kafka://127.0.0.1:%u/live?start=latest",
+      broker_port (b));
+  expect_eos (s);
+  fail_unless_equals_int (gst_harness_buffers_received (s), 0);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
+/* What a probe on rgsrc's src pad saw of the sticky events and buffers:
+ * caps must come before the segment, and before any buffer once a stream
+ * has caps at all. */
+typedef struct
+{
+  gboolean caps, segment;
+  guint caps_after_segment;
+  guint buffers_before_caps;
+} EventOrder;
+
+static GstPadProbeReturn
+order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  EventOrder *o = user_data;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (!o->caps)
+      o->buffers_before_caps++;
+    return GST_PAD_PROBE_OK;
+  }
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+    case GST_EVENT_CAPS:
+      if (o->segment)
+        o->caps_after_segment++;
+      o->caps = TRUE;
+      break;
+    case GST_EVENT_SEGMENT:
+      o->segment = TRUE;
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A source of @uri whose src pad is watched by @order. */
+static GstHarness *
+source_new_watched (EventOrder * order, const gchar * fmt, ...)
+    G_GNUC_PRINTF (2, 3);
+
+static GstHarness *
+source_new_watched (EventOrder * order, const gchar * fmt, ...)
+{
+  GstElement *src = gst_element_factory_make ("rgsrc", NULL);
+  GstHarness *h;
+  GstPad *pad;
+  va_list ap;
+  gchar *uri;
+
+  va_start (ap, fmt);
+  uri = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fail_unless (src != NULL);
+  g_object_set (src, "location", uri, NULL);
+  g_free (uri);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, order_probe, order, NULL);
+  gst_object_unref (pad);
+  h = gst_harness_new_with_element (src, NULL, "src");
+  gst_object_unref (src);
+  gst_harness_play (h);
+  return h;
+}
+
+static void
+expect_order (const EventOrder * o)
+{
+  fail_unless (o->caps);
+  fail_unless_equals_int (o->caps_after_segment, 0);
+  fail_unless_equals_int (o->buffers_before_caps, 0);
+}
+
+/* A follower that starts at the end of a live in-memory topic, whose next
+ * record is a delta unit without caps: the caps of the last keyframe
+ * before the end go out first, before the segment, and the first record is
+ * the one after the end. (It used to push the segment, then the caps of
+ * the next keyframe: "Sticky event misordering, got 'segment' before
+ * 'caps'".) */
+GST_START_TEST (test_caps_before_segment_at_latest)
+{
+  GstHarness *b = broker_new ("capl", 0, NULL);
+  EventOrder order = { 0, };
+  GstHarness *s;
+  guint i;
+
+  /* 10 is the last keyframe, 11 and 12 deltas; 13 comes next. */
+  push_range (b, 0, 13);
+  s = source_new_watched (&order,
+      "kafka://127.0.0.1:%u/capl?start=latest&follow=true", broker_port (b));
+  push_range (b, 13, 25);
+  for (i = 13; i < 25; i++)
+    pull_expect (s, i);
+  expect_caps (s);
+  expect_order (&order);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
+/* The ring moved past the last record with caps: the deltas before the
+ * next keyframe cannot be decoded and their caps are unknown, so the
+ * source starts at that keyframe, with its caps before the segment, and
+ * marks it DISCONT. */
+GST_START_TEST (test_caps_unknown_starts_at_keyframe)
+{
+  GstHarness *b = broker_new_full ("capu", 0, NULL, "ring-size", 3, NULL);
+  EventOrder order = { 0, };
+  GstHarness *s;
+  GstBuffer *buf;
+
+  /* The ring keeps 13, 14 (deltas without caps) and 15 (a keyframe). */
+  push_range (b, 0, 16);
+  s = source_new_watched (&order, "kafka://127.0.0.1:%u/capu",
+      broker_port (b));
+  buf = gst_harness_pull (s);
+  fail_unless (buf != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 15);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (buf);
+  expect_caps (s);
+  expect_eos (s);
+  fail_unless_equals_int (gst_harness_buffers_received (s), 1);
+  expect_order (&order);
+  gst_harness_teardown (s);
+  gst_harness_teardown (b);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_start_offset)
 {
   GstHarness *b = broker_new ("so", 0, NULL);
@@ -931,6 +1132,9 @@ rgsrc_kafka_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_round_trip);
+  tcase_add_test (tc, test_live_topic_ends_at_start_end);
+  tcase_add_test (tc, test_caps_before_segment_at_latest);
+  tcase_add_test (tc, test_caps_unknown_starts_at_keyframe);
   tcase_add_test (tc, test_start_offset);
   tcase_add_test (tc, test_start_stop_time);
   tcase_add_test (tc, test_start_latest_follow);

@@ -976,6 +976,8 @@ GST_START_TEST (test_failing_branches_do_not_stop_others)
   gst_message_parse_warning (msg, &err, NULL);
   fail_unless (strstr (err->message, GST_OBJECT_NAME (errpad)) != NULL,
       "the warning does not name the branch: %s", err->message);
+  fail_unless (strstr (err->message, "the other branches go on") != NULL,
+      "%s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
 
@@ -995,6 +997,80 @@ GST_START_TEST (test_failing_branches_do_not_stop_others)
   g_mutex_clear (&es.lock);
   g_cond_clear (&es.cond);
   unref_buffers (bufs, 50);
+  gst_harness_teardown (src);
+  gst_element_set_bus (tee, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (tee);
+}
+
+GST_END_TEST;
+
+/* The only branch fails: the warning must not promise that other branches
+ * go on, but say that none is left and where to look; upstream then gets
+ * the error, which says the same. */
+GST_START_TEST (test_last_branch_failing_says_none_left)
+{
+  GstElement *tee = tee_new ();
+  GstBus *bus = gst_bus_new ();
+  GstHarness *src;
+  GstPad *errpad, *errsink;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+  const GstStructure *details = NULL;
+  gint flow = 0;
+  GstFlowReturn ret;
+  ErrorSink es;
+
+  gst_element_set_bus (tee, bus);
+  src = source_new (tee);
+  errpad = gst_element_request_pad_simple (tee, "src_%u");
+  errsink = error_sink_new (&es, errpad);
+
+  /* OK or already ERROR: the branch thread may fail before the push
+   * returns. */
+  ret = gst_harness_push (src, buffer_new (0, TRUE, NO_TS));
+  fail_unless (ret == GST_FLOW_OK || ret == GST_FLOW_ERROR, "%s",
+      gst_flow_get_name (ret));
+  error_sink_wait (&es, 1);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning for the failing branch");
+  gst_message_parse_warning (msg, &err, &dbg);
+  fail_unless (strstr (err->message, GST_OBJECT_NAME (errpad)) != NULL,
+      "the warning does not name the branch: %s", err->message);
+  fail_if (strstr (err->message, "other branches go on") != NULL,
+      "%s", err->message);
+  fail_unless (strstr (err->message, "no branch is left") != NULL,
+      "%s", err->message);
+  fail_unless (strstr (err->message, "the stream stops") != NULL,
+      "%s", err->message);
+  fail_unless (strstr (dbg, "returned error") != NULL, "%s", dbg);
+  g_clear_error (&err);
+  g_clear_pointer (&dbg, g_free);
+  gst_message_unref (msg);
+
+  fail_unless_equals_int (gst_harness_push (src, buffer_new (1, TRUE, NO_TS)),
+      GST_FLOW_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error posted");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FAILED), "%s", err->message);
+  fail_unless (strstr (err->message, "No branch accepts data") != NULL,
+      "%s", err->message);
+  gst_message_parse_error_details (msg, &details);
+  fail_unless (details != NULL);
+  fail_unless (gst_structure_get_int (details, "flow-return", &flow));
+  fail_unless_equals_int (flow, GST_FLOW_ERROR);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_pad_unlink (errpad, errsink);
+  release_pad (tee, errpad);
+  gst_pad_set_active (errsink, FALSE);
+  gst_object_unref (errsink);
+  g_mutex_clear (&es.lock);
+  g_cond_clear (&es.cond);
   gst_harness_teardown (src);
   gst_element_set_bus (tee, NULL);
   gst_object_unref (bus);
@@ -1286,6 +1362,7 @@ rgtee_suite (void)
   tcase_add_test (tc, test_eos_reaches_every_branch);
   tcase_add_test (tc, test_flush_unblocks_and_restarts_every_branch);
   tcase_add_test (tc, test_failing_branches_do_not_stop_others);
+  tcase_add_test (tc, test_last_branch_failing_says_none_left);
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_request_release_while_streaming);
   tcase_add_test (tc, test_new_branch_starts_at_latest_keyframe);
