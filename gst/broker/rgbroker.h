@@ -494,40 +494,6 @@ void rg_broker_topic_get_stats (RgBrokerTopic * topic,
 RG_API
 const gchar *rg_broker_topic_get_name (RgBrokerTopic * topic);
 
-/* ---- Fault simulation and observation (tests) ---- */
-
-/**
- * RgBrokerSysHooks:
- * @send_iov: replaces the broker's vectored send (sendmsg() with
- *   MSG_NOSIGNAL, i.e. writev() without SIGPIPE) on client sockets
- *
- * Tests install this to see exactly which memory the broker hands the
- * kernel (the zero-copy proof). %NULL keeps the system call.
- */
-typedef struct
-{
-  ssize_t (*send_iov) (int fd, const struct iovec * iov, int iovcnt);
-} RgBrokerSysHooks;
-
-/**
- * rg_broker_set_sys_hooks:
- * @hooks: (nullable): the hooks (copied), or %NULL for the system calls
- *
- * Not thread-safe: call it while no broker is running.
- */
-RG_API
-void rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks);
-
-/**
- * rg_broker_sys_send_iov:
- *
- * The default of #RgBrokerSysHooks.send_iov, for hooks that observe and
- * then forward.
- */
-RG_API
-ssize_t rg_broker_sys_send_iov (int fd, const struct iovec * iov,
-    int iovcnt);
-
 G_END_DECLS
 
 #endif /* __RG_BROKER_H__ */

@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhooks.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
 #include "journal/rgjournal.h"
@@ -349,6 +351,71 @@ GST_START_TEST (test_api_versions)
   }
   fail_unless (fetch4, "Fetch 4 not advertised");
   g_bytes_unref (resp);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* The api table is the one source of ApiVersions: every row lies within
+ * what the codec parses, agrees with it on flexible versions, and the
+ * broker advertises exactly the rows, in order, in v0 and flexible v3. */
+GST_START_TEST (test_api_table_is_api_versions)
+{
+  RgBroker *broker = start_broker (NULL);
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  const RgBrokerApi *apis;
+  guint n_apis, i;
+  gint16 version;
+
+  apis = rg_broker_dispatch_apis (&n_apis);
+  fail_unless (n_apis > 0);
+  for (i = 0; i < n_apis; i++) {
+    gint16 flexible = rg_kafka_first_flexible_version (apis[i].api_key);
+
+    fail_unless (apis[i].handler != NULL);
+    fail_unless (i == 0 || apis[i - 1].api_key < apis[i].api_key);
+    fail_unless (rg_kafka_version_supported (apis[i].api_key,
+            apis[i].min_version));
+    fail_unless (rg_kafka_version_supported (apis[i].api_key,
+            apis[i].max_version));
+    if (apis[i].first_flexible >= 0) {
+      fail_unless_equals_int (apis[i].first_flexible, flexible);
+    } else {
+      fail_unless (flexible < 0 || flexible > apis[i].max_version);
+    }
+  }
+
+  for (version = 0; version <= 3; version += 3) {
+    GByteArray *req = kw_request_new (18, version, 7 + version);
+    GBytes *resp;
+    KwReader r;
+    gsize size;
+    gint64 n;
+
+    if (version == 3) {
+      /* Header tag buffer; software name and version; body tag buffer. */
+      g_byte_array_append (req, (const guint8 *) "\0\2a\2b\0", 6);
+    }
+    kw_send_request (fd, kw_request_finish (req));
+    resp = recv_response (fd, 7 + version);
+    r.p = g_bytes_get_data (resp, &size);
+    r.end = r.p + size;
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 2), 0);
+    /* v3: a compact array, count + 1 in one varint byte. */
+    n = version == 3 ? kw_get (&r, 1) - 1 : kw_get (&r, 4);
+    fail_unless_equals_int (n, n_apis);
+    for (i = 0; i < n_apis; i++) {
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].api_key);
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].min_version);
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].max_version);
+      if (version == 3) {
+        fail_unless_equals_int (kw_get (&r, 1), 0);
+      }
+    }
+    g_bytes_unref (resp);
+  }
   close (fd);
   rg_broker_release (broker);
 }
@@ -1395,6 +1462,7 @@ broker_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_api_versions);
+  tcase_add_test (tc, test_api_table_is_api_versions);
   tcase_add_test (tc, test_registry_shares_brokers);
   tcase_add_test (tc, test_fetch_whole_batches_in_order);
   tcase_add_test (tc, test_ring_drops_oldest);
