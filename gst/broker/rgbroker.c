@@ -65,6 +65,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,8 +105,16 @@ struct _RgBroker
   GArray *refs;
 };
 
+/* Descriptors a process needs besides the connections: the listener,
+ * epoll, eventfd, journal segments, the application's own. */
+#define FD_RESERVE 256
+
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static GList *registry;
+/* "host:port" -> (name -> GUINT_TO_POINTER (count)): the names reserved
+ * with rg_broker_reserve_topic(), also before their broker runs. Under
+ * registry_lock. */
+static GHashTable *reservations;
 
 guint
 rg_broker_default_send_threads (void)
@@ -125,6 +134,10 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->advertised_host = NULL;
   config->ingest_batches = 0;
   config->send_threads = rg_broker_default_send_threads ();
+  config->max_connections_per_address =
+      RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  config->request_timeout_ms = RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS;
+  config->max_partial_bytes = RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES;
 }
 
 /* ---- Client watches ---- */
@@ -257,6 +270,10 @@ rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats)
   stats->malformed = atomic_load (&c->malformed);
   stats->fetches_waiting = atomic_load (&c->fetches_waiting);
   stats->parallel_sends = atomic_load (&c->parallel_sends);
+  stats->connections_refused_per_address =
+      atomic_load (&c->connections_refused_per_address);
+  stats->closed_request_timeout = atomic_load (&c->closed_request_timeout);
+  stats->closed_partial_bytes = atomic_load (&c->closed_partial_bytes);
 }
 
 GPtrArray *
@@ -437,6 +454,143 @@ bind_failed:
   }
 }
 
+/* Raises the soft RLIMIT_NOFILE (towards the hard one) so that
+ * @max_connections connections fit; warns when they cannot. The limit is
+ * the process's: it is only ever raised. */
+static void
+broker_raise_fd_limit (guint max_connections)
+{
+  struct rlimit rl;
+  rlim_t want = (rlim_t) max_connections + FD_RESERVE;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+    return;
+  rl.rlim_cur = MIN (want, rl.rlim_max);
+  if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+    GST_WARNING ("could not raise RLIMIT_NOFILE: %s", g_strerror (errno));
+  if (rl.rlim_cur < want)
+    GST_WARNING ("max-connections is %u but the process may open only %"
+        G_GUINT64_FORMAT " descriptors (hard RLIMIT_NOFILE): connections "
+        "beyond that wait in the listen backlog until others close",
+        max_connections, (guint64) rl.rlim_max);
+}
+
+static gchar *
+reservation_key (const gchar * host, guint port)
+{
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+/* Hands the names reserved for @broker's address to its registry. Called
+ * with registry_lock held, before any client can connect. */
+static void
+broker_apply_reservations (RgBroker * broker)
+{
+  gchar *key = reservation_key (broker->host, broker->port);
+  GHashTable *names = reservations ? g_hash_table_lookup (reservations,
+      key) : NULL;
+  GHashTableIter iter;
+  gpointer name, count;
+
+  g_free (key);
+  if (!names)
+    return;
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, &name, &count)) {
+    guint i;
+
+    /* The registry is new: no ingest topic holds the name. */
+    for (i = 0; i < GPOINTER_TO_UINT (count); i++)
+      rg_broker_registry_reserve (broker->topics, name, NULL);
+  }
+}
+
+static RgBroker *
+broker_find (const gchar * host, guint port)
+{
+  GList *l;
+
+  for (l = registry; l && port != 0; l = l->next) {
+    RgBroker *b = l->data;
+
+    if (b->port == port && g_strcmp0 (b->host, host) == 0)
+      return b;
+  }
+  return NULL;
+}
+
+gboolean
+rg_broker_reserve_topic (const gchar * host, guint port, const gchar * name,
+    GError ** error)
+{
+  GHashTable *names;
+  RgBroker *broker;
+  gchar *key;
+  guint count;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (port == 0)
+    return TRUE;
+  if (!host || !*host)
+    host = "127.0.0.1";
+  pthread_mutex_lock (&registry_lock);
+  broker = broker_find (host, port);
+  if (broker && !rg_broker_registry_reserve (broker->topics, name, error)) {
+    pthread_mutex_unlock (&registry_lock);
+    return FALSE;
+  }
+  if (!reservations)
+    reservations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        (GDestroyNotify) g_hash_table_unref);
+  key = reservation_key (host, port);
+  names = g_hash_table_lookup (reservations, key);
+  if (!names) {
+    names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (reservations, g_strdup (key), names);
+  }
+  g_free (key);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (names, name));
+  g_hash_table_insert (names, g_strdup (name), GUINT_TO_POINTER (count + 1));
+  pthread_mutex_unlock (&registry_lock);
+  return TRUE;
+}
+
+void
+rg_broker_unreserve_topic (const gchar * host, guint port,
+    const gchar * name)
+{
+  GHashTable *names;
+  RgBroker *broker;
+  gchar *key;
+  guint count;
+
+  g_return_if_fail (name != NULL);
+
+  if (port == 0)
+    return;
+  if (!host || !*host)
+    host = "127.0.0.1";
+  key = reservation_key (host, port);
+  pthread_mutex_lock (&registry_lock);
+  names = reservations ? g_hash_table_lookup (reservations, key) : NULL;
+  count = names ? GPOINTER_TO_UINT (g_hash_table_lookup (names, name)) : 0;
+  if (count > 0) {
+    broker = broker_find (host, port);
+    if (broker)
+      rg_broker_registry_unreserve (broker->topics, name);
+    if (count > 1)
+      g_hash_table_insert (names, g_strdup (name),
+          GUINT_TO_POINTER (count - 1));
+    else
+      g_hash_table_remove (names, name);
+    if (g_hash_table_size (names) == 0)
+      g_hash_table_remove (reservations, key);
+  }
+  pthread_mutex_unlock (&registry_lock);
+  g_free (key);
+}
+
 static void
 broker_free (RgBroker * broker)
 {
@@ -475,6 +629,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
 
+  broker_raise_fd_limit (broker->config.max_connections);
   broker->listen_fd = broker_listen (host, port, &broker->port, error);
   if (broker->listen_fd < 0)
     goto fail;
@@ -483,6 +638,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto system_failed;
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
+  /* Before the loop runs: no client is served before the names are. */
+  broker_apply_reservations (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,
       &broker->config, &broker->counters, &conn_funcs, broker);
   if (broker->conns == NULL)
@@ -521,8 +678,7 @@ rg_broker_acquire (const gchar * host, guint port,
     const RgBrokerConfig * config, GError ** error)
 {
   static pthread_once_t debug_once = PTHREAD_ONCE_INIT;
-  RgBroker *broker = NULL;
-  GList *l;
+  RgBroker *broker;
 
   g_return_val_if_fail (port <= 65535, NULL);
 
@@ -531,16 +687,10 @@ rg_broker_acquire (const gchar * host, guint port,
     host = "127.0.0.1";
 
   pthread_mutex_lock (&registry_lock);
-  for (l = registry; l && port != 0; l = l->next) {
-    RgBroker *b = l->data;
-
-    if (b->port == port && g_strcmp0 (b->host, host) == 0) {
-      broker = b;
-      broker->refcount++;
-      break;
-    }
-  }
-  if (!broker) {
+  broker = broker_find (host, port);
+  if (broker) {
+    broker->refcount++;
+  } else {
     broker = broker_start (host, port, config, error);
     if (broker)
       registry = g_list_prepend (registry, broker);

@@ -48,6 +48,28 @@
  * on loopback the receiver's TCP work) is what one loop thread cannot
  * spread over the cores.
  *
+ * Admission control
+ * =================
+ * Three limits keep one client (or one host) from locking the others out:
+ *  - max_connections_per_address: connections from one IP address; one
+ *    beyond it is accepted and closed at once, like one beyond
+ *    max_connections, so a host that opens thousands of idle sockets
+ *    takes at most its share;
+ *  - request_timeout_ms: a request must arrive whole within this long of
+ *    its first byte (checked by the sweep). The idle timeout alone cannot
+ *    catch a client sending one byte a second, since every byte is
+ *    activity. A connection the broker has stopped reading (its output
+ *    queue is full, or a request is parked) is not timed: the wait is not
+ *    the client's;
+ *  - max_partial_bytes: the bytes of partial requests summed over all
+ *    connections. When a read takes the sum past it, the connection with
+ *    the largest partial request is closed: that is the one holding the
+ *    most memory, and a client that sends its requests promptly holds a
+ *    partial one only briefly. The input buffer grows with what arrives
+ *    (doubling, up to the frame's size) rather than to the size a prefix
+ *    announces, so memory follows the bytes received, not the bytes
+ *    promised.
+ *
  * Errors: the frame function decides (a malformed frame, an unsupported
  * api closes the connection, as Kafka does); a failed send or a reset
  * closes it too.
@@ -145,6 +167,14 @@ struct _RgBrokerConn
   gint64 last_activity;
   GList link;
 
+  /* Admission control: the peer's address without the port (a key of
+   * conns->per_address), the bytes of the partial request at the head of
+   * the input (counted in conns->partial_total) and when it began (0:
+   * none). */
+  gchar *peer_host;
+  gsize partial;
+  gint64 request_start;
+
   /* Under conns->lock: read by rg_broker_conns_get_clients(). */
   guint64 bytes_sent;
   guint64 fetches;
@@ -175,6 +205,10 @@ struct _RgBrokerConns
   gint64 accept_resume;
   gint64 next_sweep;
   gint64 next_poll;
+  gint64 sweep_interval;
+  /* Peer address -> GUINT_TO_POINTER (connections open). */
+  GHashTable *per_address;
+  gsize partial_total;
 };
 
 static RgBrokerSysHooks sys_hooks;
@@ -511,6 +545,8 @@ conn_consume (RgBrokerConn * conn, gsize n)
 {
   memmove (conn->in, conn->in + n, conn->in_len - n);
   conn->in_len -= n;
+  /* The next request's clock starts when it is at the head. */
+  conn->request_start = 0;
   /* Give a large request's buffer back once it is handled. */
   if (conn->in_len == 0 && conn->in_size > INPUT_INITIAL_SIZE) {
     conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
@@ -538,9 +574,10 @@ conn_handle_frames (RgBrokerConn * conn)
       return FALSE;
     }
     if (conn->in_len < 4 + len) {
-      if (conn->in_size < 4 + len) {
-        conn->in = g_realloc (conn->in, 4 + len);
-        conn->in_size = 4 + len;
+      /* Grow with what arrives, not to what the prefix announces. */
+      if (conn->in_len == conn->in_size && conn->in_size < 4 + len) {
+        conn->in_size = MIN (4 + len, conn->in_size * 2);
+        conn->in = g_realloc (conn->in, conn->in_size);
       }
       break;
     }
@@ -553,6 +590,36 @@ conn_handle_frames (RgBrokerConn * conn)
       conn_consume (conn, 4 + len);
   }
   return TRUE;
+}
+
+/* Bytes of the request at the head of the input that has not arrived
+ * whole (0 when it has, or when a request is parked). */
+static gsize
+conn_head_partial (RgBrokerConn * conn)
+{
+  guint32 len;
+
+  if (conn->parked || conn->in_len == 0)
+    return 0;
+  if (conn->in_len < 4)
+    return conn->in_len;
+  memcpy (&len, conn->in, 4);
+  len = GUINT32_FROM_BE (len);
+  return conn->in_len < 4 + (gsize) len ? conn->in_len : 0;
+}
+
+static void
+conn_update_partial (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+  gsize partial = conn_head_partial (conn);
+
+  conns->partial_total = conns->partial_total - conn->partial + partial;
+  conn->partial = partial;
+  if (partial == 0)
+    conn->request_start = 0;
+  else if (conn->request_start == 0)
+    conn->request_start = rg_loop_now_ms ();
 }
 
 static void
@@ -579,6 +646,7 @@ conn_process (RgBrokerConn * conn)
 
     if (!conn_handle_frames (conn))
       goto malformed;
+    conn_update_partial (conn);
     if (conn_defer_flush (conn))
       return;
     if (!conn_flush (conn))
@@ -629,10 +697,39 @@ conn_read (RgBrokerConn * conn)
   return TRUE;
 }
 
+/* Closes the connections with the largest partial requests while their
+ * sum is over the bound. The caller holds no pointer to a connection. */
+static void
+conns_enforce_partial (RgBrokerConns * conns)
+{
+  while (conns->config.max_partial_bytes > 0
+      && conns->partial_total > conns->config.max_partial_bytes) {
+    RgBrokerConn *largest = NULL;
+    GList *l;
+
+    for (l = conns->conns.head; l; l = l->next) {
+      RgBrokerConn *conn = l->data;
+
+      if (!largest || conn->partial > largest->partial)
+        largest = conn;
+    }
+    if (!largest || largest->partial == 0)
+      break;
+    GST_INFO ("client %s: closing: its partial request of %" G_GSIZE_FORMAT
+        " bytes is the largest, and partial requests hold %" G_GSIZE_FORMAT
+        " bytes (max-partial-bytes %" G_GSIZE_FORMAT ")", largest->address,
+        largest->partial, conns->partial_total,
+        conns->config.max_partial_bytes);
+    rg_broker_count (conns->counters, closed_partial_bytes, 1);
+    conn_close (largest);
+  }
+}
+
 static void
 conn_event (gpointer data, guint32 events)
 {
   RgBrokerConn *conn = data;
+  RgBrokerConns *conns = conn->conns;
 
   if ((events & (RG_LOOP_ERR | RG_LOOP_HUP)) && !(events & RG_LOOP_IN)) {
     conn_close (conn);
@@ -643,6 +740,9 @@ conn_event (gpointer data, guint32 events)
   if (events & RG_LOOP_OUT)
     conn->send_blocked = FALSE;
   conn_process (conn);
+  /* Only reads make partial requests grow. */
+  if (events & RG_LOOP_IN)
+    conns_enforce_partial (conns);
 }
 
 /* ---- Connections ---- */
@@ -652,8 +752,23 @@ conn_free (RgBrokerConn * conn)
 {
   g_free (conn->address);
   g_free (conn->local_host);
+  g_free (conn->peer_host);
   g_free (conn->in);
   g_free (conn);
+}
+
+/* Counts a connection of @host in or out. */
+static void
+conns_count_address (RgBrokerConns * conns, const gchar * host, gint delta)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (conns->per_address,
+          host)) + delta;
+
+  if (n == 0)
+    g_hash_table_remove (conns->per_address, host);
+  else
+    g_hash_table_insert (conns->per_address, g_strdup (host),
+        GUINT_TO_POINTER (n));
 }
 
 static void
@@ -667,6 +782,7 @@ conn_new (RgBrokerConns * conns, int fd, const struct sockaddr_storage *peer)
   conn->conns = conns;
   conn->fd = fd;
   conn->address = sockaddr_to_string (peer, TRUE);
+  conn->peer_host = sockaddr_to_string (peer, FALSE);
   if (getsockname (fd, (struct sockaddr *) &local, &local_len) == 0)
     conn->local_host = sockaddr_to_string (&local, FALSE);
   else
@@ -686,6 +802,7 @@ conn_new (RgBrokerConns * conns, int fd, const struct sockaddr_storage *peer)
     return;
   }
 
+  conns_count_address (conns, conn->peer_host, 1);
   pthread_mutex_lock (&conns->lock);
   conn->id = ++conns->next_id;
   conn->link.data = conn;
@@ -711,6 +828,8 @@ conn_close (RgBrokerConn * conn)
   if (conn->flush_queued)
     g_queue_unlink (&conns->flush_pending, &conn->flush_link);
   g_queue_clear_full (&conn->out, (GDestroyNotify) output_free);
+  conns->partial_total -= conn->partial;
+  conns_count_address (conns, conn->peer_host, -1);
 
   pthread_mutex_lock (&conns->lock);
   g_queue_unlink (&conns->conns, &conn->link);
@@ -740,6 +859,10 @@ listener_set_enabled (RgBrokerConns * conns, gboolean enabled)
 static gboolean
 conns_admit (RgBrokerConns * conns, const struct sockaddr_storage *peer)
 {
+  guint limit = conns->config.max_connections_per_address;
+  gchar *host;
+  guint n;
+
   if (atomic_load (&conns->counters->connections) >=
       conns->config.max_connections) {
     GST_INFO ("refusing a connection: %u connections open (max-connections)",
@@ -747,7 +870,17 @@ conns_admit (RgBrokerConns * conns, const struct sockaddr_storage *peer)
     rg_broker_count (conns->counters, connections_refused, 1);
     return FALSE;
   }
-  return TRUE;
+  if (limit == 0)
+    return TRUE;
+  host = sockaddr_to_string (peer, FALSE);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (conns->per_address, host));
+  if (n >= limit) {
+    GST_INFO ("refusing a connection from %s: it has %u open "
+        "(max-connections-per-address)", host, n);
+    rg_broker_count (conns->counters, connections_refused_per_address, 1);
+  }
+  g_free (host);
+  return n < limit;
 }
 
 static void
@@ -799,9 +932,20 @@ rg_broker_conns_new (RgLoop * loop, int listen_fd,
   conns->counters = counters;
   conns->funcs = *funcs;
   conns->user_data = user_data;
+  /* One largest request must always be able to arrive. */
+  if (conns->config.max_partial_bytes > 0)
+    conns->config.max_partial_bytes = MAX (conns->config.max_partial_bytes,
+        4 + conns->config.max_request_bytes);
   pthread_mutex_init (&conns->lock, NULL);
+  conns->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
   conns->flush_items = g_ptr_array_new ();
-  conns->next_sweep = rg_loop_now_ms () + SWEEP_INTERVAL_MS;
+  /* Often enough to close a slow request near its timeout. */
+  conns->sweep_interval = SWEEP_INTERVAL_MS;
+  if (config->request_timeout_ms > 0)
+    conns->sweep_interval = CLAMP (config->request_timeout_ms / 4, 10,
+        SWEEP_INTERVAL_MS);
+  conns->next_sweep = rg_loop_now_ms () + conns->sweep_interval;
   if (config->send_threads > 0) {
     conns->io = rg_broker_io_new (config->send_threads, conn_send);
     if (conns->io == NULL)
@@ -827,6 +971,7 @@ rg_broker_conns_free (RgBrokerConns * conns)
   if (conns->listen_source)
     rg_loop_remove (conns->loop, conns->listen_source);
   g_ptr_array_unref (conns->flush_items);
+  g_hash_table_unref (conns->per_address);
   rg_broker_io_free (conns->io);
   pthread_mutex_destroy (&conns->lock);
   g_free (conns);
@@ -878,20 +1023,46 @@ conns_next_deadline (RgBrokerConns * conns)
   return deadline;
 }
 
+/* Whether @conn's request at the head has taken too long to arrive. Not
+ * while the broker does not read it (output queue full). */
+static gboolean
+conn_request_late (RgBrokerConn * conn, gint64 now)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return conns->config.request_timeout_ms > 0 && conn->request_start > 0
+      && conn->out_bytes < conns->config.max_output_bytes
+      && now - conn->request_start >= conns->config.request_timeout_ms;
+}
+
+static gboolean
+conn_idle (RgBrokerConn * conn, gint64 now)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return conns->config.idle_timeout_ms > 0 && !conn->parked
+      && g_queue_is_empty (&conn->out)
+      && now - conn->last_activity >= conns->config.idle_timeout_ms;
+}
+
 static void
-conns_sweep_idle (RgBrokerConns * conns, gint64 now)
+conns_sweep (RgBrokerConns * conns, gint64 now)
 {
   GList *l = conns->conns.head;
 
-  if (conns->config.idle_timeout_ms == 0)
-    return;
   /* The loop thread is the only one that changes the list. */
   while (l) {
     RgBrokerConn *conn = l->data;
 
     l = l->next;
-    if (!conn->parked && g_queue_is_empty (&conn->out)
-        && now - conn->last_activity >= conns->config.idle_timeout_ms) {
+    if (conn_request_late (conn, now)) {
+      GST_INFO ("client %s: closing: a request of which %" G_GSIZE_FORMAT
+          " bytes arrived did not arrive whole within %u ms "
+          "(request-timeout)", conn->address, conn->partial,
+          conns->config.request_timeout_ms);
+      rg_broker_count (conns->counters, closed_request_timeout, 1);
+      conn_close (conn);
+    } else if (conn_idle (conn, now)) {
       GST_INFO ("client %s idle for %u ms: closing", conn->address,
           conns->config.idle_timeout_ms);
       conn_close (conn);
@@ -942,8 +1113,8 @@ rg_broker_conns_turn (RgBrokerConns * conns, gint64 now, gboolean woken)
     listener_set_enabled (conns, TRUE);
   }
   if (now >= conns->next_sweep) {
-    conns_sweep_idle (conns, now);
-    conns->next_sweep = now + SWEEP_INTERVAL_MS;
+    conns_sweep (conns, now);
+    conns->next_sweep = now + conns->sweep_interval;
   }
   conns_flush_pending (conns);
   /* Output left for a parallel send is sent in the next turn at once. */
