@@ -114,6 +114,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_SEND_THREADS -1
 #define DEFAULT_PROP_MAX_REQUEST_BYTES RG_BROKER_DEFAULT_MAX_REQUEST_BYTES
 #define DEFAULT_PROP_IDLE_TIMEOUT (RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS / 1000)
+#define DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS \
+  RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+#define DEFAULT_PROP_REQUEST_TIMEOUT \
+  (RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS / 1000)
+#define DEFAULT_PROP_MAX_PARTIAL_BYTES RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_LIVE_MAX_LAG 30
@@ -148,6 +153,9 @@ enum
   PROP_BOOTSTRAP_SERVERS,
   PROP_ACKS,
   PROP_MESSAGE_TIMEOUT_MS,
+  PROP_MAX_CONNECTIONS_PER_ADDRESS,
+  PROP_REQUEST_TIMEOUT,
+  PROP_MAX_PARTIAL_BYTES,
 };
 
 enum
@@ -180,6 +188,15 @@ struct _GstRgBrokerSink
   gchar *bootstrap_servers;
   gint acks;
   guint message_timeout_ms;
+  guint max_connections_per_address;
+  guint request_timeout;
+  guint64 max_partial_bytes;
+  /* The name reserved on its broker from the configuration (topic, host,
+   * port), so that no client takes it before the sink starts; NULL when
+   * none. Under the object lock. */
+  gchar *reserved_topic;
+  gchar *reserved_host;
+  guint reserved_port;
 
   /* From start() to stop(), under the object lock; the streaming thread
    * uses topic and writer without it (start and stop never run while it
@@ -260,6 +277,10 @@ gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
       "connections", G_TYPE_UINT, bs.connections,
       "connections-total", G_TYPE_UINT64, bs.connections_total,
       "connections-refused", G_TYPE_UINT64, bs.connections_refused,
+      "connections-refused-per-address", G_TYPE_UINT64,
+      bs.connections_refused_per_address,
+      "closed-request-timeout", G_TYPE_UINT64, bs.closed_request_timeout,
+      "closed-partial-bytes", G_TYPE_UINT64, bs.closed_partial_bytes,
       "parallel-sends", G_TYPE_UINT64, bs.parallel_sends,
       "records-appended", G_TYPE_UINT64, ts.records_appended,
       "log-start-offset", G_TYPE_UINT64, ts.log_start_offset,
@@ -312,6 +333,9 @@ gst_rg_broker_sink_start_broker (GstRgBrokerSink * self)
     config.send_threads = self->send_threads;
   config.max_request_bytes = self->max_request_bytes;
   config.idle_timeout_ms = self->idle_timeout * 1000;
+  config.max_connections_per_address = self->max_connections_per_address;
+  config.request_timeout_ms = self->request_timeout * 1000;
+  config.max_partial_bytes = self->max_partial_bytes;
   location = g_strdup (self->location);
   journal_config = self->journal_config;
   live_max_lag = self->live_max_lag;
@@ -379,9 +403,11 @@ listen_failed:
   }
 topic_failed:
   {
+    /* The broker's message says who holds the name: an element, or a
+     * client that produced into it (ingest). */
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not serve topic \"%s\". Give every rgbrokersink on the same "
-            "port its own topic.", topic_name), ("%s", error->message));
+        ("Could not serve topic \"%s\": %s", topic_name, error->message),
+        ("%s", error->message));
     goto fail;
   }
 live_failed:
@@ -663,6 +689,33 @@ append_failed:
 /* ------------------------------------------------------------------ */
 /* GObject                                                              */
 
+/* Keeps the reservation (rg_broker_reserve_topic()) equal to the
+ * configured topic, host and port: properties are set before any element
+ * of a pipeline starts, so the name is reserved before any broker serves.
+ * A name a client already took is not reserved; start() then fails with a
+ * message that says so. Called with the object lock held. */
+static void
+gst_rg_broker_sink_locked_reserve (GstRgBrokerSink * self)
+{
+  gboolean produce = self->bootstrap_servers && self->bootstrap_servers[0];
+  const gchar *want = produce || self->port == 0 ? NULL : self->topic_name;
+
+  if (g_strcmp0 (want, self->reserved_topic) == 0
+      && g_strcmp0 (self->host, self->reserved_host) == 0
+      && self->port == self->reserved_port)
+    return;
+  if (self->reserved_topic)
+    rg_broker_unreserve_topic (self->reserved_host, self->reserved_port,
+        self->reserved_topic);
+  g_clear_pointer (&self->reserved_topic, g_free);
+  g_clear_pointer (&self->reserved_host, g_free);
+  if (want && rg_broker_reserve_topic (self->host, self->port, want, NULL)) {
+    self->reserved_topic = g_strdup (want);
+    self->reserved_host = g_strdup (self->host);
+    self->reserved_port = self->port;
+  }
+}
+
 static void
 gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -674,13 +727,16 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_HOST:
       g_free (self->host);
       self->host = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_PORT:
       self->port = g_value_get_uint (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_TOPIC:
       g_free (self->topic_name);
       self->topic_name = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_RING_SIZE:
       self->ring_size = g_value_get_uint (value);
@@ -696,6 +752,15 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_IDLE_TIMEOUT:
       self->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      self->max_connections_per_address = g_value_get_uint (value);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      self->request_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_PARTIAL_BYTES:
+      self->max_partial_bytes = g_value_get_uint64 (value);
       break;
     case PROP_ADVERTISED_HOST:
       g_free (self->advertised_host);
@@ -714,6 +779,7 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_BOOTSTRAP_SERVERS:
       g_free (self->bootstrap_servers);
       self->bootstrap_servers = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_ACKS:
       self->acks = g_value_get_int (value);
@@ -766,6 +832,15 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
     case PROP_IDLE_TIMEOUT:
       g_value_set_uint (value, self->idle_timeout);
       break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      g_value_set_uint (value, self->max_connections_per_address);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->request_timeout);
+      break;
+    case PROP_MAX_PARTIAL_BYTES:
+      g_value_set_uint64 (value, self->max_partial_bytes);
+      break;
     case PROP_ADVERTISED_HOST:
       g_value_set_string (value, self->advertised_host);
       break;
@@ -804,6 +879,11 @@ gst_rg_broker_sink_finalize (GObject * object)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (object);
 
+  if (self->reserved_topic)
+    rg_broker_unreserve_topic (self->reserved_host, self->reserved_port,
+        self->reserved_topic);
+  g_free (self->reserved_topic);
+  g_free (self->reserved_host);
   g_free (self->host);
   g_free (self->topic_name);
   g_free (self->advertised_host);
@@ -1010,6 +1090,49 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
           G_MAXINT32 / 1000, DEFAULT_PROP_IDLE_TIMEOUT, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
+   * GstRgBrokerSink:max-connections-per-address:
+   *
+   * Connections the broker serves at once from one client IP address; more
+   * are closed at once, so one host cannot take every connection. 0 = no
+   * limit. Set by the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_MAX_CONNECTIONS_PER_ADDRESS,
+      g_param_spec_uint ("max-connections-per-address",
+          "Max connections per address",
+          "Connections served at once from one IP address (0 = no limit)", 0,
+          G_MAXINT32, DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:request-timeout:
+   *
+   * Seconds within which a request must arrive whole once its first byte
+   * has; a connection whose request takes longer is closed (a client
+   * trickling bytes would otherwise never be idle). 0 = no limit. Set by
+   * the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request timeout",
+          "Close a connection whose request has not arrived whole this many "
+          "seconds after its first byte (0 = never)", 0, G_MAXINT32 / 1000,
+          DEFAULT_PROP_REQUEST_TIMEOUT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:max-partial-bytes:
+   *
+   * Bytes of requests not yet arrived whole, summed over all connections;
+   * past it the connection with the largest partial request is closed. At
+   * least max-request-bytes + 4. 0 = no limit. Set by the first sink that
+   * starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PARTIAL_BYTES,
+      g_param_spec_uint64 ("max-partial-bytes", "Max partial bytes",
+          "Bytes of partially received requests over all connections before "
+          "the largest is closed (0 = no limit)", 0, G_MAXUINT64,
+          DEFAULT_PROP_MAX_PARTIAL_BYTES, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstRgBrokerSink:advertised-host:
    *
    * The host name Metadata responses tell clients to connect to. Since: 0.1
@@ -1042,6 +1165,8 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
    * GstRgBrokerSink:stats:
    *
    * `connections` (open now), `connections-total`, `connections-refused`,
+   * `connections-refused-per-address`, `closed-request-timeout`,
+   * `closed-partial-bytes`,
    * `records-appended`, `log-start-offset`, `high-watermark`, and for this
    * topic `fetches`, `bytes-served`, `records-served`, and `clients`: an
    * array of `client` structures (`id`, `address`, `next-offset`, `lag` in
@@ -1115,4 +1240,8 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
   self->acks = DEFAULT_PROP_ACKS;
   self->message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;
+  self->max_connections_per_address =
+      DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS;
+  self->request_timeout = DEFAULT_PROP_REQUEST_TIMEOUT;
+  self->max_partial_bytes = DEFAULT_PROP_MAX_PARTIAL_BYTES;
 }
