@@ -486,10 +486,10 @@ void rg_broker_remove_topic (RgBroker * broker, RgBrokerTopic * topic);
  * not: no Kafka client creates an ingest topic of that name by producing
  * into it (#RgBrokerConfig.ingest_batches) until the reservation is
  * dropped, so the element that adds the topic later finds the name free.
- * Call it before any broker of the pipeline starts (rgbrokersink does in
- * NULL to READY, and a #GstBin takes every child to READY before any goes
- * to PAUSED). Reservations are counted; two elements may reserve one name
- * (the second rg_broker_add_topic() fails as usual).
+ * Call it before any broker of the pipeline starts (rgbrokersink does as
+ * soon as its topic, host and port are set, before any element of its
+ * pipeline changes state). Reservations are counted; two elements may
+ * reserve one name (the second rg_broker_add_topic() fails as usual).
  *
  * Errors: %RG_BROKER_ERROR_TOPIC_EXISTS when a client's ingest topic holds
  *   the name already (the message says so).
