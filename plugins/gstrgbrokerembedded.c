@@ -91,6 +91,10 @@ embedded_stats (GstRgBrokerSinkTransport * transport, GstStructure * s)
       "connections", G_TYPE_UINT, bs.connections,
       "connections-total", G_TYPE_UINT64, bs.connections_total,
       "connections-refused", G_TYPE_UINT64, bs.connections_refused,
+      "connections-refused-per-address", G_TYPE_UINT64,
+      bs.connections_refused_per_address,
+      "closed-request-timeout", G_TYPE_UINT64, bs.closed_request_timeout,
+      "closed-partial-bytes", G_TYPE_UINT64, bs.closed_partial_bytes,
       "parallel-sends", G_TYPE_UINT64, bs.parallel_sends,
       "records-appended", G_TYPE_UINT64, ts.records_appended,
       "log-start-offset", G_TYPE_UINT64, ts.log_start_offset,
@@ -123,6 +127,9 @@ config_from_settings (RgBrokerConfig * config,
     config->send_threads = settings->send_threads;
   config->max_request_bytes = settings->max_request_bytes;
   config->idle_timeout_ms = settings->idle_timeout * 1000;
+  config->max_connections_per_address = settings->max_connections_per_address;
+  config->request_timeout_ms = settings->request_timeout * 1000;
+  config->max_partial_bytes = settings->max_partial_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->advertised_host = settings->advertised_host;
 }
@@ -212,9 +219,11 @@ listen_failed:
   }
 topic_failed:
   {
+    /* The broker's message says who holds the name: an element, or a
+     * client that produced into it (ingest). */
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
-        ("Could not serve topic \"%s\". Give every rgbrokersink on the same "
-            "port its own topic.", topic_name), ("%s", error->message));
+        ("Could not serve topic \"%s\": %s", topic_name, error->message),
+        ("%s", error->message));
     goto fail;
   }
 live_failed:

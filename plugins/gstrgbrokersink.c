@@ -113,6 +113,11 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_SEND_THREADS -1
 #define DEFAULT_PROP_MAX_REQUEST_BYTES RG_BROKER_DEFAULT_MAX_REQUEST_BYTES
 #define DEFAULT_PROP_IDLE_TIMEOUT (RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS / 1000)
+#define DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS \
+  RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+#define DEFAULT_PROP_REQUEST_TIMEOUT \
+  (RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS / 1000)
+#define DEFAULT_PROP_MAX_PARTIAL_BYTES RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_LIVE_MAX_LAG 30
@@ -147,6 +152,9 @@ enum
   PROP_BOOTSTRAP_SERVERS,
   PROP_ACKS,
   PROP_MESSAGE_TIMEOUT_MS,
+  PROP_MAX_CONNECTIONS_PER_ADDRESS,
+  PROP_REQUEST_TIMEOUT,
+  PROP_MAX_PARTIAL_BYTES,
 };
 
 enum
@@ -164,6 +172,12 @@ struct _GstRgBrokerSink
 
   /* Properties, under the object lock. */
   GstRgBrokerSinkSettings props;
+  /* The name reserved on its broker from the configuration (topic, host,
+   * port), so that no client takes it before the sink starts; NULL when
+   * none. Under the object lock. */
+  gchar *reserved_topic;
+  gchar *reserved_host;
+  guint reserved_port;
 
   /* From start() to stop(), under the object lock; the streaming thread
    * uses the transport without it (start and stop never run while it
@@ -223,6 +237,10 @@ gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
       "connections", G_TYPE_UINT, 0,
       "connections-total", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
       "connections-refused", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "connections-refused-per-address", G_TYPE_UINT64,
+      G_GUINT64_CONSTANT (0),
+      "closed-request-timeout", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
+      "closed-partial-bytes", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
       "parallel-sends", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
       "records-appended", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
       "log-start-offset", G_TYPE_UINT64, G_GUINT64_CONSTANT (0),
@@ -376,6 +394,34 @@ gst_rg_broker_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 /* ------------------------------------------------------------------ */
 /* GObject                                                              */
 
+/* Keeps the reservation (rg_broker_reserve_topic()) equal to the
+ * configured topic, host and port: properties are set before any element
+ * of a pipeline starts, so the name is reserved before any broker serves.
+ * A name a client already took is not reserved; start() then fails with a
+ * message that says so. Called with the object lock held. */
+static void
+gst_rg_broker_sink_locked_reserve (GstRgBrokerSink * self)
+{
+  const GstRgBrokerSinkSettings *p = &self->props;
+  gboolean produce = p->bootstrap_servers && p->bootstrap_servers[0];
+  const gchar *want = produce || p->port == 0 ? NULL : p->topic;
+
+  if (g_strcmp0 (want, self->reserved_topic) == 0
+      && g_strcmp0 (p->host, self->reserved_host) == 0
+      && p->port == self->reserved_port)
+    return;
+  if (self->reserved_topic)
+    rg_broker_unreserve_topic (self->reserved_host, self->reserved_port,
+        self->reserved_topic);
+  g_clear_pointer (&self->reserved_topic, g_free);
+  g_clear_pointer (&self->reserved_host, g_free);
+  if (want && rg_broker_reserve_topic (p->host, p->port, want, NULL)) {
+    self->reserved_topic = g_strdup (want);
+    self->reserved_host = g_strdup (p->host);
+    self->reserved_port = p->port;
+  }
+}
+
 static void
 gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -387,13 +433,16 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_HOST:
       g_free (self->props.host);
       self->props.host = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_PORT:
       self->props.port = g_value_get_uint (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_TOPIC:
       g_free (self->props.topic);
       self->props.topic = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_RING_SIZE:
       self->props.ring_size = g_value_get_uint (value);
@@ -409,6 +458,15 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_IDLE_TIMEOUT:
       self->props.idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      self->props.max_connections_per_address = g_value_get_uint (value);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      self->props.request_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_PARTIAL_BYTES:
+      self->props.max_partial_bytes = g_value_get_uint64 (value);
       break;
     case PROP_ADVERTISED_HOST:
       g_free (self->props.advertised_host);
@@ -427,6 +485,7 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_BOOTSTRAP_SERVERS:
       g_free (self->props.bootstrap_servers);
       self->props.bootstrap_servers = g_value_dup_string (value);
+      gst_rg_broker_sink_locked_reserve (self);
       break;
     case PROP_ACKS:
       self->props.acks = g_value_get_int (value);
@@ -479,6 +538,15 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
     case PROP_IDLE_TIMEOUT:
       g_value_set_uint (value, self->props.idle_timeout);
       break;
+    case PROP_MAX_CONNECTIONS_PER_ADDRESS:
+      g_value_set_uint (value, self->props.max_connections_per_address);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->props.request_timeout);
+      break;
+    case PROP_MAX_PARTIAL_BYTES:
+      g_value_set_uint64 (value, self->props.max_partial_bytes);
+      break;
     case PROP_ADVERTISED_HOST:
       g_value_set_string (value, self->props.advertised_host);
       break;
@@ -517,6 +585,11 @@ gst_rg_broker_sink_finalize (GObject * object)
 {
   GstRgBrokerSink *self = GST_RG_BROKER_SINK (object);
 
+  if (self->reserved_topic)
+    rg_broker_unreserve_topic (self->reserved_host, self->reserved_port,
+        self->reserved_topic);
+  g_free (self->reserved_topic);
+  g_free (self->reserved_host);
   gst_rg_broker_sink_settings_clear (&self->props);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -719,6 +792,49 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
           G_MAXINT32 / 1000, DEFAULT_PROP_IDLE_TIMEOUT, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
+   * GstRgBrokerSink:max-connections-per-address:
+   *
+   * Connections the broker serves at once from one client IP address; more
+   * are closed at once, so one host cannot take every connection. 0 = no
+   * limit. Set by the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_MAX_CONNECTIONS_PER_ADDRESS,
+      g_param_spec_uint ("max-connections-per-address",
+          "Max connections per address",
+          "Connections served at once from one IP address (0 = no limit)", 0,
+          G_MAXINT32, DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:request-timeout:
+   *
+   * Seconds within which a request must arrive whole once its first byte
+   * has; a connection whose request takes longer is closed (a client
+   * trickling bytes would otherwise never be idle). 0 = no limit. Set by
+   * the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request timeout",
+          "Close a connection whose request has not arrived whole this many "
+          "seconds after its first byte (0 = never)", 0, G_MAXINT32 / 1000,
+          DEFAULT_PROP_REQUEST_TIMEOUT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:max-partial-bytes:
+   *
+   * Bytes of requests not yet arrived whole, summed over all connections;
+   * past it the connection with the largest partial request is closed. At
+   * least max-request-bytes + 4. 0 = no limit. Set by the first sink that
+   * starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PARTIAL_BYTES,
+      g_param_spec_uint64 ("max-partial-bytes", "Max partial bytes",
+          "Bytes of partially received requests over all connections before "
+          "the largest is closed (0 = no limit)", 0, G_MAXUINT64,
+          DEFAULT_PROP_MAX_PARTIAL_BYTES, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstRgBrokerSink:advertised-host:
    *
    * The host name Metadata responses tell clients to connect to. Since: 0.1
@@ -751,6 +867,8 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
    * GstRgBrokerSink:stats:
    *
    * `connections` (open now), `connections-total`, `connections-refused`,
+   * `connections-refused-per-address`, `closed-request-timeout`,
+   * `closed-partial-bytes`,
    * `records-appended`, `log-start-offset`, `high-watermark`, and for this
    * topic `fetches`, `bytes-served`, `records-served`, and `clients`: an
    * array of `client` structures (`id`, `address`, `next-offset`, `lag` in
@@ -816,6 +934,10 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->props.send_threads = DEFAULT_PROP_SEND_THREADS;
   self->props.max_request_bytes = DEFAULT_PROP_MAX_REQUEST_BYTES;
   self->props.idle_timeout = DEFAULT_PROP_IDLE_TIMEOUT;
+  self->props.max_connections_per_address =
+      DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS;
+  self->props.request_timeout = DEFAULT_PROP_REQUEST_TIMEOUT;
+  self->props.max_partial_bytes = DEFAULT_PROP_MAX_PARTIAL_BYTES;
   self->props.advertised_host = g_strdup (DEFAULT_PROP_ADVERTISED_HOST);
   self->props.location = g_strdup (DEFAULT_PROP_LOCATION);
   self->props.live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;

@@ -58,6 +58,9 @@ typedef struct
   gint send_threads;
   guint max_request_bytes;
   guint idle_timeout;
+  guint max_connections_per_address;
+  guint request_timeout;
+  guint64 max_partial_bytes;
   gchar *advertised_host;
   guint live_max_lag;
   gchar *location;

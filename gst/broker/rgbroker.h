@@ -113,7 +113,14 @@ typedef enum
 /**
  * RgBrokerConfig:
  * @max_connections: connections served at once; a connection beyond it is
- *   accepted and closed at once
+ *   accepted and closed at once. The broker raises the process's soft
+ *   RLIMIT_NOFILE up to the hard limit when this needs more descriptors;
+ *   when the hard limit is lower, it warns, and connections beyond what the
+ *   descriptors allow wait in the listen backlog (accepting pauses 100 ms
+ *   after each EMFILE)
+ * @max_connections_per_address: connections served at once from one peer
+ *   address (IP, any port); a connection beyond it is accepted and closed
+ *   at once, so that one host cannot take every connection; 0 = no limit
  * @max_request_bytes: largest request frame (after the size prefix); a
  *   larger one closes the connection before it is read
  * @max_output_bytes: queued response bytes per connection past which the
@@ -127,6 +134,16 @@ typedef enum
  * @send_threads: threads besides the loop that send large responses in
  *   parallel with it (0: the loop sends everything); the default is one
  *   fewer than the CPU cores, at most 3
+ * @request_timeout_ms: a request must arrive whole within this long of
+ *   its first byte, else the connection is closed (and counted in
+ *   #RgBrokerStats.closed_request_timeout): any byte resets
+ *   @idle_timeout_ms, so without this a client sending one byte a second
+ *   would hold its connection forever; 0 = no limit
+ * @max_partial_bytes: bytes of requests not yet arrived whole, summed over
+ *   every connection; when a read takes the sum past it, the connection
+ *   holding the largest partial request is closed (and counted in
+ *   #RgBrokerStats.closed_partial_bytes). At least 4 + @max_request_bytes,
+ *   so that one largest request can always arrive; 0 = no limit
  * @ingest_batches: 0 (the default) refuses Produce into topics no pipeline
  *   owns (UNKNOWN_TOPIC_OR_PARTITION); above 0 the broker accepts it, as a
  *   Kafka broker with auto-creation does: the topic is created in memory on
@@ -147,12 +164,32 @@ typedef struct
   const gchar *advertised_host;
   guint ingest_batches;
   guint send_threads;
+  guint max_connections_per_address;
+  guint request_timeout_ms;
+  gsize max_partial_bytes;
 } RgBrokerConfig;
 
 /**
- * RG_BROKER_DEFAULT_MAX_CONNECTIONS: default @max_connections (1024)
+ * RG_BROKER_DEFAULT_MAX_CONNECTIONS: default @max_connections (10,000)
  */
-#define RG_BROKER_DEFAULT_MAX_CONNECTIONS 1024
+#define RG_BROKER_DEFAULT_MAX_CONNECTIONS 10000
+/**
+ * RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: default
+ * @max_connections_per_address (256): well under @max_connections, and
+ * above what one host's clients need (a librdkafka client opens one
+ * connection per broker, plus one for bootstrap)
+ */
+#define RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS 256
+/**
+ * RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS: default @request_timeout_ms (30 s,
+ * librdkafka's socket.timeout.ms default and Kafka's request.timeout.ms)
+ */
+#define RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS (30 * 1000)
+/**
+ * RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES: default @max_partial_bytes (64 MiB:
+ * 64 largest requests of the default @max_request_bytes at once)
+ */
+#define RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES (64 * 1024 * 1024)
 /**
  * RG_BROKER_DEFAULT_MAX_REQUEST_BYTES: default @max_request_bytes (1 MiB)
  */
@@ -276,6 +313,13 @@ void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
  *   records or for their MaxWaitMs)
  * @parallel_sends: connections whose output was sent in a turn shared with
  *   the send threads (#RgBrokerConfig.send_threads)
+ * @connections_refused_per_address: connections closed at once because
+ *   their address had max_connections_per_address open already
+ * @closed_request_timeout: connections closed because a request did not
+ *   arrive whole within request_timeout_ms of its first byte
+ * @closed_partial_bytes: connections closed because they held the largest
+ *   partial request when the sum of partial requests passed
+ *   max_partial_bytes
  *
  * Counters of a whole broker.
  */
@@ -291,6 +335,9 @@ typedef struct
   guint64 malformed;
   guint fetches_waiting;
   guint64 parallel_sends;
+  guint64 connections_refused_per_address;
+  guint64 closed_request_timeout;
+  guint64 closed_partial_bytes;
 } RgBrokerStats;
 
 RG_API
@@ -428,6 +475,44 @@ RG_API
 void rg_broker_remove_topic (RgBroker * broker, RgBrokerTopic * topic);
 
 /**
+ * rg_broker_reserve_topic:
+ * @host: (nullable): the broker's address, as for rg_broker_acquire()
+ * @port: the broker's port; 0 (ephemeral: a broker of its own) reserves
+ *   nothing and succeeds
+ * @name: a topic name an element will add
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reserves @name on the broker of @host and @port, whether it runs yet or
+ * not: no Kafka client creates an ingest topic of that name by producing
+ * into it (#RgBrokerConfig.ingest_batches) until the reservation is
+ * dropped, so the element that adds the topic later finds the name free.
+ * Call it before any broker of the pipeline starts (rgbrokersink does as
+ * soon as its topic, host and port are set, before any element of its
+ * pipeline changes state). Reservations are counted; two elements may
+ * reserve one name (the second rg_broker_add_topic() fails as usual).
+ *
+ * Errors: %RG_BROKER_ERROR_TOPIC_EXISTS when a client's ingest topic holds
+ *   the name already (the message says so).
+ *
+ * Returns: %TRUE when reserved; drop it with rg_broker_unreserve_topic().
+ */
+RG_API
+gboolean rg_broker_reserve_topic (const gchar * host, guint port,
+    const gchar * name, GError ** error);
+
+/**
+ * rg_broker_unreserve_topic:
+ * @host: (nullable): as given to rg_broker_reserve_topic()
+ * @port: as given to rg_broker_reserve_topic()
+ * @name: as given to rg_broker_reserve_topic()
+ *
+ * Drops one reservation of @name.
+ */
+RG_API
+void rg_broker_unreserve_topic (const gchar * host, guint port,
+    const gchar * name);
+
+/**
  * rg_broker_topic_set_caps:
  * @topic: a topic
  * @caps: (nullable): the stream's caps
@@ -493,40 +578,6 @@ void rg_broker_topic_get_stats (RgBrokerTopic * topic,
  */
 RG_API
 const gchar *rg_broker_topic_get_name (RgBrokerTopic * topic);
-
-/* ---- Fault simulation and observation (tests) ---- */
-
-/**
- * RgBrokerSysHooks:
- * @send_iov: replaces the broker's vectored send (sendmsg() with
- *   MSG_NOSIGNAL, i.e. writev() without SIGPIPE) on client sockets
- *
- * Tests install this to see exactly which memory the broker hands the
- * kernel (the zero-copy proof). %NULL keeps the system call.
- */
-typedef struct
-{
-  ssize_t (*send_iov) (int fd, const struct iovec * iov, int iovcnt);
-} RgBrokerSysHooks;
-
-/**
- * rg_broker_set_sys_hooks:
- * @hooks: (nullable): the hooks (copied), or %NULL for the system calls
- *
- * Not thread-safe: call it while no broker is running.
- */
-RG_API
-void rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks);
-
-/**
- * rg_broker_sys_send_iov:
- *
- * The default of #RgBrokerSysHooks.send_iov, for hooks that observe and
- * then forward.
- */
-RG_API
-ssize_t rg_broker_sys_send_iov (int fd, const struct iovec * iov,
-    int iovcnt);
 
 G_END_DECLS
 

@@ -15,14 +15,20 @@
  */
 
 /*
- * Request dispatch of the embedded broker: one parsed request in, one
- * response queued (or none, or a parked Fetch). Runs on the broker's loop
- * thread only (rgbroker.c); the topics' storage is rgbrokertopic.c and
- * rgbrokerjournal.c.
+ * Request dispatch of the embedded broker: the api table and its handlers
+ * (the contract is in rgbrokerdispatch.h). Runs on the broker's loop
+ * thread; a handler reads and writes topics only through the registry
+ * (rgbrokerregistry.h) and the topics' functions (rgbrokertopic.h), and
+ * returns its response instead of queueing it, so this file calls nothing
+ * above it: the facade (rgbroker.c) hands the outcome to the connection
+ * layer (rgbrokerconn.c).
  *
- * Answers, per api:
- *  - ApiVersions: the codec's table; an unsupported version gets error 35
- *    and the ApiVersions entry, so the client retries lower.
+ * The table (apis[] below) is the one source of what the broker
+ * advertises: ApiVersions lists it, a request of an api or version not in
+ * it closes the connection, and each row names its handler. Answers, per
+ * api:
+ *  - ApiVersions: the table; an unsupported version gets error 35 and the
+ *    ApiVersions row, so the client retries lower.
  *  - Metadata: this broker as node 0 (advertised host, or the address the
  *    client reached), every registered name (topics and .live views) with
  *    partition 0 led by node 0; unknown names get error 3.
@@ -30,44 +36,162 @@
  *    the timestamp.
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
  *    pipeline-owned topic. Any other topic is an ingest topic when the
- *    broker accepts ingest (created on first use, here or in Metadata):
- *    every batch is validated (2 CORRUPT_MESSAGE if one fails, nothing
- *    stored), stored with its baseOffset patched, and the response carries
- *    the first batch's offset; without ingest, 3. acks = 0 gets no
- *    response (the records are stored all the same).
+ *    broker accepts ingest (created on first use, here or in Metadata,
+ *    unless an element reserved the name): every batch is validated (2
+ *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
+ *    baseOffset patched, and the response carries the first batch's
+ *    offset; without ingest, 3. acks = 0 gets no response (the records
+ *    are stored all the same).
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
- *    LastStableOffset = high watermark; parked (long poll) while fewer than
+ *    LastStableOffset = high watermark; PARK (long poll) while fewer than
  *    MinBytes are available and MaxWaitMs has not passed.
- * Anything else, and any frame the codec rejects, closes the connection.
+ * Any frame the codec rejects closes the connection.
  */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include "broker/rgbrokerprivate.h"
+#include "broker/rgbrokerdispatch.h"
 
 #include <string.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
-/* ---- Requests ---- */
-
 static const gint32 broker_replicas[1] = { 0 };
 
-static const gchar *
-conn_advertised_host (RgBrokerConn * conn)
+static RgBrokerHandleResult handle_api_versions (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+static RgBrokerHandleResult handle_metadata (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+static RgBrokerHandleResult handle_produce (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+static RgBrokerHandleResult handle_list_offsets (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+static RgBrokerHandleResult handle_fetch (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+
+/* What the broker advertises and how it answers, ascending by api key.
+ * Group APIs (phase 2) are not listed until handlers exist for them:
+ * librdkafka would otherwise try consumer groups against us. */
+static const RgBrokerApi apis[] = {
+  {RG_KAFKA_API_PRODUCE, 3, 7, -1, handle_produce},
+  {RG_KAFKA_API_FETCH, 4, 4, -1, handle_fetch},
+  {RG_KAFKA_API_LIST_OFFSETS, 1, 2, -1, handle_list_offsets},
+  {RG_KAFKA_API_METADATA, 0, 4, -1, handle_metadata},
+  {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
+};
+
+const RgBrokerApi *
+rg_broker_dispatch_apis (guint * n_apis)
 {
-  return conn->broker->advertised_host ? conn->broker->advertised_host :
-      conn->local_host;
+  *n_apis = G_N_ELEMENTS (apis);
+  return apis;
+}
+
+static const RgBrokerApi *
+find_api (gint16 api_key)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (apis); i++)
+    if (apis[i].api_key == api_key)
+      return &apis[i];
+  return NULL;
+}
+
+static RgKafkaApiVersionRange
+api_range (const RgBrokerApi * api)
+{
+  RgKafkaApiVersionRange range;
+
+  range.api_key = api->api_key;
+  range.min_version = api->min_version;
+  range.max_version = api->max_version;
+  return range;
+}
+
+/* ---- ApiVersions ---- */
+
+static RgBrokerHandleResult
+handle_api_versions (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  RgKafkaApiVersionRange ranges[G_N_ELEMENTS (apis)];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (apis); i++)
+    ranges[i] = api_range (&apis[i]);
+  out->response = rg_kafka_build_api_versions_response_for
+      (req->header.correlation_id, req->header.api_version, 0, ranges,
+      G_N_ELEMENTS (apis));
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* An ApiVersions version the table does not list: error 35 and the
+ * ApiVersions row, so that the client retries with one it finds there. */
+static RgBrokerHandleResult
+refuse_api_versions (gint32 correlation_id, RgBrokerHandleOutcome * out)
+{
+  RgKafkaApiVersionRange range =
+      api_range (find_api (RG_KAFKA_API_API_VERSIONS));
+
+  out->response = rg_kafka_build_api_versions_error_for (correlation_id,
+      &range);
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* ---- Metadata ---- */
+
+/* The topics a Metadata request asks about: all registered names, or the
+ * ones it lists (creating ingest topics, as Kafka with auto-creation). The
+ * names and partitions in @topics point into @held's topics and the
+ * request. */
+static void
+metadata_topics (const RgKafkaMetadataRequest * m,
+    const RgBrokerRequestContext * ctx,
+    const RgKafkaMetadataPartition * partition, GPtrArray * held,
+    GArray * topics)
+{
+  guint i;
+
+  if (m->all_topics) {
+    GPtrArray *names = g_ptr_array_new ();
+
+    rg_broker_registry_list (ctx->registry, held, names);
+    for (i = 0; i < names->len; i++) {
+      RgKafkaMetadataTopic t = { 0, };
+
+      t.topic = rg_kafka_str_from_cstr (g_ptr_array_index (names, i));
+      t.n_partitions = 1;
+      t.partitions = partition;
+      g_array_append_val (topics, t);
+    }
+    g_ptr_array_unref (names);
+    return;
+  }
+  for (i = 0; i < m->n_topics; i++) {
+    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
+        m->topics[i]);
+    RgKafkaMetadataTopic t = { 0, };
+
+    t.topic = m->topics[i];
+    if (topic) {
+      g_ptr_array_add (held, topic);
+      t.n_partitions = 1;
+      t.partitions = partition;
+    } else {
+      t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    g_array_append_val (topics, t);
+  }
 }
 
 static RgBrokerHandleResult
-handle_metadata (RgBrokerConn * conn, const RgKafkaRequest * req)
+handle_metadata (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
-  const RgKafkaMetadataRequest *m = &req->body.metadata;
-  RgBroker *broker = conn->broker;
   RgKafkaMetadataPartition partition = { 0, 0, 0, 1, broker_replicas, 1,
     broker_replicas
   };
@@ -76,68 +200,30 @@ handle_metadata (RgBrokerConn * conn, const RgKafkaRequest * req)
   GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify)
       rg_broker_topic_unref);
   GArray *topics = g_array_new (FALSE, TRUE, sizeof (RgKafkaMetadataTopic));
-  RgKafkaResponse *resp;
   GError *error = NULL;
-  guint i;
 
-  if (m->all_topics) {
-    GHashTableIter iter;
-    gpointer key, value;
-
-    /* Every name, .live views included; the names belong to the topics,
-     * which the references keep alive. */
-    pthread_mutex_lock (&broker->lock);
-    g_hash_table_iter_init (&iter, broker->topics);
-    while (g_hash_table_iter_next (&iter, &key, &value)) {
-      RgKafkaMetadataTopic t = { 0, };
-
-      g_ptr_array_add (held, rg_broker_topic_ref (value));
-      t.topic = rg_kafka_str_from_cstr (key);
-      t.n_partitions = 1;
-      t.partitions = &partition;
-      g_array_append_val (topics, t);
-    }
-    pthread_mutex_unlock (&broker->lock);
-  } else {
-    for (i = 0; i < m->n_topics; i++) {
-      /* As Kafka with auto-creation, naming an unknown topic creates it
-       * when the broker accepts ingest. */
-      RgBrokerTopic *topic = rg_broker_ensure_ingest_topic (broker,
-          m->topics[i]);
-      RgKafkaMetadataTopic t = { 0, };
-
-      t.topic = m->topics[i];
-      if (topic) {
-        g_ptr_array_add (held, topic);
-        t.n_partitions = 1;
-        t.partitions = &partition;
-      } else {
-        t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-      }
-      g_array_append_val (topics, t);
-    }
-  }
-
-  node.host = rg_kafka_str_from_cstr (conn_advertised_host (conn));
-  node.port = broker->port;
+  metadata_topics (&req->body.metadata, ctx, &partition, held, topics);
+  node.host = rg_kafka_str_from_cstr (ctx->node_host);
+  node.port = ctx->node_port;
   node.rack = RG_KAFKA_STR_NULL;
   md.n_brokers = 1;
   md.brokers = &node;
   md.cluster_id = rg_kafka_str_from_cstr ("gst-rg");
   md.n_topics = topics->len;
   md.topics = (const RgKafkaMetadataTopic *) topics->data;
-  resp = rg_kafka_build_metadata_response (req->header.correlation_id,
-      req->header.api_version, &md, &error);
+  out->response = rg_kafka_build_metadata_response
+      (req->header.correlation_id, req->header.api_version, &md, &error);
   g_array_unref (topics);
   g_ptr_array_unref (held);
-  if (!resp) {
-    GST_WARNING ("client %s: Metadata: %s", conn->address, error->message);
+  if (!out->response) {
+    GST_WARNING ("client %s: Metadata: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
-  rg_broker_conn_queue (conn, resp);
   return RG_BROKER_HANDLE_DONE;
 }
+
+/* ---- Produce ---- */
 
 static guint
 produce_count_partitions (const RgKafkaProduceRequest * p)
@@ -177,7 +263,8 @@ produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
 }
 
 static RgBrokerHandleResult
-handle_produce (RgBrokerConn * conn, const RgKafkaRequest * req)
+handle_produce (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
   const RgKafkaProduceRequest *p = &req->body.produce;
   RgKafkaProducePartitionResponse *parts;
@@ -190,7 +277,7 @@ handle_produce (RgBrokerConn * conn, const RgKafkaRequest * req)
       MAX (produce_count_partitions (p), 1));
   topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_ensure_ingest_topic (conn->broker,
+    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
         p->topics[i].topic);
 
     topics[i].topic = p->topics[i].topic;
@@ -211,16 +298,19 @@ handle_produce (RgBrokerConn * conn, const RgKafkaRequest * req)
   g_free (parts);
   g_free (topics);
   if (!resp) {
-    GST_WARNING ("client %s: Produce: %s", conn->address, error->message);
+    GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
-  rg_broker_conn_queue (conn, resp);
+  out->response = resp;
   return RG_BROKER_HANDLE_DONE;
 }
 
+/* ---- ListOffsets ---- */
+
 static RgBrokerHandleResult
-handle_list_offsets (RgBrokerConn * conn, const RgKafkaRequest * req)
+handle_list_offsets (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
   const RgKafkaListOffsetsRequest *l = &req->body.list_offsets;
   RgKafkaListOffsetsPartitionResponse *parts;
@@ -234,7 +324,7 @@ handle_list_offsets (RgBrokerConn * conn, const RgKafkaRequest * req)
   parts = g_new0 (RgKafkaListOffsetsPartitionResponse, MAX (n, 1));
   topics = g_new0 (RgKafkaListOffsetsTopicResponse, MAX (l->n_topics, 1));
   for (i = 0; i < l->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_lookup_topic (conn->broker,
+    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
         l->topics[i].topic);
 
     topics[i].topic = l->topics[i].topic;
@@ -260,33 +350,15 @@ handle_list_offsets (RgBrokerConn * conn, const RgKafkaRequest * req)
   g_free (parts);
   g_free (topics);
   if (!resp) {
-    GST_WARNING ("client %s: ListOffsets: %s", conn->address,
-        error->message);
+    GST_WARNING ("client %s: ListOffsets: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
-  rg_broker_conn_queue (conn, resp);
+  out->response = resp;
   return RG_BROKER_HANDLE_DONE;
 }
 
-/* Remembers where the client is in @topic, for its lag in the stats. */
-static void
-conn_note_position (RgBrokerConn * conn, RgBrokerTopic * topic,
-    gint64 next_offset)
-{
-  RgBrokerTopic *old;
-
-  pthread_mutex_lock (&conn->broker->lock);
-  conn->fetches++;
-  old = conn->last_topic;
-  conn->last_topic = topic ? rg_broker_topic_ref (topic) : old;
-  if (topic) {
-    conn->next_offset = next_offset;
-    if (old)
-      rg_broker_topic_unref (old);
-  }
-  pthread_mutex_unlock (&conn->broker->lock);
-}
+/* ---- Fetch ---- */
 
 typedef struct
 {
@@ -322,10 +394,10 @@ fetch_state_clear (FetchState * st)
 }
 
 static void
-fetch_collect (RgBrokerConn * conn, const RgKafkaFetchRequest * f,
-    FetchState * st)
+fetch_collect (const RgBrokerRequestContext * ctx,
+    const RgKafkaFetchRequest * f, FetchState * st)
 {
-  GArray *refs = conn->broker->refs;
+  GArray *refs = ctx->refs;
   gsize remaining = MAX (f->max_bytes, 0);
   guint i, j, k = 0;
 
@@ -340,7 +412,7 @@ fetch_collect (RgBrokerConn * conn, const RgKafkaFetchRequest * f,
   st->part_records = g_new0 (guint, MAX (st->n_parts, 1));
 
   for (i = 0; i < f->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_lookup_topic (conn->broker,
+    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
         f->topics[i].topic);
 
     st->topics[i].topic = f->topics[i].topic;
@@ -390,109 +462,126 @@ fetch_collect (RgBrokerConn * conn, const RgKafkaFetchRequest * f,
   }
 }
 
-/* Answers the Fetch now if it can, or if @force (its MaxWaitMs is over).
- * Returns FALSE when it should stay parked; RG_BROKER_HANDLE_CLOSE is reported
- * through @close. */
-gboolean
-rg_broker_fetch_try (RgBrokerConn * conn, const RgKafkaRequest * req,
-    gboolean force, gboolean * close, gboolean * polls)
+/* Builds the Fetch response from what fetch_collect() found; the builder
+ * takes over every reference's notify, built or not. */
+static RgBrokerHandleResult
+fetch_answer (const RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
+    FetchState * st, RgBrokerHandleOutcome * out)
 {
   const RgKafkaFetchRequest *f = &req->body.fetch;
-  GArray *refs = conn->broker->refs;
-  FetchState st = { 0, };
-  RgKafkaResponse *resp;
+  GArray *refs = ctx->refs;
   GError *error = NULL;
   guint k;
 
-  *close = FALSE;
-  fetch_collect (conn, f, &st);
-  if (!force && !st.any_error && f->max_wait_ms > 0 &&
-      (gint64) st.bytes < (gint64) f->min_bytes) {
-    if (polls)
-      *polls = st.polls;
-    rg_broker_records_refs_clear (refs);
-    fetch_state_clear (&st);
-    return FALSE;
-  }
-
-  for (k = 0; k < st.n_parts; k++) {
+  for (k = 0; k < st->n_parts; k++) {
     /* The records arrays are set only now: refs grew while collecting. */
-    st.parts[k].records = st.parts[k].n_records ?
-        &g_array_index (refs, RgKafkaRecordsRef, st.ref_start[k]) : NULL;
-    if (st.held[k])
-      rg_broker_topic_count_served (st.held[k], st.part_bytes[k],
-          st.part_records[k]);
+    st->parts[k].records = st->parts[k].n_records ?
+        &g_array_index (refs, RgKafkaRecordsRef, st->ref_start[k]) : NULL;
+    if (st->held[k])
+      rg_broker_topic_count_served (st->held[k], st->part_bytes[k],
+          st->part_records[k]);
   }
-  conn_note_position (conn, st.held[0], st.n_parts ? st.next_offsets[0] : -1);
-  atomic_fetch_add_explicit (&conn->broker->fetches, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit (&conn->broker->records_served, st.records,
-      memory_order_relaxed);
+  out->fetched = TRUE;
+  if (st->n_parts > 0 && st->held[0]) {
+    out->position_topic = rg_broker_topic_ref (st->held[0]);
+    out->position_offset = st->next_offsets[0];
+  }
+  rg_broker_count (ctx->counters, fetches, 1);
+  rg_broker_count (ctx->counters, records_served, st->records);
 
-  /* The builder takes over every reference's notify, built or not. */
-  resp = rg_kafka_build_fetch_response (req->header.correlation_id,
-      req->header.api_version, 0, f->n_topics, st.topics, &error);
+  out->response = rg_kafka_build_fetch_response (req->header.correlation_id,
+      req->header.api_version, 0, f->n_topics, st->topics, &error);
   g_array_set_size (refs, 0);
-  fetch_state_clear (&st);
-  if (!resp) {
-    GST_WARNING ("client %s: Fetch: %s", conn->address, error->message);
+  if (!out->response) {
+    GST_WARNING ("client %s: Fetch: %s", ctx->peer, error->message);
     g_clear_error (&error);
-    *close = TRUE;
-    return TRUE;
+    return RG_BROKER_HANDLE_CLOSE;
   }
-  rg_broker_conn_queue (conn, resp);
-  return TRUE;
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* Answers the Fetch now if it can, or if its wait is over; else PARK. */
+static RgBrokerHandleResult
+handle_fetch (const RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
+    RgBrokerHandleOutcome * out)
+{
+  const RgKafkaFetchRequest *f = &req->body.fetch;
+  FetchState st = { 0, };
+  RgBrokerHandleResult res;
+
+  fetch_collect (ctx, f, &st);
+  if (!ctx->expired && !st.any_error && f->max_wait_ms > 0 &&
+      (gint64) st.bytes < (gint64) f->min_bytes) {
+    out->polls = st.polls;
+    out->wait_ms = f->max_wait_ms;
+    rg_broker_records_refs_clear (ctx->refs);
+    fetch_state_clear (&st);
+    return RG_BROKER_HANDLE_PARK;
+  }
+  res = fetch_answer (req, ctx, &st, out);
+  fetch_state_clear (&st);
+  return res;
+}
+
+/* ---- Dispatch ---- */
+
+RgBrokerHandleResult
+rg_broker_dispatch_retry (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  const RgBrokerApi *api = find_api (req->header.api_key);
+
+  memset (out, 0, sizeof (*out));
+  return api->handler (req, ctx, out);
 }
 
 RgBrokerHandleResult
-rg_broker_handle_frame (RgBrokerConn * conn, const guint8 * frame, gsize len)
+rg_broker_dispatch_frame (const guint8 * frame, gsize len,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out,
+    RgKafkaRequest ** parked)
 {
   RgKafkaRequestHeader header = { 0, };
+  const RgBrokerApi *api;
   RgKafkaRequest *req;
-  RgBrokerHandleResult res = RG_BROKER_HANDLE_DONE;
+  RgBrokerHandleResult res;
   GError *error = NULL;
-  gboolean close = FALSE, polls = FALSE;
 
+  memset (out, 0, sizeof (*out));
   req = rg_kafka_request_parse (frame, len, &header, &error);
-  if (!req) {
+  api = find_api (header.api_key);
+  if (req && (!api || header.api_version < api->min_version
+          || header.api_version > api->max_version))
+    goto not_advertised;
+  if (!req)
+    goto parse_failed;
+
+  res = api->handler (req, ctx, out);
+  if (res == RG_BROKER_HANDLE_PARK)
+    *parked = req;
+  else
+    rg_kafka_request_free (req);
+  return res;
+
+  /* ERRORS */
+not_advertised:
+  {
+    rg_kafka_request_free (req);
+    if (api && api->api_key == RG_KAFKA_API_API_VERSIONS)
+      return refuse_api_versions (header.correlation_id, out);
+    GST_INFO ("client %s: closing: %s v%d is not served", ctx->peer,
+        rg_kafka_api_name (header.api_key), header.api_version);
+    return RG_BROKER_HANDLE_CLOSE;
+  }
+parse_failed:
+  {
     if (g_error_matches (error, RG_KAFKA_ERROR,
             RG_KAFKA_ERROR_UNSUPPORTED_VERSION)
         && header.api_key == RG_KAFKA_API_API_VERSIONS) {
       g_clear_error (&error);
-      rg_broker_conn_queue (conn,
-          rg_kafka_build_api_versions_error (header.correlation_id));
-      return RG_BROKER_HANDLE_DONE;
+      return refuse_api_versions (header.correlation_id, out);
     }
-    GST_INFO ("client %s: closing: %s", conn->address, error->message);
+    GST_INFO ("client %s: closing: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
-
-  switch (header.api_key) {
-    case RG_KAFKA_API_API_VERSIONS:
-      rg_broker_conn_queue (conn, rg_kafka_build_api_versions_response
-          (header.correlation_id, header.api_version, 0));
-      break;
-    case RG_KAFKA_API_METADATA:
-      res = handle_metadata (conn, req);
-      break;
-    case RG_KAFKA_API_PRODUCE:
-      res = handle_produce (conn, req);
-      break;
-    case RG_KAFKA_API_LIST_OFFSETS:
-      res = handle_list_offsets (conn, req);
-      break;
-    case RG_KAFKA_API_FETCH:
-      if (!rg_broker_fetch_try (conn, req, FALSE, &close, &polls)) {
-        rg_broker_conn_park (conn, req, 4 + len, polls);
-        return RG_BROKER_HANDLE_PARKED;
-      }
-      res = close ? RG_BROKER_HANDLE_CLOSE : RG_BROKER_HANDLE_DONE;
-      break;
-    default:
-      res = RG_BROKER_HANDLE_CLOSE;
-      break;
-  }
-  rg_kafka_request_free (req);
-  return res;
 }
-

@@ -48,6 +48,7 @@
 #endif
 
 #include "broker/rgbrokerjournal.h"
+#include "kafka/rgkafka.h"
 #include "record/rgbatch.h"
 #include "journal/rgjournal.h"
 #include "journal/rgjournalreader.h"

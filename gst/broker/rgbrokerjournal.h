@@ -22,12 +22,34 @@
 #ifndef __RG_BROKER_JOURNAL_H__
 #define __RG_BROKER_JOURNAL_H__
 
-#include "broker/rgbrokerprivate.h"
 #include "journal/rgjournal.h"
+
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
 typedef struct _RgBrokerJournal RgBrokerJournal;
+
+/*
+ * The result of reading one partition for a Fetch, from a journal here or
+ * from an in-memory topic (rgbrokertopic.h, which includes this header).
+ * @error_code: Kafka error code of the partition
+ * @high_watermark, @log_start_offset: the partition's range
+ * @refs: RgKafkaRecordsRef, each holding a reference on its record (the
+ *   notify releases it)
+ * @bytes, @records: what @refs hold
+ * @next_offset: the offset after the last record in @refs (the fetch
+ *   offset when empty)
+ */
+typedef struct
+{
+  gint16 error_code;
+  gint64 high_watermark;
+  gint64 log_start_offset;
+  gsize bytes;
+  guint records;
+  gint64 next_offset;
+} RgBrokerCollect;
 
 /* @tail: (nullable): the tail of the writer appending in this process. */
 RgBrokerJournal *rg_broker_journal_new (const gchar * dir,

@@ -16,7 +16,9 @@
 
 /*
  * Topic storage of the embedded broker: an in-memory ring of the latest
- * records of one partition.
+ * records of one partition (the interface is rgbrokertopic.h). A topic
+ * knows nothing of the loop or the connections above it: appends wake the
+ * loop through the RgWaker the topic was created with (rgloop.h).
  *
  * Every record is one RecordBatch v2, encoded once at append by rgbatch's
  * encoder and kept as a list of iovecs: the batch header, record framing
@@ -51,8 +53,8 @@
 #include "config.h"
 #endif
 
-#include "broker/rgbrokerprivate.h"
-#include "broker/rgbrokerjournal.h"
+#include "broker/rgbrokertopic.h"
+#include "broker/rgbrokerstats.h"
 #include "record/rgbatch.h"
 
 #include <pthread.h>
@@ -60,6 +62,9 @@
 #include <string.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
+
+/* Here, in the lowest file that raises it (rgbroker.h declares it). */
+G_DEFINE_QUARK (rg-broker-error-quark, rg_broker_error);
 
 typedef struct
 {
@@ -81,7 +86,7 @@ typedef struct
 struct _RgBrokerTopic
 {
   atomic_int ref;
-  RgBroker *broker;
+  RgWaker *waker;
   gchar *name;
 
   pthread_mutex_t lock;
@@ -289,12 +294,12 @@ record_keep_segments (RgBrokerRecord * record, const struct iovec *segs,
 /* ---- Topic ---- */
 
 RgBrokerTopic *
-rg_broker_topic_new (RgBroker * broker, const gchar * name, guint ring_size)
+rg_broker_topic_new (RgWaker * waker, const gchar * name, guint ring_size)
 {
   RgBrokerTopic *topic = g_new0 (RgBrokerTopic, 1);
 
   atomic_init (&topic->ref, 1);
-  topic->broker = broker;
+  topic->waker = rg_waker_ref (waker);
   topic->name = g_strdup (name);
   pthread_mutex_init (&topic->lock, NULL);
   topic->capacity = MAX (ring_size, 1);
@@ -310,28 +315,28 @@ tail_moved (gpointer data)
 {
   RgBrokerTopic *topic = data;
 
-  rg_broker_wake (topic->broker);
+  rg_waker_wake (topic->waker);
 }
 
 RgBrokerTopic *
-rg_broker_topic_new_journal (RgBroker * broker, const gchar * name,
+rg_broker_topic_new_journal (RgWaker * waker, const gchar * name,
     const gchar * dir, RgJournalTail * tail)
 {
-  RgBrokerTopic *topic = rg_broker_topic_new (broker, name, 1);
+  RgBrokerTopic *topic = rg_broker_topic_new (waker, name, 1);
 
   topic->journal = rg_broker_journal_new (dir, tail);
   /* Wakes parked fetches when the writer's own thread flushes small
    * records, which no append notifies. Stopped when the topic is
-   * detached, while the broker it wakes is still there. */
+   * detached (its tail may outlive the broker). */
   rg_broker_journal_watch (topic->journal, tail_moved, topic);
   return topic;
 }
 
 RgBrokerTopic *
-rg_broker_topic_new_ingest (RgBroker * broker, const gchar * name,
+rg_broker_topic_new_ingest (RgWaker * waker, const gchar * name,
     guint max_batches)
 {
-  RgBrokerTopic *topic = rg_broker_topic_new (broker, name, max_batches);
+  RgBrokerTopic *topic = rg_broker_topic_new (waker, name, max_batches);
 
   topic->ingest = TRUE;
   return topic;
@@ -426,7 +431,7 @@ rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
         memory_order_relaxed);
     pos += RG_BATCH_LOG_OVERHEAD + info.batch_length;
   }
-  rg_broker_wake (topic->broker);
+  rg_waker_wake (topic->waker);
   return RG_KAFKA_NONE;
 }
 
@@ -460,7 +465,7 @@ rg_broker_topic_notify (RgBrokerTopic * topic)
   g_return_if_fail (topic != NULL);
 
   atomic_fetch_add_explicit (&topic->appended, 1, memory_order_relaxed);
-  rg_broker_wake (topic->broker);
+  rg_waker_wake (topic->waker);
 }
 
 RgBrokerTopic *
@@ -493,6 +498,7 @@ rg_broker_topic_unref (RgBrokerTopic * topic)
   g_free (topic->caps_string);
   g_free (topic->live_name);
   g_free (topic->name);
+  rg_waker_unref (topic->waker);
   g_free (topic);
 }
 
@@ -655,7 +661,7 @@ rg_broker_topic_append (RgBrokerTopic * topic, GstBuffer * buffer,
   atomic_fetch_add_explicit (&topic->appended, 1, memory_order_relaxed);
   if (offset)
     *offset = base;
-  rg_broker_wake (topic->broker);
+  rg_waker_wake (topic->waker);
   return TRUE;
 }
 

@@ -71,9 +71,10 @@
 
 G_DEFINE_QUARK (rg-kafka-error-quark, rg_kafka_error);
 
-/* Phase 1 of DESIGN.md, ascending by api key. Group APIs (phase 2) are not
- * advertised until the broker implements them: librdkafka would otherwise
- * try consumer groups against us. */
+/* The versions this codec parses and builds (phase 1 of DESIGN.md),
+ * ascending by api key. Pure facts of the wire format: what a broker
+ * advertises and how it answers is the broker's own table
+ * (broker/rgbrokerdispatch.c), which must lie within this one. */
 static const RgKafkaApiVersionRange supported_apis[] = {
   {RG_KAFKA_API_PRODUCE, 3, 7},
   {RG_KAFKA_API_FETCH, 4, 4},
@@ -116,6 +117,13 @@ rg_kafka_version_supported (gint16 api_key, gint16 api_version)
 
   return range != NULL && api_version >= range->min_version
       && api_version <= range->max_version;
+}
+
+gint16
+rg_kafka_first_flexible_version (gint16 api_key)
+{
+  return api_key == RG_KAFKA_API_API_VERSIONS ? API_VERSIONS_FIRST_FLEXIBLE :
+      -1;
 }
 
 const gchar *
@@ -1061,8 +1069,9 @@ check_build_version (gint16 api_key, gint16 api_version, GError ** error)
  * The response header is v0 in every version. */
 
 RgKafkaResponse *
-rg_kafka_build_api_versions_response (gint32 correlation_id,
-    gint16 api_version, gint32 throttle_ms)
+rg_kafka_build_api_versions_response_for (gint32 correlation_id,
+    gint16 api_version, gint32 throttle_ms,
+    const RgKafkaApiVersionRange * apis, guint n_apis)
 {
   gboolean flexible = api_version >= API_VERSIONS_FIRST_FLEXIBLE;
   RgKafkaResponse *resp;
@@ -1070,17 +1079,18 @@ rg_kafka_build_api_versions_response (gint32 correlation_id,
 
   g_return_val_if_fail (rg_kafka_version_supported (RG_KAFKA_API_API_VERSIONS,
           api_version), NULL);
+  g_return_val_if_fail (apis != NULL || n_apis == 0, NULL);
 
   resp = response_new (correlation_id);
   put_int16 (resp, RG_KAFKA_NONE);
   if (flexible)
-    put_uvarint (resp, G_N_ELEMENTS (supported_apis) + 1);
+    put_uvarint (resp, n_apis + 1);
   else
-    put_array_count (resp, G_N_ELEMENTS (supported_apis));
-  for (i = 0; i < G_N_ELEMENTS (supported_apis); i++) {
-    put_int16 (resp, supported_apis[i].api_key);
-    put_int16 (resp, supported_apis[i].min_version);
-    put_int16 (resp, supported_apis[i].max_version);
+    put_array_count (resp, n_apis);
+  for (i = 0; i < n_apis; i++) {
+    put_int16 (resp, apis[i].api_key);
+    put_int16 (resp, apis[i].min_version);
+    put_int16 (resp, apis[i].max_version);
     if (flexible)
       put_uvarint (resp, 0);
   }
@@ -1092,17 +1102,36 @@ rg_kafka_build_api_versions_response (gint32 correlation_id,
 }
 
 RgKafkaResponse *
-rg_kafka_build_api_versions_error (gint32 correlation_id)
+rg_kafka_build_api_versions_response (gint32 correlation_id,
+    gint16 api_version, gint32 throttle_ms)
 {
-  const RgKafkaApiVersionRange *range = find_api (RG_KAFKA_API_API_VERSIONS);
-  RgKafkaResponse *resp = response_new (correlation_id);
+  return rg_kafka_build_api_versions_response_for (correlation_id,
+      api_version, throttle_ms, supported_apis,
+      G_N_ELEMENTS (supported_apis));
+}
 
+RgKafkaResponse *
+rg_kafka_build_api_versions_error_for (gint32 correlation_id,
+    const RgKafkaApiVersionRange * range)
+{
+  RgKafkaResponse *resp;
+
+  g_return_val_if_fail (range != NULL, NULL);
+
+  resp = response_new (correlation_id);
   put_int16 (resp, RG_KAFKA_UNSUPPORTED_VERSION);
   put_array_count (resp, 1);
   put_int16 (resp, range->api_key);
   put_int16 (resp, range->min_version);
   put_int16 (resp, range->max_version);
   return finish_response (resp, NULL);
+}
+
+RgKafkaResponse *
+rg_kafka_build_api_versions_error (gint32 correlation_id)
+{
+  return rg_kafka_build_api_versions_error_for (correlation_id,
+      find_api (RG_KAFKA_API_API_VERSIONS));
 }
 
 /* --- Metadata (3) -------------------------------------------------------

@@ -94,8 +94,9 @@ GQuark rg_kafka_error_quark (void);
  * @RG_KAFKA_ERROR_UNSUPPORTED_API: the api key is not one this codec
  *   implements. Kafka closes the connection in this case.
  * @RG_KAFKA_ERROR_UNSUPPORTED_VERSION: the api key is known but the version
- *   is outside the advertised range. For ApiVersions answer with
- *   rg_kafka_build_api_versions_error(); otherwise close the connection.
+ *   is outside the versions the codec implements. For ApiVersions answer
+ *   with rg_kafka_build_api_versions_error(); otherwise close the
+ *   connection.
  * @RG_KAFKA_ERROR_TOO_LARGE: a frame larger than the limit, or a response
  *   whose size would not fit the int32 size prefix.
  *
@@ -223,11 +224,12 @@ typedef struct
  * rg_kafka_supported_apis:
  * @n_apis: (out): number of entries
  *
- * The version table the broker advertises in ApiVersions, in ascending api
- * key order: exactly phase 1 of DESIGN.md (Produce 3-7, Fetch 4,
- * ListOffsets 1-2, Metadata 0-4, ApiVersions 0-3). Clients pick versions
- * from it, and kafka-python guesses the broker's release from it, so it
- * must not advertise anything the codec cannot parse.
+ * The versions this codec parses and builds, in ascending api key order:
+ * phase 1 of DESIGN.md (Produce 3-7, Fetch 4, ListOffsets 1-2, Metadata
+ * 0-4, ApiVersions 0-3). rg_kafka_request_parse() refuses any other.
+ * What a broker advertises is its own table, which must lie within this
+ * one (the embedded broker's is in gst/broker/rgbrokerdispatch.c; it
+ * passes it to rg_kafka_build_api_versions_response_for()).
  *
  * Returns: (transfer none) (array length=n_apis): a static table.
  */
@@ -239,10 +241,23 @@ const RgKafkaApiVersionRange *rg_kafka_supported_apis (guint * n_apis);
  * @api_key: an api key
  * @api_version: a version
  *
- * Returns: %TRUE if @api_version of @api_key is in the advertised table.
+ * Returns: %TRUE if the codec parses and builds @api_version of @api_key.
  */
 RG_API
 gboolean rg_kafka_version_supported (gint16 api_key, gint16 api_version);
+
+/**
+ * rg_kafka_first_flexible_version:
+ * @api_key: an api key
+ *
+ * Kafka's first flexible version of @api_key (compact encodings, tagged
+ * fields, request header v2), as far as this codec implements it.
+ *
+ * Returns: the version, or -1 when no version the codec implements is
+ *   flexible (or the api is unknown).
+ */
+RG_API
+gint16 rg_kafka_first_flexible_version (gint16 api_key);
 
 /**
  * RgKafkaStr:
@@ -718,6 +733,25 @@ RgKafkaResponse *rg_kafka_build_api_versions_response (gint32 correlation_id,
     gint16 api_version, gint32 throttle_ms);
 
 /**
+ * rg_kafka_build_api_versions_response_for:
+ * @correlation_id: from the request
+ * @api_version: 0-3
+ * @throttle_ms: throttle time (v1+)
+ * @apis: (array length=n_apis): the table to advertise, each entry within
+ *   rg_kafka_supported_apis()
+ * @n_apis: entries in @apis
+ *
+ * As rg_kafka_build_api_versions_response(), listing @apis: a broker's
+ * own table.
+ *
+ * Returns: (transfer full): the response.
+ */
+RG_API
+RgKafkaResponse *rg_kafka_build_api_versions_response_for (gint32
+    correlation_id, gint16 api_version, gint32 throttle_ms,
+    const RgKafkaApiVersionRange * apis, guint n_apis);
+
+/**
  * rg_kafka_build_api_versions_error:
  * @correlation_id: from the request
  *
@@ -729,6 +763,19 @@ RgKafkaResponse *rg_kafka_build_api_versions_response (gint32 correlation_id,
  */
 RG_API
 RgKafkaResponse *rg_kafka_build_api_versions_error (gint32 correlation_id);
+
+/**
+ * rg_kafka_build_api_versions_error_for:
+ * @correlation_id: from the request
+ * @range: the ApiVersions entry of the broker's table
+ *
+ * As rg_kafka_build_api_versions_error(), with @range as the entry.
+ *
+ * Returns: (transfer full): the response.
+ */
+RG_API
+RgKafkaResponse *rg_kafka_build_api_versions_error_for (gint32
+    correlation_id, const RgKafkaApiVersionRange * range);
 
 /**
  * RgKafkaMetadataBroker:

@@ -19,6 +19,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -29,6 +30,8 @@
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhooks.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
 #include "journal/rgjournal.h"
@@ -121,6 +124,22 @@ closed_by_peer (int fd)
   guint8 byte;
   ssize_t n = recv (fd, &byte, 1, 0);
   return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* A non-blocking TCP socket bound to 127.0.0.@host (any port): the whole
+ * of 127/8 is loopback, so one machine can be many client addresses. */
+static int
+loopback_socket (guint host)
+{
+  struct sockaddr_in sin = { 0, };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+  fail_unless (fd >= 0);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (0x7f000000 | host);
+  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0,
+      "bind 127.0.0.%u: %s", host, g_strerror (errno));
+  return fd;
 }
 
 /* ---- Helpers on the broker ---- */
@@ -349,6 +368,71 @@ GST_START_TEST (test_api_versions)
   }
   fail_unless (fetch4, "Fetch 4 not advertised");
   g_bytes_unref (resp);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* The api table is the one source of ApiVersions: every row lies within
+ * what the codec parses, agrees with it on flexible versions, and the
+ * broker advertises exactly the rows, in order, in v0 and flexible v3. */
+GST_START_TEST (test_api_table_is_api_versions)
+{
+  RgBroker *broker = start_broker (NULL);
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  const RgBrokerApi *apis;
+  guint n_apis, i;
+  gint16 version;
+
+  apis = rg_broker_dispatch_apis (&n_apis);
+  fail_unless (n_apis > 0);
+  for (i = 0; i < n_apis; i++) {
+    gint16 flexible = rg_kafka_first_flexible_version (apis[i].api_key);
+
+    fail_unless (apis[i].handler != NULL);
+    fail_unless (i == 0 || apis[i - 1].api_key < apis[i].api_key);
+    fail_unless (rg_kafka_version_supported (apis[i].api_key,
+            apis[i].min_version));
+    fail_unless (rg_kafka_version_supported (apis[i].api_key,
+            apis[i].max_version));
+    if (apis[i].first_flexible >= 0) {
+      fail_unless_equals_int (apis[i].first_flexible, flexible);
+    } else {
+      fail_unless (flexible < 0 || flexible > apis[i].max_version);
+    }
+  }
+
+  for (version = 0; version <= 3; version += 3) {
+    GByteArray *req = kw_request_new (18, version, 7 + version);
+    GBytes *resp;
+    KwReader r;
+    gsize size;
+    gint64 n;
+
+    if (version == 3) {
+      /* Header tag buffer; software name and version; body tag buffer. */
+      g_byte_array_append (req, (const guint8 *) "\0\2a\2b\0", 6);
+    }
+    kw_send_request (fd, kw_request_finish (req));
+    resp = recv_response (fd, 7 + version);
+    r.p = g_bytes_get_data (resp, &size);
+    r.end = r.p + size;
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 2), 0);
+    /* v3: a compact array, count + 1 in one varint byte. */
+    n = version == 3 ? kw_get (&r, 1) - 1 : kw_get (&r, 4);
+    fail_unless_equals_int (n, n_apis);
+    for (i = 0; i < n_apis; i++) {
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].api_key);
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].min_version);
+      fail_unless_equals_int (kw_get (&r, 2), apis[i].max_version);
+      if (version == 3) {
+        fail_unless_equals_int (kw_get (&r, 1), 0);
+      }
+    }
+    g_bytes_unref (resp);
+  }
   close (fd);
   rg_broker_release (broker);
 }
@@ -632,6 +716,344 @@ GST_START_TEST (test_produce_refused)
 
 GST_END_TEST;
 
+/* ---- Admission control ---- */
+
+#define N_HOSTILE 1100
+
+/* Sends @req from a new socket bound to 127.0.0.@host and returns the
+ * socket once it is connected (blocking again, reads time out). */
+static int
+connect_from (guint host, guint port)
+{
+  struct sockaddr_in sin = { 0, };
+  struct timeval tv = { 10, 0 };
+  struct pollfd pfd;
+  int fd = loopback_socket (host);
+
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0
+      || errno == EINPROGRESS);
+  pfd.fd = fd;
+  pfd.events = POLLOUT;
+  fail_unless (poll (&pfd, 1, 10000) == 1);
+  fcntl (fd, F_SETFL, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+  return fd;
+}
+
+/* 1,100 idle sockets from one address (more than the old default
+ * max-connections of 1,024) take only max_connections_per_address
+ * connections; a client from another address is still served. */
+GST_START_TEST (test_one_address_cannot_lock_out)
+{
+  struct rlimit rl;
+  RgBroker *broker;
+  RgBrokerStats st;
+  int hostile[N_HOSTILE], fd, i;
+  guint port;
+  gint64 deadline;
+
+  getrlimit (RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < N_HOSTILE + 400) {
+    rl.rlim_cur = MIN (rl.rlim_max, N_HOSTILE + 400);
+    setrlimit (RLIMIT_NOFILE, &rl);
+  }
+  fail_unless (rl.rlim_cur >= N_HOSTILE + 400,
+      "RLIMIT_NOFILE too low for %d sockets", N_HOSTILE);
+
+  broker = start_broker (NULL);
+  port = rg_broker_get_port (broker);
+  for (i = 0; i < N_HOSTILE; i++) {
+    struct sockaddr_in sin = { 0, };
+
+    hostile[i] = loopback_socket (2);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons (port);
+    sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    fail_unless (connect (hostile[i], (struct sockaddr *) &sin,
+            sizeof (sin)) == 0 || errno == EINPROGRESS);
+  }
+  /* Every one is accepted, and served or refused. */
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  do {
+    g_usleep (10 * 1000);
+    rg_broker_get_stats (broker, &st);
+  } while (st.connections_total + st.connections_refused_per_address <
+      N_HOSTILE && g_get_monotonic_time () < deadline);
+  fail_unless_equals_uint64 (st.connections_total,
+      RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+  fail_unless_equals_uint64 (st.connections_refused_per_address,
+      N_HOSTILE - RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+  fail_unless_equals_uint64 (st.connections_refused, 0);
+
+  /* A client from 127.0.0.1 is served while they stay. */
+  fd = connect_from (1, port);
+  kw_send_request (fd, api_versions_request (77));
+  g_bytes_unref (recv_response (fd, 77));
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_int (st.connections,
+      RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS + 1);
+
+  close (fd);
+  for (i = 0; i < N_HOSTILE; i++)
+    close (hostile[i]);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* A client that sends a request one byte at a time keeps resetting the
+ * idle timeout, but is closed once the request has not arrived whole
+ * within request_timeout_ms of its first byte; a prompt client on the same
+ * broker is not. */
+GST_START_TEST (test_request_timeout)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerStats st;
+  GByteArray *req;
+  int slow, quick;
+  guint sent = 0;
+  gboolean closed = FALSE;
+
+  rg_broker_config_init (&config);
+  config.request_timeout_ms = 200;
+  broker = start_broker (&config);
+  slow = kw_connect (rg_broker_get_port (broker), 10);
+  quick = kw_connect (rg_broker_get_port (broker), 10);
+
+  /* ApiVersions with a long client id: 200 bytes at one per 20 ms would
+   * take four seconds. */
+  req = kw_request_new (18, 0, 5);
+  g_byte_array_set_size (req, 4 + 2 + 2 + 4);
+  kw_putstr (req, "a-client-id-long-enough-to-send-it-slowly-------------"
+      "------------------------------------------------------------------"
+      "------------------------------------------------------------");
+  kw_request_finish (req);
+  while (sent < req->len && !closed) {
+    struct pollfd pfd = { slow, POLLIN, 0 };
+
+    if (send (slow, req->data + sent, 1, MSG_NOSIGNAL) != 1)
+      break;
+    sent++;
+    /* The quick client's request arrives whole: it is answered. */
+    if (sent == 10) {
+      kw_send_request (quick, api_versions_request (6));
+      g_bytes_unref (recv_response (quick, 6));
+    }
+    closed = poll (&pfd, 1, 20) == 1 && closed_by_peer (slow);
+  }
+  fail_unless (sent < req->len, "the whole slow request was sent");
+  fail_unless (closed || closed_by_peer (slow));
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_uint64 (st.closed_request_timeout, 1);
+  fail_unless_equals_int (st.connections, 1);
+
+  g_byte_array_unref (req);
+  close (slow);
+  close (quick);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+#define N_PARTIAL 5
+#define PARTIAL_RECORDS 9000
+#define BIG_RECORDS 90000
+
+/* Produce v3 of @records_len bytes of records into a topic nobody
+ * serves: a valid request whose size the test chooses. */
+static GByteArray *
+sized_produce_request (gint32 cid, gsize records_len)
+{
+  GByteArray *b = kw_request_new (0, 3, cid);
+  gsize start;
+
+  kw_putstr (b, NULL);
+  kw_put16 (b, 1);
+  kw_put32 (b, 1000);
+  kw_put32 (b, 1);
+  kw_putstr (b, "nobody");
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, records_len);
+  start = b->len;
+  g_byte_array_set_size (b, start + records_len);
+  memset (b->data + start, 0x5a, records_len);
+  return kw_request_finish (b);
+}
+
+/* Writes what the socket takes of @data, ignoring a reset. */
+static void
+send_some (int fd, const guint8 * data, gsize len)
+{
+  while (len > 0) {
+    ssize_t n = send (fd, data, len, MSG_NOSIGNAL);
+
+    if (n <= 0)
+      return;
+    data += n;
+    len -= n;
+  }
+}
+
+/* Partial requests together may hold at most max_partial_bytes: the
+ * connection with the largest one is closed when a read passes it, the
+ * others complete their requests and are answered. */
+GST_START_TEST (test_partial_bytes_bound)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerStats st;
+  GByteArray *reqs[N_PARTIAL], *big;
+  int fds[N_PARTIAL], big_fd, i;
+  gint64 deadline;
+
+  rg_broker_config_init (&config);
+  config.max_request_bytes = 100000;
+  config.max_partial_bytes = 120000;
+  broker = start_broker (&config);
+  for (i = 0; i < N_PARTIAL; i++) {
+    fds[i] = kw_connect (rg_broker_get_port (broker), 10);
+    reqs[i] = sized_produce_request (40 + i, PARTIAL_RECORDS);
+    /* All but the last 1,000 bytes: about 8 KB each, 40 KB together. */
+    kw_send_all (fds[i], reqs[i]->data, reqs[i]->len - 1000);
+  }
+  /* 90 KB more of one request passes the bound: it is the largest. */
+  big_fd = kw_connect (rg_broker_get_port (broker), 10);
+  big = sized_produce_request (50, BIG_RECORDS);
+  send_some (big_fd, big->data, big->len - 1000);
+  fail_unless (closed_by_peer (big_fd));
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  do {
+    rg_broker_get_stats (broker, &st);
+  } while (st.connections > N_PARTIAL && g_get_monotonic_time () < deadline);
+  fail_unless_equals_uint64 (st.closed_partial_bytes, 1);
+  fail_unless_equals_int (st.connections, N_PARTIAL);
+
+  for (i = 0; i < N_PARTIAL; i++) {
+    GBytes *resp;
+    KwReader r;
+    gsize size;
+
+    kw_send_all (fds[i], reqs[i]->data + reqs[i]->len - 1000, 1000);
+    resp = recv_response (fds[i], 40 + i);
+    r.p = g_bytes_get_data (resp, &size);
+    r.end = r.p + size;
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    kw_skip_str (&r);
+    fail_unless_equals_int (kw_get (&r, 4), 1);
+    kw_get (&r, 4);
+    /* UNKNOWN_TOPIC_OR_PARTITION: parsed whole and answered. */
+    fail_unless_equals_int (kw_get (&r, 2), 3);
+    g_bytes_unref (resp);
+    g_byte_array_unref (reqs[i]);
+    close (fds[i]);
+  }
+  g_byte_array_unref (big);
+  close (big_fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* The error code of a one-partition Produce response. */
+static gint16
+produce_error (int fd, gint32 cid, const gchar * topic)
+{
+  GBytes *resp;
+  KwReader r;
+  gsize size;
+  gint16 code;
+
+  kw_send_request (fd, produce_request (cid, topic));
+  resp = recv_response (fd, cid);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_get (&r, 4);
+  code = kw_get (&r, 2);
+  g_bytes_unref (resp);
+  return code;
+}
+
+/* A port no one listens on now. */
+static guint
+free_port (void)
+{
+  struct sockaddr_in sin = { 0, };
+  socklen_t len = sizeof (sin);
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  guint port;
+
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0);
+  getsockname (fd, (struct sockaddr *) &sin, &len);
+  port = ntohs (sin.sin_port);
+  close (fd);
+  return port;
+}
+
+/* A name reserved before the broker starts is not taken by a client that
+ * produces into it first, so the element adds its topic afterwards; a name
+ * a client took before any reservation gives a message that says so. */
+GST_START_TEST (test_reserved_topic)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  RgBrokerTopic *topic;
+  GError *error = NULL;
+  guint port = free_port ();
+  int fd;
+
+  fail_unless (rg_broker_reserve_topic (NULL, port, "cam", &error));
+  rg_broker_config_init (&config);
+  config.ingest_batches = 8;
+  broker = rg_broker_acquire ("127.0.0.1", port, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  fd = kw_connect (port, 10);
+
+  /* Reserved: not created by the client's Produce. */
+  fail_unless_equals_int (produce_error (fd, 1, "cam"),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  topic = rg_broker_add_topic (broker, "cam", 4, &error);
+  fail_unless (topic != NULL, "%s", error ? error->message : "?");
+  fail_unless_equals_int (produce_error (fd, 2, "cam"),
+      RG_BROKER_PRODUCE_REFUSED_ERROR);
+
+  /* Not reserved: the client's Produce creates an ingest topic, and the
+   * element that comes later is told why it cannot have the name. */
+  fail_unless_equals_int (produce_error (fd, 3, "late"), RG_KAFKA_NONE);
+  fail_if (rg_broker_reserve_topic ("127.0.0.1", port, "late", &error));
+  fail_unless (g_error_matches (error, RG_BROKER_ERROR,
+          RG_BROKER_ERROR_TOPIC_EXISTS));
+  fail_unless (strstr (error->message, "created by a Kafka client") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+  fail_if (rg_broker_add_topic (broker, "late", 4, &error));
+  fail_unless (strstr (error->message, "created by a Kafka client") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+
+  /* Once the reservation is dropped and the topic removed, a client may
+   * take the name. */
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_unreserve_topic (NULL, port, "cam");
+  fail_unless_equals_int (produce_error (fd, 4, "cam"), RG_KAFKA_NONE);
+
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 /* ---- Long poll and zero copy ---- */
 
 static _Atomic gsize seen_value_ptr;
@@ -803,10 +1225,11 @@ GST_START_TEST (test_thousand_connections)
   sin.sin_port = htons (rg_broker_get_port (broker));
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
 
-  /* All connects are in flight together: the backlog absorbs them. */
+  /* All connects are in flight together: the backlog absorbs them. They
+   * come from five loopback addresses, 200 each: under the default
+   * max_connections_per_address. */
   for (i = 0; i < N_CLIENTS; i++) {
-    pfd[i].fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    fail_unless (pfd[i].fd >= 0);
+    pfd[i].fd = loopback_socket (1 + i / 200);
     fail_unless (connect (pfd[i].fd, (struct sockaddr *) &sin,
             sizeof (sin)) == 0 || errno == EINPROGRESS);
     pfd[i].events = POLLOUT;
@@ -1395,6 +1818,7 @@ broker_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_api_versions);
+  tcase_add_test (tc, test_api_table_is_api_versions);
   tcase_add_test (tc, test_registry_shares_brokers);
   tcase_add_test (tc, test_fetch_whole_batches_in_order);
   tcase_add_test (tc, test_ring_drops_oldest);
@@ -1407,6 +1831,10 @@ broker_suite (void)
   tcase_add_test (tc, test_thousand_connections);
   tcase_add_test (tc, test_max_connections);
   tcase_add_test (tc, test_idle_timeout);
+  tcase_add_test (tc, test_one_address_cannot_lock_out);
+  tcase_add_test (tc, test_request_timeout);
+  tcase_add_test (tc, test_partial_bytes_bound);
+  tcase_add_test (tc, test_reserved_topic);
   tcase_add_test (tc, test_malformed_frames);
   tcase_add_test (tc, test_client_watch_and_lag);
   tcase_add_test (tc, test_live_view_resumes_at_keyframe);

@@ -336,6 +336,124 @@ GST_START_TEST (test_journal_backed)
 
 GST_END_TEST;
 
+/* The error code Metadata v1 gives @topic on the broker at @port; naming
+ * a topic creates it as an ingest topic when the broker accepts ingest
+ * and no element reserved the name. */
+static gint16
+metadata_error (guint port, const gchar * topic)
+{
+  int fd = connect_to (port);
+  GByteArray *b = g_byte_array_new ();
+  guint8 hdr[14] = { 0, 0, 0, 0, 0, 3, 0, 1, 0, 0, 0, 9, 0xff, 0xff };
+  guint8 buf[4096], len2[2];
+  gsize n = 0, pos;
+  guint32 count, i;
+  gint16 code;
+
+  g_byte_array_append (b, hdr, sizeof (hdr));
+  g_byte_array_append (b, (const guint8 *) "\0\0\0\1", 4);
+  GST_WRITE_UINT16_BE (len2, strlen (topic));
+  g_byte_array_append (b, len2, 2);
+  g_byte_array_append (b, (const guint8 *) topic, strlen (topic));
+  GST_WRITE_UINT32_BE (b->data, b->len - 4);
+  fail_unless (send (fd, b->data, b->len, 0) == (ssize_t) b->len);
+  g_byte_array_unref (b);
+  while (n < 4 || n < 4 + GST_READ_UINT32_BE (buf)) {
+    ssize_t r = recv (fd, buf + n, sizeof (buf) - n, 0);
+    fail_unless (r > 0, "metadata: no answer");
+    n += r;
+  }
+  close (fd);
+  /* Size, correlation id, then the brokers: node, host, port, rack. */
+  fail_unless_equals_int (GST_READ_UINT32_BE (buf + 4), 9);
+  pos = 8;
+  count = GST_READ_UINT32_BE (buf + pos);
+  pos += 4;
+  for (i = 0; i < count; i++) {
+    gint16 rack_len;
+
+    pos += 4;
+    pos += 2 + GST_READ_UINT16_BE (buf + pos);
+    pos += 4;
+    rack_len = GST_READ_UINT16_BE (buf + pos);
+    pos += 2 + MAX (rack_len, 0);
+  }
+  /* Controller id, one topic: its error code. */
+  pos += 4;
+  fail_unless_equals_int (GST_READ_UINT32_BE (buf + pos), 1);
+  code = GST_READ_UINT16_BE (buf + pos + 4);
+  return code;
+}
+
+static guint
+free_port (void)
+{
+  struct sockaddr_in sin = { 0, };
+  socklen_t len = sizeof (sin);
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  guint port;
+
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0);
+  getsockname (fd, (struct sockaddr *) &sin, &len);
+  port = ntohs (sin.sin_port);
+  close (fd);
+  return port;
+}
+
+/* A sink's configured topic is reserved on its broker as soon as it is
+ * set, before any broker of the pipeline serves: a client naming it on a
+ * broker that accepts ingest (started by another sink) does not take it,
+ * and the sink starts later. A sink whose name a client took first fails
+ * with a message that says so (not "served by another element"). */
+GST_START_TEST (test_topic_reserved_from_configuration)
+{
+  guint port = free_port ();
+  GstElement *cam = gst_element_factory_make ("rgbrokersink", NULL);
+  GstElement *late = gst_element_factory_make ("rgbrokersink", NULL);
+  gchar *desc = g_strdup_printf ("rgbrokersink port=%u topic=in ingest=true",
+      port);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *ingest;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (cam, "port", port, "topic", "cam", NULL);
+  ingest = harness_new (desc);
+  fail_unless_equals_int (bound_port (ingest->element), port);
+  /* Reserved: the client's Metadata does not create it. */
+  fail_unless_equals_int (metadata_error (port, "cam"), 3);
+  fail_unless_equals_int (gst_element_set_state (cam, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_uint64 (stat_u64 (cam, "high-watermark"), 0);
+  fail_unless_equals_int (metadata_error (port, "cam"), 0);
+
+  fail_unless_equals_int (metadata_error (port, "late"), 0);
+  g_object_set (late, "port", port, "topic", "late", NULL);
+  gst_element_set_bus (late, bus);
+  fail_unless_equals_int (gst_element_set_state (late, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "created by a Kafka client") != NULL,
+      "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+
+  gst_element_set_state (late, GST_STATE_NULL);
+  gst_element_set_bus (late, NULL);
+  gst_element_set_state (cam, GST_STATE_NULL);
+  gst_harness_teardown (ingest);
+  gst_object_unref (late);
+  gst_object_unref (cam);
+  gst_object_unref (bus);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 rgbrokersink_suite (void)
 {
@@ -349,6 +467,7 @@ rgbrokersink_suite (void)
   tcase_add_test (tc, test_port_in_use_is_an_error);
   tcase_add_test (tc, test_client_signals);
   tcase_add_test (tc, test_journal_backed);
+  tcase_add_test (tc, test_topic_reserved_from_configuration);
   return s;
 }
 

@@ -1,0 +1,1164 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The broker's connection layer (the interface is rgbrokerconn.h).
+ *
+ * Connection life
+ * ===============
+ * Bytes are read into a per-connection buffer that grows to the size of
+ * the current frame and never beyond 4 + max_request_bytes; a size prefix
+ * above the limit closes the connection before the frame is read. Complete
+ * frames are handed to the facade's frame function strictly one after the
+ * other: a response is queued before the next frame is parsed, so
+ * responses leave in request order. Two things stop a connection's
+ * reading, which is what bounds its memory:
+ *  - a parked request (a Fetch's long poll): it stays in the input buffer,
+ *    untouched, until the retry function answers it or its wait passes;
+ *    later requests wait behind it, as in Kafka;
+ *  - an output queue above max_output_bytes: the broker waits until the
+ *    client has read enough.
+ * Output is sent from the response segments: protocol bytes and in-memory
+ * records with sendmsg(MSG_NOSIGNAL) (a writev() that cannot raise
+ * SIGPIPE), journal segment ranges with sendfile() (SIGPIPE is blocked in
+ * the loop thread). EPOLLOUT is watched only while a send was short.
+ * Parked requests that poll (journal-backed topics whose writer gives no
+ * tail, see rg_journal_writer_get_tail()) are also retried every
+ * JOURNAL_POLL_MS, because such a journal grows without a notification.
+ *
+ * Send threads (rgbrokerio.c): a connection with SEND_PARALLEL_MIN_BYTES
+ * or more to send is left in flush_pending until the end of the turn; then
+ * the loop sends all of them at once together with config.send_threads
+ * helpers, each connection on one thread, and waits for every one before
+ * it frees what was sent, counts it and goes on with the connections.
+ * The helpers only make the system calls: a large copy into a socket (and
+ * on loopback the receiver's TCP work) is what one loop thread cannot
+ * spread over the cores.
+ *
+ * Admission control
+ * =================
+ * Three limits keep one client (or one host) from locking the others out:
+ *  - max_connections_per_address: connections from one IP address; one
+ *    beyond it is accepted and closed at once, like one beyond
+ *    max_connections, so a host that opens thousands of idle sockets
+ *    takes at most its share;
+ *  - request_timeout_ms: a request must arrive whole within this long of
+ *    its first byte (checked by the sweep). The idle timeout alone cannot
+ *    catch a client sending one byte a second, since every byte is
+ *    activity. A connection the broker has stopped reading (its output
+ *    queue is full, or a request is parked) is not timed: the wait is not
+ *    the client's;
+ *  - max_partial_bytes: the bytes of partial requests summed over all
+ *    connections. When a read takes the sum past it, the connection with
+ *    the largest partial request is closed: that is the one holding the
+ *    most memory, and a client that sends its requests promptly holds a
+ *    partial one only briefly. The input buffer grows with what arrives
+ *    (doubling, up to the frame's size) rather than to the size a prefix
+ *    announces, so memory follows the bytes received, not the bytes
+ *    promised.
+ *
+ * Errors: the frame function decides (a malformed frame, an unsupported
+ * api closes the connection, as Kafka does); a failed send or a reset
+ * closes it too.
+ */
+
+/* accept4() */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "broker/rgbrokerconn.h"
+#include "broker/rgbrokerhooks.h"
+#include "broker/rgbrokerio.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define GST_CAT_DEFAULT rg_broker_debug
+
+/* Segments handed to one sendmsg(): the kernel's limit (UIO_MAXIOV). A
+ * response of small records has three segments per record, so a smaller
+ * array would split a 1 MiB response into hundreds of system calls. */
+#define SEND_IOV_MAX 1024
+/* Initial input buffer: enough for the requests clients send. */
+#define INPUT_INITIAL_SIZE 4096
+/* How often idle connections are looked for, ms. */
+#define SWEEP_INTERVAL_MS 1000
+/* Parked requests that poll look at their topics this often, for journal
+ * appends no one notified. */
+#define JOURNAL_POLL_MS 10
+/* After EMFILE, accepting pauses this long so the loop does not spin. */
+#define ACCEPT_PAUSE_MS 100
+/* A connection with at least this much output waiting is sent at the end
+ * of the turn, with the others, spread over the send threads; below it
+ * the hand-over would cost more than the copy. */
+#define SEND_PARALLEL_MIN_BYTES (64 * 1024)
+/* ... provided its next response is made of large pieces (bytes per
+ * segment): a response of thousands of tiny records costs the kernel per
+ * segment, not per byte, and measured slower when sent in parallel (100 B
+ * records to 64 readers: 0.7 against 1.3 M records/s). */
+#define SEND_PARALLEL_MIN_SEGMENT (8 * 1024)
+
+typedef struct
+{
+  RgKafkaResponse *response;
+  guint segment;
+  gsize segment_offset;
+} RgBrokerOutput;
+
+struct _RgBrokerConn
+{
+  RgBrokerConns *conns;
+  RgLoopSource *source;
+  int fd;
+  guint64 id;
+  gchar *address;
+  gchar *local_host;
+
+  guint8 *in;
+  gsize in_len;
+  gsize in_size;
+
+  GQueue out;
+  gsize out_bytes;
+  gboolean send_blocked;
+
+  /* Output left for the end of the loop's turn (conns->flush_pending),
+   * and what the send phase did: sent by whichever thread sent it, read by
+   * the loop after rg_broker_io_run() returns. */
+  gboolean flush_queued;
+  GList flush_link;
+  gboolean flush_ok;
+  gsize flush_sent;
+  guint flush_done;             /* outputs at the head of out sent whole */
+
+  gpointer parked;
+  GDestroyNotify parked_free;
+  gboolean parked_polls;
+  gsize parked_frame_size;
+  gint64 parked_deadline;
+  GList parked_link;
+
+  gint64 last_activity;
+  GList link;
+
+  /* Admission control: the peer's address without the port (a key of
+   * conns->per_address), the bytes of the partial request at the head of
+   * the input (counted in conns->partial_total) and when it began (0:
+   * none). */
+  gchar *peer_host;
+  gsize partial;
+  gint64 request_start;
+
+  /* Under conns->lock: read by rg_broker_conns_get_clients(). */
+  guint64 bytes_sent;
+  guint64 fetches;
+  RgBrokerTopic *last_topic;
+  gint64 next_offset;
+};
+
+struct _RgBrokerConns
+{
+  RgLoop *loop;
+  int listen_fd;
+  RgLoopSource *listen_source;
+  RgBrokerConfig config;
+  RgBrokerCounters *counters;
+  RgBrokerConnFuncs funcs;
+  gpointer user_data;
+
+  /* Guards conns (the list and the stats fields) and next_id. */
+  pthread_mutex_t lock;
+  GQueue conns;
+  guint64 next_id;
+
+  /* Loop thread only. */
+  GQueue parked;
+  GQueue flush_pending;
+  GPtrArray *flush_items;
+  RgBrokerIo *io;
+  gint64 accept_resume;
+  gint64 next_sweep;
+  gint64 next_poll;
+  gint64 sweep_interval;
+  /* Peer address -> GUINT_TO_POINTER (connections open). */
+  GHashTable *per_address;
+  gsize partial_total;
+};
+
+static RgBrokerSysHooks sys_hooks;
+
+static void conn_close (RgBrokerConn * conn);
+static void conn_process (RgBrokerConn * conn);
+
+/* ---- System calls ---- */
+
+ssize_t
+rg_broker_sys_send_iov (int fd, const struct iovec *iov, int iovcnt)
+{
+  struct msghdr msg = { 0, };
+
+  msg.msg_iov = (struct iovec *) iov;
+  msg.msg_iovlen = iovcnt;
+  return sendmsg (fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void
+rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks)
+{
+  if (hooks)
+    sys_hooks = *hooks;
+  else
+    memset (&sys_hooks, 0, sizeof (sys_hooks));
+}
+
+static ssize_t
+send_iov (int fd, const struct iovec *iov, int iovcnt)
+{
+  if (sys_hooks.send_iov)
+    return sys_hooks.send_iov (fd, iov, iovcnt);
+  return rg_broker_sys_send_iov (fd, iov, iovcnt);
+}
+
+static gchar *
+sockaddr_to_string (const struct sockaddr_storage *ss, gboolean with_port)
+{
+  char host[INET6_ADDRSTRLEN] = "?";
+  guint port = 0;
+
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+    inet_ntop (AF_INET, &sin->sin_addr, host, sizeof (host));
+    port = ntohs (sin->sin_port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+    inet_ntop (AF_INET6, &sin6->sin6_addr, host, sizeof (host));
+    port = ntohs (sin6->sin6_port);
+  }
+  if (!with_port)
+    return g_strdup (host);
+  if (ss->ss_family == AF_INET6)
+    return g_strdup_printf ("[%s]:%u", host, port);
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+/* ---- Output ---- */
+
+void
+rg_broker_conn_queue (RgBrokerConn * conn, RgKafkaResponse * response)
+{
+  RgBrokerOutput *out;
+
+  if (!response)
+    return;
+  out = g_new0 (RgBrokerOutput, 1);
+  out->response = response;
+  g_queue_push_tail (&conn->out, out);
+  conn->out_bytes += rg_kafka_response_get_size (response);
+  rg_broker_count (conn->conns->counters, requests, 1);
+}
+
+static void
+output_free (RgBrokerOutput * out)
+{
+  rg_kafka_response_free (out->response);
+  g_free (out);
+}
+
+/* Fills @iov from the output's current position up to the next FILE
+ * segment; returns the count (0 when the current segment is a FILE). */
+static guint
+output_fill_iov (RgBrokerOutput * out, struct iovec *iov)
+{
+  const RgKafkaSegment *segs;
+  guint n_segs, i, n = 0;
+
+  segs = rg_kafka_response_get_segments (out->response, &n_segs);
+  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX; i++) {
+    gsize skip = (i == out->segment) ? out->segment_offset : 0;
+
+    if (segs[i].type == RG_KAFKA_SEGMENT_FILE)
+      break;
+    iov[n].iov_base = (guint8 *) segs[i].data + skip;
+    iov[n].iov_len = segs[i].length - skip;
+    n++;
+  }
+  return n;
+}
+
+/* sendfile() raises SIGPIPE on a closed socket and has no MSG_NOSIGNAL:
+ * the loop thread blocks the signal, and takes back the one pending for
+ * it after EPIPE, so it is never delivered. */
+static void
+consume_sigpipe (void)
+{
+  struct timespec zero = { 0, 0 };
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  while (sigtimedwait (&set, NULL, &zero) > 0);
+}
+
+/* Sends from the output's current position: a FILE segment with
+ * sendfile(), else memory segments with one vectored send. */
+static ssize_t
+output_send (RgBrokerConn * conn, RgBrokerOutput * out)
+{
+  struct iovec iov[SEND_IOV_MAX];
+  const RgKafkaSegment *segs, *seg;
+  guint n_segs, n;
+  ssize_t sent;
+
+  segs = rg_kafka_response_get_segments (out->response, &n_segs);
+  seg = &segs[out->segment];
+  if (seg->type != RG_KAFKA_SEGMENT_FILE) {
+    n = output_fill_iov (out, iov);
+    return send_iov (conn->fd, iov, n);
+  }
+  {
+    off_t position = seg->offset + out->segment_offset;
+
+    sent = sendfile (conn->fd, seg->fd, &position,
+        seg->length - out->segment_offset);
+  }
+  if (sent < 0 && errno == EPIPE)
+    consume_sigpipe ();
+  if (sent == 0) {
+    /* The file is shorter than the batches it held: it was truncated. */
+    errno = EIO;
+    return -1;
+  }
+  return sent;
+}
+
+/* Moves the output's position @sent bytes on; TRUE when it is complete. */
+static gboolean
+output_advance (RgBrokerOutput * out, gsize sent)
+{
+  const RgKafkaSegment *segs;
+  guint n_segs;
+
+  segs = rg_kafka_response_get_segments (out->response, &n_segs);
+  while (out->segment < n_segs) {
+    gsize left = segs[out->segment].length - out->segment_offset;
+
+    if (sent < left) {
+      out->segment_offset += sent;
+      return FALSE;
+    }
+    sent -= left;
+    out->segment++;
+    out->segment_offset = 0;
+  }
+  return TRUE;
+}
+
+static void
+conn_count_sent (RgBrokerConn * conn, gsize bytes)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  rg_broker_count (conns->counters, bytes_served, bytes);
+  pthread_mutex_lock (&conns->lock);
+  conn->bytes_sent += bytes;
+  pthread_mutex_unlock (&conns->lock);
+}
+
+/* Sends what the socket takes, counting the outputs sent whole in
+ * conn->flush_done (they stay at the head of the queue) and the bytes in
+ * conn->flush_sent. It touches only the connection's own output and
+ * allocates nothing, so a send thread may run it (rgbrokerio.c). Sets
+ * conn->flush_ok to FALSE when the connection failed. */
+static void
+conn_send (gpointer data)
+{
+  RgBrokerConn *conn = data;
+  GList *l = g_queue_peek_nth_link (&conn->out, conn->flush_done);
+
+  conn->send_blocked = FALSE;
+  conn->flush_ok = TRUE;
+  while (l) {
+    RgBrokerOutput *out = l->data;
+    ssize_t sent = output_send (conn, out);
+
+    if (sent < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        conn->send_blocked = TRUE;
+      else
+        conn->flush_ok = FALSE;
+      break;
+    }
+    conn->flush_sent += sent;
+    if (output_advance (out, sent)) {
+      conn->out_bytes -= rg_kafka_response_get_size (out->response);
+      conn->flush_done++;
+      l = l->next;
+    }
+  }
+}
+
+/* The loop's part after conn_send(): frees what was sent (the records'
+ * references are dropped on the loop thread) and counts it. */
+static gboolean
+conn_send_finish (RgBrokerConn * conn)
+{
+  for (; conn->flush_done > 0; conn->flush_done--)
+    output_free (g_queue_pop_head (&conn->out));
+  if (conn->flush_sent > 0) {
+    conn->last_activity = rg_loop_now_ms ();
+    conn_count_sent (conn, conn->flush_sent);
+    conn->flush_sent = 0;
+  }
+  return conn->flush_ok;
+}
+
+/* Sends what the socket takes. Returns FALSE when the connection failed. */
+static gboolean
+conn_flush (RgBrokerConn * conn)
+{
+  conn_send (conn);
+  return conn_send_finish (conn);
+}
+
+/* Whether the output's response is made of large pieces. */
+static gboolean
+output_is_bulk (RgBrokerOutput * out)
+{
+  guint n_segs;
+
+  rg_kafka_response_get_segments (out->response, &n_segs);
+  return n_segs > 0 && rg_kafka_response_get_size (out->response) / n_segs
+      >= SEND_PARALLEL_MIN_SEGMENT;
+}
+
+/* Leaves a large output for the end of the turn, when every such output
+ * is sent at once over the send threads. TRUE when it was left. */
+static gboolean
+conn_defer_flush (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  if (conns->io == NULL || conn->send_blocked
+      || conn->out_bytes < SEND_PARALLEL_MIN_BYTES
+      || !output_is_bulk (g_queue_peek_head (&conn->out)))
+    return FALSE;
+  if (!conn->flush_queued) {
+    conn->flush_queued = TRUE;
+    conn->flush_link.data = conn;
+    g_queue_push_tail_link (&conns->flush_pending, &conn->flush_link);
+  }
+  return TRUE;
+}
+
+/* ---- Parking ---- */
+
+void
+rg_broker_conn_park (RgBrokerConn * conn, gpointer parked,
+    GDestroyNotify free_func, gint64 wait_ms, gboolean polls)
+{
+  conn->parked = parked;
+  conn->parked_free = free_func;
+  conn->parked_polls = polls;
+  conn->parked_deadline = rg_loop_now_ms () + wait_ms;
+  conn->parked_link.data = conn;
+  g_queue_push_tail_link (&conn->conns->parked, &conn->parked_link);
+  atomic_fetch_add (&conn->conns->counters->fetches_waiting, 1);
+}
+
+void
+rg_broker_conn_set_polls (RgBrokerConn * conn, gboolean polls)
+{
+  conn->parked_polls = polls;
+}
+
+static void
+conn_unpark (RgBrokerConn * conn)
+{
+  g_queue_unlink (&conn->conns->parked, &conn->parked_link);
+  conn->parked_free (conn->parked);
+  conn->parked = NULL;
+  atomic_fetch_sub (&conn->conns->counters->fetches_waiting, 1);
+}
+
+void
+rg_broker_conn_note_fetch (RgBrokerConn * conn, RgBrokerTopic * topic,
+    gint64 next_offset)
+{
+  RgBrokerTopic *old;
+
+  pthread_mutex_lock (&conn->conns->lock);
+  conn->fetches++;
+  old = conn->last_topic;
+  conn->last_topic = topic ? rg_broker_topic_ref (topic) : old;
+  if (topic) {
+    conn->next_offset = next_offset;
+    if (old)
+      rg_broker_topic_unref (old);
+  }
+  pthread_mutex_unlock (&conn->conns->lock);
+}
+
+const gchar *
+rg_broker_conn_get_address (RgBrokerConn * conn)
+{
+  return conn->address;
+}
+
+const gchar *
+rg_broker_conn_get_local_host (RgBrokerConn * conn)
+{
+  return conn->local_host;
+}
+
+/* ---- Input ---- */
+
+static void
+conn_consume (RgBrokerConn * conn, gsize n)
+{
+  memmove (conn->in, conn->in + n, conn->in_len - n);
+  conn->in_len -= n;
+  /* The next request's clock starts when it is at the head. */
+  conn->request_start = 0;
+  /* Give a large request's buffer back once it is handled. */
+  if (conn->in_len == 0 && conn->in_size > INPUT_INITIAL_SIZE) {
+    conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
+    conn->in_size = INPUT_INITIAL_SIZE;
+  }
+}
+
+/* Handles the complete frames in the input buffer, in order. Returns FALSE
+ * when the connection must be closed. */
+static gboolean
+conn_handle_frames (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  while (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+      && conn->in_len >= 4) {
+    GError *error = NULL;
+    gsize len;
+    RgBrokerFrameResult res;
+
+    if (!rg_kafka_frame_length (conn->in, conns->config.max_request_bytes,
+            &len, &error)) {
+      GST_INFO ("client %s: closing: %s", conn->address, error->message);
+      g_clear_error (&error);
+      return FALSE;
+    }
+    if (conn->in_len < 4 + len) {
+      /* Grow with what arrives, not to what the prefix announces. */
+      if (conn->in_len == conn->in_size && conn->in_size < 4 + len) {
+        conn->in_size = MIN (4 + len, conn->in_size * 2);
+        conn->in = g_realloc (conn->in, conn->in_size);
+      }
+      break;
+    }
+    res = conns->funcs.frame (conns->user_data, conn, conn->in + 4, len);
+    if (res == RG_BROKER_FRAME_CLOSE)
+      return FALSE;
+    if (res == RG_BROKER_FRAME_PARKED)
+      conn->parked_frame_size = 4 + len;
+    else
+      conn_consume (conn, 4 + len);
+  }
+  return TRUE;
+}
+
+/* Bytes of the request at the head of the input that has not arrived
+ * whole (0 when it has, or when a request is parked). */
+static gsize
+conn_head_partial (RgBrokerConn * conn)
+{
+  guint32 len;
+
+  if (conn->parked || conn->in_len == 0)
+    return 0;
+  if (conn->in_len < 4)
+    return conn->in_len;
+  memcpy (&len, conn->in, 4);
+  len = GUINT32_FROM_BE (len);
+  return conn->in_len < 4 + (gsize) len ? conn->in_len : 0;
+}
+
+static void
+conn_update_partial (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+  gsize partial = conn_head_partial (conn);
+
+  conns->partial_total = conns->partial_total - conn->partial + partial;
+  conn->partial = partial;
+  if (partial == 0)
+    conn->request_start = 0;
+  else if (conn->request_start == 0)
+    conn->request_start = rg_loop_now_ms ();
+}
+
+static void
+conn_update_events (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+  guint32 want = 0;
+
+  if (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+      && conn->in_len < conn->in_size)
+    want |= RG_LOOP_IN;
+  if (conn->send_blocked)
+    want |= RG_LOOP_OUT;
+  rg_loop_set_events (conns->loop, conn->source, want);
+}
+
+/* Handles frames and sends responses until neither makes progress. */
+static void
+conn_process (RgBrokerConn * conn)
+{
+  for (;;) {
+    guint n_out = g_queue_get_length (&conn->out);
+    gsize in_len = conn->in_len;
+
+    if (!conn_handle_frames (conn))
+      goto malformed;
+    conn_update_partial (conn);
+    if (conn_defer_flush (conn))
+      return;
+    if (!conn_flush (conn))
+      goto failed;
+    if (conn->in_len == in_len && g_queue_get_length (&conn->out) == n_out)
+      break;
+    if (conn->parked || conn->send_blocked)
+      break;
+  }
+  conn_update_events (conn);
+  return;
+
+  /* ERRORS */
+malformed:
+  {
+    rg_broker_count (conn->conns->counters, malformed, 1);
+    conn_close (conn);
+    return;
+  }
+failed:
+  {
+    conn_close (conn);
+    return;
+  }
+}
+
+/* Returns FALSE when the connection was closed. */
+static gboolean
+conn_read (RgBrokerConn * conn)
+{
+  ssize_t n;
+
+  if (conn->in_len == conn->in_size)
+    return TRUE;
+  do {
+    n = recv (conn->fd, conn->in + conn->in_len,
+        conn->in_size - conn->in_len, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    conn_close (conn);
+    return FALSE;
+  }
+  if (n > 0) {
+    conn->in_len += n;
+    conn->last_activity = rg_loop_now_ms ();
+  }
+  return TRUE;
+}
+
+/* Closes the connections with the largest partial requests while their
+ * sum is over the bound. The caller holds no pointer to a connection. */
+static void
+conns_enforce_partial (RgBrokerConns * conns)
+{
+  while (conns->config.max_partial_bytes > 0
+      && conns->partial_total > conns->config.max_partial_bytes) {
+    RgBrokerConn *largest = NULL;
+    GList *l;
+
+    for (l = conns->conns.head; l; l = l->next) {
+      RgBrokerConn *conn = l->data;
+
+      if (!largest || conn->partial > largest->partial)
+        largest = conn;
+    }
+    if (!largest || largest->partial == 0)
+      break;
+    GST_INFO ("client %s: closing: its partial request of %" G_GSIZE_FORMAT
+        " bytes is the largest, and partial requests hold %" G_GSIZE_FORMAT
+        " bytes (max-partial-bytes %" G_GSIZE_FORMAT ")", largest->address,
+        largest->partial, conns->partial_total,
+        conns->config.max_partial_bytes);
+    rg_broker_count (conns->counters, closed_partial_bytes, 1);
+    conn_close (largest);
+  }
+}
+
+static void
+conn_event (gpointer data, guint32 events)
+{
+  RgBrokerConn *conn = data;
+  RgBrokerConns *conns = conn->conns;
+
+  if ((events & (RG_LOOP_ERR | RG_LOOP_HUP)) && !(events & RG_LOOP_IN)) {
+    conn_close (conn);
+    return;
+  }
+  if ((events & RG_LOOP_IN) && !conn_read (conn))
+    return;
+  if (events & RG_LOOP_OUT)
+    conn->send_blocked = FALSE;
+  conn_process (conn);
+  /* Only reads make partial requests grow. */
+  if (events & RG_LOOP_IN)
+    conns_enforce_partial (conns);
+}
+
+/* ---- Connections ---- */
+
+static void
+conn_free (RgBrokerConn * conn)
+{
+  g_free (conn->address);
+  g_free (conn->local_host);
+  g_free (conn->peer_host);
+  g_free (conn->in);
+  g_free (conn);
+}
+
+/* Counts a connection of @host in or out. */
+static void
+conns_count_address (RgBrokerConns * conns, const gchar * host, gint delta)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (conns->per_address,
+          host)) + delta;
+
+  if (n == 0)
+    g_hash_table_remove (conns->per_address, host);
+  else
+    g_hash_table_insert (conns->per_address, g_strdup (host),
+        GUINT_TO_POINTER (n));
+}
+
+static void
+conn_new (RgBrokerConns * conns, int fd, const struct sockaddr_storage *peer)
+{
+  RgBrokerConn *conn = g_new0 (RgBrokerConn, 1);
+  struct sockaddr_storage local;
+  socklen_t local_len = sizeof (local);
+  int one = 1;
+
+  conn->conns = conns;
+  conn->fd = fd;
+  conn->address = sockaddr_to_string (peer, TRUE);
+  conn->peer_host = sockaddr_to_string (peer, FALSE);
+  if (getsockname (fd, (struct sockaddr *) &local, &local_len) == 0)
+    conn->local_host = sockaddr_to_string (&local, FALSE);
+  else
+    conn->local_host = g_strdup ("127.0.0.1");
+  conn->in_size = INPUT_INITIAL_SIZE;
+  conn->in = g_malloc (conn->in_size);
+  conn->next_offset = -1;
+  conn->last_activity = rg_loop_now_ms ();
+  /* Responses are whole frames: send each as soon as it is complete. */
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+
+  conn->source = rg_loop_add (conns->loop, fd, RG_LOOP_IN, conn_event, conn);
+  if (conn->source == NULL) {
+    GST_WARNING ("epoll_ctl: %s", g_strerror (errno));
+    close (fd);
+    conn_free (conn);
+    return;
+  }
+
+  conns_count_address (conns, conn->peer_host, 1);
+  pthread_mutex_lock (&conns->lock);
+  conn->id = ++conns->next_id;
+  conn->link.data = conn;
+  g_queue_push_tail_link (&conns->conns, &conn->link);
+  pthread_mutex_unlock (&conns->lock);
+  atomic_fetch_add (&conns->counters->connections, 1);
+  rg_broker_count (conns->counters, connections_total, 1);
+  GST_DEBUG ("client %" G_GUINT64_FORMAT " connected from %s", conn->id,
+      conn->address);
+  conns->funcs.client (conns->user_data, conn->id, conn->address, TRUE);
+}
+
+static void
+conn_close (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+  RgBrokerTopic *last_topic;
+
+  rg_loop_remove (conns->loop, conn->source);
+  close (conn->fd);
+  if (conn->parked)
+    conn_unpark (conn);
+  if (conn->flush_queued)
+    g_queue_unlink (&conns->flush_pending, &conn->flush_link);
+  g_queue_clear_full (&conn->out, (GDestroyNotify) output_free);
+  conns->partial_total -= conn->partial;
+  conns_count_address (conns, conn->peer_host, -1);
+
+  pthread_mutex_lock (&conns->lock);
+  g_queue_unlink (&conns->conns, &conn->link);
+  last_topic = conn->last_topic;
+  conn->last_topic = NULL;
+  pthread_mutex_unlock (&conns->lock);
+  if (last_topic)
+    rg_broker_topic_unref (last_topic);
+  atomic_fetch_sub (&conns->counters->connections, 1);
+
+  GST_DEBUG ("client %" G_GUINT64_FORMAT " (%s) closed", conn->id,
+      conn->address);
+  conns->funcs.client (conns->user_data, conn->id, conn->address, FALSE);
+  conn_free (conn);
+}
+
+/* ---- Accepting ---- */
+
+static void
+listener_set_enabled (RgBrokerConns * conns, gboolean enabled)
+{
+  rg_loop_set_events (conns->loop, conns->listen_source,
+      enabled ? RG_LOOP_IN : 0);
+}
+
+/* Whether a new connection from @peer may be served. */
+static gboolean
+conns_admit (RgBrokerConns * conns, const struct sockaddr_storage *peer)
+{
+  guint limit = conns->config.max_connections_per_address;
+  gchar *host;
+  guint n;
+
+  if (atomic_load (&conns->counters->connections) >=
+      conns->config.max_connections) {
+    GST_INFO ("refusing a connection: %u connections open (max-connections)",
+        conns->config.max_connections);
+    rg_broker_count (conns->counters, connections_refused, 1);
+    return FALSE;
+  }
+  if (limit == 0)
+    return TRUE;
+  host = sockaddr_to_string (peer, FALSE);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (conns->per_address, host));
+  if (n >= limit) {
+    GST_INFO ("refusing a connection from %s: it has %u open "
+        "(max-connections-per-address)", host, n);
+    rg_broker_count (conns->counters, connections_refused_per_address, 1);
+  }
+  g_free (host);
+  return n < limit;
+}
+
+static void
+conns_accept (gpointer data, guint32 events)
+{
+  RgBrokerConns *conns = data;
+
+  for (;;) {
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof (peer);
+    int fd = accept4 (conns->listen_fd, (struct sockaddr *) &peer,
+        &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED)
+        continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+          || errno == ENOMEM) {
+        /* Out of descriptors: the pending connects stay in the backlog;
+         * retry later instead of spinning on a readable listener. */
+        GST_WARNING ("accept: %s; pausing for %d ms", g_strerror (errno),
+            ACCEPT_PAUSE_MS);
+        listener_set_enabled (conns, FALSE);
+        conns->accept_resume = rg_loop_now_ms () + ACCEPT_PAUSE_MS;
+      }
+      return;
+    }
+    if (!conns_admit (conns, &peer)) {
+      close (fd);
+      continue;
+    }
+    conn_new (conns, fd, &peer);
+  }
+}
+
+/* ---- The set ---- */
+
+RgBrokerConns *
+rg_broker_conns_new (RgLoop * loop, int listen_fd,
+    const RgBrokerConfig * config, RgBrokerCounters * counters,
+    const RgBrokerConnFuncs * funcs, gpointer user_data)
+{
+  RgBrokerConns *conns = g_new0 (RgBrokerConns, 1);
+
+  conns->loop = loop;
+  conns->listen_fd = listen_fd;
+  conns->config = *config;
+  conns->config.advertised_host = NULL;
+  conns->counters = counters;
+  conns->funcs = *funcs;
+  conns->user_data = user_data;
+  /* One largest request must always be able to arrive. */
+  if (conns->config.max_partial_bytes > 0)
+    conns->config.max_partial_bytes = MAX (conns->config.max_partial_bytes,
+        4 + conns->config.max_request_bytes);
+  pthread_mutex_init (&conns->lock, NULL);
+  conns->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  conns->flush_items = g_ptr_array_new ();
+  /* Often enough to close a slow request near its timeout. */
+  conns->sweep_interval = SWEEP_INTERVAL_MS;
+  if (config->request_timeout_ms > 0)
+    conns->sweep_interval = CLAMP (config->request_timeout_ms / 4, 10,
+        SWEEP_INTERVAL_MS);
+  conns->next_sweep = rg_loop_now_ms () + conns->sweep_interval;
+  if (config->send_threads > 0) {
+    conns->io = rg_broker_io_new (config->send_threads, conn_send);
+    if (conns->io == NULL)
+      GST_WARNING ("could not start %u send threads: the loop sends alone",
+          config->send_threads);
+  }
+  conns->listen_source = rg_loop_add (loop, listen_fd, RG_LOOP_IN,
+      conns_accept, conns);
+  if (conns->listen_source == NULL) {
+    rg_broker_conns_free (conns);
+    return NULL;
+  }
+  return conns;
+}
+
+void
+rg_broker_conns_free (RgBrokerConns * conns)
+{
+  if (!conns)
+    return;
+  while (conns->conns.head)
+    conn_close (conns->conns.head->data);
+  if (conns->listen_source)
+    rg_loop_remove (conns->loop, conns->listen_source);
+  g_ptr_array_unref (conns->flush_items);
+  g_hash_table_unref (conns->per_address);
+  rg_broker_io_free (conns->io);
+  pthread_mutex_destroy (&conns->lock);
+  g_free (conns);
+}
+
+/* Retries the parked requests after a wake-up or at a deadline. */
+static void
+conns_service_parked (RgBrokerConns * conns, gint64 now)
+{
+  GList *l = conns->parked.head;
+  guint n = g_queue_get_length (&conns->parked);
+
+  /* Only the connections parked when this started: one that parks again
+   * while being served is appended and looked at next time. */
+  while (l && n-- > 0) {
+    RgBrokerConn *conn = l->data;
+    RgBrokerFrameResult res;
+
+    l = l->next;
+    res = conns->funcs.retry (conns->user_data, conn, conn->parked,
+        now >= conn->parked_deadline);
+    if (res == RG_BROKER_FRAME_PARKED)
+      continue;
+    conn_unpark (conn);
+    conn_consume (conn, conn->parked_frame_size);
+    if (res == RG_BROKER_FRAME_CLOSE) {
+      conn_close (conn);
+      continue;
+    }
+    conn_process (conn);
+  }
+}
+
+static gint64
+conns_next_deadline (RgBrokerConns * conns)
+{
+  gint64 deadline = conns->next_sweep;
+  GList *l;
+
+  if (conns->accept_resume)
+    deadline = MIN (deadline, conns->accept_resume);
+  for (l = conns->parked.head; l; l = l->next) {
+    RgBrokerConn *conn = l->data;
+
+    deadline = MIN (deadline, conn->parked_deadline);
+    if (conn->parked_polls)
+      deadline = MIN (deadline, conns->next_poll);
+  }
+  return deadline;
+}
+
+/* Whether @conn's request at the head has taken too long to arrive. Not
+ * while the broker does not read it (output queue full). */
+static gboolean
+conn_request_late (RgBrokerConn * conn, gint64 now)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return conns->config.request_timeout_ms > 0 && conn->request_start > 0
+      && conn->out_bytes < conns->config.max_output_bytes
+      && now - conn->request_start >= conns->config.request_timeout_ms;
+}
+
+static gboolean
+conn_idle (RgBrokerConn * conn, gint64 now)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return conns->config.idle_timeout_ms > 0 && !conn->parked
+      && g_queue_is_empty (&conn->out)
+      && now - conn->last_activity >= conns->config.idle_timeout_ms;
+}
+
+static void
+conns_sweep (RgBrokerConns * conns, gint64 now)
+{
+  GList *l = conns->conns.head;
+
+  /* The loop thread is the only one that changes the list. */
+  while (l) {
+    RgBrokerConn *conn = l->data;
+
+    l = l->next;
+    if (conn_request_late (conn, now)) {
+      GST_INFO ("client %s: closing: a request of which %" G_GSIZE_FORMAT
+          " bytes arrived did not arrive whole within %u ms "
+          "(request-timeout)", conn->address, conn->partial,
+          conns->config.request_timeout_ms);
+      rg_broker_count (conns->counters, closed_request_timeout, 1);
+      conn_close (conn);
+    } else if (conn_idle (conn, now)) {
+      GST_INFO ("client %s idle for %u ms: closing", conn->address,
+          conns->config.idle_timeout_ms);
+      conn_close (conn);
+    }
+  }
+}
+
+/* Sends the outputs left for the end of the turn: on the send threads and
+ * this one together, then on with each connection here. */
+static void
+conns_flush_pending (RgBrokerConns * conns)
+{
+  GPtrArray *items = conns->flush_items;
+  guint i;
+
+  if (g_queue_is_empty (&conns->flush_pending))
+    return;
+  g_ptr_array_set_size (items, 0);
+  while (!g_queue_is_empty (&conns->flush_pending)) {
+    /* The link is the connection's own: popped, not freed. */
+    RgBrokerConn *conn = g_queue_pop_head_link (&conns->flush_pending)->data;
+
+    conn->flush_queued = FALSE;
+    g_ptr_array_add (items, conn);
+  }
+  rg_broker_io_run (conns->io, items->pdata, items->len);
+  if (items->len > 1)
+    rg_broker_count (conns->counters, parallel_sends, items->len);
+  for (i = 0; i < items->len; i++) {
+    RgBrokerConn *conn = g_ptr_array_index (items, i);
+
+    if (!conn_send_finish (conn))
+      conn_close (conn);
+    else
+      conn_process (conn);
+  }
+}
+
+gint64
+rg_broker_conns_turn (RgBrokerConns * conns, gint64 now, gboolean woken)
+{
+  if (woken || conns_next_deadline (conns) <= now) {
+    conns_service_parked (conns, now);
+    conns->next_poll = now + JOURNAL_POLL_MS;
+  }
+  if (conns->accept_resume && now >= conns->accept_resume) {
+    conns->accept_resume = 0;
+    listener_set_enabled (conns, TRUE);
+  }
+  if (now >= conns->next_sweep) {
+    conns_sweep (conns, now);
+    conns->next_sweep = now + conns->sweep_interval;
+  }
+  conns_flush_pending (conns);
+  /* Output left for a parallel send is sent in the next turn at once. */
+  if (!g_queue_is_empty (&conns->flush_pending))
+    return now;
+  return conns_next_deadline (conns);
+}
+
+void
+rg_broker_client_info_free (RgBrokerClientInfo * info)
+{
+  if (!info)
+    return;
+  g_free (info->address);
+  g_free (info->topic);
+  g_free (info);
+}
+
+GPtrArray *
+rg_broker_conns_get_clients (RgBrokerConns * conns)
+{
+  GPtrArray *clients = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      rg_broker_client_info_free);
+  GList *l;
+
+  pthread_mutex_lock (&conns->lock);
+  for (l = conns->conns.head; l; l = l->next) {
+    RgBrokerConn *conn = l->data;
+    RgBrokerClientInfo *info = g_new0 (RgBrokerClientInfo, 1);
+
+    info->id = conn->id;
+    info->address = g_strdup (conn->address);
+    info->bytes_sent = conn->bytes_sent;
+    info->fetches = conn->fetches;
+    info->next_offset = conn->next_offset;
+    info->lag = -1;
+    if (conn->last_topic) {
+      guint64 hw = rg_broker_topic_get_high_watermark (conn->last_topic);
+
+      info->topic = g_strdup (rg_broker_topic_get_name (conn->last_topic));
+      info->lag = MAX ((gint64) hw - conn->next_offset, 0);
+    }
+    g_ptr_array_add (clients, info);
+  }
+  pthread_mutex_unlock (&conns->lock);
+  return clients;
+}

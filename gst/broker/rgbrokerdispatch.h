@@ -1,0 +1,142 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Request dispatch of the embedded broker (rgbrokerdispatch.c): one table
+ * row per Kafka api key, each with the versions the broker advertises,
+ * the first flexible version and the handler. ApiVersions is answered
+ * from this table, so adding an api or a version is one row plus its
+ * handler (and the codec's parser and builder, kafka/rgkafka.c). Not
+ * installed.
+ *
+ * The handler contract: a handler is a function from a parsed request
+ * and an RgBrokerRequestContext (the topic registry, the counters, what
+ * it needs to know of the client) to an RgBrokerHandleOutcome (a response,
+ * or none) and one of DONE (answered, or needs no answer), PARK (cannot
+ * be answered yet: the caller keeps the request and calls
+ * rg_broker_dispatch_retry() later) and CLOSE (the connection must be
+ * closed). Handlers never see the broker, the connection or the loop; the
+ * facade (rgbroker.c) hands their outcome to the connection layer.
+ *
+ * Thread-safety: the loop thread calls these; handlers touch topics only
+ * through the registry's and topics' own thread-safe functions.
+ *
+ * Ownership: the outcome's response and position topic are the caller's
+ * (transfer full); a parked request is the caller's, to free with
+ * rg_kafka_request_free().
+ */
+
+#ifndef __RG_BROKER_DISPATCH_H__
+#define __RG_BROKER_DISPATCH_H__
+
+#include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokerstats.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RG_BROKER_HANDLE_DONE,
+  RG_BROKER_HANDLE_PARK,
+  RG_BROKER_HANDLE_CLOSE,
+} RgBrokerHandleResult;
+
+/*
+ * What a handler may use.
+ * @registry: the topics
+ * @counters: the broker's counters
+ * @node_host: the host Metadata advertises (the advertised host, or the
+ *   local address the client reached)
+ * @node_port: the port Metadata advertises
+ * @peer: the client's "host:port", for log messages
+ * @refs: an empty array of RgKafkaRecordsRef to collect records into; it
+ *   is empty again when the handler returns
+ * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
+ *   answer it with what there is
+ */
+typedef struct
+{
+  RgBrokerRegistry *registry;
+  RgBrokerCounters *counters;
+  const gchar *node_host;
+  guint node_port;
+  const gchar *peer;
+  GArray *refs;
+  gboolean expired;
+} RgBrokerRequestContext;
+
+/*
+ * What a handler did.
+ * @response: (nullable) (transfer full): the response to queue; NULL when
+ *   none is due (Produce with acks 0, PARK, CLOSE)
+ * @wait_ms: PARK: how long the request may wait at most
+ * @polls: PARK: it reads a journal-backed topic that nobody notifies, so
+ *   it must be retried on a timer too
+ * @fetched: a Fetch was answered (the client's fetch count goes up)
+ * @position_topic: (nullable) (transfer full): with @fetched, the topic
+ *   of its first partition, and @position_offset the offset after what it
+ *   was sent (for the client's lag in the stats)
+ */
+typedef struct
+{
+  RgKafkaResponse *response;
+  gint64 wait_ms;
+  gboolean polls;
+  gboolean fetched;
+  RgBrokerTopic *position_topic;
+  gint64 position_offset;
+} RgBrokerHandleOutcome;
+
+typedef RgBrokerHandleResult (*RgBrokerHandler) (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+
+/*
+ * One row of the api table.
+ * @api_key: the api
+ * @min_version, @max_version: the versions advertised and accepted; they
+ *   must lie within what the codec parses (rg_kafka_supported_apis())
+ * @first_flexible: the first flexible version (compact encodings, tagged
+ *   fields, request header v2), -1 when none of the advertised ones is
+ * @handler: answers the api
+ */
+typedef struct
+{
+  gint16 api_key;
+  gint16 min_version;
+  gint16 max_version;
+  gint16 first_flexible;
+  RgBrokerHandler handler;
+} RgBrokerApi;
+
+/* The table, in ascending api key order (transfer none). */
+const RgBrokerApi *rg_broker_dispatch_apis (guint * n_apis);
+
+/* Parses one request frame (after its size prefix) and runs its handler.
+ * On PARK, @parked receives the request (transfer full). A frame the codec
+ * or the table refuses gives CLOSE, except an unsupported ApiVersions
+ * version, which gets error 35 and the ApiVersions row's range. */
+RgBrokerHandleResult rg_broker_dispatch_frame (const guint8 * frame,
+    gsize len, const RgBrokerRequestContext * ctx,
+    RgBrokerHandleOutcome * out, RgKafkaRequest ** parked);
+
+/* Runs the handler of a parked request again (@ctx->expired set when its
+ * wait is over). */
+RgBrokerHandleResult rg_broker_dispatch_retry (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+
+G_END_DECLS
+
+#endif /* __RG_BROKER_DISPATCH_H__ */

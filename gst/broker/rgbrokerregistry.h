@@ -1,0 +1,96 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * The broker's topic registry (rgbrokerregistry.c): the table from names
+ * (topics and their .live views) to topics, the lock that guards it, the
+ * ingest topics clients create by naming them, and the names elements
+ * reserved before they add their topic. Not installed.
+ *
+ * It sits between the topics (rgbrokertopic.h) and the request handlers
+ * (rgbrokerdispatch.c), which look names up here; the facade (rgbroker.c)
+ * adds and removes the pipelines' topics.
+ *
+ * Thread-safety: every function may be called from any thread; one
+ * pthread mutex guards the table and is never held while anything but a
+ * topic reference is taken.
+ *
+ * Ownership: the registry holds one reference on each registered topic;
+ * lookups return a new reference.
+ */
+
+#ifndef __RG_BROKER_REGISTRY_H__
+#define __RG_BROKER_REGISTRY_H__
+
+#include "broker/rgbrokertopic.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RgBrokerRegistry RgBrokerRegistry;
+
+/* @port: named in error messages. @ingest_batches: 0 refuses ingest,
+ * else the batches each ingest topic keeps. @waker: handed (referenced) to
+ * the ingest topics it creates. */
+RgBrokerRegistry *rg_broker_registry_new (guint port, guint ingest_batches,
+    RgWaker * waker);
+
+/* Detaches every topic still registered and frees the registry. */
+void rg_broker_registry_free (RgBrokerRegistry * registry);
+
+/* Registers @topic (transfer full) under its name and returns it, or NULL
+ * with %RG_BROKER_ERROR_INVALID (bad name) or
+ * %RG_BROKER_ERROR_TOPIC_EXISTS (the message says whether an element or a
+ * producing client holds the name). A name reserved with
+ * rg_broker_registry_reserve() may be registered. */
+RgBrokerTopic *rg_broker_registry_add (RgBrokerRegistry * registry,
+    RgBrokerTopic * topic, GError ** error);
+
+/* Also registers @topic as "<name>.live" with a lag budget of @max_lag. */
+gboolean rg_broker_registry_add_live (RgBrokerRegistry * registry,
+    RgBrokerTopic * topic, guint max_lag, GError ** error);
+
+/* Unregisters @topic and its view, detaches it, drops the registry's
+ * references (not the caller's). */
+void rg_broker_registry_remove (RgBrokerRegistry * registry,
+    RgBrokerTopic * topic);
+
+/* Reserves @name: no ingest topic is created under it, so that the
+ * element that reserved it can register it later. Reservations are
+ * counted. Fails with %RG_BROKER_ERROR_TOPIC_EXISTS when a client's
+ * ingest topic already holds the name. */
+gboolean rg_broker_registry_reserve (RgBrokerRegistry * registry,
+    const gchar * name, GError ** error);
+void rg_broker_registry_unreserve (RgBrokerRegistry * registry,
+    const gchar * name);
+
+/* A new reference to the topic registered as @name, or NULL. */
+RgBrokerTopic *rg_broker_registry_lookup (RgBrokerRegistry * registry,
+    RgKafkaStr name);
+
+/* As rg_broker_registry_lookup(), but an unknown, unreserved, legal name
+ * becomes a new ingest topic when the registry accepts ingest. */
+RgBrokerTopic *rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name);
+
+/* Appends a reference to every registered topic to @topics and the name
+ * it is registered under (owned by that topic) to @names, one entry per
+ * name (.live views included). */
+void rg_broker_registry_list (RgBrokerRegistry * registry,
+    GPtrArray * topics, GPtrArray * names);
+
+G_END_DECLS
+
+#endif /* __RG_BROKER_REGISTRY_H__ */

@@ -1,0 +1,125 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Topic storage of the embedded broker (rgbrokertopic.c, in memory, and
+ * rgbrokerjournal.c beneath it, journal files). Not installed; the public
+ * part of a topic (append, caps, stats, name) is declared in rgbroker.h.
+ *
+ * A topic knows nothing of connections, requests or the broker: when
+ * records arrive it wakes the loop through the RgWaker it was handed
+ * (rgloop.h), and the request handlers (rgbrokerdispatch.c) read it
+ * with rg_broker_topic_collect() and rg_broker_topic_list_offset().
+ *
+ * Thread-safety: every function may be called from any thread, except
+ * that appends to one topic come from one thread (rgbroker.h) and
+ * produced batches from the loop thread. A topic's ring is guarded by its
+ * own pthread mutex, held only to insert, drop or reference records.
+ *
+ * Ownership: topics are reference-counted (rg_broker_topic_ref/unref);
+ * the RgKafkaRecordsRef entries collect() appends each hold a record
+ * reference, released by their notify (or rg_broker_records_refs_clear()).
+ */
+
+#ifndef __RG_BROKER_TOPIC_H__
+#define __RG_BROKER_TOPIC_H__
+
+#include "broker/rgbroker.h"
+#include "broker/rgbrokerjournal.h"
+#include "broker/rgloop.h"
+#include "kafka/rgkafka.h"
+
+G_BEGIN_DECLS
+
+/* Longest topic name Kafka accepts. */
+#define RG_BROKER_MAX_TOPIC_NAME 249
+
+/* Creates an in-memory topic that wakes @waker (referenced) when a record
+ * is appended. */
+RgBrokerTopic *rg_broker_topic_new (RgWaker * waker, const gchar * name,
+    guint ring_size);
+
+/* A topic whose records are the batches of the journal in @dir; @tail
+ * (nullable) is its in-process writer's. */
+RgBrokerTopic *rg_broker_topic_new_journal (RgWaker * waker,
+    const gchar * name, const gchar * dir, RgJournalTail * tail);
+
+/* An ingest topic: Produce appends whole batches to it, and it keeps the
+ * latest @max_batches of them. */
+RgBrokerTopic *rg_broker_topic_new_ingest (RgWaker * waker,
+    const gchar * name, guint max_batches);
+
+gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
+
+/* Validates every batch of a produced record set (size, CRC-32C), then
+ * appends them, setting each one's baseOffset to the offset it gets.
+ * Returns the Kafka error code (NONE, CORRUPT_MESSAGE, or
+ * INVALID_TOPIC_EXCEPTION when @topic is not an ingest topic) and the
+ * first batch's offset in @base_offset. Nothing is appended on error. */
+gint16 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset);
+
+/* TRUE for journal-backed topics: their high watermark is found by looking
+ * at the files, so parked fetches on them are re-checked periodically. */
+gboolean rg_broker_topic_is_journal (RgBrokerTopic * topic);
+
+RgBrokerTopic *rg_broker_topic_ref (RgBrokerTopic * topic);
+void rg_broker_topic_unref (RgBrokerTopic * topic);
+
+/* Marks a topic as removed: later collects answer UNKNOWN_TOPIC. */
+void rg_broker_topic_detach (RgBrokerTopic * topic);
+
+/* Whether fetches parked on @topic must look for new records on a timer
+ * (a journal whose writer tells nothing). */
+gboolean rg_broker_topic_needs_poll (RgBrokerTopic * topic);
+
+
+/* Appends whole batches from @fetch_offset to @refs, at most @max_bytes;
+ * with @first_whole, the first batch is taken even when it alone is larger
+ * (KIP-74: the response must make progress). @live_lag > 0 reads the
+ * .live view: a fetch more than @live_lag records behind (or outside the
+ * ring) starts at the latest keyframe instead. Any thread. */
+void rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
+    guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
+    RgBrokerCollect * result);
+
+/* Sets the .live view's lag budget and returns "<name>.live" (owned by the
+ * topic). Called by the topic registry under its lock, once. */
+const gchar *rg_broker_topic_set_live (RgBrokerTopic * topic, guint max_lag);
+
+/* The .live view's lag budget, 0 when the topic has no view. */
+guint rg_broker_topic_get_live_lag (RgBrokerTopic * topic);
+
+/* "<name>.live", or NULL. */
+const gchar *rg_broker_topic_get_live_name (RgBrokerTopic * topic);
+
+/* Releases the references of @refs (those not handed to a response). */
+void rg_broker_records_refs_clear (GArray * refs);
+
+/* ListOffsets: -1 latest, -2 earliest, else the first record whose
+ * timestamp is >= @timestamp (@offset -1 when none). */
+void rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
+    gint64 * offset, gint64 * found_timestamp);
+
+/* Counts a partition fetch that sent @bytes in @records. */
+void rg_broker_topic_count_served (RgBrokerTopic * topic, gsize bytes,
+    guint records);
+
+guint64 rg_broker_topic_get_high_watermark (RgBrokerTopic * topic);
+
+G_END_DECLS
+
+#endif /* __RG_BROKER_TOPIC_H__ */
