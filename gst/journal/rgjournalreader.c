@@ -588,6 +588,19 @@ handle_corrupt (RgJournalReader * r, gsize pos, const GError * cause,
   r->skipped_ranges++;
   r->skipped_bytes += at - pos;
   if (at == r->seg_size) {
+    RgBatchInfo bad;
+
+    /* The last batch of the segment, whole but damaged inside, with its
+     * header intact: a follower goes on after it. */
+    if (rg_batch_parse_header (r->seg_data + pos, r->seg_size - pos, &bad,
+            NULL) && (guint64) bad.base_offset == r->next_batch_offset
+        && pos + RG_BATCH_LOG_OVERHEAD + (gsize) bad.batch_length ==
+        r->seg_size) {
+      r->skipped_records += (guint64) bad.last_offset_delta + 1;
+      r->pos = r->seg_size;
+      r->next_batch_offset = bad.base_offset + bad.last_offset_delta + 1;
+      return TRUE;
+    }
     r->seg_abandoned = TRUE;
     return TRUE;
   }
