@@ -52,8 +52,12 @@
  * A batch is handed out only when all of it lies below the file size and it
  * passes the rule of rgjournal.h (size, magic, CRC-32C, offset continuity).
  * A batch that runs past the end of the file is a write in progress (or a
- * torn tail the writer will truncate): the reader stops before it, and a
- * follower waits. So a reader never returns a half-written batch.
+ * torn tail the writer will truncate) only when nothing valid follows it
+ * (the damage rule, rg_journal_find_resume()): then the reader stops before
+ * it, and a follower waits. So a reader never returns a half-written batch,
+ * and a damaged length never hides the batches behind it: any other invalid
+ * batch is an error naming where intact records resume, or, with
+ * skip-corrupt, exactly the damaged range is skipped (DISCONT, counted).
  *
  * Moving between segments
  * =======================
