@@ -319,12 +319,13 @@ note_write_wait_locked (RgJournalWriter * w)
 /* Adds to a failed sync's error which records it leaves undurable: after a
  * failed fdatasync the kernel may have dropped the dirty pages, so the
  * writer never syncs them again (that could report success for lost data)
- * and says which offsets a reader must not count on. Called with the lock
- * held. */
+ * and says which offsets a reader must not count on: every one appended
+ * and not yet durable. Called with the lock held. */
 static void
-note_undurable (RgJournalWriter * w, GError ** err, guint64 end)
+note_undurable (RgJournalWriter * w, GError ** err)
 {
   GError *e = *err;
+  guint64 end = w->next_offset;
 
   if (end <= w->durable_offset)
     return;
@@ -369,7 +370,7 @@ syncer_commit_locked (RgJournalWriter * w)
   note_fsync_locked (w, start);
   if (r < 0) {
     rg_journal_set_errno_error (&err, errsv, "fdatasync", seg->log_path);
-    note_undurable (w, &err, target_offset);
+    note_undurable (w, &err);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;
@@ -429,7 +430,7 @@ syncer_seal_locked (RgJournalWriter * w)
     note_fsync_locked (w, start);
   }
   if (!ok) {
-    note_undurable (w, &err, sealing->next_offset);
+    note_undurable (w, &err);
     set_fatal_locked (w, err, FALSE);
     g_error_free (err);
     return;

@@ -219,8 +219,8 @@ typedef struct _RgJournalWriter RgJournalWriter;
  * rgjournalsink.
  *
  * Returns: (transfer full) (nullable): the writer, or NULL with @error set
- *   (RG_JOURNAL_ERROR_LOCKED, _IO, _INVALID, _CORRUPT when a closed segment is
- *   damaged beyond the tail).
+ *   (RG_JOURNAL_ERROR_LOCKED, _IO, _INVALID, _CORRUPT for damage recovery
+ *   must not cut: intact batches follow it, see rg_journal_recover()).
  */
 RG_API
 RgJournalWriter *rg_journal_writer_open (const gchar * dir,
@@ -513,7 +513,9 @@ gboolean rg_journal_verify (const gchar * dir, GPtrArray ** problems,
  * @error: return location for an error
  *
  * What rg_journal_writer_open() does on open, explicitly: takes the writer
- * lock, truncates a torn tail, rebuilds stale indexes, fsyncs, releases.
+ * lock, truncates a torn tail, rebuilds stale indexes, fsyncs, releases;
+ * and first moves every other damaged range aside (see
+ * rg_journal_recover_with_report()).
  */
 RG_API
 gboolean rg_journal_recover (const gchar * dir, guint64 * truncated,

@@ -52,8 +52,12 @@
  * A batch is handed out only when all of it lies below the file size and it
  * passes the rule of rgjournal.h (size, magic, CRC-32C, offset continuity).
  * A batch that runs past the end of the file is a write in progress (or a
- * torn tail the writer will truncate): the reader stops before it, and a
- * follower waits. So a reader never returns a half-written batch.
+ * torn tail the writer will truncate) only when nothing valid follows it
+ * (the damage rule, rg_journal_find_resume()): then the reader stops before
+ * it, and a follower waits. So a reader never returns a half-written batch,
+ * and a damaged length never hides the batches behind it: any other invalid
+ * batch is an error naming where intact records resume, or, with
+ * skip-corrupt, exactly the damaged range is skipped (DISCONT, counted).
  *
  * Moving between segments
  * =======================
@@ -588,6 +592,19 @@ handle_corrupt (RgJournalReader * r, gsize pos, const GError * cause,
   r->skipped_ranges++;
   r->skipped_bytes += at - pos;
   if (at == r->seg_size) {
+    RgBatchInfo bad;
+
+    /* The last batch of the segment, whole but damaged inside, with its
+     * header intact: a follower goes on after it. */
+    if (rg_batch_parse_header (r->seg_data + pos, r->seg_size - pos, &bad,
+            NULL) && (guint64) bad.base_offset == r->next_batch_offset
+        && pos + RG_BATCH_LOG_OVERHEAD + (gsize) bad.batch_length ==
+        r->seg_size) {
+      r->skipped_records += (guint64) bad.last_offset_delta + 1;
+      r->pos = r->seg_size;
+      r->next_batch_offset = bad.base_offset + bad.last_offset_delta + 1;
+      return TRUE;
+    }
     r->seg_abandoned = TRUE;
     return TRUE;
   }

@@ -884,6 +884,43 @@ GST_START_TEST (test_huge_batch_length_closed)
 
 GST_END_TEST;
 
+/* The last batch of the active segment damaged inside (its header
+ * intact): skip-corrupt passes over exactly it, and a reader that goes on
+ * reading sees what is appended after it. */
+GST_START_TEST (test_damaged_last_batch_skipped)
+{
+  TestJournal *tj = tj_new (0);
+  RgJournalReader *r;
+  RgJournalRecord rec;
+  guint64 i, ranges, records;
+
+  tj_set_caps (tj, CAPS_A);
+  for (i = 0; i < 20; i++)
+    tj_append (tj);
+  corrupt_record (tj, 19);
+
+  r = open_reader (tj);
+  rg_journal_reader_set_skip_corrupt (r, TRUE);
+  for (i = 0; i < 19; i++) {
+    next_ok (r, &rec);
+    check_record (&rec, i);
+    rg_journal_record_clear (&rec);
+  }
+  next_end (r);
+  rg_journal_reader_get_skipped (r, &ranges, &records, NULL);
+  fail_unless_equals_uint64 (ranges, 1);
+  fail_unless_equals_uint64 (records, 1);
+  tj_append (tj);
+  next_ok (r, &rec);
+  check_record (&rec, 20);
+  fail_unless (rec.discont);
+  rg_journal_record_clear (&rec);
+  rg_journal_reader_free (r);
+  tj_free (tj);
+}
+
+GST_END_TEST;
+
 /* Writes @batch's first @n bytes to the end of the active segment. */
 static void
 tj_write_part (TestJournal * tj, const GByteArray * batch, gsize from,
@@ -1264,6 +1301,7 @@ journalreader_suite (void)
   tcase_add_test (tc, test_corrupt_batch);
   tcase_add_test (tc, test_huge_batch_length_active);
   tcase_add_test (tc, test_huge_batch_length_closed);
+  tcase_add_test (tc, test_damaged_last_batch_skipped);
   tcase_add_test (tc, test_half_written_batch);
   tcase_add_test (tc, test_follow);
   tcase_add_test (tc, test_retention_under_follower);
