@@ -39,6 +39,7 @@ typedef struct
   /* With a location: the journal the topic is served from. */
   RgJournalWriter *writer;
   guint watch_id;
+  GstRgBrokerSinkClientFunc client_changed;
 } GstRgBrokerEmbedded;
 
 /* ------------------------------------------------------------------ */
@@ -113,8 +114,9 @@ static void
 client_changed (RgBroker * broker, guint64 client_id, const gchar * address,
     gboolean added, gpointer user_data)
 {
-  gst_rg_broker_sink_emit_client_changed (user_data, client_id, address,
-      added);
+  GstRgBrokerEmbedded *e = user_data;
+
+  e->client_changed (e->parent.sink, client_id, address, added);
 }
 
 static void
@@ -157,7 +159,8 @@ add_topic (RgBroker * broker, const GstRgBrokerSinkSettings * settings,
 
 static GstRgBrokerSinkTransport *
 embedded_start (GstRgBrokerSink * sink,
-    const GstRgBrokerSinkSettings * settings)
+    const GstRgBrokerSinkSettings * settings,
+    GstRgBrokerSinkClientFunc client_changed_func)
 {
   RgJournalConfig journal_config = settings->journal_config;
   const gchar *topic_name = settings->topic;
@@ -195,7 +198,8 @@ embedded_start (GstRgBrokerSink * sink,
   e->broker = broker;
   e->topic = topic;
   e->writer = writer;
-  e->watch_id = rg_broker_add_client_watch (broker, client_changed, sink);
+  e->client_changed = client_changed_func;
+  e->watch_id = rg_broker_add_client_watch (broker, client_changed, e);
   GST_INFO_OBJECT (sink, "serving topic \"%s\" on %s port %u", topic_name,
       settings->host, e->parent.bound_port);
   return &e->parent;

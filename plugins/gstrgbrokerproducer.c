@@ -59,9 +59,11 @@ producer_free (GstRgBrokerProducer * p)
   g_free (p);
 }
 
+/* No broker, so no clients: @client_changed is never called. */
 static GstRgBrokerSinkTransport *
 producer_start (GstRgBrokerSink * sink,
-    const GstRgBrokerSinkSettings * settings)
+    const GstRgBrokerSinkSettings * settings,
+    GstRgBrokerSinkClientFunc client_changed)
 {
   RgKafkaProducerConfig config = { 0, };
   GstRgBrokerProducer *p = g_new0 (GstRgBrokerProducer, 1);

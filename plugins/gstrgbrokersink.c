@@ -201,7 +201,9 @@ GST_ELEMENT_REGISTER_DEFINE (rgbrokersink, "rgbrokersink", GST_RANK_NONE,
 /* ------------------------------------------------------------------ */
 /* Settings                                                             */
 
-void
+/* Deep-copies @from into @to (the strings are duplicated; a NULL topic
+ * becomes @name). */
+static void
 gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
     const GstRgBrokerSinkSettings * from, const gchar * name)
 {
@@ -213,7 +215,7 @@ gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
   to->bootstrap_servers = g_strdup (from->bootstrap_servers);
 }
 
-void
+static void
 gst_rg_broker_sink_settings_clear (GstRgBrokerSinkSettings * settings)
 {
   g_clear_pointer (&settings->host, g_free);
@@ -255,8 +257,9 @@ gst_rg_broker_sink_locked_stats (GstRgBrokerSink * self)
   return s;
 }
 
-void
-gst_rg_broker_sink_emit_client_changed (GstRgBrokerSink * self,
+/* From the broker's thread. */
+static void
+gst_rg_broker_sink_client_changed (GstRgBrokerSink * self,
     guint64 client_id, const gchar * address, gboolean added)
 {
   GST_DEBUG_OBJECT (self, "client %" G_GUINT64_FORMAT " (%s) %s", client_id,
@@ -294,7 +297,8 @@ gst_rg_broker_sink_start (GstBaseSink * sink)
   GST_OBJECT_UNLOCK (self);
   g_atomic_int_set (&self->unlocked, 0);
 
-  transport = klass->start (self, &settings);
+  transport = klass->start (self, &settings,
+      gst_rg_broker_sink_client_changed);
   gst_rg_broker_sink_settings_clear (&settings);
   if (!transport)
     return FALSE;

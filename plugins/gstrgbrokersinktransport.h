@@ -46,7 +46,7 @@ typedef struct _GstRgBrokerSinkTransport GstRgBrokerSinkTransport;
 typedef struct _GstRgBrokerSinkTransportClass GstRgBrokerSinkTransportClass;
 
 /* The element's properties: under its object lock in the element, a copy
- * (gst_rg_broker_sink_settings_copy()) for a transport's start(). */
+ * for a transport's start(). */
 typedef struct
 {
   /* The embedded broker. */
@@ -72,14 +72,11 @@ typedef struct
   guint message_timeout_ms;
 } GstRgBrokerSinkSettings;
 
-/* Deep-copies @from into @to (the strings are duplicated; a NULL topic
- * becomes @name). */
-void gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
-    const GstRgBrokerSinkSettings * from, const gchar * name);
-void gst_rg_broker_sink_settings_clear (GstRgBrokerSinkSettings * settings);
-
-/* Emits client-added or client-removed (from the broker's thread). */
-void gst_rg_broker_sink_emit_client_changed (GstRgBrokerSink * sink,
+/* What the element does when a client connects to or leaves the broker
+ * (it emits client-added or client-removed), handed to start() so that a
+ * transport never calls into the element. Called from the broker's
+ * thread. */
+typedef void (*GstRgBrokerSinkClientFunc) (GstRgBrokerSink * sink,
     guint64 client_id, const gchar * address, gboolean added);
 
 /* A started transport; each transport's own state follows it. */
@@ -93,9 +90,11 @@ struct _GstRgBrokerSinkTransport
 
 struct _GstRgBrokerSinkTransportClass
 {
-  /* Starts with @settings (a copy the transport may keep parts of). */
+  /* Starts with @settings (the element's copy, freed after this
+   * returns); @client_changed is called for the broker's clients. */
   GstRgBrokerSinkTransport *(*start) (GstRgBrokerSink * sink,
-      const GstRgBrokerSinkSettings * settings);
+      const GstRgBrokerSinkSettings * settings,
+      GstRgBrokerSinkClientFunc client_changed);
   /* Stops and frees the transport. FALSE if it posted an error (records
    * could not be made durable). */
   gboolean (*stop) (GstRgBrokerSinkTransport * transport);

@@ -63,9 +63,10 @@
  * stop and follow options (the URI's query sets the properties). Caps and
  * timestamps come from the gst.* headers; the buffers wrap librdkafka's
  * memory. Without follow it ends (EOS) at the high watermark it found when
- * it started, also while producers keep appending. When the broker goes away a follower reconnects with backoff and
- * resumes at the next offset without duplicates; records it can no longer
- * get are skipped with DISCONT. A source that does not follow gives up
+ * it started, also while producers keep appending. When the broker goes
+ * away a follower reconnects with backoff and resumes at the next offset
+ * without duplicates; records it can no longer get are skipped with
+ * DISCONT. A source that does not follow gives up
  * after #GstRgSrc:timeout with an error naming the broker and librdkafka's
  * reason. A Kafka source is not seekable.
  *
@@ -831,7 +832,7 @@ gst_rg_src_finish_buffer (GstRgSrc * self, GstBuffer * buffer,
   GST_OBJECT_UNLOCK (self);
 }
 
-void
+static void
 gst_rg_src_record_clear (GstRgSrcRecord * record)
 {
   g_clear_pointer (&record->buffer, gst_buffer_unref);

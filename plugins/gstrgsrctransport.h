@@ -68,8 +68,6 @@ typedef struct
   GstCaps *caps;
 } GstRgSrcRecord;
 
-void gst_rg_src_record_clear (GstRgSrcRecord * record);
-
 /* A buffer's position in stream time: its PTS, else its DTS. */
 static inline GstClockTime
 gst_rg_src_buffer_time (GstBuffer * buffer)

@@ -174,6 +174,37 @@ run_to_end (GstElement * pipeline)
   return result;
 }
 
+/* A producing sink embeds no broker: its stats have every field, all 0,
+ * no clients, and it listens on no port. */
+static void
+check_producer_stats (GstElement * pipeline)
+{
+  static const gchar *const counters[] = { "connections-total",
+    "connections-refused", "parallel-sends", "records-appended",
+    "log-start-offset", "high-watermark", "fetches", "bytes-served",
+    "records-served"
+  };
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstStructure *s = NULL;
+  guint64 v = 1;
+  guint connections = 1, port = 1, i;
+
+  g_object_get (sink, "stats", &s, "bound-port", &port, NULL);
+  fail_unless (s != NULL);
+  fail_unless_equals_int (port, 0);
+  fail_unless (gst_structure_get_uint (s, "connections", &connections));
+  fail_unless_equals_int (connections, 0);
+  for (i = 0; i < G_N_ELEMENTS (counters); i++) {
+    fail_unless (gst_structure_get_uint64 (s, counters[i], &v), "%s",
+        counters[i]);
+    fail_unless_equals_uint64 (v, 0);
+  }
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (s, "clients")), 0);
+  gst_structure_free (s);
+  gst_object_unref (sink);
+}
+
 GST_START_TEST (test_produce_delivers_every_record)
 {
   GstAppSrc *src;
@@ -198,6 +229,7 @@ GST_START_TEST (test_produce_delivers_every_record)
   /* EOS is posted only once every record is acknowledged. */
   err = run_to_end (pipeline);
   fail_unless (err == NULL, "%s", err);
+  check_producer_stats (pipeline);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
   lines = kcat_read ("ingested");
