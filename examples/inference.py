@@ -55,6 +55,7 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
 gi.require_version("GstVideo", "1.0")
 gi.require_version("GstRg", "1.0")
+# GstApp is imported for its side effect: appsink then has pull_sample().
 from gi.repository import GLib, Gst, GstApp, GstRg, GstVideo  # noqa: E402,F401
 
 import numpy  # noqa: E402  (Debian's python3-numpy)
@@ -62,7 +63,7 @@ import numpy  # noqa: E402  (Debian's python3-numpy)
 WIDTH, HEIGHT, FPS = 320, 180, 30
 EDGE = WIDTH // 10
 BRANCHES = (("src_0", "model"), ("src_1", "record"), ("src_2", "kafka"))
-FOLLOW_SECONDS = 5
+FOLLOW_SECONDS = 10
 
 
 def parse_args():

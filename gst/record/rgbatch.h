@@ -57,13 +57,14 @@ G_BEGIN_DECLS
  * encoder always writes uncompressed, non-transactional CreateTime batches
  * with producerId/producerEpoch/baseSequence -1 and partitionLeaderEpoch 0.
  *
- * Introspection: the varints, rg_batch_parse_header(), rg_batch_validate()
- * and rg_envelope_timestamp() are in GstRg-1.0. The encoder, the batch
- * reader and the envelope are skipped: their results point into memory the
- * caller must keep alive and unchanged (the encoder's iovecs into the
- * values, a decoded record into the input), which a binding's copied byte
- * arrays cannot promise. Applications read records through the journal
- * reader (rgjournalreader.h) or rgsrc, which keep the bytes alive for them.
+ * Introspection: the varint decoders, rg_batch_parse_header(),
+ * rg_batch_validate() and rg_envelope_timestamp() are in GstRg-1.0. The
+ * encoder, the batch reader and the envelope are skipped: their results
+ * point into memory the caller must keep alive and unchanged (the
+ * encoder's iovecs into the values, a decoded record into the input),
+ * which a binding's copied byte arrays cannot promise. Applications read
+ * records through the journal reader (rgjournalreader.h) or rgsrc, which
+ * keep the bytes alive for them.
  */
 
 /**
@@ -337,12 +338,15 @@ typedef struct _RgBatchEncoder RgBatchEncoder;
 /* ---- Varints ---- */
 
 /**
- * rg_varint_encode:
+ * rg_varint_encode: (skip)
  * @value: the value
  * @out: (out caller-allocates) (array fixed-size=5): where to write
  *
  * Writes @value as Kafka's zig-zag varint (protobuf sint32: zig-zag, then
  * 7 bits per byte, least significant group first, high bit = more).
+ * Skipped by introspection, as rg_varlong_encode(): only the first
+ * (returned) bytes of @out are written, and a binding would hand back all
+ * of them, the rest uninitialised.
  *
  * Thread-safety: reentrant.
  *
@@ -352,7 +356,7 @@ RG_API
 gsize rg_varint_encode (gint32 value, guint8 * out);
 
 /**
- * rg_varlong_encode:
+ * rg_varlong_encode: (skip)
  * @value: the value
  * @out: (out caller-allocates) (array fixed-size=10): where to write
  *

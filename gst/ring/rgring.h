@@ -71,7 +71,8 @@
  * and its writer and reader calls have thread contracts (one writer
  * thread, one thread per reader) that a binding's garbage collector and
  * interpreter lock cannot keep. Applications use it through rgtee, its
- * pad properties (lag-policy, max-lag-*, stats) and its rg-lag messages.
+ * pad properties (lag-policy, max-lag-*, the lag counters) and its rg-lag
+ * messages.
  */
 
 #ifndef __RG_RING_H__

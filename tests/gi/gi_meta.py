@@ -44,6 +44,7 @@ gi.require_version("GstApp", "1.0")
 gi.require_version("GIRepository", "2.0")
 # Fails with ValueError ("Namespace GstRg not available") without a typelib.
 gi.require_version("GstRg", "1.0")
+# GstApp for its side effect: appsink then has try_pull_sample().
 from gi.repository import GIRepository, GLib, Gst, GstApp, GstRg  # noqa
 
 BASE_TIME_MS = 1767225600000
