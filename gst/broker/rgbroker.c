@@ -71,7 +71,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-GST_DEBUG_CATEGORY (rg_broker_debug);
 #define GST_CAT_DEFAULT rg_broker_debug
 
 typedef struct
