@@ -22,16 +22,18 @@
  *   rgbroker.c (facade) ──► rgbrokerdispatch.c (api table, handlers)
  *        │                        │
  *        │                        ▼
- *        │                  rgbrokerregistry.c (names, lock)
+ *        │                  rgbrokerregistry.c (names, reservations, lock)
  *        │                        │
  *        │                        ▼
  *        ├──────────────► rgbrokertopic.c ──► rgbrokerjournal.c
- *        │                        │ (wakes through an RgWaker)
+ *        │                        │ wakes the loop through an RgWaker
+ *        ▼                        │
+ *   rgbrokerconn.c (frames,       │
+ *   output, parking, limits)      │
+ *        ├──► rgbrokerio.c        │
+ *        │    (send threads)      │
  *        ▼                        ▼
- *   rgbrokerconn.c (frames, output, parking, limits) ──► rgloop.c
- *        │
- *        ▼
- *   rgbrokerio.c (send threads)
+ *   rgloop.c (epoll, callbacks, turn deadline, waker)
  *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's
@@ -69,7 +71,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-GST_DEBUG_CATEGORY (rg_broker_debug);
 #define GST_CAT_DEFAULT rg_broker_debug
 
 typedef struct

@@ -63,8 +63,11 @@
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
-/* Here, in the lowest file that raises it (rgbroker.h declares it). */
+/* Here, in the lowest file that uses them: the error domain rgbroker.h
+ * declares, and the debug category of the broker's files (initialised by
+ * rg_broker_acquire(), before any topic exists). */
 G_DEFINE_QUARK (rg-broker-error-quark, rg_broker_error);
+GST_DEBUG_CATEGORY (rg_broker_debug);
 
 typedef struct
 {
