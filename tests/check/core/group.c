@@ -999,6 +999,148 @@ GST_START_TEST (test_delete_groups)
 
 GST_END_TEST;
 
+/* OffsetCommit v2-4 with a retention time: Kafka writes value version 1
+ * with the expiry; v1 requests carry their own commit timestamp. */
+GST_START_TEST (test_commit_retention_and_fetch_all)
+{
+  Harness *h = harness_new (0);
+  RgGroupCommitPartition parts[2] = {
+    {S ("video"), 1, 10, -1, RG_KAFKA_STR_NULL, 1000},
+    {S ("audio"), 0, 20, -1, S ("a"), -1},
+  };
+  gint16 errs[2];
+  RgGroupCommitRequest req = { S ("g"), -1, S (""), RG_KAFKA_STR_NULL,
+    86400000, parts, 2, errs
+  };
+  RgGroupFetchRequest all = { S ("g"), TRUE, NULL, 0 };
+  RgGroupFetchResponse resp;
+  RgKafkaOffsetCommitValue value;
+  const guint8 *v;
+  gsize vlen;
+
+  fail_unless_equals_int (rg_group_coordinator_commit (h->c, &req, 5000), 0);
+  fail_unless_equals_int (errs[0], 0);
+  fail_unless_equals_int (errs[1], 0);
+  /* One persist call with both records, in request order. */
+  fail_unless_equals_int (h->persist_calls, 1);
+  fail_unless_equals_int (h->records->len, 4);
+  v = g_bytes_get_data (g_ptr_array_index (h->records, 1), &vlen);
+  fail_unless (rg_kafka_offset_commit_value_decode (v, vlen, &value, NULL));
+  fail_unless_equals_int (value.version, 1);
+  fail_unless_equals_int64 (value.commit_timestamp, 1000);
+  fail_unless_equals_int64 (value.expire_timestamp, 1000 + 86400000);
+  fail_unless (rg_kafka_str_equal (value.metadata, ""));
+  v = g_bytes_get_data (g_ptr_array_index (h->records, 3), &vlen);
+  fail_unless (rg_kafka_offset_commit_value_decode (v, vlen, &value, NULL));
+  fail_unless_equals_int64 (value.commit_timestamp, 5000);
+
+  /* OffsetFetch v2+ with a null topic list: every committed offset,
+   * sorted by topic then partition. */
+  rg_group_coordinator_fetch (h->c, &all, &resp);
+  fail_unless_equals_int (resp.error, 0);
+  fail_unless_equals_int (resp.n_partitions, 2);
+  fail_unless_equals_string (resp.partitions[0].topic, "audio");
+  fail_unless_equals_int64 (resp.partitions[0].offset, 20);
+  fail_unless_equals_string (resp.partitions[0].metadata, "a");
+  fail_unless_equals_string (resp.partitions[1].topic, "video");
+  fail_unless_equals_int64 (resp.partitions[1].offset, 10);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+/* The leader's assignment could not be persisted: every member waiting
+ * for it gets COORDINATOR_NOT_AVAILABLE and the group rebalances, as
+ * Kafka does when it cannot write the group's metadata. */
+GST_START_TEST (test_sync_persist_failure)
+{
+  Harness *h = harness_new (0);
+  gchar *a = stable_single (h, 0), *b;
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  gint wb;
+
+  b = get_member_id (h, 0);
+  join (h, b, &wb, 0, &jr);
+  join (h, a, NULL, 0, &jr);
+  fail_unless_equals_int (sync_req (h, b, 2, NULL, 0, &wb, 0, &sr),
+      RG_GROUP_PARKED);
+  h->fail_persist = TRUE;
+  fail_unless_equals_int (sync_req (h, a, 2, NULL, 0, NULL, 0, &sr),
+      RG_GROUP_DONE);
+  fail_unless_equals_int (sr.error, RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  fail_unless_equals_int (h->syncs->len, 1);
+  fail_unless_equals_int (g_array_index (h->syncs, SyncResult, 0).error,
+      RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  fail_unless_equals_int (describe_state (h), RG_GROUP_PREPARING_REBALANCE);
+  fail_unless_equals_int (heartbeat (h, a, 2, 10),
+      RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+  g_free (a);
+  g_free (b);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_versions_and_limits)
+{
+  Harness *h;
+  RgGroupCoordinator *small;
+  RgGroupConfig config;
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  RgGroupSyncRequest sync;
+  RgGroupDescription d;
+  gchar *a;
+  Join j;
+
+  /* JoinGroup v0 has no rebalance timeout: the session timeout serves. */
+  h = harness_new (0);
+  join_init (&j, 0, NULL, NULL, "range", NULL);
+  j.req.rebalance_timeout_ms = -1;
+  fail_unless_equals_int (rg_group_coordinator_join (h->c, &j.req, NULL, 0,
+          &jr), RG_GROUP_DONE);
+  a = g_strdup (jr.member_id);
+  /* Heartbeats are accepted while CompletingRebalance (Kafka 2.5+), and
+   * the group is described without metadata until it is Stable. */
+  fail_unless_equals_int (heartbeat (h, a, 1, 0), 0);
+  rg_group_coordinator_describe (h->c, S ("g"), &d);
+  fail_unless_equals_string (rg_group_state_name (d.state),
+      "CompletingRebalance");
+  fail_unless_equals_string (d.protocol, "");
+  fail_unless_equals_int (g_bytes_get_size (d.members[0].metadata), 0);
+  /* SyncGroup v5 names the protocol: a mismatch is refused. */
+  sync = (RgGroupSyncRequest) {
+  S ("g"), 1, S (a), RG_KAFKA_STR_NULL, S ("consumer"), S ("roundrobin"),
+        NULL, 0};
+  rg_group_coordinator_sync (h->c, &sync, NULL, 0, &sr);
+  fail_unless_equals_int (sr.error, RG_GROUP_ERR_INCONSISTENT_GROUP_PROTOCOL);
+  sync.protocol_name = S ("range");
+  rg_group_coordinator_sync (h->c, &sync, NULL, 0, &sr);
+  fail_unless_equals_int (sr.error, 0);
+  fail_unless_equals_string (sr.protocol_name, "range");
+  /* A member whose session is 6 s (v0: also its rebalance timeout). */
+  fail_unless_equals_int (rg_group_coordinator_next_deadline (h->c),
+      SESSION);
+  g_free (a);
+  harness_free (h);
+
+  /* group.max.size: the second member is refused. */
+  rg_group_config_init (&config);
+  config.initial_rebalance_delay_ms = 0;
+  config.max_group_size = 1;
+  small = rg_group_coordinator_new (&config, NULL, NULL);
+  rg_group_coordinator_activate (small, 0);
+  join_init (&j, 3, NULL, NULL, "range", NULL);
+  rg_group_coordinator_join (small, &j.req, NULL, 0, &jr);
+  fail_unless_equals_int (jr.error, 0);
+  rg_group_coordinator_join (small, &j.req, NULL, 0, &jr);
+  fail_unless_equals_int (jr.error, RG_GROUP_ERR_GROUP_MAX_SIZE_REACHED);
+  rg_group_coordinator_free (small);
+}
+
+GST_END_TEST;
+
 static Suite *
 group_suite (void)
 {
@@ -1021,6 +1163,9 @@ group_suite (void)
   tcase_add_test (tc, test_replay_tombstones);
   tcase_add_test (tc, test_cancel_and_pending_sync);
   tcase_add_test (tc, test_delete_groups);
+  tcase_add_test (tc, test_commit_retention_and_fetch_all);
+  tcase_add_test (tc, test_sync_persist_failure);
+  tcase_add_test (tc, test_versions_and_limits);
   return s;
 }
 
