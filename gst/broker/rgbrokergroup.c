@@ -1020,8 +1020,12 @@ replace_static_member (RgGroupCoordinator * c, Group * g, Member * old,
   selected = select_protocol (g);
   if (selected && g->protocol_name && strcmp (selected,
           g->protocol_name) == 0) {
-    persist_group (c, g, FALSE);
-    join_success (c, g, old, resp);
+    /* The new member id must be durable before the member uses it; if it
+     * is not, the client retries its join and is replaced again. */
+    if (persist_group (c, g, FALSE))
+      join_success (c, g, old, resp);
+    else
+      join_error (resp, RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE, "");
     c->answered_inline = TRUE;
     return;
   }

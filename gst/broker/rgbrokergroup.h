@@ -30,8 +30,8 @@ G_BEGIN_DECLS
 /*
  * The consumer-group coordinator: Kafka's group membership and offset
  * commit protocol as pure logic, with no sockets, threads or clock of its
- * own. Private to libgstrg (no RG_API); docs/clients.md and the top of
- * rgbrokergroup.c describe the state machine.
+ * own. Private to libgstrg (no RG_API); docs/clients.md ("Inside the
+ * broker") and the top of rgbrokergroup.c describe the state machine.
  *
  * Driving it. The broker's dispatch decodes a request into one of the
  * request structs below and calls the matching function with the current

@@ -29,7 +29,7 @@ G_BEGIN_DECLS
  * The record schemas of Kafka's internal topic __consumer_offsets: the key
  * and value of each record the group coordinator writes there (no I/O).
  * The byte layouts are described at the top of rgkafkaoffsets.c and in
- * docs/protocol.md; Kafka's JSON specs (OffsetCommitKey, OffsetCommitValue,
+ * docs/clients.md; Kafka's JSON specs (OffsetCommitKey, OffsetCommitValue,
  * GroupMetadataKey, GroupMetadataValue) are the authority.
  *
  * A key says what a record is about: key versions 0 and 1 name a committed

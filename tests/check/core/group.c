@@ -210,15 +210,24 @@ get_member_id (Harness * h, gint64 now)
 }
 
 static RgGroupResult
-sync_req (Harness * h, const gchar * member, gint32 generation,
-    const RgGroupAssignment * assignments, guint n, gpointer waiter,
-    gint64 now, RgGroupSyncResponse * resp)
+sync_req_in (RgGroupCoordinator * c, const gchar * member,
+    gint32 generation, const RgGroupAssignment * assignments, guint n,
+    gpointer waiter, gint64 now, RgGroupSyncResponse * resp)
 {
   RgGroupSyncRequest req = { S ("g"), generation, S (member),
     RG_KAFKA_STR_NULL, RG_KAFKA_STR_NULL, RG_KAFKA_STR_NULL, assignments, n
   };
 
-  return rg_group_coordinator_sync (h->c, &req, waiter, now, resp);
+  return rg_group_coordinator_sync (c, &req, waiter, now, resp);
+}
+
+static RgGroupResult
+sync_req (Harness * h, const gchar * member, gint32 generation,
+    const RgGroupAssignment * assignments, guint n, gpointer waiter,
+    gint64 now, RgGroupSyncResponse * resp)
+{
+  return sync_req_in (h->c, member, generation, assignments, n, waiter, now,
+      resp);
 }
 
 static gint16
@@ -999,6 +1008,487 @@ GST_START_TEST (test_delete_groups)
 
 GST_END_TEST;
 
+/* OffsetCommit v2-4 with a retention time: Kafka writes value version 1
+ * with the expiry; v1 requests carry their own commit timestamp. */
+GST_START_TEST (test_commit_retention_and_fetch_all)
+{
+  Harness *h = harness_new (0);
+  RgGroupCommitPartition parts[2] = {
+    {S ("video"), 1, 10, -1, RG_KAFKA_STR_NULL, 1000},
+    {S ("audio"), 0, 20, -1, S ("a"), -1},
+  };
+  gint16 errs[2];
+  RgGroupCommitRequest req = { S ("g"), -1, S (""), RG_KAFKA_STR_NULL,
+    86400000, parts, 2, errs
+  };
+  RgGroupFetchRequest all = { S ("g"), TRUE, NULL, 0 };
+  RgGroupFetchResponse resp;
+  RgKafkaOffsetCommitValue value;
+  const guint8 *v;
+  gsize vlen;
+
+  fail_unless_equals_int (rg_group_coordinator_commit (h->c, &req, 5000), 0);
+  fail_unless_equals_int (errs[0], 0);
+  fail_unless_equals_int (errs[1], 0);
+  /* One persist call with both records, in request order. */
+  fail_unless_equals_int (h->persist_calls, 1);
+  fail_unless_equals_int (h->records->len, 4);
+  v = g_bytes_get_data (g_ptr_array_index (h->records, 1), &vlen);
+  fail_unless (rg_kafka_offset_commit_value_decode (v, vlen, &value, NULL));
+  fail_unless_equals_int (value.version, 1);
+  fail_unless_equals_int64 (value.commit_timestamp, 1000);
+  fail_unless_equals_int64 (value.expire_timestamp, 1000 + 86400000);
+  fail_unless (rg_kafka_str_equal (value.metadata, ""));
+  v = g_bytes_get_data (g_ptr_array_index (h->records, 3), &vlen);
+  fail_unless (rg_kafka_offset_commit_value_decode (v, vlen, &value, NULL));
+  fail_unless_equals_int64 (value.commit_timestamp, 5000);
+
+  /* OffsetFetch v2+ with a null topic list: every committed offset,
+   * sorted by topic then partition. */
+  rg_group_coordinator_fetch (h->c, &all, &resp);
+  fail_unless_equals_int (resp.error, 0);
+  fail_unless_equals_int (resp.n_partitions, 2);
+  fail_unless_equals_string (resp.partitions[0].topic, "audio");
+  fail_unless_equals_int64 (resp.partitions[0].offset, 20);
+  fail_unless_equals_string (resp.partitions[0].metadata, "a");
+  fail_unless_equals_string (resp.partitions[1].topic, "video");
+  fail_unless_equals_int64 (resp.partitions[1].offset, 10);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+/* The leader's assignment could not be persisted: every member waiting
+ * for it gets COORDINATOR_NOT_AVAILABLE and the group rebalances, as
+ * Kafka does when it cannot write the group's metadata. */
+GST_START_TEST (test_sync_persist_failure)
+{
+  Harness *h = harness_new (0);
+  gchar *a = stable_single (h, 0), *b;
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  gint wb;
+
+  b = get_member_id (h, 0);
+  join (h, b, &wb, 0, &jr);
+  join (h, a, NULL, 0, &jr);
+  fail_unless_equals_int (sync_req (h, b, 2, NULL, 0, &wb, 0, &sr),
+      RG_GROUP_PARKED);
+  h->fail_persist = TRUE;
+  fail_unless_equals_int (sync_req (h, a, 2, NULL, 0, NULL, 0, &sr),
+      RG_GROUP_DONE);
+  fail_unless_equals_int (sr.error, RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  fail_unless_equals_int (h->syncs->len, 1);
+  fail_unless_equals_int (g_array_index (h->syncs, SyncResult, 0).error,
+      RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  fail_unless_equals_int (describe_state (h), RG_GROUP_PREPARING_REBALANCE);
+  fail_unless_equals_int (heartbeat (h, a, 2, 10),
+      RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+  g_free (a);
+  g_free (b);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_versions_and_limits)
+{
+  Harness *h;
+  RgGroupCoordinator *small;
+  RgGroupConfig config;
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  RgGroupSyncRequest sync;
+  RgGroupDescription d;
+  gchar *a;
+  Join j;
+
+  /* JoinGroup v0 has no rebalance timeout: the session timeout serves. */
+  h = harness_new (0);
+  join_init (&j, 0, NULL, NULL, "range", NULL);
+  j.req.rebalance_timeout_ms = -1;
+  fail_unless_equals_int (rg_group_coordinator_join (h->c, &j.req, NULL, 0,
+          &jr), RG_GROUP_DONE);
+  a = g_strdup (jr.member_id);
+  /* Heartbeats are accepted while CompletingRebalance (Kafka 2.5+), and
+   * the group is described without metadata until it is Stable. */
+  fail_unless_equals_int (heartbeat (h, a, 1, 0), 0);
+  rg_group_coordinator_describe (h->c, S ("g"), &d);
+  fail_unless_equals_string (rg_group_state_name (d.state),
+      "CompletingRebalance");
+  fail_unless_equals_string (d.protocol, "");
+  fail_unless_equals_int (g_bytes_get_size (d.members[0].metadata), 0);
+  /* SyncGroup v5 names the protocol: a mismatch is refused. */
+  sync = (RgGroupSyncRequest) {
+  S ("g"), 1, S (a), RG_KAFKA_STR_NULL, S ("consumer"), S ("roundrobin"),
+        NULL, 0};
+  rg_group_coordinator_sync (h->c, &sync, NULL, 0, &sr);
+  fail_unless_equals_int (sr.error, RG_GROUP_ERR_INCONSISTENT_GROUP_PROTOCOL);
+  sync.protocol_name = S ("range");
+  rg_group_coordinator_sync (h->c, &sync, NULL, 0, &sr);
+  fail_unless_equals_int (sr.error, 0);
+  fail_unless_equals_string (sr.protocol_name, "range");
+  /* A member whose session is 6 s (v0: also its rebalance timeout). */
+  fail_unless_equals_int (rg_group_coordinator_next_deadline (h->c),
+      SESSION);
+  g_free (a);
+  harness_free (h);
+
+  /* group.max.size: the second member is refused. */
+  rg_group_config_init (&config);
+  config.initial_rebalance_delay_ms = 0;
+  config.max_group_size = 1;
+  small = rg_group_coordinator_new (&config, NULL, NULL);
+  rg_group_coordinator_activate (small, 0);
+  join_init (&j, 3, NULL, NULL, "range", NULL);
+  rg_group_coordinator_join (small, &j.req, NULL, 0, &jr);
+  fail_unless_equals_int (jr.error, 0);
+  rg_group_coordinator_join (small, &j.req, NULL, 0, &jr);
+  fail_unless_equals_int (jr.error, RG_GROUP_ERR_GROUP_MAX_SIZE_REACHED);
+  rg_group_coordinator_free (small);
+}
+
+GST_END_TEST;
+
+/* ---- A simulated fleet of consumers ----
+ *
+ * Eight clients follow the protocol as librdkafka does (KIP-394
+ * handshake, JoinGroup, SyncGroup, heartbeats every 3 s, rejoin on
+ * REBALANCE_IN_PROGRESS, start over on UNKNOWN_MEMBER_ID) while a seeded
+ * random schedule makes them crash, leave, restart and send their requests
+ * late. The checks: every parked request is answered exactly once and
+ * only while it is parked; a member's assignment is exactly what the
+ * leader of that generation gave it; generations never go back; and once
+ * the chaos stops the group settles, Stable, with exactly the live
+ * clients as members, all in the coordinator's generation. */
+
+#define SIM_CLIENTS 8
+
+typedef enum
+{
+  SIM_OUT,                      /* not in the group (new, left or crashed) */
+  SIM_READY,                    /* should send JoinGroup */
+  SIM_JOINING,                  /* JoinGroup parked */
+  SIM_SYNC_READY,               /* joined: should send SyncGroup */
+  SIM_SYNCING,                  /* SyncGroup parked */
+  SIM_STABLE,
+} SimState;
+
+typedef struct
+{
+  gint index;
+  SimState state;
+  gboolean crashed;
+  gchar *member_id;
+  gint32 generation;
+  gboolean leader;
+  GPtrArray *peers;             /* member ids the leader must assign */
+  gint64 last_heartbeat;
+  gint64 wake_at;               /* a slow client acts only from then */
+  gboolean left_parked;         /* left with a request parked: owed one
+                                 * error answer */
+} SimClient;
+
+typedef struct
+{
+  RgGroupCoordinator *c;
+  SimClient clients[SIM_CLIENTS];
+  gint32 max_generation;
+  guint answers;
+} Sim;
+
+static gchar *
+sim_assignment (const gchar * member, gint32 generation)
+{
+  return g_strdup_printf ("%s@%d", member, generation);
+}
+
+static void
+sim_joined (SimClient * cl, const RgGroupJoinResponse * r, Sim * sim)
+{
+  guint i;
+
+  fail_unless (r->generation_id >= sim->max_generation);
+  sim->max_generation = r->generation_id;
+  g_free (cl->member_id);
+  cl->member_id = g_strdup (r->member_id);
+  cl->generation = r->generation_id;
+  cl->leader = g_str_equal (r->leader, r->member_id);
+  fail_unless_equals_int (cl->leader, r->n_members > 0);
+  g_ptr_array_set_size (cl->peers, 0);
+  for (i = 0; i < r->n_members; i++)
+    g_ptr_array_add (cl->peers, g_strdup (r->members[i].member_id));
+  cl->state = SIM_SYNC_READY;
+}
+
+static void
+sim_join_answer (SimClient * cl, const RgGroupJoinResponse * r, Sim * sim)
+{
+  switch (r->error) {
+    case RG_GROUP_ERR_NONE:
+      sim_joined (cl, r, sim);
+      break;
+    case RG_GROUP_ERR_MEMBER_ID_REQUIRED:
+      g_free (cl->member_id);
+      cl->member_id = g_strdup (r->member_id);
+      cl->state = SIM_READY;
+      break;
+    case RG_GROUP_ERR_UNKNOWN_MEMBER_ID:
+      g_clear_pointer (&cl->member_id, g_free);
+      cl->state = SIM_READY;
+      break;
+    default:
+      fail_unless_equals_int (r->error, RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+      cl->state = SIM_READY;
+  }
+}
+
+static void
+sim_sync_answer (SimClient * cl, const RgGroupSyncResponse * r)
+{
+  gchar *want;
+  gsize len;
+  const gchar *got;
+
+  if (r->error == RG_GROUP_ERR_UNKNOWN_MEMBER_ID)
+    g_clear_pointer (&cl->member_id, g_free);
+  if (r->error != RG_GROUP_ERR_NONE) {
+    fail_unless (r->error == RG_GROUP_ERR_REBALANCE_IN_PROGRESS ||
+        r->error == RG_GROUP_ERR_UNKNOWN_MEMBER_ID ||
+        r->error == RG_GROUP_ERR_ILLEGAL_GENERATION, "sync error %d",
+        r->error);
+    cl->state = SIM_READY;
+    return;
+  }
+  want = sim_assignment (cl->member_id, cl->generation);
+  got = g_bytes_get_data (r->assignment, &len);
+  fail_unless (len == strlen (want) && memcmp (got, want, len) == 0,
+      "client %d got %.*s, want %s", cl->index, (gint) len, got, want);
+  g_free (want);
+  cl->state = SIM_STABLE;
+}
+
+/* A client that sent LeaveGroup while its request was parked is owed one
+ * answer, an error. */
+static gboolean
+sim_owed_after_leave (SimClient * cl, gint16 error)
+{
+  if (cl->state != SIM_OUT)
+    return FALSE;
+  fail_unless (cl->left_parked, "client %d answered twice", cl->index);
+  fail_unless_equals_int (error, RG_GROUP_ERR_UNKNOWN_MEMBER_ID);
+  cl->left_parked = FALSE;
+  return TRUE;
+}
+
+static void
+sim_on_join (gpointer waiter, const RgGroupJoinResponse * r, gpointer data)
+{
+  SimClient *cl = waiter;
+
+  ((Sim *) data)->answers++;
+  if (sim_owed_after_leave (cl, r->error))
+    return;
+  fail_unless_equals_int (cl->state, SIM_JOINING);
+  fail_if (cl->crashed);
+  sim_join_answer (cl, r, data);
+}
+
+static void
+sim_on_sync (gpointer waiter, const RgGroupSyncResponse * r, gpointer data)
+{
+  SimClient *cl = waiter;
+
+  ((Sim *) data)->answers++;
+  if (sim_owed_after_leave (cl, r->error))
+    return;
+  fail_unless_equals_int (cl->state, SIM_SYNCING);
+  fail_if (cl->crashed);
+  sim_sync_answer (cl, r);
+}
+
+static void
+sim_join (Sim * sim, SimClient * cl, gint64 now)
+{
+  RgGroupJoinResponse r;
+  Join j;
+
+  join_init (&j, 5, cl->member_id, NULL, "range", "roundrobin");
+  cl->state = SIM_JOINING;
+  if (rg_group_coordinator_join (sim->c, &j.req, cl, now, &r) ==
+      RG_GROUP_DONE)
+    sim_join_answer (cl, &r, sim);
+}
+
+static void
+sim_sync (Sim * sim, SimClient * cl, gint64 now)
+{
+  RgGroupAssignment *a = g_new0 (RgGroupAssignment, cl->peers->len + 1);
+  gchar **bytes = g_new0 (gchar *, cl->peers->len + 1);
+  RgGroupSyncResponse r;
+  guint i;
+
+  for (i = 0; i < cl->peers->len; i++) {
+    bytes[i] = sim_assignment (g_ptr_array_index (cl->peers, i),
+        cl->generation);
+    a[i].member_id = S (g_ptr_array_index (cl->peers, i));
+    a[i].assignment = (RgKafkaBytes) {
+    (const guint8 *) bytes[i], (gint32) strlen (bytes[i])};
+  }
+  cl->state = SIM_SYNCING;
+  if (sync_req_in (sim->c, cl->member_id, cl->generation, a,
+          cl->peers->len, cl, now, &r) == RG_GROUP_DONE)
+    sim_sync_answer (cl, &r);
+  g_strfreev (bytes);
+  g_free (a);
+}
+
+static void
+sim_heartbeat (Sim * sim, SimClient * cl, gint64 now)
+{
+  RgGroupHeartbeatRequest req = { S ("g"), cl->generation,
+    S (cl->member_id), RG_KAFKA_STR_NULL
+  };
+  gint16 err = rg_group_coordinator_heartbeat (sim->c, &req, now);
+
+  cl->last_heartbeat = now;
+  if (err == RG_GROUP_ERR_UNKNOWN_MEMBER_ID)
+    g_clear_pointer (&cl->member_id, g_free);
+  if (err != RG_GROUP_ERR_NONE)
+    cl->state = SIM_READY;
+}
+
+/* What a live client does when it gets a turn. */
+static void
+sim_act (Sim * sim, SimClient * cl, gint64 now)
+{
+  if (now < cl->wake_at)
+    return;
+  switch (cl->state) {
+    case SIM_READY:
+      sim_join (sim, cl, now);
+      break;
+    case SIM_SYNC_READY:
+      sim_sync (sim, cl, now);
+      break;
+    case SIM_STABLE:
+    case SIM_SYNCING:
+      if (now - cl->last_heartbeat >= 3000 && cl->state == SIM_STABLE)
+        sim_heartbeat (sim, cl, now);
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+sim_chaos (Sim * sim, SimClient * cl, GRand * rand, gint64 now)
+{
+  gint dice = g_rand_int_range (rand, 0, 1000);
+  RgGroupLeaveRequest lv = { 0, S ("g"), RG_KAFKA_STR_NULL, NULL, 0 };
+  RgGroupLeaveResponse lr;
+
+  if (cl->state == SIM_OUT) {
+    if (dice < 20 && !cl->left_parked) {        /* a new process starts */
+      cl->crashed = FALSE;
+      g_clear_pointer (&cl->member_id, g_free);
+      cl->state = SIM_READY;
+    }
+  } else if (dice < 3) {        /* crash: its connection closes */
+    rg_group_coordinator_cancel (sim->c, cl);
+    cl->crashed = TRUE;
+    cl->state = SIM_OUT;
+  } else if (dice < 6 && cl->member_id) {       /* a clean close */
+    cl->left_parked = cl->state == SIM_JOINING || cl->state == SIM_SYNCING;
+    cl->state = SIM_OUT;
+    lv.member_id = S (cl->member_id);
+    rg_group_coordinator_leave (sim->c, &lv, now, &lr);
+  } else if (dice < 30) {       /* a slow client */
+    cl->wake_at = now + g_rand_int_range (rand, 0, 8000);
+  }
+}
+
+static gboolean
+sim_settled (Sim * sim)
+{
+  RgGroupDescription d;
+  guint i, live = 0, j;
+
+  rg_group_coordinator_describe (sim->c, S ("g"), &d);
+  if (d.state != RG_GROUP_STABLE)
+    return FALSE;
+  for (i = 0; i < SIM_CLIENTS; i++) {
+    SimClient *cl = &sim->clients[i];
+    gboolean found = FALSE;
+
+    if (cl->left_parked)
+      return FALSE;
+    if (cl->state == SIM_OUT)
+      continue;
+    if (cl->state != SIM_STABLE || cl->generation != sim->max_generation)
+      return FALSE;
+    live++;
+    for (j = 0; j < d.n_members; j++)
+      found |= g_str_equal (d.members[j].member_id, cl->member_id);
+    if (!found)
+      return FALSE;
+  }
+  return live == d.n_members;
+}
+
+static void
+sim_run (guint32 seed)
+{
+  RgGroupCallbacks cb = { sim_on_join, sim_on_sync, NULL };
+  GRand *rand = g_rand_new_with_seed (seed);
+  RgGroupConfig config;
+  Sim sim = { 0 };
+  gint64 now = 0, settled_at = -1;
+  guint i, step;
+
+  rg_group_config_init (&config);
+  sim.c = rg_group_coordinator_new (&config, &cb, &sim);
+  rg_group_coordinator_activate (sim.c, 0);
+  for (i = 0; i < SIM_CLIENTS; i++) {
+    sim.clients[i].index = i;
+    sim.clients[i].state = SIM_READY;
+    sim.clients[i].peers = g_ptr_array_new_with_free_func (g_free);
+  }
+  /* 3000 steps of chaos, then up to 2000 calm ones (about 17 simulated
+   * minutes) for the group to settle. */
+  for (step = 0; step < 5000 && settled_at < 0; step++) {
+    SimClient *cl = &sim.clients[g_rand_int_range (rand, 0, SIM_CLIENTS)];
+
+    now += g_rand_int_range (rand, 0, 500);
+    if (step < 3000)
+      sim_chaos (&sim, cl, rand, now);
+    if (!cl->crashed)
+      sim_act (&sim, cl, now);
+    if (now >= rg_group_coordinator_next_deadline (sim.c))
+      rg_group_coordinator_poll (sim.c, now);
+    if (step >= 3000 && sim_settled (&sim))
+      settled_at = now;
+  }
+  fail_unless (settled_at >= 0, "seed %u: the group never settled", seed);
+  fail_unless (sim.answers > 0);
+  for (i = 0; i < SIM_CLIENTS; i++) {
+    g_free (sim.clients[i].member_id);
+    g_ptr_array_unref (sim.clients[i].peers);
+  }
+  rg_group_coordinator_free (sim.c);
+  g_rand_free (rand);
+}
+
+GST_START_TEST (test_simulated_fleet)
+{
+  guint32 seed;
+
+  for (seed = 1; seed <= 20; seed++)
+    sim_run (seed);
+}
+
+GST_END_TEST;
+
 static Suite *
 group_suite (void)
 {
@@ -1021,6 +1511,10 @@ group_suite (void)
   tcase_add_test (tc, test_replay_tombstones);
   tcase_add_test (tc, test_cancel_and_pending_sync);
   tcase_add_test (tc, test_delete_groups);
+  tcase_add_test (tc, test_commit_retention_and_fetch_all);
+  tcase_add_test (tc, test_sync_persist_failure);
+  tcase_add_test (tc, test_versions_and_limits);
+  tcase_add_test (tc, test_simulated_fleet);
   return s;
 }
 

@@ -1,0 +1,135 @@
+#!/bin/bash
+# gst-rg
+# Copyright (C) 2026 gst-rg contributors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# librdkafka's own integration test suite against gst-rg's broker.
+#
+#   tests/compat/librdkafka/run.sh BOOTSTRAP|auto [TEST...]
+#
+# Fetches the Debian source package of the installed librdkafka (apt-get
+# source; needs a deb-src line for the installed suites), builds its
+# tests/ against the installed library (never librdkafka's own src/) in a
+# scratch directory ($RG_COMPAT_SCRATCH, default a new temporary one, kept
+# for the next run), writes test.conf with bootstrap.servers=BOOTSTRAP and
+# runs every test the allow-list beside this script marks "run" (or only
+# the TESTs named, e.g. 0001_multiobj), one test-runner process each, with
+# local-only tests left out (-L). RG_COMPAT_QUICK=1 adds librdkafka's
+# quick mode (-Q): less data, but sub-tests declared with SUB_TEST() are
+# then skipped, so some tests (0018_cgrp_term) pass without doing
+# anything.
+#
+# BOOTSTRAP "auto" starts a broker from the build tree in $RG_BUILD_DIR
+# (default ./build): an rgbrokersink with ingest=true on a free port,
+# stopped at the end.
+#
+# Nothing of librdkafka is committed to gst-rg; only the allow-list is.
+# Ends with "N passed, N failed" and exits non-zero if any test failed.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bootstrap=${1:?usage: run.sh BOOTSTRAP|auto [TEST...]}
+shift
+scratch=${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}
+jobs=${RG_COMPAT_JOBS:-2}
+per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-300}
+quick=
+[ "${RG_COMPAT_QUICK:-0}" = 1 ] && quick=-Q
+broker_pid=
+
+fail () { echo "run.sh: $*" >&2; exit 2; }
+
+fetch_source () {
+  local version
+  version=$(dpkg-query -W -f '${Version}' librdkafka1 2>/dev/null) ||
+    fail "librdkafka1 is not installed"
+  src="$scratch/librdkafka-$version"
+  [ -d "$src/tests" ] && return 0
+  mkdir -p "$scratch/apt"
+  (cd "$scratch/apt" && apt-get source -q --download-only \
+      "librdkafka=$version") > "$scratch/apt/log" 2>&1 ||
+    fail "apt-get source librdkafka=$version failed (see $scratch/apt/log):" \
+      "add a deb-src line for the installed suites and run apt-get update"
+  dpkg-source -x "$scratch"/apt/librdkafka_*.dsc "$src" \
+    > "$scratch/apt/extract.log" 2>&1 || fail "dpkg-source -x failed"
+}
+
+# The tests include librdkafka's private headers (rd.h, config.h), so
+# configure runs once to generate config.h; nothing of src/ is built. The
+# objects link against the installed librdkafka and librdkafka++.
+build_tests () {
+  local t="$src/tests"
+  [ -x "$t/test-runner" ] && return 0
+  (cd "$src" && ./configure --disable-ssl --disable-gssapi --disable-zstd \
+      --disable-curl) > "$scratch/configure.log" 2>&1 ||
+    fail "configure failed (see $scratch/configure.log)"
+  mkdir -p "$t/obj"
+  (cd "$t" && ls [08]*-*.c test.c rusage.c sockem.c sockem_ctrl.c \
+      ../src/tinycthread.c ../src/tinycthread_extra.c ../src/rdlist.c |
+    xargs -P "$jobs" -I{} sh -c \
+      'gcc -c -O1 -g -w -I../src -I.. -o obj/$(basename {} .c).o {}' &&
+    ls [08]*-*.cpp testcpp.cpp | xargs -P "$jobs" -I{} sh -c \
+      'g++ -c -O1 -g -w -I../src -I../src-cpp -I.. -o obj/$(basename {} .cpp).o {}' &&
+    g++ -rdynamic -o test-runner obj/*.o -lrdkafka++ -lrdkafka -lpthread \
+      -ldl -lm -lz) > "$scratch/build.log" 2>&1 ||
+    fail "building the tests failed (see $scratch/build.log)"
+}
+
+start_broker () {
+  local build=${RG_BUILD_DIR:-build} port
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  GST_PLUGIN_PATH="$build/plugins" gst-launch-1.0 -e videotestsrc \
+    is-live=true ! video/x-raw,width=64,height=48,framerate=10/1 ! \
+    rgbrokersink host=127.0.0.1 port="$port" topic=video ingest=true \
+    > "$scratch/broker.log" 2>&1 &
+  broker_pid=$!
+  trap 'kill $broker_pid 2>/dev/null' EXIT
+  bootstrap=127.0.0.1:$port
+  sleep 2
+  kill -0 $broker_pid 2>/dev/null ||
+    fail "the broker did not start (see $scratch/broker.log)"
+}
+
+selected_tests () {
+  if [ $# -gt 0 ]; then
+    printf '%s\n' "$@"
+  else
+    awk '$1 !~ /^#/ && $2 == "run" { print $1 }' "$here/allow-list"
+  fi
+}
+
+fetch_source
+build_tests
+[ "$bootstrap" = auto ] && start_broker
+printf 'bootstrap.servers=%s\ntest.timeout.multiplier=2\n' "$bootstrap" \
+  > "$src/tests/test.conf"
+
+passed=0
+failed=0
+cd "$src/tests"
+for name in $(selected_tests "$@"); do
+  log="$scratch/logs/$name.log"
+  mkdir -p "$scratch/logs"
+  # TESTS matches substrings: a full name still also matches its _local
+  # sibling, which -L leaves out.
+  # The braces keep the shell's own "Aborted" report out of the output;
+  # the log has the test's failure.
+  { TESTS=$name timeout "$per_test_timeout" ./test-runner $quick -L \
+      > "$log" 2>&1; } 2>/dev/null
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    if grep -q "Test $name SKIPPED" "$log"; then
+      echo "PASS $name (skipped by librdkafka itself)"
+    else
+      echo "PASS $name"
+    fi
+    passed=$((passed + 1))
+  else
+    why=$(grep -a -m1 -A1 '### Test' "$log" | tail -1 | cut -c1-150)
+    [ $rc -eq 124 ] && why="timed out after ${per_test_timeout}s"
+    echo "FAIL $name: ${why:-exit $rc} (log: $log)"
+    failed=$((failed + 1))
+  fi
+done
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
