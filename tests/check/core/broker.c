@@ -988,24 +988,6 @@ produce_error (int fd, gint32 cid, const gchar * topic)
   return code;
 }
 
-/* A port no one listens on now. */
-static guint
-free_port (void)
-{
-  struct sockaddr_in sin = { 0, };
-  socklen_t len = sizeof (sin);
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  guint port;
-
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0);
-  getsockname (fd, (struct sockaddr *) &sin, &len);
-  port = ntohs (sin.sin_port);
-  close (fd);
-  return port;
-}
-
 /* A name reserved before the broker starts is not taken by a client that
  * produces into it first, so the element adds its topic afterwards; a name
  * a client took before any reservation gives a message that says so. */
@@ -1015,7 +997,7 @@ GST_START_TEST (test_reserved_topic)
   RgBroker *broker;
   RgBrokerTopic *topic;
   GError *error = NULL;
-  guint port = free_port ();
+  guint port = kw_free_port ();
   int fd;
 
   fail_unless (rg_broker_reserve_topic (NULL, port, "cam", &error));

@@ -166,3 +166,21 @@ kw_recv_frame (int fd, gint32 correlation_id, gsize * size)
   fail_unless_equals_int (GST_READ_UINT32_BE (body), correlation_id);
   return body;
 }
+
+/* A loopback port no one listens on now (bound, read, released). */
+guint
+kw_free_port (void)
+{
+  struct sockaddr_in sin = { 0, };
+  socklen_t len = sizeof (sin);
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  guint port;
+
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0);
+  getsockname (fd, (struct sockaddr *) &sin, &len);
+  port = ntohs (sin.sin_port);
+  close (fd);
+  return port;
+}

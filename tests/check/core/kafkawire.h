@@ -47,6 +47,9 @@ void kw_skip_str (KwReader * r);
 /* A blocking connection to 127.0.0.1:@port whose reads time out after
  * @timeout_s seconds (a hung broker fails the test instead of hanging it). */
 int kw_connect (guint port, guint timeout_s);
+
+/* A loopback port no one listens on now. */
+guint kw_free_port (void);
 void kw_send_all (int fd, const guint8 * data, gsize len);
 /* Sends @req and frees it. */
 void kw_send_request (int fd, GByteArray * req);

@@ -20,6 +20,7 @@
 
 #include "journal/rgjournal.h"
 #include "journal/rgjournalreader.h"
+#include "../core/kafkawire.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -385,23 +386,6 @@ metadata_error (guint port, const gchar * topic)
   return code;
 }
 
-static guint
-free_port (void)
-{
-  struct sockaddr_in sin = { 0, };
-  socklen_t len = sizeof (sin);
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  guint port;
-
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0);
-  getsockname (fd, (struct sockaddr *) &sin, &len);
-  port = ntohs (sin.sin_port);
-  close (fd);
-  return port;
-}
-
 /* A sink's configured topic is reserved on its broker as soon as it is
  * set, before any broker of the pipeline serves: a client naming it on a
  * broker that accepts ingest (started by another sink) does not take it,
@@ -409,7 +393,7 @@ free_port (void)
  * with a message that says so (not "served by another element"). */
 GST_START_TEST (test_topic_reserved_from_configuration)
 {
-  guint port = free_port ();
+  guint port = kw_free_port ();
   GstElement *cam = gst_element_factory_make ("rgbrokersink", NULL);
   GstElement *late = gst_element_factory_make ("rgbrokersink", NULL);
   gchar *desc = g_strdup_printf ("rgbrokersink port=%u topic=in ingest=true",
