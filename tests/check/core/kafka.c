@@ -374,13 +374,13 @@ GST_START_TEST (test_unsupported)
     {99, 0, RG_KAFKA_ERROR_UNSUPPORTED_API},
     {10, 0, RG_KAFKA_ERROR_UNSUPPORTED_API},    /* FindCoordinator: phase 2 */
     {18, 4, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {3, 5, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {0, 2, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {0, 8, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {2, 0, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {2, 3, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {1, 3, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {1, 5, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {3, 13, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {0, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {0, 10, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {2, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {2, 8, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {1, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {1, 13, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
     {3, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
   };
   guint i;
@@ -442,7 +442,7 @@ GST_END_TEST;
 GST_START_TEST (test_version_table)
 {
   const RgKafkaApiVersionRange expected[] = {
-    {0, 3, 7}, {1, 4, 4}, {2, 1, 2}, {3, 0, 4}, {18, 0, 3},
+    {0, 0, 9}, {1, 0, 12}, {2, 0, 7}, {3, 0, 12}, {18, 0, 3},
   };
   guint n, i;
   const RgKafkaApiVersionRange *table = rg_kafka_supported_apis (&n);
@@ -764,9 +764,9 @@ assert_frame (RgKafkaResponse * resp, const guint8 * expected, gsize len)
 }
 
 /* The advertised table as the wire carries it. */
-#define TABLE_ENTRIES 0x00, 0x00, 0x00, 0x03, 0x00, 0x07, \
-  0x00, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, \
-  0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03
+#define TABLE_ENTRIES 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, \
+  0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x00, 0x00, 0x07, \
+  0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03
 
 GST_START_TEST (test_api_versions_response)
 {
@@ -781,10 +781,10 @@ GST_START_TEST (test_api_versions_response)
    * buffer after each entry, throttle, and the body's tag buffer. */
   const guint8 v3[] = { 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x05,
     0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x03, 0x00, 0x07, 0x00,
-    0x00, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00,
-    0x00, 0x02, 0x00, 0x01, 0x00, 0x02, 0x00,
-    0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00,
+    0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x07, 0x00,
+    0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00,
     0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00,
     0x00, 0x00, 0x00, 0x09, 0x00
   };
@@ -863,7 +863,7 @@ GST_START_TEST (test_metadata_response)
   fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
           RG_KAFKA_ERROR_MALFORMED));
   g_clear_error (&error);
-  fail_unless (rg_kafka_build_metadata_response (1, 5, &md, &error) == NULL);
+  fail_unless (rg_kafka_build_metadata_response (1, 13, &md, &error) == NULL);
   fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
           RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
   g_clear_error (&error);
@@ -994,7 +994,7 @@ GST_START_TEST (test_fetch_response_zero_copy)
 
   /* A failed build still releases every reference exactly once. */
   notified = 0;
-  fail_unless (rg_kafka_build_fetch_response (12, 5, 0, 1, &topic,
+  fail_unless (rg_kafka_build_fetch_response (12, 13, 0, 1, &topic,
           NULL) == NULL);
   fail_unless_equals_int (notified, 3);
 }
