@@ -19,14 +19,10 @@
 
 /* The Kafka wire protocol, phase 1 subset.
  *
- * Every integer is big-endian. Non-flexible encodings: STRING is an int16
- * length and the bytes (nullable: -1 is null), ARRAY an int32 count and
- * the elements (nullable: -1), BYTES and RECORDS an int32 length and the
- * bytes. Flexible encodings (only ApiVersions v3 here): COMPACT_STRING and
- * COMPACT_ARRAY carry an unsigned varint of N + 1 (0 is null), and every
- * struct, each array element included, ends with a tag buffer: an unsigned
- * varint count of {uvarint tag, uvarint size, size bytes}. We send empty
- * tag buffers (one 0x00 byte) and skip the ones we receive.
+ * The encodings (classic and compact strings, arrays and bytes, varints,
+ * tagged fields, request header v1/v2, response header v0/v1) are
+ * described and implemented in rgkafkawire.c; this file holds the layouts
+ * of the core apis' requests and responses.
  *
  * Request frame: int32 size, then header v1 = int16 api key, int16 api
  * version, int32 correlation id, nullable STRING client id (int16 length
@@ -67,28 +63,31 @@
 
 #include <string.h>
 
-#include "kafka/rgkafka.h"
+#include "kafka/rgkafkawire.h"
 
 G_DEFINE_QUARK (rg-kafka-error-quark, rg_kafka_error);
 
-/* The versions this codec parses and builds (phase 1 of DESIGN.md),
- * ascending by api key. Pure facts of the wire format: what a broker
- * advertises and how it answers is the broker's own table
- * (broker/rgbrokerdispatch.c), which must lie within this one. */
+/* The versions this codec parses and builds, ascending by api key: from
+ * Kafka 0.10's clients to the flexible versions of Kafka 3.x. Pure facts
+ * of the wire format: what a broker advertises and how it answers is the
+ * broker's own table (broker/rgbrokerdispatch.c), which must lie within
+ * this one. */
 static const RgKafkaApiVersionRange supported_apis[] = {
-  {RG_KAFKA_API_PRODUCE, 3, 7},
-  {RG_KAFKA_API_FETCH, 4, 4},
-  {RG_KAFKA_API_LIST_OFFSETS, 1, 2},
-  {RG_KAFKA_API_METADATA, 0, 4},
+  {RG_KAFKA_API_PRODUCE, 0, 9},
+  {RG_KAFKA_API_FETCH, 0, 12},
+  {RG_KAFKA_API_LIST_OFFSETS, 0, 7},
+  {RG_KAFKA_API_METADATA, 0, 12},
   {RG_KAFKA_API_API_VERSIONS, 0, 3},
 };
 
-/* First flexible version of ApiVersions: compact types, tag buffers and
- * request header v2. */
+/* First flexible versions (compact encodings, tag sections, request header
+ * v2 and, except for ApiVersions, response header v1), from the specs'
+ * "flexibleVersions". */
+#define PRODUCE_FIRST_FLEXIBLE 9
+#define FETCH_FIRST_FLEXIBLE 12
+#define LIST_OFFSETS_FIRST_FLEXIBLE 6
+#define METADATA_FIRST_FLEXIBLE 9
 #define API_VERSIONS_FIRST_FLEXIBLE 3
-
-/* Longest unsigned varint for a 32-bit value. */
-#define UVARINT_MAX_SIZE 5
 
 const RgKafkaApiVersionRange *
 rg_kafka_supported_apis (guint * n_apis)
@@ -122,8 +121,20 @@ rg_kafka_version_supported (gint16 api_key, gint16 api_version)
 gint16
 rg_kafka_first_flexible_version (gint16 api_key)
 {
-  return api_key == RG_KAFKA_API_API_VERSIONS ? API_VERSIONS_FIRST_FLEXIBLE :
-      -1;
+  switch (api_key) {
+    case RG_KAFKA_API_PRODUCE:
+      return PRODUCE_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_FETCH:
+      return FETCH_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_LIST_OFFSETS:
+      return LIST_OFFSETS_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_METADATA:
+      return METADATA_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_API_VERSIONS:
+      return API_VERSIONS_FIRST_FLEXIBLE;
+    default:
+      return -1;
+  }
 }
 
 const gchar *
@@ -168,8 +179,12 @@ rg_kafka_error_code_name (gint16 code)
       return "POLICY_VIOLATION";
     case RG_KAFKA_KAFKA_STORAGE_ERROR:
       return "KAFKA_STORAGE_ERROR";
+    case RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND:
+      return "FETCH_SESSION_ID_NOT_FOUND";
     case RG_KAFKA_INVALID_RECORD:
       return "INVALID_RECORD";
+    case RG_KAFKA_UNKNOWN_TOPIC_ID:
+      return "UNKNOWN_TOPIC_ID";
     default:
       return "UNKNOWN_ERROR_CODE";
   }
@@ -267,372 +282,236 @@ too_large:
   }
 }
 
-/* --- Reading ------------------------------------------------------------
+/* --- Request bodies -----------------------------------------------------
  *
- * The reader's errors are sticky: after the first failure every read
- * returns a zero value without touching the frame, so a parser can read a
- * whole struct and check once. Loops over arrays also stop at a failure. */
-
-typedef struct
-{
-  const guint8 *data;
-  gsize len;
-  gsize pos;
-  gboolean failed;
-  GError **error;
-} Reader;
-
-static void reader_fail (Reader * r, RgKafkaError code, const gchar * format,
-    ...) G_GNUC_PRINTF (3, 4);
+ * One parser per api for all its versions: a field absent from a version
+ * is skipped by a version test, and the reader's flexible flag (set from
+ * the header) picks classic or compact encodings and the tag sections. The
+ * minimum element sizes given to array counts are those of the smallest
+ * encoding (compact, or the oldest version), so they hold in every
+ * version. */
 
 static void
-reader_fail (Reader * r, RgKafkaError code, const gchar * format, ...)
-{
-  va_list args;
-  gchar *message;
-
-  if (r->failed)
-    return;
-  r->failed = TRUE;
-  if (r->error == NULL)
-    return;
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (r->error, RG_KAFKA_ERROR, code, "%s", message);
-  g_free (message);
-}
-
-static gsize
-reader_left (const Reader * r)
-{
-  return r->len - r->pos;
-}
-
-/* Returns the next @n bytes and advances, or NULL (and fails) when fewer
- * remain. The only place that hands out pointers into the frame. */
-static const guint8 *
-reader_take (Reader * r, gsize n, const gchar * field)
-{
-  const guint8 *p;
-
-  if (r->failed)
-    return NULL;
-  if (reader_left (r) < n) {
-    reader_fail (r, RG_KAFKA_ERROR_TRUNCATED,
-        "%s at byte %" G_GSIZE_FORMAT " needs %" G_GSIZE_FORMAT
-        " bytes, the frame has %" G_GSIZE_FORMAT " left", field, r->pos, n,
-        reader_left (r));
-    return NULL;
-  }
-  p = r->data + r->pos;
-  r->pos += n;
-  return p;
-}
-
-static gint8
-read_int8 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 1, field);
-
-  return p ? (gint8) p[0] : 0;
-}
-
-static gint16
-read_int16 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 2, field);
-
-  return p ? (gint16) (((guint16) p[0] << 8) | p[1]) : 0;
-}
-
-static gint32
-read_int32 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 4, field);
-
-  return p ? (gint32) read_be32 (p) : 0;
-}
-
-static gint64
-read_int64 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 8, field);
-
-  if (p == NULL)
-    return 0;
-  return (gint64) (((guint64) read_be32 (p) << 32) | read_be32 (p + 4));
-}
-
-static guint32
-read_uvarint (Reader * r, const gchar * field)
-{
-  guint32 value = 0;
-  guint i;
-
-  for (i = 0; i < UVARINT_MAX_SIZE; i++) {
-    const guint8 *p = reader_take (r, 1, field);
-
-    if (p == NULL)
-      return 0;
-    /* The fifth byte may only carry the top four bits of a 32-bit value. */
-    if (i == UVARINT_MAX_SIZE - 1 && (p[0] & 0xf0) != 0)
-      break;
-    value |= (guint32) (p[0] & 0x7f) << (7 * i);
-    if ((p[0] & 0x80) == 0)
-      return value;
-  }
-  reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-      "%s before byte %" G_GSIZE_FORMAT " is not a 32-bit unsigned varint",
-      field, r->pos);
-  return 0;
-}
-
-static RgKafkaStr
-read_string_bytes (Reader * r, gint64 len, gboolean nullable,
-    const gchar * field, gsize start)
-{
-  RgKafkaStr str = RG_KAFKA_STR_NULL;
-
-  if (r->failed)
-    return str;
-  if (len < 0 && nullable)
-    return str;
-  if (len < 0) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " is null, which this field forbids",
-        field, start);
-    return str;
-  }
-  str.data = (const gchar *) reader_take (r, len, field);
-  str.len = str.data ? (gint32) len : -1;
-  return str;
-}
-
-/* STRING / NULLABLE_STRING: int16 length, -1 for null. */
-static RgKafkaStr
-read_string (Reader * r, gboolean nullable, const gchar * field)
-{
-  gsize start = r->pos;
-  gint16 len = read_int16 (r, field);
-
-  return read_string_bytes (r, len, nullable, field, start);
-}
-
-/* COMPACT_STRING: uvarint length + 1, 0 for null. */
-static RgKafkaStr
-read_compact_string (Reader * r, gboolean nullable, const gchar * field)
-{
-  gsize start = r->pos;
-  guint32 len_plus_one = read_uvarint (r, field);
-
-  return read_string_bytes (r, (gint64) len_plus_one - 1, nullable, field,
-      start);
-}
-
-/* A tag buffer: uvarint count of {uvarint tag, uvarint size, bytes}. None
- * of the tagged fields in our versions matters to the broker, so all are
- * skipped, each one bounds-checked. */
-static void
-skip_tagged_fields (Reader * r)
-{
-  guint32 count = read_uvarint (r, "tagged field count");
-  guint32 i;
-
-  for (i = 0; i < count && !r->failed; i++) {
-    guint32 size;
-
-    read_uvarint (r, "tag");
-    size = read_uvarint (r, "tagged field size");
-    reader_take (r, size, "tagged field");
-  }
-}
-
-/* ARRAY count. Returns -1 for a null array (only when @nullable), else the
- * count, which is known to fit: @min_element_size is the smallest encoding
- * of one element, so @count elements need at least count * min bytes. */
-static gint32
-read_array_count (Reader * r, gboolean nullable, gsize min_element_size,
-    const gchar * field)
-{
-  gsize start = r->pos;
-  gint32 count = read_int32 (r, field);
-
-  if (r->failed)
-    return 0;
-  if (count < 0 && nullable)
-    return -1;
-  if (count < 0) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " has a negative count (%d)", field,
-        start, count);
-    return 0;
-  }
-  if ((gsize) count > reader_left (r) / min_element_size) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " claims %d elements of at least %"
-        G_GSIZE_FORMAT " bytes, but only %" G_GSIZE_FORMAT " bytes remain",
-        field, start, count, min_element_size, reader_left (r));
-    return 0;
-  }
-  return count;
-}
-
-/* Nullable RECORDS / BYTES: int32 length, -1 for null. */
-static const guint8 *
-read_records (Reader * r, gint32 * len, gsize * position)
-{
-  gint32 length = read_int32 (r, "records length");
-  const guint8 *records;
-
-  *len = -1;
-  *position = 0;
-  if (r->failed || length < 0)
-    return NULL;
-  *position = r->pos;
-  records = reader_take (r, length, "records");
-  if (records != NULL)
-    *len = length;
-  return records;
-}
-
-/* --- Request bodies ----------------------------------------------------- */
-
-static void
-parse_api_versions (Reader * r, gint16 version, RgKafkaApiVersionsRequest * b)
+parse_api_versions (RgKafkaReader * r, gint16 version,
+    RgKafkaApiVersionsRequest * b)
 {
   b->client_software_name = RG_KAFKA_STR_NULL;
   b->client_software_version = RG_KAFKA_STR_NULL;
   if (version < API_VERSIONS_FIRST_FLEXIBLE)
     return;
-  b->client_software_name = read_compact_string (r, FALSE,
+  b->client_software_name = rg_kafka_read_str (r, FALSE,
       "client software name");
-  b->client_software_version = read_compact_string (r, FALSE,
+  b->client_software_version = rg_kafka_read_str (r, FALSE,
       "client software version");
-  skip_tagged_fields (r);
+  rg_kafka_read_tags (r);
+}
+
+/* Metadata v10+ names a topic by id too (a 16-byte UUID first), and its
+ * name becomes nullable: a client may ask by id alone. */
+static void
+parse_metadata_topic (RgKafkaReader * r, gint16 version,
+    RgKafkaMetadataRequest * b, gint32 i)
+{
+  if (version >= 10)
+    b->topic_ids[i] = rg_kafka_reader_take (r, 16, "topic id");
+  b->topics[i] = rg_kafka_read_str (r, version >= 10, "topic name");
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_metadata (Reader * r, gint16 version, RgKafkaMetadataRequest * b)
+parse_metadata (RgKafkaReader * r, gint16 version,
+    RgKafkaMetadataRequest * b)
 {
-  gint32 count = read_array_count (r, version >= 1, 2, "topics");
+  gint32 count = rg_kafka_read_array_count (r, version >= 1, 2, "topics");
   gint32 i;
 
   b->allow_auto_topic_creation = TRUE;
   b->all_topics = count < 0 || (version == 0 && count == 0);
   if (count > 0) {
     b->topics = g_new0 (RgKafkaStr, count);
+    b->topic_ids = g_new0 (const guint8 *, count);
     b->n_topics = count;
   }
   for (i = 0; i < count && !r->failed; i++)
-    b->topics[i] = read_string (r, FALSE, "topic name");
+    parse_metadata_topic (r, version, b, i);
   if (version >= 4)
-    b->allow_auto_topic_creation = read_int8 (r, "allow auto topic creation")
-        != 0;
+    b->allow_auto_topic_creation =
+        rg_kafka_read_int8 (r, "allow auto topic creation") != 0;
+  if (version >= 8 && version <= 10)
+    b->include_cluster_authorized_operations =
+        rg_kafka_read_int8 (r, "include cluster authorized operations") != 0;
+  if (version >= 8)
+    b->include_topic_authorized_operations =
+        rg_kafka_read_int8 (r, "include topic authorized operations") != 0;
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_produce_topic (Reader * r, RgKafkaProduceTopic * t)
+parse_produce_topic (RgKafkaReader * r, RgKafkaProduceTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
-  /* Smallest partition: int32 index + int32 records length. */
-  count = read_array_count (r, FALSE, 8, "partitions");
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + a compact null record set + tags. */
+  count = rg_kafka_read_array_count (r, FALSE, 5, "partitions");
   t->partitions = g_new0 (RgKafkaProducePartition, count);
   t->n_partitions = count;
   for (i = 0; i < count && !r->failed; i++) {
     RgKafkaProducePartition *p = &t->partitions[i];
 
-    p->partition = read_int32 (r, "partition index");
-    p->records = read_records (r, &p->records_len, &p->records_position);
+    p->partition = rg_kafka_read_int32 (r, "partition index");
+    p->records = rg_kafka_read_bytes (r, TRUE, &p->records_len,
+        &p->records_position, "records");
+    rg_kafka_read_tags (r);
   }
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_produce (Reader * r, gint16 version, RgKafkaProduceRequest * b)
+parse_produce (RgKafkaReader * r, gint16 version, RgKafkaProduceRequest * b)
 {
   gint32 count, i;
 
-  b->transactional_id = read_string (r, TRUE, "transactional id");
-  b->acks = read_int16 (r, "acks");
-  b->timeout_ms = read_int32 (r, "timeout");
-  /* Smallest topic: int16 name length + int32 partition count. */
-  count = read_array_count (r, FALSE, 6, "topics");
+  b->transactional_id = version >= 3 ?
+      rg_kafka_read_str (r, TRUE, "transactional id") : RG_KAFKA_STR_NULL;
+  b->acks = rg_kafka_read_int16 (r, "acks");
+  b->timeout_ms = rg_kafka_read_int32 (r, "timeout");
+  /* Smallest topic: an empty compact name, an empty array, tags. */
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaProduceTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
     parse_produce_topic (r, &b->topics[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_list_offsets_topic (Reader * r, RgKafkaListOffsetsTopic * t)
+parse_list_offsets_partition (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsPartition * p)
+{
+  p->partition = rg_kafka_read_int32 (r, "partition index");
+  p->current_leader_epoch = version >= 4 ?
+      rg_kafka_read_int32 (r, "current leader epoch") : -1;
+  p->timestamp = rg_kafka_read_int64 (r, "timestamp");
+  /* v0 asks for up to this many offsets (the old multi-offset form). */
+  p->max_num_offsets = version == 0 ?
+      rg_kafka_read_int32 (r, "max num offsets") : 1;
+  rg_kafka_read_tags (r);
+}
+
+static void
+parse_list_offsets_topic (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
-  /* v1-2 partition: int32 index + int64 timestamp. */
-  count = read_array_count (r, FALSE, 12, "partitions");
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + int64 timestamp (v1-3). */
+  count = rg_kafka_read_array_count (r, FALSE, 12, "partitions");
   t->partitions = g_new0 (RgKafkaListOffsetsPartition, count);
   t->n_partitions = count;
-  for (i = 0; i < count && !r->failed; i++) {
-    t->partitions[i].partition = read_int32 (r, "partition index");
-    t->partitions[i].timestamp = read_int64 (r, "timestamp");
-  }
+  for (i = 0; i < count && !r->failed; i++)
+    parse_list_offsets_partition (r, version, &t->partitions[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_list_offsets (Reader * r, gint16 version, RgKafkaListOffsetsRequest * b)
+parse_list_offsets (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsRequest * b)
 {
   gint32 count, i;
 
-  b->replica_id = read_int32 (r, "replica id");
-  b->isolation_level = version >= 2 ? read_int8 (r, "isolation level") : 0;
-  count = read_array_count (r, FALSE, 6, "topics");
+  b->replica_id = rg_kafka_read_int32 (r, "replica id");
+  b->isolation_level = version >= 2 ?
+      rg_kafka_read_int8 (r, "isolation level") : 0;
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaListOffsetsTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
-    parse_list_offsets_topic (r, &b->topics[i]);
+    parse_list_offsets_topic (r, version, &b->topics[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_fetch_topic (Reader * r, RgKafkaFetchTopic * t)
+parse_fetch_partition (RgKafkaReader * r, gint16 version,
+    RgKafkaFetchPartition * p)
+{
+  p->partition = rg_kafka_read_int32 (r, "partition index");
+  p->current_leader_epoch = version >= 9 ?
+      rg_kafka_read_int32 (r, "current leader epoch") : -1;
+  p->fetch_offset = rg_kafka_read_int64 (r, "fetch offset");
+  p->last_fetched_epoch = version >= 12 ?
+      rg_kafka_read_int32 (r, "last fetched epoch") : -1;
+  p->log_start_offset = version >= 5 ?
+      rg_kafka_read_int64 (r, "log start offset") : -1;
+  p->partition_max_bytes = rg_kafka_read_int32 (r, "partition max bytes");
+  rg_kafka_read_tags (r);
+}
+
+static void
+parse_fetch_topic (RgKafkaReader * r, gint16 version, RgKafkaFetchTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
-  /* v4 partition: int32 index + int64 offset + int32 max bytes. */
-  count = read_array_count (r, FALSE, 16, "partitions");
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + int64 offset + int32 max bytes. */
+  count = rg_kafka_read_array_count (r, FALSE, 16, "partitions");
   t->partitions = g_new0 (RgKafkaFetchPartition, count);
   t->n_partitions = count;
-  for (i = 0; i < count && !r->failed; i++) {
-    RgKafkaFetchPartition *p = &t->partitions[i];
+  for (i = 0; i < count && !r->failed; i++)
+    parse_fetch_partition (r, version, &t->partitions[i]);
+  rg_kafka_read_tags (r);
+}
 
-    p->partition = read_int32 (r, "partition index");
-    p->fetch_offset = read_int64 (r, "fetch offset");
-    p->partition_max_bytes = read_int32 (r, "partition max bytes");
+/* Forgotten topics (v7+) only matter to fetch sessions, which this codec's
+ * users decline: they are checked and counted, not kept. */
+static void
+parse_fetch_forgotten (RgKafkaReader * r, RgKafkaFetchRequest * b)
+{
+  gint32 count = rg_kafka_read_array_count (r, FALSE, 2, "forgotten topics");
+  gint32 i, j;
+
+  for (i = 0; i < count && !r->failed; i++) {
+    gint32 n;
+
+    rg_kafka_read_str (r, FALSE, "forgotten topic name");
+    n = rg_kafka_read_array_count (r, FALSE, 4, "forgotten partitions");
+    for (j = 0; j < n && !r->failed; j++)
+      rg_kafka_read_int32 (r, "forgotten partition");
+    b->n_forgotten += n;
+    rg_kafka_read_tags (r);
   }
 }
 
 static void
-parse_fetch (Reader * r, gint16 version, RgKafkaFetchRequest * b)
+parse_fetch (RgKafkaReader * r, gint16 version, RgKafkaFetchRequest * b)
 {
   gint32 count, i;
 
-  b->replica_id = read_int32 (r, "replica id");
-  b->max_wait_ms = read_int32 (r, "max wait");
-  b->min_bytes = read_int32 (r, "min bytes");
-  b->max_bytes = read_int32 (r, "max bytes");
-  b->isolation_level = read_int8 (r, "isolation level");
-  count = read_array_count (r, FALSE, 6, "topics");
+  b->replica_id = rg_kafka_read_int32 (r, "replica id");
+  b->max_wait_ms = rg_kafka_read_int32 (r, "max wait");
+  b->min_bytes = rg_kafka_read_int32 (r, "min bytes");
+  b->max_bytes = version >= 3 ? rg_kafka_read_int32 (r, "max bytes") :
+      G_MAXINT32;
+  b->isolation_level = version >= 4 ?
+      rg_kafka_read_int8 (r, "isolation level") : 0;
+  b->session_id = version >= 7 ? rg_kafka_read_int32 (r, "session id") : 0;
+  b->session_epoch = version >= 7 ?
+      rg_kafka_read_int32 (r, "session epoch") : -1;
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaFetchTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
-    parse_fetch_topic (r, &b->topics[i]);
+    parse_fetch_topic (r, version, &b->topics[i]);
+  if (version >= 7)
+    parse_fetch_forgotten (r, b);
+  b->rack_id = version >= 11 ? rg_kafka_read_str (r, FALSE, "rack id") :
+      rg_kafka_str_from_cstr ("");
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_body (Reader * r, RgKafkaRequest * request)
+parse_body (RgKafkaReader * r, RgKafkaRequest * request)
 {
   gint16 version = request->header.api_version;
 
@@ -657,26 +536,19 @@ parse_body (Reader * r, RgKafkaRequest * request)
   }
 }
 
-static void
-read_header (Reader * r, RgKafkaRequestHeader * header)
-{
-  header->api_key = read_int16 (r, "api key");
-  header->api_version = read_int16 (r, "api version");
-  header->correlation_id = read_int32 (r, "correlation id");
-  header->client_id = read_string (r, TRUE, "client id");
-}
-
 gboolean
 rg_kafka_request_parse_header (const guint8 * frame, gsize len,
     RgKafkaRequestHeader * header, GError ** error)
 {
-  Reader r = { frame, len, 0, FALSE, error };
+  RgKafkaReader r;
 
   g_return_val_if_fail (frame != NULL || len == 0, FALSE);
   g_return_val_if_fail (header != NULL, FALSE);
 
-  read_header (&r, header);
-  return !r.failed;
+  /* Only the v1 fields: whether a tag section follows depends on the api
+   * and version, which the caller has not checked yet. */
+  rg_kafka_reader_init (&r, frame, len, error);
+  return rg_kafka_read_request_header (&r, -1, header);
 }
 
 static gboolean
@@ -700,61 +572,103 @@ check_version (const RgKafkaRequestHeader * header, GError ** error)
   return TRUE;
 }
 
+static gboolean
+check_frame_size (gsize len, GError ** error)
+{
+  if (len <= RG_KAFKA_MAX_FRAME_SIZE)
+    return TRUE;
+  g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
+      "Frame of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
+      len, RG_KAFKA_MAX_FRAME_SIZE);
+  return FALSE;
+}
+
+/* Reads the header in two steps: the v1 fields say which api and version
+ * this is, and only then is it known whether a v2 tag section follows. */
+static gboolean
+read_header (RgKafkaReader * r, RgKafkaRequestHeader * header,
+    RgKafkaRequestHeader * out_header, gint16 first_flexible)
+{
+  if (!rg_kafka_read_request_header (r, -1, header))
+    return FALSE;
+  if (out_header != NULL)
+    *out_header = *header;
+  if (RG_KAFKA_IS_FLEXIBLE (first_flexible, header->api_version)) {
+    rg_kafka_read_tags_with (r, NULL, NULL);
+    r->flexible = TRUE;
+  }
+  return !r->failed;
+}
+
+static gboolean
+finish_body (RgKafkaReader * r, const RgKafkaRequestHeader * header)
+{
+  gchar what[48];
+
+  g_snprintf (what, sizeof (what), "%s v%d request",
+      rg_kafka_api_name (header->api_key), header->api_version);
+  return rg_kafka_reader_finish (r, what);
+}
+
 RgKafkaRequest *
 rg_kafka_request_parse (const guint8 * frame, gsize len,
     RgKafkaRequestHeader * header, GError ** error)
 {
-  Reader r = { frame, len, 0, FALSE, error };
+  RgKafkaReader r;
   RgKafkaRequest *request;
+  RgKafkaRequestHeader h = { 0, };
 
   g_return_val_if_fail (frame != NULL || len == 0, NULL);
 
-  if (len > RG_KAFKA_MAX_FRAME_SIZE)
-    goto too_large;
+  if (!check_frame_size (len, error))
+    return NULL;
 
-  request = g_new0 (RgKafkaRequest, 1);
-  read_header (&r, &request->header);
-  if (r.failed)
-    goto failed;
+  rg_kafka_reader_init (&r, frame, len, error);
+  if (!rg_kafka_read_request_header (&r, -1, &h))
+    return NULL;
   if (header != NULL)
-    *header = request->header;
-  if (!check_version (&request->header, error))
-    goto failed;
-  if (request->header.api_key == RG_KAFKA_API_API_VERSIONS
-      && request->header.api_version >= API_VERSIONS_FIRST_FLEXIBLE)
-    skip_tagged_fields (&r);
+    *header = h;
+  if (!check_version (&h, error))
+    return NULL;
+
+  /* Parse again from the start, now knowing whether header v2 applies. */
+  rg_kafka_reader_init (&r, frame, len, error);
+  request = g_new0 (RgKafkaRequest, 1);
+  read_header (&r, &request->header, NULL,
+      rg_kafka_first_flexible_version (h.api_key));
   parse_body (&r, request);
-  if (r.failed)
-    goto failed;
-  if (r.pos != len)
-    goto trailing;
-
+  if (!finish_body (&r, &request->header)) {
+    rg_kafka_request_free (request);
+    return NULL;
+  }
   return request;
+}
 
-  /* ERRORS */
-too_large:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Frame of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
-        len, RG_KAFKA_MAX_FRAME_SIZE);
+RgKafkaRequest *
+rg_kafka_request_parse_other (const guint8 * frame, gsize len,
+    gint16 first_flexible, RgKafkaBodyParseFunc parse,
+    GDestroyNotify free_body, RgKafkaRequestHeader * header,
+    GError ** error)
+{
+  RgKafkaReader r;
+  RgKafkaRequest *request;
+
+  g_return_val_if_fail (frame != NULL || len == 0, NULL);
+  g_return_val_if_fail (parse != NULL, NULL);
+
+  if (!check_frame_size (len, error))
     return NULL;
-  }
-trailing:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s v%d request has %" G_GSIZE_FORMAT " bytes left over after its "
-        "body (byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT ")",
-        rg_kafka_api_name (request->header.api_key),
-        request->header.api_version, len - r.pos, r.pos, len);
+
+  rg_kafka_reader_init (&r, frame, len, error);
+  request = g_new0 (RgKafkaRequest, 1);
+  request->body.other.free_body = free_body;
+  if (read_header (&r, &request->header, header, first_flexible))
+    request->body.other.body = parse (&r, request->header.api_version);
+  if (!finish_body (&r, &request->header)) {
     rg_kafka_request_free (request);
     return NULL;
   }
-failed:
-  {
-    /* The reader or check_version() has set @error already. */
-    rg_kafka_request_free (request);
-    return NULL;
-  }
+  return request;
 }
 
 void
@@ -768,6 +682,7 @@ rg_kafka_request_free (RgKafkaRequest * request)
   switch (request->header.api_key) {
     case RG_KAFKA_API_METADATA:
       g_free (request->body.metadata.topics);
+      g_free (request->body.metadata.topic_ids);
       break;
     case RG_KAFKA_API_PRODUCE:
       for (i = 0; i < request->body.produce.n_topics; i++)
@@ -785,268 +700,15 @@ rg_kafka_request_free (RgKafkaRequest * request)
       g_free (request->body.fetch.topics);
       break;
     default:
+      /* An api parsed by rg_kafka_request_parse_other() (ApiVersions has
+       * no arrays and owns nothing). */
+      if (find_api (request->header.api_key) == NULL
+          && request->body.other.free_body != NULL
+          && request->body.other.body != NULL)
+        request->body.other.free_body (request->body.other.body);
       break;
   }
   g_free (request);
-}
-
-/* --- Writing ------------------------------------------------------------
- *
- * A response accumulates protocol bytes in one GByteArray and a list of
- * segments. A BYTES segment records an offset into that array while the
- * array can still grow (and move); finish_response() turns offsets into
- * pointers once it cannot. Like the reader, the first encoding error is
- * kept and later writes are ignored, so builders check once at the end. */
-
-struct _RgKafkaResponse
-{
-  GByteArray *bytes;
-  GArray *segments;             /* RgKafkaSegment */
-  GArray *refs;                 /* RgKafkaRecordsRef, for their notify */
-  gsize bytes_mark;             /* start of the open BYTES segment */
-  gsize size;
-  GError *error;
-};
-
-static RgKafkaResponse *
-response_new (gint32 correlation_id)
-{
-  RgKafkaResponse *resp = g_new0 (RgKafkaResponse, 1);
-  guint8 header[8] = { 0, 0, 0, 0,
-    (guint32) correlation_id >> 24, (guint32) correlation_id >> 16,
-    (guint32) correlation_id >> 8, (guint32) correlation_id
-  };
-
-  resp->bytes = g_byte_array_sized_new (256);
-  resp->segments = g_array_new (FALSE, TRUE, sizeof (RgKafkaSegment));
-  resp->refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
-  /* The size prefix is a placeholder until finish_response(). */
-  g_byte_array_append (resp->bytes, header, sizeof (header));
-  return resp;
-}
-
-static void
-put_bytes (RgKafkaResponse * resp, const void *data, gsize len)
-{
-  if (resp->error == NULL)
-    g_byte_array_append (resp->bytes, data, len);
-}
-
-static void
-put_int8 (RgKafkaResponse * resp, gint8 value)
-{
-  put_bytes (resp, &value, 1);
-}
-
-static void
-put_int16 (RgKafkaResponse * resp, gint16 value)
-{
-  guint16 be = GUINT16_TO_BE ((guint16) value);
-
-  put_bytes (resp, &be, 2);
-}
-
-static void
-put_int32 (RgKafkaResponse * resp, gint32 value)
-{
-  guint32 be = GUINT32_TO_BE ((guint32) value);
-
-  put_bytes (resp, &be, 4);
-}
-
-static void
-put_int64 (RgKafkaResponse * resp, gint64 value)
-{
-  guint64 be = GUINT64_TO_BE ((guint64) value);
-
-  put_bytes (resp, &be, 8);
-}
-
-static void
-put_uvarint (RgKafkaResponse * resp, guint32 value)
-{
-  guint8 out[UVARINT_MAX_SIZE];
-  gsize n = 0;
-
-  while (value >= 0x80) {
-    out[n++] = (value & 0x7f) | 0x80;
-    value >>= 7;
-  }
-  out[n++] = value;
-  put_bytes (resp, out, n);
-}
-
-static void
-put_array_count (RgKafkaResponse * resp, guint count)
-{
-  if (count > G_MAXINT32 && resp->error == NULL)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Array of %u elements does not fit an int32 count", count);
-  put_int32 (resp, (gint32) count);
-}
-
-/* STRING (nullable when @nullable): int16 length + bytes. */
-static void
-put_string (RgKafkaResponse * resp, RgKafkaStr str, gboolean nullable,
-    const gchar * field)
-{
-  if (resp->error != NULL)
-    return;
-  if (str.len < 0 && !nullable) {
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s cannot be null in this response version", field);
-    return;
-  }
-  if (str.len > G_MAXINT16) {
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s is %d bytes long; Kafka strings hold at most %d", field,
-        str.len, G_MAXINT16);
-    return;
-  }
-  put_int16 (resp, str.len < 0 ? -1 : (gint16) str.len);
-  if (str.len > 0)
-    put_bytes (resp, str.data, str.len);
-}
-
-static void
-put_int32_array (RgKafkaResponse * resp, const gint32 * values, guint count)
-{
-  guint i;
-
-  put_array_count (resp, count);
-  for (i = 0; i < count; i++)
-    put_int32 (resp, values[i]);
-}
-
-/* Closes the open BYTES segment, if it holds anything. */
-static void
-close_bytes_segment (RgKafkaResponse * resp)
-{
-  RgKafkaSegment seg = { RG_KAFKA_SEGMENT_BYTES, NULL, -1, 0, 0 };
-
-  if (resp->bytes->len == resp->bytes_mark)
-    return;
-  seg.offset = resp->bytes_mark;
-  seg.length = resp->bytes->len - resp->bytes_mark;
-  g_array_append_val (resp->segments, seg);
-  resp->bytes_mark = resp->bytes->len;
-}
-
-/* Appends a referenced record set piece as its own segment. */
-static void
-put_records_ref (RgKafkaResponse * resp, const RgKafkaRecordsRef * ref)
-{
-  RgKafkaSegment seg = { RG_KAFKA_SEGMENT_MEMORY, NULL, -1, 0, 0 };
-
-  if (resp->error != NULL || ref->length == 0)
-    return;
-  close_bytes_segment (resp);
-  if (ref->type == RG_KAFKA_SEGMENT_FILE) {
-    seg.type = RG_KAFKA_SEGMENT_FILE;
-    seg.fd = ref->fd;
-    seg.offset = ref->offset;
-  } else {
-    seg.data = ref->data;
-  }
-  seg.length = ref->length;
-  g_array_append_val (resp->segments, seg);
-  resp->size += ref->length;
-}
-
-/* Patches the size prefix, resolves BYTES segments to pointers. On an
- * encoding error frees @resp and returns NULL with @error set. */
-static RgKafkaResponse *
-finish_response (RgKafkaResponse * resp, GError ** error)
-{
-  guint32 be;
-  guint i;
-
-  close_bytes_segment (resp);
-  resp->size += resp->bytes->len;
-  if (resp->error == NULL && resp->size - 4 > G_MAXINT32)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Response of %" G_GSIZE_FORMAT " bytes does not fit the int32 size "
-        "prefix", resp->size);
-  if (resp->error != NULL) {
-    g_propagate_error (error, resp->error);
-    resp->error = NULL;
-    rg_kafka_response_free (resp);
-    return NULL;
-  }
-
-  be = GUINT32_TO_BE ((guint32) (resp->size - 4));
-  memcpy (resp->bytes->data, &be, 4);
-  for (i = 0; i < resp->segments->len; i++) {
-    RgKafkaSegment *seg = &g_array_index (resp->segments, RgKafkaSegment, i);
-
-    if (seg->type == RG_KAFKA_SEGMENT_BYTES) {
-      seg->data = resp->bytes->data + seg->offset;
-      seg->offset = 0;
-    }
-  }
-  return resp;
-}
-
-const RgKafkaSegment *
-rg_kafka_response_get_segments (RgKafkaResponse * response, guint * n_segments)
-{
-  g_return_val_if_fail (response != NULL, NULL);
-  g_return_val_if_fail (n_segments != NULL, NULL);
-
-  *n_segments = response->segments->len;
-  return (const RgKafkaSegment *) response->segments->data;
-}
-
-gsize
-rg_kafka_response_get_size (const RgKafkaResponse * response)
-{
-  g_return_val_if_fail (response != NULL, 0);
-
-  return response->size;
-}
-
-GByteArray *
-rg_kafka_response_flatten (RgKafkaResponse * response)
-{
-  GByteArray *out;
-  guint i;
-
-  g_return_val_if_fail (response != NULL, NULL);
-
-  out = g_byte_array_sized_new (response->size);
-  for (i = 0; i < response->segments->len; i++) {
-    const RgKafkaSegment *seg =
-        &g_array_index (response->segments, RgKafkaSegment, i);
-
-    if (seg->type == RG_KAFKA_SEGMENT_FILE) {
-      g_byte_array_unref (out);
-      return NULL;
-    }
-    g_byte_array_append (out, seg->data, seg->length);
-  }
-  return out;
-}
-
-void
-rg_kafka_response_free (RgKafkaResponse * response)
-{
-  guint i;
-
-  if (response == NULL)
-    return;
-
-  for (i = 0; i < response->refs->len; i++) {
-    RgKafkaRecordsRef *ref =
-        &g_array_index (response->refs, RgKafkaRecordsRef, i);
-
-    if (ref->notify != NULL)
-      ref->notify (ref->user_data);
-  }
-  g_array_unref (response->refs);
-  g_array_unref (response->segments);
-  g_byte_array_unref (response->bytes);
-  g_clear_error (&response->error);
-  g_free (response);
 }
 
 static gboolean
@@ -1081,24 +743,21 @@ rg_kafka_build_api_versions_response_for (gint32 correlation_id,
           api_version), NULL);
   g_return_val_if_fail (apis != NULL || n_apis == 0, NULL);
 
-  resp = response_new (correlation_id);
-  put_int16 (resp, RG_KAFKA_NONE);
-  if (flexible)
-    put_uvarint (resp, n_apis + 1);
-  else
-    put_array_count (resp, n_apis);
+  /* KIP-511: the header stays v0 even when the body is flexible. */
+  resp = rg_kafka_response_new (correlation_id, RG_KAFKA_RESPONSE_HEADER_V0,
+      flexible);
+  rg_kafka_put_int16 (resp, RG_KAFKA_NONE);
+  rg_kafka_put_array_count (resp, n_apis);
   for (i = 0; i < n_apis; i++) {
-    put_int16 (resp, apis[i].api_key);
-    put_int16 (resp, apis[i].min_version);
-    put_int16 (resp, apis[i].max_version);
-    if (flexible)
-      put_uvarint (resp, 0);
+    rg_kafka_put_int16 (resp, apis[i].api_key);
+    rg_kafka_put_int16 (resp, apis[i].min_version);
+    rg_kafka_put_int16 (resp, apis[i].max_version);
+    rg_kafka_put_tags (resp);
   }
   if (api_version >= 1)
-    put_int32 (resp, throttle_ms);
-  if (flexible)
-    put_uvarint (resp, 0);
-  return finish_response (resp, NULL);
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, NULL);
 }
 
 RgKafkaResponse *
@@ -1118,13 +777,14 @@ rg_kafka_build_api_versions_error_for (gint32 correlation_id,
 
   g_return_val_if_fail (range != NULL, NULL);
 
-  resp = response_new (correlation_id);
-  put_int16 (resp, RG_KAFKA_UNSUPPORTED_VERSION);
-  put_array_count (resp, 1);
-  put_int16 (resp, range->api_key);
-  put_int16 (resp, range->min_version);
-  put_int16 (resp, range->max_version);
-  return finish_response (resp, NULL);
+  resp = rg_kafka_response_new (correlation_id,
+      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  rg_kafka_put_int16 (resp, RG_KAFKA_UNSUPPORTED_VERSION);
+  rg_kafka_put_array_count (resp, 1);
+  rg_kafka_put_int16 (resp, range->api_key);
+  rg_kafka_put_int16 (resp, range->min_version);
+  rg_kafka_put_int16 (resp, range->max_version);
+  return rg_kafka_response_finish (resp, NULL);
 }
 
 RgKafkaResponse *
@@ -1134,13 +794,50 @@ rg_kafka_build_api_versions_error (gint32 correlation_id)
       find_api (RG_KAFKA_API_API_VERSIONS));
 }
 
+/* Starts the response to @api_version of @api_key: header v1 and compact
+ * encodings when the version is flexible, else header v0. */
+static RgKafkaResponse *
+response_for (gint32 correlation_id, gint16 api_key, gint16 api_version)
+{
+  return rg_kafka_response_new_for (correlation_id,
+      rg_kafka_first_flexible_version (api_key), api_version);
+}
+
+/* Kafka's "no id" topic UUID (v10+ Metadata, v13+ Fetch). */
+static const guint8 zero_uuid[16] = { 0, };
+
+/* Metadata's "authorized operations were not asked for" (INT32_MIN). */
+#define AUTHORIZED_OPERATIONS_OMITTED G_MININT32
+
 /* --- Metadata (3) -------------------------------------------------------
  *
  * [v3+ int32 throttle] ARRAY{int32 node, STRING host, int32 port,
- * [v1+ NULLABLE_STRING rack]} [v2+ NULLABLE_STRING cluster id]
- * [v1+ int32 controller] ARRAY{int16 error, STRING name, [v1+ int8
- * internal], ARRAY{int16 error, int32 index, int32 leader, ARRAY int32
- * replicas, ARRAY int32 isr}} */
+ * [v1+ NULLABLE_STRING rack], TAG} [v2+ NULLABLE_STRING cluster id]
+ * [v1+ int32 controller] ARRAY{int16 error, STRING name (nullable v12+),
+ * [v10+ UUID topic id], [v1+ int8 internal], ARRAY{int16 error, int32
+ * index, int32 leader, [v7+ int32 leader epoch], ARRAY int32 replicas,
+ * ARRAY int32 isr, [v5+ ARRAY int32 offline], TAG}, [v8+ int32 topic
+ * authorized operations], TAG} [v8-10 int32 cluster authorized
+ * operations] TAG.
+ *
+ * The leader epoch is always 0 (one broker, leadership never moves) and
+ * authorized operations are INT32_MIN, Kafka's "not computed". */
+
+static void
+put_metadata_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaMetadataPartition * p)
+{
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int32 (resp, p->leader);
+  if (version >= 7)
+    rg_kafka_put_int32 (resp, 0);
+  rg_kafka_put_int32_array (resp, p->replicas, p->n_replicas);
+  rg_kafka_put_int32_array (resp, p->isr, p->n_isr);
+  if (version >= 5)
+    rg_kafka_put_int32_array (resp, NULL, 0);
+  rg_kafka_put_tags (resp);
+}
 
 static void
 put_metadata_topic (RgKafkaResponse * resp, gint16 version,
@@ -1148,20 +845,30 @@ put_metadata_topic (RgKafkaResponse * resp, gint16 version,
 {
   guint i;
 
-  put_int16 (resp, t->error_code);
-  put_string (resp, t->topic, FALSE, "topic name");
+  rg_kafka_put_int16 (resp, t->error_code);
+  rg_kafka_put_str (resp, t->topic, version >= 12, "topic name");
+  if (version >= 10)
+    rg_kafka_put_raw (resp, zero_uuid, sizeof (zero_uuid));
   if (version >= 1)
-    put_int8 (resp, t->is_internal ? 1 : 0);
-  put_array_count (resp, t->n_partitions);
-  for (i = 0; i < t->n_partitions; i++) {
-    const RgKafkaMetadataPartition *p = &t->partitions[i];
+    rg_kafka_put_int8 (resp, t->is_internal ? 1 : 0);
+  rg_kafka_put_array_count (resp, t->n_partitions);
+  for (i = 0; i < t->n_partitions; i++)
+    put_metadata_partition (resp, version, &t->partitions[i]);
+  if (version >= 8)
+    rg_kafka_put_int32 (resp, AUTHORIZED_OPERATIONS_OMITTED);
+  rg_kafka_put_tags (resp);
+}
 
-    put_int16 (resp, p->error_code);
-    put_int32 (resp, p->partition);
-    put_int32 (resp, p->leader);
-    put_int32_array (resp, p->replicas, p->n_replicas);
-    put_int32_array (resp, p->isr, p->n_isr);
-  }
+static void
+put_metadata_broker (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaMetadataBroker * b)
+{
+  rg_kafka_put_int32 (resp, b->node_id);
+  rg_kafka_put_str (resp, b->host, FALSE, "broker host");
+  rg_kafka_put_int32 (resp, b->port);
+  if (version >= 1)
+    rg_kafka_put_str (resp, b->rack, TRUE, "broker rack");
+  rg_kafka_put_tags (resp);
 }
 
 RgKafkaResponse *
@@ -1176,34 +883,51 @@ rg_kafka_build_metadata_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_METADATA, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
+  resp = response_for (correlation_id, RG_KAFKA_API_METADATA, api_version);
   if (api_version >= 3)
-    put_int32 (resp, metadata->throttle_ms);
-  put_array_count (resp, metadata->n_brokers);
-  for (i = 0; i < metadata->n_brokers; i++) {
-    const RgKafkaMetadataBroker *b = &metadata->brokers[i];
-
-    put_int32 (resp, b->node_id);
-    put_string (resp, b->host, FALSE, "broker host");
-    put_int32 (resp, b->port);
-    if (api_version >= 1)
-      put_string (resp, b->rack, TRUE, "broker rack");
-  }
+    rg_kafka_put_int32 (resp, metadata->throttle_ms);
+  rg_kafka_put_array_count (resp, metadata->n_brokers);
+  for (i = 0; i < metadata->n_brokers; i++)
+    put_metadata_broker (resp, api_version, &metadata->brokers[i]);
   if (api_version >= 2)
-    put_string (resp, metadata->cluster_id, TRUE, "cluster id");
+    rg_kafka_put_str (resp, metadata->cluster_id, TRUE, "cluster id");
   if (api_version >= 1)
-    put_int32 (resp, metadata->controller_id);
-  put_array_count (resp, metadata->n_topics);
+    rg_kafka_put_int32 (resp, metadata->controller_id);
+  rg_kafka_put_array_count (resp, metadata->n_topics);
   for (i = 0; i < metadata->n_topics; i++)
     put_metadata_topic (resp, api_version, &metadata->topics[i]);
-  return finish_response (resp, error);
+  if (api_version >= 8 && api_version <= 10)
+    rg_kafka_put_int32 (resp, AUTHORIZED_OPERATIONS_OMITTED);
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Produce (0) --------------------------------------------------------
  *
- * v3-7  ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 base
- *       offset, int64 log append time, [v5+ int64 log start offset]}},
- *       int32 throttle */
+ * ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 base offset,
+ * [v2+ int64 log append time], [v5+ int64 log start offset], [v8+
+ * ARRAY{int32 batch index, NULLABLE_STRING message, TAG} record errors,
+ * NULLABLE_STRING error message], TAG}, TAG} [v1+ int32 throttle] TAG.
+ * Record errors are always empty and the error message null: the error
+ * code says it all. */
+
+static void
+put_produce_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaProducePartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int64 (resp, p->base_offset);
+  if (version >= 2)
+    rg_kafka_put_int64 (resp, p->log_append_time);
+  if (version >= 5)
+    rg_kafka_put_int64 (resp, p->log_start_offset);
+  if (version >= 8) {
+    rg_kafka_put_array_count (resp, 0);
+    rg_kafka_put_str (resp, RG_KAFKA_STR_NULL, TRUE, "error message");
+  }
+  rg_kafka_put_tags (resp);
+}
 
 RgKafkaResponse *
 rg_kafka_build_produce_response (gint32 correlation_id, gint16 api_version,
@@ -1218,30 +942,51 @@ rg_kafka_build_produce_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_PRODUCE, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
-  put_array_count (resp, n_topics);
+  resp = response_for (correlation_id, RG_KAFKA_API_PRODUCE, api_version);
+  rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
-    for (j = 0; j < topics[i].n_partitions; j++) {
-      const RgKafkaProducePartitionResponse *p = &topics[i].partitions[j];
-
-      put_int32 (resp, p->partition);
-      put_int16 (resp, p->error_code);
-      put_int64 (resp, p->base_offset);
-      put_int64 (resp, p->log_append_time);
-      if (api_version >= 5)
-        put_int64 (resp, p->log_start_offset);
-    }
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
+    for (j = 0; j < topics[i].n_partitions; j++)
+      put_produce_partition (resp, api_version, &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
   }
-  put_int32 (resp, throttle_ms);
-  return finish_response (resp, error);
+  if (api_version >= 1)
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- ListOffsets (2) ----------------------------------------------------
  *
- * [v2 int32 throttle] ARRAY{STRING topic, ARRAY{int32 index, int16 error,
- * int64 timestamp, int64 offset}} */
+ * [v2+ int32 throttle] ARRAY{STRING topic, ARRAY{int32 index, int16
+ * error, v0: ARRAY int64 old-style offsets | v1+: int64 timestamp, int64
+ * offset, [v4+ int32 leader epoch], TAG}, TAG} TAG.
+ *
+ * v0's old form lists offsets (Kafka: segment base offsets, newest first,
+ * up to MaxNumOffsets); here it holds the one offset found, or nothing
+ * when there is none. The leader epoch is always 0, as in Metadata. */
+
+static void
+put_list_offsets_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaListOffsetsPartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  if (version == 0) {
+    gboolean found = p->error_code == RG_KAFKA_NONE && p->offset >= 0;
+
+    rg_kafka_put_array_count (resp, found ? 1 : 0);
+    if (found)
+      rg_kafka_put_int64 (resp, p->offset);
+  } else {
+    rg_kafka_put_int64 (resp, p->timestamp);
+    rg_kafka_put_int64 (resp, p->offset);
+    if (version >= 4)
+      rg_kafka_put_int32 (resp, p->error_code == RG_KAFKA_NONE ? 0 : -1);
+  }
+  rg_kafka_put_tags (resp);
+}
 
 RgKafkaResponse *
 rg_kafka_build_list_offsets_response (gint32 correlation_id,
@@ -1256,63 +1001,89 @@ rg_kafka_build_list_offsets_response (gint32 correlation_id,
   if (!check_build_version (RG_KAFKA_API_LIST_OFFSETS, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
+  resp = response_for (correlation_id, RG_KAFKA_API_LIST_OFFSETS,
+      api_version);
   if (api_version >= 2)
-    put_int32 (resp, throttle_ms);
-  put_array_count (resp, n_topics);
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
-    for (j = 0; j < topics[i].n_partitions; j++) {
-      const RgKafkaListOffsetsPartitionResponse *p = &topics[i].partitions[j];
-
-      put_int32 (resp, p->partition);
-      put_int16 (resp, p->error_code);
-      put_int64 (resp, p->timestamp);
-      put_int64 (resp, p->offset);
-    }
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
+    for (j = 0; j < topics[i].n_partitions; j++)
+      put_list_offsets_partition (resp, api_version,
+          &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
   }
-  return finish_response (resp, error);
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Fetch (1) ----------------------------------------------------------
  *
- * v4  int32 throttle, ARRAY{STRING topic, ARRAY{int32 index, int16 error,
- *     int64 high watermark, int64 last stable offset, nullable
- *     ARRAY{int64 producer id, int64 first offset} aborted, RECORDS}}
+ * [v1+ int32 throttle] [v7+ int16 error, int32 session id]
+ * ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 high
+ * watermark, [v4+ int64 last stable offset], [v5+ int64 log start
+ * offset], [v4+ nullable ARRAY{int64 producer id, int64 first offset,
+ * TAG} aborted], [v11+ int32 preferred read replica], RECORDS, TAG}, TAG}
+ * TAG.
  *
- * RECORDS is an int32 length followed by the batches, which are added as
- * their own segments. */
+ * RECORDS (COMPACT_RECORDS in v12) is a length followed by the batches,
+ * which are added as their own segments. The session id is always 0:
+ * fetch sessions are declined (KIP-227 allows it), so every request is a
+ * full one. The preferred read replica is always -1 (none). */
 
 static void
-put_fetch_partition (RgKafkaResponse * resp,
+put_fetch_aborted (RgKafkaResponse * resp,
+    const RgKafkaFetchPartitionResponse * p)
+{
+  gint i;
+
+  rg_kafka_put_array_count (resp, MAX (p->n_aborted_transactions, -1));
+  for (i = 0; i < p->n_aborted_transactions; i++) {
+    rg_kafka_put_int64 (resp, p->aborted_transactions[i].producer_id);
+    rg_kafka_put_int64 (resp, p->aborted_transactions[i].first_offset);
+    rg_kafka_put_tags (resp);
+  }
+}
+
+static void
+put_fetch_records (RgKafkaResponse * resp,
     const RgKafkaFetchPartitionResponse * p)
 {
   guint64 records_len = 0;
   guint i;
 
-  put_int32 (resp, p->partition);
-  put_int16 (resp, p->error_code);
-  put_int64 (resp, p->high_watermark);
-  put_int64 (resp, p->last_stable_offset);
-  if (p->n_aborted_transactions < 0) {
-    put_int32 (resp, -1);
-  } else {
-    put_array_count (resp, p->n_aborted_transactions);
-    for (i = 0; i < (guint) p->n_aborted_transactions; i++) {
-      put_int64 (resp, p->aborted_transactions[i].producer_id);
-      put_int64 (resp, p->aborted_transactions[i].first_offset);
-    }
-  }
   for (i = 0; i < p->n_records; i++)
     records_len += p->records[i].length;
-  if (records_len > G_MAXINT32 && resp->error == NULL)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
+  if (records_len >= G_MAXINT32)
+    rg_kafka_response_fail (resp, RG_KAFKA_ERROR_TOO_LARGE,
         "Record set of %" G_GUINT64_FORMAT " bytes for partition %d does "
         "not fit an int32 length", records_len, p->partition);
-  put_int32 (resp, (gint32) records_len);
+  if (rg_kafka_response_is_flexible (resp))
+    rg_kafka_put_uvarint (resp, (guint32) records_len + 1);
+  else
+    rg_kafka_put_int32 (resp, (gint32) records_len);
   for (i = 0; i < p->n_records; i++)
-    put_records_ref (resp, &p->records[i]);
+    rg_kafka_put_records_ref (resp, &p->records[i]);
+}
+
+static void
+put_fetch_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaFetchPartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int64 (resp, p->high_watermark);
+  if (version >= 4)
+    rg_kafka_put_int64 (resp, p->last_stable_offset);
+  if (version >= 5)
+    rg_kafka_put_int64 (resp, p->log_start_offset);
+  if (version >= 4)
+    put_fetch_aborted (resp, p);
+  if (version >= 11)
+    rg_kafka_put_int32 (resp, -1);
+  put_fetch_records (resp, p);
+  rg_kafka_put_tags (resp);
 }
 
 /* Takes over every reference's notify first, so that they run exactly
@@ -1327,9 +1098,42 @@ adopt_record_refs (RgKafkaResponse * resp, guint n_topics,
     for (j = 0; j < topics[i].n_partitions; j++) {
       const RgKafkaFetchPartitionResponse *p = &topics[i].partitions[j];
 
-      if (p->n_records > 0)
-        g_array_append_vals (resp->refs, p->records, p->n_records);
+      rg_kafka_response_adopt_refs (resp, p->records, p->n_records);
     }
+}
+
+static RgKafkaResponse *
+build_fetch (gint32 correlation_id, gint16 api_version, gint32 throttle_ms,
+    gint16 error_code, guint n_topics,
+    const RgKafkaFetchTopicResponse * topics, GError ** error)
+{
+  RgKafkaResponse *resp;
+  guint i, j;
+
+  resp = response_for (correlation_id, RG_KAFKA_API_FETCH, api_version);
+  adopt_record_refs (resp, n_topics, topics);
+  if (!rg_kafka_version_supported (RG_KAFKA_API_FETCH, api_version)) {
+    rg_kafka_response_fail (resp, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+        "Cannot build a Fetch v%d response", api_version);
+    return rg_kafka_response_finish (resp, error);
+  }
+
+  if (api_version >= 1)
+    rg_kafka_put_int32 (resp, throttle_ms);
+  if (api_version >= 7) {
+    rg_kafka_put_int16 (resp, error_code);
+    rg_kafka_put_int32 (resp, 0);
+  }
+  rg_kafka_put_array_count (resp, n_topics);
+  for (i = 0; i < n_topics; i++) {
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
+    for (j = 0; j < topics[i].n_partitions; j++)
+      put_fetch_partition (resp, api_version, &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
+  }
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, error);
 }
 
 RgKafkaResponse *
@@ -1337,23 +1141,21 @@ rg_kafka_build_fetch_response (gint32 correlation_id, gint16 api_version,
     gint32 throttle_ms, guint n_topics,
     const RgKafkaFetchTopicResponse * topics, GError ** error)
 {
-  RgKafkaResponse *resp;
-  guint i, j;
-
   g_return_val_if_fail (topics != NULL || n_topics == 0, NULL);
 
-  resp = response_new (correlation_id);
-  adopt_record_refs (resp, n_topics, topics);
-  if (!check_build_version (RG_KAFKA_API_FETCH, api_version, &resp->error))
-    return finish_response (resp, error);
+  return build_fetch (correlation_id, api_version, throttle_ms,
+      RG_KAFKA_NONE, n_topics, topics, error);
+}
 
-  put_int32 (resp, throttle_ms);
-  put_array_count (resp, n_topics);
-  for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
-    for (j = 0; j < topics[i].n_partitions; j++)
-      put_fetch_partition (resp, &topics[i].partitions[j]);
+RgKafkaResponse *
+rg_kafka_build_fetch_error_response (gint32 correlation_id,
+    gint16 api_version, gint16 error_code, GError ** error)
+{
+  if (api_version < 7) {
+    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+        "Fetch v%d has no top-level error code", api_version);
+    return NULL;
   }
-  return finish_response (resp, error);
+  return build_fetch (correlation_id, api_version, 0, error_code, 0, NULL,
+      error);
 }
