@@ -68,6 +68,8 @@ typedef enum
  *   is empty again when the handler returns
  * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
  *   answer it with what there is
+ * @groups: the consumer-group coordinator and committed offsets, for the
+ *   group apis' handlers (rgbrokergroups.h)
  */
 typedef struct
 {
@@ -78,6 +80,7 @@ typedef struct
   const gchar *peer;
   GArray *refs;
   gboolean expired;
+  struct _RgBrokerGroups *groups;
 } RgBrokerRequestContext;
 
 /*
