@@ -38,8 +38,9 @@
  *    transaction coordinator here).
  *  - JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetFetch,
  *    ListGroups, DescribeGroups: the coordinator's answer.
- *  - OffsetCommit: the coordinator's answer, sent once the commit is
- *    durable: with the offsets journal under sync=always, after an
+ *  - OffsetCommit: UNKNOWN_TOPIC_OR_PARTITION for a partition the broker
+ *    does not serve (as Kafka), the coordinator's answer for the others,
+ *    sent once the commit is durable: with the offsets journal under sync=always, after an
  *    fdatasync covers it (group commit); a journal that failed answers
  *    COORDINATOR_NOT_AVAILABLE, which clients retry.
  */
@@ -50,6 +51,7 @@
 
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokeroffsettopic.h"
+#include "broker/rgbrokertopic.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -548,6 +550,56 @@ commit_retry (const RgKafkaRequest * req, Wait * w,
   return RG_BROKER_HANDLE_DONE;
 }
 
+/* Whether the broker serves @topic's @partition: a commit for a partition
+ * that does not exist is refused, as Kafka does, so that a client learns
+ * of a typo instead of committing into the void. */
+static gboolean
+partition_exists (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
+    gint32 partition)
+{
+  RgBrokerTopic *t;
+
+  if (partition != 0)
+    return FALSE;
+  t = rg_broker_registry_lookup (ctx->registry, topic);
+  if (t)
+    rg_broker_topic_unref (t);
+  return t != NULL;
+}
+
+/* Commits the partitions of @c that exist; the others get
+ * UNKNOWN_TOPIC_OR_PARTITION. Lock held. */
+static void
+commit_known (RgBrokerGroups * groups, const RgBrokerRequestContext * ctx,
+    RgGroupCommitRequest * c)
+{
+  RgGroupCommitRequest known = *c;
+  RgGroupCommitPartition *parts = g_new (RgGroupCommitPartition,
+      MAX (c->n_partitions, 1));
+  gint16 *errors = g_new0 (gint16, MAX (c->n_partitions, 1));
+  guint *index = g_new (guint, MAX (c->n_partitions, 1));
+  guint i, n = 0;
+
+  for (i = 0; i < c->n_partitions; i++) {
+    c->errors[i] = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    if (partition_exists (ctx, c->partitions[i].topic,
+            c->partitions[i].partition)) {
+      index[n] = i;
+      parts[n++] = c->partitions[i];
+    }
+  }
+  known.partitions = parts;
+  known.n_partitions = n;
+  known.errors = errors;
+  if (n > 0 || c->n_partitions == 0)
+    rg_group_coordinator_commit (groups->coordinator, &known, wall_ms ());
+  for (i = 0; i < n; i++)
+    c->errors[index[i]] = errors[i];
+  g_free (parts);
+  g_free (errors);
+  g_free (index);
+}
+
 RgBrokerHandleResult
 rg_broker_groups_commit (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
@@ -564,8 +616,7 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
     return commit_retry (req, body->waiter, ctx, out);
   pthread_mutex_lock (&groups->lock);
   groups->persist_failed = FALSE;
-  rg_group_coordinator_commit (groups->coordinator, &body->u.commit,
-      wall_ms ());
+  commit_known (groups, ctx, &body->u.commit);
   if (groups->topic) {
     end = rg_broker_offset_topic_end (groups->topic);
     durable = rg_broker_offset_topic_is_durable (groups->topic, end,

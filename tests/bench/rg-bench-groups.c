@@ -230,6 +230,7 @@ commit_run (const gchar * dir, RgJournalSync sync, guint n, guint seconds,
 {
   RgBrokerConfig config;
   RgBroker *broker;
+  RgBrokerTopic *topic;
   Committer *cs = g_new0 (Committer, n);
   GThread **threads = g_new0 (GThread *, n);
   GError *error = NULL;
@@ -242,6 +243,7 @@ commit_run (const gchar * dir, RgJournalSync sync, guint n, guint seconds,
   if (!broker || !rg_broker_enable_offsets_journal (broker, dir, sync,
           &error))
     g_error ("%s", error->message);
+  topic = rg_broker_add_topic (broker, "t", 1, &error);
   start = g_get_monotonic_time ();
   for (i = 0; i < n; i++) {
     cs[i].port = rg_broker_get_port (broker);
@@ -255,6 +257,7 @@ commit_run (const gchar * dir, RgJournalSync sync, guint n, guint seconds,
     total += cs[i].commits;
     *errors += cs[i].errors;
   }
+  rg_broker_remove_topic (broker, topic);
   rg_broker_release (broker);
   g_free (cs);
   g_free (threads);

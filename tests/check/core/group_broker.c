@@ -233,6 +233,10 @@ resp_end (Resp * x)
 
 /* ---- The apis, in the versions librdkafka 2.0 and kafka-python send ---- */
 
+/* The topic "t" the tests commit offsets of (a commit of a partition the
+ * broker does not serve is refused). */
+static RgBrokerTopic *topic_t;
+
 static RgBroker *
 start_broker (guint delay_ms)
 {
@@ -244,7 +248,17 @@ start_broker (guint delay_ms)
   config.group_initial_rebalance_delay_ms = delay_ms;
   broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
   fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  topic_t = rg_broker_add_topic (broker, "t", 16, &error);
+  fail_unless (topic_t != NULL, "%s", error ? error->message : "?");
   return broker;
+}
+
+static void
+stop_broker (RgBroker * broker)
+{
+  rg_broker_remove_topic (broker, topic_t);
+  topic_t = NULL;
+  rg_broker_release (broker);
 }
 
 /* JoinGroup v2 (no KIP-394 round trip). */
@@ -357,10 +371,28 @@ heartbeat_v1 (int fd, gint32 corr, gint32 gen, const gchar * member)
   return err;
 }
 
-/* OffsetCommit v2 of @offset for t/0; returns the partition's error. */
+/* Heartbeats (every 10 ms, at most 10 s) until one answers other than
+ * NONE; returns that error. */
 static gint16
-commit_v2 (int fd, gint32 corr, gint32 gen, const gchar * member,
-    gint64 offset)
+heartbeat_until_rebalance (int fd, gint32 corr, gint32 gen,
+    const gchar * member)
+{
+  gint16 err = 0;
+  gint i;
+
+  for (i = 0; i < 1000 && err == 0; i++) {
+    err = heartbeat_v1 (fd, corr, gen, member);
+    if (err == 0)
+      g_usleep (10000);
+  }
+  return err;
+}
+
+/* OffsetCommit v2 of @offset for @topic/@partition; returns the
+ * partition's error. */
+static gint16
+commit_v2_to (int fd, gint32 corr, gint32 gen, const gchar * member,
+    const gchar * topic, gint32 partition, gint64 offset)
 {
   Req r = req_new (8, 2, corr, FALSE);
   Resp x;
@@ -372,22 +404,29 @@ commit_v2 (int fd, gint32 corr, gint32 gen, const gchar * member,
   pstr (&r, member);
   p64 (&r, -1);
   parray (&r, 1);
-  pstr (&r, "t");
+  pstr (&r, topic);
   parray (&r, 1);
-  p32 (&r, 0);
+  p32 (&r, partition);
   p64 (&r, offset);
   pstr (&r, "meta");
   send_req (fd, &r);
   x = recv_resp (fd, corr, FALSE);
   fail_unless_equals_int (g (&x, 4), 1);
   name = gstr (&x);
-  fail_unless_equals_string (name, "t");
+  fail_unless_equals_string (name, topic);
   g_free (name);
   fail_unless_equals_int (g (&x, 4), 1);
-  fail_unless_equals_int (g (&x, 4), 0);
+  fail_unless_equals_int (g (&x, 4), partition);
   err = g (&x, 2);
   resp_end (&x);
   return err;
+}
+
+static gint16
+commit_v2 (int fd, gint32 corr, gint32 gen, const gchar * member,
+    gint64 offset)
+{
+  return commit_v2_to (fd, corr, gen, member, "t", 0, offset);
 }
 
 /* OffsetFetch v1 of t/0: the committed offset (-1 for none). */
@@ -513,7 +552,7 @@ GST_START_TEST (test_find_coordinator)
   g_free (x.body);
 
   close (fd);
-  rg_broker_release (broker);
+  stop_broker (broker);
 }
 
 GST_END_TEST;
@@ -550,13 +589,17 @@ GST_START_TEST (test_two_members)
   g_free (got);
   fail_unless_equals_int (heartbeat_v1 (a, 3, 1, m1), 0);
   fail_unless_equals_int (commit_v2 (a, 4, 1, m1, 42), 0);
+  fail_unless_equals_int (commit_v2_to (a, 30, 1, m1, "nope", 0, 1), 3);
+  fail_unless_equals_int (commit_v2_to (a, 31, 1, m1, "t", 1, 1), 3);
   fail_unless_equals_int (fetch_v1 (a, 5, GROUP, &meta), 42);
   fail_unless_equals_string (meta, "meta");
   g_free (meta);
 
   /* B joins: parked until A rejoins. */
   send_join_v2 (b, 10, "", "meta-b");
-  fail_unless_equals_int (heartbeat_v1 (a, 6, 1, m1), 27);
+  /* B's join reaches the broker on its own connection: A's heartbeats
+   * answer NONE until it did, then REBALANCE_IN_PROGRESS. */
+  fail_unless_equals_int (heartbeat_until_rebalance (a, 6, 1, m1), 27);
   /* Until the generation moves on, A may still commit what it consumed
    * (an eager consumer does in its revoke callback, before rejoining). */
   fail_unless_equals_int (commit_v2 (a, 7, 1, m1, 43), 0);
@@ -611,7 +654,7 @@ GST_START_TEST (test_two_members)
   g_free (m2);
   close (a);
   close (b);
-  rg_broker_release (broker);
+  stop_broker (broker);
 }
 
 GST_END_TEST;
@@ -862,7 +905,7 @@ GST_START_TEST (test_flexible_versions)
 
   g_free (member);
   close (fd);
-  rg_broker_release (broker);
+  stop_broker (broker);
 }
 
 GST_END_TEST;
@@ -891,7 +934,7 @@ GST_START_TEST (test_offsets_survive_restart)
   fail_unless_equals_int (commit_v2 (fd, 1, -1, "", 1000), 0);
   fail_unless_equals_int (commit_v2 (fd, 2, -1, "", 1234), 0);
   close (fd);
-  rg_broker_release (broker);
+  stop_broker (broker);
 
   broker = start_broker (0);
   fd = kw_connect (rg_broker_get_port (broker), 10);
@@ -902,7 +945,7 @@ GST_START_TEST (test_offsets_survive_restart)
   fail_unless_equals_int (fetch_v1 (fd, 4, GROUP, NULL), 1234);
   fail_unless_equals_int (fetch_v1 (fd, 5, "other", NULL), -1);
   close (fd);
-  rg_broker_release (broker);
+  stop_broker (broker);
 
   fail_unless (g_file_test (offsets, G_FILE_TEST_IS_DIR));
   rm_rf_dir (dir);
@@ -963,7 +1006,7 @@ GST_START_TEST (test_group_commit)
   }
   for (i = 0; i < N_COMMITTERS; i++)
     close (fds[i]);
-  rg_broker_release (broker);
+  stop_broker (broker);
 
   broker = start_broker (0);
   fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
@@ -977,7 +1020,7 @@ GST_START_TEST (test_group_commit)
         (N_ROUNDS - 1) * 10 + i);
   }
   close (fds[0]);
-  rg_broker_release (broker);
+  stop_broker (broker);
   rm_rf_dir (dir);
   g_free (offsets);
   g_free (dir);
@@ -1032,7 +1075,7 @@ GST_START_TEST (test_malformed)
   fd = kw_connect (port, 10);
   fail_unless_equals_int (fetch_v1 (fd, 4, GROUP, NULL), -1);
   close (fd);
-  rg_broker_release (broker);
+  stop_broker (broker);
 }
 
 GST_END_TEST;
