@@ -108,15 +108,16 @@ group_body (const RgKafkaRequest * req)
   return req->body.other.body;
 }
 
-/* Encodes a response, or logs why it could not be. */
+/* Encodes a response, or logs why it could not be (@error: nullable). */
 static RgBrokerHandleResult
 answer (RgKafkaResponse * response, GError * error,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out,
     const gchar * what)
 {
   if (!response) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, what, error->message);
-    g_error_free (error);
+    GST_WARNING ("client %s: %s: %s", ctx->peer, what,
+        error ? error->message : "cannot be encoded");
+    g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
   out->response = response;
@@ -530,7 +531,7 @@ commit_retry (const RgKafkaRequest * req, Wait * w,
 {
   RgGroupCommitRequest *c = &group_body (req)->u.commit;
   RgBrokerGroups *groups = ctx->groups;
-  gboolean durable, failed;
+  gboolean durable, failed = FALSE;
 
   pthread_mutex_lock (&groups->lock);
   durable = !groups->topic || rg_broker_offset_topic_is_durable
@@ -623,13 +624,14 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
         &failed);
   }
   pthread_mutex_unlock (&groups->lock);
+  if (failed)
+    return answer (commit_failed (req, &body->u.commit,
+            RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE), NULL, ctx, out,
+        "OffsetCommit");
   resp = rg_kafka_group_build_commit (req->header.correlation_id,
       req->header.api_version, &body->u.commit, &error);
-  if (!resp || durable || failed)
-    return answer (failed ? (rg_kafka_response_free (resp),
-            commit_failed (req, &body->u.commit,
-                RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE)) : resp, error, ctx,
-        out, "OffsetCommit");
+  if (!resp || durable)
+    return answer (resp, error, ctx, out, "OffsetCommit");
   w = wait_new (groups, req);
   w->response = resp;
   w->durable_end = end;
