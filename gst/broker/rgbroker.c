@@ -56,6 +56,7 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
@@ -96,6 +97,8 @@ struct _RgBroker
   RgBrokerRegistry *topics;
   RgBrokerConns *conns;
   RgBrokerCounters counters;
+  /* The consumer-group coordinator and the committed offsets. */
+  RgBrokerGroups *groups;
 
   /* Held while watches are called, so removal waits for a running one. */
   pthread_mutex_t watch_lock;
@@ -139,6 +142,8 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->max_connections_per_address =
       RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   config->request_timeout_ms = RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS;
+  config->group_initial_rebalance_delay_ms =
+      RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS;
   config->max_partial_bytes = RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES;
 }
 
@@ -286,6 +291,16 @@ rg_broker_get_clients (RgBroker * broker)
   return rg_broker_conns_get_clients (broker->conns);
 }
 
+gboolean
+rg_broker_enable_offsets_journal (RgBroker * broker, const gchar * dir,
+    RgJournalSync sync, GError ** error)
+{
+  g_return_val_if_fail (broker != NULL, FALSE);
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  return rg_broker_groups_enable_journal (broker->groups, dir, sync, error);
+}
+
 /* ---- Requests: from the connection layer to dispatch and back ---- */
 
 static void
@@ -301,6 +316,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->peer = rg_broker_conn_get_address (conn);
   ctx->refs = broker->refs;
   ctx->refused = broker->refused;
+  ctx->groups = broker->groups;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -372,8 +388,13 @@ static gint64
 broker_turn (gpointer data, gint64 now, gboolean woken)
 {
   RgBroker *broker = data;
+  gint64 groups_deadline;
 
-  return rg_broker_conns_turn (broker->conns, now, woken);
+  /* The group timers first: a rebalance they complete wakes the parked
+   * JoinGroups, which the connections' part of the next turn answers. */
+  groups_deadline = rg_broker_groups_turn (broker->groups, now);
+  return MIN (groups_deadline, rg_broker_conns_turn (broker->conns, now,
+          woken));
 }
 
 static void *
@@ -599,6 +620,9 @@ broker_free (RgBroker * broker)
 {
   /* Connections first: they hold topic references for the stats. */
   rg_broker_conns_free (broker->conns);
+  /* After the connections: their parked group requests cancel
+   * themselves in the coordinator. */
+  rg_broker_groups_free (broker->groups);
   rg_broker_registry_free (broker->topics);
   rg_loop_free (broker->loop);
   if (broker->listen_fd >= 0)
@@ -610,6 +634,17 @@ broker_free (RgBroker * broker)
   g_free (broker->advertised_host);
   g_free (broker->host);
   g_free (broker);
+}
+
+static RgBrokerGroups *
+broker_groups_new (RgBroker * broker)
+{
+  RgGroupConfig config;
+
+  rg_group_config_init (&config);
+  config.initial_rebalance_delay_ms =
+      broker->config.group_initial_rebalance_delay_ms;
+  return rg_broker_groups_new (&config, rg_loop_get_waker (broker->loop));
 }
 
 static RgBroker *
@@ -643,6 +678,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto system_failed;
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
+  broker->groups = broker_groups_new (broker);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,

@@ -54,6 +54,7 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokergroups.h"
 #include "kafka/rgkafkalegacy.h"
 
 #include <errno.h>
@@ -75,15 +76,30 @@ static RgBrokerHandleResult handle_list_offsets (const RgKafkaRequest * req,
 static RgBrokerHandleResult handle_fetch (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
 
+/* A group api's row: its versions, first flexible version, handler and
+ * parser. */
+#define GROUP_API(name, min, max, func) \
+  {RG_KAFKA_API_ ## name, min, max, RG_KAFKA_ ## name ## _FIRST_FLEXIBLE, \
+   rg_broker_groups_ ## func, rg_kafka_group_parse_ ## func, \
+   rg_kafka_group_request_free}
+
 /* What the broker advertises and how it answers, ascending by api key:
- * every version from Kafka 0.10's clients to Kafka 3.x's flexible ones.
- * Group APIs are not listed until handlers exist for them: librdkafka
- * would otherwise try consumer groups against us. */
+ * every version from Kafka 0.10's clients to Kafka 3.x's flexible ones. */
 static const RgBrokerApi apis[] = {
   {RG_KAFKA_API_PRODUCE, 0, 9, 9, handle_produce},
   {RG_KAFKA_API_FETCH, 0, 12, 12, handle_fetch},
   {RG_KAFKA_API_LIST_OFFSETS, 0, 7, 6, handle_list_offsets},
   {RG_KAFKA_API_METADATA, 0, 12, 9, handle_metadata},
+  /* The consumer-group apis (rgbrokergroups.c, kafka/rgkafkagroup.c). */
+  GROUP_API (OFFSET_COMMIT, 0, 8, commit),
+  GROUP_API (OFFSET_FETCH, 0, 7, fetch),
+  GROUP_API (FIND_COORDINATOR, 0, 3, find_coordinator),
+  GROUP_API (JOIN_GROUP, 0, 7, join),
+  GROUP_API (HEARTBEAT, 0, 4, heartbeat),
+  GROUP_API (LEAVE_GROUP, 0, 4, leave),
+  GROUP_API (SYNC_GROUP, 0, 5, sync),
+  GROUP_API (DESCRIBE_GROUPS, 0, 5, describe),
+  GROUP_API (LIST_GROUPS, 0, 4, list),
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
 };
 

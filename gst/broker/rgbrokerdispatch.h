@@ -72,6 +72,8 @@ typedef enum
  *   warned about an unsupported version (rg_broker_dispatch_refusals_new()),
  *   so that a client retrying the same request is logged once; NULL logs
  *   every refusal
+ * @groups: the consumer-group coordinator and committed offsets, for the
+ *   group apis' handlers (rgbrokergroups.h)
  */
 typedef struct
 {
@@ -83,6 +85,7 @@ typedef struct
   GArray *refs;
   gboolean expired;
   GHashTable *refused;
+  struct _RgBrokerGroups *groups;
 } RgBrokerRequestContext;
 
 /*
