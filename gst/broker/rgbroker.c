@@ -35,6 +35,11 @@
  *        ▼                        ▼
  *   rgloop.c (epoll, callbacks, turn deadline, waker)
  *
+ * Beside the registry, dispatch's handlers reach the idempotent
+ * producers' state (rgbrokerproducers.c, which appends to topics); the
+ * InitProducerId, CreateTopics and DeleteTopics handlers are in
+ * rgbrokeradmin.c.
+ *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's
  * addresses), runs rg_broker_dispatch_frame() and gives the outcome back
@@ -94,6 +99,7 @@ struct _RgBroker
 
   RgLoop *loop;
   RgBrokerRegistry *topics;
+  RgBrokerProducers *producers;
   RgBrokerConns *conns;
   RgBrokerCounters counters;
 
@@ -299,6 +305,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->node_port = broker->port;
   ctx->peer = rg_broker_conn_get_address (conn);
   ctx->refs = broker->refs;
+  ctx->producers = broker->producers;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -598,6 +605,7 @@ broker_free (RgBroker * broker)
   /* Connections first: they hold topic references for the stats. */
   rg_broker_conns_free (broker->conns);
   rg_broker_registry_free (broker->topics);
+  rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
   if (broker->listen_fd >= 0)
     close (broker->listen_fd);
@@ -639,6 +647,10 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto system_failed;
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
+  /* Ids from the wall clock: see rg_broker_producers_new(). */
+  broker->producers = rg_broker_producers_new
+      (RG_BROKER_PRODUCERS_DEFAULT_MAX, RG_BROKER_PRODUCERS_DEFAULT_IDLE_MS,
+      g_get_real_time () / 1000 * 1000);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,

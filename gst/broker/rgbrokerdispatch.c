@@ -54,6 +54,7 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokeradmin.h"
 
 #include <string.h>
 
@@ -81,6 +82,17 @@ static const RgBrokerApi apis[] = {
   {RG_KAFKA_API_LIST_OFFSETS, 1, 2, -1, handle_list_offsets},
   {RG_KAFKA_API_METADATA, 0, 4, -1, handle_metadata},
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
+  {RG_KAFKA_ADMIN_API_CREATE_TOPICS, 0, RG_KAFKA_CREATE_TOPICS_MAX_VERSION,
+      RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_create_topics,
+      rg_kafka_parse_create_topics, rg_kafka_create_topics_request_free},
+  {RG_KAFKA_ADMIN_API_DELETE_TOPICS, 0, RG_KAFKA_DELETE_TOPICS_MAX_VERSION,
+      RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_delete_topics,
+      rg_kafka_parse_delete_topics, rg_kafka_delete_topics_request_free},
+  {RG_KAFKA_ADMIN_API_INIT_PRODUCER_ID, 0,
+        RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION,
+        RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
+      rg_broker_handle_init_producer_id, rg_kafka_parse_init_producer_id,
+      g_free},
 };
 
 const RgBrokerApi *
@@ -239,7 +251,8 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
  * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
  * broker without auto-creation. */
 static void
-produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
+produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    const RgKafkaProducePartition * pp,
     RgKafkaProducePartitionResponse * rp)
 {
   rp->partition = pp->partition;
@@ -255,8 +268,8 @@ produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
   } else {
     RgBrokerTopicStats stats;
 
-    rp->error_code = rg_broker_topic_produce (topic, pp->records,
-        pp->records_len, &rp->base_offset);
+    rp->error_code = rg_broker_producers_produce (ctx->producers, topic,
+        pp->records, pp->records_len, &rp->base_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
@@ -284,7 +297,7 @@ handle_produce (const RgKafkaRequest * req,
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, &p->topics[i].partitions[j], &parts[k]);
+      produce_partition (ctx, topic, &p->topics[i].partitions[j], &parts[k]);
     if (topic)
       rg_broker_topic_unref (topic);
   }

@@ -43,6 +43,7 @@
 #ifndef __RG_BROKER_DISPATCH_H__
 #define __RG_BROKER_DISPATCH_H__
 
+#include "broker/rgbrokerproducers.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
@@ -68,6 +69,7 @@ typedef enum
  *   is empty again when the handler returns
  * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
  *   answer it with what there is
+ * @producers: the idempotent producers' ids and sequence state
  */
 typedef struct
 {
@@ -78,6 +80,7 @@ typedef struct
   const gchar *peer;
   GArray *refs;
   gboolean expired;
+  RgBrokerProducers *producers;
 } RgBrokerRequestContext;
 
 /*
