@@ -41,7 +41,9 @@
  *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
  *    baseOffset patched, and the response carries the first batch's
  *    offset; without ingest, 3. acks = 0 gets no response (the records
- *    are stored all the same).
+ *    are stored all the same). Batches of idempotent producers go through
+ *    their sequence checks (rgbrokerproducers.c) on the way.
+ *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
