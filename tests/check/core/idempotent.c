@@ -30,6 +30,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
@@ -448,14 +449,11 @@ high_watermark (int fd, gint32 cid, const gchar * topic)
 
 /* InitProducerId v1 (classic) or v4 (flexible: header v2, compact
  * strings, tag sections) with @txn_id, @pid and @epoch (v4 only). */
-static gint16
-init_producer_id (int fd, gint32 cid, gint16 version, const gchar * txn_id,
-    gint64 pid, gint16 epoch, gint64 * out_pid, gint16 * out_epoch)
+static GByteArray *
+init_producer_id_request (gint32 cid, gint16 version, const gchar * txn_id,
+    gint64 pid, gint16 epoch)
 {
   GByteArray *b = kw_request_new (22, version, cid);
-  guint8 *start;
-  KwReader r;
-  gint16 code;
 
   if (version >= 2) {
     put8 (b, 0);                   /* header tags */
@@ -470,8 +468,19 @@ init_producer_id (int fd, gint32 cid, gint16 version, const gchar * txn_id,
   }
   if (version >= 2)
     put8 (b, 0);                   /* body tags */
-  kw_send_request (fd, kw_request_finish (b));
+  return kw_request_finish (b);
+}
 
+static gint16
+init_producer_id (int fd, gint32 cid, gint16 version, const gchar * txn_id,
+    gint64 pid, gint16 epoch, gint64 * out_pid, gint16 * out_epoch)
+{
+  guint8 *start;
+  KwReader r;
+  gint16 code;
+
+  kw_send_request (fd, init_producer_id_request (cid, version, txn_id, pid,
+          epoch));
   r = response (fd, cid, &start);
   if (version >= 2)
     fail_unless_equals_int (kw_get (&r, 1), 0);        /* header tags */
@@ -578,16 +587,12 @@ typedef struct
   gboolean with_config;
 } NewTopic;
 
-/* CreateTopics of @topics in @version; fills @codes (and checks the
- * names come back in order). */
-static void
-create_topics (int fd, gint32 cid, gint16 version, const NewTopic * topics,
-    guint n, gboolean validate_only, gint16 * codes)
+static GByteArray *
+create_topics_request (gint32 cid, gint16 version, const NewTopic * topics,
+    guint n, gboolean validate_only)
 {
   GByteArray *b = kw_request_new (19, version, cid);
   gboolean flexible = version >= 5;
-  guint8 *start;
-  KwReader r;
   guint i;
 
   if (flexible) {
@@ -626,8 +631,22 @@ create_topics (int fd, gint32 cid, gint16 version, const NewTopic * topics,
     put8 (b, validate_only);
   if (flexible)
     put8 (b, 0);
-  kw_send_request (fd, kw_request_finish (b));
+  return kw_request_finish (b);
+}
 
+/* CreateTopics of @topics in @version; fills @codes (and checks the
+ * names come back in order). */
+static void
+create_topics (int fd, gint32 cid, gint16 version, const NewTopic * topics,
+    guint n, gboolean validate_only, gint16 * codes)
+{
+  gboolean flexible = version >= 5;
+  guint8 *start;
+  KwReader r;
+  guint i;
+
+  kw_send_request (fd, create_topics_request (cid, version, topics, n,
+          validate_only));
   r = response (fd, cid, &start);
   if (flexible)
     fail_unless_equals_int (kw_get (&r, 1), 0);
@@ -672,15 +691,12 @@ create_topic (int fd, gint32 cid, gint16 version, const gchar * name,
   return code;
 }
 
-/* DeleteTopics of @names in @version (v4+ flexible). */
-static void
-delete_topics (int fd, gint32 cid, gint16 version, const gchar ** names,
-    guint n, gint16 * codes)
+static GByteArray *
+delete_topics_request (gint32 cid, gint16 version, const gchar ** names,
+    guint n)
 {
   GByteArray *b = kw_request_new (20, version, cid);
   gboolean flexible = version >= 4;
-  guint8 *start;
-  KwReader r;
   guint i;
 
   if (flexible) {
@@ -698,8 +714,20 @@ delete_topics (int fd, gint32 cid, gint16 version, const gchar ** names,
   kw_put32 (b, 5000);
   if (flexible)
     put8 (b, 0);
-  kw_send_request (fd, kw_request_finish (b));
+  return kw_request_finish (b);
+}
 
+/* DeleteTopics of @names in @version (v4+ flexible). */
+static void
+delete_topics (int fd, gint32 cid, gint16 version, const gchar ** names,
+    guint n, gint16 * codes)
+{
+  gboolean flexible = version >= 4;
+  guint8 *start;
+  KwReader r;
+  guint i;
+
+  kw_send_request (fd, delete_topics_request (cid, version, names, n));
   r = response (fd, cid, &start);
   if (flexible)
     fail_unless_equals_int (kw_get (&r, 1), 0);
@@ -846,6 +874,142 @@ GST_START_TEST (test_admin_without_ingest)
 
 GST_END_TEST;
 
+/* ---- Malformed admin requests ---- */
+
+typedef struct
+{
+  gint16 first_flexible;
+  RgKafkaBodyParseFunc parse;
+  GDestroyNotify free_body;
+} AdminCodec;
+
+static const AdminCodec *
+admin_codec (gint16 api_key)
+{
+  static const AdminCodec create = { RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE,
+    rg_kafka_parse_create_topics, rg_kafka_create_topics_request_free
+  };
+  static const AdminCodec del = { RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE,
+    rg_kafka_parse_delete_topics, rg_kafka_delete_topics_request_free
+  };
+  static const AdminCodec init = { RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
+    rg_kafka_parse_init_producer_id, g_free
+  };
+
+  return api_key == 19 ? &create : api_key == 20 ? &del : &init;
+}
+
+static RgKafkaRequest *
+parse_admin (const guint8 * frame, gsize len, GError ** error)
+{
+  const AdminCodec *c = admin_codec (len >= 2 ? GST_READ_UINT16_BE (frame) :
+      0);
+
+  return rg_kafka_request_parse_other (frame, len, c->first_flexible,
+      c->parse, c->free_body, NULL, error);
+}
+
+/* Valid frames of every version of the three apis (size prefix kept). */
+static GPtrArray *
+admin_frames (void)
+{
+  NewTopic topics[2] = { {"a", 1, 1, TRUE}, {"bb", -1, -1, FALSE} };
+  const gchar *names[2] = { "a", "bb" };
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_byte_array_unref);
+  gint16 v;
+
+  for (v = 0; v <= RG_KAFKA_CREATE_TOPICS_MAX_VERSION; v++)
+    g_ptr_array_add (frames, create_topics_request (v, v, topics, 2, TRUE));
+  for (v = 0; v <= RG_KAFKA_DELETE_TOPICS_MAX_VERSION; v++)
+    g_ptr_array_add (frames, delete_topics_request (v, v, names, 2));
+  for (v = 0; v <= RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION; v++)
+    g_ptr_array_add (frames, init_producer_id_request (v, v, "tx", 5, 1));
+  return frames;
+}
+
+/* Every frame parses whole; every truncation of it is refused; every
+ * single-byte change parses or is refused, and what parses reads only
+ * inside the frame (checked by running under AddressSanitizer). */
+GST_START_TEST (test_admin_codec_bounds)
+{
+  GPtrArray *frames = admin_frames ();
+  guint i;
+
+  for (i = 0; i < frames->len; i++) {
+    GByteArray *f = g_ptr_array_index (frames, i);
+    const guint8 *frame = f->data + 4;
+    gsize len = f->len - 4, cut, pos;
+    GError *error = NULL;
+    RgKafkaRequest *req = parse_admin (frame, len, &error);
+
+    fail_unless (req != NULL, "frame %u: %s", i, error ? error->message :
+        "?");
+    rg_kafka_request_free (req);
+    for (cut = 0; cut < len; cut++) {
+      guint8 *copy = g_memdup2 (frame, cut);
+
+      req = parse_admin (copy, cut, &error);
+      fail_unless (req == NULL, "frame %u cut at %" G_GSIZE_FORMAT, i, cut);
+      g_clear_error (&error);
+      g_free (copy);
+    }
+    for (pos = 4; pos < len; pos++) {
+      static const guint8 values[] = { 0x00, 0x01, 0x7f, 0x80, 0xff };
+      guint k;
+
+      for (k = 0; k < G_N_ELEMENTS (values); k++) {
+        guint8 *copy = g_memdup2 (frame, len);
+
+        copy[pos] = values[k];
+        req = parse_admin (copy, len, &error);
+        if (req)
+          rg_kafka_request_free (req);
+        g_clear_error (&error);
+        g_free (copy);
+      }
+    }
+  }
+  g_ptr_array_unref (frames);
+}
+
+GST_END_TEST;
+
+/* A frame claiming 2^31 - 1 topics is refused before anything is
+ * allocated for them; over a socket, the broker closes the connection and
+ * goes on serving others. */
+GST_START_TEST (test_admin_absurd_counts)
+{
+  RgBroker *broker = start_broker (8);
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  int fd2 = kw_connect (rg_broker_get_port (broker), 10);
+  GByteArray *b = kw_request_new (19, 0, 1);
+  GError *error = NULL;
+  guint8 byte;
+
+  kw_put32 (b, G_MAXINT32);
+  kw_putstr (b, "a");
+  kw_put32 (b, 1);
+  kw_put16 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, 0);
+  kw_put32 (b, 100);
+  kw_request_finish (b);
+  fail_unless (parse_admin (b->data + 4, b->len - 4, &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED), "%s", error->message);
+  g_clear_error (&error);
+
+  kw_send_request (fd, b);
+  fail_unless (recv (fd, &byte, 1, 0) == 0, "connection not closed");
+  fail_unless_equals_int (create_topic (fd2, 2, 1, "still", 1, 1, FALSE), 0);
+  close (fd);
+  close (fd2);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 idempotent_suite (void)
 {
@@ -861,6 +1025,8 @@ idempotent_suite (void)
   tcase_add_test (tc, test_idempotent_produce);
   tcase_add_test (tc, test_create_delete_topics);
   tcase_add_test (tc, test_admin_without_ingest);
+  tcase_add_test (tc, test_admin_codec_bounds);
+  tcase_add_test (tc, test_admin_absurd_counts);
   return s;
 }
 
