@@ -35,6 +35,11 @@
  *        ▼                        ▼
  *   rgloop.c (epoll, callbacks, turn deadline, waker)
  *
+ * Beside the registry, dispatch's handlers reach the idempotent
+ * producers' state (rgbrokerproducers.c, which appends to topics); the
+ * InitProducerId, CreateTopics and DeleteTopics handlers are in
+ * rgbrokeradmin.c.
+ *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's
  * addresses), runs rg_broker_dispatch_frame() and gives the outcome back
@@ -95,6 +100,7 @@ struct _RgBroker
 
   RgLoop *loop;
   RgBrokerRegistry *topics;
+  RgBrokerProducers *producers;
   RgBrokerConns *conns;
   RgBrokerCounters counters;
   /* The consumer-group coordinator and the committed offsets. */
@@ -317,6 +323,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->refs = broker->refs;
   ctx->refused = broker->refused;
   ctx->groups = broker->groups;
+  ctx->producers = broker->producers;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -624,6 +631,7 @@ broker_free (RgBroker * broker)
    * themselves in the coordinator. */
   rg_broker_groups_free (broker->groups);
   rg_broker_registry_free (broker->topics);
+  rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
   if (broker->listen_fd >= 0)
     close (broker->listen_fd);
@@ -679,6 +687,10 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
   broker->groups = broker_groups_new (broker);
+  /* Ids from the wall clock: see rg_broker_producers_new(). */
+  broker->producers = rg_broker_producers_new
+      (RG_BROKER_PRODUCERS_DEFAULT_MAX, RG_BROKER_PRODUCERS_DEFAULT_IDLE_MS,
+      g_get_real_time () / 1000 * 1000);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,

@@ -41,7 +41,9 @@
  *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
  *    baseOffset patched, and the response carries the first batch's
  *    offset; without ingest, 3. acks = 0 gets no response (the records
- *    are stored all the same).
+ *    are stored all the same). Batches of idempotent producers go through
+ *    their sequence checks (rgbrokerproducers.c) on the way.
+ *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
@@ -54,6 +56,7 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokergroups.h"
 #include "kafka/rgkafkalegacy.h"
 
@@ -101,6 +104,17 @@ static const RgBrokerApi apis[] = {
   GROUP_API (DESCRIBE_GROUPS, 0, 5, describe),
   GROUP_API (LIST_GROUPS, 0, 4, list),
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
+  {RG_KAFKA_ADMIN_API_CREATE_TOPICS, 0, RG_KAFKA_CREATE_TOPICS_MAX_VERSION,
+      RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_create_topics,
+      rg_kafka_parse_create_topics, rg_kafka_create_topics_request_free},
+  {RG_KAFKA_ADMIN_API_DELETE_TOPICS, 0, RG_KAFKA_DELETE_TOPICS_MAX_VERSION,
+      RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_delete_topics,
+      rg_kafka_parse_delete_topics, rg_kafka_delete_topics_request_free},
+  {RG_KAFKA_ADMIN_API_INIT_PRODUCER_ID, 0,
+        RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION,
+        RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
+      rg_broker_handle_init_producer_id, rg_kafka_parse_init_producer_id,
+      g_free},
 };
 
 const RgBrokerApi *
@@ -268,20 +282,23 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
  * MessageSet v0/v1 (Produce v0-2) converted to one batch first, the one
  * copy old clients cost (rgkafkalegacy.h). */
 static gint16
-produce_store (RgBrokerTopic * topic, gint16 version,
-    const RgKafkaProducePartition * pp, gint64 * base_offset,
-    const gchar * peer)
+produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset)
 {
   GError *error = NULL;
   GBytes *batch;
   gint16 code;
 
+  /* Record batches (v3+) may come from an idempotent producer: the
+   * sequence check decides whether they are stored. Legacy message sets
+   * carry no producer id. */
   if (version >= 3)
-    return rg_broker_topic_produce (topic, pp->records, pp->records_len,
-        base_offset);
+    return rg_broker_producers_produce (ctx->producers, topic, pp->records,
+        pp->records_len, base_offset);
   batch = rg_kafka_legacy_to_batch (pp->records, pp->records_len, &error);
   if (batch == NULL) {
-    GST_INFO ("client %s: Produce v%d: %s", peer, version, error->message);
+    GST_INFO ("client %s: Produce v%d: %s", ctx->peer, version,
+        error->message);
     code = g_error_matches (error, RG_KAFKA_ERROR,
         RG_KAFKA_ERROR_UNSUPPORTED_VERSION) ?
         RG_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT : RG_KAFKA_CORRUPT_MESSAGE;
@@ -298,9 +315,9 @@ produce_store (RgBrokerTopic * topic, gint16 version,
  * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
  * broker without auto-creation. */
 static void
-produce_partition (RgBrokerTopic * topic, gint16 version,
-    const RgKafkaProducePartition * pp, RgKafkaProducePartitionResponse * rp,
-    const gchar * peer)
+produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    gint16 version, const RgKafkaProducePartition * pp,
+    RgKafkaProducePartitionResponse * rp)
 {
   rp->partition = pp->partition;
   rp->base_offset = -1;
@@ -315,8 +332,7 @@ produce_partition (RgBrokerTopic * topic, gint16 version,
   } else {
     RgBrokerTopicStats stats;
 
-    rp->error_code = produce_store (topic, version, pp, &rp->base_offset,
-        peer);
+    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
@@ -344,8 +360,8 @@ handle_produce (const RgKafkaRequest * req,
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, req->header.api_version,
-          &p->topics[i].partitions[j], &parts[k], ctx->peer);
+      produce_partition (ctx, topic, req->header.api_version,
+          &p->topics[i].partitions[j], &parts[k]);
     if (topic)
       rg_broker_topic_unref (topic);
   }

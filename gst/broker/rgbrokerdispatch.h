@@ -43,6 +43,7 @@
 #ifndef __RG_BROKER_DISPATCH_H__
 #define __RG_BROKER_DISPATCH_H__
 
+#include "broker/rgbrokerproducers.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
@@ -74,6 +75,7 @@ typedef enum
  *   every refusal
  * @groups: the consumer-group coordinator and committed offsets, for the
  *   group apis' handlers (rgbrokergroups.h)
+ * @producers: the idempotent producers' ids and sequence state
  */
 typedef struct
 {
@@ -86,6 +88,7 @@ typedef struct
   gboolean expired;
   GHashTable *refused;
   struct _RgBrokerGroups *groups;
+  RgBrokerProducers *producers;
 } RgBrokerRequestContext;
 
 /*

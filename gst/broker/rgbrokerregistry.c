@@ -28,6 +28,7 @@
 
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
+#include "kafka/rgkafkaadmin.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -317,4 +318,68 @@ rg_broker_registry_list (RgBrokerRegistry * registry, GPtrArray * topics,
     g_ptr_array_add (names, key);
   }
   pthread_mutex_unlock (&registry->lock);
+}
+
+gboolean
+rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry)
+{
+  return registry->ingest_batches > 0;
+}
+
+gint16
+rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  gint16 code = RG_KAFKA_NONE;
+
+  if (registry->ingest_batches == 0)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (!ingest_name_valid (name) || !name_to_cstr (name, buf))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+
+  pthread_mutex_lock (&registry->lock);
+  if (g_hash_table_contains (registry->topics, buf)
+      || g_hash_table_contains (registry->reserved, buf)) {
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  } else if (!validate_only) {
+    RgBrokerTopic *topic = rg_broker_topic_new_ingest (registry->waker, buf,
+        registry->ingest_batches);
+
+    g_hash_table_insert (registry->topics,
+        (gpointer) rg_broker_topic_get_name (topic), topic);
+    GST_INFO ("created ingest topic \"%s\" (CreateTopics)", buf);
+  }
+  pthread_mutex_unlock (&registry->lock);
+  return code;
+}
+
+gint16
+rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  gint16 code = RG_KAFKA_NONE;
+
+  if (!name_to_cstr (name, buf))
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (!topic)
+    code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  else if (!rg_broker_topic_is_ingest (topic))
+    code = RG_KAFKA_TOPIC_AUTHORIZATION_FAILED;
+  else if (!validate_only)
+    g_hash_table_steal (registry->topics, buf);
+  pthread_mutex_unlock (&registry->lock);
+  if (code != RG_KAFKA_NONE || validate_only)
+    return code;
+
+  /* Fetches parked on the topic are woken to answer that it is gone. */
+  rg_broker_topic_detach (topic);
+  rg_broker_topic_unref (topic);
+  rg_waker_wake (registry->waker);
+  GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
+  return code;
 }
