@@ -40,8 +40,11 @@
  *    unless an element reserved the name): every batch is validated (2
  *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
  *    baseOffset patched, and the response carries the first batch's
- *    offset; without ingest, 3. acks = 0 gets no response (the records
- *    are stored all the same).
+ *    offset; without ingest, 3; past the topic limit, 44. With durable
+ *    ingest (rgbrokeringest.h) the handler PARKs until the records are
+ *    durable (rgbrokeracks.h), 56 if the journal failed, 7 past the
+ *    request's timeout. acks = 0 gets no response and never waits (the
+ *    records are stored all the same).
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
@@ -54,12 +57,17 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokeracks.h"
 
 #include <string.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
 static const gint32 broker_replicas[1] = { 0 };
+
+/* How long a Produce that gave no timeout (0 or less) waits for its
+ * records to be durable: Kafka's request.timeout.ms default. */
+#define PRODUCE_DEFAULT_TIMEOUT_MS (30 * 1000)
 
 static RgBrokerHandleResult handle_api_versions (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
@@ -172,8 +180,9 @@ metadata_topics (const RgKafkaMetadataRequest * m,
     return;
   }
   for (i = 0; i < m->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        m->topics[i]);
+    gint16 topic_error;
+    RgBrokerTopic *topic = rg_broker_registry_get_ingest (ctx->registry,
+        m->topics[i], &topic_error);
     RgKafkaMetadataTopic t = { 0, };
 
     t.topic = m->topics[i];
@@ -182,7 +191,7 @@ metadata_topics (const RgKafkaMetadataRequest * m,
       t.n_partitions = 1;
       t.partitions = partition;
     } else {
-      t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+      t.error_code = topic_error;
     }
     g_array_append_val (topics, t);
   }
@@ -237,29 +246,68 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
 
 /* One partition of a Produce: pipeline-owned topics refuse it, ingest
  * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
- * broker without auto-creation. */
+ * broker without auto-creation; @topic_error says why @topic is NULL. A
+ * durable ingest topic's answer waits in @acks for the records to be
+ * durable. */
 static void
-produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
-    RgKafkaProducePartitionResponse * rp)
+produce_partition (RgBrokerTopic * topic, gint16 topic_error,
+    const RgKafkaProducePartition * pp, RgBrokerAcks * acks, guint index)
 {
+  RgKafkaProducePartitionResponse *rp =
+      &rg_broker_acks_get_partitions (acks)[index];
+
   rp->partition = pp->partition;
   rp->base_offset = -1;
   rp->log_append_time = -1;
   rp->log_start_offset = -1;
   if (!topic || pp->partition != 0) {
-    rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    rp->error_code = topic ? RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION :
+        topic_error;
   } else if (!rg_broker_topic_is_ingest (topic)) {
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
   } else if (!pp->records || pp->records_len <= 0) {
     rp->error_code = RG_KAFKA_CORRUPT_MESSAGE;
   } else {
     RgBrokerTopicStats stats;
+    guint64 ack_offset;
 
-    rp->error_code = rg_broker_topic_produce (topic, pp->records,
-        pp->records_len, &rp->base_offset);
+    rp->error_code = rg_broker_topic_produce_durable (topic, pp->records,
+        pp->records_len, &rp->base_offset, &ack_offset);
+    rg_broker_acks_wait (acks, index, topic, ack_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
+}
+
+/* Builds the response from @acks' answers. */
+static RgBrokerHandleResult
+produce_respond (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerAcks * acks,
+    RgBrokerHandleOutcome * out)
+{
+  GError *error = NULL;
+
+  out->response = rg_kafka_build_produce_response
+      (req->header.correlation_id, req->header.api_version, 0,
+      req->body.produce.n_topics, rg_broker_acks_get_topics (acks), &error);
+  if (!out->response) {
+    GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
+    g_clear_error (&error);
+    return RG_BROKER_HANDLE_CLOSE;
+  }
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* A Produce parked until its records are durable: answered once every
+ * partition is settled (the state is the parked request's, freed with
+ * it). */
+static RgBrokerHandleResult
+produce_settle (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  if (!rg_broker_acks_settle (ctx->state, ctx->expired))
+    return RG_BROKER_HANDLE_PARK;
+  return produce_respond (req, ctx, ctx->state, out);
 }
 
 static RgBrokerHandleResult
@@ -267,43 +315,44 @@ handle_produce (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
   const RgKafkaProduceRequest *p = &req->body.produce;
-  RgKafkaProducePartitionResponse *parts;
   RgKafkaProduceTopicResponse *topics;
-  RgKafkaResponse *resp;
-  GError *error = NULL;
+  RgBrokerHandleResult res;
+  RgBrokerAcks *acks;
   guint i, j, k = 0;
 
-  parts = g_new0 (RgKafkaProducePartitionResponse,
-      MAX (produce_count_partitions (p), 1));
-  topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
+  if (ctx->state)
+    return produce_settle (req, ctx, out);
+  acks = rg_broker_acks_new (p->n_topics, produce_count_partitions (p));
+  topics = rg_broker_acks_get_topics (acks);
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        p->topics[i].topic);
+    gint16 topic_error;
+    RgBrokerTopic *topic = rg_broker_registry_get_ingest (ctx->registry,
+        p->topics[i].topic, &topic_error);
 
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
-    topics[i].partitions = &parts[k];
+    topics[i].partitions = &rg_broker_acks_get_partitions (acks)[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, &p->topics[i].partitions[j], &parts[k]);
+      produce_partition (topic, topic_error, &p->topics[i].partitions[j],
+          acks, k);
     if (topic)
       rg_broker_topic_unref (topic);
   }
   if (p->acks == 0) {
-    g_free (parts);
-    g_free (topics);
+    rg_broker_acks_free (acks);
     return RG_BROKER_HANDLE_DONE;
   }
-  resp = rg_kafka_build_produce_response (req->header.correlation_id,
-      req->header.api_version, 0, p->n_topics, topics, &error);
-  g_free (parts);
-  g_free (topics);
-  if (!resp) {
-    GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
-    g_clear_error (&error);
-    return RG_BROKER_HANDLE_CLOSE;
+  if (!rg_broker_acks_settle (acks, FALSE)) {
+    /* Woken by the journal's group commit (rgbrokeringest.h). */
+    out->state = acks;
+    out->state_free = (GDestroyNotify) rg_broker_acks_free;
+    out->wait_ms = p->timeout_ms > 0 ? p->timeout_ms :
+        PRODUCE_DEFAULT_TIMEOUT_MS;
+    return RG_BROKER_HANDLE_PARK;
   }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
+  res = produce_respond (req, ctx, acks, out);
+  rg_broker_acks_free (acks);
+  return res;
 }
 
 /* ---- ListOffsets ---- */
