@@ -584,6 +584,18 @@ rg_broker_dispatch_retry (const RgKafkaRequest * req,
   return api->handler (req, ctx, out);
 }
 
+/* Parses @frame with the codec that knows @api: rgkafka.c, or the api's
+ * own parser. The header was read already (and the version checked). */
+static RgKafkaRequest *
+dispatch_parse (const RgBrokerApi * api, const guint8 * frame, gsize len,
+    GError ** error)
+{
+  if (api->parse != NULL)
+    return rg_kafka_request_parse_other (frame, len, api->first_flexible,
+        api->parse, api->free_body, NULL, error);
+  return rg_kafka_request_parse (frame, len, NULL, error);
+}
+
 RgBrokerHandleResult
 rg_broker_dispatch_frame (const guint8 * frame, gsize len,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out,
@@ -596,11 +608,13 @@ rg_broker_dispatch_frame (const guint8 * frame, gsize len,
   GError *error = NULL;
 
   memset (out, 0, sizeof (*out));
-  req = rg_kafka_request_parse (frame, len, &header, &error);
+  if (!rg_kafka_request_parse_header (frame, len, &header, &error))
+    goto parse_failed;
   api = find_api (header.api_key);
-  if (req && (!api || header.api_version < api->min_version
-          || header.api_version > api->max_version))
+  if (!api || header.api_version < api->min_version
+      || header.api_version > api->max_version)
     goto not_advertised;
+  req = dispatch_parse (api, frame, len, &error);
   if (!req)
     goto parse_failed;
 
@@ -614,21 +628,15 @@ rg_broker_dispatch_frame (const guint8 * frame, gsize len,
   /* ERRORS */
 not_advertised:
   {
-    rg_kafka_request_free (req);
     if (api && api->api_key == RG_KAFKA_API_API_VERSIONS)
       return refuse_api_versions (header.correlation_id, out);
-    GST_INFO ("client %s: closing: %s v%d is not served", ctx->peer,
-        rg_kafka_api_name (header.api_key), header.api_version);
+    GST_INFO ("client %s: closing: %s (api key %d) v%d is not served",
+        ctx->peer, rg_kafka_api_name (header.api_key), header.api_key,
+        header.api_version);
     return RG_BROKER_HANDLE_CLOSE;
   }
 parse_failed:
   {
-    if (g_error_matches (error, RG_KAFKA_ERROR,
-            RG_KAFKA_ERROR_UNSUPPORTED_VERSION)
-        && header.api_key == RG_KAFKA_API_API_VERSIONS) {
-      g_clear_error (&error);
-      return refuse_api_versions (header.correlation_id, out);
-    }
     GST_INFO ("client %s: closing: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;

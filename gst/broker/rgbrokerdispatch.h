@@ -19,8 +19,9 @@
  * row per Kafka api key, each with the versions the broker advertises,
  * the first flexible version and the handler. ApiVersions is answered
  * from this table, so adding an api or a version is one row plus its
- * handler (and the codec's parser and builder, kafka/rgkafka.c). Not
- * installed.
+ * handler (and the codec's parser and builder: kafka/rgkafka.c for the
+ * core apis; an api parsed elsewhere names its parser in the row, and its
+ * builder writes with kafka/rgkafkawire.h). Not installed.
  *
  * The handler contract: a handler is a function from a parsed request
  * and an RgBrokerRequestContext (the topic registry, the counters, what
@@ -44,6 +45,7 @@
 
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
+#include "kafka/rgkafkawire.h"
 
 G_BEGIN_DECLS
 
@@ -122,6 +124,10 @@ typedef RgBrokerHandleResult (*RgBrokerHandler) (const RgKafkaRequest * req,
  * @first_flexible: the first flexible version (compact encodings, tagged
  *   fields, request header v2), -1 when none of the advertised ones is
  * @handler: answers the api
+ * @parse: (nullable): the body parser of an api that rgkafka.c does not
+ *   parse (a codec module of its own, see rgkafkawire.h); its result is
+ *   the request's body.other.body. NULL: rg_kafka_request_parse()
+ * @free_body: (nullable): frees what @parse returned
  */
 typedef struct
 {
@@ -130,6 +136,8 @@ typedef struct
   gint16 max_version;
   gint16 first_flexible;
   RgBrokerHandler handler;
+  RgKafkaBodyParseFunc parse;
+  GDestroyNotify free_body;
 } RgBrokerApi;
 
 /* The table, in ascending api key order (transfer none). */

@@ -19,14 +19,10 @@
 
 /* The Kafka wire protocol, phase 1 subset.
  *
- * Every integer is big-endian. Non-flexible encodings: STRING is an int16
- * length and the bytes (nullable: -1 is null), ARRAY an int32 count and
- * the elements (nullable: -1), BYTES and RECORDS an int32 length and the
- * bytes. Flexible encodings (only ApiVersions v3 here): COMPACT_STRING and
- * COMPACT_ARRAY carry an unsigned varint of N + 1 (0 is null), and every
- * struct, each array element included, ends with a tag buffer: an unsigned
- * varint count of {uvarint tag, uvarint size, size bytes}. We send empty
- * tag buffers (one 0x00 byte) and skip the ones we receive.
+ * The encodings (classic and compact strings, arrays and bytes, varints,
+ * tagged fields, request header v1/v2, response header v0/v1) are
+ * described and implemented in rgkafkawire.c; this file holds the layouts
+ * of the core apis' requests and responses.
  *
  * Request frame: int32 size, then header v1 = int16 api key, int16 api
  * version, int32 correlation id, nullable STRING client id (int16 length
@@ -67,7 +63,7 @@
 
 #include <string.h>
 
-#include "kafka/rgkafka.h"
+#include "kafka/rgkafkawire.h"
 
 G_DEFINE_QUARK (rg-kafka-error-quark, rg_kafka_error);
 
@@ -86,9 +82,6 @@ static const RgKafkaApiVersionRange supported_apis[] = {
 /* First flexible version of ApiVersions: compact types, tag buffers and
  * request header v2. */
 #define API_VERSIONS_FIRST_FLEXIBLE 3
-
-/* Longest unsigned varint for a 32-bit value. */
-#define UVARINT_MAX_SIZE 5
 
 const RgKafkaApiVersionRange *
 rg_kafka_supported_apis (guint * n_apis)
@@ -267,255 +260,28 @@ too_large:
   }
 }
 
-/* --- Reading ------------------------------------------------------------
- *
- * The reader's errors are sticky: after the first failure every read
- * returns a zero value without touching the frame, so a parser can read a
- * whole struct and check once. Loops over arrays also stop at a failure. */
-
-typedef struct
-{
-  const guint8 *data;
-  gsize len;
-  gsize pos;
-  gboolean failed;
-  GError **error;
-} Reader;
-
-static void reader_fail (Reader * r, RgKafkaError code, const gchar * format,
-    ...) G_GNUC_PRINTF (3, 4);
-
-static void
-reader_fail (Reader * r, RgKafkaError code, const gchar * format, ...)
-{
-  va_list args;
-  gchar *message;
-
-  if (r->failed)
-    return;
-  r->failed = TRUE;
-  if (r->error == NULL)
-    return;
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (r->error, RG_KAFKA_ERROR, code, "%s", message);
-  g_free (message);
-}
-
-static gsize
-reader_left (const Reader * r)
-{
-  return r->len - r->pos;
-}
-
-/* Returns the next @n bytes and advances, or NULL (and fails) when fewer
- * remain. The only place that hands out pointers into the frame. */
-static const guint8 *
-reader_take (Reader * r, gsize n, const gchar * field)
-{
-  const guint8 *p;
-
-  if (r->failed)
-    return NULL;
-  if (reader_left (r) < n) {
-    reader_fail (r, RG_KAFKA_ERROR_TRUNCATED,
-        "%s at byte %" G_GSIZE_FORMAT " needs %" G_GSIZE_FORMAT
-        " bytes, the frame has %" G_GSIZE_FORMAT " left", field, r->pos, n,
-        reader_left (r));
-    return NULL;
-  }
-  p = r->data + r->pos;
-  r->pos += n;
-  return p;
-}
-
-static gint8
-read_int8 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 1, field);
-
-  return p ? (gint8) p[0] : 0;
-}
-
-static gint16
-read_int16 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 2, field);
-
-  return p ? (gint16) (((guint16) p[0] << 8) | p[1]) : 0;
-}
-
-static gint32
-read_int32 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 4, field);
-
-  return p ? (gint32) read_be32 (p) : 0;
-}
-
-static gint64
-read_int64 (Reader * r, const gchar * field)
-{
-  const guint8 *p = reader_take (r, 8, field);
-
-  if (p == NULL)
-    return 0;
-  return (gint64) (((guint64) read_be32 (p) << 32) | read_be32 (p + 4));
-}
-
-static guint32
-read_uvarint (Reader * r, const gchar * field)
-{
-  guint32 value = 0;
-  guint i;
-
-  for (i = 0; i < UVARINT_MAX_SIZE; i++) {
-    const guint8 *p = reader_take (r, 1, field);
-
-    if (p == NULL)
-      return 0;
-    /* The fifth byte may only carry the top four bits of a 32-bit value. */
-    if (i == UVARINT_MAX_SIZE - 1 && (p[0] & 0xf0) != 0)
-      break;
-    value |= (guint32) (p[0] & 0x7f) << (7 * i);
-    if ((p[0] & 0x80) == 0)
-      return value;
-  }
-  reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-      "%s before byte %" G_GSIZE_FORMAT " is not a 32-bit unsigned varint",
-      field, r->pos);
-  return 0;
-}
-
-static RgKafkaStr
-read_string_bytes (Reader * r, gint64 len, gboolean nullable,
-    const gchar * field, gsize start)
-{
-  RgKafkaStr str = RG_KAFKA_STR_NULL;
-
-  if (r->failed)
-    return str;
-  if (len < 0 && nullable)
-    return str;
-  if (len < 0) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " is null, which this field forbids",
-        field, start);
-    return str;
-  }
-  str.data = (const gchar *) reader_take (r, len, field);
-  str.len = str.data ? (gint32) len : -1;
-  return str;
-}
-
-/* STRING / NULLABLE_STRING: int16 length, -1 for null. */
-static RgKafkaStr
-read_string (Reader * r, gboolean nullable, const gchar * field)
-{
-  gsize start = r->pos;
-  gint16 len = read_int16 (r, field);
-
-  return read_string_bytes (r, len, nullable, field, start);
-}
-
-/* COMPACT_STRING: uvarint length + 1, 0 for null. */
-static RgKafkaStr
-read_compact_string (Reader * r, gboolean nullable, const gchar * field)
-{
-  gsize start = r->pos;
-  guint32 len_plus_one = read_uvarint (r, field);
-
-  return read_string_bytes (r, (gint64) len_plus_one - 1, nullable, field,
-      start);
-}
-
-/* A tag buffer: uvarint count of {uvarint tag, uvarint size, bytes}. None
- * of the tagged fields in our versions matters to the broker, so all are
- * skipped, each one bounds-checked. */
-static void
-skip_tagged_fields (Reader * r)
-{
-  guint32 count = read_uvarint (r, "tagged field count");
-  guint32 i;
-
-  for (i = 0; i < count && !r->failed; i++) {
-    guint32 size;
-
-    read_uvarint (r, "tag");
-    size = read_uvarint (r, "tagged field size");
-    reader_take (r, size, "tagged field");
-  }
-}
-
-/* ARRAY count. Returns -1 for a null array (only when @nullable), else the
- * count, which is known to fit: @min_element_size is the smallest encoding
- * of one element, so @count elements need at least count * min bytes. */
-static gint32
-read_array_count (Reader * r, gboolean nullable, gsize min_element_size,
-    const gchar * field)
-{
-  gsize start = r->pos;
-  gint32 count = read_int32 (r, field);
-
-  if (r->failed)
-    return 0;
-  if (count < 0 && nullable)
-    return -1;
-  if (count < 0) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " has a negative count (%d)", field,
-        start, count);
-    return 0;
-  }
-  if ((gsize) count > reader_left (r) / min_element_size) {
-    reader_fail (r, RG_KAFKA_ERROR_MALFORMED,
-        "%s at byte %" G_GSIZE_FORMAT " claims %d elements of at least %"
-        G_GSIZE_FORMAT " bytes, but only %" G_GSIZE_FORMAT " bytes remain",
-        field, start, count, min_element_size, reader_left (r));
-    return 0;
-  }
-  return count;
-}
-
-/* Nullable RECORDS / BYTES: int32 length, -1 for null. */
-static const guint8 *
-read_records (Reader * r, gint32 * len, gsize * position)
-{
-  gint32 length = read_int32 (r, "records length");
-  const guint8 *records;
-
-  *len = -1;
-  *position = 0;
-  if (r->failed || length < 0)
-    return NULL;
-  *position = r->pos;
-  records = reader_take (r, length, "records");
-  if (records != NULL)
-    *len = length;
-  return records;
-}
-
 /* --- Request bodies ----------------------------------------------------- */
 
 static void
-parse_api_versions (Reader * r, gint16 version, RgKafkaApiVersionsRequest * b)
+parse_api_versions (RgKafkaReader * r, gint16 version,
+    RgKafkaApiVersionsRequest * b)
 {
   b->client_software_name = RG_KAFKA_STR_NULL;
   b->client_software_version = RG_KAFKA_STR_NULL;
   if (version < API_VERSIONS_FIRST_FLEXIBLE)
     return;
-  b->client_software_name = read_compact_string (r, FALSE,
+  b->client_software_name = rg_kafka_read_str (r, FALSE,
       "client software name");
-  b->client_software_version = read_compact_string (r, FALSE,
+  b->client_software_version = rg_kafka_read_str (r, FALSE,
       "client software version");
-  skip_tagged_fields (r);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_metadata (Reader * r, gint16 version, RgKafkaMetadataRequest * b)
+parse_metadata (RgKafkaReader * r, gint16 version,
+    RgKafkaMetadataRequest * b)
 {
-  gint32 count = read_array_count (r, version >= 1, 2, "topics");
+  gint32 count = rg_kafka_read_array_count (r, version >= 1, 2, "topics");
   gint32 i;
 
   b->allow_auto_topic_creation = TRUE;
@@ -525,40 +291,41 @@ parse_metadata (Reader * r, gint16 version, RgKafkaMetadataRequest * b)
     b->n_topics = count;
   }
   for (i = 0; i < count && !r->failed; i++)
-    b->topics[i] = read_string (r, FALSE, "topic name");
+    b->topics[i] = rg_kafka_read_string (r, FALSE, "topic name");
   if (version >= 4)
-    b->allow_auto_topic_creation = read_int8 (r, "allow auto topic creation")
-        != 0;
+    b->allow_auto_topic_creation =
+        rg_kafka_read_int8 (r, "allow auto topic creation") != 0;
 }
 
 static void
-parse_produce_topic (Reader * r, RgKafkaProduceTopic * t)
+parse_produce_topic (RgKafkaReader * r, RgKafkaProduceTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
+  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
   /* Smallest partition: int32 index + int32 records length. */
-  count = read_array_count (r, FALSE, 8, "partitions");
+  count = rg_kafka_read_array_count (r, FALSE, 8, "partitions");
   t->partitions = g_new0 (RgKafkaProducePartition, count);
   t->n_partitions = count;
   for (i = 0; i < count && !r->failed; i++) {
     RgKafkaProducePartition *p = &t->partitions[i];
 
-    p->partition = read_int32 (r, "partition index");
-    p->records = read_records (r, &p->records_len, &p->records_position);
+    p->partition = rg_kafka_read_int32 (r, "partition index");
+    p->records = rg_kafka_read_bytes (r, TRUE, &p->records_len,
+        &p->records_position, "records");
   }
 }
 
 static void
-parse_produce (Reader * r, gint16 version, RgKafkaProduceRequest * b)
+parse_produce (RgKafkaReader * r, gint16 version, RgKafkaProduceRequest * b)
 {
   gint32 count, i;
 
-  b->transactional_id = read_string (r, TRUE, "transactional id");
-  b->acks = read_int16 (r, "acks");
-  b->timeout_ms = read_int32 (r, "timeout");
+  b->transactional_id = rg_kafka_read_string (r, TRUE, "transactional id");
+  b->acks = rg_kafka_read_int16 (r, "acks");
+  b->timeout_ms = rg_kafka_read_int32 (r, "timeout");
   /* Smallest topic: int16 name length + int32 partition count. */
-  count = read_array_count (r, FALSE, 6, "topics");
+  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
   b->topics = g_new0 (RgKafkaProduceTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
@@ -566,29 +333,31 @@ parse_produce (Reader * r, gint16 version, RgKafkaProduceRequest * b)
 }
 
 static void
-parse_list_offsets_topic (Reader * r, RgKafkaListOffsetsTopic * t)
+parse_list_offsets_topic (RgKafkaReader * r, RgKafkaListOffsetsTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
+  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
   /* v1-2 partition: int32 index + int64 timestamp. */
-  count = read_array_count (r, FALSE, 12, "partitions");
+  count = rg_kafka_read_array_count (r, FALSE, 12, "partitions");
   t->partitions = g_new0 (RgKafkaListOffsetsPartition, count);
   t->n_partitions = count;
   for (i = 0; i < count && !r->failed; i++) {
-    t->partitions[i].partition = read_int32 (r, "partition index");
-    t->partitions[i].timestamp = read_int64 (r, "timestamp");
+    t->partitions[i].partition = rg_kafka_read_int32 (r, "partition index");
+    t->partitions[i].timestamp = rg_kafka_read_int64 (r, "timestamp");
   }
 }
 
 static void
-parse_list_offsets (Reader * r, gint16 version, RgKafkaListOffsetsRequest * b)
+parse_list_offsets (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsRequest * b)
 {
   gint32 count, i;
 
-  b->replica_id = read_int32 (r, "replica id");
-  b->isolation_level = version >= 2 ? read_int8 (r, "isolation level") : 0;
-  count = read_array_count (r, FALSE, 6, "topics");
+  b->replica_id = rg_kafka_read_int32 (r, "replica id");
+  b->isolation_level = version >= 2 ?
+      rg_kafka_read_int8 (r, "isolation level") : 0;
+  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
   b->topics = g_new0 (RgKafkaListOffsetsTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
@@ -596,35 +365,35 @@ parse_list_offsets (Reader * r, gint16 version, RgKafkaListOffsetsRequest * b)
 }
 
 static void
-parse_fetch_topic (Reader * r, RgKafkaFetchTopic * t)
+parse_fetch_topic (RgKafkaReader * r, RgKafkaFetchTopic * t)
 {
   gint32 count, i;
 
-  t->topic = read_string (r, FALSE, "topic name");
+  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
   /* v4 partition: int32 index + int64 offset + int32 max bytes. */
-  count = read_array_count (r, FALSE, 16, "partitions");
+  count = rg_kafka_read_array_count (r, FALSE, 16, "partitions");
   t->partitions = g_new0 (RgKafkaFetchPartition, count);
   t->n_partitions = count;
   for (i = 0; i < count && !r->failed; i++) {
     RgKafkaFetchPartition *p = &t->partitions[i];
 
-    p->partition = read_int32 (r, "partition index");
-    p->fetch_offset = read_int64 (r, "fetch offset");
-    p->partition_max_bytes = read_int32 (r, "partition max bytes");
+    p->partition = rg_kafka_read_int32 (r, "partition index");
+    p->fetch_offset = rg_kafka_read_int64 (r, "fetch offset");
+    p->partition_max_bytes = rg_kafka_read_int32 (r, "partition max bytes");
   }
 }
 
 static void
-parse_fetch (Reader * r, gint16 version, RgKafkaFetchRequest * b)
+parse_fetch (RgKafkaReader * r, gint16 version, RgKafkaFetchRequest * b)
 {
   gint32 count, i;
 
-  b->replica_id = read_int32 (r, "replica id");
-  b->max_wait_ms = read_int32 (r, "max wait");
-  b->min_bytes = read_int32 (r, "min bytes");
-  b->max_bytes = read_int32 (r, "max bytes");
-  b->isolation_level = read_int8 (r, "isolation level");
-  count = read_array_count (r, FALSE, 6, "topics");
+  b->replica_id = rg_kafka_read_int32 (r, "replica id");
+  b->max_wait_ms = rg_kafka_read_int32 (r, "max wait");
+  b->min_bytes = rg_kafka_read_int32 (r, "min bytes");
+  b->max_bytes = rg_kafka_read_int32 (r, "max bytes");
+  b->isolation_level = rg_kafka_read_int8 (r, "isolation level");
+  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
   b->topics = g_new0 (RgKafkaFetchTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
@@ -632,7 +401,7 @@ parse_fetch (Reader * r, gint16 version, RgKafkaFetchRequest * b)
 }
 
 static void
-parse_body (Reader * r, RgKafkaRequest * request)
+parse_body (RgKafkaReader * r, RgKafkaRequest * request)
 {
   gint16 version = request->header.api_version;
 
@@ -657,26 +426,19 @@ parse_body (Reader * r, RgKafkaRequest * request)
   }
 }
 
-static void
-read_header (Reader * r, RgKafkaRequestHeader * header)
-{
-  header->api_key = read_int16 (r, "api key");
-  header->api_version = read_int16 (r, "api version");
-  header->correlation_id = read_int32 (r, "correlation id");
-  header->client_id = read_string (r, TRUE, "client id");
-}
-
 gboolean
 rg_kafka_request_parse_header (const guint8 * frame, gsize len,
     RgKafkaRequestHeader * header, GError ** error)
 {
-  Reader r = { frame, len, 0, FALSE, error };
+  RgKafkaReader r;
 
   g_return_val_if_fail (frame != NULL || len == 0, FALSE);
   g_return_val_if_fail (header != NULL, FALSE);
 
-  read_header (&r, header);
-  return !r.failed;
+  /* Only the v1 fields: whether a tag section follows depends on the api
+   * and version, which the caller has not checked yet. */
+  rg_kafka_reader_init (&r, frame, len, error);
+  return rg_kafka_read_request_header (&r, -1, header);
 }
 
 static gboolean
@@ -700,61 +462,103 @@ check_version (const RgKafkaRequestHeader * header, GError ** error)
   return TRUE;
 }
 
+static gboolean
+check_frame_size (gsize len, GError ** error)
+{
+  if (len <= RG_KAFKA_MAX_FRAME_SIZE)
+    return TRUE;
+  g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
+      "Frame of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
+      len, RG_KAFKA_MAX_FRAME_SIZE);
+  return FALSE;
+}
+
+/* Reads the header in two steps: the v1 fields say which api and version
+ * this is, and only then is it known whether a v2 tag section follows. */
+static gboolean
+read_header (RgKafkaReader * r, RgKafkaRequestHeader * header,
+    RgKafkaRequestHeader * out_header, gint16 first_flexible)
+{
+  if (!rg_kafka_read_request_header (r, -1, header))
+    return FALSE;
+  if (out_header != NULL)
+    *out_header = *header;
+  if (RG_KAFKA_IS_FLEXIBLE (first_flexible, header->api_version)) {
+    rg_kafka_read_tags_with (r, NULL, NULL);
+    r->flexible = TRUE;
+  }
+  return !r->failed;
+}
+
+static gboolean
+finish_body (RgKafkaReader * r, const RgKafkaRequestHeader * header)
+{
+  gchar what[48];
+
+  g_snprintf (what, sizeof (what), "%s v%d request",
+      rg_kafka_api_name (header->api_key), header->api_version);
+  return rg_kafka_reader_finish (r, what);
+}
+
 RgKafkaRequest *
 rg_kafka_request_parse (const guint8 * frame, gsize len,
     RgKafkaRequestHeader * header, GError ** error)
 {
-  Reader r = { frame, len, 0, FALSE, error };
+  RgKafkaReader r;
   RgKafkaRequest *request;
+  RgKafkaRequestHeader h = { 0, };
 
   g_return_val_if_fail (frame != NULL || len == 0, NULL);
 
-  if (len > RG_KAFKA_MAX_FRAME_SIZE)
-    goto too_large;
+  if (!check_frame_size (len, error))
+    return NULL;
 
-  request = g_new0 (RgKafkaRequest, 1);
-  read_header (&r, &request->header);
-  if (r.failed)
-    goto failed;
+  rg_kafka_reader_init (&r, frame, len, error);
+  if (!rg_kafka_read_request_header (&r, -1, &h))
+    return NULL;
   if (header != NULL)
-    *header = request->header;
-  if (!check_version (&request->header, error))
-    goto failed;
-  if (request->header.api_key == RG_KAFKA_API_API_VERSIONS
-      && request->header.api_version >= API_VERSIONS_FIRST_FLEXIBLE)
-    skip_tagged_fields (&r);
+    *header = h;
+  if (!check_version (&h, error))
+    return NULL;
+
+  /* Parse again from the start, now knowing whether header v2 applies. */
+  rg_kafka_reader_init (&r, frame, len, error);
+  request = g_new0 (RgKafkaRequest, 1);
+  read_header (&r, &request->header, NULL,
+      rg_kafka_first_flexible_version (h.api_key));
   parse_body (&r, request);
-  if (r.failed)
-    goto failed;
-  if (r.pos != len)
-    goto trailing;
-
+  if (!finish_body (&r, &request->header)) {
+    rg_kafka_request_free (request);
+    return NULL;
+  }
   return request;
+}
 
-  /* ERRORS */
-too_large:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Frame of %" G_GSIZE_FORMAT " bytes exceeds the limit of %d bytes",
-        len, RG_KAFKA_MAX_FRAME_SIZE);
+RgKafkaRequest *
+rg_kafka_request_parse_other (const guint8 * frame, gsize len,
+    gint16 first_flexible, RgKafkaBodyParseFunc parse,
+    GDestroyNotify free_body, RgKafkaRequestHeader * header,
+    GError ** error)
+{
+  RgKafkaReader r;
+  RgKafkaRequest *request;
+
+  g_return_val_if_fail (frame != NULL || len == 0, NULL);
+  g_return_val_if_fail (parse != NULL, NULL);
+
+  if (!check_frame_size (len, error))
     return NULL;
-  }
-trailing:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s v%d request has %" G_GSIZE_FORMAT " bytes left over after its "
-        "body (byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT ")",
-        rg_kafka_api_name (request->header.api_key),
-        request->header.api_version, len - r.pos, r.pos, len);
+
+  rg_kafka_reader_init (&r, frame, len, error);
+  request = g_new0 (RgKafkaRequest, 1);
+  request->body.other.free_body = free_body;
+  if (read_header (&r, &request->header, header, first_flexible))
+    request->body.other.body = parse (&r, request->header.api_version);
+  if (!finish_body (&r, &request->header)) {
     rg_kafka_request_free (request);
     return NULL;
   }
-failed:
-  {
-    /* The reader or check_version() has set @error already. */
-    rg_kafka_request_free (request);
-    return NULL;
-  }
+  return request;
 }
 
 void
@@ -785,268 +589,15 @@ rg_kafka_request_free (RgKafkaRequest * request)
       g_free (request->body.fetch.topics);
       break;
     default:
+      /* An api parsed by rg_kafka_request_parse_other() (ApiVersions has
+       * no arrays and owns nothing). */
+      if (find_api (request->header.api_key) == NULL
+          && request->body.other.free_body != NULL
+          && request->body.other.body != NULL)
+        request->body.other.free_body (request->body.other.body);
       break;
   }
   g_free (request);
-}
-
-/* --- Writing ------------------------------------------------------------
- *
- * A response accumulates protocol bytes in one GByteArray and a list of
- * segments. A BYTES segment records an offset into that array while the
- * array can still grow (and move); finish_response() turns offsets into
- * pointers once it cannot. Like the reader, the first encoding error is
- * kept and later writes are ignored, so builders check once at the end. */
-
-struct _RgKafkaResponse
-{
-  GByteArray *bytes;
-  GArray *segments;             /* RgKafkaSegment */
-  GArray *refs;                 /* RgKafkaRecordsRef, for their notify */
-  gsize bytes_mark;             /* start of the open BYTES segment */
-  gsize size;
-  GError *error;
-};
-
-static RgKafkaResponse *
-response_new (gint32 correlation_id)
-{
-  RgKafkaResponse *resp = g_new0 (RgKafkaResponse, 1);
-  guint8 header[8] = { 0, 0, 0, 0,
-    (guint32) correlation_id >> 24, (guint32) correlation_id >> 16,
-    (guint32) correlation_id >> 8, (guint32) correlation_id
-  };
-
-  resp->bytes = g_byte_array_sized_new (256);
-  resp->segments = g_array_new (FALSE, TRUE, sizeof (RgKafkaSegment));
-  resp->refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
-  /* The size prefix is a placeholder until finish_response(). */
-  g_byte_array_append (resp->bytes, header, sizeof (header));
-  return resp;
-}
-
-static void
-put_bytes (RgKafkaResponse * resp, const void *data, gsize len)
-{
-  if (resp->error == NULL)
-    g_byte_array_append (resp->bytes, data, len);
-}
-
-static void
-put_int8 (RgKafkaResponse * resp, gint8 value)
-{
-  put_bytes (resp, &value, 1);
-}
-
-static void
-put_int16 (RgKafkaResponse * resp, gint16 value)
-{
-  guint16 be = GUINT16_TO_BE ((guint16) value);
-
-  put_bytes (resp, &be, 2);
-}
-
-static void
-put_int32 (RgKafkaResponse * resp, gint32 value)
-{
-  guint32 be = GUINT32_TO_BE ((guint32) value);
-
-  put_bytes (resp, &be, 4);
-}
-
-static void
-put_int64 (RgKafkaResponse * resp, gint64 value)
-{
-  guint64 be = GUINT64_TO_BE ((guint64) value);
-
-  put_bytes (resp, &be, 8);
-}
-
-static void
-put_uvarint (RgKafkaResponse * resp, guint32 value)
-{
-  guint8 out[UVARINT_MAX_SIZE];
-  gsize n = 0;
-
-  while (value >= 0x80) {
-    out[n++] = (value & 0x7f) | 0x80;
-    value >>= 7;
-  }
-  out[n++] = value;
-  put_bytes (resp, out, n);
-}
-
-static void
-put_array_count (RgKafkaResponse * resp, guint count)
-{
-  if (count > G_MAXINT32 && resp->error == NULL)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Array of %u elements does not fit an int32 count", count);
-  put_int32 (resp, (gint32) count);
-}
-
-/* STRING (nullable when @nullable): int16 length + bytes. */
-static void
-put_string (RgKafkaResponse * resp, RgKafkaStr str, gboolean nullable,
-    const gchar * field)
-{
-  if (resp->error != NULL)
-    return;
-  if (str.len < 0 && !nullable) {
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s cannot be null in this response version", field);
-    return;
-  }
-  if (str.len > G_MAXINT16) {
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_MALFORMED,
-        "%s is %d bytes long; Kafka strings hold at most %d", field,
-        str.len, G_MAXINT16);
-    return;
-  }
-  put_int16 (resp, str.len < 0 ? -1 : (gint16) str.len);
-  if (str.len > 0)
-    put_bytes (resp, str.data, str.len);
-}
-
-static void
-put_int32_array (RgKafkaResponse * resp, const gint32 * values, guint count)
-{
-  guint i;
-
-  put_array_count (resp, count);
-  for (i = 0; i < count; i++)
-    put_int32 (resp, values[i]);
-}
-
-/* Closes the open BYTES segment, if it holds anything. */
-static void
-close_bytes_segment (RgKafkaResponse * resp)
-{
-  RgKafkaSegment seg = { RG_KAFKA_SEGMENT_BYTES, NULL, -1, 0, 0 };
-
-  if (resp->bytes->len == resp->bytes_mark)
-    return;
-  seg.offset = resp->bytes_mark;
-  seg.length = resp->bytes->len - resp->bytes_mark;
-  g_array_append_val (resp->segments, seg);
-  resp->bytes_mark = resp->bytes->len;
-}
-
-/* Appends a referenced record set piece as its own segment. */
-static void
-put_records_ref (RgKafkaResponse * resp, const RgKafkaRecordsRef * ref)
-{
-  RgKafkaSegment seg = { RG_KAFKA_SEGMENT_MEMORY, NULL, -1, 0, 0 };
-
-  if (resp->error != NULL || ref->length == 0)
-    return;
-  close_bytes_segment (resp);
-  if (ref->type == RG_KAFKA_SEGMENT_FILE) {
-    seg.type = RG_KAFKA_SEGMENT_FILE;
-    seg.fd = ref->fd;
-    seg.offset = ref->offset;
-  } else {
-    seg.data = ref->data;
-  }
-  seg.length = ref->length;
-  g_array_append_val (resp->segments, seg);
-  resp->size += ref->length;
-}
-
-/* Patches the size prefix, resolves BYTES segments to pointers. On an
- * encoding error frees @resp and returns NULL with @error set. */
-static RgKafkaResponse *
-finish_response (RgKafkaResponse * resp, GError ** error)
-{
-  guint32 be;
-  guint i;
-
-  close_bytes_segment (resp);
-  resp->size += resp->bytes->len;
-  if (resp->error == NULL && resp->size - 4 > G_MAXINT32)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
-        "Response of %" G_GSIZE_FORMAT " bytes does not fit the int32 size "
-        "prefix", resp->size);
-  if (resp->error != NULL) {
-    g_propagate_error (error, resp->error);
-    resp->error = NULL;
-    rg_kafka_response_free (resp);
-    return NULL;
-  }
-
-  be = GUINT32_TO_BE ((guint32) (resp->size - 4));
-  memcpy (resp->bytes->data, &be, 4);
-  for (i = 0; i < resp->segments->len; i++) {
-    RgKafkaSegment *seg = &g_array_index (resp->segments, RgKafkaSegment, i);
-
-    if (seg->type == RG_KAFKA_SEGMENT_BYTES) {
-      seg->data = resp->bytes->data + seg->offset;
-      seg->offset = 0;
-    }
-  }
-  return resp;
-}
-
-const RgKafkaSegment *
-rg_kafka_response_get_segments (RgKafkaResponse * response, guint * n_segments)
-{
-  g_return_val_if_fail (response != NULL, NULL);
-  g_return_val_if_fail (n_segments != NULL, NULL);
-
-  *n_segments = response->segments->len;
-  return (const RgKafkaSegment *) response->segments->data;
-}
-
-gsize
-rg_kafka_response_get_size (const RgKafkaResponse * response)
-{
-  g_return_val_if_fail (response != NULL, 0);
-
-  return response->size;
-}
-
-GByteArray *
-rg_kafka_response_flatten (RgKafkaResponse * response)
-{
-  GByteArray *out;
-  guint i;
-
-  g_return_val_if_fail (response != NULL, NULL);
-
-  out = g_byte_array_sized_new (response->size);
-  for (i = 0; i < response->segments->len; i++) {
-    const RgKafkaSegment *seg =
-        &g_array_index (response->segments, RgKafkaSegment, i);
-
-    if (seg->type == RG_KAFKA_SEGMENT_FILE) {
-      g_byte_array_unref (out);
-      return NULL;
-    }
-    g_byte_array_append (out, seg->data, seg->length);
-  }
-  return out;
-}
-
-void
-rg_kafka_response_free (RgKafkaResponse * response)
-{
-  guint i;
-
-  if (response == NULL)
-    return;
-
-  for (i = 0; i < response->refs->len; i++) {
-    RgKafkaRecordsRef *ref =
-        &g_array_index (response->refs, RgKafkaRecordsRef, i);
-
-    if (ref->notify != NULL)
-      ref->notify (ref->user_data);
-  }
-  g_array_unref (response->refs);
-  g_array_unref (response->segments);
-  g_byte_array_unref (response->bytes);
-  g_clear_error (&response->error);
-  g_free (response);
 }
 
 static gboolean
@@ -1081,24 +632,21 @@ rg_kafka_build_api_versions_response_for (gint32 correlation_id,
           api_version), NULL);
   g_return_val_if_fail (apis != NULL || n_apis == 0, NULL);
 
-  resp = response_new (correlation_id);
-  put_int16 (resp, RG_KAFKA_NONE);
-  if (flexible)
-    put_uvarint (resp, n_apis + 1);
-  else
-    put_array_count (resp, n_apis);
+  /* KIP-511: the header stays v0 even when the body is flexible. */
+  resp = rg_kafka_response_new (correlation_id, RG_KAFKA_RESPONSE_HEADER_V0,
+      flexible);
+  rg_kafka_put_int16 (resp, RG_KAFKA_NONE);
+  rg_kafka_put_array_count (resp, n_apis);
   for (i = 0; i < n_apis; i++) {
-    put_int16 (resp, apis[i].api_key);
-    put_int16 (resp, apis[i].min_version);
-    put_int16 (resp, apis[i].max_version);
-    if (flexible)
-      put_uvarint (resp, 0);
+    rg_kafka_put_int16 (resp, apis[i].api_key);
+    rg_kafka_put_int16 (resp, apis[i].min_version);
+    rg_kafka_put_int16 (resp, apis[i].max_version);
+    rg_kafka_put_tags (resp);
   }
   if (api_version >= 1)
-    put_int32 (resp, throttle_ms);
-  if (flexible)
-    put_uvarint (resp, 0);
-  return finish_response (resp, NULL);
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, NULL);
 }
 
 RgKafkaResponse *
@@ -1118,13 +666,14 @@ rg_kafka_build_api_versions_error_for (gint32 correlation_id,
 
   g_return_val_if_fail (range != NULL, NULL);
 
-  resp = response_new (correlation_id);
-  put_int16 (resp, RG_KAFKA_UNSUPPORTED_VERSION);
-  put_array_count (resp, 1);
-  put_int16 (resp, range->api_key);
-  put_int16 (resp, range->min_version);
-  put_int16 (resp, range->max_version);
-  return finish_response (resp, NULL);
+  resp = rg_kafka_response_new (correlation_id,
+      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  rg_kafka_put_int16 (resp, RG_KAFKA_UNSUPPORTED_VERSION);
+  rg_kafka_put_array_count (resp, 1);
+  rg_kafka_put_int16 (resp, range->api_key);
+  rg_kafka_put_int16 (resp, range->min_version);
+  rg_kafka_put_int16 (resp, range->max_version);
+  return rg_kafka_response_finish (resp, NULL);
 }
 
 RgKafkaResponse *
@@ -1148,19 +697,19 @@ put_metadata_topic (RgKafkaResponse * resp, gint16 version,
 {
   guint i;
 
-  put_int16 (resp, t->error_code);
-  put_string (resp, t->topic, FALSE, "topic name");
+  rg_kafka_put_int16 (resp, t->error_code);
+  rg_kafka_put_string (resp, t->topic, FALSE, "topic name");
   if (version >= 1)
-    put_int8 (resp, t->is_internal ? 1 : 0);
-  put_array_count (resp, t->n_partitions);
+    rg_kafka_put_int8 (resp, t->is_internal ? 1 : 0);
+  rg_kafka_put_array_count (resp, t->n_partitions);
   for (i = 0; i < t->n_partitions; i++) {
     const RgKafkaMetadataPartition *p = &t->partitions[i];
 
-    put_int16 (resp, p->error_code);
-    put_int32 (resp, p->partition);
-    put_int32 (resp, p->leader);
-    put_int32_array (resp, p->replicas, p->n_replicas);
-    put_int32_array (resp, p->isr, p->n_isr);
+    rg_kafka_put_int16 (resp, p->error_code);
+    rg_kafka_put_int32 (resp, p->partition);
+    rg_kafka_put_int32 (resp, p->leader);
+    rg_kafka_put_int32_array (resp, p->replicas, p->n_replicas);
+    rg_kafka_put_int32_array (resp, p->isr, p->n_isr);
   }
 }
 
@@ -1176,27 +725,28 @@ rg_kafka_build_metadata_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_METADATA, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
+  resp = rg_kafka_response_new (correlation_id,
+      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
   if (api_version >= 3)
-    put_int32 (resp, metadata->throttle_ms);
-  put_array_count (resp, metadata->n_brokers);
+    rg_kafka_put_int32 (resp, metadata->throttle_ms);
+  rg_kafka_put_array_count (resp, metadata->n_brokers);
   for (i = 0; i < metadata->n_brokers; i++) {
     const RgKafkaMetadataBroker *b = &metadata->brokers[i];
 
-    put_int32 (resp, b->node_id);
-    put_string (resp, b->host, FALSE, "broker host");
-    put_int32 (resp, b->port);
+    rg_kafka_put_int32 (resp, b->node_id);
+    rg_kafka_put_string (resp, b->host, FALSE, "broker host");
+    rg_kafka_put_int32 (resp, b->port);
     if (api_version >= 1)
-      put_string (resp, b->rack, TRUE, "broker rack");
+      rg_kafka_put_string (resp, b->rack, TRUE, "broker rack");
   }
   if (api_version >= 2)
-    put_string (resp, metadata->cluster_id, TRUE, "cluster id");
+    rg_kafka_put_string (resp, metadata->cluster_id, TRUE, "cluster id");
   if (api_version >= 1)
-    put_int32 (resp, metadata->controller_id);
-  put_array_count (resp, metadata->n_topics);
+    rg_kafka_put_int32 (resp, metadata->controller_id);
+  rg_kafka_put_array_count (resp, metadata->n_topics);
   for (i = 0; i < metadata->n_topics; i++)
     put_metadata_topic (resp, api_version, &metadata->topics[i]);
-  return finish_response (resp, error);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Produce (0) --------------------------------------------------------
@@ -1218,24 +768,25 @@ rg_kafka_build_produce_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_PRODUCE, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
-  put_array_count (resp, n_topics);
+  resp = rg_kafka_response_new (correlation_id,
+      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
+    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
     for (j = 0; j < topics[i].n_partitions; j++) {
       const RgKafkaProducePartitionResponse *p = &topics[i].partitions[j];
 
-      put_int32 (resp, p->partition);
-      put_int16 (resp, p->error_code);
-      put_int64 (resp, p->base_offset);
-      put_int64 (resp, p->log_append_time);
+      rg_kafka_put_int32 (resp, p->partition);
+      rg_kafka_put_int16 (resp, p->error_code);
+      rg_kafka_put_int64 (resp, p->base_offset);
+      rg_kafka_put_int64 (resp, p->log_append_time);
       if (api_version >= 5)
-        put_int64 (resp, p->log_start_offset);
+        rg_kafka_put_int64 (resp, p->log_start_offset);
     }
   }
-  put_int32 (resp, throttle_ms);
-  return finish_response (resp, error);
+  rg_kafka_put_int32 (resp, throttle_ms);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- ListOffsets (2) ----------------------------------------------------
@@ -1256,23 +807,24 @@ rg_kafka_build_list_offsets_response (gint32 correlation_id,
   if (!check_build_version (RG_KAFKA_API_LIST_OFFSETS, api_version, error))
     return NULL;
 
-  resp = response_new (correlation_id);
+  resp = rg_kafka_response_new (correlation_id,
+      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
   if (api_version >= 2)
-    put_int32 (resp, throttle_ms);
-  put_array_count (resp, n_topics);
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
+    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
     for (j = 0; j < topics[i].n_partitions; j++) {
       const RgKafkaListOffsetsPartitionResponse *p = &topics[i].partitions[j];
 
-      put_int32 (resp, p->partition);
-      put_int16 (resp, p->error_code);
-      put_int64 (resp, p->timestamp);
-      put_int64 (resp, p->offset);
+      rg_kafka_put_int32 (resp, p->partition);
+      rg_kafka_put_int16 (resp, p->error_code);
+      rg_kafka_put_int64 (resp, p->timestamp);
+      rg_kafka_put_int64 (resp, p->offset);
     }
   }
-  return finish_response (resp, error);
+  return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Fetch (1) ----------------------------------------------------------
@@ -1291,28 +843,28 @@ put_fetch_partition (RgKafkaResponse * resp,
   guint64 records_len = 0;
   guint i;
 
-  put_int32 (resp, p->partition);
-  put_int16 (resp, p->error_code);
-  put_int64 (resp, p->high_watermark);
-  put_int64 (resp, p->last_stable_offset);
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int64 (resp, p->high_watermark);
+  rg_kafka_put_int64 (resp, p->last_stable_offset);
   if (p->n_aborted_transactions < 0) {
-    put_int32 (resp, -1);
+    rg_kafka_put_int32 (resp, -1);
   } else {
-    put_array_count (resp, p->n_aborted_transactions);
+    rg_kafka_put_array_count (resp, p->n_aborted_transactions);
     for (i = 0; i < (guint) p->n_aborted_transactions; i++) {
-      put_int64 (resp, p->aborted_transactions[i].producer_id);
-      put_int64 (resp, p->aborted_transactions[i].first_offset);
+      rg_kafka_put_int64 (resp, p->aborted_transactions[i].producer_id);
+      rg_kafka_put_int64 (resp, p->aborted_transactions[i].first_offset);
     }
   }
   for (i = 0; i < p->n_records; i++)
     records_len += p->records[i].length;
-  if (records_len > G_MAXINT32 && resp->error == NULL)
-    g_set_error (&resp->error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_TOO_LARGE,
+  if (records_len > G_MAXINT32)
+    rg_kafka_response_fail (resp, RG_KAFKA_ERROR_TOO_LARGE,
         "Record set of %" G_GUINT64_FORMAT " bytes for partition %d does "
         "not fit an int32 length", records_len, p->partition);
-  put_int32 (resp, (gint32) records_len);
+  rg_kafka_put_int32 (resp, (gint32) records_len);
   for (i = 0; i < p->n_records; i++)
-    put_records_ref (resp, &p->records[i]);
+    rg_kafka_put_records_ref (resp, &p->records[i]);
 }
 
 /* Takes over every reference's notify first, so that they run exactly
@@ -1327,8 +879,7 @@ adopt_record_refs (RgKafkaResponse * resp, guint n_topics,
     for (j = 0; j < topics[i].n_partitions; j++) {
       const RgKafkaFetchPartitionResponse *p = &topics[i].partitions[j];
 
-      if (p->n_records > 0)
-        g_array_append_vals (resp->refs, p->records, p->n_records);
+      rg_kafka_response_adopt_refs (resp, p->records, p->n_records);
     }
 }
 
@@ -1342,18 +893,22 @@ rg_kafka_build_fetch_response (gint32 correlation_id, gint16 api_version,
 
   g_return_val_if_fail (topics != NULL || n_topics == 0, NULL);
 
-  resp = response_new (correlation_id);
+  resp = rg_kafka_response_new (correlation_id, RG_KAFKA_RESPONSE_HEADER_V0,
+      FALSE);
   adopt_record_refs (resp, n_topics, topics);
-  if (!check_build_version (RG_KAFKA_API_FETCH, api_version, &resp->error))
-    return finish_response (resp, error);
+  if (!rg_kafka_version_supported (RG_KAFKA_API_FETCH, api_version)) {
+    rg_kafka_response_fail (resp, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+        "Cannot build a Fetch v%d response", api_version);
+    return rg_kafka_response_finish (resp, error);
+  }
 
-  put_int32 (resp, throttle_ms);
-  put_array_count (resp, n_topics);
+  rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    put_string (resp, topics[i].topic, FALSE, "topic name");
-    put_array_count (resp, topics[i].n_partitions);
+    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_array_count (resp, topics[i].n_partitions);
     for (j = 0; j < topics[i].n_partitions; j++)
       put_fetch_partition (resp, &topics[i].partitions[j]);
   }
-  return finish_response (resp, error);
+  return rg_kafka_response_finish (resp, error);
 }

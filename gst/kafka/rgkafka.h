@@ -527,6 +527,20 @@ typedef struct
 } RgKafkaFetchRequest;
 
 /**
+ * RgKafkaOtherRequest:
+ * @body: (nullable): the body parsed by the api's own parser
+ * @free_body: (nullable): frees @body
+ *
+ * The body of a request of an api whose parser lives outside rgkafka.c
+ * (a private codec module of gst-rg): what that parser returned.
+ */
+typedef struct
+{
+  gpointer body;
+  GDestroyNotify free_body;
+} RgKafkaOtherRequest;
+
+/**
  * RgKafkaRequest:
  * @header: the request header
  * @api_versions: body when @header.api_key is %RG_KAFKA_API_API_VERSIONS
@@ -534,6 +548,7 @@ typedef struct
  * @produce: body for %RG_KAFKA_API_PRODUCE
  * @list_offsets: body for %RG_KAFKA_API_LIST_OFFSETS
  * @fetch: body for %RG_KAFKA_API_FETCH
+ * @other: body for any other api, parsed by its own module
  *
  * A parsed request. Read the body member that matches the api key. All
  * strings and record sets point into the frame, which must outlive the
@@ -549,6 +564,7 @@ typedef struct
     RgKafkaProduceRequest produce;
     RgKafkaListOffsetsRequest list_offsets;
     RgKafkaFetchRequest fetch;
+    RgKafkaOtherRequest other;
   } body;
 } RgKafkaRequest;
 

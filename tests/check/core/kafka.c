@@ -34,6 +34,7 @@
 
 #include "record/rgbatch.h"
 #include "kafka/rgkafka.h"
+#include "kafka/rgkafkawire.h"
 
 #define CORPUS_DIR RG_TEST_SOURCE_DIR "/tests/check/core/kafka-corpus"
 
@@ -1023,6 +1024,414 @@ GST_START_TEST (test_fetch_response_too_large)
 
 GST_END_TEST;
 
+/* --- Wire primitives (rgkafkawire.c), hand-built bytes --------------- */
+
+static void
+reader_on (RgKafkaReader * r, const guint8 * data, gsize len,
+    GError ** error)
+{
+  rg_kafka_reader_init (r, data, len, error);
+}
+
+static void
+assert_reader_error (RgKafkaReader * r, GError ** error, RgKafkaError code)
+{
+  fail_unless (r->failed);
+  fail_unless (g_error_matches (*error, RG_KAFKA_ERROR, code),
+      "expected error %d, got %s", code, *error ? (*error)->message : "none");
+  g_clear_error (error);
+}
+
+GST_START_TEST (test_wire_uvarint)
+{
+  static const guint8 ok[] = { 0x00, 0x7f, 0x80, 0x01, 0xac, 0x02,
+    0xff, 0xff, 0xff, 0xff, 0x0f
+  };
+  static const guint8 too_big[] = { 0xff, 0xff, 0xff, 0xff, 0x10 };
+  static const guint8 too_long[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 };
+  static const guint8 cut[] = { 0x80 };
+  GError *error = NULL;
+  RgKafkaReader r;
+
+  reader_on (&r, ok, sizeof (ok), &error);
+  fail_unless_equals_int (rg_kafka_read_uvarint (&r, "a"), 0);
+  fail_unless_equals_int (rg_kafka_read_uvarint (&r, "b"), 127);
+  fail_unless_equals_int (rg_kafka_read_uvarint (&r, "c"), 128);
+  fail_unless_equals_int (rg_kafka_read_uvarint (&r, "d"), 300);
+  fail_unless (rg_kafka_read_uvarint (&r, "e") == G_MAXUINT32);
+  fail_unless (rg_kafka_reader_finish (&r, "uvarints"));
+  g_assert_no_error (error);
+
+  reader_on (&r, too_big, sizeof (too_big), &error);
+  fail_unless_equals_int (rg_kafka_read_uvarint (&r, "x"), 0);
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+  reader_on (&r, too_long, sizeof (too_long), &error);
+  rg_kafka_read_uvarint (&r, "x");
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+  reader_on (&r, cut, sizeof (cut), &error);
+  rg_kafka_read_uvarint (&r, "x");
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_TRUNCATED);
+  /* Sticky: after a failure reads return zero and do not move. */
+  fail_unless_equals_int (rg_kafka_read_int8 (&r, "y"), 0);
+  fail_unless (error == NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wire_varint)
+{
+  /* Zigzag: 0 -> 0, -1 -> 1, 1 -> 2, -2 -> 3, 150 -> 300 (0xac 0x02). */
+  static const guint8 ints[] = { 0x00, 0x01, 0x02, 0x03, 0xac, 0x02,
+    0xff, 0xff, 0xff, 0xff, 0x0f
+  };
+  /* G_MININT64 is zigzag 2^64 - 1: nine 0xff and 0x01. */
+  static const guint8 longs[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0x01
+  };
+  RgKafkaReader r;
+  RgKafkaResponse *resp;
+  GByteArray *out;
+
+  reader_on (&r, ints, sizeof (ints), NULL);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "a"), 0);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "b"), -1);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "c"), 1);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "d"), -2);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "e"), 150);
+  fail_unless_equals_int (rg_kafka_read_varint (&r, "f"), G_MININT32);
+  fail_unless (rg_kafka_reader_finish (&r, "varints"));
+  reader_on (&r, longs, sizeof (longs), NULL);
+  fail_unless (rg_kafka_read_varlong (&r, "g") == G_MININT64);
+  fail_unless (rg_kafka_reader_finish (&r, "varlong"));
+
+  /* The writer produces the same bytes. */
+  resp = rg_kafka_response_new (0, RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  rg_kafka_put_varint (resp, 0);
+  rg_kafka_put_varint (resp, -1);
+  rg_kafka_put_varint (resp, 1);
+  rg_kafka_put_varint (resp, -2);
+  rg_kafka_put_varint (resp, 150);
+  rg_kafka_put_varint (resp, G_MININT32);
+  rg_kafka_put_varlong (resp, G_MININT64);
+  resp = rg_kafka_response_finish (resp, NULL);
+  out = rg_kafka_response_flatten (resp);
+  fail_unless_equals_int (out->len, 8 + sizeof (ints) + sizeof (longs));
+  fail_unless (memcmp (out->data + 8, ints, sizeof (ints)) == 0);
+  fail_unless (memcmp (out->data + 8 + sizeof (ints), longs,
+          sizeof (longs)) == 0);
+  g_byte_array_unref (out);
+  rg_kafka_response_free (resp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wire_compact_types)
+{
+  static const guint8 data[] = {
+    0x00,                       /* null compact string */
+    0x01,                       /* empty compact string */
+    0x04, 'a', 'b', 'c',        /* "abc" */
+    0x00,                       /* null compact array */
+    0x03,                       /* compact array of 2 */
+    0x03, 0x01, 0x02,           /* compact bytes of 2 */
+    0xff, 0xfe,                 /* classic string of length -2 */
+  };
+  static const guint8 null_string[] = { 0x00 };
+  static const guint8 absurd[] = { 0xff, 0xff, 0x03, 0x00 };
+  GError *error = NULL;
+  RgKafkaReader r;
+  const guint8 *bytes;
+  gint32 len;
+  gsize pos;
+
+  reader_on (&r, data, sizeof (data), &error);
+  r.flexible = TRUE;
+  fail_unless (rg_kafka_read_str (&r, TRUE, "a").len == -1);
+  assert_str (rg_kafka_read_str (&r, FALSE, "b"), "");
+  assert_str (rg_kafka_read_str (&r, FALSE, "c"), "abc");
+  fail_unless_equals_int (rg_kafka_read_array_count (&r, TRUE, 1, "d"), -1);
+  fail_unless_equals_int (rg_kafka_read_array_count (&r, FALSE, 1, "e"), 2);
+  bytes = rg_kafka_read_bytes (&r, FALSE, &len, &pos, "f");
+  fail_unless_equals_int (len, 2);
+  fail_unless_equals_int (pos, 9);
+  fail_unless (bytes == data + 9);
+  g_assert_no_error (error);
+  rg_kafka_read_string (&r, TRUE, "g");
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+
+  reader_on (&r, null_string, sizeof (null_string), &error);
+  r.flexible = TRUE;
+  rg_kafka_read_str (&r, FALSE, "not nullable");
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+
+  /* A compact array of 49150 elements in four bytes fails before any
+   * element is read (or allocated). */
+  reader_on (&r, absurd, sizeof (absurd), &error);
+  r.flexible = TRUE;
+  fail_unless_equals_int (rg_kafka_read_array_count (&r, FALSE, 1, "x"), 0);
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+}
+
+GST_END_TEST;
+
+static void
+collect_tag (guint32 tag, RgKafkaReader * field, gpointer user_data)
+{
+  GString *seen = user_data;
+
+  /* Tag 5 is "known": read its int16; tag 0 is left unread (skipped). */
+  if (tag == 5)
+    g_string_append_printf (seen, "5=%d;", rg_kafka_read_int16 (field,
+            "t5"));
+  else
+    g_string_append_printf (seen, "%u;", tag);
+}
+
+GST_START_TEST (test_wire_tags)
+{
+  static const guint8 tags[] = { 0x02, 0x00, 0x01, 'x', 0x05, 0x02, 0x01,
+    0x02, 0x7e
+  };
+  static const guint8 descending[] = { 0x02, 0x05, 0x00, 0x01, 0x00 };
+  static const guint8 overrun[] = { 0x01, 0x00, 0x05, 'x' };
+  static const guint8 short_field[] = { 0x01, 0x05, 0x01, 0x01 };
+  GString *seen = g_string_new (NULL);
+  GError *error = NULL;
+  RgKafkaReader r;
+
+  reader_on (&r, tags, sizeof (tags), &error);
+  rg_kafka_read_tags_with (&r, collect_tag, seen);
+  fail_unless_equals_string (seen->str, "0;5=258;");
+  fail_unless_equals_int (rg_kafka_read_int8 (&r, "after"), 0x7e);
+  fail_unless (rg_kafka_reader_finish (&r, "tags"));
+
+  /* rg_kafka_read_tags() skips the section only when flexible. */
+  reader_on (&r, tags, sizeof (tags), &error);
+  rg_kafka_read_tags (&r);
+  fail_unless_equals_int (r.pos, 0);
+  r.flexible = TRUE;
+  rg_kafka_read_tags (&r);
+  fail_unless_equals_int (r.pos, sizeof (tags) - 1);
+  g_assert_no_error (error);
+
+  reader_on (&r, descending, sizeof (descending), &error);
+  rg_kafka_read_tags_with (&r, NULL, NULL);
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_MALFORMED);
+  reader_on (&r, overrun, sizeof (overrun), &error);
+  rg_kafka_read_tags_with (&r, NULL, NULL);
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_TRUNCATED);
+  /* A known field shorter than its content fails the outer reader. */
+  reader_on (&r, short_field, sizeof (short_field), &error);
+  rg_kafka_read_tags_with (&r, collect_tag, seen);
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_TRUNCATED);
+  g_string_free (seen, TRUE);
+}
+
+GST_END_TEST;
+
+/* Metadata v9 (flexible): header v2 = header v1 fields, client id still a
+ * classic STRING, then a tag section; the body in compact encodings. */
+static const guint8 header_v2[] = { 0x00, 0x03, 0x00, 0x09, 0x00, 0x00,
+  0x00, 0x2a, 0x00, 0x03, 'a', 'b', 'c',
+  0x01, 0x00, 0x01, 'z',        /* header tags: one field, tag 0, 1 byte */
+  0x03, 'c', 'a'                /* compact string "ca" */
+};
+
+GST_START_TEST (test_wire_request_header)
+{
+  RgKafkaRequestHeader h = { 0, };
+  GError *error = NULL;
+  RgKafkaReader r;
+
+  reader_on (&r, header_v2, sizeof (header_v2), &error);
+  fail_unless (rg_kafka_read_request_header (&r, 9, &h));
+  fail_unless_equals_int (h.api_key, 3);
+  fail_unless_equals_int (h.api_version, 9);
+  fail_unless_equals_int (h.correlation_id, 42);
+  assert_str (h.client_id, "abc");
+  fail_unless (r.flexible);
+  assert_str (rg_kafka_read_str (&r, FALSE, "topic"), "ca");
+  fail_unless (rg_kafka_reader_finish (&r, "request"));
+
+  /* Not flexible below the first flexible version: no tag section. */
+  reader_on (&r, header_v2, sizeof (header_v2), &error);
+  fail_unless (rg_kafka_read_request_header (&r, 10, &h));
+  fail_if (r.flexible);
+  fail_unless_equals_int (r.pos, 13);
+  fail_if (rg_kafka_reader_finish (&r, "request"));
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+
+  /* The header's tag section cut short: its one field lacks its byte. */
+  reader_on (&r, header_v2, 16, &error);
+  fail_if (rg_kafka_read_request_header (&r, 9, &h));
+  assert_reader_error (&r, &error, RG_KAFKA_ERROR_TRUNCATED);
+}
+
+GST_END_TEST;
+
+static GByteArray *
+finish_flat (RgKafkaResponse * resp)
+{
+  GError *error = NULL;
+  GByteArray *out;
+
+  resp = rg_kafka_response_finish (resp, &error);
+  g_assert_no_error (error);
+  out = rg_kafka_response_flatten (resp);
+  rg_kafka_response_free (resp);
+  return out;
+}
+
+GST_START_TEST (test_wire_response_header)
+{
+  static const guint8 v1[] = { 0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00,
+    0x07, 0x00,                 /* correlation id 7, empty header tags */
+    0x04, 'a', 'b', 'c',        /* compact string */
+    0x00,                       /* null compact array */
+    0x00                        /* body tags */
+  };
+  static const guint8 v0[] = { 0x00, 0x00, 0x00, 0x0d, 0x00, 0x00, 0x00,
+    0x07, 0x00, 0x03, 'a', 'b', 'c', 0xff, 0xff, 0xff, 0xff
+  };
+  RgKafkaResponse *resp;
+  GByteArray *out;
+
+  resp = rg_kafka_response_new_for (7, 9, 9);
+  fail_unless (rg_kafka_response_is_flexible (resp));
+  rg_kafka_put_str (resp, rg_kafka_str_from_cstr ("abc"), FALSE, "s");
+  rg_kafka_put_array_count (resp, -1);
+  rg_kafka_put_tags (resp);
+  out = finish_flat (resp);
+  fail_unless_equals_int (out->len, sizeof (v1));
+  fail_unless (memcmp (out->data, v1, sizeof (v1)) == 0);
+  g_byte_array_unref (out);
+
+  /* The same calls below the first flexible version: header v0, classic
+   * encodings and no tag sections. */
+  resp = rg_kafka_response_new_for (7, 9, 8);
+  fail_if (rg_kafka_response_is_flexible (resp));
+  rg_kafka_put_str (resp, rg_kafka_str_from_cstr ("abc"), FALSE, "s");
+  rg_kafka_put_array_count (resp, -1);
+  rg_kafka_put_tags (resp);
+  out = finish_flat (resp);
+  fail_unless_equals_int (out->len, sizeof (v0));
+  fail_unless (memcmp (out->data, v0, sizeof (v0)) == 0);
+  g_byte_array_unref (out);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wire_put_tagged_fields)
+{
+  static const guint8 expected[] = { 0x00, 0x00, 0x00, 0x0d, 0x00, 0x00,
+    0x00, 0x01, 0x02, 0x00, 0x01, 'x', 0x81, 0x01, 0x02, 'y', 'z'
+  };
+  const RgKafkaTaggedField fields[] = {
+    {0, (const guint8 *) "x", 1}, {129, (const guint8 *) "yz", 2},
+  };
+  const RgKafkaTaggedField unordered[] = {
+    {3, (const guint8 *) "x", 1}, {3, (const guint8 *) "y", 1},
+  };
+  RgKafkaResponse *resp;
+  GError *error = NULL;
+  GByteArray *out;
+
+  resp = rg_kafka_response_new (1, RG_KAFKA_RESPONSE_HEADER_V0, TRUE);
+  rg_kafka_put_tagged_fields (resp, fields, G_N_ELEMENTS (fields));
+  out = finish_flat (resp);
+  fail_unless_equals_int (out->len, sizeof (expected));
+  fail_unless (memcmp (out->data, expected, sizeof (expected)) == 0);
+  g_byte_array_unref (out);
+
+  resp = rg_kafka_response_new (1, RG_KAFKA_RESPONSE_HEADER_V1, TRUE);
+  rg_kafka_put_tagged_fields (resp, unordered, G_N_ELEMENTS (unordered));
+  fail_unless (rg_kafka_response_finish (resp, &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+
+  /* A null string where the field forbids it fails the whole response. */
+  resp = rg_kafka_response_new (1, RG_KAFKA_RESPONSE_HEADER_V1, TRUE);
+  rg_kafka_put_str (resp, RG_KAFKA_STR_NULL, FALSE, "name");
+  rg_kafka_put_int32 (resp, 5);
+  fail_unless (rg_kafka_response_finish (resp, &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
+/* A body parser of another module: FindCoordinator v3 (flexible), key
+ * COMPACT_STRING, key type int8, tags. */
+typedef struct
+{
+  gchar *key;
+  gint8 key_type;
+} CoordinatorBody;
+
+static gint other_freed;
+
+static void
+free_coordinator_body (gpointer body)
+{
+  CoordinatorBody *b = body;
+
+  other_freed++;
+  g_free (b->key);
+  g_free (b);
+}
+
+static gpointer
+parse_coordinator_body (RgKafkaReader * r, gint16 version)
+{
+  CoordinatorBody *b = g_new0 (CoordinatorBody, 1);
+
+  fail_unless_equals_int (version, 3);
+  fail_unless (r->flexible);
+  b->key = rg_kafka_str_dup (rg_kafka_read_str (r, FALSE, "key"));
+  b->key_type = rg_kafka_read_int8 (r, "key type");
+  rg_kafka_read_tags (r);
+  return b;
+}
+
+GST_START_TEST (test_wire_parse_other)
+{
+  static const guint8 frame[] = { 0x00, 0x0a, 0x00, 0x03, 0x00, 0x00, 0x00,
+    0x05, 0xff, 0xff, 0x00, 0x03, 'g', '1', 0x00, 0x00, 0x99
+  };
+  RgKafkaRequestHeader h = { 0, };
+  RgKafkaRequest *req;
+  CoordinatorBody *b;
+  GError *error = NULL;
+
+  other_freed = 0;
+  req = rg_kafka_request_parse_other (frame, sizeof (frame) - 1, 3,
+      parse_coordinator_body, free_coordinator_body, &h, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (h.api_key, 10);
+  fail_unless_equals_int (h.correlation_id, 5);
+  fail_unless (h.client_id.len == -1);
+  b = req->body.other.body;
+  fail_unless_equals_string (b->key, "g1");
+  fail_unless_equals_int (b->key_type, 0);
+  rg_kafka_request_free (req);
+  fail_unless_equals_int (other_freed, 1);
+
+  /* A byte left over: refused, and the parsed body freed. */
+  fail_unless (rg_kafka_request_parse_other (frame, sizeof (frame), 3,
+          parse_coordinator_body, free_coordinator_body, NULL,
+          &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+  fail_unless_equals_int (other_freed, 2);
+}
+
+GST_END_TEST;
+
 static Suite *
 kafka_suite (void)
 {
@@ -1047,6 +1456,14 @@ kafka_suite (void)
   tcase_add_test (tc, test_produce_list_offsets_response);
   tcase_add_test (tc, test_fetch_response_zero_copy);
   tcase_add_test (tc, test_fetch_response_too_large);
+  tcase_add_test (tc, test_wire_uvarint);
+  tcase_add_test (tc, test_wire_varint);
+  tcase_add_test (tc, test_wire_compact_types);
+  tcase_add_test (tc, test_wire_tags);
+  tcase_add_test (tc, test_wire_request_header);
+  tcase_add_test (tc, test_wire_response_header);
+  tcase_add_test (tc, test_wire_put_tagged_fields);
+  tcase_add_test (tc, test_wire_parse_other);
   return s;
 }
 
