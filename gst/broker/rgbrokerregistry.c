@@ -293,21 +293,22 @@ ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
 
 /* Publishes @topic (transfer full) unless its name was taken or reserved
  * while it was opened; returns the topic registered under the name (a new
- * reference) or NULL. Called with the lock held, the slot taken. */
+ * reference) or NULL. A topic not published is handed back in @loser, for
+ * the caller to drop after unlocking (its last reference closes the
+ * journal it just opened). Called with the lock held, the slot taken. */
 static RgBrokerTopic *
-ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic)
+ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
+    RgBrokerTopic ** loser)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   RgBrokerTopic *holder = g_hash_table_lookup (registry->topics, name);
 
+  *loser = NULL;
   if (holder || g_hash_table_contains (registry->reserved, name)) {
     GST_INFO ("ingest topic \"%s\" not created: the name was taken "
         "meanwhile", name);
     registry->n_ingest--;
-    /* Dropped outside the lock by the caller would be nicer, but an
-     * ingest topic's last reference only closes a journal it just
-     * opened, with nothing written. */
-    rg_broker_topic_unref (topic);
+    *loser = topic;
     return holder ? rg_broker_topic_ref (holder) : NULL;
   }
   g_hash_table_insert (registry->topics, (gpointer) name,
@@ -341,6 +342,7 @@ rg_broker_registry_get_ingest (RgBrokerRegistry * registry, RgKafkaStr name,
 {
   RgBrokerTopic *topic = rg_broker_registry_lookup (registry, name);
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *loser = NULL;
   GError *error = NULL;
   gint16 code;
 
@@ -364,12 +366,14 @@ rg_broker_registry_get_ingest (RgBrokerRegistry * registry, RgKafkaStr name,
   topic = ingest_topic_new (registry, buf, &error);
   pthread_mutex_lock (&registry->lock);
   if (topic) {
-    topic = ingest_publish_locked (registry, topic);
+    topic = ingest_publish_locked (registry, topic, &loser);
   } else {
     registry->n_ingest--;
     code = RG_KAFKA_KAFKA_STORAGE_ERROR;
   }
   pthread_mutex_unlock (&registry->lock);
+  if (loser)
+    rg_broker_topic_unref (loser);
   if (error) {
     GST_WARNING ("could not create ingest topic \"%s\": %s", buf,
         error->message);
@@ -393,7 +397,7 @@ rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
 static void
 ingest_reopen (RgBrokerRegistry * registry, const gchar * name)
 {
-  RgBrokerTopic *topic;
+  RgBrokerTopic *topic, *loser = NULL;
   GError *error = NULL;
 
   pthread_mutex_lock (&registry->lock);
@@ -412,10 +416,12 @@ ingest_reopen (RgBrokerRegistry * registry, const gchar * name)
   topic = ingest_topic_new (registry, name, &error);
   pthread_mutex_lock (&registry->lock);
   if (topic)
-    topic = ingest_publish_locked (registry, topic);
+    topic = ingest_publish_locked (registry, topic, &loser);
   else
     registry->n_ingest--;
   pthread_mutex_unlock (&registry->lock);
+  if (loser)
+    rg_broker_topic_unref (loser);
   if (topic) {
     GST_INFO ("reopened ingest topic \"%s\" at offset %" G_GUINT64_FORMAT,
         name, rg_broker_topic_get_high_watermark (topic));
