@@ -19,7 +19,9 @@
  * host and port, serving the sink's topic. In memory the topic keeps the
  * last ring-size buffers by reference (plus the <topic>.live view); with a
  * location the sink writes a journal (journal/rgjournal.h) and the broker
- * serves what the journal keeps, trusting the writer's tail. */
+ * serves what the journal keeps, trusting the writer's tail. With ingest
+ * and a location, topics clients produce into are journals too, beside the
+ * sink's (rgbrokeringest.h in the broker). */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -134,6 +136,23 @@ config_from_settings (RgBrokerConfig * config,
   config->max_partial_bytes = settings->max_partial_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->advertised_host = settings->advertised_host;
+  config->max_topics = settings->max_topics;
+  config->ingest_journal = settings->journal_config;
+}
+
+/* Where durable ingest topics live: ingest-location, else a sibling of
+ * the sink's own journal, so that one directory tree holds a pipeline's
+ * whole state; NULL (memory) without either. */
+static gchar *
+ingest_location (const GstRgBrokerSinkSettings * settings)
+{
+  if (!settings->ingest)
+    return NULL;
+  if (settings->ingest_location)
+    return g_strdup (settings->ingest_location);
+  if (settings->location)
+    return g_strconcat (settings->location, ".ingest", NULL);
+  return NULL;
 }
 
 /* The sink's topic on @broker: from the journal @writer writes, else in
@@ -194,8 +213,11 @@ embedded_start (GstRgBrokerSink * sink,
   RgJournalWriter *writer = NULL;
   GstRgBrokerEmbedded *e;
   GError *error = NULL;
+  gchar *ingest_dir;
 
   config_from_settings (&config, settings);
+  ingest_dir = ingest_location (settings);
+  config.ingest_location = ingest_dir;
   if (settings->location) {
     writer = rg_journal_writer_open (settings->location, &journal_config,
         &error);
@@ -204,6 +226,8 @@ embedded_start (GstRgBrokerSink * sink,
   }
   broker = rg_broker_acquire (settings->host, settings->port, &config,
       &error);
+  g_free (ingest_dir);
+  ingest_dir = NULL;
   if (!broker)
     goto listen_failed;
   topic = add_topic (broker, settings, writer, &error);
@@ -267,6 +291,7 @@ live_failed:
   }
 fail:
   {
+    g_free (ingest_dir);
     if (broker)
       rg_broker_release (broker);
     if (writer)

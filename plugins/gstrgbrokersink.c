@@ -122,6 +122,8 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_LIVE_MAX_LAG 30
 #define DEFAULT_PROP_INGEST FALSE
+#define DEFAULT_PROP_INGEST_LOCATION NULL
+#define DEFAULT_PROP_MAX_TOPICS RG_BROKER_DEFAULT_MAX_TOPICS
 #define DEFAULT_PROP_BOOTSTRAP_SERVERS NULL
 #define DEFAULT_PROP_ACKS -1
 #define DEFAULT_PROP_MESSAGE_TIMEOUT_MS 30000
@@ -155,6 +157,8 @@ enum
   PROP_MAX_CONNECTIONS_PER_ADDRESS,
   PROP_REQUEST_TIMEOUT,
   PROP_MAX_PARTIAL_BYTES,
+  PROP_INGEST_LOCATION,
+  PROP_MAX_TOPICS,
 };
 
 enum
@@ -212,6 +216,7 @@ gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
   to->topic = g_strdup (from->topic ? from->topic : name);
   to->advertised_host = g_strdup (from->advertised_host);
   to->location = g_strdup (from->location);
+  to->ingest_location = g_strdup (from->ingest_location);
   to->bootstrap_servers = g_strdup (from->bootstrap_servers);
 }
 
@@ -222,6 +227,7 @@ gst_rg_broker_sink_settings_clear (GstRgBrokerSinkSettings * settings)
   g_clear_pointer (&settings->topic, g_free);
   g_clear_pointer (&settings->advertised_host, g_free);
   g_clear_pointer (&settings->location, g_free);
+  g_clear_pointer (&settings->ingest_location, g_free);
   g_clear_pointer (&settings->bootstrap_servers, g_free);
 }
 
@@ -483,6 +489,13 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       g_free (self->props.location);
       self->props.location = g_value_dup_string (value);
       break;
+    case PROP_INGEST_LOCATION:
+      g_free (self->props.ingest_location);
+      self->props.ingest_location = g_value_dup_string (value);
+      break;
+    case PROP_MAX_TOPICS:
+      self->props.max_topics = g_value_get_uint (value);
+      break;
     case PROP_INGEST:
       self->props.ingest = g_value_get_boolean (value);
       break;
@@ -559,6 +572,12 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_LOCATION:
       g_value_set_string (value, self->props.location);
+      break;
+    case PROP_INGEST_LOCATION:
+      g_value_set_string (value, self->props.ingest_location);
+      break;
+    case PROP_MAX_TOPICS:
+      g_value_set_uint (value, self->props.max_topics);
       break;
     case PROP_INGEST:
       g_value_set_boolean (value, self->props.ingest);
@@ -646,6 +665,34 @@ gst_rg_broker_sink_install_cluster_properties (GObjectClass * gobject_class)
           "Accept records produced into topics no pipeline serves (kept in "
           "memory, ring-size batches per topic)", DEFAULT_PROP_INGEST,
           flags));
+  /**
+   * GstRgBrokerSink:ingest-location:
+   *
+   * With #GstRgBrokerSink:ingest, makes ingest topics durable: each is a
+   * journal directory "<ingest-location>/<topic>" (the format rgjournalsink
+   * writes, with this sink's sync, rotation and retention settings), and a
+   * Produce with acks 1 or -1 is answered once its records are durable
+   * under #GstRgBrokerSink:sync. The broker reopens the journals it finds
+   * there when it starts. Unset: "<location>.ingest" when
+   * #GstRgBrokerSink:location is set, else ingest topics live in memory.
+   * Set by the sink that starts the broker. Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_INGEST_LOCATION,
+      g_param_spec_string ("ingest-location", "Ingest location",
+          "Directory holding one journal per ingest topic (default: "
+          "<location>.ingest when location is set, else memory)",
+          DEFAULT_PROP_INGEST_LOCATION, flags));
+  /**
+   * GstRgBrokerSink:max-topics:
+   *
+   * Ingest topics clients may create; past it a Produce or Metadata naming
+   * a new topic gets Kafka error 44 (POLICY_VIOLATION). 0 = no limit. Set
+   * by the sink that starts the broker. Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_TOPICS,
+      g_param_spec_uint ("max-topics", "Max topics",
+          "Ingest topics clients may create (0 = no limit)", 0, G_MAXUINT,
+          DEFAULT_PROP_MAX_TOPICS, flags));
   /**
    * GstRgBrokerSink:bootstrap-servers:
    *
@@ -947,6 +994,8 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->props.live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;
   rg_journal_config_init (&self->props.journal_config);
   self->props.ingest = DEFAULT_PROP_INGEST;
+  self->props.ingest_location = g_strdup (DEFAULT_PROP_INGEST_LOCATION);
+  self->props.max_topics = DEFAULT_PROP_MAX_TOPICS;
   self->props.bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
   self->props.acks = DEFAULT_PROP_ACKS;
   self->props.message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;

@@ -66,6 +66,8 @@ typedef struct
   gchar *location;
   RgJournalConfig journal_config;
   gboolean ingest;
+  gchar *ingest_location;       /* NULL: <location>.ingest, or memory */
+  guint max_topics;
   /* The producer. */
   gchar *bootstrap_servers;
   gint acks;

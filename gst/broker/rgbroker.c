@@ -151,6 +151,9 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->group_initial_rebalance_delay_ms =
       RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS;
   config->max_partial_bytes = RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES;
+  config->max_topics = RG_BROKER_DEFAULT_MAX_TOPICS;
+  config->ingest_location = NULL;
+  rg_journal_config_init (&config->ingest_journal);
 }
 
 /* ---- Client watches ---- */
@@ -342,6 +345,37 @@ broker_apply (RgBrokerConn * conn, RgBrokerHandleResult res,
   return RG_BROKER_FRAME_DONE;
 }
 
+/* A parked request and the state its handler parked it with. */
+typedef struct
+{
+  RgKafkaRequest *request;
+  gpointer state;
+  GDestroyNotify state_free;
+} BrokerParked;
+
+static void
+broker_parked_free (gpointer data)
+{
+  BrokerParked *parked = data;
+
+  if (parked->state_free)
+    parked->state_free (parked->state);
+  rg_kafka_request_free (parked->request);
+  g_free (parked);
+}
+
+/* Keeps the state a handler parked with (a new one replaces the old). */
+static void
+broker_parked_set_state (BrokerParked * parked, RgBrokerHandleOutcome * out)
+{
+  if (!out->state)
+    return;
+  if (parked->state_free)
+    parked->state_free (parked->state);
+  parked->state = out->state;
+  parked->state_free = out->state_free;
+}
+
 static RgBrokerFrameResult
 broker_frame (gpointer data, RgBrokerConn * conn, const guint8 * frame,
     gsize len)
@@ -349,32 +383,39 @@ broker_frame (gpointer data, RgBrokerConn * conn, const guint8 * frame,
   RgBroker *broker = data;
   RgBrokerRequestContext ctx;
   RgBrokerHandleOutcome out;
-  RgKafkaRequest *parked = NULL;
+  RgKafkaRequest *request = NULL;
   RgBrokerHandleResult res;
+  BrokerParked *parked;
 
   broker_context (broker, conn, &ctx);
-  res = rg_broker_dispatch_frame (frame, len, &ctx, &out, &parked);
+  res = rg_broker_dispatch_frame (frame, len, &ctx, &out, &request);
   if (res == RG_BROKER_HANDLE_PARK) {
-    rg_broker_conn_park (conn, parked,
-        (GDestroyNotify) rg_kafka_request_free, out.wait_ms, out.polls);
+    parked = g_new0 (BrokerParked, 1);
+    parked->request = request;
+    broker_parked_set_state (parked, &out);
+    rg_broker_conn_park (conn, parked, broker_parked_free, out.wait_ms,
+        out.polls);
     return RG_BROKER_FRAME_PARKED;
   }
   return broker_apply (conn, res, &out);
 }
 
 static RgBrokerFrameResult
-broker_retry (gpointer data, RgBrokerConn * conn, gpointer parked,
+broker_retry (gpointer data, RgBrokerConn * conn, gpointer parked_data,
     gboolean expired)
 {
   RgBroker *broker = data;
+  BrokerParked *parked = parked_data;
   RgBrokerRequestContext ctx;
   RgBrokerHandleOutcome out;
   RgBrokerHandleResult res;
 
   broker_context (broker, conn, &ctx);
   ctx.expired = expired;
-  res = rg_broker_dispatch_retry (parked, &ctx, &out);
+  ctx.state = parked->state;
+  res = rg_broker_dispatch_retry (parked->request, &ctx, &out);
   if (res == RG_BROKER_HANDLE_PARK) {
+    broker_parked_set_state (parked, &out);
     /* Whether it must poll is asked again: a journal whose writer's tail
      * stopped answering (writer closed) no longer wakes it. */
     rg_broker_conn_set_polls (conn, out.polls);
@@ -693,6 +734,15 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       g_get_real_time () / 1000 * 1000);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
+  rg_broker_registry_set_max_topics (broker->topics,
+      broker->config.max_topics);
+  if (broker->config.ingest_location && broker->config.ingest_batches > 0
+      && !rg_broker_registry_set_ingest_journal (broker->topics,
+          broker->config.ingest_location, &broker->config.ingest_journal,
+          error))
+    goto fail;
+  /* Not ours to keep: the registry copied it. */
+  broker->config.ingest_location = NULL;
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,
       &broker->config, &broker->counters, &conn_funcs, broker);
   if (broker->conns == NULL)

@@ -155,6 +155,19 @@ typedef enum
  *   empty consumer group waits for more members to join, extended while
  *   they keep coming (Kafka's group.initial.rebalance.delay.ms, 3000 by
  *   default); 0 answers the first member at once
+ * @max_topics: ingest topics clients may create (0 = no limit); past it a
+ *   Produce or Metadata naming a new topic gets POLICY_VIOLATION (44) and
+ *   nothing is allocated for the name
+ * @ingest_location: (nullable): with @ingest_batches above 0, makes ingest
+ *   topics durable: each is a journal in "<ingest_location>/<topic>"
+ *   (the format rgjournalsink writes) holding the producers' batches as
+ *   they sent them, and the broker reopens the journals it finds there at
+ *   start, with their offsets. A Produce with acks -1 or 1 is answered
+ *   once its records are durable under @ingest_journal's sync policy (one
+ *   fdatasync answers every producer waiting on it); acks 0 never waits.
+ *   %NULL (the default): ingest topics live in memory
+ * @ingest_journal: sync policy, rotation and retention of those journals
+ *   (rg_journal_config_init() defaults)
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -172,7 +185,18 @@ typedef struct
   guint request_timeout_ms;
   gsize max_partial_bytes;
   guint group_initial_rebalance_delay_ms;
+  guint max_topics;
+  const gchar *ingest_location;
+  RgJournalConfig ingest_journal;
 } RgBrokerConfig;
+
+/**
+ * RG_BROKER_DEFAULT_MAX_TOPICS: default @max_topics (1000): far more than
+ *   a fleet's topics, few enough that a client naming random topics cannot
+ *   exhaust the process (a durable ingest topic holds a journal's
+ *   descriptors and its syncer thread)
+ */
+#define RG_BROKER_DEFAULT_MAX_TOPICS 1000
 
 /**
  * RG_BROKER_DEFAULT_MAX_CONNECTIONS: default @max_connections (10,000)

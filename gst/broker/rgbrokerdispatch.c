@@ -40,9 +40,12 @@
  *    unless an element reserved the name): every batch is validated (2
  *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
  *    baseOffset patched, and the response carries the first batch's
- *    offset; without ingest, 3. acks = 0 gets no response (the records
- *    are stored all the same). Batches of idempotent producers go through
- *    their sequence checks (rgbrokerproducers.c) on the way.
+ *    offset; without ingest, 3; past the topic limit, 44. With durable
+ *    ingest (rgbrokeringest.h) the handler PARKs until the records are
+ *    durable (rgbrokeracks.h), 56 if the journal failed, 7 past the
+ *    request's timeout. acks = 0 gets no response and never waits (the
+ *    records are stored all the same). Batches of idempotent producers go
+ *    through their sequence checks (rgbrokerproducers.c) on the way.
  *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
@@ -56,6 +59,7 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokeracks.h"
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokergroups.h"
 #include "kafka/rgkafkalegacy.h"
@@ -67,6 +71,10 @@
 #define GST_CAT_DEFAULT rg_broker_debug
 
 static const gint32 broker_replicas[1] = { 0 };
+
+/* How long a Produce that gave no timeout (0 or less) waits for its
+ * records to be durable: Kafka's request.timeout.ms default. */
+#define PRODUCE_DEFAULT_TIMEOUT_MS (30 * 1000)
 
 static RgBrokerHandleResult handle_api_versions (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
@@ -206,7 +214,8 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
     return;
   }
   for (i = 0; i < m->n_topics; i++) {
-    RgBrokerTopic *topic = NULL;
+    gint16 topic_error = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    RgBrokerTopic *topic;
     RgKafkaMetadataTopic t = { 0, };
 
     t.topic = m->topics[i];
@@ -218,13 +227,14 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
       g_array_append_val (topics, t);
       continue;
     }
-    topic = rg_broker_registry_ensure_ingest (ctx->registry, t.topic);
+    topic = rg_broker_registry_get_ingest (ctx->registry, t.topic,
+        &topic_error);
     if (topic) {
       g_ptr_array_add (held, topic);
       t.n_partitions = 1;
       t.partitions = partition;
     } else {
-      t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+      t.error_code = topic_error;
     }
     g_array_append_val (topics, t);
   }
@@ -280,10 +290,12 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
 
 /* Stores a produced record set: a RecordBatch v2 set as it is, a
  * MessageSet v0/v1 (Produce v0-2) converted to one batch first, the one
- * copy old clients cost (rgkafkalegacy.h). */
+ * copy old clients cost (rgkafkalegacy.h). *@ack_offset: what the answer
+ * waits for (rg_broker_topic_produce_durable()). */
 static gint16
 produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
-    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset)
+    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset,
+    guint64 * ack_offset)
 {
   GError *error = NULL;
   GBytes *batch;
@@ -294,7 +306,7 @@ produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
    * carry no producer id. */
   if (version >= 3)
     return rg_broker_producers_produce (ctx->producers, topic, pp->records,
-        pp->records_len, base_offset);
+        pp->records_len, base_offset, ack_offset);
   batch = rg_kafka_legacy_to_batch (pp->records, pp->records_len, &error);
   if (batch == NULL) {
     GST_INFO ("client %s: Produce v%d: %s", ctx->peer, version,
@@ -305,37 +317,77 @@ produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     g_clear_error (&error);
     return code;
   }
-  code = rg_broker_topic_produce (topic, g_bytes_get_data (batch, NULL),
-      g_bytes_get_size (batch), base_offset);
+  code = rg_broker_topic_produce_durable (topic, g_bytes_get_data (batch,
+          NULL), g_bytes_get_size (batch), base_offset, ack_offset);
   g_bytes_unref (batch);
   return code;
 }
 
 /* One partition of a Produce: pipeline-owned topics refuse it, ingest
  * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
- * broker without auto-creation. */
+ * broker without auto-creation; @topic_error says why @topic is NULL. A
+ * durable ingest topic's answer waits in @acks for the records to be
+ * durable. */
 static void
 produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
-    gint16 version, const RgKafkaProducePartition * pp,
-    RgKafkaProducePartitionResponse * rp)
+    gint16 topic_error, gint16 version, const RgKafkaProducePartition * pp,
+    RgBrokerAcks * acks, guint index)
 {
+  RgKafkaProducePartitionResponse *rp =
+      &rg_broker_acks_get_partitions (acks)[index];
+
   rp->partition = pp->partition;
   rp->base_offset = -1;
   rp->log_append_time = -1;
   rp->log_start_offset = -1;
   if (!topic || pp->partition != 0) {
-    rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    rp->error_code = topic ? RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION :
+        topic_error;
   } else if (!rg_broker_topic_is_ingest (topic)) {
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
   } else if (!pp->records || pp->records_len <= 0) {
     rp->error_code = RG_KAFKA_CORRUPT_MESSAGE;
   } else {
     RgBrokerTopicStats stats;
+    guint64 ack_offset;
 
-    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset);
+    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset,
+        &ack_offset);
+    rg_broker_acks_wait (acks, index, topic, ack_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
+}
+
+/* Builds the response from @acks' answers. */
+static RgBrokerHandleResult
+produce_respond (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerAcks * acks,
+    RgBrokerHandleOutcome * out)
+{
+  GError *error = NULL;
+
+  out->response = rg_kafka_build_produce_response
+      (req->header.correlation_id, req->header.api_version, 0,
+      req->body.produce.n_topics, rg_broker_acks_get_topics (acks), &error);
+  if (!out->response) {
+    GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
+    g_clear_error (&error);
+    return RG_BROKER_HANDLE_CLOSE;
+  }
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* A Produce parked until its records are durable: answered once every
+ * partition is settled (the state is the parked request's, freed with
+ * it). */
+static RgBrokerHandleResult
+produce_settle (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  if (!rg_broker_acks_settle (ctx->state, ctx->expired))
+    return RG_BROKER_HANDLE_PARK;
+  return produce_respond (req, ctx, ctx->state, out);
 }
 
 static RgBrokerHandleResult
@@ -343,44 +395,44 @@ handle_produce (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
   const RgKafkaProduceRequest *p = &req->body.produce;
-  RgKafkaProducePartitionResponse *parts;
   RgKafkaProduceTopicResponse *topics;
-  RgKafkaResponse *resp;
-  GError *error = NULL;
+  RgBrokerHandleResult res;
+  RgBrokerAcks *acks;
   guint i, j, k = 0;
 
-  parts = g_new0 (RgKafkaProducePartitionResponse,
-      MAX (produce_count_partitions (p), 1));
-  topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
+  if (ctx->state)
+    return produce_settle (req, ctx, out);
+  acks = rg_broker_acks_new (p->n_topics, produce_count_partitions (p));
+  topics = rg_broker_acks_get_topics (acks);
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        p->topics[i].topic);
+    gint16 topic_error;
+    RgBrokerTopic *topic = rg_broker_registry_get_ingest (ctx->registry,
+        p->topics[i].topic, &topic_error);
 
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
-    topics[i].partitions = &parts[k];
+    topics[i].partitions = &rg_broker_acks_get_partitions (acks)[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (ctx, topic, req->header.api_version,
-          &p->topics[i].partitions[j], &parts[k]);
+      produce_partition (ctx, topic, topic_error, req->header.api_version,
+          &p->topics[i].partitions[j], acks, k);
     if (topic)
       rg_broker_topic_unref (topic);
   }
   if (p->acks == 0) {
-    g_free (parts);
-    g_free (topics);
+    rg_broker_acks_free (acks);
     return RG_BROKER_HANDLE_DONE;
   }
-  resp = rg_kafka_build_produce_response (req->header.correlation_id,
-      req->header.api_version, 0, p->n_topics, topics, &error);
-  g_free (parts);
-  g_free (topics);
-  if (!resp) {
-    GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
-    g_clear_error (&error);
-    return RG_BROKER_HANDLE_CLOSE;
+  if (!rg_broker_acks_settle (acks, FALSE)) {
+    /* Woken by the journal's group commit (rgbrokeringest.h). */
+    out->state = acks;
+    out->state_free = (GDestroyNotify) rg_broker_acks_free;
+    out->wait_ms = p->timeout_ms > 0 ? p->timeout_ms :
+        PRODUCE_DEFAULT_TIMEOUT_MS;
+    return RG_BROKER_HANDLE_PARK;
   }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
+  res = produce_respond (req, ctx, acks, out);
+  rg_broker_acks_free (acks);
+  return res;
 }
 
 /* ---- ListOffsets ---- */

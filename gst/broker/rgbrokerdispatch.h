@@ -76,6 +76,8 @@ typedef enum
  * @groups: the consumer-group coordinator and committed offsets, for the
  *   group apis' handlers (rgbrokergroups.h)
  * @producers: the idempotent producers' ids and sequence state
+ * @state: for rg_broker_dispatch_retry(): what the handler parked the
+ *   request with (#RgBrokerHandleOutcome.state), else NULL
  */
 typedef struct
 {
@@ -89,6 +91,7 @@ typedef struct
   GHashTable *refused;
   struct _RgBrokerGroups *groups;
   RgBrokerProducers *producers;
+  gpointer state;
 } RgBrokerRequestContext;
 
 /*
@@ -102,6 +105,12 @@ typedef struct
  * @position_topic: (nullable) (transfer full): with @fetched, the topic
  *   of its first partition, and @position_offset the offset after what it
  *   was sent (for the client's lag in the stats)
+ * @state: (nullable) (transfer full): PARK: what the handler must know
+ *   when it is retried (a Produce waiting for durability: what it already
+ *   appended, so it is not appended again), handed back in
+ *   #RgBrokerRequestContext.state and freed with @state_free when the
+ *   request is answered or its connection closes; a handler that parks
+ *   again without one keeps the earlier state
  */
 typedef struct
 {
@@ -111,6 +120,8 @@ typedef struct
   gboolean fetched;
   RgBrokerTopic *position_topic;
   gint64 position_offset;
+  gpointer state;
+  GDestroyNotify state_free;
 } RgBrokerHandleOutcome;
 
 typedef RgBrokerHandleResult (*RgBrokerHandler) (const RgKafkaRequest * req,

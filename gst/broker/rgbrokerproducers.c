@@ -474,7 +474,7 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset)
+    gint64 * base_offset, guint64 * ack_offset)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   gint64 now_ms = g_get_monotonic_time () / 1000;
@@ -485,11 +485,13 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
   guint n;
 
   *base_offset = -1;
+  *ack_offset = 0;
   n = scan_batches (records, len, &idempotent, &control, &info);
   if (control)
     return RG_KAFKA_INVALID_RECORD;
   if (!idempotent)
-    return rg_broker_topic_produce (topic, records, len, base_offset);
+    return rg_broker_topic_produce_durable (topic, records, len, base_offset,
+        ack_offset);
   if (n != 1)
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
@@ -502,6 +504,10 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
         "acknowledged at offset %" G_GINT64_FORMAT " again", name,
         info.producer_id, info.base_sequence, duplicate);
     *base_offset = duplicate;
+    /* The original batch went to the journal in one append, so it is
+     * durable once its first record is: the retry's answer waits for
+     * that, as the original's did. */
+    *ack_offset = duplicate + 1;
     return RG_KAFKA_NONE;
   }
   if (code != RG_KAFKA_NONE) {
@@ -510,7 +516,8 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
         info.base_sequence, code);
     return code;
   }
-  code = rg_broker_topic_produce (topic, records, len, base_offset);
+  code = rg_broker_topic_produce_durable (topic, records, len, base_offset,
+      ack_offset);
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (producers, name, &info, *base_offset,
         now_ms);

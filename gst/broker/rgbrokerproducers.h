@@ -103,10 +103,12 @@ void rg_broker_producers_record (RgBrokerProducers * producers,
  * hold exactly one batch (INVALID_RECORD otherwise, as Kafka requires of
  * Produce v3+), is checked, appended and recorded. A duplicate answers
  * NONE with its original offset in *@base_offset. Control batches are
- * refused with INVALID_RECORD. Returns the Kafka error code. */
+ * refused with INVALID_RECORD. Returns the Kafka error code. *@ack_offset
+ * is what the answer waits for, as from rg_broker_topic_produce_durable()
+ * (for a duplicate: its original's first record). */
 gint16 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset);
+    gint64 * base_offset, guint64 * ack_offset);
 
 /* Forgets every sequence state of @topic_name (the topic was deleted: a
  * topic created again under the name starts afresh). */

@@ -20,6 +20,13 @@
  * a second one counts the names elements reserved (rg_broker_reserve_topic()
  * in rgbroker.h) before they add their topic, so that a client producing
  * into that name first does not take it as an ingest topic.
+ *
+ * Ingest topics are counted against a limit, so that a client naming
+ * random topics cannot grow the broker without bound: past it, nothing is
+ * allocated for a new name. With an ingest directory, an ingest topic is a
+ * journal there; opening one (a directory, a recovery, a syncer thread)
+ * takes long enough that it is done outside the lock, with the name
+ * checked again before it is published.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -30,6 +37,7 @@
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkaadmin.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -40,12 +48,19 @@ struct _RgBrokerRegistry
   guint port;
   guint ingest_batches;
   RgWaker *waker;
+  /* Durable ingest: the journals' directory (NULL: in memory). Set once,
+   * before clients connect. */
+  gchar *ingest_root;
+  RgJournalConfig ingest_config;
+  guint max_topics;
 
   pthread_mutex_t lock;
   /* Name (owned by the topic) -> topic (one reference). */
   GHashTable *topics;
   /* Name -> GUINT_TO_POINTER (number of reservations). */
   GHashTable *reserved;
+  /* Ingest topics registered, and being opened (slots taken). */
+  guint n_ingest;
 };
 
 RgBrokerRegistry *
@@ -82,6 +97,7 @@ rg_broker_registry_free (RgBrokerRegistry * registry)
   g_hash_table_unref (registry->reserved);
   pthread_mutex_destroy (&registry->lock);
   rg_waker_unref (registry->waker);
+  g_free (registry->ingest_root);
   g_free (registry);
 }
 
@@ -184,8 +200,11 @@ rg_broker_registry_remove (RgBrokerRegistry * registry,
   if (live && g_hash_table_lookup (registry->topics, live) == topic)
     g_hash_table_remove (registry->topics, live);
   if (g_hash_table_lookup (registry->topics,
-          rg_broker_topic_get_name (topic)) == topic)
+          rg_broker_topic_get_name (topic)) == topic) {
+    if (rg_broker_topic_is_ingest (topic))
+      registry->n_ingest--;
     g_hash_table_remove (registry->topics, rg_broker_topic_get_name (topic));
+  }
   pthread_mutex_unlock (&registry->lock);
 }
 
@@ -254,54 +273,209 @@ rg_broker_registry_lookup (RgBrokerRegistry * registry, RgKafkaStr name)
   return topic;
 }
 
-/* Kafka's legal topic characters: an ingest topic is created from a name a
- * client sent, so it must be one a Kafka cluster would accept too. */
-static gboolean
-ingest_name_valid (RgKafkaStr name)
+/* A new ingest topic named @name: in memory, or the journal under the
+ * ingest directory. Called without the lock. */
+static RgBrokerTopic *
+ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
+    GError ** error)
 {
-  gint32 i;
+  RgBrokerTopic *topic;
+  gchar *dir;
 
-  if (name.len <= 0 || name.len > RG_BROKER_MAX_TOPIC_NAME)
-    return FALSE;
-  for (i = 0; i < name.len; i++) {
-    gchar c = name.data[i];
+  if (!registry->ingest_root)
+    return rg_broker_topic_new_ingest (registry->waker, name,
+        registry->ingest_batches);
+  dir = rg_broker_ingest_dir (registry->ingest_root, name);
+  topic = rg_broker_topic_new_ingest_journal (registry->waker, name, dir,
+      &registry->ingest_config, error);
+  g_free (dir);
+  return topic;
+}
 
-    if (!g_ascii_isalnum (c) && c != '.' && c != '_' && c != '-')
-      return FALSE;
+/* Publishes @topic (transfer full) unless its name was taken or reserved
+ * while it was opened; returns the topic registered under the name (a new
+ * reference) or NULL. A topic not published is handed back in @loser, for
+ * the caller to drop after unlocking (its last reference closes the
+ * journal it just opened). Called with the lock held, the slot taken. */
+static RgBrokerTopic *
+ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
+    RgBrokerTopic ** loser)
+{
+  const gchar *name = rg_broker_topic_get_name (topic);
+  RgBrokerTopic *holder = g_hash_table_lookup (registry->topics, name);
+
+  *loser = NULL;
+  if (holder || g_hash_table_contains (registry->reserved, name)) {
+    GST_INFO ("ingest topic \"%s\" not created: the name was taken "
+        "meanwhile", name);
+    registry->n_ingest--;
+    *loser = topic;
+    return holder ? rg_broker_topic_ref (holder) : NULL;
   }
-  return !(name.len <= 2 && name.data[0] == '.' &&
-      (name.len == 1 || name.data[1] == '.'));
+  g_hash_table_insert (registry->topics, (gpointer) name,
+      rg_broker_topic_ref (topic));
+  GST_INFO ("created ingest topic \"%s\"", name);
+  return topic;
+}
+
+/* Takes a slot for a new ingest topic named @buf, or says why not.
+ * Called with the lock held. */
+static gint16
+ingest_take_slot_locked (RgBrokerRegistry * registry, const gchar * buf)
+{
+  if (g_hash_table_contains (registry->reserved, buf)) {
+    GST_INFO ("not creating ingest topic \"%s\": an element reserved it",
+        buf);
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  }
+  if (registry->max_topics > 0 && registry->n_ingest >= registry->max_topics) {
+    GST_LOG ("not creating ingest topic \"%s\": %u topics already", buf,
+        registry->n_ingest);
+    return RG_KAFKA_POLICY_VIOLATION;
+  }
+  registry->n_ingest++;
+  return RG_KAFKA_NONE;
 }
 
 RgBrokerTopic *
-rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
-    RgKafkaStr name)
+rg_broker_registry_get_ingest (RgBrokerRegistry * registry, RgKafkaStr name,
+    gint16 * error_code)
 {
   RgBrokerTopic *topic = rg_broker_registry_lookup (registry, name);
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *loser = NULL;
+  GError *error = NULL;
+  gint16 code;
 
-  if (topic || registry->ingest_batches == 0 || !ingest_name_valid (name)
+  if (error_code)
+    *error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  if (topic || registry->ingest_batches == 0
+      || !rg_broker_ingest_name_valid (name.data, name.len)
       || !name_to_cstr (name, buf))
     return topic;
 
   pthread_mutex_lock (&registry->lock);
   /* A pipeline may have registered the name since the lookup. */
   topic = g_hash_table_lookup (registry->topics, buf);
-  if (topic) {
+  code = topic ? RG_KAFKA_NONE : ingest_take_slot_locked (registry, buf);
+  if (topic)
     rg_broker_topic_ref (topic);
-  } else if (g_hash_table_contains (registry->reserved, buf)) {
-    GST_INFO ("not creating ingest topic \"%s\": an element reserved it",
-        buf);
+  pthread_mutex_unlock (&registry->lock);
+  if (topic || code != RG_KAFKA_NONE)
+    goto done;
+
+  topic = ingest_topic_new (registry, buf, &error);
+  pthread_mutex_lock (&registry->lock);
+  if (topic) {
+    topic = ingest_publish_locked (registry, topic, &loser);
   } else {
-    topic = rg_broker_topic_new_ingest (registry->waker, buf,
-        registry->ingest_batches);
-    g_hash_table_insert (registry->topics,
-        (gpointer) rg_broker_topic_get_name (topic),
-        rg_broker_topic_ref (topic));
-    GST_INFO ("created ingest topic \"%s\"", buf);
+    registry->n_ingest--;
+    code = RG_KAFKA_KAFKA_STORAGE_ERROR;
   }
   pthread_mutex_unlock (&registry->lock);
+  if (loser)
+    rg_broker_topic_unref (loser);
+  if (error) {
+    GST_WARNING ("could not create ingest topic \"%s\": %s", buf,
+        error->message);
+    g_clear_error (&error);
+  }
+
+done:
+  if (error_code && !topic)
+    *error_code = code;
   return topic;
+}
+
+RgBrokerTopic *
+rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name)
+{
+  return rg_broker_registry_get_ingest (registry, name, NULL);
+}
+
+/* Opens the journal of ingest topic @name found at start. */
+static void
+ingest_reopen (RgBrokerRegistry * registry, const gchar * name)
+{
+  RgBrokerTopic *topic, *loser = NULL;
+  GError *error = NULL;
+
+  pthread_mutex_lock (&registry->lock);
+  if (g_hash_table_contains (registry->topics, name)
+      || g_hash_table_contains (registry->reserved, name)) {
+    pthread_mutex_unlock (&registry->lock);
+    GST_WARNING ("ingest journal \"%s\" not served: an element holds or "
+        "reserved the name", name);
+    return;
+  }
+  /* Past the limit too: refusing would hide records already
+   * acknowledged. */
+  registry->n_ingest++;
+  pthread_mutex_unlock (&registry->lock);
+
+  topic = ingest_topic_new (registry, name, &error);
+  pthread_mutex_lock (&registry->lock);
+  if (topic)
+    topic = ingest_publish_locked (registry, topic, &loser);
+  else
+    registry->n_ingest--;
+  pthread_mutex_unlock (&registry->lock);
+  if (loser)
+    rg_broker_topic_unref (loser);
+  if (topic) {
+    GST_INFO ("reopened ingest topic \"%s\" at offset %" G_GUINT64_FORMAT,
+        name, rg_broker_topic_get_high_watermark (topic));
+    rg_broker_topic_unref (topic);
+  } else if (error) {
+    GST_WARNING ("ingest journal \"%s\" not served: %s", name,
+        error->message);
+    g_clear_error (&error);
+  }
+}
+
+gboolean
+rg_broker_registry_set_ingest_journal (RgBrokerRegistry * registry,
+    const gchar * root, const RgJournalConfig * config, GError ** error)
+{
+  GPtrArray *names;
+  guint i;
+
+  if (g_mkdir_with_parents (root, 0755) < 0) {
+    int errsv = errno;
+
+    g_set_error (error, RG_BROKER_ERROR, RG_BROKER_ERROR_SYSTEM,
+        "Could not create the ingest directory \"%s\": %s", root,
+        g_strerror (errsv));
+    return FALSE;
+  }
+  registry->ingest_root = g_strdup (root);
+  registry->ingest_config = *config;
+  names = rg_broker_ingest_scan (root);
+  for (i = 0; i < names->len; i++)
+    ingest_reopen (registry, g_ptr_array_index (names, i));
+  g_ptr_array_unref (names);
+  return TRUE;
+}
+
+void
+rg_broker_registry_set_max_topics (RgBrokerRegistry * registry,
+    guint max_topics)
+{
+  pthread_mutex_lock (&registry->lock);
+  registry->max_topics = max_topics;
+  pthread_mutex_unlock (&registry->lock);
+}
+
+guint
+rg_broker_registry_count_ingest (RgBrokerRegistry * registry)
+{
+  guint n;
+
+  pthread_mutex_lock (&registry->lock);
+  n = registry->n_ingest;
+  pthread_mutex_unlock (&registry->lock);
+  return n;
 }
 
 void
@@ -326,32 +500,68 @@ rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry)
   return registry->ingest_batches > 0;
 }
 
+/* Creates and registers ingest topic @buf for CreateTopics, its slot
+ * taken. Returns the Kafka error code. */
+static gint16
+ingest_create (RgBrokerRegistry * registry, const gchar * buf)
+{
+  RgBrokerTopic *topic, *loser = NULL;
+  GError *error = NULL;
+  gint16 code = RG_KAFKA_NONE;
+
+  topic = ingest_topic_new (registry, buf, &error);
+  pthread_mutex_lock (&registry->lock);
+  if (topic)
+    topic = ingest_publish_locked (registry, topic, &loser);
+  else
+    registry->n_ingest--;
+  pthread_mutex_unlock (&registry->lock);
+  if (error) {
+    GST_WARNING ("could not create ingest topic \"%s\": %s", buf,
+        error->message);
+    g_clear_error (&error);
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  }
+  if (loser) {
+    rg_broker_topic_unref (loser);
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  }
+  if (topic)
+    rg_broker_topic_unref (topic);
+  else
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  if (code == RG_KAFKA_NONE)
+    GST_INFO ("created ingest topic \"%s\" (CreateTopics)", buf);
+  return code;
+}
+
 gint16
 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gboolean validate_only)
 {
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
-  gint16 code = RG_KAFKA_NONE;
+  gint16 code;
 
   if (registry->ingest_batches == 0)
     return RG_KAFKA_POLICY_VIOLATION;
-  if (!ingest_name_valid (name) || !name_to_cstr (name, buf))
+  if (!rg_broker_ingest_name_valid (name.data, name.len)
+      || !name_to_cstr (name, buf))
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
 
   pthread_mutex_lock (&registry->lock);
   if (g_hash_table_contains (registry->topics, buf)
-      || g_hash_table_contains (registry->reserved, buf)) {
+      || g_hash_table_contains (registry->reserved, buf))
     code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
-  } else if (!validate_only) {
-    RgBrokerTopic *topic = rg_broker_topic_new_ingest (registry->waker, buf,
-        registry->ingest_batches);
-
-    g_hash_table_insert (registry->topics,
-        (gpointer) rg_broker_topic_get_name (topic), topic);
-    GST_INFO ("created ingest topic \"%s\" (CreateTopics)", buf);
-  }
+  else if (validate_only)
+    code = registry->max_topics > 0
+        && registry->n_ingest >= registry->max_topics ?
+        RG_KAFKA_POLICY_VIOLATION : RG_KAFKA_NONE;
+  else
+    code = ingest_take_slot_locked (registry, buf);
   pthread_mutex_unlock (&registry->lock);
-  return code;
+  if (code != RG_KAFKA_NONE || validate_only)
+    return code;
+  return ingest_create (registry, buf);
 }
 
 gint16
@@ -360,6 +570,7 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
 {
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
   RgBrokerTopic *topic;
+  GError *error = NULL;
   gint16 code = RG_KAFKA_NONE;
 
   if (!name_to_cstr (name, buf))
@@ -370,8 +581,10 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
     code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
   else if (!rg_broker_topic_is_ingest (topic))
     code = RG_KAFKA_TOPIC_AUTHORIZATION_FAILED;
-  else if (!validate_only)
+  else if (!validate_only) {
     g_hash_table_steal (registry->topics, buf);
+    registry->n_ingest--;
+  }
   pthread_mutex_unlock (&registry->lock);
   if (code != RG_KAFKA_NONE || validate_only)
     return code;
@@ -380,6 +593,12 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
   rg_broker_topic_detach (topic);
   rg_broker_topic_unref (topic);
   rg_waker_wake (registry->waker);
+  if (registry->ingest_root
+      && !rg_broker_ingest_remove (registry->ingest_root, buf, &error)) {
+    GST_WARNING ("deleted ingest topic \"%s\": %s", buf, error->message);
+    g_clear_error (&error);
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  }
   GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
   return code;
 }

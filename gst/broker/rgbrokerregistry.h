@@ -47,6 +47,24 @@ typedef struct _RgBrokerRegistry RgBrokerRegistry;
 RgBrokerRegistry *rg_broker_registry_new (guint port, guint ingest_batches,
     RgWaker * waker);
 
+/* Ingest topics become journals under @root (rgbrokeringest.h), written
+ * with @config (copied); the journals @root holds already are opened at
+ * once as ingest topics, with their records and offsets, except names an
+ * element reserved. Call once, before clients connect. Fails only when
+ * @root cannot be created; a journal that cannot be opened is skipped
+ * with a warning. */
+gboolean rg_broker_registry_set_ingest_journal (RgBrokerRegistry * registry,
+    const gchar * root, const RgJournalConfig * config, GError ** error);
+
+/* At most @max_topics ingest topics (0: no limit); past it, creating one
+ * fails with POLICY_VIOLATION and allocates nothing. Journals reopened at
+ * start count, and are all opened even beyond the limit. */
+void rg_broker_registry_set_max_topics (RgBrokerRegistry * registry,
+    guint max_topics);
+
+/* The number of ingest topics registered. */
+guint rg_broker_registry_count_ingest (RgBrokerRegistry * registry);
+
 /* Detaches every topic still registered and frees the registry. */
 void rg_broker_registry_free (RgBrokerRegistry * registry);
 
@@ -93,7 +111,9 @@ gboolean rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry);
  * NONE; POLICY_VIOLATION when the registry does not accept ingest;
  * INVALID_TOPIC_EXCEPTION for a name Kafka would refuse;
  * TOPIC_ALREADY_EXISTS when the name is registered (a pipeline's topic,
- * its .live view, or an ingest topic) or an element reserved it. */
+ * its .live view, or an ingest topic) or an element reserved it;
+ * POLICY_VIOLATION past the topic limit too; KAFKA_STORAGE_ERROR when a
+ * durable topic's journal could not be created. */
 gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gboolean validate_only);
 
@@ -102,9 +122,17 @@ gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
  * @validate_only only checks that it could. Returns NONE,
  * UNKNOWN_TOPIC_OR_PARTITION (no such name), or
  * TOPIC_AUTHORIZATION_FAILED (a pipeline's topic or view: never deleted
- * by a client). */
+ * by a client). A durable topic's journal is removed
+ * (rg_broker_ingest_remove()); KAFKA_STORAGE_ERROR if that failed. */
 gint16 rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gboolean validate_only);
+
+/* As rg_broker_registry_ensure_ingest(), and when no topic is returned,
+ * @error_code (nullable) says why, as Kafka would: UNKNOWN_TOPIC_OR_PARTITION
+ * (ingest off, a reserved or illegal name), POLICY_VIOLATION (the topic
+ * limit), KAFKA_STORAGE_ERROR (its journal could not be opened). */
+RgBrokerTopic *rg_broker_registry_get_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint16 * error_code);
 
 /* Appends a reference to every registered topic to @topics and the name
  * it is registered under (owned by that topic) to @names, one entry per

@@ -47,6 +47,9 @@
  * it got; the CRC does not cover baseOffset, so the batch stays valid),
  * spanning lastOffsetDelta + 1 offsets. Their slots are counted by batch
  * (seq_start, seq_next), and a fetch offset is found by binary search.
+ * A durable ingest topic (the broker has an ingest directory) writes them
+ * to its own journal instead (rgbrokeringest.h) and is read back like any
+ * journal-backed topic.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -107,6 +110,8 @@ struct _RgBrokerTopic
   /* Ingest topics: ring slots are batches [seq_start, seq_next); only the
    * broker's loop thread appends. */
   gboolean ingest;
+  /* Durable ingest topics: the journal Produce writes (journal reads it). */
+  RgBrokerIngestLog *ingest_log;
   guint64 seq_start;
   guint64 seq_next;
 
@@ -345,6 +350,25 @@ rg_broker_topic_new_ingest (RgWaker * waker, const gchar * name,
   return topic;
 }
 
+RgBrokerTopic *
+rg_broker_topic_new_ingest_journal (RgWaker * waker, const gchar * name,
+    const gchar * dir, const RgJournalConfig * config, GError ** error)
+{
+  RgBrokerIngestLog *log;
+  RgJournalTail *tail;
+  RgBrokerTopic *topic;
+
+  log = rg_broker_ingest_log_open (dir, config, waker, error);
+  if (!log)
+    return NULL;
+  tail = rg_broker_ingest_log_get_tail (log);
+  topic = rg_broker_topic_new_journal (waker, name, dir, tail);
+  rg_journal_tail_unref (tail);
+  topic->ingest = TRUE;
+  topic->ingest_log = log;
+  return topic;
+}
+
 gboolean
 rg_broker_topic_is_ingest (RgBrokerTopic * topic)
 {
@@ -398,17 +422,68 @@ ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
   return record;
 }
 
+/* A durable ingest topic's produce: into its journal. */
+static gint16
+ingest_journal_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * ack_offset)
+{
+  guint64 n_records;
+  gint16 code;
+
+  code = rg_broker_ingest_log_append (topic->ingest_log, records, len,
+      base_offset, ack_offset, &n_records);
+  if (n_records > 0) {
+    atomic_fetch_add_explicit (&topic->appended, n_records,
+        memory_order_relaxed);
+    rg_waker_wake (topic->waker);
+  }
+  return code;
+}
+
 gint16
 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
     gsize len, gint64 * base_offset)
 {
+  guint64 ack_offset;
+
+  return rg_broker_topic_produce_durable (topic, records, len, base_offset,
+      &ack_offset);
+}
+
+RgBrokerIngestState
+rg_broker_topic_ack_state (RgBrokerTopic * topic, guint64 ack_offset)
+{
+  if (!topic->ingest_log || ack_offset == 0)
+    return RG_BROKER_INGEST_DURABLE;
+  return rg_broker_ingest_log_state (topic->ingest_log, ack_offset);
+}
+
+gboolean
+rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
+    RgJournalStats * stats)
+{
+  if (!topic->ingest_log)
+    return FALSE;
+  rg_broker_ingest_log_get_stats (topic->ingest_log, stats);
+  return TRUE;
+}
+
+gint16
+rg_broker_topic_produce_durable (RgBrokerTopic * topic,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * ack_offset)
+{
   gsize pos = 0;
 
   *base_offset = -1;
+  *ack_offset = 0;
   if (!topic->ingest)
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
   if (ingest_validate (records, len) <= 0)
     return RG_KAFKA_CORRUPT_MESSAGE;
+  if (topic->ingest_log)
+    return ingest_journal_produce (topic, records, len, base_offset,
+        ack_offset);
 
   while (pos < len) {
     RgBrokerRecord *record, *dropped = NULL;
@@ -495,6 +570,8 @@ rg_broker_topic_unref (RgBrokerTopic * topic)
       record_unref (topic->ring[o % topic->capacity]);
   }
   g_free (topic->ring);
+  /* The writer first: its close makes everything durable. */
+  rg_broker_ingest_log_close (topic->ingest_log);
   rg_broker_journal_free (topic->journal);
   rg_batch_encoder_free (topic->encoder);
   pthread_mutex_destroy (&topic->lock);

@@ -38,6 +38,7 @@
 #define __RG_BROKER_TOPIC_H__
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokeringest.h"
 #include "broker/rgbrokerjournal.h"
 #include "broker/rgloop.h"
 #include "kafka/rgkafka.h"
@@ -62,6 +63,15 @@ RgBrokerTopic *rg_broker_topic_new_journal (RgWaker * waker,
 RgBrokerTopic *rg_broker_topic_new_ingest (RgWaker * waker,
     const gchar * name, guint max_batches);
 
+/* A durable ingest topic: Produce appends whole batches to the journal in
+ * @dir (created, or reopened with the offsets it has), written with
+ * @config's sync policy, rotation and retention (rgbrokeringest.h);
+ * fetches read that journal. NULL with the journal's error when it cannot
+ * be opened. */
+RgBrokerTopic *rg_broker_topic_new_ingest_journal (RgWaker * waker,
+    const gchar * name, const gchar * dir, const RgJournalConfig * config,
+    GError ** error);
+
 gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
 
 /* Validates every batch of a produced record set (size, CRC-32C), then
@@ -71,6 +81,23 @@ gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
  * first batch's offset in @base_offset. Nothing is appended on error. */
 gint16 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
     gsize len, gint64 * base_offset);
+
+/* As rg_broker_topic_produce(); for a durable ingest topic also sets
+ * @ack_offset to the offset its acknowledgement waits for (see
+ * rg_broker_topic_ack_state()), else to 0 (nothing to wait for). A journal
+ * that failed gives KAFKA_STORAGE_ERROR. */
+gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * ack_offset);
+
+/* Whether the records below @ack_offset of a durable ingest topic are
+ * durable under its sync policy (DURABLE for any other topic). */
+RgBrokerIngestState rg_broker_topic_ack_state (RgBrokerTopic * topic,
+    guint64 ack_offset);
+
+/* The journal counters of a durable ingest topic; FALSE for others. */
+gboolean rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
+    RgJournalStats * stats);
 
 /* TRUE for journal-backed topics: their high watermark is found by looking
  * at the files, so parked fetches on them are re-checked periodically. */

@@ -65,6 +65,7 @@
 #endif
 
 #include "journal/rgjournal.h"
+#include "journal/rgjournalbatch.h"
 #include "journal/rgjournalfiles.h"
 #include "journal/rgjournalrecovery.h"
 #include "journal/rgjournalsegment.h"
@@ -161,6 +162,8 @@ struct _RgJournalWriter
   guint64 pending_first_offset; /* the first record in the pending buffer */
   guint64 generation;           /* segments created or deleted */
   RgJournalTail *tail;
+  RgJournalDurableFunc durable_func;
+  gpointer durable_data;
   guint64 durable_offset;       /* atomic reads from any thread */
   guint64 appended_bytes;
   guint64 durable_bytes;
@@ -211,6 +214,16 @@ publish_tail_locked (RgJournalWriter * w)
   rg_journal_tail_set (w->tail, &info, w->fatal == NULL);
 }
 
+/* Wakes the threads in rg_journal_writer_wait_durable() and tells the
+ * durable function (rgjournalbatch.h). Called with the lock held. */
+static void
+notify_durable_locked (RgJournalWriter * w)
+{
+  pthread_cond_broadcast (&w->durable_cond);
+  if (w->durable_func)
+    w->durable_func (w->durable_data);
+}
+
 /* ------------------------------------------------------------------ */
 /* Writer: sync state                                                   */
 
@@ -229,7 +242,7 @@ set_fatal_locked (RgJournalWriter * w, const GError * cause,
             "an earlier failure: %s", w->dir, cause->message));
     rg_journal_tail_set (w->tail, NULL, FALSE);
   }
-  pthread_cond_broadcast (&w->durable_cond);
+  notify_durable_locked (w);
 }
 
 /* The first append after a failure elsewhere (the syncer's write or
@@ -378,7 +391,7 @@ syncer_commit_locked (RgJournalWriter * w)
   if (target_offset > w->durable_offset)
     __atomic_store_n (&w->durable_offset, target_offset, __ATOMIC_RELEASE);
   w->durable_bytes = MAX (w->durable_bytes, target_bytes);
-  pthread_cond_broadcast (&w->durable_cond);
+  notify_durable_locked (w);
 }
 
 static void record_closed_locked (RgJournalWriter * w, RgSegment * seg);
@@ -439,7 +452,7 @@ syncer_seal_locked (RgJournalWriter * w)
     __atomic_store_n (&w->durable_offset, sealing->next_offset,
         __ATOMIC_RELEASE);
   w->durable_bytes = MAX (w->durable_bytes, sealing->end_bytes);
-  pthread_cond_broadcast (&w->durable_cond);
+  notify_durable_locked (w);
   g_queue_pop_head (&w->sealing);
   announce = !sealing->deleted && !sealing->announced;
   if (announce)
@@ -934,7 +947,7 @@ roll_segment (RgJournalWriter * w, GError ** error)
       __atomic_store_n (&w->durable_offset, old->next_offset,
           __ATOMIC_RELEASE);
     w->durable_bytes = w->appended_bytes;
-    pthread_cond_broadcast (&w->durable_cond);
+    notify_durable_locked (w);
     record_closed_locked (w, old);
     pthread_mutex_unlock (&w->lock);
     announce_closed (w, old);
@@ -1093,18 +1106,57 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
   return TRUE;
 }
 
-/* Queues the index entries of the batch just written at @position. */
+/* What a batch was made of, for its .keyindex entries: the buffers whose
+ * flags say which records are keyframes, or a producer's batch whose
+ * records are looked at as recovery would (rgjournalbatch.h). */
+typedef struct
+{
+  GstBuffer **buffers;          /* NULL for a producer's batch */
+  const guint8 *batch;
+  gsize batch_len;
+  guint64 batch_base;           /* the producer's own baseOffset */
+} RgBatchSource;
+
+typedef struct
+{
+  RgIndexer *ix;
+  guint64 position;
+  guint64 shift;                /* the offset it got minus its own */
+} RgKeyframeShift;
+
 static void
-index_batch_locked (RgJournalWriter * w, GstBuffer ** buffers, guint n,
+add_shifted_keyframe (guint64 offset, gpointer user_data)
+{
+  RgKeyframeShift *k = user_data;
+
+  rg_indexer_add_keyframe (k->ix, k->position, offset + k->shift);
+}
+
+/* Queues the index entries of the batch of @n records just written at
+ * @position. */
+static void
+index_batch_locked (RgJournalWriter * w, const RgBatchSource * src, guint n,
     guint64 position, gint64 timestamp)
 {
   RgSegment *seg = w->active;
   guint i;
 
   rg_indexer_add_batch (&seg->ix, position, w->next_offset + n - 1, timestamp);
-  for (i = 0; i < n; i++)
-    if (!GST_BUFFER_FLAG_IS_SET (buffers[i], GST_BUFFER_FLAG_DELTA_UNIT))
-      rg_indexer_add_keyframe (&seg->ix, position, w->next_offset + i);
+  if (src->buffers) {
+    for (i = 0; i < n; i++)
+      if (!GST_BUFFER_FLAG_IS_SET (src->buffers[i],
+              GST_BUFFER_FLAG_DELTA_UNIT))
+        rg_indexer_add_keyframe (&seg->ix, position, w->next_offset + i);
+  } else {
+    RgKeyframeShift k = { &seg->ix, position,
+      w->next_offset - src->batch_base
+    };
+
+    /* The batch was validated: a record it cannot decode only ends the
+     * walk, as it ends recovery's. */
+    rg_journal_batch_foreach_keyframe (src->batch, src->batch_len,
+        add_shifted_keyframe, &k, NULL);
+  }
   if (w->index_since == 0 && queued_index_bytes (seg) > 0) {
     w->index_since = g_get_monotonic_time ();
     /* An idle syncer has to arm the timer that writes them. */
@@ -1128,18 +1180,16 @@ wait_for_room_locked (RgJournalWriter * w)
   }
 }
 
+/* Writes the batch of @n records in @segs (@size bytes) at the end of the
+ * active segment and accounts for it. */
 static gboolean
-commit_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
-    gint64 timestamp, GError ** error)
+commit_batch (RgJournalWriter * w, const struct iovec *segs, guint n_segs,
+    gsize size, const RgBatchSource * src, guint n, gint64 timestamp,
+    GError ** error)
 {
-  const struct iovec *segs;
-  guint n_segs;
-  gsize size;
   RgSegment *seg;
   guint64 position;
   gboolean big;
-
-  segs = rg_batch_encoder_finish (w->encoder, &n_segs, &size, NULL);
 
   pthread_mutex_lock (&w->lock);
   wait_for_room_locked (w);
@@ -1153,7 +1203,7 @@ commit_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   big = size > COALESCE_MAX;
   if (!write_batch_locked (w, segs, n_segs, size, error))
     goto failed;
-  index_batch_locked (w, buffers, n, position, timestamp);
+  index_batch_locked (w, src, n, position, timestamp);
   if (big && !flush_locked (w, FALSE, error))
     goto failed;
   seg->size += size;
@@ -1177,11 +1227,12 @@ failed:
   return FALSE;
 }
 
+/* Before an append: refuses it if the writer failed, rolls the segment
+ * when the rotation rules say so. */
 static gboolean
-append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
-    gint64 timestamp, GBytes * key, guint64 * offset, GError ** error)
+prepare_append (RgJournalWriter * w, gboolean keyframe, gint64 timestamp,
+    GError ** error)
 {
-  gboolean keyframe, with_caps, ok;
   GError *err = NULL;
 
   if (g_atomic_pointer_get (&w->fatal) != NULL) {
@@ -1190,9 +1241,6 @@ append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
     pthread_mutex_unlock (&w->lock);
     return FALSE;
   }
-  if (timestamp < 0)
-    timestamp = now_ms ();
-  keyframe = !GST_BUFFER_FLAG_IS_SET (buffers[0], GST_BUFFER_FLAG_DELTA_UNIT);
   if (should_roll (w, keyframe, timestamp) && !roll_segment (w, &err)) {
     pthread_mutex_lock (&w->lock);
     set_fatal_locked (w, err, TRUE);
@@ -1202,6 +1250,20 @@ append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
   }
   if (keyframe)
     w->seen_keyframe = TRUE;
+  return TRUE;
+}
+
+static gboolean
+append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
+    gint64 timestamp, GBytes * key, guint64 * offset, GError ** error)
+{
+  gboolean keyframe, with_caps, ok;
+
+  if (timestamp < 0)
+    timestamp = now_ms ();
+  keyframe = !GST_BUFFER_FLAG_IS_SET (buffers[0], GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!prepare_append (w, keyframe, timestamp, error))
+    return FALSE;
   with_caps = w->caps_string != NULL && (w->caps_pending
       || w->active->size == 0);
 
@@ -1209,8 +1271,16 @@ append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
     return FALSE;
   if (offset)
     *offset = w->next_offset;
-  ok = encode_batch (w, buffers, n, timestamp, key, with_caps, error)
-      && commit_batch (w, buffers, n, timestamp, error);
+  ok = encode_batch (w, buffers, n, timestamp, key, with_caps, error);
+  if (ok) {
+    RgBatchSource src = { buffers, NULL, 0, 0 };
+    const struct iovec *segs;
+    guint n_segs;
+    gsize size;
+
+    segs = rg_batch_encoder_finish (w->encoder, &n_segs, &size, NULL);
+    ok = commit_batch (w, segs, n_segs, size, &src, n, timestamp, error);
+  }
   unmap_buffers (w);
   if (ok && with_caps)
     w->caps_pending = FALSE;
@@ -1252,6 +1322,69 @@ rg_journal_writer_append_list (RgJournalWriter * writer,
   ok = append_buffers (writer, buffers, n, timestamp, key, offset, error);
   g_free (buffers);
   return ok;
+}
+
+gboolean
+rg_journal_writer_append_batch (RgJournalWriter * writer,
+    const guint8 * batch, gsize len, guint64 * offset, GError ** error)
+{
+  RgBatchSource src = { NULL, batch, len, 0 };
+  struct iovec segs[2];
+  guint8 base[8];
+  RgBatchInfo info;
+  GError *err = NULL;
+  gint64 timestamp;
+
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (batch != NULL, FALSE);
+
+  if (rg_batch_validate (batch, len, &info, &err) != len
+      || info.last_offset_delta < 0)
+    goto invalid;
+  src.batch_base = (guint64) info.base_offset;
+  timestamp = info.max_timestamp >= 0 ? info.max_timestamp : now_ms ();
+  if (!prepare_append (writer, TRUE, timestamp, error))
+    return FALSE;
+  if (offset)
+    *offset = writer->next_offset;
+  /* Only the appending thread changes next_offset. */
+  GST_WRITE_UINT64_BE (base, writer->next_offset);
+  segs[0].iov_base = base;
+  segs[0].iov_len = sizeof (base);
+  segs[1].iov_base = (guint8 *) batch + sizeof (base);
+  segs[1].iov_len = len - sizeof (base);
+  return commit_batch (writer, segs, 2, len, &src,
+      (guint) info.last_offset_delta + 1, timestamp, error);
+
+  /* ERRORS */
+invalid:
+  {
+    g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_INVALID,
+        "Not one whole, valid record batch of %" G_GSIZE_FORMAT " bytes: %s",
+        len, err ? err->message : "it holds more than one batch, or a "
+        "negative lastOffsetDelta");
+    g_clear_error (&err);
+    return FALSE;
+  }
+}
+
+void
+rg_journal_writer_set_durable_func (RgJournalWriter * writer,
+    RgJournalDurableFunc func, gpointer user_data)
+{
+  g_return_if_fail (writer != NULL);
+
+  pthread_mutex_lock (&writer->lock);
+  writer->durable_func = func;
+  writer->durable_data = user_data;
+  pthread_mutex_unlock (&writer->lock);
+}
+
+gboolean
+rg_journal_writer_is_failed (RgJournalWriter * writer)
+{
+  g_return_val_if_fail (writer != NULL, TRUE);
+  return g_atomic_pointer_get (&writer->fatal) != NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -22,6 +22,15 @@
  *   rg-journal recover DIR
  *   rg-journal stats DIR
  *
+ * DIR is a journal directory, or an ingest directory: the directory the
+ * embedded broker keeps one journal per ingest topic in (rgbrokersink's
+ * ingest-location, "<location>.ingest" by default; rgbrokeringest.h). An
+ * ingest directory holds no segment itself, only topic directories; every
+ * command then runs on each topic's journal in name order, and its lines
+ * name the topic ("topic=NAME", or a "topic NAME" heading for stats and
+ * recover), so that a corrupt record is reported with its topic, segment,
+ * byte position and offset.
+ *
  * Exit status: 0 success (verify: the journal is intact), 1 the journal is
  * corrupt (verify found a problem; dump or recover met damage they cannot
  * pass), 2 usage or I/O error (including a directory locked by a writer,
@@ -44,6 +53,7 @@
 
 #include <gst/gst.h>
 
+#include "broker/rgbrokeringest.h"
 #include "journal/rgjournal.h"
 #include "journal/rgjournalreader.h"
 #include "journal/rgjournalfiles.h"
@@ -65,6 +75,10 @@ static const gchar usage_text[] =
     "  recover DIR    truncate a torn tail and rebuild stale indexes, as\n"
     "                 opening a writer does (needs the writer lock)\n"
     "  stats DIR      segments, records, bytes, keyframes, time range\n"
+    "\n"
+    "\n"
+    "DIR may also be an ingest directory (one journal per topic, as the\n"
+    "broker keeps them): every command then runs on each topic.\n"
     "\n"
     "Exit status: 0 success, 1 corrupt journal, 2 usage or I/O error.\n";
 
@@ -203,7 +217,7 @@ print_meta (GstRgMeta * meta)
 }
 
 static void
-print_record (const RgJournalRecord * record)
+print_record (const gchar * topic, const RgJournalRecord * record)
 {
   GstBuffer *buf = record->buffer;
   GstRgMeta *meta = gst_buffer_get_rg_meta (buf);
@@ -214,6 +228,8 @@ print_record (const RgJournalRecord * record)
   gchar *flags = format_flags (GST_BUFFER_FLAGS (buf) &
       RG_ENVELOPE_FLAGS_MASK);
 
+  if (topic)
+    g_print ("topic=%s ", topic);
   g_print ("offset=%" G_GUINT64_FORMAT " time=%s pts=%s dts=%s duration=%s "
       "flags=%s size=%" G_GSIZE_FORMAT "%s", record->offset, time, pts, dts,
       duration, flags, gst_buffer_get_size (buf),
@@ -235,7 +251,8 @@ print_record (const RgJournalRecord * record)
 }
 
 static int
-command_dump (const gchar * dir, guint64 from, gint64 count)
+command_dump (const gchar * dir, const gchar * topic, guint64 from,
+    gint64 count)
 {
   RgJournalReader *reader;
   RgJournalRecord record;
@@ -253,7 +270,7 @@ command_dump (const gchar * dir, guint64 from, gint64 count)
     res = rg_journal_reader_next (reader, &record, FALSE, 0, &error);
     if (res != RG_JOURNAL_READ_OK)
       break;
-    print_record (&record);
+    print_record (topic, &record);
     rg_journal_record_clear (&record);
     printed++;
   }
@@ -271,25 +288,22 @@ failed:
 /* verify and recover                                                   */
 
 static int
-command_verify (const gchar * dir)
+command_verify (const gchar * dir, const gchar * topic)
 {
   GPtrArray *problems = NULL;
   GError *error = NULL;
   guint i;
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_printerr ("rg-journal: %s is not a directory\n", dir);
-    return EXIT_USAGE;
-  }
   if (!rg_journal_verify (dir, &problems, &error))
     return report_error ("cannot verify", dir, error);
 
   for (i = 0; i < problems->len; i++) {
     const RgJournalProblem *p = g_ptr_array_index (problems, i);
 
-    g_print ("CORRUPT segment=%s position=%" G_GUINT64_FORMAT " offset=%"
-        G_GUINT64_FORMAT ": %s\n", p->segment, p->position, p->offset,
-        p->message);
+    g_print ("CORRUPT %s%s%ssegment=%s position=%" G_GUINT64_FORMAT
+        " offset=%" G_GUINT64_FORMAT ": %s\n", topic ? "topic=" : "",
+        topic ? topic : "", topic ? " " : "", p->segment, p->position,
+        p->offset, p->message);
   }
   if (problems->len > 0) {
     g_print ("%s: %u problem%s found\n", dir, problems->len,
@@ -303,15 +317,11 @@ command_verify (const gchar * dir)
 }
 
 static int
-command_recover (const gchar * dir)
+command_recover (const gchar * dir, const gchar * topic)
 {
   GError *error = NULL;
   RgJournalRecoverReport report;
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_printerr ("rg-journal: %s is not a directory\n", dir);
-    return EXIT_USAGE;
-  }
   if (!rg_journal_recover_with_report (dir, &report, &error))
     return report_error ("cannot recover", dir, error);
   g_print ("%s: recovered, %" G_GUINT64_FORMAT " byte%s truncated from a "
@@ -520,7 +530,7 @@ find_gaps (const gchar * dir, GArray * bases, guint64 start, guint64 end,
 }
 
 static int
-command_stats (const gchar * dir)
+command_stats (const gchar * dir, const gchar * topic)
 {
   RgJournalReader *reader;
   GArray *bases;
@@ -581,12 +591,93 @@ parse_dump_options (int argc, char **argv, guint64 * from, gint64 * count)
   return TRUE;
 }
 
+/* Whether @dir is an ingest directory: no segment of its own, and at
+ * least one topic directory. Fills @topics with the topic names. */
+static gboolean
+is_ingest_directory (const gchar * dir, GPtrArray ** topics)
+{
+  GArray *bases = rg_journal_list_segments (dir, NULL);
+  gboolean has_segments = bases != NULL && bases->len > 0;
+  guint i;
+
+  if (bases)
+    g_array_unref (bases);
+  *topics = NULL;
+  if (has_segments)
+    return FALSE;
+  *topics = rg_broker_ingest_scan (dir);
+  /* Only directories a journal writer has opened: a directory that merely
+   * holds other directories (say /tmp) is not taken for one. */
+  for (i = (*topics)->len; i > 0; i--) {
+    gchar *lock = g_build_filename (dir, g_ptr_array_index (*topics, i - 1),
+        "writer.lock", NULL);
+
+    if (!g_file_test (lock, G_FILE_TEST_EXISTS))
+      g_ptr_array_remove_index (*topics, i - 1);
+    g_free (lock);
+  }
+  if ((*topics)->len > 0)
+    return TRUE;
+  g_ptr_array_unref (*topics);
+  *topics = NULL;
+  return FALSE;
+}
+
+typedef struct
+{
+  const gchar *command;
+  guint64 from;
+  gint64 count;
+} Command;
+
+/* Runs @cmd on the journal in @dir; @topic names it in the output when it
+ * is one topic of an ingest directory. */
+static int
+run_command (const Command * cmd, const gchar * dir, const gchar * topic)
+{
+  if (strcmp (cmd->command, "dump") == 0)
+    return command_dump (dir, topic, cmd->from, cmd->count);
+  if (topic && strcmp (cmd->command, "verify") != 0)
+    g_print ("topic %s\n", topic);
+  if (strcmp (cmd->command, "verify") == 0)
+    return command_verify (dir, topic);
+  if (strcmp (cmd->command, "recover") == 0)
+    return command_recover (dir, topic);
+  return command_stats (dir, topic);
+}
+
+/* Every topic of an ingest directory; the worst status wins (2 over 1). */
+static int
+run_on_topics (const Command * cmd, const gchar * root, GPtrArray * topics)
+{
+  int status = EXIT_OK;
+  guint i;
+
+  for (i = 0; i < topics->len; i++) {
+    const gchar *topic = g_ptr_array_index (topics, i);
+    gchar *dir = g_build_filename (root, topic, NULL);
+    int one = run_command (cmd, dir, topic);
+
+    status = MAX (status, one);
+    g_free (dir);
+  }
+  return status;
+}
+
+static gboolean
+known_command (const gchar * command)
+{
+  return strcmp (command, "dump") == 0 || strcmp (command, "verify") == 0
+      || strcmp (command, "recover") == 0 || strcmp (command, "stats") == 0;
+}
+
 int
 main (int argc, char **argv)
 {
-  const gchar *command, *dir;
-  guint64 from = 0;
-  gint64 count = -1;
+  Command cmd = { NULL, 0, -1 };
+  GPtrArray *topics;
+  const gchar *dir;
+  int status;
 
   gst_init (NULL, NULL);
   if (argc == 2 && (strcmp (argv[1], "--help") == 0 ||
@@ -596,21 +687,26 @@ main (int argc, char **argv)
   }
   if (argc < 3)
     return usage_error ("missing arguments");
-  command = argv[1];
+  cmd.command = argv[1];
   dir = argv[2];
-
-  if (strcmp (command, "dump") == 0) {
-    if (!parse_dump_options (argc, argv, &from, &count))
+  if (!known_command (cmd.command))
+    return usage_error ("unknown command");
+  if (strcmp (cmd.command, "dump") == 0) {
+    if (!parse_dump_options (argc, argv, &cmd.from, &cmd.count))
       return usage_error ("dump takes --from OFFSET and --count N");
-    return command_dump (dir, from, count);
-  }
-  if (argc != 3)
+  } else if (argc != 3) {
     return usage_error ("too many arguments");
-  if (strcmp (command, "verify") == 0)
-    return command_verify (dir);
-  if (strcmp (command, "recover") == 0)
-    return command_recover (dir);
-  if (strcmp (command, "stats") == 0)
-    return command_stats (dir);
-  return usage_error ("unknown command");
+  }
+  if (strcmp (cmd.command, "verify") == 0
+      || strcmp (cmd.command, "recover") == 0) {
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+      g_printerr ("rg-journal: %s is not a directory\n", dir);
+      return EXIT_USAGE;
+    }
+  }
+  if (!is_ingest_directory (dir, &topics))
+    return run_command (&cmd, dir, NULL);
+  status = run_on_topics (&cmd, dir, topics);
+  g_ptr_array_unref (topics);
+  return status;
 }
