@@ -271,7 +271,7 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     RgBrokerTopicStats stats;
 
     rp->error_code = rg_broker_producers_produce (ctx->producers, topic,
-        pp->records, pp->records_len, &rp->base_offset);
+        pp->records, pp->records_len, &rp->base_offset, NULL);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
