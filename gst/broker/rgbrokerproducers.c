@@ -483,24 +483,25 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
 /* The append itself; @end_offset: after the last record appended. */
 static gint16
 append (RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, gint64 * end_offset)
+    gint64 * base_offset, guint64 * end_offset)
 {
   gint16 code = rg_broker_topic_produce (topic, records, len, base_offset);
 
   if (code == RG_KAFKA_NONE)
-    *end_offset = (gint64) rg_broker_topic_get_high_watermark (topic);
+    *end_offset = rg_broker_topic_get_high_watermark (topic);
   return code;
 }
 
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, gint64 * end_offset)
+    gint64 * base_offset, guint64 * end_offset)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   gint64 now_ms = g_get_monotonic_time () / 1000;
   gboolean idempotent, control;
-  gint64 duplicate, end = -1;
+  gint64 duplicate, duplicate_end;
+  guint64 end = 0;
   RgBatchInfo info;
   gint16 code;
   guint n;
@@ -508,7 +509,7 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
   *base_offset = -1;
   if (!end_offset)
     end_offset = &end;
-  *end_offset = -1;
+  *end_offset = 0;
   n = scan_batches (records, len, &idempotent, &control, &info);
   if (control)
     return RG_KAFKA_INVALID_RECORD;
@@ -520,12 +521,13 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
     return RG_KAFKA_CORRUPT_MESSAGE;
 
   code = rg_broker_producers_check (producers, name, &info, now_ms,
-      &duplicate, end_offset);
+      &duplicate, &duplicate_end);
   if (code == RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER) {
     GST_INFO ("\"%s\": producer %" G_GINT64_FORMAT " resent sequence %d, "
         "acknowledged at offset %" G_GINT64_FORMAT " again", name,
         info.producer_id, info.base_sequence, duplicate);
     *base_offset = duplicate;
+    *end_offset = duplicate_end;
     return RG_KAFKA_NONE;
   }
   if (code != RG_KAFKA_NONE) {

@@ -109,11 +109,12 @@ void rg_broker_producers_record (RgBrokerProducers * producers,
  *
  * @end_offset (nullable) receives, on NONE, the offset after the last
  * record the answer covers: the appended records', or for a duplicate the
- * first copy's. A durable topic acknowledges once that offset is durable,
- * so that a duplicate is not acknowledged before its first copy is. */
+ * first copy's (0 on error). A durable topic acknowledges once that offset
+ * is durable, so that a duplicate is not acknowledged before its first
+ * copy is. */
 gint16 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, gint64 * end_offset);
+    gint64 * base_offset, guint64 * end_offset);
 
 /* Forgets every sequence state of @topic_name (the topic was deleted: a
  * topic created again under the name starts afresh). */
