@@ -61,7 +61,11 @@ static gint16
 offer (RgBrokerProducers * p, const gchar * topic, RgBatchInfo info,
     gint64 offset, gint64 now, gint64 * dup)
 {
-  gint16 code = rg_broker_producers_check (p, topic, &info, now, dup);
+  gint64 end;
+  gint16 code = rg_broker_producers_check (p, topic, &info, now, dup, &end);
+
+  if (code == RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER)
+    fail_unless_equals_int64 (end, *dup + info.last_offset_delta + 1);
 
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (p, topic, &info, offset, now);
