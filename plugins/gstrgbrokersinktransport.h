@@ -66,6 +66,7 @@ typedef struct
   gchar *location;
   RgJournalConfig journal_config;
   gboolean ingest;
+  guint ingest_partitions;
   /* The producer. */
   gchar *bootstrap_servers;
   gint acks;

@@ -139,6 +139,7 @@ rg_broker_config_init (RgBrokerConfig * config)
       RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   config->request_timeout_ms = RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS;
   config->max_partial_bytes = RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES;
+  config->ingest_partitions = 1;
 }
 
 /* ---- Client watches ---- */
@@ -639,6 +640,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto system_failed;
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
+  rg_broker_registry_set_ingest_partitions (broker->topics,
+      broker->config.ingest_partitions);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,

@@ -31,7 +31,8 @@
  *    ApiVersions row, so the client retries lower.
  *  - Metadata: this broker as node 0 (advertised host, or the address the
  *    client reached), every registered name (topics and .live views) with
- *    partition 0 led by node 0; unknown names get error 3.
+ *    its partitions (0 only for a pipeline's topic, 0 .. n - 1 for an
+ *    ingest topic) led by node 0; unknown names get error 3.
  *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
  *    the timestamp.
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
@@ -46,6 +47,9 @@
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
  *    MinBytes are available and MaxWaitMs has not passed.
+ * A partition the registry does not know (a pipeline's topic has only 0,
+ * an ingest topic 0 .. n - 1) gets error 3 in Produce, ListOffsets and
+ * Fetch.
  * Any frame the codec rejects closes the connection.
  */
 
@@ -55,6 +59,7 @@
 
 #include "broker/rgbrokerdispatch.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
@@ -144,6 +149,38 @@ refuse_api_versions (gint32 correlation_id, RgBrokerHandleOutcome * out)
 
 /* ---- Metadata ---- */
 
+static RgKafkaMetadataPartition metadata_partition_table
+    [RG_BROKER_MAX_INGEST_PARTITIONS];
+
+static void
+metadata_partition_table_init (void)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (metadata_partition_table); i++) {
+    RgKafkaMetadataPartition *p = &metadata_partition_table[i];
+
+    p->partition = i;
+    p->leader = 0;
+    p->n_replicas = 1;
+    p->replicas = broker_replicas;
+    p->n_isr = 1;
+    p->isr = broker_replicas;
+  }
+}
+
+/* Partitions 0 .. RG_BROKER_MAX_INGEST_PARTITIONS - 1, each led by this
+ * broker (node 0), its only replica: a topic of n partitions points at the
+ * first n. Built once (pthread_once, which ThreadSanitizer sees). */
+static const RgKafkaMetadataPartition *
+metadata_partitions (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+  pthread_once (&once, metadata_partition_table_init);
+  return metadata_partition_table;
+}
+
 /* The topics a Metadata request asks about: all registered names, or the
  * ones it lists (creating ingest topics, as Kafka with auto-creation). The
  * names and partitions in @topics point into @held's topics and the
@@ -164,7 +201,8 @@ metadata_topics (const RgKafkaMetadataRequest * m,
       RgKafkaMetadataTopic t = { 0, };
 
       t.topic = rg_kafka_str_from_cstr (g_ptr_array_index (names, i));
-      t.n_partitions = 1;
+      t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
+          t.topic);
       t.partitions = partition;
       g_array_append_val (topics, t);
     }
@@ -179,7 +217,8 @@ metadata_topics (const RgKafkaMetadataRequest * m,
     t.topic = m->topics[i];
     if (topic) {
       g_ptr_array_add (held, topic);
-      t.n_partitions = 1;
+      t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
+          t.topic);
       t.partitions = partition;
     } else {
       t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -192,9 +231,7 @@ static RgBrokerHandleResult
 handle_metadata (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
-  RgKafkaMetadataPartition partition = { 0, 0, 0, 1, broker_replicas, 1,
-    broker_replicas
-  };
+  const RgKafkaMetadataPartition *partition = metadata_partitions ();
   RgKafkaMetadataBroker node = { 0, };
   RgKafkaMetadataResponse md = { 0, };
   GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -202,7 +239,7 @@ handle_metadata (const RgKafkaRequest * req,
   GArray *topics = g_array_new (FALSE, TRUE, sizeof (RgKafkaMetadataTopic));
   GError *error = NULL;
 
-  metadata_topics (&req->body.metadata, ctx, &partition, held, topics);
+  metadata_topics (&req->body.metadata, ctx, partition, held, topics);
   node.host = rg_kafka_str_from_cstr (ctx->node_host);
   node.port = ctx->node_port;
   node.rack = RG_KAFKA_STR_NULL;
@@ -236,17 +273,20 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
 }
 
 /* One partition of a Produce: pipeline-owned topics refuse it, ingest
- * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
- * broker without auto-creation. */
+ * topics store it, unknown topics (ingest off) and partitions do not
+ * exist, as on a Kafka broker without auto-creation. */
 static void
-produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
-    RgKafkaProducePartitionResponse * rp)
+produce_partition (const RgBrokerRequestContext * ctx, RgKafkaStr name,
+    const RgKafkaProducePartition * pp, RgKafkaProducePartitionResponse * rp)
 {
+  RgBrokerTopic *topic = rg_broker_registry_ensure_partition (ctx->registry,
+      name, pp->partition);
+
   rp->partition = pp->partition;
   rp->base_offset = -1;
   rp->log_append_time = -1;
   rp->log_start_offset = -1;
-  if (!topic || pp->partition != 0) {
+  if (!topic) {
     rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
   } else if (!rg_broker_topic_is_ingest (topic)) {
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
@@ -260,6 +300,8 @@ produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
+  if (topic)
+    rg_broker_topic_unref (topic);
 }
 
 static RgBrokerHandleResult
@@ -277,16 +319,12 @@ handle_produce (const RgKafkaRequest * req,
       MAX (produce_count_partitions (p), 1));
   topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        p->topics[i].topic);
-
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, &p->topics[i].partitions[j], &parts[k]);
-    if (topic)
-      rg_broker_topic_unref (topic);
+      produce_partition (ctx, p->topics[i].topic,
+          &p->topics[i].partitions[j], &parts[k]);
   }
   if (p->acks == 0) {
     g_free (parts);
@@ -324,26 +362,25 @@ handle_list_offsets (const RgKafkaRequest * req,
   parts = g_new0 (RgKafkaListOffsetsPartitionResponse, MAX (n, 1));
   topics = g_new0 (RgKafkaListOffsetsTopicResponse, MAX (l->n_topics, 1));
   for (i = 0; i < l->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
-        l->topics[i].topic);
-
     topics[i].topic = l->topics[i].topic;
     topics[i].n_partitions = l->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < l->topics[i].n_partitions; j++, k++) {
       const RgKafkaListOffsetsPartition *rp = &l->topics[i].partitions[j];
+      RgBrokerTopic *topic = rg_broker_registry_lookup_partition
+          (ctx->registry, l->topics[i].topic, rp->partition);
 
       parts[k].partition = rp->partition;
       parts[k].timestamp = -1;
       parts[k].offset = -1;
-      if (topic && rp->partition == 0)
+      if (topic) {
         rg_broker_topic_list_offset (topic, rp->timestamp, &parts[k].offset,
             &parts[k].timestamp);
-      else
+        rg_broker_topic_unref (topic);
+      } else {
         parts[k].error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+      }
     }
-    if (topic)
-      rg_broker_topic_unref (topic);
   }
   resp = rg_kafka_build_list_offsets_response (req->header.correlation_id,
       req->header.api_version, 0, l->n_topics, topics, &error);
@@ -412,22 +449,21 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   st->part_records = g_new0 (guint, MAX (st->n_parts, 1));
 
   for (i = 0; i < f->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
-        f->topics[i].topic);
-
     st->topics[i].topic = f->topics[i].topic;
     st->topics[i].n_partitions = f->topics[i].n_partitions;
     st->topics[i].partitions = &st->parts[k];
     for (j = 0; j < f->topics[i].n_partitions; j++, k++) {
       const RgKafkaFetchPartition *fp = &f->topics[i].partitions[j];
       RgKafkaFetchPartitionResponse *rp = &st->parts[k];
+      RgBrokerTopic *topic = rg_broker_registry_lookup_partition
+          (ctx->registry, f->topics[i].topic, fp->partition);
       RgBrokerCollect c;
 
       rp->partition = fp->partition;
       rp->high_watermark = -1;
       rp->last_stable_offset = -1;
       st->ref_start[k] = refs->len;
-      if (!topic || fp->partition != 0) {
+      if (!topic) {
         rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
       } else if (fp->partition_max_bytes < 0) {
         rp->error_code = RG_KAFKA_INVALID_FETCH_SIZE;
@@ -456,9 +492,9 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       if (rp->error_code != RG_KAFKA_NONE)
         st->any_error = TRUE;
       rp->n_records = refs->len - st->ref_start[k];
+      if (topic)
+        rg_broker_topic_unref (topic);
     }
-    if (topic)
-      rg_broker_topic_unref (topic);
   }
 }
 

@@ -20,6 +20,14 @@
  * a second one counts the names elements reserved (rg_broker_reserve_topic()
  * in rgbroker.h) before they add their topic, so that a client producing
  * into that name first does not take it as an ingest topic.
+ *
+ * An ingest topic's partitions are a third table, from its name to the
+ * array of its partitions; partition 0 is also the topic the first table
+ * names, so everything that knows one partition per name (reservations,
+ * the list of names, a pipeline taking over a name) keeps working
+ * unchanged. The array is trusted only while its partition 0 is the topic
+ * the first table holds, so that a name unregistered and registered
+ * again never shows another topic's partitions.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -34,10 +42,16 @@
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
+/* Kafka's error codes for CreateTopics that rgkafka.h does not name. */
+#define TOPIC_ALREADY_EXISTS 36
+#define INVALID_PARTITIONS 37
+
 struct _RgBrokerRegistry
 {
   guint port;
   guint ingest_batches;
+  /* Set once, before clients are served. */
+  guint ingest_partitions;
   RgWaker *waker;
 
   pthread_mutex_t lock;
@@ -45,6 +59,9 @@ struct _RgBrokerRegistry
   GHashTable *topics;
   /* Name -> GUINT_TO_POINTER (number of reservations). */
   GHashTable *reserved;
+  /* Ingest topic name (owned) -> GPtrArray of its partitions (one
+   * reference each, partition 0 first). */
+  GHashTable *partitions;
 };
 
 RgBrokerRegistry *
@@ -54,13 +71,24 @@ rg_broker_registry_new (guint port, guint ingest_batches, RgWaker * waker)
 
   registry->port = port;
   registry->ingest_batches = ingest_batches;
+  registry->ingest_partitions = 1;
   registry->waker = rg_waker_ref (waker);
   pthread_mutex_init (&registry->lock, NULL);
   registry->topics = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) rg_broker_topic_unref);
   registry->reserved = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
+  registry->partitions = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, (GDestroyNotify) g_ptr_array_unref);
   return registry;
+}
+
+void
+rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
+    guint n_partitions)
+{
+  registry->ingest_partitions = CLAMP (n_partitions, 1,
+      RG_BROKER_MAX_INGEST_PARTITIONS);
 }
 
 /* Stops the wake-ups of journal writers' tails of the topics still
@@ -71,13 +99,21 @@ detach_topic (gpointer key, gpointer value, gpointer user_data)
   rg_broker_topic_detach (value);
 }
 
+static void
+detach_partitions (gpointer key, gpointer value, gpointer user_data)
+{
+  g_ptr_array_foreach (value, (GFunc) rg_broker_topic_detach, NULL);
+}
+
 void
 rg_broker_registry_free (RgBrokerRegistry * registry)
 {
   if (!registry)
     return;
   g_hash_table_foreach (registry->topics, detach_topic, NULL);
+  g_hash_table_foreach (registry->partitions, detach_partitions, NULL);
   g_hash_table_unref (registry->topics);
+  g_hash_table_unref (registry->partitions);
   g_hash_table_unref (registry->reserved);
   pthread_mutex_destroy (&registry->lock);
   rg_waker_unref (registry->waker);
@@ -272,6 +308,42 @@ ingest_name_valid (RgKafkaStr name)
       (name.len == 1 || name.data[1] == '.'));
 }
 
+/* The storage of partition @partition of ingest topic @name: the one place
+ * where a partition's storage is made. In memory, a partition needs no
+ * name of its own; storage on disk would name it "<name>-<partition>", as
+ * Kafka names a partition's log directory. */
+static RgBrokerTopic *
+ingest_partition_new (RgBrokerRegistry * registry, const gchar * name,
+    guint partition)
+{
+  return rg_broker_topic_new_ingest (registry->waker, name,
+      registry->ingest_batches);
+}
+
+/* Registers ingest topic @name (free, legal) with @n_partitions
+ * partitions; returns its partition 0 (transfer none). Called with the
+ * lock held. */
+static RgBrokerTopic *
+ingest_create_locked (RgBrokerRegistry * registry, const gchar * name,
+    guint n_partitions)
+{
+  GPtrArray *parts = g_ptr_array_new_full (n_partitions,
+      (GDestroyNotify) rg_broker_topic_unref);
+  RgBrokerTopic *topic;
+  guint p;
+
+  for (p = 0; p < n_partitions; p++)
+    g_ptr_array_add (parts, ingest_partition_new (registry, name, p));
+  topic = g_ptr_array_index (parts, 0);
+  g_hash_table_insert (registry->topics,
+      (gpointer) rg_broker_topic_get_name (topic),
+      rg_broker_topic_ref (topic));
+  g_hash_table_replace (registry->partitions, g_strdup (name), parts);
+  GST_INFO ("created ingest topic \"%s\" with %u partitions", name,
+      n_partitions);
+  return topic;
+}
+
 RgBrokerTopic *
 rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name)
@@ -292,12 +364,8 @@ rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
     GST_INFO ("not creating ingest topic \"%s\": an element reserved it",
         buf);
   } else {
-    topic = rg_broker_topic_new_ingest (registry->waker, buf,
-        registry->ingest_batches);
-    g_hash_table_insert (registry->topics,
-        (gpointer) rg_broker_topic_get_name (topic),
-        rg_broker_topic_ref (topic));
-    GST_INFO ("created ingest topic \"%s\"", buf);
+    topic = rg_broker_topic_ref (ingest_create_locked (registry, buf,
+            registry->ingest_partitions));
   }
   pthread_mutex_unlock (&registry->lock);
   return topic;
@@ -317,4 +385,98 @@ rg_broker_registry_list (RgBrokerRegistry * registry, GPtrArray * topics,
     g_ptr_array_add (names, key);
   }
   pthread_mutex_unlock (&registry->lock);
+}
+
+/* The partitions of @name when it is an ingest topic, else NULL. Called
+ * with the lock held. */
+static GPtrArray *
+partitions_locked (RgBrokerRegistry * registry, const gchar * name,
+    RgBrokerTopic * topic)
+{
+  GPtrArray *parts = g_hash_table_lookup (registry->partitions, name);
+
+  return parts && g_ptr_array_index (parts, 0) == topic ? parts : NULL;
+}
+
+RgBrokerTopic *
+rg_broker_registry_lookup_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  GPtrArray *parts;
+
+  if (partition < 0 || !name_to_cstr (name, buf))
+    return NULL;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (topic && partition > 0) {
+    parts = partitions_locked (registry, buf, topic);
+    topic = parts && (guint) partition < parts->len ?
+        g_ptr_array_index (parts, partition) : NULL;
+  }
+  if (topic)
+    rg_broker_topic_ref (topic);
+  pthread_mutex_unlock (&registry->lock);
+  return topic;
+}
+
+RgBrokerTopic *
+rg_broker_registry_ensure_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition)
+{
+  RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (registry, name);
+
+  if (!topic)
+    return NULL;
+  rg_broker_topic_unref (topic);
+  return rg_broker_registry_lookup_partition (registry, name, partition);
+}
+
+guint
+rg_broker_registry_count_partitions (RgBrokerRegistry * registry,
+    RgKafkaStr name)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  GPtrArray *parts;
+  guint n = 0;
+
+  if (!name_to_cstr (name, buf))
+    return 0;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (topic) {
+    parts = partitions_locked (registry, buf, topic);
+    n = parts ? parts->len : 1;
+  }
+  pthread_mutex_unlock (&registry->lock);
+  return n;
+}
+
+gint16
+rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 n_partitions, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  gint16 code = RG_KAFKA_NONE;
+
+  if (registry->ingest_batches == 0)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (!ingest_name_valid (name) || !name_to_cstr (name, buf))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  /* CreateTopics v4+ sends -1 for "the broker's default". */
+  if (n_partitions == -1)
+    n_partitions = registry->ingest_partitions;
+  if (n_partitions < 1 || n_partitions > RG_BROKER_MAX_INGEST_PARTITIONS)
+    return INVALID_PARTITIONS;
+
+  pthread_mutex_lock (&registry->lock);
+  if (g_hash_table_contains (registry->topics, buf)
+      || g_hash_table_contains (registry->reserved, buf))
+    code = TOPIC_ALREADY_EXISTS;
+  else if (!validate_only)
+    ingest_create_locked (registry, buf, n_partitions);
+  pthread_mutex_unlock (&registry->lock);
+  return code;
 }
