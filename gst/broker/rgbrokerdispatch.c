@@ -32,9 +32,10 @@
  *  - Metadata: this broker as node 0 (advertised host, or the address the
  *    client reached), every registered name (topics and .live views) with
  *    its partitions (0 only for a pipeline's topic, 0 .. n - 1 for an
- *    ingest topic) led by node 0; unknown names get error 3.
+ *    ingest topic) led by node 0; unknown names get error 3 (17 when the
+ *    broker accepts ingest and the name is not one Kafka allows).
  *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
- *    the timestamp.
+ *    the timestamp (looked for inside produced batches too).
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
  *    pipeline-owned topic. Any other topic is an ingest topic when the
  *    broker accepts ingest (created on first use, here or in Metadata,
@@ -221,7 +222,8 @@ metadata_topics (const RgKafkaMetadataRequest * m,
           t.topic);
       t.partitions = partition;
     } else {
-      t.error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+      t.error_code = rg_broker_registry_missing_error (ctx->registry,
+          m->topics[i]);
     }
     g_array_append_val (topics, t);
   }

@@ -433,6 +433,15 @@ rg_broker_registry_ensure_partition (RgBrokerRegistry * registry,
   return rg_broker_registry_lookup_partition (registry, name, partition);
 }
 
+gint16
+rg_broker_registry_missing_error (RgBrokerRegistry * registry,
+    RgKafkaStr name)
+{
+  if (registry->ingest_batches > 0 && !ingest_name_valid (name))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 guint
 rg_broker_registry_count_partitions (RgBrokerRegistry * registry,
     RgKafkaStr name)

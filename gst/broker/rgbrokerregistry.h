@@ -113,6 +113,14 @@ RgBrokerTopic *rg_broker_registry_lookup_partition (RgBrokerRegistry *
 RgBrokerTopic *rg_broker_registry_ensure_partition (RgBrokerRegistry *
     registry, RgKafkaStr name, gint32 partition);
 
+/* The error Metadata answers for @name when no topic has it:
+ * INVALID_TOPIC_EXCEPTION (17) when the registry accepts ingest and Kafka
+ * would refuse the name (a Kafka broker that creates topics says so, and
+ * a producer fails its records at once instead of waiting for the topic),
+ * else UNKNOWN_TOPIC_OR_PARTITION (3). */
+gint16 rg_broker_registry_missing_error (RgBrokerRegistry * registry,
+    RgKafkaStr name);
+
 /* How many partitions the topic registered as @name has: 0 for an
  * unknown name, 1 for a pipeline's topic or view. */
 guint rg_broker_registry_count_partitions (RgBrokerRegistry * registry,

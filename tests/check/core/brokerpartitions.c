@@ -38,7 +38,8 @@
 /* ---- Records ----
  *
  * Record i of partition p of a topic has the value "p<p>-r<i>": a record
- * read back names the partition it was produced into. */
+ * read back names the partition it was produced into. Its timestamp is
+ * 1000 * (i + 1). */
 
 static gchar *
 record_value (gint32 partition, guint index)
@@ -60,7 +61,7 @@ encode_batch (gint32 partition, guint first, guint n)
   memset (records, 0, sizeof (records));
   for (i = 0; i < n; i++) {
     values[i] = record_value (partition, first + i);
-    records[i].timestamp = 1000 + first + i;
+    records[i].timestamp = 1000 * (first + i + 1);
     records[i].value = (const guint8 *) values[i];
     records[i].value_len = strlen (values[i]);
   }
@@ -211,6 +212,7 @@ typedef struct
   gint32 partition;
   gint16 error_code;
   gint64 offset;                /* base offset, or ListOffsets' offset */
+  gint64 timestamp;             /* ListOffsets */
   gint64 high_watermark;        /* Fetch */
   guint n_records;              /* Fetch: records at or after the offset */
   gint64 offsets[MAX_RECORDS];
@@ -340,7 +342,7 @@ list_offsets (int fd, gint32 cid, const gchar * topic,
     answers[i].partition = kw_get (&resp.r, 4);
     fail_unless_equals_int (answers[i].partition, partitions[i]);
     answers[i].error_code = kw_get (&resp.r, 2);
-    kw_get (&resp.r, 8);           /* timestamp */
+    answers[i].timestamp = kw_get (&resp.r, 8);
     answers[i].offset = kw_get (&resp.r, 8);
   }
   fail_unless (resp.r.p == resp.r.end);
@@ -652,6 +654,84 @@ GST_START_TEST (test_default_one_partition)
 
 GST_END_TEST;
 
+/* ListOffsets by timestamp finds a record inside a produced batch, as
+ * Kafka does (a batch's own timestamp is its newest record's), in the
+ * partition asked for. */
+GST_START_TEST (test_list_offsets_by_timestamp)
+{
+  RgBroker *broker = start_broker (N_PARTITIONS, TRUE);
+  PartitionAnswer answers[MAX_PARTITIONS_ASKED];
+  const gint32 one = 1, three = 3;
+  const guint start = 0, count = 3;
+  const gint64 asked[] = { 1, 1000, 1500, 2000, 2500, 3000, 3001 };
+  const gint64 offsets[] = { 0, 0, 1, 1, 2, 2, -1 };
+  guint i;
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+
+  /* One batch: timestamps 1000, 2000, 3000 at offsets 0, 1, 2. */
+  produce (fd, 60, INGEST, &one, &start, &count, 1, answers);
+  fail_unless_equals_int (answers[0].error_code, 0);
+
+  for (i = 0; i < G_N_ELEMENTS (asked); i++) {
+    list_offsets (fd, 61 + i, INGEST, &one, 1, asked[i], answers);
+    fail_unless_equals_int (answers[0].error_code, 0);
+    fail_unless_equals_int64 (answers[0].offset, offsets[i]);
+    fail_unless_equals_int64 (answers[0].timestamp, offsets[i] < 0 ? -1 :
+        1000 * (offsets[i] + 1));
+  }
+  /* Another partition has nothing at any time. */
+  list_offsets (fd, 70, INGEST, &three, 1, 1, answers);
+  fail_unless_equals_int (answers[0].error_code, 0);
+  fail_unless_equals_int64 (answers[0].offset, -1);
+
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* A name Kafka would refuse gets INVALID_TOPIC_EXCEPTION from a broker
+ * that creates topics, as from Kafka with auto-creation (producers then
+ * fail its records at once, librdkafka's 0057_invalid_topic), and
+ * UNKNOWN_TOPIC_OR_PARTITION from one that does not. */
+GST_START_TEST (test_metadata_invalid_name)
+{
+  RgBroker *broker = start_broker (N_PARTITIONS, TRUE);
+  RgBrokerConfig config;
+  RgBroker *closed;
+  GHashTable *topics;
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+
+  topics = metadata (fd, 80, "bad$#!");
+  fail_unless_equals_int (GPOINTER_TO_INT (g_hash_table_lookup (topics,
+              "bad$#!")), -RG_KAFKA_INVALID_TOPIC_EXCEPTION);
+  g_hash_table_unref (topics);
+  topics = metadata (fd, 81, "..");
+  fail_unless_equals_int (GPOINTER_TO_INT (g_hash_table_lookup (topics,
+              "..")), -RG_KAFKA_INVALID_TOPIC_EXCEPTION);
+  g_hash_table_unref (topics);
+  close (fd);
+
+  rg_broker_config_init (&config);
+  closed = rg_broker_acquire ("127.0.0.1", 0, &config, NULL);
+  fail_unless (closed != NULL);
+  fd = kw_connect (rg_broker_get_port (closed), 30);
+  topics = metadata (fd, 82, "bad$#!");
+  fail_unless_equals_int (GPOINTER_TO_INT (g_hash_table_lookup (topics,
+              "bad$#!")), -RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  g_hash_table_unref (topics);
+  topics = metadata (fd, 83, "fine");
+  fail_unless_equals_int (GPOINTER_TO_INT (g_hash_table_lookup (topics,
+              "fine")), -RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  g_hash_table_unref (topics);
+  close (fd);
+
+  rg_broker_release (closed);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static gint64
 no_turn (gpointer user_data, gint64 now, gboolean woken)
 {
@@ -748,6 +828,8 @@ brokerpartitions_suite (void)
   tcase_add_test (tc, test_list_offsets_each_partition);
   tcase_add_test (tc, test_unknown_partition);
   tcase_add_test (tc, test_default_one_partition);
+  tcase_add_test (tc, test_list_offsets_by_timestamp);
+  tcase_add_test (tc, test_metadata_invalid_name);
   tcase_add_test (tc, test_registry_create_ingest);
   return s;
 }
