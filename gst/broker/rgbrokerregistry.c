@@ -91,6 +91,12 @@ rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
       RG_BROKER_MAX_INGEST_PARTITIONS);
 }
 
+guint
+rg_broker_registry_get_ingest_partitions (RgBrokerRegistry * registry)
+{
+  return registry->ingest_partitions;
+}
+
 /* Stops the wake-ups of journal writers' tails of the topics still
  * registered at the last release. */
 static void

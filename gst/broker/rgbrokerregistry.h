@@ -63,6 +63,10 @@ RgBrokerRegistry *rg_broker_registry_new (guint port, guint ingest_batches,
 void rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
     guint n_partitions);
 
+/* The partitions of the ingest topics a client creates by naming them
+ * (what CreateTopics' -1 means). */
+guint rg_broker_registry_get_ingest_partitions (RgBrokerRegistry * registry);
+
 /* Detaches every topic still registered and frees the registry. */
 void rg_broker_registry_free (RgBrokerRegistry * registry);
 

@@ -757,7 +757,11 @@ GST_START_TEST (test_registry_create_ingest)
   gint64 base = -1;
   GByteArray *batch;
 
+  fail_unless_equals_int (rg_broker_registry_get_ingest_partitions
+      (registry), 1);
   rg_broker_registry_set_ingest_partitions (registry, 5);
+  fail_unless_equals_int (rg_broker_registry_get_ingest_partitions
+      (registry), 5);
   fail_unless (rg_broker_registry_reserve (registry, "kept", NULL));
 
   fail_unless_equals_int (rg_broker_registry_create_ingest (registry,
