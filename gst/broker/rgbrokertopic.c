@@ -872,6 +872,31 @@ rg_broker_records_refs_clear (GArray * refs)
   g_array_set_size (refs, 0);
 }
 
+/* The first record of produced batch @record whose timestamp is at or
+ * after @timestamp, as Kafka answers ListOffsets: a batch's timestamp is its
+ * newest record's, so older records may come first in it. A batch that
+ * cannot be decoded here (a compressed one) answers with its first offset.
+ * Called with the topic's lock held. */
+static void
+ingest_find_timestamp (const RgBrokerRecord * record, gint64 timestamp,
+    gint64 * offset, gint64 * found_timestamp)
+{
+  RgBatchReader reader;
+  RgRecordView view;
+
+  *offset = record->offset;
+  *found_timestamp = record->timestamp;
+  if (!rg_batch_reader_init (&reader, record->owned, record->size, NULL))
+    return;
+  while (rg_batch_reader_next (&reader, &view, NULL)) {
+    if (view.timestamp >= timestamp) {
+      *offset = view.offset;
+      *found_timestamp = view.timestamp;
+      return;
+    }
+  }
+}
+
 void
 rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
     gint64 * offset, gint64 * found_timestamp)
@@ -889,14 +914,14 @@ rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
   } else if (timestamp == -2) {
     *offset = topic->start;
   } else if (topic->ingest) {
-    /* A batch's records are not looked into: the first batch whose newest
-     * record is at or after @timestamp. */
+    /* The first batch whose newest record is at or after @timestamp, and
+     * in it the first such record. */
     for (o = topic->seq_start; o < topic->seq_next; o++) {
       RgBrokerRecord *record = topic->ring[o % topic->capacity];
 
       if (record->timestamp >= timestamp) {
-        *offset = MAX ((gint64) record->offset, (gint64) topic->start);
-        *found_timestamp = record->timestamp;
+        ingest_find_timestamp (record, timestamp, offset, found_timestamp);
+        *offset = MAX (*offset, (gint64) topic->start);
         break;
       }
     }
