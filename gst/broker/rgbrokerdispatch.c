@@ -54,6 +54,7 @@
 #endif
 
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerauth.h"
 
 #include <string.h>
 
@@ -80,7 +81,13 @@ static const RgBrokerApi apis[] = {
   {RG_KAFKA_API_FETCH, 4, 4, -1, handle_fetch},
   {RG_KAFKA_API_LIST_OFFSETS, 1, 2, -1, handle_list_offsets},
   {RG_KAFKA_API_METADATA, 0, 4, -1, handle_metadata},
+  {RG_KAFKA_API_SASL_HANDSHAKE, 0, 1, -1, rg_broker_auth_handle_handshake,
+      rg_kafka_sasl_parse_handshake, g_free},
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
+  {RG_KAFKA_API_SASL_AUTHENTICATE, 0, 2,
+        RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
+      rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,
+      g_free},
 };
 
 const RgBrokerApi *
@@ -144,6 +151,16 @@ refuse_api_versions (gint32 correlation_id, RgBrokerHandleOutcome * out)
 
 /* ---- Metadata ---- */
 
+/* The topic a Metadata or Produce names, created as an ingest topic when
+ * the broker accepts ingest and the ACL lets the client create it. */
+static RgBrokerTopic *
+dispatch_topic (const RgBrokerRequestContext * ctx, RgKafkaStr name)
+{
+  if (rg_broker_auth_check (ctx, name, RG_BROKER_ACL_CREATE) != 0)
+    return rg_broker_registry_lookup (ctx->registry, name);
+  return rg_broker_registry_ensure_ingest (ctx->registry, name);
+}
+
 /* The topics a Metadata request asks about: all registered names, or the
  * ones it lists (creating ingest topics, as Kafka with auto-creation). The
  * names and partitions in @topics point into @held's topics and the
@@ -164,6 +181,8 @@ metadata_topics (const RgKafkaMetadataRequest * m,
       RgKafkaMetadataTopic t = { 0, };
 
       t.topic = rg_kafka_str_from_cstr (g_ptr_array_index (names, i));
+      if (!rg_broker_auth_describes (ctx, t.topic))
+        continue;
       t.n_partitions = 1;
       t.partitions = partition;
       g_array_append_val (topics, t);
@@ -172,12 +191,15 @@ metadata_topics (const RgKafkaMetadataRequest * m,
     return;
   }
   for (i = 0; i < m->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        m->topics[i]);
+    RgBrokerTopic *topic = dispatch_topic (ctx, m->topics[i]);
     RgKafkaMetadataTopic t = { 0, };
 
     t.topic = m->topics[i];
-    if (topic) {
+    if (!rg_broker_auth_describes (ctx, t.topic)) {
+      t.error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
+      if (topic)
+        rg_broker_topic_unref (topic);
+    } else if (topic) {
       g_ptr_array_add (held, topic);
       t.n_partitions = 1;
       t.partitions = partition;
@@ -240,13 +262,15 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
  * broker without auto-creation. */
 static void
 produce_partition (RgBrokerTopic * topic, const RgKafkaProducePartition * pp,
-    RgKafkaProducePartitionResponse * rp)
+    gint16 denied, RgKafkaProducePartitionResponse * rp)
 {
   rp->partition = pp->partition;
   rp->base_offset = -1;
   rp->log_append_time = -1;
   rp->log_start_offset = -1;
-  if (!topic || pp->partition != 0) {
+  if (denied) {
+    rp->error_code = denied;
+  } else if (!topic || pp->partition != 0) {
     rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
   } else if (!rg_broker_topic_is_ingest (topic)) {
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
@@ -277,14 +301,16 @@ handle_produce (const RgKafkaRequest * req,
       MAX (produce_count_partitions (p), 1));
   topics = g_new0 (RgKafkaProduceTopicResponse, MAX (p->n_topics, 1));
   for (i = 0; i < p->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (ctx->registry,
-        p->topics[i].topic);
+    RgBrokerTopic *topic = dispatch_topic (ctx, p->topics[i].topic);
+    gint16 denied = rg_broker_auth_check (ctx, p->topics[i].topic,
+        RG_BROKER_ACL_WRITE);
 
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, &p->topics[i].partitions[j], &parts[k]);
+      produce_partition (topic, &p->topics[i].partitions[j], denied,
+          &parts[k]);
     if (topic)
       rg_broker_topic_unref (topic);
   }
@@ -326,6 +352,8 @@ handle_list_offsets (const RgKafkaRequest * req,
   for (i = 0; i < l->n_topics; i++) {
     RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
         l->topics[i].topic);
+    gint16 denied = rg_broker_auth_check (ctx, l->topics[i].topic,
+        RG_BROKER_ACL_READ);
 
     topics[i].topic = l->topics[i].topic;
     topics[i].n_partitions = l->topics[i].n_partitions;
@@ -336,7 +364,9 @@ handle_list_offsets (const RgKafkaRequest * req,
       parts[k].partition = rp->partition;
       parts[k].timestamp = -1;
       parts[k].offset = -1;
-      if (topic && rp->partition == 0)
+      if (denied)
+        parts[k].error_code = denied;
+      else if (topic && rp->partition == 0)
         rg_broker_topic_list_offset (topic, rp->timestamp, &parts[k].offset,
             &parts[k].timestamp);
       else
@@ -414,6 +444,8 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   for (i = 0; i < f->n_topics; i++) {
     RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
         f->topics[i].topic);
+    gint16 denied = rg_broker_auth_check (ctx, f->topics[i].topic,
+        RG_BROKER_ACL_READ);
 
     st->topics[i].topic = f->topics[i].topic;
     st->topics[i].n_partitions = f->topics[i].n_partitions;
@@ -427,7 +459,9 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       rp->high_watermark = -1;
       rp->last_stable_offset = -1;
       st->ref_start[k] = refs->len;
-      if (!topic || fp->partition != 0) {
+      if (denied) {
+        rp->error_code = denied;
+      } else if (!topic || fp->partition != 0) {
         rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
       } else if (fp->partition_max_bytes < 0) {
         rp->error_code = RG_KAFKA_INVALID_FETCH_SIZE;
@@ -559,6 +593,8 @@ rg_broker_dispatch_frame (const guint8 * frame, gsize len,
   GError *error = NULL;
 
   memset (out, 0, sizeof (*out));
+  if (rg_broker_auth_gate (frame, len, ctx, out, &res))
+    return res;
   if (!rg_kafka_request_parse_header (frame, len, &header, &error))
     goto parse_failed;
   api = find_api (header.api_key);

@@ -43,7 +43,9 @@
 #ifndef __RG_BROKER_DISPATCH_H__
 #define __RG_BROKER_DISPATCH_H__
 
+#include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokersasl.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
 
@@ -68,6 +70,12 @@ typedef enum
  *   is empty again when the handler returns
  * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
  *   answer it with what there is
+ * @sasl: (nullable): the connection's SASL state when the broker requires
+ *   SASL: until it is authenticated only ApiVersions, SaslHandshake and
+ *   SaslAuthenticate are served (rgbrokerauth.c)
+ * @principal: who the client is, for the ACLs: its SASL user, else the
+ *   name of its TLS client certificate, else "ANONYMOUS"
+ * @acl: (nullable): the topic ACLs; NULL allows what the broker serves
  */
 typedef struct
 {
@@ -78,6 +86,9 @@ typedef struct
   const gchar *peer;
   GArray *refs;
   gboolean expired;
+  RgBrokerSaslSession *sasl;
+  const gchar *principal;
+  const RgBrokerAcl *acl;
 } RgBrokerRequestContext;
 
 /*

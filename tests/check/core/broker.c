@@ -351,6 +351,7 @@ GST_START_TEST (test_api_versions)
   KwReader r;
   gsize size;
   gint32 n, i;
+  guint n_apis;
   gboolean fetch4 = FALSE;
 
   kw_send_request (fd, api_versions_request (42));
@@ -360,7 +361,9 @@ GST_START_TEST (test_api_versions)
   kw_get (&r, 4);
   fail_unless_equals_int (kw_get (&r, 2), 0);
   n = kw_get (&r, 4);
-  fail_unless_equals_int (n, 5);
+  /* Every row of the api table (the SASL apis included). */
+  rg_broker_dispatch_apis (&n_apis);
+  fail_unless_equals_int (n, n_apis);
   for (i = 0; i < n; i++) {
     gint16 key = kw_get (&r, 2), min = kw_get (&r, 2), max = kw_get (&r, 2);
     if (key == 1 && min == 4 && max == 4)
@@ -392,6 +395,9 @@ GST_START_TEST (test_api_table_is_api_versions)
 
     fail_unless (apis[i].handler != NULL);
     fail_unless (i == 0 || apis[i - 1].api_key < apis[i].api_key);
+    /* An api with a parser of its own lies outside rgkafka.c's table. */
+    if (apis[i].parse != NULL)
+      continue;
     fail_unless (rg_kafka_version_supported (apis[i].api_key,
             apis[i].min_version));
     fail_unless (rg_kafka_version_supported (apis[i].api_key,
