@@ -134,6 +134,12 @@ config_from_settings (RgBrokerConfig * config,
   config->max_partial_bytes = settings->max_partial_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->advertised_host = settings->advertised_host;
+  config->tls_certificate = settings->tls_certificate;
+  config->tls_key = settings->tls_key;
+  config->tls_ca = settings->tls_ca;
+  config->sasl_mechanisms = settings->sasl_mechanisms;
+  config->credentials_file = settings->credentials_file;
+  config->acl_file = settings->acl_file;
 }
 
 /* The sink's topic on @broker: from the journal @writer writes, else in

@@ -66,6 +66,13 @@ typedef struct
   gchar *location;
   RgJournalConfig journal_config;
   gboolean ingest;
+  /* Security of the embedded broker (docs/security.md). */
+  gchar *tls_certificate;
+  gchar *tls_key;
+  gchar *tls_ca;
+  gchar *sasl_mechanisms;
+  gchar *credentials_file;
+  gchar *acl_file;
   /* The producer. */
   gchar *bootstrap_servers;
   gint acks;

@@ -115,6 +115,7 @@ struct _RgBrokerSaslSession
   const RgBrokerCredential *cred;
   gchar *gs2_header;
   gchar *nonce;
+  gsize cnonce_len;
   gchar *client_first_bare;
   gchar *server_first;
 };
@@ -654,6 +655,7 @@ scram_first (RgBrokerSaslSession * s, const gchar * msg, GBytes ** out,
   salt = g_base64_encode (g_bytes_get_data (s->cred->salt, NULL),
       g_bytes_get_size (s->cred->salt));
   s->nonce = g_strconcat (cnonce, snonce, NULL);
+  s->cnonce_len = strlen (cnonce);
   s->client_first_bare = g_strdup (bare);
   s->server_first = g_strdup_printf ("r=%s,s=%s,i=%u", s->nonce, salt,
       s->cred->iterations);
@@ -664,6 +666,21 @@ scram_first (RgBrokerSaslSession * s, const gchar * msg, GBytes ** out,
   g_free (snonce);
   g_free (salt);
   return RG_BROKER_SASL_CONTINUE;
+}
+
+/* The client-final nonce must be the server-first one. librdkafka (up to
+ * 2.3 at least) sends its own nonce in front of it once more, and Kafka
+ * accepts that (it checks that the nonce ends with its own), so this does
+ * too, but only that exact form. */
+static gboolean
+scram_nonce_ok (RgBrokerSaslSession * s, const gchar * nonce)
+{
+  gsize n = strlen (nonce), own = strlen (s->nonce);
+
+  if (n == own)
+    return strcmp (nonce, s->nonce) == 0;
+  return n == own + s->cnonce_len && g_str_has_suffix (nonce, s->nonce)
+      && strncmp (nonce, s->nonce, s->cnonce_len) == 0;
 }
 
 /* Checks "c=...,r=...,p=..." against the session; on success fills
@@ -677,7 +694,7 @@ scram_check_final (RgBrokerSaslSession * s, const gchar * msg,
   guint8 client_sig[EVP_MAX_MD_SIZE], key[EVP_MAX_MD_SIZE];
   guint8 stored[EVP_MAX_MD_SIZE];
   const gchar *p = g_strrstr (msg, ",p=");
-  gchar *cbind, *expect, *auth_message = NULL;
+  gchar *cbind, *expect, *nonce, *auth_message = NULL;
   guchar *proof = NULL;
   guint len;
   gboolean ok = FALSE;
@@ -686,10 +703,15 @@ scram_check_final (RgBrokerSaslSession * s, const gchar * msg,
     return FALSE;
   cbind = g_base64_encode ((const guchar *) s->gs2_header,
       strlen (s->gs2_header));
-  expect = g_strdup_printf ("c=%s,r=%s", cbind, s->nonce);
-  if ((gsize) (p - msg) != strlen (expect)
-      || memcmp (msg, expect, p - msg) != 0)
+  expect = g_strdup_printf ("c=%s,r=", cbind);
+  if (!g_str_has_prefix (msg, expect) || p < msg + strlen (expect))
     goto out;
+  nonce = g_strndup (msg + strlen (expect), p - msg - strlen (expect));
+  ok = scram_nonce_ok (s, nonce);
+  g_free (nonce);
+  if (!ok)
+    goto out;
+  ok = FALSE;
   proof = g_base64_decode (p + 3, &proof_len);
   if (proof_len != md_len)
     goto out;

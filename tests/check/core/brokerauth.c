@@ -413,6 +413,9 @@ typedef struct
   const gchar *password;
   gchar *client_first_bare;
   gchar *expected_server_signature;
+  /* What goes before the server's nonce in client-final: "" as RFC 5802
+   * says, or the client nonce again as librdkafka sends it. */
+  const gchar *nonce_prefix;
 } Scram;
 
 static gchar *
@@ -448,7 +451,8 @@ scram_final (Scram * s, const gchar * server_first, gboolean corrupt)
   HMAC (s->md, salted, md_len, (const guint8 *) "Client Key", 10, ckey,
       &len);
   EVP_Digest (ckey, md_len, stored, &len, s->md, NULL);
-  without_proof = g_strdup_printf ("c=biws,%s", f[0]);
+  without_proof = g_strdup_printf ("c=biws,r=%s%s", s->nonce_prefix ?
+      s->nonce_prefix : "", f[0] + 2);
   auth = g_strdup_printf ("%s,%s,%s", s->client_first_bare, server_first,
       without_proof);
   HMAC (s->md, stored, md_len, (guint8 *) auth, strlen (auth), csig, &len);
@@ -480,11 +484,11 @@ scram_clear (Scram * s)
 /* A whole SCRAM exchange over SaslAuthenticate @version; TRUE when the
  * broker accepted it (and its signature was checked). */
 static gboolean
-scram_exchange (Client * c, const gchar * mechanism, const EVP_MD * md,
+scram_exchange_full (Client * c, const gchar * mechanism, const EVP_MD * md,
     const gchar * user, const gchar * password, gboolean corrupt,
-    gint16 version)
+    gint16 version, const gchar * nonce_prefix)
 {
-  Scram s = { md, user, password, NULL, NULL };
+  Scram s = { md, user, password, NULL, NULL, nonce_prefix };
   gchar *client_first = scram_first (&s), *final, *server_first, *expect;
   AuthResult a;
   gboolean ok;
@@ -515,6 +519,15 @@ scram_exchange (Client * c, const gchar * mechanism, const EVP_MD * md,
   g_free (server_first);
   scram_clear (&s);
   return ok;
+}
+
+static gboolean
+scram_exchange (Client * c, const gchar * mechanism, const EVP_MD * md,
+    const gchar * user, const gchar * password, gboolean corrupt,
+    gint16 version)
+{
+  return scram_exchange_full (c, mechanism, md, user, password, corrupt,
+      version, NULL);
 }
 
 /* ---- File formats ---- */
@@ -766,6 +779,17 @@ GST_START_TEST (test_scram)
           "alice-secret", FALSE, 2));
   client_close (&c);
 
+  /* librdkafka's client-final repeats its nonce before the server's, which
+   * Kafka accepts; any other prefix is refused. */
+  c = client_connect (broker);
+  fail_unless (scram_exchange_full (&c, "SCRAM-SHA-256", EVP_sha256 (),
+          "alice", "alice-secret", FALSE, 1, "fyko+d2lbbFgONRv9qkxdawL"));
+  client_close (&c);
+  c = client_connect (broker);
+  fail_if (scram_exchange_full (&c, "SCRAM-SHA-256", EVP_sha256 (),
+          "alice", "alice-secret", FALSE, 1, "fyko+d2lbbFgONRv9qkxdawX"));
+  client_close (&c);
+
   /* A bad proof, a wrong password, a user without that mechanism. */
   c = client_connect (broker);
   fail_if (scram_exchange (&c, "SCRAM-SHA-256", EVP_sha256 (), "alice",
@@ -823,7 +847,7 @@ GST_START_TEST (test_scram_bare_tokens)
   RgBrokerConfig config;
   RgBroker *broker = start_sasl_broker ("SCRAM-SHA-256", &config);
   Client c = client_connect (broker);
-  Scram s = { EVP_sha256 (), "alice", "alice-secret", NULL, NULL };
+  Scram s = { EVP_sha256 (), "alice", "alice-secret", NULL, NULL, NULL };
   gchar *client_first = scram_first (&s), *server_first, *final;
   gchar *server_final;
   gchar *expect;
