@@ -51,6 +51,7 @@
 #endif
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertls.h"
 
 #include <errno.h>
@@ -60,6 +61,8 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+
+#define GST_CAT_DEFAULT rg_broker_debug
 
 /* The largest TLS record's payload: what one write is gathered into. */
 #define TLS_CHUNK (16 * 1024)
@@ -233,6 +236,12 @@ tls_failed (RgBrokerTls * tls, int ret, gboolean reading)
         errno = ECONNRESET;
       break;
     default:
+      if (GST_LEVEL_INFO <= _gst_debug_min) {
+        gchar reason[256];
+
+        ERR_error_string_n (ERR_peek_last_error (), reason, sizeof (reason));
+        GST_INFO ("TLS: %s", reason);
+      }
       errno = EPROTO;
       break;
   }

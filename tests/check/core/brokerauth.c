@@ -41,6 +41,7 @@
 #include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokersasl.h"
+#include "journal/rgjournal.h"
 #include "kafkawire.h"
 
 #define SASL_HANDSHAKE 17
@@ -122,20 +123,29 @@ typedef struct
   SSL *ssl;
 } Client;
 
-static void
-client_send (Client * c, const guint8 * data, gsize len)
+/* FALSE when the TLS connection failed (the broker refused it). */
+static gboolean
+client_try_send (Client * c, const guint8 * data, gsize len)
 {
   if (!c->ssl) {
     kw_send_all (c->fd, data, len);
-    return;
+    return TRUE;
   }
   while (len > 0) {
     int n = SSL_write (c->ssl, data, len);
 
-    fail_unless (n > 0, "SSL_write failed");
+    if (n <= 0)
+      return FALSE;
     data += n;
     len -= n;
   }
+  return TRUE;
+}
+
+static void
+client_send (Client * c, const guint8 * data, gsize len)
+{
+  fail_unless (client_try_send (c, data, len), "SSL_write failed");
 }
 
 /* FALSE when the connection ended first. */
@@ -170,7 +180,7 @@ client_call (Client * c, GByteArray * req, gint32 cid, gboolean flexible)
   g_byte_array_unref (req);
   fail_unless (client_recv_all (c, prefix, 4), "no response");
   size = GST_READ_UINT32_BE (prefix);
-  fail_unless (size >= 4 && size < 1024 * 1024);
+  fail_unless (size >= 4 && size < 64 * 1024 * 1024);
   body = g_malloc (size);
   fail_unless (client_recv_all (c, body, size), "response cut short");
   fail_unless_equals_int (GST_READ_UINT32_BE (body), cid);
@@ -361,12 +371,13 @@ metadata_answered (Client * c, gchar ** topics)
 
   kw_put32 (req, -1);
   kw_request_finish (req);
-  client_send (c, req->data, req->len);
-  g_byte_array_unref (req);
-  if (!client_recv_all (c, prefix, 4)) {
+  if (!client_try_send (c, req->data, req->len)
+      || !client_recv_all (c, prefix, 4)) {
+    g_byte_array_unref (req);
     g_string_free (list, TRUE);
     return FALSE;
   }
+  g_byte_array_unref (req);
   size = GST_READ_UINT32_BE (prefix);
   body = g_malloc (size);
   fail_unless (client_recv_all (c, body, size));
@@ -1077,6 +1088,305 @@ GST_START_TEST (test_acl_anonymous)
 
 GST_END_TEST;
 
+/* ---- TLS ---- */
+
+/* Runs a shell command in tmp_dir; fails the test when it fails. */
+static void
+run_in_tmp (const gchar * command)
+{
+  gchar *cmd = g_strdup_printf ("cd '%s' && (%s) >/dev/null 2>&1", tmp_dir,
+      command);
+
+  fail_unless (system (cmd) == 0, "failed: %s", command);
+  g_free (cmd);
+}
+
+/* A CA, a server certificate for 127.0.0.1 and a client certificate
+ * (CN sensor-7) it signs, and a second CA that signs nothing. */
+static void
+make_pki (void)
+{
+  run_in_tmp ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-keyout ca.key -out ca.pem -subj '/CN=rg test CA'");
+  run_in_tmp ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-keyout other.key -out other.pem -subj '/CN=rg test CA'");
+  run_in_tmp ("openssl req -newkey rsa:2048 -nodes -keyout server.key "
+      "-out server.csr -subj '/CN=localhost' && "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -days 1 -extfile san -out server.pem");
+  run_in_tmp ("openssl req -newkey rsa:2048 -nodes -keyout client.key "
+      "-out client.csr -subj '/O=rg/CN=sensor-7' && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -days 1 -out client.pem");
+}
+
+static gchar *
+tmp_path (const gchar * name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* Connects with TLS, trusting @ca, presenting @cert (nullable). FALSE
+ * when the handshake failed; *@verify receives the client's verdict on
+ * the server's certificate. */
+static gboolean
+client_connect_tls (RgBroker * broker, Client * c, const gchar * ca,
+    const gchar * cert, long *verify)
+{
+  gchar *ca_path = tmp_path (ca);
+  gboolean ok;
+
+  c->fd = kw_connect (rg_broker_get_port (broker), 10);
+  c->ctx = SSL_CTX_new (TLS_client_method ());
+  fail_unless (SSL_CTX_load_verify_locations (c->ctx, ca_path, NULL) == 1);
+  SSL_CTX_set_verify (c->ctx, SSL_VERIFY_PEER, NULL);
+  if (cert) {
+    gchar *pem = g_strdup_printf ("%s/%s.pem", tmp_dir, cert);
+    gchar *key = g_strdup_printf ("%s/%s.key", tmp_dir, cert);
+
+    fail_unless (SSL_CTX_use_certificate_file (c->ctx, pem,
+            SSL_FILETYPE_PEM) == 1);
+    fail_unless (SSL_CTX_use_PrivateKey_file (c->ctx, key,
+            SSL_FILETYPE_PEM) == 1);
+    g_free (pem);
+    g_free (key);
+  }
+  c->ssl = SSL_new (c->ctx);
+  SSL_set_fd (c->ssl, c->fd);
+  SSL_set1_host (c->ssl, "127.0.0.1");
+  ok = SSL_connect (c->ssl) == 1;
+  if (verify)
+    *verify = SSL_get_verify_result (c->ssl);
+  ERR_clear_error ();
+  g_free (ca_path);
+  return ok;
+}
+
+/* Fetch v4 of @topic from offset 0: the whole response frame. */
+static GBytes *
+fetch_all (Client * c, const gchar * topic)
+{
+  GByteArray *b = kw_request_new (1, 4, 21);
+
+  kw_put32 (b, -1);
+  kw_put32 (b, 0);
+  kw_put32 (b, 0);
+  kw_put32 (b, 64 * 1024 * 1024);
+  g_byte_array_append (b, (const guint8 *) "\0", 1);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put64 (b, 0);
+  kw_put32 (b, 64 * 1024 * 1024);
+  return client_call (c, b, 21, FALSE);
+}
+
+/* Records of varied sizes with fixed timestamps, so two brokers serving
+ * them give the same bytes: large ones (encrypted straight from their
+ * memory) and small ones (gathered). */
+static void
+append_mixed (RgBrokerTopic * topic)
+{
+  guint i;
+
+  for (i = 0; i < 24; i++) {
+    gsize size = (i % 3 == 0) ? 300 * 1000 + i : 10 + i * 7;
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+    GstMapInfo map;
+    gsize j;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (j = 0; j < size; j++)
+      map.data[j] = (guint8) (j * 13 + i);
+    gst_buffer_unmap (buf, &map);
+    fail_unless (rg_broker_topic_append (topic, buf, 1000 + i, NULL, NULL,
+            NULL));
+    gst_buffer_unref (buf);
+  }
+}
+
+/* A journal of the same records, for the topic served from files. */
+static gchar *
+write_journal (void)
+{
+  gchar *dir = tmp_path ("journal");
+  RgJournalConfig config;
+  RgJournalWriter *writer;
+  guint i;
+
+  rg_journal_config_init (&config);
+  config.sync = RG_JOURNAL_SYNC_NONE;
+  writer = rg_journal_writer_open (dir, &config, NULL);
+  fail_unless (writer != NULL);
+  for (i = 0; i < 12; i++) {
+    gsize size = (i % 2 == 0) ? 100 * 1000 + i : 50 + i;
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+
+    gst_buffer_memset (buf, 0, 'j' + i, size);
+    fail_unless (rg_journal_writer_append (writer, buf, 2000 + i, NULL,
+            NULL, NULL));
+    gst_buffer_unref (buf);
+  }
+  fail_unless (rg_journal_writer_close (writer, NULL));
+  return dir;
+}
+
+static RgBroker *
+start_tls_broker (RgBrokerConfig * config, gboolean client_ca,
+    const gchar * mechanisms, const gchar * acl)
+{
+  static gchar *cert, *key, *ca, *users;
+
+  g_free (cert);
+  g_free (key);
+  g_free (ca);
+  g_free (users);
+  cert = tmp_path ("server.pem");
+  key = tmp_path ("server.key");
+  ca = tmp_path ("ca.pem");
+  users = mechanisms ? write_credentials () : NULL;
+  rg_broker_config_init (config);
+  config->tls_certificate = cert;
+  config->tls_key = key;
+  config->tls_ca = client_ca ? ca : NULL;
+  config->sasl_mechanisms = mechanisms;
+  config->credentials_file = users;
+  config->acl_file = acl;
+  /* One send thread, so that the TLS sends run on it too. */
+  config->send_threads = 1;
+  return start_broker (config);
+}
+
+/* Over TLS with SCRAM, a client gets exactly the bytes a clear-text
+ * client of the same records gets: from memory (large and small records)
+ * and from journal files. */
+GST_START_TEST (test_tls_same_bytes)
+{
+  RgBrokerConfig config, plain_config;
+  RgBroker *tls_broker, *plain;
+  RgBrokerTopic *t1, *t2, *j1, *j2;
+  gchar *journal;
+  Client c, p;
+  const gchar *names[] = { "mixed", "journal" };
+  guint i;
+
+  make_pki ();
+  journal = write_journal ();
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  rg_broker_config_init (&plain_config);
+  plain = start_broker (&plain_config);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  t2 = rg_broker_add_topic (plain, "mixed", 64, NULL);
+  append_mixed (t1);
+  append_mixed (t2);
+  j1 = rg_broker_add_journal_topic (tls_broker, "journal", journal, NULL,
+      NULL);
+  j2 = rg_broker_add_journal_topic (plain, "journal", journal, NULL, NULL);
+  fail_unless (j1 != NULL && j2 != NULL);
+
+  memset (&c, 0, sizeof (c));
+  fail_unless (client_connect_tls (tls_broker, &c, "ca.pem", NULL, NULL));
+  fail_unless (scram_exchange (&c, "SCRAM-SHA-512", EVP_sha512 (), "alice",
+          "alice-secret", FALSE, 2));
+  p = client_connect (plain);
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    GBytes *a = fetch_all (&c, names[i]), *b = fetch_all (&p, names[i]);
+
+    fail_unless (g_bytes_get_size (a) > 1000 * 1000 || i == 1);
+    fail_unless (g_bytes_get_size (a) > 600 * 1000);
+    fail_unless (g_bytes_equal (a, b), "%s: TLS and clear text differ",
+        names[i]);
+    g_bytes_unref (a);
+    g_bytes_unref (b);
+  }
+  client_close (&c);
+  client_close (&p);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_remove_topic (plain, t2);
+  rg_broker_remove_topic (tls_broker, j1);
+  rg_broker_remove_topic (plain, j2);
+  rg_broker_release (tls_broker);
+  rg_broker_release (plain);
+  g_free (journal);
+}
+
+GST_END_TEST;
+
+/* A client that trusts another CA refuses the broker; a clear-text
+ * client gets no answer and is closed. */
+GST_START_TEST (test_tls_refusals)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  Client c = { 0, };
+  long verify = X509_V_OK;
+
+  make_pki ();
+  broker = start_tls_broker (&config, FALSE, NULL, NULL);
+  fail_if (client_connect_tls (broker, &c, "other.pem", NULL, &verify));
+  fail_unless (verify != X509_V_OK);
+  client_close (&c);
+
+  c = client_connect (broker);
+  fail_if (metadata_answered (&c, NULL));
+  client_close (&c);
+
+  /* The right CA: served, without SASL. */
+  memset (&c, 0, sizeof (c));
+  fail_unless (client_connect_tls (broker, &c, "ca.pem", NULL, &verify));
+  fail_unless_equals_int (verify, X509_V_OK);
+  fail_unless (metadata_answered (&c, NULL));
+  client_close (&c);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* With tls-ca, a client must present a certificate; its common name is
+ * its principal for the ACLs. */
+GST_START_TEST (test_tls_client_certificate)
+{
+  RgBrokerConfig config;
+  gchar *acl = write_file ("acl-cert", "sensor-7 read camera\n");
+  RgBroker *broker;
+  RgBrokerTopic *camera, *other;
+  Client c = { 0, };
+  gchar *topics;
+  gint64 hw;
+
+  make_pki ();
+  broker = start_tls_broker (&config, TRUE, NULL, acl);
+  camera = rg_broker_add_topic (broker, "camera", 8, NULL);
+  other = rg_broker_add_topic (broker, "other", 8, NULL);
+  append_records (camera, 2);
+
+  fail_unless (client_connect_tls (broker, &c, "ca.pem", "client", NULL));
+  fail_unless (metadata_answered (&c, &topics));
+  fail_unless_equals_string (topics, "camera");
+  g_free (topics);
+  fail_unless_equals_int (fetch_error (&c, "camera", &hw), 0);
+  fail_unless_equals_int64 (hw, 2);
+  fail_unless_equals_int (fetch_error (&c, "other", &hw),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  client_close (&c);
+
+  /* No certificate: the handshake fails (TLS 1.3 tells the client on
+   * its first read). */
+  memset (&c, 0, sizeof (c));
+  if (client_connect_tls (broker, &c, "ca.pem", NULL, NULL))
+    fail_if (metadata_answered (&c, NULL));
+  client_close (&c);
+
+  rg_broker_remove_topic (broker, camera);
+  rg_broker_remove_topic (broker, other);
+  rg_broker_release (broker);
+  g_free (acl);
+}
+
+GST_END_TEST;
+
 /* ---- Suite ---- */
 
 static void
@@ -1113,6 +1423,9 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_scram_bare_tokens);
   tcase_add_test (tc, test_acl_enforced);
   tcase_add_test (tc, test_acl_anonymous);
+  tcase_add_test (tc, test_tls_same_bytes);
+  tcase_add_test (tc, test_tls_refusals);
+  tcase_add_test (tc, test_tls_client_certificate);
   return s;
 }
 
