@@ -106,6 +106,7 @@ struct _RgBroker
 
   /* Loop thread only: scratch for the handlers' record references. */
   GArray *refs;
+  GHashTable *refused;          /* (client, api) pairs warned about */
 
   /* Security (docs/security.md), loaded at start, read-only after. */
   RgBrokerTlsContext *tls;
@@ -345,6 +346,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->node_port = broker->port;
   ctx->peer = rg_broker_conn_get_address (conn);
   ctx->refs = broker->refs;
+  ctx->refused = broker->refused;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -653,6 +655,7 @@ broker_free (RgBroker * broker)
     close (broker->listen_fd);
   g_array_unref (broker->watches);
   g_array_unref (broker->refs);
+  g_hash_table_unref (broker->refused);
   pthread_mutex_destroy (&broker->watch_lock);
   g_free (broker->advertised_host);
   g_free (broker->host);
@@ -716,6 +719,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   pthread_mutex_init (&broker->watch_lock, NULL);
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
+  broker->refused = rg_broker_dispatch_refusals_new ();
   if (!broker_load_security (broker, error))
     goto fail;
 

@@ -70,6 +70,10 @@ typedef enum
  *   is empty again when the handler returns
  * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
  *   answer it with what there is
+ * @refused: (nullable): the broker's set of (client, api) pairs already
+ *   warned about an unsupported version (rg_broker_dispatch_refusals_new()),
+ *   so that a client retrying the same request is logged once; NULL logs
+ *   every refusal
  * @sasl: (nullable): the connection's SASL state when the broker requires
  *   SASL: until it is authenticated only ApiVersions, SaslHandshake and
  *   SaslAuthenticate are served (rgbrokerauth.c)
@@ -86,6 +90,7 @@ typedef struct
   const gchar *peer;
   GArray *refs;
   gboolean expired;
+  GHashTable *refused;
   RgBrokerSaslSession *sasl;
   const gchar *principal;
   const RgBrokerAcl *acl;
@@ -139,6 +144,14 @@ typedef struct
   RgKafkaBodyParseFunc parse;
   GDestroyNotify free_body;
 } RgBrokerApi;
+
+/* Most (client, api) pairs a refusal set remembers; past it, the set starts
+ * over (memory stays bounded, a long-lived broker may warn again). */
+#define RG_BROKER_MAX_REFUSALS 1024
+
+/* A new, empty refusal set for RgBrokerRequestContext.refused (transfer
+ * full: free with g_hash_table_unref()). Loop thread only. */
+GHashTable *rg_broker_dispatch_refusals_new (void);
 
 /* The table, in ascending api key order (transfer none). */
 const RgBrokerApi *rg_broker_dispatch_apis (guint * n_apis);
