@@ -383,9 +383,11 @@ start_broker (gboolean secure, gchar ** users_path)
   return broker;
 }
 
-/* MiB/s delivered to all readers together. */
+/* MiB/s delivered to all readers together; @cpu_per_gib: CPU seconds of
+ * the whole process (broker and readers) per GiB delivered, which a shared
+ * machine disturbs less than the rate. */
 static gdouble
-throughput_once (gboolean secure, gchar ** users)
+throughput_once (gboolean secure, gchar ** users, gdouble * cpu_per_gib)
 {
   RgBroker *broker = start_broker (secure, users);
   RgBrokerTopic *topic = rg_broker_add_topic (broker, TOPIC, n_records,
@@ -394,6 +396,7 @@ throughput_once (gboolean secure, gchar ** users)
   Reader *readers = g_new0 (Reader, n_readers);
   GThread **threads = g_new0 (GThread *, n_readers);
   gint64 start, end;
+  gdouble cpu;
   guint i;
 
   for (i = 0; i < n_records; i++) {
@@ -404,6 +407,7 @@ throughput_once (gboolean secure, gchar ** users)
     gst_buffer_unref (buf);
   }
   start = g_get_monotonic_time ();
+  cpu = rg_bench_cpu_seconds ();
   for (i = 0; i < n_readers; i++) {
     readers[i].port = rg_broker_get_port (broker);
     readers[i].ctx = ctx;
@@ -415,6 +419,8 @@ throughput_once (gboolean secure, gchar ** users)
       g_error ("reader %u failed", i);
   }
   end = g_get_monotonic_time ();
+  *cpu_per_gib = (rg_bench_cpu_seconds () - cpu) * 1024.0 /
+      ((gdouble) n_readers * n_records);
   rg_broker_remove_topic (broker, topic);
   rg_broker_release (broker);
   if (ctx)
@@ -530,7 +536,7 @@ main (int argc, char **argv)
   GArray *clear = g_array_new (FALSE, FALSE, sizeof (gdouble));
   GArray *tls = g_array_new (FALSE, FALSE, sizeof (gdouble));
   gchar *users, *load, *cpu, *load_after;
-  gdouble kib = 0, sum_c = 0, sum_t = 0;
+  gdouble kib = 0, sum_c = 0, sum_t = 0, cpu_c = 0, cpu_t = 0;
   struct rlimit rl;
   guint i;
 
@@ -553,20 +559,24 @@ main (int argc, char **argv)
   if (n_idle > 0)
     idle_connections (&users, &kib);
   for (i = 0; i < n_rounds; i++) {
-    gdouble c = throughput_once (FALSE, &users);
-    gdouble t = throughput_once (TRUE, &users);
+    gdouble cc, ct;
+    gdouble c = throughput_once (FALSE, &users, &cc);
+    gdouble t = throughput_once (TRUE, &users, &ct);
 
     g_array_append_val (clear, c);
     g_array_append_val (tls, t);
     sum_c += c;
     sum_t += t;
-    g_print ("round %u: clear %.0f MiB/s, TLS+SCRAM %.0f MiB/s\n", i + 1,
-        c, t);
+    cpu_c += cc;
+    cpu_t += ct;
+    g_print ("round %u: clear %.0f MiB/s (%.2f CPU s/GiB), TLS+SCRAM %.0f "
+        "MiB/s (%.2f CPU s/GiB)\n", i + 1, c, cc, t, ct);
   }
-  g_print ("\n| %u readers x %u records of 1 MiB | MiB/s (mean of %u) |\n"
-      "|---|---|\n| clear text | %.0f |\n| TLS 1.3 + SCRAM-SHA-512 | %.0f "
-      "(%.2fx) |\n\n", n_readers, n_records, n_rounds, sum_c / n_rounds,
-      sum_t / n_rounds, sum_t / MAX (sum_c, 1));
+  g_print ("\n| %u readers x %u records of 1 MiB | MiB/s (mean of %u) | "
+      "CPU s per GiB delivered |\n|---|---|---|\n| clear text | %.0f | "
+      "%.2f |\n| TLS 1.3 + SCRAM-SHA-512 | %.0f (%.2fx) | %.2f |\n\n",
+      n_readers, n_records, n_rounds, sum_c / n_rounds, cpu_c / n_rounds,
+      sum_t / n_rounds, sum_t / MAX (sum_c, 1), cpu_t / n_rounds);
   if (n_idle > 0)
     g_print ("%u idle TLS + SCRAM connections: %.1f KiB of broker RSS "
         "each\n", n_idle, kib);
