@@ -610,6 +610,13 @@ scram_parse_bare (const gchar * bare, gchar ** user, gchar ** nonce)
       && g_str_has_prefix (f[1], "r=") && f[1][2] != '\0';
 
   if (ok) {
+    const gchar *c;
+
+    /* RFC 5802: printable characters but ','. */
+    for (c = f[1] + 2; *c && ok; c++)
+      ok = *c >= 0x21 && *c <= 0x7e;
+  }
+  if (ok) {
     *user = scram_decode_name (f[0] + 2, strlen (f[0] + 2));
     *nonce = g_strdup (f[1] + 2);
     ok = *user != NULL;

@@ -898,6 +898,71 @@ GST_START_TEST (test_scram_bare_tokens)
 
 GST_END_TEST;
 
+/* Garbage tokens at every step of every mechanism get error 58 (never a
+ * crash, never a login), and a truncated SaslHandshake closes the
+ * connection. */
+GST_START_TEST (test_sasl_garbage)
+{
+  RgBrokerConfig config;
+  RgBroker *broker = start_sasl_broker ("PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+      &config);
+  const gchar *mechs[] = { "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512" };
+  const gchar *prefixes[] = { "", "n,,", "n,,n=alice,r=", "y,a=bob,n=alice,r=x",
+    "n,,n=al=2Cice,r=", "c=biws,r=", "\0alice\0", "n,,n=alice,r=abc,e=1"
+  };
+  GRand *rand = g_rand_new_with_seed (42);
+  RgBrokerStats st;
+  Client c;
+  guint round;
+
+  for (round = 0; round < 60; round++) {
+    GByteArray *token = g_byte_array_new ();
+    const gchar *prefix = prefixes[round % G_N_ELEMENTS (prefixes)];
+    guint n = g_rand_int_range (rand, 0, 300), i;
+    AuthResult a;
+
+    g_byte_array_append (token, (const guint8 *) prefix, strlen (prefix));
+    for (i = 0; i < n; i++) {
+      guint8 byte = g_rand_int_range (rand, 0, 256);
+      g_byte_array_append (token, &byte, 1);
+    }
+    c = client_connect (broker);
+    fail_unless_equals_int (do_handshake (&c, 1, mechs[round % 3], NULL), 0);
+    a = do_authenticate (&c, round % 3, token->data, token->len);
+    if (a.error == 0 && round % 3 != 0) {
+      /* A SCRAM first message may pass; its final one cannot. */
+      auth_result_clear (&a);
+      a = do_authenticate (&c, 1, token->data, token->len);
+    }
+    fail_unless_equals_int (a.error, ERR_SASL_AUTHENTICATION_FAILED);
+    auth_result_clear (&a);
+    fail_if (metadata_answered (&c, NULL));
+    client_close (&c);
+    g_byte_array_unref (token);
+  }
+
+  /* A SaslHandshake whose string runs past the frame. */
+  c = client_connect (broker);
+  {
+    GByteArray *b = kw_request_new (SASL_HANDSHAKE, 1, 3);
+    guint8 byte;
+
+    kw_put16 (b, 40);
+    g_byte_array_append (b, (const guint8 *) "PLAIN", 5);
+    kw_request_finish (b);
+    client_send (&c, b->data, b->len);
+    g_byte_array_unref (b);
+    fail_unless (recv (c.fd, &byte, 1, 0) <= 0);
+  }
+  client_close (&c);
+  rg_broker_get_stats (broker, &st);
+  fail_unless_equals_int (st.connections_total, 61);
+  g_rand_free (rand);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 /* ---- ACLs over sockets ---- */
 
 /* Produce v3 of one small batch into @topic: the partition's error. */
@@ -1421,6 +1486,7 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_gate);
   tcase_add_test (tc, test_scram);
   tcase_add_test (tc, test_scram_bare_tokens);
+  tcase_add_test (tc, test_sasl_garbage);
   tcase_add_test (tc, test_acl_enforced);
   tcase_add_test (tc, test_acl_anonymous);
   tcase_add_test (tc, test_tls_same_bytes);
