@@ -566,12 +566,6 @@ rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn)
   return conn->tls ? rg_broker_tls_get_peer_name (conn->tls) : NULL;
 }
 
-gboolean
-rg_broker_conn_is_tls (RgBrokerConn * conn)
-{
-  return conn->tls != NULL;
-}
-
 void
 rg_broker_conn_set_data (RgBrokerConn * conn, gpointer data,
     GDestroyNotify free_func)

@@ -103,9 +103,8 @@ GPtrArray *rg_broker_conns_get_clients (RgBrokerConns * conns);
 const gchar *rg_broker_conn_get_address (RgBrokerConn * conn);
 const gchar *rg_broker_conn_get_local_host (RgBrokerConn * conn);
 
-/* Whether @conn is over TLS, and the common name of the certificate its
- * client presented and the CA verified (transfer none; NULL: none). */
-gboolean rg_broker_conn_is_tls (RgBrokerConn * conn);
+/* The common name of the certificate @conn's client presented over TLS
+ * and the CA verified (transfer none; NULL: none, or clear text). */
 const gchar *rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn);
 
 /* The facade's per-connection state (its authentication): @data (transfer
