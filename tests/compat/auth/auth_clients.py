@@ -22,7 +22,10 @@ the two derivations are checked against each other). Then:
   - a wrong password, a clear-text client and a client trusting another
     CA each fail with the client's own message;
   - the ACL refuses a write into a topic the user may only read, and
-    allows writes and reads of the prefix it grants.
+    allows writes and reads of the prefix it grants;
+  - kafka-python (SaslHandshake v0, then bare SASL tokens: the other flow
+    Kafka has) reads every buffer with SCRAM over TLS, and a wrong
+    password gets it nowhere.
 Usage: auth_clients.py KCAT. Exits 77 (skipped) when a client is missing.
 """
 
@@ -313,6 +316,47 @@ def test_confluent_kafka(port, d, values):
           results.get("ingest.ck", "no report"))
 
 
+def test_kafka_python(port, d, values):
+    try:
+        import ssl
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.errors import KafkaError
+    except ImportError:
+        print("skip: kafka-python is not installed")
+        return
+
+    def read(password):
+        ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+        try:
+            consumer = KafkaConsumer(
+                bootstrap_servers="127.0.0.1:%d" % port,
+                security_protocol="SASL_SSL", ssl_context=ctx,
+                sasl_mechanism="SCRAM-SHA-256",
+                sasl_plain_username="alice", sasl_plain_password=password,
+                group_id=None, enable_auto_commit=False,
+                api_version_auto_timeout_ms=8000, request_timeout_ms=10000,
+                max_partition_fetch_bytes=1024 * 1024)
+        except KafkaError as e:
+            return None, repr(e)
+        tp = TopicPartition(TOPIC, 0)
+        consumer.assign([tp])
+        consumer.seek(tp, 0)
+        got = []
+        deadline = time.monotonic() + 20
+        while len(got) < len(values) and time.monotonic() < deadline:
+            for recs in consumer.poll(timeout_ms=500).values():
+                got.extend(r.value for r in recs)
+        consumer.close()
+        return got, ""
+
+    got, err = read("alice-secret")
+    check(got == values, "kafka-python SCRAM-SHA-256 (bare-token flow) "
+          "over TLS reads the %d values (%s)" % (len(values), err))
+    got, err = read("wrong")
+    check(got is None and "NoBrokersAvailable" in err,
+          "kafka-python with a wrong password finds no broker (%s)" % err)
+
+
 def main():
     kcat = sys.argv[1] if len(sys.argv) > 1 else "kcat"
     if subprocess.run(["which", kcat], capture_output=True).returncode:
@@ -332,6 +376,7 @@ def main():
             assert pipe.wait_appended(len(values))
             test_kcat(kcat, pipe.port, d, values)
             test_confluent_kafka(pipe.port, d, values)
+            test_kafka_python(pipe.port, d, values)
         finally:
             pipe.stop()
     if failures:
