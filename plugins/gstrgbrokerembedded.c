@@ -139,6 +139,12 @@ config_from_settings (RgBrokerConfig * config,
   config->advertised_host = settings->advertised_host;
   config->max_topics = settings->max_topics;
   config->ingest_journal = settings->journal_config;
+  config->tls_certificate = settings->tls_certificate;
+  config->tls_key = settings->tls_key;
+  config->tls_ca = settings->tls_ca;
+  config->sasl_mechanisms = settings->sasl_mechanisms;
+  config->credentials_file = settings->credentials_file;
+  config->acl_file = settings->acl_file;
 }
 
 /* Where durable ingest topics live: ingest-location, else a sibling of

@@ -121,6 +121,7 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
   (RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS / 1000)
 #define DEFAULT_PROP_MAX_PARTIAL_BYTES RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
+#define DEFAULT_PROP_SECURITY_FILE NULL
 #define DEFAULT_PROP_LOCATION NULL
 #define DEFAULT_PROP_LIVE_MAX_LAG 30
 #define DEFAULT_PROP_INGEST FALSE
@@ -163,6 +164,12 @@ enum
   PROP_INGEST_LOCATION,
   PROP_MAX_TOPICS,
   PROP_INGEST_PARTITIONS,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_KEY,
+  PROP_TLS_CA,
+  PROP_SASL_MECHANISMS,
+  PROP_CREDENTIALS_FILE,
+  PROP_ACL_FILE,
 };
 
 enum
@@ -219,6 +226,12 @@ gst_rg_broker_sink_settings_copy (GstRgBrokerSinkSettings * to,
   to->host = g_strdup (from->host);
   to->topic = g_strdup (from->topic ? from->topic : name);
   to->advertised_host = g_strdup (from->advertised_host);
+  to->tls_certificate = g_strdup (from->tls_certificate);
+  to->tls_key = g_strdup (from->tls_key);
+  to->tls_ca = g_strdup (from->tls_ca);
+  to->sasl_mechanisms = g_strdup (from->sasl_mechanisms);
+  to->credentials_file = g_strdup (from->credentials_file);
+  to->acl_file = g_strdup (from->acl_file);
   to->location = g_strdup (from->location);
   to->ingest_location = g_strdup (from->ingest_location);
   to->bootstrap_servers = g_strdup (from->bootstrap_servers);
@@ -230,6 +243,12 @@ gst_rg_broker_sink_settings_clear (GstRgBrokerSinkSettings * settings)
   g_clear_pointer (&settings->host, g_free);
   g_clear_pointer (&settings->topic, g_free);
   g_clear_pointer (&settings->advertised_host, g_free);
+  g_clear_pointer (&settings->tls_certificate, g_free);
+  g_clear_pointer (&settings->tls_key, g_free);
+  g_clear_pointer (&settings->tls_ca, g_free);
+  g_clear_pointer (&settings->sasl_mechanisms, g_free);
+  g_clear_pointer (&settings->credentials_file, g_free);
+  g_clear_pointer (&settings->acl_file, g_free);
   g_clear_pointer (&settings->location, g_free);
   g_clear_pointer (&settings->ingest_location, g_free);
   g_clear_pointer (&settings->bootstrap_servers, g_free);
@@ -486,6 +505,30 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
       g_free (self->props.advertised_host);
       self->props.advertised_host = g_value_dup_string (value);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_free (self->props.tls_certificate);
+      self->props.tls_certificate = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (self->props.tls_key);
+      self->props.tls_key = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CA:
+      g_free (self->props.tls_ca);
+      self->props.tls_ca = g_value_dup_string (value);
+      break;
+    case PROP_SASL_MECHANISMS:
+      g_free (self->props.sasl_mechanisms);
+      self->props.sasl_mechanisms = g_value_dup_string (value);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      g_free (self->props.credentials_file);
+      self->props.credentials_file = g_value_dup_string (value);
+      break;
+    case PROP_ACL_FILE:
+      g_free (self->props.acl_file);
+      self->props.acl_file = g_value_dup_string (value);
+      break;
     case PROP_LIVE_MAX_LAG:
       self->props.live_max_lag = g_value_get_uint (value);
       break;
@@ -573,6 +616,24 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ADVERTISED_HOST:
       g_value_set_string (value, self->props.advertised_host);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, self->props.tls_certificate);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, self->props.tls_key);
+      break;
+    case PROP_TLS_CA:
+      g_value_set_string (value, self->props.tls_ca);
+      break;
+    case PROP_SASL_MECHANISMS:
+      g_value_set_string (value, self->props.sasl_mechanisms);
+      break;
+    case PROP_CREDENTIALS_FILE:
+      g_value_set_string (value, self->props.credentials_file);
+      break;
+    case PROP_ACL_FILE:
+      g_value_set_string (value, self->props.acl_file);
       break;
     case PROP_LIVE_MAX_LAG:
       g_value_set_uint (value, self->props.live_max_lag);
@@ -920,6 +981,89 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
       g_param_spec_string ("advertised-host", "Advertised host",
           "Host clients are told to connect to (default: the address they "
           "reached the broker on)", DEFAULT_PROP_ADVERTISED_HOST,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:tls-certificate:
+   *
+   * The PEM file of the broker's certificate chain (leaf first). With it (and
+   * #GstRgBrokerSink:tls-key) the listener speaks TLS only: Kafka's SSL
+   * listener, or SASL_SSL with #GstRgBrokerSink:sasl-mechanisms. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
+      g_param_spec_string ("tls-certificate", "TLS certificate",
+          "PEM file of the listener's certificate chain: clients must "
+          "connect with TLS (default: clear text)", DEFAULT_PROP_SECURITY_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:tls-key:
+   *
+   * The PEM file of the private key of #GstRgBrokerSink:tls-certificate.
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS key",
+          "PEM file of the private key of tls-certificate",
+          DEFAULT_PROP_SECURITY_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:tls-ca:
+   *
+   * The PEM file of the CA that signs client certificates. When set, a client
+   * must present a certificate it signed, and a client that does not log in
+   * with SASL is known by the certificate's common name (for
+   * #GstRgBrokerSink:acl-file). Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_CA,
+      g_param_spec_string ("tls-ca", "TLS client CA",
+          "PEM file of the CA client certificates must be signed by: "
+          "clients must present one (default: none asked)",
+          DEFAULT_PROP_SECURITY_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:sasl-mechanisms:
+   *
+   * Comma-separated SASL mechanisms (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)
+   * clients must authenticate with before any request but ApiVersions and
+   * the SASL ones. Needs #GstRgBrokerSink:credentials-file. Use it with TLS:
+   * PLAIN sends the password itself. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_SASL_MECHANISMS,
+      g_param_spec_string ("sasl-mechanisms", "SASL mechanisms",
+          "Comma-separated SASL mechanisms clients must log in with "
+          "(PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; default: no SASL)",
+          DEFAULT_PROP_SECURITY_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:credentials-file:
+   *
+   * The users of #GstRgBrokerSink:sasl-mechanisms: one salted SCRAM
+   * credential per line (`user mechanism iterations salt stored-key
+   * server-key`, docs/security.md says how to make one); no password is
+   * stored. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_CREDENTIALS_FILE,
+      g_param_spec_string ("credentials-file", "Credentials file",
+          "File of the users' salted SCRAM credentials "
+          "(docs/security.md)", DEFAULT_PROP_SECURITY_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:acl-file:
+   *
+   * Which principal may read, write or create which topics: one rule per
+   * line, `principal read,write,create topic|prefix*|*` (docs/security.md).
+   * Without it every client may do what the broker serves. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_ACL_FILE,
+      g_param_spec_string ("acl-file", "ACL file",
+          "File of rules saying which principal may read, write or "
+          "create which topics (default: no rules, everything served is"
+          " allowed)", DEFAULT_PROP_SECURITY_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**

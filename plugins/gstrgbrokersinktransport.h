@@ -69,6 +69,13 @@ typedef struct
   gchar *ingest_location;       /* NULL: <location>.ingest, or memory */
   guint max_topics;
   guint ingest_partitions;
+  /* Security of the embedded broker (docs/security.md). */
+  gchar *tls_certificate;
+  gchar *tls_key;
+  gchar *tls_ca;
+  gchar *sasl_mechanisms;
+  gchar *credentials_file;
+  gchar *acl_file;
   /* The producer. */
   gchar *bootstrap_servers;
   gint acks;

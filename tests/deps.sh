@@ -29,9 +29,10 @@ RG_PACKAGES=(
   # Kafka record batches and the broker: librdkafka, kcat and kafka-python
   # as real clients, ISA-L for CRC-32C.
   librdkafka-dev kcat python3-kafka libisal-dev
-  # Idempotent producers and admin clients (tests/check/elements/
-  # idempotent_clients.py): confluent-kafka-python on librdkafka.
-  python3-confluent-kafka
+  # The broker's TLS listener and SASL SCRAM (libssl, libcrypto), the
+  # openssl command that makes the test CA, and confluent-kafka (a
+  # librdkafka client) for the SASL/TLS client tests.
+  libssl-dev openssl python3-confluent-kafka
   # Leak checking.
   valgrind
   # The libFuzzer run of the Kafka request parser (clang's fuzzer runtime).

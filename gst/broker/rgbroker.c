@@ -59,10 +59,12 @@
 #endif
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokersasl.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
 #include "broker/rgloop.h"
@@ -114,6 +116,12 @@ struct _RgBroker
   /* Loop thread only: scratch for the handlers' record references. */
   GArray *refs;
   GHashTable *refused;          /* (client, api) pairs warned about */
+
+  /* Security (docs/security.md), loaded at start, read-only after. */
+  RgBrokerTlsContext *tls;
+  RgBrokerCredentials *credentials;
+  guint sasl_mechanisms;
+  RgBrokerAcl *acl;
 };
 
 /* Descriptors a process needs besides the connections: the listener,
@@ -155,6 +163,12 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->ingest_location = NULL;
   rg_journal_config_init (&config->ingest_journal);
   config->ingest_partitions = 1;
+  config->tls_certificate = NULL;
+  config->tls_key = NULL;
+  config->tls_ca = NULL;
+  config->sasl_mechanisms = NULL;
+  config->credentials_file = NULL;
+  config->acl_file = NULL;
 }
 
 /* ---- Client watches ---- */
@@ -313,11 +327,43 @@ rg_broker_enable_offsets_journal (RgBroker * broker, const gchar * dir,
 
 /* ---- Requests: from the connection layer to dispatch and back ---- */
 
+/* The connection's SASL state, made on its first request when the broker
+ * requires SASL (NULL when it does not). */
+static RgBrokerSaslSession *
+broker_sasl_session (RgBroker * broker, RgBrokerConn * conn)
+{
+  RgBrokerSaslSession *session = rg_broker_conn_get_data (conn);
+
+  if (session || broker->sasl_mechanisms == 0)
+    return session;
+  session = rg_broker_sasl_session_new (broker->credentials,
+      broker->sasl_mechanisms);
+  rg_broker_conn_set_data (conn, session, (GDestroyNotify)
+      rg_broker_sasl_session_free);
+  return session;
+}
+
+/* Who the client is: its SASL user, else the name in its verified TLS
+ * certificate, else Kafka's ANONYMOUS. */
+static const gchar *
+broker_principal (RgBrokerConn * conn, RgBrokerSaslSession * session)
+{
+  const gchar *name = session ? rg_broker_sasl_session_get_user (session)
+      : NULL;
+
+  if (!name)
+    name = rg_broker_conn_get_tls_peer_name (conn);
+  return name ? name : RG_BROKER_ANONYMOUS;
+}
+
 static void
 broker_context (RgBroker * broker, RgBrokerConn * conn,
     RgBrokerRequestContext * ctx)
 {
   memset (ctx, 0, sizeof (*ctx));
+  ctx->sasl = broker_sasl_session (broker, conn);
+  ctx->principal = broker_principal (conn, ctx->sasl);
+  ctx->acl = broker->acl;
   ctx->registry = broker->topics;
   ctx->counters = &broker->counters;
   ctx->node_host = broker->advertised_host ? broker->advertised_host :
@@ -667,11 +713,15 @@ rg_broker_unreserve_topic (const gchar * host, guint port,
 static void
 broker_free (RgBroker * broker)
 {
-  /* Connections first: they hold topic references for the stats. */
+  /* Connections first: they hold topic references for the stats, and
+   * their TLS and SASL sessions use the security settings. */
   rg_broker_conns_free (broker->conns);
   /* After the connections: their parked group requests cancel
    * themselves in the coordinator. */
   rg_broker_groups_free (broker->groups);
+  rg_broker_tls_context_free (broker->tls);
+  rg_broker_credentials_free (broker->credentials);
+  rg_broker_acl_free (broker->acl);
   rg_broker_registry_free (broker->topics);
   rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
@@ -697,6 +747,43 @@ broker_groups_new (RgBroker * broker)
   return rg_broker_groups_new (&config, rg_loop_get_waker (broker->loop));
 }
 
+/* Loads what the security settings name; the paths are not kept. */
+static gboolean
+broker_load_security (RgBroker * broker, GError ** error)
+{
+  RgBrokerConfig *c = &broker->config;
+  gboolean ok = TRUE;
+
+  if ((c->tls_certificate && *c->tls_certificate) != (c->tls_key
+          && *c->tls_key) || ((c->tls_ca && *c->tls_ca)
+          && !(c->tls_certificate && *c->tls_certificate))) {
+    g_set_error (error, RG_BROKER_ERROR, RG_BROKER_ERROR_SECURITY,
+        "TLS needs both a certificate and a key (and a CA only with them)");
+    ok = FALSE;
+  } else if (c->tls_certificate && *c->tls_certificate) {
+    broker->tls = rg_broker_tls_context_new (c->tls_certificate, c->tls_key,
+        c->tls_ca, error);
+    ok = broker->tls != NULL;
+  }
+  if (ok)
+    ok = rg_broker_sasl_parse_mechanisms (c->sasl_mechanisms,
+        &broker->sasl_mechanisms, error);
+  if (ok && broker->sasl_mechanisms && !(c->credentials_file
+          && *c->credentials_file)) {
+    g_set_error (error, RG_BROKER_ERROR, RG_BROKER_ERROR_SECURITY,
+        "SASL needs a credentials file");
+    ok = FALSE;
+  }
+  if (ok && broker->sasl_mechanisms)
+    ok = (broker->credentials =
+        rg_broker_credentials_load (c->credentials_file, error)) != NULL;
+  if (ok && c->acl_file && *c->acl_file)
+    ok = (broker->acl = rg_broker_acl_load (c->acl_file, error)) != NULL;
+  c->tls_certificate = c->tls_key = c->tls_ca = NULL;
+  c->sasl_mechanisms = c->credentials_file = c->acl_file = NULL;
+  return ok;
+}
+
 static RgBroker *
 broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     GError ** error)
@@ -718,6 +805,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
   broker->refused = rg_broker_dispatch_refusals_new ();
+  if (!broker_load_security (broker, error))
+    goto fail;
 
   broker_raise_fd_limit (broker->config.max_connections);
   broker->listen_fd = broker_listen (host, port, &broker->port, error);
@@ -750,12 +839,15 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       &broker->config, &broker->counters, &conn_funcs, broker);
   if (broker->conns == NULL)
     goto system_failed;
+  rg_broker_conns_set_tls (broker->conns, broker->tls);
   err = pthread_create (&broker->thread, NULL, broker_thread, broker);
   if (err != 0) {
     errno = err;
     goto system_failed;
   }
-  GST_INFO ("broker listening on %s port %u", host, broker->port);
+  GST_INFO ("broker listening on %s port %u (%s%s)", host, broker->port,
+      broker->sasl_mechanisms ? "SASL_" : "", broker->tls ? "SSL" :
+      "PLAINTEXT");
   return broker;
 
   /* ERRORS */

@@ -92,6 +92,10 @@ GQuark rg_broker_error_quark (void);
  * @RG_BROKER_ERROR_INVALID: an invalid argument (empty or over-long topic
  *   name)
  * @RG_BROKER_ERROR_ENCODE: a buffer could not be encoded as a record
+ * @RG_BROKER_ERROR_SECURITY: the TLS certificate, key or CA, the
+ *   credentials file or the ACL file could not be loaded (the message
+ *   names the file and the reason), or the security settings contradict
+ *   each other
  */
 typedef enum
 {
@@ -100,6 +104,7 @@ typedef enum
   RG_BROKER_ERROR_TOPIC_EXISTS,
   RG_BROKER_ERROR_INVALID,
   RG_BROKER_ERROR_ENCODE,
+  RG_BROKER_ERROR_SECURITY,
 } RgBrokerError;
 
 /**
@@ -176,6 +181,24 @@ typedef enum
  *   @ingest_batches batches and offsets. Journal-backed ingest topics
  *   (@ingest_location) have one partition. Pipeline-owned topics always have
  *   one partition, 0.
+ * @tls_certificate: (nullable): PEM file of the listener's certificate
+ *   chain: the listener speaks TLS (Kafka's SSL or SASL_SSL); %NULL =
+ *   clear text
+ * @tls_key: (nullable): PEM file of its private key (needed with
+ *   @tls_certificate)
+ * @tls_ca: (nullable): PEM file of the CA that client certificates must
+ *   be signed by: clients must then present one, and a client that does
+ *   not authenticate with SASL is known by its certificate's common name
+ * @sasl_mechanisms: (nullable): comma-separated SASL mechanisms clients
+ *   must authenticate with before any request but ApiVersions,
+ *   SaslHandshake and SaslAuthenticate (PLAIN, SCRAM-SHA-256,
+ *   SCRAM-SHA-512; Kafka's SASL_PLAINTEXT or SASL_SSL); %NULL or empty =
+ *   no SASL
+ * @credentials_file: (nullable): the users of @sasl_mechanisms, as salted
+ *   SCRAM entries (docs/security.md); needed with @sasl_mechanisms
+ * @acl_file: (nullable): which principal may read, write or create which
+ *   topics (docs/security.md); %NULL = every client may do what the
+ *   broker serves, as without authentication
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -197,6 +220,12 @@ typedef struct
   const gchar *ingest_location;
   RgJournalConfig ingest_journal;
   guint ingest_partitions;
+  const gchar *tls_certificate;
+  const gchar *tls_key;
+  const gchar *tls_ca;
+  const gchar *sasl_mechanisms;
+  const gchar *credentials_file;
+  const gchar *acl_file;
 } RgBrokerConfig;
 
 /**

@@ -70,6 +70,15 @@
  *    announces, so memory follows the bytes received, not the bytes
  *    promised.
  *
+ * TLS (rgbrokertls.c): when the set has a TLS context, every connection
+ * gets a session at accept and its reads and sends go through it (the
+ * three calls conn_recv(), send_iov() and output_send() choose); nothing
+ * else here knows. Journal ranges are then read and encrypted instead of
+ * sent with sendfile(). Decrypted bytes the session holds beyond what the
+ * input buffer took are invisible to epoll, so conn_process() reads them
+ * when there is room, and a read that needs writability (a handshake
+ * flight) watches EPOLLOUT.
+ *
  * Errors: the frame function decides (a malformed frame, an unsupported
  * api closes the connection, as Kafka does); a failed send or a reset
  * closes it too.
@@ -87,6 +96,7 @@
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerhooks.h"
 #include "broker/rgbrokerio.h"
+#include "broker/rgbrokertls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -139,6 +149,9 @@ struct _RgBrokerConn
   guint64 id;
   gchar *address;
   gchar *local_host;
+  RgBrokerTls *tls;             /* NULL: clear text */
+  gpointer data;                /* the facade's, see rg_broker_conn_set_data */
+  GDestroyNotify data_free;
 
   guint8 *in;
   gsize in_len;
@@ -191,6 +204,7 @@ struct _RgBrokerConns
   RgBrokerCounters *counters;
   RgBrokerConnFuncs funcs;
   gpointer user_data;
+  RgBrokerTlsContext *tls;      /* not owned; NULL: clear text */
 
   /* Guards conns (the list and the stats fields) and next_id. */
   pthread_mutex_t lock;
@@ -215,6 +229,7 @@ static RgBrokerSysHooks sys_hooks;
 
 static void conn_close (RgBrokerConn * conn);
 static void conn_process (RgBrokerConn * conn);
+static gboolean conn_read (RgBrokerConn * conn);
 
 /* ---- System calls ---- */
 
@@ -238,8 +253,12 @@ rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks)
 }
 
 static ssize_t
-send_iov (int fd, const struct iovec *iov, int iovcnt)
+send_iov (RgBrokerConn * conn, const struct iovec *iov, int iovcnt)
 {
+  int fd = conn->fd;
+
+  if (conn->tls)
+    return rg_broker_tls_send_iov (conn->tls, iov, iovcnt);
   if (sys_hooks.send_iov)
     return sys_hooks.send_iov (fd, iov, iovcnt);
   return rg_broker_sys_send_iov (fd, iov, iovcnt);
@@ -339,8 +358,11 @@ output_send (RgBrokerConn * conn, RgBrokerOutput * out)
   seg = &segs[out->segment];
   if (seg->type != RG_KAFKA_SEGMENT_FILE) {
     n = output_fill_iov (out, iov);
-    return send_iov (conn->fd, iov, n);
+    return send_iov (conn, iov, n);
   }
+  if (conn->tls)
+    return rg_broker_tls_send_file (conn->tls, seg->fd,
+        seg->offset + out->segment_offset, seg->length - out->segment_offset);
   {
     off_t position = seg->offset + out->segment_offset;
 
@@ -538,6 +560,34 @@ rg_broker_conn_get_local_host (RgBrokerConn * conn)
   return conn->local_host;
 }
 
+const gchar *
+rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn)
+{
+  return conn->tls ? rg_broker_tls_get_peer_name (conn->tls) : NULL;
+}
+
+void
+rg_broker_conn_set_data (RgBrokerConn * conn, gpointer data,
+    GDestroyNotify free_func)
+{
+  if (conn->data_free)
+    conn->data_free (conn->data);
+  conn->data = data;
+  conn->data_free = free_func;
+}
+
+gpointer
+rg_broker_conn_get_data (RgBrokerConn * conn)
+{
+  return conn->data;
+}
+
+void
+rg_broker_conns_set_tls (RgBrokerConns * conns, RgBrokerTlsContext * tls)
+{
+  conns->tls = tls;
+}
+
 /* ---- Input ---- */
 
 static void
@@ -631,9 +681,22 @@ conn_update_events (RgBrokerConn * conn)
   if (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len < conn->in_size)
     want |= RG_LOOP_IN;
-  if (conn->send_blocked)
+  if (conn->send_blocked || (conn->tls && rg_broker_tls_wants_write
+          (conn->tls)))
     want |= RG_LOOP_OUT;
   rg_loop_set_events (conns->loop, conn->source, want);
+}
+
+/* Whether the TLS session holds decrypted bytes that the input buffer
+ * has room for: epoll will not report them. */
+static gboolean
+conn_tls_readable (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return conn->tls && rg_broker_tls_has_pending (conn->tls)
+      && !conn->parked && conn->out_bytes < conns->config.max_output_bytes
+      && conn->in_len < conn->in_size;
 }
 
 /* Handles frames and sends responses until neither makes progress. */
@@ -644,6 +707,8 @@ conn_process (RgBrokerConn * conn)
     guint n_out = g_queue_get_length (&conn->out);
     gsize in_len = conn->in_len;
 
+    if (conn_tls_readable (conn) && !conn_read (conn))
+      return;
     if (!conn_handle_frames (conn))
       goto malformed;
     conn_update_partial (conn);
@@ -673,6 +738,14 @@ failed:
   }
 }
 
+static ssize_t
+conn_recv (RgBrokerConn * conn, void *buf, gsize len)
+{
+  if (conn->tls)
+    return rg_broker_tls_read (conn->tls, buf, len);
+  return recv (conn->fd, buf, len, MSG_DONTWAIT);
+}
+
 /* Returns FALSE when the connection was closed. */
 static gboolean
 conn_read (RgBrokerConn * conn)
@@ -682,8 +755,8 @@ conn_read (RgBrokerConn * conn)
   if (conn->in_len == conn->in_size)
     return TRUE;
   do {
-    n = recv (conn->fd, conn->in + conn->in_len,
-        conn->in_size - conn->in_len, MSG_DONTWAIT);
+    n = conn_recv (conn, conn->in + conn->in_len,
+        conn->in_size - conn->in_len);
   } while (n < 0 && errno == EINTR);
 
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -735,7 +808,10 @@ conn_event (gpointer data, guint32 events)
     conn_close (conn);
     return;
   }
-  if ((events & RG_LOOP_IN) && !conn_read (conn))
+  /* A TLS read that wanted writability goes on when it comes. */
+  if (((events & RG_LOOP_IN) || ((events & RG_LOOP_OUT) && conn->tls
+              && rg_broker_tls_wants_write (conn->tls)))
+      && !conn_read (conn))
     return;
   if (events & RG_LOOP_OUT)
     conn->send_blocked = FALSE;
@@ -750,6 +826,8 @@ conn_event (gpointer data, guint32 events)
 static void
 conn_free (RgBrokerConn * conn)
 {
+  if (conn->data_free)
+    conn->data_free (conn->data);
   g_free (conn->address);
   g_free (conn->local_host);
   g_free (conn->peer_host);
@@ -793,10 +871,17 @@ conn_new (RgBrokerConns * conns, int fd, const struct sockaddr_storage *peer)
   conn->last_activity = rg_loop_now_ms ();
   /* Responses are whole frames: send each as soon as it is complete. */
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+  if (conns->tls && !(conn->tls = rg_broker_tls_new (conns->tls, fd))) {
+    GST_WARNING ("no TLS session for a client: out of memory");
+    close (fd);
+    conn_free (conn);
+    return;
+  }
 
   conn->source = rg_loop_add (conns->loop, fd, RG_LOOP_IN, conn_event, conn);
   if (conn->source == NULL) {
     GST_WARNING ("epoll_ctl: %s", g_strerror (errno));
+    rg_broker_tls_free (conn->tls);
     close (fd);
     conn_free (conn);
     return;
@@ -822,6 +907,8 @@ conn_close (RgBrokerConn * conn)
   RgBrokerTopic *last_topic;
 
   rg_loop_remove (conns->loop, conn->source);
+  rg_broker_tls_free (conn->tls);
+  conn->tls = NULL;
   close (conn->fd);
   if (conn->parked)
     conn_unpark (conn);

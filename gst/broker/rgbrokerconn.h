@@ -40,6 +40,7 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
+#include "broker/rgbrokertls.h"
 #include "broker/rgloop.h"
 #include "kafka/rgkafka.h"
 
@@ -82,6 +83,10 @@ RgBrokerConns *rg_broker_conns_new (RgLoop * loop, int listen_fd,
     const RgBrokerConfig * config, RgBrokerCounters * counters,
     const RgBrokerConnFuncs * funcs, gpointer user_data);
 
+/* Serves every connection accepted from now on over TLS with @tls (not
+ * owned: it must outlive the set), or in clear text when NULL. */
+void rg_broker_conns_set_tls (RgBrokerConns * conns, RgBrokerTlsContext * tls);
+
 /* Closes every connection and stops watching the listener. */
 void rg_broker_conns_free (RgBrokerConns * conns);
 
@@ -97,6 +102,17 @@ GPtrArray *rg_broker_conns_get_clients (RgBrokerConns * conns);
 /* The client's "host:port", and the local address it reached. */
 const gchar *rg_broker_conn_get_address (RgBrokerConn * conn);
 const gchar *rg_broker_conn_get_local_host (RgBrokerConn * conn);
+
+/* The common name of the certificate @conn's client presented over TLS
+ * and the CA verified (transfer none; NULL: none, or clear text). */
+const gchar *rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn);
+
+/* The facade's per-connection state (its authentication): @data (transfer
+ * full) is freed with @free_func when replaced or when the connection
+ * closes. */
+void rg_broker_conn_set_data (RgBrokerConn * conn, gpointer data,
+    GDestroyNotify free_func);
+gpointer rg_broker_conn_get_data (RgBrokerConn * conn);
 
 /* Queues @response (transfer full; NULL is ignored) behind the
  * connection's earlier responses, and counts a request answered. */

@@ -67,6 +67,7 @@
 #include "broker/rgbrokeracks.h"
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokergroups.h"
+#include "broker/rgbrokerauth.h"
 #include "kafka/rgkafkalegacy.h"
 
 #include <errno.h>
@@ -117,6 +118,8 @@ static const RgBrokerApi apis[] = {
   GROUP_API (SYNC_GROUP, 0, 5, sync),
   GROUP_API (DESCRIBE_GROUPS, 0, 5, describe),
   GROUP_API (LIST_GROUPS, 0, 4, list),
+  {RG_KAFKA_API_SASL_HANDSHAKE, 0, 1, -1, rg_broker_auth_handle_handshake,
+      rg_kafka_sasl_parse_handshake, g_free},
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
   {RG_KAFKA_ADMIN_API_CREATE_TOPICS, 0, RG_KAFKA_CREATE_TOPICS_MAX_VERSION,
       RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_create_topics,
@@ -128,6 +131,10 @@ static const RgBrokerApi apis[] = {
         RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION,
         RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
       rg_broker_handle_init_producer_id, rg_kafka_parse_init_producer_id,
+      g_free},
+  {RG_KAFKA_API_SASL_AUTHENTICATE, 0, 2,
+        RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
+      rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,
       g_free},
 };
 
@@ -224,6 +231,19 @@ metadata_partitions (void)
   return metadata_partition_table;
 }
 
+/* The topic a Metadata or Produce names, created as an ingest topic when
+ * the broker accepts ingest and the ACL lets the client create it; when
+ * there is none, @topic_error says why. */
+static RgBrokerTopic *
+dispatch_topic (const RgBrokerRequestContext * ctx, RgKafkaStr name,
+    gint16 * topic_error)
+{
+  *topic_error = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  if (rg_broker_auth_check (ctx, name, RG_BROKER_ACL_CREATE) != 0)
+    return rg_broker_registry_lookup (ctx->registry, name);
+  return rg_broker_registry_get_ingest (ctx->registry, name, topic_error);
+}
+
 /* The topics a Metadata request asks about: all registered names, or the
  * ones it lists (creating ingest topics, as Kafka with auto-creation). The
  * names and partitions in @topics point into @held's topics and the
@@ -244,6 +264,8 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
       RgKafkaMetadataTopic t = { 0, };
 
       t.topic = rg_kafka_str_from_cstr (g_ptr_array_index (names, i));
+      if (!rg_broker_auth_describes (ctx, t.topic))
+        continue;
       t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
           t.topic);
       t.partitions = partition;
@@ -266,8 +288,12 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
       g_array_append_val (topics, t);
       continue;
     }
-    topic = rg_broker_registry_get_ingest (ctx->registry, t.topic,
-        &topic_error);
+    if (!rg_broker_auth_describes (ctx, t.topic)) {
+      t.error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
+      g_array_append_val (topics, t);
+      continue;
+    }
+    topic = dispatch_topic (ctx, t.topic, &topic_error);
     if (topic) {
       g_ptr_array_add (held, topic);
       t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
@@ -466,9 +492,11 @@ handle_produce (const RgKafkaRequest * req,
   acks = rg_broker_acks_new (p->n_topics, produce_count_partitions (p));
   topics = rg_broker_acks_get_topics (acks);
   for (i = 0; i < p->n_topics; i++) {
-    gint16 topic_error;
-    RgBrokerTopic *topic = rg_broker_registry_get_ingest (ctx->registry,
-        p->topics[i].topic, &topic_error);
+    /* Without write permission nothing is created either. */
+    gint16 topic_error = rg_broker_auth_check (ctx, p->topics[i].topic,
+        RG_BROKER_ACL_WRITE);
+    RgBrokerTopic *topic = topic_error ? NULL :
+        dispatch_topic (ctx, p->topics[i].topic, &topic_error);
 
     topics[i].topic = p->topics[i].topic;
     topics[i].n_partitions = p->topics[i].n_partitions;
@@ -540,6 +568,9 @@ handle_list_offsets (const RgKafkaRequest * req,
   parts = g_new0 (RgKafkaListOffsetsPartitionResponse, MAX (n, 1));
   topics = g_new0 (RgKafkaListOffsetsTopicResponse, MAX (l->n_topics, 1));
   for (i = 0; i < l->n_topics; i++) {
+    gint16 denied = rg_broker_auth_check (ctx, l->topics[i].topic,
+        RG_BROKER_ACL_READ);
+
     topics[i].topic = l->topics[i].topic;
     topics[i].n_partitions = l->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
@@ -551,7 +582,11 @@ handle_list_offsets (const RgKafkaRequest * req,
       parts[k].partition = rp->partition;
       parts[k].timestamp = -1;
       parts[k].offset = -1;
-      if (topic) {
+      if (denied) {
+        parts[k].error_code = denied;
+        if (topic)
+          rg_broker_topic_unref (topic);
+      } else if (topic) {
         list_offset_of (topic, rp, &parts[k]);
         rg_broker_topic_unref (topic);
       } else {
@@ -635,6 +670,9 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   st->part_records = g_new0 (guint, MAX (st->n_parts, 1));
 
   for (i = 0; i < f->n_topics; i++) {
+    gint16 denied = rg_broker_auth_check (ctx, f->topics[i].topic,
+        RG_BROKER_ACL_READ);
+
     st->topics[i].topic = f->topics[i].topic;
     st->topics[i].n_partitions = f->topics[i].n_partitions;
     st->topics[i].partitions = &st->parts[k];
@@ -650,7 +688,9 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       rp->last_stable_offset = -1;
       rp->log_start_offset = -1;
       st->ref_start[k] = refs->len;
-      if (!topic) {
+      if (denied) {
+        rp->error_code = denied;
+      } else if (!topic) {
         rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
       } else if (fp->partition_max_bytes < 0) {
         rp->error_code = RG_KAFKA_INVALID_FETCH_SIZE;
@@ -933,6 +973,8 @@ rg_broker_dispatch_frame (const guint8 * frame, gsize len,
   GError *error = NULL;
 
   memset (out, 0, sizeof (*out));
+  if (rg_broker_auth_gate (frame, len, ctx, out, &res))
+    return res;
   if (!rg_kafka_request_parse_header (frame, len, &header, &error))
     goto parse_failed;
   api = find_api (header.api_key);

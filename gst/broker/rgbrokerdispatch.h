@@ -44,7 +44,9 @@
 #define __RG_BROKER_DISPATCH_H__
 
 #include "broker/rgbrokerproducers.h"
+#include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokersasl.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
 
@@ -78,6 +80,12 @@ typedef enum
  * @producers: the idempotent producers' ids and sequence state
  * @state: for rg_broker_dispatch_retry(): what the handler parked the
  *   request with (#RgBrokerHandleOutcome.state), else NULL
+ * @sasl: (nullable): the connection's SASL state when the broker requires
+ *   SASL: until it is authenticated only ApiVersions, SaslHandshake and
+ *   SaslAuthenticate are served (rgbrokerauth.c)
+ * @principal: who the client is, for the ACLs: its SASL user, else the
+ *   name of its TLS client certificate, else "ANONYMOUS"
+ * @acl: (nullable): the topic ACLs; NULL allows what the broker serves
  */
 typedef struct
 {
@@ -92,6 +100,9 @@ typedef struct
   struct _RgBrokerGroups *groups;
   RgBrokerProducers *producers;
   gpointer state;
+  RgBrokerSaslSession *sasl;
+  const gchar *principal;
+  const RgBrokerAcl *acl;
 } RgBrokerRequestContext;
 
 /*
