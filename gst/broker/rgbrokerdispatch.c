@@ -744,36 +744,52 @@ rg_broker_dispatch_refusals_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
-/* Logs a refused version: a warning the first time a client (its host and
- * client id: it reconnects from another port after each refusal) asks for
- * an api at a version the table lacks, then only at INFO level, so a
- * client retrying in a loop does not flood the log. */
+gboolean
+rg_broker_dispatch_first_refusal (GHashTable * refused, const gchar * peer,
+    RgKafkaStr client_id, gint16 api_key)
+{
+  const gchar *colon;
+  gchar *client, *key;
+
+  if (refused == NULL)
+    return TRUE;
+  /* The host without the port: a refused client reconnects from another
+   * port. */
+  peer = peer ? peer : "";
+  colon = strrchr (peer, ':');
+  client = rg_kafka_str_dup (client_id);
+  key = g_strdup_printf ("%.*s/%s/%d",
+      colon ? (gint) (colon - peer) : (gint) strlen (peer), peer,
+      client ? client : "", api_key);
+  g_free (client);
+  if (g_hash_table_size (refused) >= RG_BROKER_MAX_REFUSALS)
+    g_hash_table_remove_all (refused);
+  /* Takes @key either way; TRUE when it was not there yet. */
+  return g_hash_table_add (refused, key);
+}
+
+/* Logs a refused version: a warning the first time a client asks for an
+ * api at a version the table lacks, then only at INFO level, so a client
+ * retrying in a loop does not flood the log. */
 static void
 log_refusal (const RgBrokerRequestContext * ctx,
     const RgKafkaRequestHeader * header)
 {
-  const gchar *colon = ctx->peer ? strrchr (ctx->peer, ':') : NULL;
-  gint host_len = colon ? (gint) (colon - ctx->peer) : -1;
-  gchar *key = g_strdup_printf ("%.*s/%.*s/%d", host_len < 0 ? 0 : host_len,
-      ctx->peer ? ctx->peer : "", MAX (header->client_id.len, 0),
-      header->client_id.data ? header->client_id.data : "",
-      header->api_key);
+  /* A NUL-terminated copy: GStreamer's log formatting does not honour a
+   * precision on %s, and the client id points into the frame. */
+  gchar *client = rg_kafka_str_dup (header->client_id);
 
-  if (ctx->refused
-      && g_hash_table_size (ctx->refused) >= RG_BROKER_MAX_REFUSALS)
-    g_hash_table_remove_all (ctx->refused);
-  if (!ctx->refused || g_hash_table_add (ctx->refused, key))
-    GST_WARNING ("client %s (client id '%.*s'): closing: %s (api key %d) "
+  if (rg_broker_dispatch_first_refusal (ctx->refused, ctx->peer,
+          header->client_id, header->api_key))
+    GST_WARNING ("client %s (client id '%s'): closing: %s (api key %d) "
         "v%d is not served; further refusals of this api to this client "
-        "are logged at INFO level", ctx->peer, MAX (header->client_id.len,
-            0), header->client_id.data ? header->client_id.data : "",
+        "are logged at INFO level", ctx->peer, client ? client : "",
         rg_kafka_api_name (header->api_key), header->api_key,
         header->api_version);
   else
     GST_INFO ("client %s: closing: %s v%d is not served", ctx->peer,
         rg_kafka_api_name (header->api_key), header->api_version);
-  if (!ctx->refused)
-    g_free (key);
+  g_free (client);
 }
 
 /* Parses @frame with the codec that knows @api: rgkafka.c, or the api's
