@@ -25,7 +25,11 @@
  *
  * The table (apis[] below) is the one source of what the broker
  * advertises: ApiVersions lists it, a request of an api or version not in
- * it closes the connection, and each row names its handler. Answers, per
+ * it closes the connection (a warning the first time per client and api,
+ * INFO after that: clients retry in a loop), and each row names its
+ * handler. Every version from Kafka 0.10's clients to Kafka 3.x's
+ * flexible ones is served; what a version changes is the codec's business
+ * (kafka/rgkafka.c), except the old message format (below). Answers, per
  * api:
  *  - ApiVersions: the table; an unsupported version gets error 35 and the
  *    ApiVersions row, so the client retries lower.
@@ -34,8 +38,9 @@
  *    its partitions (0 only for a pipeline's topic, 0 .. n - 1 for an
  *    ingest topic) led by node 0; unknown names get error 3 (17 when the
  *    broker accepts ingest and the name is not one Kafka allows).
- *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
- *    the timestamp (looked for inside produced batches too).
+ *  - ListOffsets: -1 latest, -2 earliest, -3 (v7) the newest record, else
+ *    the first record at or after the timestamp (looked for inside
+ *    produced batches too); v0's old form gets the one offset found.
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
  *    pipeline-owned topic. Any other topic is an ingest topic when the
  *    broker accepts ingest (created on first use, here or in Metadata,
@@ -48,11 +53,17 @@
  *    request's timeout. acks = 0 gets no response and never waits (the
  *    records are stored all the same). Batches of idempotent producers go
  *    through their sequence checks (rgbrokerproducers.c) on the way.
+ *    Produce v0-2 send MessageSet v0/v1: it is converted to one batch
+ *    first (kafka/rgkafkalegacy.h), a copy.
  *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
- *    MinBytes are available and MaxWaitMs has not passed.
+ *    MinBytes are available and MaxWaitMs has not passed. Fetch v0-3
+ *    clients expect the old message format: their batches are converted
+ *    to MessageSet v0/v1 (a copy, the only one on the fetch path). Fetch
+ *    sessions (v7+) are declined: session id 0 in every answer, and an
+ *    incremental request gets FETCH_SESSION_ID_NOT_FOUND.
  * A partition the registry does not know (a pipeline's topic has only 0,
  * an ingest topic 0 .. n - 1) gets error 3 in Produce, ListOffsets and
  * Fetch.
@@ -917,36 +928,52 @@ rg_broker_dispatch_refusals_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
-/* Logs a refused version: a warning the first time a client (its host and
- * client id: it reconnects from another port after each refusal) asks for
- * an api at a version the table lacks, then only at INFO level, so a
- * client retrying in a loop does not flood the log. */
+gboolean
+rg_broker_dispatch_first_refusal (GHashTable * refused, const gchar * peer,
+    RgKafkaStr client_id, gint16 api_key)
+{
+  const gchar *colon;
+  gchar *client, *key;
+
+  if (refused == NULL)
+    return TRUE;
+  /* The host without the port: a refused client reconnects from another
+   * port. */
+  peer = peer ? peer : "";
+  colon = strrchr (peer, ':');
+  client = rg_kafka_str_dup (client_id);
+  key = g_strdup_printf ("%.*s/%s/%d",
+      colon ? (gint) (colon - peer) : (gint) strlen (peer), peer,
+      client ? client : "", api_key);
+  g_free (client);
+  if (g_hash_table_size (refused) >= RG_BROKER_MAX_REFUSALS)
+    g_hash_table_remove_all (refused);
+  /* Takes @key either way; TRUE when it was not there yet. */
+  return g_hash_table_add (refused, key);
+}
+
+/* Logs a refused version: a warning the first time a client asks for an
+ * api at a version the table lacks, then only at INFO level, so a client
+ * retrying in a loop does not flood the log. */
 static void
 log_refusal (const RgBrokerRequestContext * ctx,
     const RgKafkaRequestHeader * header)
 {
-  const gchar *colon = ctx->peer ? strrchr (ctx->peer, ':') : NULL;
-  gint host_len = colon ? (gint) (colon - ctx->peer) : -1;
-  gchar *key = g_strdup_printf ("%.*s/%.*s/%d", host_len < 0 ? 0 : host_len,
-      ctx->peer ? ctx->peer : "", MAX (header->client_id.len, 0),
-      header->client_id.data ? header->client_id.data : "",
-      header->api_key);
+  /* A NUL-terminated copy: GStreamer's log formatting does not honour a
+   * precision on %s, and the client id points into the frame. */
+  gchar *client = rg_kafka_str_dup (header->client_id);
 
-  if (ctx->refused
-      && g_hash_table_size (ctx->refused) >= RG_BROKER_MAX_REFUSALS)
-    g_hash_table_remove_all (ctx->refused);
-  if (!ctx->refused || g_hash_table_add (ctx->refused, key))
-    GST_WARNING ("client %s (client id '%.*s'): closing: %s (api key %d) "
+  if (rg_broker_dispatch_first_refusal (ctx->refused, ctx->peer,
+          header->client_id, header->api_key))
+    GST_WARNING ("client %s (client id '%s'): closing: %s (api key %d) "
         "v%d is not served; further refusals of this api to this client "
-        "are logged at INFO level", ctx->peer, MAX (header->client_id.len,
-            0), header->client_id.data ? header->client_id.data : "",
+        "are logged at INFO level", ctx->peer, client ? client : "",
         rg_kafka_api_name (header->api_key), header->api_key,
         header->api_version);
   else
     GST_INFO ("client %s: closing: %s v%d is not served", ctx->peer,
         rg_kafka_api_name (header->api_key), header->api_version);
-  if (!ctx->refused)
-    g_free (key);
+  g_free (client);
 }
 
 /* Parses @frame with the codec that knows @api: rgkafka.c, or the api's

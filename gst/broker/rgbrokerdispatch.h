@@ -170,6 +170,13 @@ typedef struct
  * full: free with g_hash_table_unref()). Loop thread only. */
 GHashTable *rg_broker_dispatch_refusals_new (void);
 
+/* Notes a refused version in @refused (nullable: every refusal is a first)
+ * and returns %TRUE when @peer's host (its "host:port" without the port:
+ * a refused client reconnects from another port) with @client_id had not
+ * been refused @api_key before: the one refusal worth a warning. */
+gboolean rg_broker_dispatch_first_refusal (GHashTable * refused,
+    const gchar * peer, RgKafkaStr client_id, gint16 api_key);
+
 /* The table, in ascending api key order (transfer none). */
 const RgBrokerApi *rg_broker_dispatch_apis (guint * n_apis);
 

@@ -19,7 +19,11 @@ its records back:
   only) Reader and Writer (tests/compat/go/kafkago);
 - kafka-python 2.0.2 at api_version 0.9 (magic 0), 0.10 (magic 1), 0.11,
   2.1 and auto-detected;
-- kcat (librdkafka 2.0.2) with ApiVersions, and without it at 0.9.0.
+- kcat (librdkafka 2.0.2) with ApiVersions, and without it at 0.9.0;
+- kafka-ts 1.5.0 (npm; kafka_ts/), which sends the highest version both
+  sides support: the flexible Metadata v12, Produce v9, ListOffsets v7 and
+  Fetch v12. It is installed from the npm registry into SCRATCH_DIR on the
+  first run; without node or npm, or offline, it is skipped.
 
 Usage: broker_versions.py KCAT SCRATCH_DIR. Go programs are built with
 GO111MODULE=off GOPATH=/usr/share/gocode into SCRATCH_DIR (its go-cache
@@ -209,6 +213,28 @@ def test_kafka_python(broker, values):
               (name, offsets))
 
 
+def test_kafka_ts(port, scratch):
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        print("skip: kafka-ts needs node and npm")
+        return
+    prefix = os.path.join(scratch, "kafka-ts")
+    os.makedirs(prefix, exist_ok=True)
+    shutil.copy(os.path.join(HERE, "kafka_ts", "package.json"), prefix)
+    shutil.copy(os.path.join(HERE, "kafka_ts", "flexible.js"), prefix)
+    if not os.path.isdir(os.path.join(prefix, "node_modules", "kafka-ts")):
+        res = subprocess.run(["npm", "install", "--no-audit", "--no-fund",
+                              "--no-package-lock"], cwd=prefix,
+                             capture_output=True, timeout=300)
+        if res.returncode != 0:
+            print("skip: npm install kafka-ts failed: " +
+                  res.stderr.decode(errors="replace")[-300:])
+            return
+    res = run(["node", os.path.join(prefix, "flexible.js"), str(port),
+               "kafka-ts-writes", TOPIC, str(N_RECORDS)])
+    check(res.returncode == 0,
+          "kafka-ts (flexible versions): " + result_line(res))
+
+
 def parse_kcat(out):
     """kcat -f '%o %R%s': offset, space, int32 value length, value."""
     records, pos = [], 0
@@ -245,6 +271,7 @@ def main():
         broker = "127.0.0.1:%d" % pipe.port
         test_kcat(broker, kcat, values)
         test_kafka_python(broker, values)
+        test_kafka_ts(pipe.port, scratch)
         if test_go(broker, scratch):
             test_kafka_go_records(broker, kcat)
     finally:
