@@ -109,6 +109,7 @@ struct _RgBroker
 
   /* Loop thread only: scratch for the handlers' record references. */
   GArray *refs;
+  GHashTable *refused;          /* (client, api) pairs warned about */
 };
 
 /* Descriptors a process needs besides the connections: the listener,
@@ -317,6 +318,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->peer = rg_broker_conn_get_address (conn);
   ctx->refs = broker->refs;
   ctx->groups = broker->groups;
+  ctx->refused = broker->refused;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -629,6 +631,7 @@ broker_free (RgBroker * broker)
     close (broker->listen_fd);
   g_array_unref (broker->watches);
   g_array_unref (broker->refs);
+  g_hash_table_unref (broker->refused);
   pthread_mutex_destroy (&broker->watch_lock);
   g_free (broker->advertised_host);
   g_free (broker->host);
@@ -666,6 +669,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   pthread_mutex_init (&broker->watch_lock, NULL);
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
+  broker->refused = rg_broker_dispatch_refusals_new ();
 
   broker_raise_fd_limit (broker->config.max_connections);
   broker->listen_fd = broker_listen (host, port, &broker->port, error);

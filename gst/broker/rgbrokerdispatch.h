@@ -70,6 +70,10 @@ typedef enum
  *   answer it with what there is
  * @groups: the consumer-group coordinator and committed offsets, for the
  *   group apis' handlers (rgbrokergroups.h)
+ * @refused: (nullable): the broker's set of (client, api) pairs already
+ *   warned about an unsupported version (rg_broker_dispatch_refusals_new()),
+ *   so that a client retrying the same request is logged once; NULL logs
+ *   every refusal
  */
 typedef struct
 {
@@ -81,6 +85,7 @@ typedef struct
   GArray *refs;
   gboolean expired;
   struct _RgBrokerGroups *groups;
+  GHashTable *refused;
 } RgBrokerRequestContext;
 
 /*
@@ -131,6 +136,14 @@ typedef struct
   RgKafkaBodyParseFunc parse;
   GDestroyNotify free_body;
 } RgBrokerApi;
+
+/* Most (client, api) pairs a refusal set remembers; past it, the set starts
+ * over (memory stays bounded, a long-lived broker may warn again). */
+#define RG_BROKER_MAX_REFUSALS 1024
+
+/* A new, empty refusal set for RgBrokerRequestContext.refused (transfer
+ * full: free with g_hash_table_unref()). Loop thread only. */
+GHashTable *rg_broker_dispatch_refusals_new (void);
 
 /* The table, in ascending api key order (transfer none). */
 const RgBrokerApi *rg_broker_dispatch_apis (guint * n_apis);
