@@ -21,6 +21,8 @@
  *
  *   rgbroker.c (facade) ──► rgbrokerdispatch.c (api table, handlers)
  *        │                        │
+ *        ├──(timers)──────► rgbrokergroups.c (group apis) ──►
+ *        │                        │   rgbrokergroup.c, rgbrokeroffsettopic.c
  *        │                        ▼
  *        │                  rgbrokerregistry.c (names, reservations, lock)
  *        │                        │

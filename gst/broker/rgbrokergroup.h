@@ -56,7 +56,10 @@ G_BEGIN_DECLS
  * writes to __consumer_offsets is handed to RgGroupCallbacks.persist as
  * encoded key/value records (rgkafkaoffsets.h) before it is acknowledged;
  * a persist failure fails the request (COORDINATOR_NOT_AVAILABLE, which
- * clients retry) and changes nothing. Without a persist callback the
+ * clients retry) and changes nothing. The callback may return once the
+ * records are written and leave waiting for their fdatasync to its caller
+ * (the broker parks the OffsetCommit until then: rgbrokergroups.c), so
+ * that one fdatasync covers many commits. Without a persist callback the
  * offsets live as long as the coordinator (in-memory mode). A restarted
  * broker replays the topic with rg_group_coordinator_load_record() between
  * rg_group_coordinator_begin_load() and rg_group_coordinator_activate();

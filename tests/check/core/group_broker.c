@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "kafka/rgkafkagroup.h"
 #include "kafkawire.h"
 
 #define SESSION_MS 10000
@@ -1080,6 +1081,206 @@ GST_START_TEST (test_malformed)
 
 GST_END_TEST;
 
+/* A frame of each group api at a classic and a flexible version, as the
+ * tests above send them (without the size prefix). */
+static GByteArray *
+frame_of (Req * r)
+{
+  GByteArray *b = r->b;
+
+  g_byte_array_remove_range (b, 0, 4);
+  return b;
+}
+
+static GPtrArray *
+sample_frames (void)
+{
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_byte_array_unref);
+  Req r;
+
+  r = req_new (11, 2, 1, FALSE);
+  pstr (&r, GROUP);
+  p32 (&r, SESSION_MS);
+  p32 (&r, SESSION_MS);
+  pstr (&r, "");
+  pstr (&r, "consumer");
+  parray (&r, 2);
+  pstr (&r, "range");
+  pbytes (&r, "meta");
+  pstr (&r, "roundrobin");
+  pbytes (&r, "");
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (11, 7, 2, TRUE);
+  pstr (&r, GROUP);
+  p32 (&r, SESSION_MS);
+  p32 (&r, SESSION_MS);
+  pstr (&r, "m-1");
+  pstr (&r, "instance");
+  pstr (&r, "consumer");
+  parray (&r, 1);
+  pstr (&r, "range");
+  pbytes (&r, "m");
+  ptags (&r);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (14, 5, 3, TRUE);
+  pstr (&r, GROUP);
+  p32 (&r, 1);
+  pstr (&r, "m-1");
+  pstr (&r, NULL);
+  pstr (&r, "consumer");
+  pstr (&r, "range");
+  parray (&r, 1);
+  pstr (&r, "m-1");
+  pbytes (&r, "assigned");
+  ptags (&r);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (8, 8, 4, TRUE);
+  pstr (&r, GROUP);
+  p32 (&r, 1);
+  pstr (&r, "m-1");
+  pstr (&r, NULL);
+  parray (&r, 1);
+  pstr (&r, "t");
+  parray (&r, 1);
+  p32 (&r, 0);
+  p64 (&r, 777);
+  p32 (&r, 5);
+  pstr (&r, "md");
+  ptags (&r);
+  ptags (&r);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (8, 1, 5, FALSE);
+  pstr (&r, GROUP);
+  p32 (&r, 1);
+  pstr (&r, "m-1");
+  parray (&r, 1);
+  pstr (&r, "t");
+  parray (&r, 1);
+  p32 (&r, 0);
+  p64 (&r, 777);
+  p64 (&r, 1000);
+  pstr (&r, NULL);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (9, 7, 6, TRUE);
+  pstr (&r, GROUP);
+  parray (&r, 1);
+  pstr (&r, "t");
+  parray (&r, 2);
+  p32 (&r, 0);
+  p32 (&r, 1);
+  ptags (&r);
+  p8 (&r, 1);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (13, 4, 7, TRUE);
+  pstr (&r, GROUP);
+  parray (&r, 1);
+  pstr (&r, "m-1");
+  pstr (&r, NULL);
+  ptags (&r);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (15, 5, 8, TRUE);
+  parray (&r, 2);
+  pstr (&r, GROUP);
+  pstr (&r, "other");
+  p8 (&r, 0);
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+
+  r = req_new (16, 4, 9, TRUE);
+  parray (&r, 1);
+  pstr (&r, "Stable");
+  ptags (&r);
+  g_ptr_array_add (frames, frame_of (&r));
+  return frames;
+}
+
+static RgKafkaBodyParseFunc
+parser_of (gint16 api_key)
+{
+  switch (api_key) {
+    case 8:
+      return rg_kafka_group_parse_commit;
+    case 9:
+      return rg_kafka_group_parse_fetch;
+    case 11:
+      return rg_kafka_group_parse_join;
+    case 13:
+      return rg_kafka_group_parse_leave;
+    case 14:
+      return rg_kafka_group_parse_sync;
+    case 15:
+      return rg_kafka_group_parse_describe;
+    default:
+      return rg_kafka_group_parse_list;
+  }
+}
+
+static const gint16 first_flexible[17] = {[8] = 8,[9] = 6,[11] = 6,
+  [13] = 4,[14] = 4,[15] = 5,[16] = 3
+};
+
+static RgKafkaRequest *
+parse_group (const guint8 * data, gsize len, gint16 api_key)
+{
+  return rg_kafka_request_parse_other (data, len, first_flexible[api_key],
+      parser_of (api_key), rg_kafka_group_request_free, NULL, NULL);
+}
+
+/* The group parsers on damaged frames: each sample parses whole; every
+ * truncation of it is refused; every byte set to 0x00, 0x7f, 0x80 and
+ * 0xff parses or is refused without reading outside the frame (ASan
+ * watches) and without allocating more than the frame can justify. */
+GST_START_TEST (test_parsers_on_damaged_frames)
+{
+  static const guint8 values[] = { 0x00, 0x7f, 0x80, 0xff };
+  GPtrArray *frames = sample_frames ();
+  guint f, len, pos, v;
+
+  for (f = 0; f < frames->len; f++) {
+    GByteArray *frame = g_ptr_array_index (frames, f);
+    gint16 api_key = GST_READ_UINT16_BE (frame->data);
+    RgKafkaRequest *req = parse_group (frame->data, frame->len, api_key);
+    guint8 *copy;
+
+    fail_unless (req != NULL, "sample %u (api %d) does not parse", f,
+        api_key);
+    fail_unless_equals_int (((RgKafkaGroupRequest *) req->body.other.body)->
+        api_key, api_key);
+    rg_kafka_request_free (req);
+    for (len = 10; len < frame->len; len++) {
+      /* An exact-size copy: ASan sees a read past it. */
+      copy = g_memdup2 (frame->data, len);
+      req = parse_group (copy, len, api_key);
+      fail_unless (req == NULL, "sample %u cut at %u parses", f, len);
+      g_free (copy);
+    }
+    for (pos = 10; pos < frame->len; pos++) {
+      for (v = 0; v < G_N_ELEMENTS (values); v++) {
+        copy = g_memdup2 (frame->data, frame->len);
+        copy[pos] = values[v];
+        rg_kafka_request_free (parse_group (copy, frame->len, api_key));
+        g_free (copy);
+      }
+    }
+  }
+  g_ptr_array_unref (frames);
+}
+
+GST_END_TEST;
+
 static Suite *
 group_broker_suite (void)
 {
@@ -1093,6 +1294,7 @@ group_broker_suite (void)
   tcase_add_test (tc, test_offsets_survive_restart);
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_malformed);
+  tcase_add_test (tc, test_parsers_on_damaged_frames);
   return s;
 }
 
