@@ -25,15 +25,20 @@
  *
  * The table (apis[] below) is the one source of what the broker
  * advertises: ApiVersions lists it, a request of an api or version not in
- * it closes the connection, and each row names its handler. Answers, per
+ * it closes the connection (a warning the first time per client and api,
+ * INFO after that: clients retry in a loop), and each row names its
+ * handler. Every version from Kafka 0.10's clients to Kafka 3.x's
+ * flexible ones is served; what a version changes is the codec's business
+ * (kafka/rgkafka.c), except the old message format (below). Answers, per
  * api:
  *  - ApiVersions: the table; an unsupported version gets error 35 and the
  *    ApiVersions row, so the client retries lower.
  *  - Metadata: this broker as node 0 (advertised host, or the address the
  *    client reached), every registered name (topics and .live views) with
  *    partition 0 led by node 0; unknown names get error 3.
- *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
- *    the timestamp.
+ *  - ListOffsets: -1 latest, -2 earliest, -3 (v7) the newest record, else
+ *    the first record at or after the timestamp; v0's old form gets the
+ *    one offset found.
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
  *    pipeline-owned topic. Any other topic is an ingest topic when the
  *    broker accepts ingest (created on first use, here or in Metadata,
@@ -41,11 +46,16 @@
  *    CORRUPT_MESSAGE if one fails, nothing stored), stored with its
  *    baseOffset patched, and the response carries the first batch's
  *    offset; without ingest, 3. acks = 0 gets no response (the records
- *    are stored all the same).
+ *    are stored all the same). Produce v0-2 send MessageSet v0/v1: it is
+ *    converted to one batch first (kafka/rgkafkalegacy.h), a copy.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
- *    MinBytes are available and MaxWaitMs has not passed.
+ *    MinBytes are available and MaxWaitMs has not passed. Fetch v0-3
+ *    clients expect the old message format: their batches are converted
+ *    to MessageSet v0/v1 (a copy, the only one on the fetch path). Fetch
+ *    sessions (v7+) are declined: session id 0 in every answer, and an
+ *    incremental request gets FETCH_SESSION_ID_NOT_FOUND.
  * Any frame the codec rejects closes the connection.
  */
 

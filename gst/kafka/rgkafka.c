@@ -17,37 +17,48 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* The Kafka wire protocol, phase 1 subset.
+/* The Kafka wire protocol: the core apis, every version clients send.
  *
  * The encodings (classic and compact strings, arrays and bytes, varints,
  * tagged fields, request header v1/v2, response header v0/v1) are
  * described and implemented in rgkafkawire.c; this file holds the layouts
- * of the core apis' requests and responses.
+ * of the core apis' requests and responses. In a flexible version every
+ * STRING, ARRAY and RECORDS below is its compact form and every struct
+ * (array elements and the body too) ends with a tag section, TAG.
  *
- * Request frame: int32 size, then header v1 = int16 api key, int16 api
- * version, int32 correlation id, nullable STRING client id (int16 length
- * even in flexible versions), then for flexible requests (header v2) a
- * tag buffer, then the body:
+ * Request frame: int32 size, header v1 (v2 when flexible), then the body;
+ * [vN field] is present from version N on:
  *
  *   ApiVersions 18 v0-2  (empty)
- *                  v3    COMPACT_STRING software name, COMPACT_STRING
- *                        software version, TAG
- *   Metadata 3 v0-4      ARRAY{STRING topic} (v0: empty = all topics;
- *                        v1+: null = all), [v4 int8 allow auto create]
- *   Produce 0 v3-7       nullable STRING transactional id, int16 acks,
- *                        int32 timeout, ARRAY{STRING topic,
- *                        ARRAY{int32 partition, nullable RECORDS}}
- *   ListOffsets 2 v1-2   int32 replica, [v2 int8 isolation],
- *                        ARRAY{STRING topic, ARRAY{int32 partition,
- *                        int64 timestamp}}
- *   Fetch 1 v4           int32 replica, int32 max wait, int32 min bytes,
- *                        int32 max bytes, int8 isolation, ARRAY{STRING
- *                        topic, ARRAY{int32 partition, int64 offset,
- *                        int32 partition max bytes}}
+ *                  v3    STRING software name, STRING software version, TAG
+ *   Metadata 3 v0-12     ARRAY{[v10+ UUID topic id] STRING topic
+ *                        (nullable v10+), TAG} (v0: empty = all topics;
+ *                        v1+: null = all), [v4+ int8 allow auto create],
+ *                        [v8-10 int8 include cluster operations], [v8+
+ *                        int8 include topic operations], TAG
+ *   Produce 0 v0-9       [v3+ nullable STRING transactional id], int16
+ *                        acks, int32 timeout, ARRAY{STRING topic,
+ *                        ARRAY{int32 partition, nullable RECORDS, TAG},
+ *                        TAG}, TAG (RECORDS: MessageSet v0/v1 for v0-2,
+ *                        RecordBatch v2 for v3+)
+ *   ListOffsets 2 v0-7   int32 replica, [v2+ int8 isolation],
+ *                        ARRAY{STRING topic, ARRAY{int32 partition, [v4+
+ *                        int32 current leader epoch], int64 timestamp, [v0
+ *                        int32 max num offsets], TAG}, TAG}, TAG
+ *   Fetch 1 v0-12        int32 replica, int32 max wait, int32 min bytes,
+ *                        [v3+ int32 max bytes], [v4+ int8 isolation], [v7+
+ *                        int32 session id, int32 session epoch],
+ *                        ARRAY{STRING topic, ARRAY{int32 partition, [v9+
+ *                        int32 current leader epoch], int64 offset, [v12
+ *                        int32 last fetched epoch], [v5+ int64 log start
+ *                        offset], int32 partition max bytes, TAG}, TAG},
+ *                        [v7+ ARRAY{STRING topic, ARRAY int32 partitions,
+ *                        TAG} forgotten], [v11+ STRING rack id], TAG
  *
- * Response frame: int32 size, int32 correlation id (header v0 for every
- * response here: ApiVersions keeps v0 even when flexible, KIP-511), then
- * the body; the layouts are next to each builder below.
+ * Response frame: int32 size, int32 correlation id, for flexible versions
+ * an empty tag section (header v1; ApiVersions keeps header v0 even when
+ * flexible, KIP-511), then the body; the layouts are next to each builder
+ * below.
  *
  * Parsing rules: a length or count is checked against the bytes left in
  * the frame before it is used, so nothing is ever read outside the frame;
