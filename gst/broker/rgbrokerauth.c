@@ -80,9 +80,15 @@ rg_broker_auth_handle_handshake (const RgKafkaRequest * req,
     n = enabled_mechanisms (rg_broker_sasl_session_get_mechanisms
         (ctx->sasl), names);
   }
-  if (code != 0)
-    GST_INFO ("client %s: SaslHandshake for %.*s refused with error %d",
-        ctx->peer, (int) MAX (h->mechanism.len, 0), h->mechanism.data, code);
+  if (code != 0) {
+    /* A copy: the name is not NUL-terminated, and GStreamer's printf
+     * reads a string argument to its end whatever the precision says. */
+    gchar *name = g_strndup (h->mechanism.data, MAX (h->mechanism.len, 0));
+
+    GST_INFO ("client %s: SaslHandshake for %s refused with error %d",
+        ctx->peer, name, code);
+    g_free (name);
+  }
   out->response = rg_kafka_sasl_build_handshake_response
       (req->header.correlation_id, req->header.api_version, code, names, n,
       &error);
