@@ -322,8 +322,11 @@ static RgBrokerTopic *
 ingest_partition_new (RgBrokerRegistry * registry, const gchar * name,
     guint partition)
 {
-  return rg_broker_topic_new_ingest (registry->waker, name,
+  RgBrokerTopic *topic = rg_broker_topic_new_ingest (registry->waker, name,
       registry->ingest_batches);
+
+  rg_broker_topic_set_partition (topic, partition);
+  return topic;
 }
 
 /* Registers ingest topic @name (free, legal) with @n_partitions

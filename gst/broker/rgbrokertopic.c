@@ -107,6 +107,8 @@ struct _RgBrokerTopic
   /* Ingest topics: ring slots are batches [seq_start, seq_next); only the
    * broker's loop thread appends. */
   gboolean ingest;
+  /* The partition of @name it stores; set before it is published. */
+  guint partition;
   guint64 seq_start;
   guint64 seq_next;
 
@@ -343,6 +345,18 @@ rg_broker_topic_new_ingest (RgWaker * waker, const gchar * name,
 
   topic->ingest = TRUE;
   return topic;
+}
+
+void
+rg_broker_topic_set_partition (RgBrokerTopic * topic, guint partition)
+{
+  topic->partition = partition;
+}
+
+guint
+rg_broker_topic_get_partition (RgBrokerTopic * topic)
+{
+  return topic->partition;
 }
 
 gboolean
