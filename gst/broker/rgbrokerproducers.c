@@ -23,7 +23,8 @@
  * baseSequence (53-56), the sequence of the batch's first record; the
  * last record's is baseSequence + lastOffsetDelta, and sequences wrap from
  * 2^31 - 1 to 0. A producer retries a batch with the same numbers, so the
- * broker can tell a retry from new data. Per (producer id, topic) it
+ * broker can tell a retry from new data. Per (producer id, topic
+ * partition) it
  * keeps the epoch and the sequence range and offset of the last five
  * batches appended (a producer has at most five requests in flight), and
  * checks each new idempotent batch as Kafka does:
@@ -497,12 +498,42 @@ append (RgBrokerTopic * topic, const guint8 * records, gsize len,
   return code;
 }
 
+/* The sequence state's key of @topic's partition: the topic's name for
+ * partition 0, "<name>/<partition>" for the others ('/' is never in a
+ * topic name), as a producer numbers each partition's records apart. */
+static gchar *
+partition_key (RgBrokerTopic * topic)
+{
+  guint partition = rg_broker_topic_get_partition (topic);
+
+  if (partition == 0)
+    return g_strdup (rg_broker_topic_get_name (topic));
+  return g_strdup_printf ("%s/%u", rg_broker_topic_get_name (topic),
+      partition);
+}
+
+static gint16 produce_keyed (RgBrokerProducers * producers,
+    RgBrokerTopic * topic, const gchar * name, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset);
+
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
     gint64 * base_offset, guint64 * end_offset)
 {
-  const gchar *name = rg_broker_topic_get_name (topic);
+  gchar *name = partition_key (topic);
+  gint16 code = produce_keyed (producers, topic, name, records, len,
+      base_offset, end_offset);
+
+  g_free (name);
+  return code;
+}
+
+static gint16
+produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
+    const gchar * name, const guint8 * records, gsize len,
+    gint64 * base_offset, guint64 * end_offset)
+{
   gint64 now_ms = g_get_monotonic_time () / 1000;
   gboolean idempotent, control;
   gint64 duplicate, duplicate_end;
@@ -552,6 +583,7 @@ void
 rg_broker_producers_forget_topic (RgBrokerProducers * producers,
     const gchar * topic_name)
 {
+  gsize len = strlen (topic_name);
   GList *l, *next;
 
   pthread_mutex_lock (&producers->lock);
@@ -559,7 +591,9 @@ rg_broker_producers_forget_topic (RgBrokerProducers * producers,
     Sequence *s = l->data;
 
     next = l->next;
-    if (strcmp (s->topic, topic_name) == 0) {
+    /* The topic's partition 0, or another partition of it. */
+    if (g_str_has_prefix (s->topic, topic_name)
+        && (s->topic[len] == '\0' || s->topic[len] == '/')) {
       g_queue_unlink (&producers->sequences_lru, l);
       g_hash_table_remove (producers->sequences, s);
     }

@@ -332,12 +332,6 @@ ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
   return topic;
 }
 
-/* Publishes @topic (transfer full) unless its name was taken or reserved
- * while it was opened; returns the topic registered under the name (a new
- * reference) or NULL; an in-memory topic gets @n_partitions partitions.
- * A topic not published is handed back in @loser, for
- * the caller to drop after unlocking (its last reference closes the
- * journal it just opened). Called with the lock held, the slot taken. */
 /* Registers partitions 1 to @n_partitions - 1 of the in-memory ingest
  * topic @topic (its partition 0, just published). Called with the lock
  * held: in memory a partition is only an allocation. */
@@ -351,12 +345,23 @@ ingest_add_partitions_locked (RgBrokerRegistry * registry,
   guint p;
 
   g_ptr_array_add (parts, rg_broker_topic_ref (topic));
-  for (p = 1; p < n_partitions; p++)
-    g_ptr_array_add (parts, rg_broker_topic_new_ingest (registry->waker,
-            name, registry->ingest_batches));
+  for (p = 1; p < n_partitions; p++) {
+    RgBrokerTopic *part = rg_broker_topic_new_ingest (registry->waker, name,
+        registry->ingest_batches);
+
+    /* Idempotent producers number each partition's batches apart. */
+    rg_broker_topic_set_partition (part, p);
+    g_ptr_array_add (parts, part);
+  }
   g_hash_table_replace (registry->partitions, g_strdup (name), parts);
 }
 
+/* Publishes @topic (transfer full) unless its name was taken or reserved
+ * while it was opened; returns the topic registered under the name (a new
+ * reference) or NULL; an in-memory topic gets @n_partitions partitions.
+ * A topic not published is handed back in @loser, for
+ * the caller to drop after unlocking (its last reference closes the
+ * journal it just opened). Called with the lock held, the slot taken. */
 static RgBrokerTopic *
 ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
     guint n_partitions, RgBrokerTopic ** loser)

@@ -112,6 +112,8 @@ struct _RgBrokerTopic
   gboolean ingest;
   /* Durable ingest topics: the journal Produce writes (journal reads it). */
   RgBrokerIngestLog *ingest_log;
+  /* The partition of @name it stores; set before it is published. */
+  guint partition;
   guint64 seq_start;
   guint64 seq_next;
 
@@ -367,6 +369,18 @@ rg_broker_topic_new_ingest_journal (RgWaker * waker, const gchar * name,
   topic->ingest = TRUE;
   topic->ingest_log = log;
   return topic;
+}
+
+void
+rg_broker_topic_set_partition (RgBrokerTopic * topic, guint partition)
+{
+  topic->partition = partition;
+}
+
+guint
+rg_broker_topic_get_partition (RgBrokerTopic * topic)
+{
+  return topic->partition;
 }
 
 gboolean

@@ -74,6 +74,13 @@ RgBrokerTopic *rg_broker_topic_new_ingest_journal (RgWaker * waker,
 
 gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
 
+/* The partition of its topic's name that @topic stores: 0 unless set
+ * (a pipeline's topic has only that one). Set by the registry before the
+ * topic is published, so that per-partition state kept elsewhere (an
+ * idempotent producer's sequence numbers) can tell partitions apart. */
+void rg_broker_topic_set_partition (RgBrokerTopic * topic, guint partition);
+guint rg_broker_topic_get_partition (RgBrokerTopic * topic);
+
 /* Validates every batch of a produced record set (size, CRC-32C), then
  * appends them, setting each one's baseOffset to the offset it gets.
  * Returns the Kafka error code (NONE, CORRUPT_MESSAGE, or

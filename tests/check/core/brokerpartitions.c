@@ -798,6 +798,10 @@ GST_START_TEST (test_registry_create_ingest)
   fail_unless (beyond == NULL);
   fail_unless_equals_string (rg_broker_topic_get_name (p2), "made");
   fail_unless (rg_broker_topic_is_ingest (p2));
+  /* Each knows which partition it is (per-partition state elsewhere, an
+   * idempotent producer's sequences, is keyed by it). */
+  fail_unless_equals_int (rg_broker_topic_get_partition (p0), 0);
+  fail_unless_equals_int (rg_broker_topic_get_partition (p2), 2);
   /* Partition 0 is the topic the name alone finds. */
   beyond = rg_broker_registry_lookup (registry, str ("made"));
   fail_unless (beyond == p0);

@@ -35,6 +35,8 @@
 
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerproducers.h"
+#include "broker/rgloop.h"
+#include "broker/rgbrokerregistry.h"
 #include "record/rgbatch.h"
 #include "record/rgcrc32c.h"
 #include "kafkawire.h"
@@ -764,6 +766,83 @@ delete_topic (int fd, gint32 cid, gint16 version, const gchar * name)
   return code;
 }
 
+static gint64
+no_turn (gpointer user_data, gint64 now, gboolean woken)
+{
+  return G_MAXINT64;
+}
+
+/* The partition @p of ingest topic "parts" of @registry (a reference). */
+static RgBrokerTopic *
+partition_of (RgBrokerRegistry * registry, gint32 p)
+{
+  RgBrokerTopic *topic = rg_broker_registry_lookup_partition (registry,
+      rg_kafka_str_from_cstr ("parts"), p);
+
+  fail_unless (topic != NULL);
+  return topic;
+}
+
+/* A producer numbers each partition's records apart, as Kafka's
+ * producers do: sequence 0 in two partitions of one topic is new data in
+ * both, a resend is a duplicate only in the partition it went to, and
+ * deleting the topic forgets every partition's state. */
+GST_START_TEST (test_sequences_per_partition)
+{
+  RgLoop *loop = rg_loop_new (no_turn, NULL);
+  RgBrokerRegistry *registry = rg_broker_registry_new (9092, 8,
+      rg_loop_get_waker (loop));
+  RgBrokerProducers *producers = rg_broker_producers_new (16, 60000, 1000);
+  GByteArray *opening = idempotent_batch (5, 0, 0, 2, "a");
+  GByteArray *next = idempotent_batch (5, 0, 2, 1, "b");
+  GByteArray *after = idempotent_batch (5, 0, 3, 1, "c");
+  RgBrokerTopic *p1, *p2;
+  gint64 base = -1;
+
+  fail_unless_equals_int (rg_broker_registry_create_ingest (registry,
+          rg_kafka_str_from_cstr ("parts"), 3, FALSE), 0);
+  p1 = partition_of (registry, 1);
+  p2 = partition_of (registry, 2);
+
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+          opening->data, opening->len, &base, NULL), 0);
+  fail_unless_equals_int64 (base, 0);
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+          opening->data, opening->len, &base, NULL), 0);
+  fail_unless_equals_int64 (base, 0);
+  fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p2), 2);
+
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+          next->data, next->len, &base, NULL), 0);
+  fail_unless_equals_int64 (base, 2);
+  /* Resent to partition 1: acknowledged again, not stored again. */
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+          next->data, next->len, &base, NULL), 0);
+  fail_unless_equals_int64 (base, 2);
+  fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p1), 3);
+  /* New in partition 2. */
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+          next->data, next->len, &base, NULL), 0);
+  fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p2), 3);
+
+  rg_broker_producers_forget_topic (producers, "parts");
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+          after->data, after->len, &base, NULL), RG_KAFKA_UNKNOWN_PRODUCER_ID);
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+          after->data, after->len, &base, NULL), RG_KAFKA_UNKNOWN_PRODUCER_ID);
+
+  g_byte_array_unref (opening);
+  g_byte_array_unref (next);
+  g_byte_array_unref (after);
+  rg_broker_topic_unref (p1);
+  rg_broker_topic_unref (p2);
+  rg_broker_producers_free (producers);
+  rg_broker_registry_free (registry);
+  rg_loop_free (loop);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_create_delete_topics)
 {
   RgBroker *broker = start_broker (16);
@@ -1032,6 +1111,7 @@ idempotent_suite (void)
   tcase_add_test (tc, test_init_producer_id);
   tcase_add_test (tc, test_idempotent_produce);
   tcase_add_test (tc, test_create_delete_topics);
+  tcase_add_test (tc, test_sequences_per_partition);
   tcase_add_test (tc, test_admin_without_ingest);
   tcase_add_test (tc, test_admin_codec_bounds);
   tcase_add_test (tc, test_admin_absurd_counts);
