@@ -176,6 +176,30 @@ add_topic (RgBroker * broker, const GstRgBrokerSinkSettings * settings,
   return topic;
 }
 
+/* Committed offsets live beside the stream: in __consumer_offsets, a
+ * sibling of the sink's journal directory, with the journal's sync
+ * policy. Without it (another process holds that directory) the broker
+ * keeps them in memory, which is worth a warning, not a failed start. */
+static void
+enable_offsets_journal (GstRgBrokerSink * sink, RgBroker * broker,
+    const GstRgBrokerSinkSettings * settings)
+{
+  gchar *parent = g_path_get_dirname (settings->location);
+  gchar *dir = g_build_filename (parent, "__consumer_offsets", NULL);
+  GError *error = NULL;
+
+  if (!rg_broker_enable_offsets_journal (broker, dir,
+          settings->journal_config.sync, &error)) {
+    GST_ELEMENT_WARNING (sink, RESOURCE, OPEN_WRITE,
+        ("Committed consumer-group offsets are kept in memory only: the "
+            "directory \"%s\" could not be used.", dir),
+        ("%s", error->message));
+    g_clear_error (&error);
+  }
+  g_free (dir);
+  g_free (parent);
+}
+
 static GstRgBrokerSinkTransport *
 embedded_start (GstRgBrokerSink * sink,
     const GstRgBrokerSinkSettings * settings,
@@ -209,6 +233,8 @@ embedded_start (GstRgBrokerSink * sink,
   topic = add_topic (broker, settings, writer, &error);
   if (!topic)
     goto topic_failed;
+  if (settings->location)
+    enable_offsets_journal (sink, broker, settings);
   /* The .live view needs the keyframe flags only the ring keeps. */
   if (!writer && settings->live_max_lag > 0
       && !rg_broker_add_live_view (broker, topic, settings->live_max_lag,

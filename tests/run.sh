@@ -20,7 +20,12 @@
 # counts once, passed or failed by its meson result. Ends with one line
 # "N passed, N failed" and exits non-zero if anything failed.
 #
-# Environment: RG_BUILDS="normal asan tsan fuzz" selects configurations.
+#   compat       the outside checks of tests/compat/ against pipelines of
+#                build/: librdkafka's own integration test suite (built from
+#                Debian's source package of the installed librdkafka; each
+#                test its allow-list runs counts once) and the client
+#                matrix of stock clients (each program counts once)
+# Environment: RG_BUILDS="normal asan tsan fuzz compat" selects stages.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -286,20 +291,79 @@ run_fuzz ()
   fi
 }
 
+# count_compat LABEL LOG: adds the "PASS name" / "FAIL name: why" lines an
+# outside check printed, one result each.
+count_compat ()
+{
+  local label="$1" log="$2" p f
+  p="$(grep -c '^PASS ' "$log")"
+  f="$(grep -c '^FAIL ' "$log")"
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+  summaries+=("$label: $p passed, $f failed")
+  while IFS= read -r line; do
+    summaries+=("   $line")
+  done < <(grep '^FAIL ' "$log")
+}
+
+# run_compat: the outside checks of tests/compat/ against pipelines of the
+# normal build: librdkafka's own integration test suite (the tests its
+# allow-list marks "run") and the client matrix (each stock client written
+# the way its documentation writes it). Scratch files (librdkafka's source
+# and test binaries, the Go builds, kafkajs) are kept in build-compat/ for
+# the next run.
+run_compat ()
+{
+  local dir="$repo/build" scratch="$repo/build-compat" log
+  if [ ! -f "$dir/plugins/libgstrg.so" ]; then
+    build normal "$dir" -Dsanitize=none -Dtests=enabled || return
+  fi
+  if ! rg_install_missing RG_COMPAT_PACKAGES || ! rg_ensure_deb_src; then
+    add_failure compat "installing the outside checks' packages failed"
+    return
+  fi
+  mkdir -p "$scratch"
+  log="$scratch/librdkafka.log"
+  echo "== compat: librdkafka's test suite"
+  RG_COMPAT_SCRATCH="$scratch/librdkafka" RG_BUILD_DIR="$dir" \
+    bash "$here/compat/librdkafka/run.sh" auto </dev/null 2>&1 | tee "$log"
+  if ! grep -q '^[0-9]* passed, [0-9]* failed$' "$log"; then
+    add_failure "compat/librdkafka" "the runner stopped (see $log)"
+  fi
+  count_compat "compat/librdkafka" "$log"
+
+  log="$scratch/matrix.log"
+  echo "== compat: client matrix"
+  # shellcheck source=tests/compat/broker.sh
+  source "$here/compat/broker.sh"
+  if ! rg_compat_start_broker "$dir" "$scratch/matrix-broker.log"; then
+    add_failure "compat/matrix" "the broker did not start"
+    return
+  fi
+  RG_COMPAT_SCRATCH="$scratch/matrix" bash "$here/compat/run-matrix.sh" \
+    "$RG_COMPAT_BOOTSTRAP" video </dev/null 2>&1 | tee "$log"
+  rg_compat_stop_broker
+  if ! grep -q '^[0-9]* passed, [0-9]* failed$' "$log"; then
+    add_failure "compat/matrix" "the matrix stopped (see $log)"
+  fi
+  count_compat "compat/matrix" "$log"
+}
+
 if ! rg_install_missing; then
   add_failure setup "installing packages failed"
   finish
 fi
 
-for what in ${RG_BUILDS:-normal asan tsan fuzz}; do
+for what in ${RG_BUILDS:-normal asan tsan fuzz compat}; do
   started=$SECONDS
   case "$what" in
     normal) run_normal ;;
     asan) run_asan ;;
     tsan) run_tsan ;;
     fuzz) run_fuzz ;;
+    compat) run_compat ;;
     *) add_failure "$what" \
-      "unknown build (RG_BUILDS takes normal asan tsan fuzz)" ;;
+      "unknown build (RG_BUILDS takes normal asan tsan fuzz compat)" ;;
   esac
   summaries+=("   ($what: $((SECONDS - started)) s)")
 done

@@ -35,6 +35,11 @@
  *        ▼                        ▼
  *   rgloop.c (epoll, callbacks, turn deadline, waker)
  *
+ * Beside the registry, dispatch's handlers reach the idempotent
+ * producers' state (rgbrokerproducers.c, which appends to topics); the
+ * InitProducerId, CreateTopics and DeleteTopics handlers are in
+ * rgbrokeradmin.c.
+ *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's
  * addresses), runs rg_broker_dispatch_frame() and gives the outcome back
@@ -56,6 +61,7 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
@@ -94,8 +100,11 @@ struct _RgBroker
 
   RgLoop *loop;
   RgBrokerRegistry *topics;
+  RgBrokerProducers *producers;
   RgBrokerConns *conns;
   RgBrokerCounters counters;
+  /* The consumer-group coordinator and the committed offsets. */
+  RgBrokerGroups *groups;
 
   /* Held while watches are called, so removal waits for a running one. */
   pthread_mutex_t watch_lock;
@@ -104,6 +113,7 @@ struct _RgBroker
 
   /* Loop thread only: scratch for the handlers' record references. */
   GArray *refs;
+  GHashTable *refused;          /* (client, api) pairs warned about */
 };
 
 /* Descriptors a process needs besides the connections: the listener,
@@ -138,6 +148,8 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->max_connections_per_address =
       RG_BROKER_DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   config->request_timeout_ms = RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS;
+  config->group_initial_rebalance_delay_ms =
+      RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS;
   config->max_partial_bytes = RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES;
   config->max_topics = RG_BROKER_DEFAULT_MAX_TOPICS;
   config->ingest_location = NULL;
@@ -288,6 +300,16 @@ rg_broker_get_clients (RgBroker * broker)
   return rg_broker_conns_get_clients (broker->conns);
 }
 
+gboolean
+rg_broker_enable_offsets_journal (RgBroker * broker, const gchar * dir,
+    RgJournalSync sync, GError ** error)
+{
+  g_return_val_if_fail (broker != NULL, FALSE);
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  return rg_broker_groups_enable_journal (broker->groups, dir, sync, error);
+}
+
 /* ---- Requests: from the connection layer to dispatch and back ---- */
 
 static void
@@ -302,6 +324,9 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->node_port = broker->port;
   ctx->peer = rg_broker_conn_get_address (conn);
   ctx->refs = broker->refs;
+  ctx->refused = broker->refused;
+  ctx->groups = broker->groups;
+  ctx->producers = broker->producers;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -411,8 +436,13 @@ static gint64
 broker_turn (gpointer data, gint64 now, gboolean woken)
 {
   RgBroker *broker = data;
+  gint64 groups_deadline;
 
-  return rg_broker_conns_turn (broker->conns, now, woken);
+  /* The group timers first: a rebalance they complete wakes the parked
+   * JoinGroups, which the connections' part of the next turn answers. */
+  groups_deadline = rg_broker_groups_turn (broker->groups, now);
+  return MIN (groups_deadline, rg_broker_conns_turn (broker->conns, now,
+          woken));
 }
 
 static void *
@@ -638,16 +668,32 @@ broker_free (RgBroker * broker)
 {
   /* Connections first: they hold topic references for the stats. */
   rg_broker_conns_free (broker->conns);
+  /* After the connections: their parked group requests cancel
+   * themselves in the coordinator. */
+  rg_broker_groups_free (broker->groups);
   rg_broker_registry_free (broker->topics);
+  rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
   if (broker->listen_fd >= 0)
     close (broker->listen_fd);
   g_array_unref (broker->watches);
   g_array_unref (broker->refs);
+  g_hash_table_unref (broker->refused);
   pthread_mutex_destroy (&broker->watch_lock);
   g_free (broker->advertised_host);
   g_free (broker->host);
   g_free (broker);
+}
+
+static RgBrokerGroups *
+broker_groups_new (RgBroker * broker)
+{
+  RgGroupConfig config;
+
+  rg_group_config_init (&config);
+  config.initial_rebalance_delay_ms =
+      broker->config.group_initial_rebalance_delay_ms;
+  return rg_broker_groups_new (&config, rg_loop_get_waker (broker->loop));
 }
 
 static RgBroker *
@@ -670,6 +716,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   pthread_mutex_init (&broker->watch_lock, NULL);
   broker->watches = g_array_new (FALSE, FALSE, sizeof (RgBrokerWatch));
   broker->refs = g_array_new (FALSE, FALSE, sizeof (RgKafkaRecordsRef));
+  broker->refused = rg_broker_dispatch_refusals_new ();
 
   broker_raise_fd_limit (broker->config.max_connections);
   broker->listen_fd = broker_listen (host, port, &broker->port, error);
@@ -680,6 +727,11 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto system_failed;
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
+  broker->groups = broker_groups_new (broker);
+  /* Ids from the wall clock: see rg_broker_producers_new(). */
+  broker->producers = rg_broker_producers_new
+      (RG_BROKER_PRODUCERS_DEFAULT_MAX, RG_BROKER_PRODUCERS_DEFAULT_IDLE_MS,
+      g_get_real_time () / 1000 * 1000);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   rg_broker_registry_set_max_topics (broker->topics,

@@ -151,6 +151,10 @@ typedef enum
  *   @ingest_batches produced record batches. Every batch is validated
  *   (size, CRC-32C) and stored as sent, with its baseOffset set to the
  *   offset it got. Pipeline-owned topics always refuse Produce.
+ * @group_initial_rebalance_delay_ms: how long the first rebalance of an
+ *   empty consumer group waits for more members to join, extended while
+ *   they keep coming (Kafka's group.initial.rebalance.delay.ms, 3000 by
+ *   default); 0 answers the first member at once
  * @max_topics: ingest topics clients may create (0 = no limit); past it a
  *   Produce or Metadata naming a new topic gets POLICY_VIOLATION (44) and
  *   nothing is allocated for the name
@@ -180,6 +184,7 @@ typedef struct
   guint max_connections_per_address;
   guint request_timeout_ms;
   gsize max_partial_bytes;
+  guint group_initial_rebalance_delay_ms;
   guint max_topics;
   const gchar *ingest_location;
   RgJournalConfig ingest_journal;
@@ -222,6 +227,11 @@ typedef struct
  * RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES: default @max_output_bytes (4 MiB)
  */
 #define RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES (4 * 1024 * 1024)
+/**
+ * RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: default
+ * @group_initial_rebalance_delay_ms (3 s, as Kafka)
+ */
+#define RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS 3000
 /**
  * RG_BROKER_DEFAULT_IDLE_TIMEOUT_MS: default @idle_timeout_ms (10 min, as
  * Kafka)
@@ -497,6 +507,35 @@ gboolean rg_broker_add_live_view (RgBroker * broker, RgBrokerTopic * topic,
  */
 RG_API
 void rg_broker_remove_topic (RgBroker * broker, RgBrokerTopic * topic);
+
+/**
+ * rg_broker_enable_offsets_journal:
+ * @broker: a broker
+ * @dir: the journal directory of the __consumer_offsets topic (created if
+ *   missing)
+ * @sync: the journal's sync policy: with %RG_JOURNAL_SYNC_ALWAYS an
+ *   OffsetCommit is answered once an fdatasync covers it
+ * @error: return location for a #GError, or %NULL
+ *
+ * Keeps the consumer groups' committed offsets in the journal @dir, in
+ * Kafka's __consumer_offsets key/value format, and loads what it holds
+ * now, so that a restarted pipeline answers OffsetFetch with what was
+ * committed before. Without it committed offsets live as long as the
+ * broker. One directory per broker: a second call with the same @dir
+ * does nothing, with another one it fails. Groups formed before the call
+ * are forgotten (their members rejoin); call it before clients connect
+ * (rgbrokersink does when it starts, with the directory beside its
+ * journal's).
+ *
+ * Errors: %RG_JOURNAL_ERROR when the journal cannot be opened or read
+ *   (%RG_JOURNAL_ERROR_LOCKED: another writer holds it, or this broker
+ *   keeps its offsets elsewhere).
+ *
+ * Returns: %TRUE when committed offsets are kept in @dir.
+ */
+RG_API
+gboolean rg_broker_enable_offsets_journal (RgBroker * broker,
+    const gchar * dir, RgJournalSync sync, GError ** error);
 
 /**
  * rg_broker_reserve_topic:

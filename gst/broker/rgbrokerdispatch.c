@@ -44,7 +44,9 @@
  *    ingest (rgbrokeringest.h) the handler PARKs until the records are
  *    durable (rgbrokeracks.h), 56 if the journal failed, 7 past the
  *    request's timeout. acks = 0 gets no response and never waits (the
- *    records are stored all the same).
+ *    records are stored all the same). Batches of idempotent producers go
+ *    through their sequence checks (rgbrokerproducers.c) on the way.
+ *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
@@ -58,8 +60,13 @@
 
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokeracks.h"
+#include "broker/rgbrokeradmin.h"
+#include "broker/rgbrokergroups.h"
+#include "kafka/rgkafkalegacy.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -80,15 +87,42 @@ static RgBrokerHandleResult handle_list_offsets (const RgKafkaRequest * req,
 static RgBrokerHandleResult handle_fetch (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
 
-/* What the broker advertises and how it answers, ascending by api key.
- * Group APIs (phase 2) are not listed until handlers exist for them:
- * librdkafka would otherwise try consumer groups against us. */
+/* A group api's row: its versions, first flexible version, handler and
+ * parser. */
+#define GROUP_API(name, min, max, func) \
+  {RG_KAFKA_API_ ## name, min, max, RG_KAFKA_ ## name ## _FIRST_FLEXIBLE, \
+   rg_broker_groups_ ## func, rg_kafka_group_parse_ ## func, \
+   rg_kafka_group_request_free}
+
+/* What the broker advertises and how it answers, ascending by api key:
+ * every version from Kafka 0.10's clients to Kafka 3.x's flexible ones. */
 static const RgBrokerApi apis[] = {
-  {RG_KAFKA_API_PRODUCE, 3, 7, -1, handle_produce},
-  {RG_KAFKA_API_FETCH, 4, 4, -1, handle_fetch},
-  {RG_KAFKA_API_LIST_OFFSETS, 1, 2, -1, handle_list_offsets},
-  {RG_KAFKA_API_METADATA, 0, 4, -1, handle_metadata},
+  {RG_KAFKA_API_PRODUCE, 0, 9, 9, handle_produce},
+  {RG_KAFKA_API_FETCH, 0, 12, 12, handle_fetch},
+  {RG_KAFKA_API_LIST_OFFSETS, 0, 7, 6, handle_list_offsets},
+  {RG_KAFKA_API_METADATA, 0, 12, 9, handle_metadata},
+  /* The consumer-group apis (rgbrokergroups.c, kafka/rgkafkagroup.c). */
+  GROUP_API (OFFSET_COMMIT, 0, 8, commit),
+  GROUP_API (OFFSET_FETCH, 0, 7, fetch),
+  GROUP_API (FIND_COORDINATOR, 0, 3, find_coordinator),
+  GROUP_API (JOIN_GROUP, 0, 7, join),
+  GROUP_API (HEARTBEAT, 0, 4, heartbeat),
+  GROUP_API (LEAVE_GROUP, 0, 4, leave),
+  GROUP_API (SYNC_GROUP, 0, 5, sync),
+  GROUP_API (DESCRIBE_GROUPS, 0, 5, describe),
+  GROUP_API (LIST_GROUPS, 0, 4, list),
   {RG_KAFKA_API_API_VERSIONS, 0, 3, 3, handle_api_versions},
+  {RG_KAFKA_ADMIN_API_CREATE_TOPICS, 0, RG_KAFKA_CREATE_TOPICS_MAX_VERSION,
+      RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_create_topics,
+      rg_kafka_parse_create_topics, rg_kafka_create_topics_request_free},
+  {RG_KAFKA_ADMIN_API_DELETE_TOPICS, 0, RG_KAFKA_DELETE_TOPICS_MAX_VERSION,
+      RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_delete_topics,
+      rg_kafka_parse_delete_topics, rg_kafka_delete_topics_request_free},
+  {RG_KAFKA_ADMIN_API_INIT_PRODUCER_ID, 0,
+        RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION,
+        RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
+      rg_broker_handle_init_producer_id, rg_kafka_parse_init_producer_id,
+      g_free},
 };
 
 const RgBrokerApi *
@@ -157,7 +191,7 @@ refuse_api_versions (gint32 correlation_id, RgBrokerHandleOutcome * out)
  * names and partitions in @topics point into @held's topics and the
  * request. */
 static void
-metadata_topics (const RgKafkaMetadataRequest * m,
+metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
     const RgBrokerRequestContext * ctx,
     const RgKafkaMetadataPartition * partition, GPtrArray * held,
     GArray * topics)
@@ -180,12 +214,21 @@ metadata_topics (const RgKafkaMetadataRequest * m,
     return;
   }
   for (i = 0; i < m->n_topics; i++) {
-    gint16 topic_error;
-    RgBrokerTopic *topic = rg_broker_registry_get_ingest (ctx->registry,
-        m->topics[i], &topic_error);
+    gint16 topic_error = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+    RgBrokerTopic *topic = NULL;
     RgKafkaMetadataTopic t = { 0, };
 
     t.topic = m->topics[i];
+    /* v10+ may ask by topic id alone; topics have no ids here. */
+    if (t.topic.len < 0) {
+      t.error_code = RG_KAFKA_UNKNOWN_TOPIC_ID;
+      if (version < 12)
+        t.topic = rg_kafka_str_from_cstr ("");
+      g_array_append_val (topics, t);
+      continue;
+    }
+    topic = rg_broker_registry_get_ingest (ctx->registry, t.topic,
+        &topic_error);
     if (topic) {
       g_ptr_array_add (held, topic);
       t.n_partitions = 1;
@@ -211,7 +254,8 @@ handle_metadata (const RgKafkaRequest * req,
   GArray *topics = g_array_new (FALSE, TRUE, sizeof (RgKafkaMetadataTopic));
   GError *error = NULL;
 
-  metadata_topics (&req->body.metadata, ctx, &partition, held, topics);
+  metadata_topics (&req->body.metadata, req->header.api_version, ctx,
+      &partition, held, topics);
   node.host = rg_kafka_str_from_cstr (ctx->node_host);
   node.port = ctx->node_port;
   node.rack = RG_KAFKA_STR_NULL;
@@ -244,14 +288,48 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
   return n;
 }
 
+/* Stores a produced record set: a RecordBatch v2 set as it is, a
+ * MessageSet v0/v1 (Produce v0-2) converted to one batch first, the one
+ * copy old clients cost (rgkafkalegacy.h). */
+static gint16
+produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset)
+{
+  GError *error = NULL;
+  GBytes *batch;
+  gint16 code;
+
+  /* Record batches (v3+) may come from an idempotent producer: the
+   * sequence check decides whether they are stored. Legacy message sets
+   * carry no producer id. */
+  if (version >= 3)
+    return rg_broker_producers_produce (ctx->producers, topic, pp->records,
+        pp->records_len, base_offset);
+  batch = rg_kafka_legacy_to_batch (pp->records, pp->records_len, &error);
+  if (batch == NULL) {
+    GST_INFO ("client %s: Produce v%d: %s", ctx->peer, version,
+        error->message);
+    code = g_error_matches (error, RG_KAFKA_ERROR,
+        RG_KAFKA_ERROR_UNSUPPORTED_VERSION) ?
+        RG_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT : RG_KAFKA_CORRUPT_MESSAGE;
+    g_clear_error (&error);
+    return code;
+  }
+  code = rg_broker_topic_produce (topic, g_bytes_get_data (batch, NULL),
+      g_bytes_get_size (batch), base_offset);
+  g_bytes_unref (batch);
+  return code;
+}
+
 /* One partition of a Produce: pipeline-owned topics refuse it, ingest
  * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
  * broker without auto-creation; @topic_error says why @topic is NULL. A
  * durable ingest topic's answer waits in @acks for the records to be
  * durable. */
 static void
-produce_partition (RgBrokerTopic * topic, gint16 topic_error,
-    const RgKafkaProducePartition * pp, RgBrokerAcks * acks, guint index)
+produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    gint16 topic_error, gint16 version, const RgKafkaProducePartition * pp,
+    RgBrokerAcks * acks, guint index)
 {
   RgKafkaProducePartitionResponse *rp =
       &rg_broker_acks_get_partitions (acks)[index];
@@ -271,8 +349,12 @@ produce_partition (RgBrokerTopic * topic, gint16 topic_error,
     RgBrokerTopicStats stats;
     guint64 ack_offset;
 
-    rp->error_code = rg_broker_topic_produce_durable (topic, pp->records,
-        pp->records_len, &rp->base_offset, &ack_offset);
+    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset);
+    /* Whatever stored the records (the sequence check may have), they
+     * and all before them are acknowledged once the journal's durable
+     * offset reaches its end now; a duplicate waits for its original. */
+    ack_offset = rp->error_code == RG_KAFKA_NONE ?
+        rg_broker_topic_get_ack_offset (topic) : 0;
     rg_broker_acks_wait (acks, index, topic, ack_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
@@ -333,8 +415,8 @@ handle_produce (const RgKafkaRequest * req,
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &rg_broker_acks_get_partitions (acks)[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (topic, topic_error, &p->topics[i].partitions[j],
-          acks, k);
+      produce_partition (ctx, topic, topic_error, req->header.api_version,
+          &p->topics[i].partitions[j], acks, k);
     if (topic)
       rg_broker_topic_unref (topic);
   }
@@ -356,6 +438,32 @@ handle_produce (const RgKafkaRequest * req,
 }
 
 /* ---- ListOffsets ---- */
+
+/* ListOffsets v7's "the record with the largest timestamp" (KIP-734). */
+#define LIST_OFFSETS_MAX_TIMESTAMP (-3)
+
+/* One partition: -1 latest, -2 earliest, -3 (v7) the newest record,
+ * else the first record at or after the timestamp. For -3 the newest
+ * record stands for the largest timestamp (records are appended in
+ * timestamp order); its timestamp is not looked up (-1). v0 with
+ * MaxNumOffsets 0 asks for no offset at all. */
+static void
+list_offset_of (RgBrokerTopic * topic, const RgKafkaListOffsetsPartition * rp,
+    RgKafkaListOffsetsPartitionResponse * out)
+{
+  gint64 start, ts;
+
+  if (rp->max_num_offsets <= 0)
+    return;
+  if (rp->timestamp != LIST_OFFSETS_MAX_TIMESTAMP) {
+    rg_broker_topic_list_offset (topic, rp->timestamp, &out->offset,
+        &out->timestamp);
+    return;
+  }
+  rg_broker_topic_list_offset (topic, -2, &start, &ts);
+  rg_broker_topic_list_offset (topic, -1, &out->offset, &ts);
+  out->offset = out->offset > start ? out->offset - 1 : -1;
+}
 
 static RgBrokerHandleResult
 handle_list_offsets (const RgKafkaRequest * req,
@@ -386,8 +494,7 @@ handle_list_offsets (const RgKafkaRequest * req,
       parts[k].timestamp = -1;
       parts[k].offset = -1;
       if (topic && rp->partition == 0)
-        rg_broker_topic_list_offset (topic, rp->timestamp, &parts[k].offset,
-            &parts[k].timestamp);
+        list_offset_of (topic, rp, &parts[k]);
       else
         parts[k].error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
     }
@@ -442,6 +549,15 @@ fetch_state_clear (FetchState * st)
   g_free (st->part_records);
 }
 
+static gint64
+fetch_log_start (RgBrokerTopic * topic)
+{
+  RgBrokerTopicStats stats;
+
+  rg_broker_topic_get_stats (topic, &stats);
+  return stats.log_start_offset;
+}
+
 static void
 fetch_collect (const RgBrokerRequestContext * ctx,
     const RgKafkaFetchRequest * f, FetchState * st)
@@ -475,6 +591,7 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       rp->partition = fp->partition;
       rp->high_watermark = -1;
       rp->last_stable_offset = -1;
+      rp->log_start_offset = -1;
       st->ref_start[k] = refs->len;
       if (!topic || fp->partition != 0) {
         rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -491,7 +608,10 @@ fetch_collect (const RgBrokerRequestContext * ctx,
             st->bytes == 0, refs, &c);
         rp->error_code = c.error_code;
         rp->high_watermark = c.high_watermark;
+        /* Nothing is transactional: every record is stable (librdkafka
+         * reads committed by default and stops at the LSO). */
         rp->last_stable_offset = c.high_watermark;
+        rp->log_start_offset = fetch_log_start (topic);
         remaining -= MIN (remaining, c.bytes);
         st->bytes += c.bytes;
         st->records += c.records;
@@ -511,6 +631,89 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   }
 }
 
+/* Appends the bytes @ref stands for to @out: memory as it is, a journal
+ * file range read with pread(). */
+static gboolean
+fetch_ref_read (const RgKafkaRecordsRef * ref, GByteArray * out)
+{
+  gsize done = 0, start = out->len;
+
+  if (ref->type != RG_KAFKA_SEGMENT_FILE) {
+    g_byte_array_append (out, ref->data, ref->length);
+    return TRUE;
+  }
+  g_byte_array_set_size (out, start + ref->length);
+  while (done < ref->length) {
+    ssize_t n = pread (ref->fd, out->data + start + done,
+        ref->length - done, ref->offset + done);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return FALSE;
+    done += n;
+  }
+  return TRUE;
+}
+
+/* Converts one partition's batches (@refs) into a MessageSet of @magic:
+ * a copy, made only for Fetch v0-3 clients. Returns the Kafka error. */
+static gint16
+fetch_down_convert_one (const RgKafkaRecordsRef * refs, guint n_refs,
+    gint8 magic, GArray * converted, const gchar * peer)
+{
+  GByteArray *raw = g_byte_array_new ();
+  RgKafkaRecordsRef ref = { RG_KAFKA_SEGMENT_MEMORY, NULL, -1, 0, 0,
+    (GDestroyNotify) g_bytes_unref, NULL
+  };
+  GError *error = NULL;
+  gboolean read_ok = TRUE;
+  GBytes *set = NULL;
+  guint i;
+
+  for (i = 0; i < n_refs && read_ok; i++)
+    read_ok = fetch_ref_read (&refs[i], raw);
+  if (read_ok)
+    set = rg_kafka_legacy_from_batches (raw->data, raw->len, magic, &error);
+  g_byte_array_unref (raw);
+  if (!read_ok)
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  if (set == NULL) {
+    GST_WARNING ("client %s: Fetch: %s", peer, error->message);
+    g_clear_error (&error);
+    return RG_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+  }
+  ref.data = g_bytes_get_data (set, &ref.length);
+  ref.user_data = set;
+  g_array_append_val (converted, ref);
+  return RG_KAFKA_NONE;
+}
+
+/* Fetch v0-3 clients expect the old message format: each partition's
+ * batches are replaced by one converted MessageSet in @converted, and the
+ * batches' references released. */
+static void
+fetch_down_convert (gint16 version, const RgBrokerRequestContext * ctx,
+    FetchState * st, GArray * converted)
+{
+  gint8 magic = rg_kafka_legacy_fetch_magic (version);
+  guint k;
+
+  for (k = 0; k < st->n_parts; k++) {
+    RgKafkaFetchPartitionResponse *rp = &st->parts[k];
+    guint first = converted->len;
+
+    if (rp->n_records == 0)
+      continue;
+    rp->error_code = fetch_down_convert_one (&g_array_index (ctx->refs,
+            RgKafkaRecordsRef, st->ref_start[k]), rp->n_records, magic,
+        converted, ctx->peer);
+    st->ref_start[k] = first;
+    rp->n_records = converted->len - first;
+  }
+  rg_broker_records_refs_clear (ctx->refs);
+}
+
 /* Builds the Fetch response from what fetch_collect() found; the builder
  * takes over every reference's notify, built or not. */
 static RgBrokerHandleResult
@@ -518,10 +721,17 @@ fetch_answer (const RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
     FetchState * st, RgBrokerHandleOutcome * out)
 {
   const RgKafkaFetchRequest *f = &req->body.fetch;
+  gint16 version = req->header.api_version;
   GArray *refs = ctx->refs;
+  GArray *converted = NULL;
   GError *error = NULL;
   guint k;
 
+  if (rg_kafka_legacy_fetch_magic (version) < 2) {
+    converted = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
+    fetch_down_convert (version, ctx, st, converted);
+    refs = converted;
+  }
   for (k = 0; k < st->n_parts; k++) {
     /* The records arrays are set only now: refs grew while collecting. */
     st->parts[k].records = st->parts[k].n_records ?
@@ -539,14 +749,32 @@ fetch_answer (const RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
   rg_broker_count (ctx->counters, records_served, st->records);
 
   out->response = rg_kafka_build_fetch_response (req->header.correlation_id,
-      req->header.api_version, 0, f->n_topics, st->topics, &error);
-  g_array_set_size (refs, 0);
+      version, 0, f->n_topics, st->topics, &error);
+  g_array_set_size (ctx->refs, 0);
+  if (converted)
+    g_array_unref (converted);
   if (!out->response) {
     GST_WARNING ("client %s: Fetch: %s", ctx->peer, error->message);
     g_clear_error (&error);
     return RG_BROKER_HANDLE_CLOSE;
   }
   return RG_BROKER_HANDLE_DONE;
+}
+
+/* Fetch sessions (KIP-227, v7+) are declined: every answer carries
+ * session id 0, so clients keep sending full requests (epoch -1, or 0 to
+ * ask for a session). An incremental request (epoch > 0) names a session
+ * this broker never created: FETCH_SESSION_ID_NOT_FOUND, after which the
+ * client starts over with a full request. */
+static gboolean
+fetch_refuse_session (const RgKafkaRequest * req, RgBrokerHandleOutcome * out)
+{
+  if (req->header.api_version < 7 || req->body.fetch.session_epoch <= 0)
+    return FALSE;
+  out->response = rg_kafka_build_fetch_error_response
+      (req->header.correlation_id, req->header.api_version,
+      RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND, NULL);
+  return TRUE;
 }
 
 /* Answers the Fetch now if it can, or if its wait is over; else PARK. */
@@ -558,6 +786,8 @@ handle_fetch (const RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
   FetchState st = { 0, };
   RgBrokerHandleResult res;
 
+  if (fetch_refuse_session (req, out))
+    return RG_BROKER_HANDLE_DONE;
   fetch_collect (ctx, f, &st);
   if (!ctx->expired && !st.any_error && f->max_wait_ms > 0 &&
       (gint64) st.bytes < (gint64) f->min_bytes) {
@@ -582,6 +812,44 @@ rg_broker_dispatch_retry (const RgKafkaRequest * req,
 
   memset (out, 0, sizeof (*out));
   return api->handler (req, ctx, out);
+}
+
+GHashTable *
+rg_broker_dispatch_refusals_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* Logs a refused version: a warning the first time a client (its host and
+ * client id: it reconnects from another port after each refusal) asks for
+ * an api at a version the table lacks, then only at INFO level, so a
+ * client retrying in a loop does not flood the log. */
+static void
+log_refusal (const RgBrokerRequestContext * ctx,
+    const RgKafkaRequestHeader * header)
+{
+  const gchar *colon = ctx->peer ? strrchr (ctx->peer, ':') : NULL;
+  gint host_len = colon ? (gint) (colon - ctx->peer) : -1;
+  gchar *key = g_strdup_printf ("%.*s/%.*s/%d", host_len < 0 ? 0 : host_len,
+      ctx->peer ? ctx->peer : "", MAX (header->client_id.len, 0),
+      header->client_id.data ? header->client_id.data : "",
+      header->api_key);
+
+  if (ctx->refused
+      && g_hash_table_size (ctx->refused) >= RG_BROKER_MAX_REFUSALS)
+    g_hash_table_remove_all (ctx->refused);
+  if (!ctx->refused || g_hash_table_add (ctx->refused, key))
+    GST_WARNING ("client %s (client id '%.*s'): closing: %s (api key %d) "
+        "v%d is not served; further refusals of this api to this client "
+        "are logged at INFO level", ctx->peer, MAX (header->client_id.len,
+            0), header->client_id.data ? header->client_id.data : "",
+        rg_kafka_api_name (header->api_key), header->api_key,
+        header->api_version);
+  else
+    GST_INFO ("client %s: closing: %s v%d is not served", ctx->peer,
+        rg_kafka_api_name (header->api_key), header->api_version);
+  if (!ctx->refused)
+    g_free (key);
 }
 
 /* Parses @frame with the codec that knows @api: rgkafka.c, or the api's
@@ -630,9 +898,7 @@ not_advertised:
   {
     if (api && api->api_key == RG_KAFKA_API_API_VERSIONS)
       return refuse_api_versions (header.correlation_id, out);
-    GST_INFO ("client %s: closing: %s (api key %d) v%d is not served",
-        ctx->peer, rg_kafka_api_name (header.api_key), header.api_key,
-        header.api_version);
+    log_refusal (ctx, &header);
     return RG_BROKER_HANDLE_CLOSE;
   }
 parse_failed:

@@ -43,6 +43,7 @@
 #ifndef __RG_BROKER_DISPATCH_H__
 #define __RG_BROKER_DISPATCH_H__
 
+#include "broker/rgbrokerproducers.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
@@ -68,6 +69,13 @@ typedef enum
  *   is empty again when the handler returns
  * @expired: for rg_broker_dispatch_retry(): the request's wait is over,
  *   answer it with what there is
+ * @refused: (nullable): the broker's set of (client, api) pairs already
+ *   warned about an unsupported version (rg_broker_dispatch_refusals_new()),
+ *   so that a client retrying the same request is logged once; NULL logs
+ *   every refusal
+ * @groups: the consumer-group coordinator and committed offsets, for the
+ *   group apis' handlers (rgbrokergroups.h)
+ * @producers: the idempotent producers' ids and sequence state
  * @state: for rg_broker_dispatch_retry(): what the handler parked the
  *   request with (#RgBrokerHandleOutcome.state), else NULL
  */
@@ -80,6 +88,9 @@ typedef struct
   const gchar *peer;
   GArray *refs;
   gboolean expired;
+  GHashTable *refused;
+  struct _RgBrokerGroups *groups;
+  RgBrokerProducers *producers;
   gpointer state;
 } RgBrokerRequestContext;
 
@@ -139,6 +150,14 @@ typedef struct
   RgKafkaBodyParseFunc parse;
   GDestroyNotify free_body;
 } RgBrokerApi;
+
+/* Most (client, api) pairs a refusal set remembers; past it, the set starts
+ * over (memory stays bounded, a long-lived broker may warn again). */
+#define RG_BROKER_MAX_REFUSALS 1024
+
+/* A new, empty refusal set for RgBrokerRequestContext.refused (transfer
+ * full: free with g_hash_table_unref()). Loop thread only. */
+GHashTable *rg_broker_dispatch_refusals_new (void);
 
 /* The table, in ascending api key order (transfer none). */
 const RgBrokerApi *rg_broker_dispatch_apis (guint * n_apis);

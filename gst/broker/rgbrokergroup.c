@@ -146,16 +146,6 @@ struct _RgGroupCoordinator
   gchar *scratch_id;
 };
 
-static const gchar *state_names[] = {
-  "Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"
-};
-
-const gchar *
-rg_group_state_name (RgGroupState state)
-{
-  return state <= RG_GROUP_DEAD ? state_names[state] : "Unknown";
-}
-
 void
 rg_group_config_init (RgGroupConfig * config)
 {

@@ -57,7 +57,10 @@
 #include "kafka/rgkafka.h"
 #include "record/rgbatch.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -93,6 +96,41 @@ gchar *
 rg_broker_ingest_dir (const gchar * root, const gchar * name)
 {
   return g_build_filename (root, name, NULL);
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *entry;
+
+  if (dir) {
+    while ((entry = g_dir_read_name (dir))) {
+      gchar *child = g_build_filename (path, entry, NULL);
+
+      remove_tree (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  if (g_remove (path) < 0)
+    GST_WARNING ("could not remove %s: %s", path, g_strerror (errno));
+}
+
+void
+rg_broker_ingest_remove_dir (const gchar * root, const gchar * name)
+{
+  gchar *dir = rg_broker_ingest_dir (root, name);
+  /* '~' is not a legal topic character: rg_broker_ingest_scan() skips
+   * it. */
+  gchar *doomed = g_strconcat (dir, "~deleted", NULL);
+
+  if (g_rename (dir, doomed) < 0)
+    GST_WARNING ("could not move %s aside: %s", dir, g_strerror (errno));
+  else
+    remove_tree (doomed);
+  g_free (doomed);
+  g_free (dir);
 }
 
 static gint

@@ -59,6 +59,12 @@ gboolean rg_broker_ingest_name_valid (const gchar * name, gssize len);
 /* The journal of ingest topic @name under @root: "<root>/<name>". */
 gchar *rg_broker_ingest_dir (const gchar * root, const gchar * name);
 
+/* Removes the journal of deleted topic @name from @root: renamed first to
+ * a name no topic can have, so that a crash half-way leaves nothing a
+ * restart would serve, then deleted. Its writer may still be open (a
+ * response in flight holds the topic): its descriptors stay valid. */
+void rg_broker_ingest_remove_dir (const gchar * root, const gchar * name);
+
 /* The names of the ingest journals under @root (each a directory whose
  * name is a legal topic name), sorted; empty when @root does not exist. */
 GPtrArray *rg_broker_ingest_scan (const gchar * root);

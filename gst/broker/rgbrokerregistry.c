@@ -35,6 +35,7 @@
 
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokerstats.h"
+#include "kafka/rgkafkaadmin.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -491,4 +492,99 @@ rg_broker_registry_list (RgBrokerRegistry * registry, GPtrArray * topics,
     g_ptr_array_add (names, key);
   }
   pthread_mutex_unlock (&registry->lock);
+}
+
+gboolean
+rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry)
+{
+  return registry->ingest_batches > 0;
+}
+
+gint16
+rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic, *loser = NULL;
+  GError *error = NULL;
+  gint16 code = RG_KAFKA_NONE;
+
+  if (registry->ingest_batches == 0)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (!rg_broker_ingest_name_valid (name.data, name.len)
+      || !name_to_cstr (name, buf))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+
+  pthread_mutex_lock (&registry->lock);
+  if (g_hash_table_contains (registry->topics, buf)
+      || g_hash_table_contains (registry->reserved, buf))
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  else if (registry->max_topics > 0
+      && registry->n_ingest >= registry->max_topics)
+    code = RG_KAFKA_POLICY_VIOLATION;
+  else if (!validate_only)
+    code = ingest_take_slot_locked (registry, buf);
+  pthread_mutex_unlock (&registry->lock);
+  if (code != RG_KAFKA_NONE || validate_only)
+    return code;
+
+  /* Opened outside the lock, as a topic a Produce creates. */
+  topic = ingest_topic_new (registry, buf, &error);
+  pthread_mutex_lock (&registry->lock);
+  if (topic) {
+    topic = ingest_publish_locked (registry, topic, &loser);
+    code = topic ? RG_KAFKA_NONE : RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  } else {
+    registry->n_ingest--;
+    code = RG_KAFKA_KAFKA_STORAGE_ERROR;
+  }
+  pthread_mutex_unlock (&registry->lock);
+  if (loser) {
+    rg_broker_topic_unref (loser);
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  }
+  if (topic)
+    rg_broker_topic_unref (topic);
+  if (error) {
+    GST_WARNING ("CreateTopics \"%s\": %s", buf, error->message);
+    g_clear_error (&error);
+  }
+  if (code == RG_KAFKA_NONE)
+    GST_INFO ("created ingest topic \"%s\" (CreateTopics)", buf);
+  return code;
+}
+
+gint16
+rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  gint16 code = RG_KAFKA_NONE;
+
+  if (!name_to_cstr (name, buf))
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (!topic)
+    code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  else if (!rg_broker_topic_is_ingest (topic))
+    code = RG_KAFKA_TOPIC_AUTHORIZATION_FAILED;
+  else if (!validate_only) {
+    g_hash_table_steal (registry->topics, buf);
+    registry->n_ingest--;
+  }
+  pthread_mutex_unlock (&registry->lock);
+  if (code != RG_KAFKA_NONE || validate_only)
+    return code;
+
+  /* Fetches parked on the topic are woken to answer that it is gone. */
+  rg_broker_topic_detach (topic);
+  rg_broker_topic_unref (topic);
+  rg_waker_wake (registry->waker);
+  /* Its records go too, or the next start would serve them again. */
+  if (registry->ingest_root)
+    rg_broker_ingest_remove_dir (registry->ingest_root, buf);
+  GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
+  return code;
 }

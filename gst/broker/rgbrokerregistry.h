@@ -103,6 +103,26 @@ RgBrokerTopic *rg_broker_registry_lookup (RgBrokerRegistry * registry,
 RgBrokerTopic *rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name);
 
+/* Whether the registry creates ingest topics (the broker's ingest). */
+gboolean rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry);
+
+/* CreateTopics of @name: creates an empty ingest topic, or with
+ * @validate_only only checks that it could. Returns the Kafka error code:
+ * NONE; POLICY_VIOLATION when the registry does not accept ingest;
+ * INVALID_TOPIC_EXCEPTION for a name Kafka would refuse;
+ * TOPIC_ALREADY_EXISTS when the name is registered (a pipeline's topic,
+ * its .live view, or an ingest topic) or an element reserved it. */
+gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only);
+
+/* DeleteTopics of @name: unregisters and detaches the ingest topic (a
+ * parked fetch of it then answers UNKNOWN_TOPIC_OR_PARTITION), or with
+ * @validate_only only checks that it could. Returns NONE,
+ * UNKNOWN_TOPIC_OR_PARTITION (no such name), or
+ * TOPIC_AUTHORIZATION_FAILED (a pipeline's topic or view: never deleted
+ * by a client). */
+gint16 rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gboolean validate_only);
 /* As rg_broker_registry_ensure_ingest(), and when no topic is returned,
  * @error_code (nullable) says why, as Kafka would: UNKNOWN_TOPIC_OR_PARTITION
  * (ingest off, a reserved or illegal name), POLICY_VIOLATION (the topic

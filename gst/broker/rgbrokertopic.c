@@ -425,13 +425,13 @@ ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
 /* A durable ingest topic's produce: into its journal. */
 static gint16
 ingest_journal_produce (RgBrokerTopic * topic, const guint8 * records,
-    gsize len, gint64 * base_offset, guint64 * ack_offset)
+    gsize len, gint64 * base_offset)
 {
-  guint64 n_records;
+  guint64 n_records, end_offset;
   gint16 code;
 
   code = rg_broker_ingest_log_append (topic->ingest_log, records, len,
-      base_offset, ack_offset, &n_records);
+      base_offset, &end_offset, &n_records);
   if (n_records > 0) {
     atomic_fetch_add_explicit (&topic->appended, n_records,
         memory_order_relaxed);
@@ -440,14 +440,11 @@ ingest_journal_produce (RgBrokerTopic * topic, const guint8 * records,
   return code;
 }
 
-gint16
-rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
-    gsize len, gint64 * base_offset)
+guint64
+rg_broker_topic_get_ack_offset (RgBrokerTopic * topic)
 {
-  guint64 ack_offset;
-
-  return rg_broker_topic_produce_durable (topic, records, len, base_offset,
-      &ack_offset);
+  return topic->ingest_log ?
+      rg_broker_ingest_log_get_next_offset (topic->ingest_log) : 0;
 }
 
 RgBrokerIngestState
@@ -469,21 +466,18 @@ rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
 }
 
 gint16
-rg_broker_topic_produce_durable (RgBrokerTopic * topic,
-    const guint8 * records, gsize len, gint64 * base_offset,
-    guint64 * ack_offset)
+rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset)
 {
   gsize pos = 0;
 
   *base_offset = -1;
-  *ack_offset = 0;
   if (!topic->ingest)
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
   if (ingest_validate (records, len) <= 0)
     return RG_KAFKA_CORRUPT_MESSAGE;
   if (topic->ingest_log)
-    return ingest_journal_produce (topic, records, len, base_offset,
-        ack_offset);
+    return ingest_journal_produce (topic, records, len, base_offset);
 
   while (pos < len) {
     RgBrokerRecord *record, *dropped = NULL;

@@ -67,20 +67,26 @@
 
 G_DEFINE_QUARK (rg-kafka-error-quark, rg_kafka_error);
 
-/* The versions this codec parses and builds (phase 1 of DESIGN.md),
- * ascending by api key. Pure facts of the wire format: what a broker
- * advertises and how it answers is the broker's own table
- * (broker/rgbrokerdispatch.c), which must lie within this one. */
+/* The versions this codec parses and builds, ascending by api key: from
+ * Kafka 0.10's clients to the flexible versions of Kafka 3.x. Pure facts
+ * of the wire format: what a broker advertises and how it answers is the
+ * broker's own table (broker/rgbrokerdispatch.c), which must lie within
+ * this one. */
 static const RgKafkaApiVersionRange supported_apis[] = {
-  {RG_KAFKA_API_PRODUCE, 3, 7},
-  {RG_KAFKA_API_FETCH, 4, 4},
-  {RG_KAFKA_API_LIST_OFFSETS, 1, 2},
-  {RG_KAFKA_API_METADATA, 0, 4},
+  {RG_KAFKA_API_PRODUCE, 0, 9},
+  {RG_KAFKA_API_FETCH, 0, 12},
+  {RG_KAFKA_API_LIST_OFFSETS, 0, 7},
+  {RG_KAFKA_API_METADATA, 0, 12},
   {RG_KAFKA_API_API_VERSIONS, 0, 3},
 };
 
-/* First flexible version of ApiVersions: compact types, tag buffers and
- * request header v2. */
+/* First flexible versions (compact encodings, tag sections, request header
+ * v2 and, except for ApiVersions, response header v1), from the specs'
+ * "flexibleVersions". */
+#define PRODUCE_FIRST_FLEXIBLE 9
+#define FETCH_FIRST_FLEXIBLE 12
+#define LIST_OFFSETS_FIRST_FLEXIBLE 6
+#define METADATA_FIRST_FLEXIBLE 9
 #define API_VERSIONS_FIRST_FLEXIBLE 3
 
 const RgKafkaApiVersionRange *
@@ -115,8 +121,20 @@ rg_kafka_version_supported (gint16 api_key, gint16 api_version)
 gint16
 rg_kafka_first_flexible_version (gint16 api_key)
 {
-  return api_key == RG_KAFKA_API_API_VERSIONS ? API_VERSIONS_FIRST_FLEXIBLE :
-      -1;
+  switch (api_key) {
+    case RG_KAFKA_API_PRODUCE:
+      return PRODUCE_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_FETCH:
+      return FETCH_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_LIST_OFFSETS:
+      return LIST_OFFSETS_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_METADATA:
+      return METADATA_FIRST_FLEXIBLE;
+    case RG_KAFKA_API_API_VERSIONS:
+      return API_VERSIONS_FIRST_FLEXIBLE;
+    default:
+      return -1;
+  }
 }
 
 const gchar *
@@ -161,8 +179,12 @@ rg_kafka_error_code_name (gint16 code)
       return "POLICY_VIOLATION";
     case RG_KAFKA_KAFKA_STORAGE_ERROR:
       return "KAFKA_STORAGE_ERROR";
+    case RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND:
+      return "FETCH_SESSION_ID_NOT_FOUND";
     case RG_KAFKA_INVALID_RECORD:
       return "INVALID_RECORD";
+    case RG_KAFKA_UNKNOWN_TOPIC_ID:
+      return "UNKNOWN_TOPIC_ID";
     default:
       return "UNKNOWN_ERROR_CODE";
   }
@@ -260,7 +282,14 @@ too_large:
   }
 }
 
-/* --- Request bodies ----------------------------------------------------- */
+/* --- Request bodies -----------------------------------------------------
+ *
+ * One parser per api for all its versions: a field absent from a version
+ * is skipped by a version test, and the reader's flexible flag (set from
+ * the header) picks classic or compact encodings and the tag sections. The
+ * minimum element sizes given to array counts are those of the smallest
+ * encoding (compact, or the oldest version), so they hold in every
+ * version. */
 
 static void
 parse_api_versions (RgKafkaReader * r, gint16 version,
@@ -277,6 +306,18 @@ parse_api_versions (RgKafkaReader * r, gint16 version,
   rg_kafka_read_tags (r);
 }
 
+/* Metadata v10+ names a topic by id too (a 16-byte UUID first), and its
+ * name becomes nullable: a client may ask by id alone. */
+static void
+parse_metadata_topic (RgKafkaReader * r, gint16 version,
+    RgKafkaMetadataRequest * b, gint32 i)
+{
+  if (version >= 10)
+    b->topic_ids[i] = rg_kafka_reader_take (r, 16, "topic id");
+  b->topics[i] = rg_kafka_read_str (r, version >= 10, "topic name");
+  rg_kafka_read_tags (r);
+}
+
 static void
 parse_metadata (RgKafkaReader * r, gint16 version,
     RgKafkaMetadataRequest * b)
@@ -288,13 +329,21 @@ parse_metadata (RgKafkaReader * r, gint16 version,
   b->all_topics = count < 0 || (version == 0 && count == 0);
   if (count > 0) {
     b->topics = g_new0 (RgKafkaStr, count);
+    b->topic_ids = g_new0 (const guint8 *, count);
     b->n_topics = count;
   }
   for (i = 0; i < count && !r->failed; i++)
-    b->topics[i] = rg_kafka_read_string (r, FALSE, "topic name");
+    parse_metadata_topic (r, version, b, i);
   if (version >= 4)
     b->allow_auto_topic_creation =
         rg_kafka_read_int8 (r, "allow auto topic creation") != 0;
+  if (version >= 8 && version <= 10)
+    b->include_cluster_authorized_operations =
+        rg_kafka_read_int8 (r, "include cluster authorized operations") != 0;
+  if (version >= 8)
+    b->include_topic_authorized_operations =
+        rg_kafka_read_int8 (r, "include topic authorized operations") != 0;
+  rg_kafka_read_tags (r);
 }
 
 static void
@@ -302,9 +351,9 @@ parse_produce_topic (RgKafkaReader * r, RgKafkaProduceTopic * t)
 {
   gint32 count, i;
 
-  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
-  /* Smallest partition: int32 index + int32 records length. */
-  count = rg_kafka_read_array_count (r, FALSE, 8, "partitions");
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + a compact null record set + tags. */
+  count = rg_kafka_read_array_count (r, FALSE, 5, "partitions");
   t->partitions = g_new0 (RgKafkaProducePartition, count);
   t->n_partitions = count;
   for (i = 0; i < count && !r->failed; i++) {
@@ -313,7 +362,9 @@ parse_produce_topic (RgKafkaReader * r, RgKafkaProduceTopic * t)
     p->partition = rg_kafka_read_int32 (r, "partition index");
     p->records = rg_kafka_read_bytes (r, TRUE, &p->records_len,
         &p->records_position, "records");
+    rg_kafka_read_tags (r);
   }
+  rg_kafka_read_tags (r);
 }
 
 static void
@@ -321,31 +372,47 @@ parse_produce (RgKafkaReader * r, gint16 version, RgKafkaProduceRequest * b)
 {
   gint32 count, i;
 
-  b->transactional_id = rg_kafka_read_string (r, TRUE, "transactional id");
+  b->transactional_id = version >= 3 ?
+      rg_kafka_read_str (r, TRUE, "transactional id") : RG_KAFKA_STR_NULL;
   b->acks = rg_kafka_read_int16 (r, "acks");
   b->timeout_ms = rg_kafka_read_int32 (r, "timeout");
-  /* Smallest topic: int16 name length + int32 partition count. */
-  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
+  /* Smallest topic: an empty compact name, an empty array, tags. */
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaProduceTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
     parse_produce_topic (r, &b->topics[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_list_offsets_topic (RgKafkaReader * r, RgKafkaListOffsetsTopic * t)
+parse_list_offsets_partition (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsPartition * p)
+{
+  p->partition = rg_kafka_read_int32 (r, "partition index");
+  p->current_leader_epoch = version >= 4 ?
+      rg_kafka_read_int32 (r, "current leader epoch") : -1;
+  p->timestamp = rg_kafka_read_int64 (r, "timestamp");
+  /* v0 asks for up to this many offsets (the old multi-offset form). */
+  p->max_num_offsets = version == 0 ?
+      rg_kafka_read_int32 (r, "max num offsets") : 1;
+  rg_kafka_read_tags (r);
+}
+
+static void
+parse_list_offsets_topic (RgKafkaReader * r, gint16 version,
+    RgKafkaListOffsetsTopic * t)
 {
   gint32 count, i;
 
-  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
-  /* v1-2 partition: int32 index + int64 timestamp. */
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + int64 timestamp (v1-3). */
   count = rg_kafka_read_array_count (r, FALSE, 12, "partitions");
   t->partitions = g_new0 (RgKafkaListOffsetsPartition, count);
   t->n_partitions = count;
-  for (i = 0; i < count && !r->failed; i++) {
-    t->partitions[i].partition = rg_kafka_read_int32 (r, "partition index");
-    t->partitions[i].timestamp = rg_kafka_read_int64 (r, "timestamp");
-  }
+  for (i = 0; i < count && !r->failed; i++)
+    parse_list_offsets_partition (r, version, &t->partitions[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
@@ -357,29 +424,62 @@ parse_list_offsets (RgKafkaReader * r, gint16 version,
   b->replica_id = rg_kafka_read_int32 (r, "replica id");
   b->isolation_level = version >= 2 ?
       rg_kafka_read_int8 (r, "isolation level") : 0;
-  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaListOffsetsTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
-    parse_list_offsets_topic (r, &b->topics[i]);
+    parse_list_offsets_topic (r, version, &b->topics[i]);
+  rg_kafka_read_tags (r);
 }
 
 static void
-parse_fetch_topic (RgKafkaReader * r, RgKafkaFetchTopic * t)
+parse_fetch_partition (RgKafkaReader * r, gint16 version,
+    RgKafkaFetchPartition * p)
+{
+  p->partition = rg_kafka_read_int32 (r, "partition index");
+  p->current_leader_epoch = version >= 9 ?
+      rg_kafka_read_int32 (r, "current leader epoch") : -1;
+  p->fetch_offset = rg_kafka_read_int64 (r, "fetch offset");
+  p->last_fetched_epoch = version >= 12 ?
+      rg_kafka_read_int32 (r, "last fetched epoch") : -1;
+  p->log_start_offset = version >= 5 ?
+      rg_kafka_read_int64 (r, "log start offset") : -1;
+  p->partition_max_bytes = rg_kafka_read_int32 (r, "partition max bytes");
+  rg_kafka_read_tags (r);
+}
+
+static void
+parse_fetch_topic (RgKafkaReader * r, gint16 version, RgKafkaFetchTopic * t)
 {
   gint32 count, i;
 
-  t->topic = rg_kafka_read_string (r, FALSE, "topic name");
-  /* v4 partition: int32 index + int64 offset + int32 max bytes. */
+  t->topic = rg_kafka_read_str (r, FALSE, "topic name");
+  /* Smallest partition: int32 index + int64 offset + int32 max bytes. */
   count = rg_kafka_read_array_count (r, FALSE, 16, "partitions");
   t->partitions = g_new0 (RgKafkaFetchPartition, count);
   t->n_partitions = count;
-  for (i = 0; i < count && !r->failed; i++) {
-    RgKafkaFetchPartition *p = &t->partitions[i];
+  for (i = 0; i < count && !r->failed; i++)
+    parse_fetch_partition (r, version, &t->partitions[i]);
+  rg_kafka_read_tags (r);
+}
 
-    p->partition = rg_kafka_read_int32 (r, "partition index");
-    p->fetch_offset = rg_kafka_read_int64 (r, "fetch offset");
-    p->partition_max_bytes = rg_kafka_read_int32 (r, "partition max bytes");
+/* Forgotten topics (v7+) only matter to fetch sessions, which this codec's
+ * users decline: they are checked and counted, not kept. */
+static void
+parse_fetch_forgotten (RgKafkaReader * r, RgKafkaFetchRequest * b)
+{
+  gint32 count = rg_kafka_read_array_count (r, FALSE, 2, "forgotten topics");
+  gint32 i, j;
+
+  for (i = 0; i < count && !r->failed; i++) {
+    gint32 n;
+
+    rg_kafka_read_str (r, FALSE, "forgotten topic name");
+    n = rg_kafka_read_array_count (r, FALSE, 4, "forgotten partitions");
+    for (j = 0; j < n && !r->failed; j++)
+      rg_kafka_read_int32 (r, "forgotten partition");
+    b->n_forgotten += n;
+    rg_kafka_read_tags (r);
   }
 }
 
@@ -391,13 +491,23 @@ parse_fetch (RgKafkaReader * r, gint16 version, RgKafkaFetchRequest * b)
   b->replica_id = rg_kafka_read_int32 (r, "replica id");
   b->max_wait_ms = rg_kafka_read_int32 (r, "max wait");
   b->min_bytes = rg_kafka_read_int32 (r, "min bytes");
-  b->max_bytes = rg_kafka_read_int32 (r, "max bytes");
-  b->isolation_level = rg_kafka_read_int8 (r, "isolation level");
-  count = rg_kafka_read_array_count (r, FALSE, 6, "topics");
+  b->max_bytes = version >= 3 ? rg_kafka_read_int32 (r, "max bytes") :
+      G_MAXINT32;
+  b->isolation_level = version >= 4 ?
+      rg_kafka_read_int8 (r, "isolation level") : 0;
+  b->session_id = version >= 7 ? rg_kafka_read_int32 (r, "session id") : 0;
+  b->session_epoch = version >= 7 ?
+      rg_kafka_read_int32 (r, "session epoch") : -1;
+  count = rg_kafka_read_array_count (r, FALSE, 3, "topics");
   b->topics = g_new0 (RgKafkaFetchTopic, count);
   b->n_topics = count;
   for (i = 0; i < count && !r->failed; i++)
-    parse_fetch_topic (r, &b->topics[i]);
+    parse_fetch_topic (r, version, &b->topics[i]);
+  if (version >= 7)
+    parse_fetch_forgotten (r, b);
+  b->rack_id = version >= 11 ? rg_kafka_read_str (r, FALSE, "rack id") :
+      rg_kafka_str_from_cstr ("");
+  rg_kafka_read_tags (r);
 }
 
 static void
@@ -572,6 +682,7 @@ rg_kafka_request_free (RgKafkaRequest * request)
   switch (request->header.api_key) {
     case RG_KAFKA_API_METADATA:
       g_free (request->body.metadata.topics);
+      g_free (request->body.metadata.topic_ids);
       break;
     case RG_KAFKA_API_PRODUCE:
       for (i = 0; i < request->body.produce.n_topics; i++)
@@ -683,13 +794,50 @@ rg_kafka_build_api_versions_error (gint32 correlation_id)
       find_api (RG_KAFKA_API_API_VERSIONS));
 }
 
+/* Starts the response to @api_version of @api_key: header v1 and compact
+ * encodings when the version is flexible, else header v0. */
+static RgKafkaResponse *
+response_for (gint32 correlation_id, gint16 api_key, gint16 api_version)
+{
+  return rg_kafka_response_new_for (correlation_id,
+      rg_kafka_first_flexible_version (api_key), api_version);
+}
+
+/* Kafka's "no id" topic UUID (v10+ Metadata, v13+ Fetch). */
+static const guint8 zero_uuid[16] = { 0, };
+
+/* Metadata's "authorized operations were not asked for" (INT32_MIN). */
+#define AUTHORIZED_OPERATIONS_OMITTED G_MININT32
+
 /* --- Metadata (3) -------------------------------------------------------
  *
  * [v3+ int32 throttle] ARRAY{int32 node, STRING host, int32 port,
- * [v1+ NULLABLE_STRING rack]} [v2+ NULLABLE_STRING cluster id]
- * [v1+ int32 controller] ARRAY{int16 error, STRING name, [v1+ int8
- * internal], ARRAY{int16 error, int32 index, int32 leader, ARRAY int32
- * replicas, ARRAY int32 isr}} */
+ * [v1+ NULLABLE_STRING rack], TAG} [v2+ NULLABLE_STRING cluster id]
+ * [v1+ int32 controller] ARRAY{int16 error, STRING name (nullable v12+),
+ * [v10+ UUID topic id], [v1+ int8 internal], ARRAY{int16 error, int32
+ * index, int32 leader, [v7+ int32 leader epoch], ARRAY int32 replicas,
+ * ARRAY int32 isr, [v5+ ARRAY int32 offline], TAG}, [v8+ int32 topic
+ * authorized operations], TAG} [v8-10 int32 cluster authorized
+ * operations] TAG.
+ *
+ * The leader epoch is always 0 (one broker, leadership never moves) and
+ * authorized operations are INT32_MIN, Kafka's "not computed". */
+
+static void
+put_metadata_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaMetadataPartition * p)
+{
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int32 (resp, p->leader);
+  if (version >= 7)
+    rg_kafka_put_int32 (resp, 0);
+  rg_kafka_put_int32_array (resp, p->replicas, p->n_replicas);
+  rg_kafka_put_int32_array (resp, p->isr, p->n_isr);
+  if (version >= 5)
+    rg_kafka_put_int32_array (resp, NULL, 0);
+  rg_kafka_put_tags (resp);
+}
 
 static void
 put_metadata_topic (RgKafkaResponse * resp, gint16 version,
@@ -698,19 +846,29 @@ put_metadata_topic (RgKafkaResponse * resp, gint16 version,
   guint i;
 
   rg_kafka_put_int16 (resp, t->error_code);
-  rg_kafka_put_string (resp, t->topic, FALSE, "topic name");
+  rg_kafka_put_str (resp, t->topic, version >= 12, "topic name");
+  if (version >= 10)
+    rg_kafka_put_raw (resp, zero_uuid, sizeof (zero_uuid));
   if (version >= 1)
     rg_kafka_put_int8 (resp, t->is_internal ? 1 : 0);
   rg_kafka_put_array_count (resp, t->n_partitions);
-  for (i = 0; i < t->n_partitions; i++) {
-    const RgKafkaMetadataPartition *p = &t->partitions[i];
+  for (i = 0; i < t->n_partitions; i++)
+    put_metadata_partition (resp, version, &t->partitions[i]);
+  if (version >= 8)
+    rg_kafka_put_int32 (resp, AUTHORIZED_OPERATIONS_OMITTED);
+  rg_kafka_put_tags (resp);
+}
 
-    rg_kafka_put_int16 (resp, p->error_code);
-    rg_kafka_put_int32 (resp, p->partition);
-    rg_kafka_put_int32 (resp, p->leader);
-    rg_kafka_put_int32_array (resp, p->replicas, p->n_replicas);
-    rg_kafka_put_int32_array (resp, p->isr, p->n_isr);
-  }
+static void
+put_metadata_broker (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaMetadataBroker * b)
+{
+  rg_kafka_put_int32 (resp, b->node_id);
+  rg_kafka_put_str (resp, b->host, FALSE, "broker host");
+  rg_kafka_put_int32 (resp, b->port);
+  if (version >= 1)
+    rg_kafka_put_str (resp, b->rack, TRUE, "broker rack");
+  rg_kafka_put_tags (resp);
 }
 
 RgKafkaResponse *
@@ -725,35 +883,51 @@ rg_kafka_build_metadata_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_METADATA, api_version, error))
     return NULL;
 
-  resp = rg_kafka_response_new (correlation_id,
-      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  resp = response_for (correlation_id, RG_KAFKA_API_METADATA, api_version);
   if (api_version >= 3)
     rg_kafka_put_int32 (resp, metadata->throttle_ms);
   rg_kafka_put_array_count (resp, metadata->n_brokers);
-  for (i = 0; i < metadata->n_brokers; i++) {
-    const RgKafkaMetadataBroker *b = &metadata->brokers[i];
-
-    rg_kafka_put_int32 (resp, b->node_id);
-    rg_kafka_put_string (resp, b->host, FALSE, "broker host");
-    rg_kafka_put_int32 (resp, b->port);
-    if (api_version >= 1)
-      rg_kafka_put_string (resp, b->rack, TRUE, "broker rack");
-  }
+  for (i = 0; i < metadata->n_brokers; i++)
+    put_metadata_broker (resp, api_version, &metadata->brokers[i]);
   if (api_version >= 2)
-    rg_kafka_put_string (resp, metadata->cluster_id, TRUE, "cluster id");
+    rg_kafka_put_str (resp, metadata->cluster_id, TRUE, "cluster id");
   if (api_version >= 1)
     rg_kafka_put_int32 (resp, metadata->controller_id);
   rg_kafka_put_array_count (resp, metadata->n_topics);
   for (i = 0; i < metadata->n_topics; i++)
     put_metadata_topic (resp, api_version, &metadata->topics[i]);
+  if (api_version >= 8 && api_version <= 10)
+    rg_kafka_put_int32 (resp, AUTHORIZED_OPERATIONS_OMITTED);
+  rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Produce (0) --------------------------------------------------------
  *
- * v3-7  ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 base
- *       offset, int64 log append time, [v5+ int64 log start offset]}},
- *       int32 throttle */
+ * ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 base offset,
+ * [v2+ int64 log append time], [v5+ int64 log start offset], [v8+
+ * ARRAY{int32 batch index, NULLABLE_STRING message, TAG} record errors,
+ * NULLABLE_STRING error message], TAG}, TAG} [v1+ int32 throttle] TAG.
+ * Record errors are always empty and the error message null: the error
+ * code says it all. */
+
+static void
+put_produce_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaProducePartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int64 (resp, p->base_offset);
+  if (version >= 2)
+    rg_kafka_put_int64 (resp, p->log_append_time);
+  if (version >= 5)
+    rg_kafka_put_int64 (resp, p->log_start_offset);
+  if (version >= 8) {
+    rg_kafka_put_array_count (resp, 0);
+    rg_kafka_put_str (resp, RG_KAFKA_STR_NULL, TRUE, "error message");
+  }
+  rg_kafka_put_tags (resp);
+}
 
 RgKafkaResponse *
 rg_kafka_build_produce_response (gint32 correlation_id, gint16 api_version,
@@ -768,31 +942,51 @@ rg_kafka_build_produce_response (gint32 correlation_id, gint16 api_version,
   if (!check_build_version (RG_KAFKA_API_PRODUCE, api_version, error))
     return NULL;
 
-  resp = rg_kafka_response_new (correlation_id,
-      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  resp = response_for (correlation_id, RG_KAFKA_API_PRODUCE, api_version);
   rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
     rg_kafka_put_array_count (resp, topics[i].n_partitions);
-    for (j = 0; j < topics[i].n_partitions; j++) {
-      const RgKafkaProducePartitionResponse *p = &topics[i].partitions[j];
-
-      rg_kafka_put_int32 (resp, p->partition);
-      rg_kafka_put_int16 (resp, p->error_code);
-      rg_kafka_put_int64 (resp, p->base_offset);
-      rg_kafka_put_int64 (resp, p->log_append_time);
-      if (api_version >= 5)
-        rg_kafka_put_int64 (resp, p->log_start_offset);
-    }
+    for (j = 0; j < topics[i].n_partitions; j++)
+      put_produce_partition (resp, api_version, &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
   }
-  rg_kafka_put_int32 (resp, throttle_ms);
+  if (api_version >= 1)
+    rg_kafka_put_int32 (resp, throttle_ms);
+  rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
 }
 
 /* --- ListOffsets (2) ----------------------------------------------------
  *
- * [v2 int32 throttle] ARRAY{STRING topic, ARRAY{int32 index, int16 error,
- * int64 timestamp, int64 offset}} */
+ * [v2+ int32 throttle] ARRAY{STRING topic, ARRAY{int32 index, int16
+ * error, v0: ARRAY int64 old-style offsets | v1+: int64 timestamp, int64
+ * offset, [v4+ int32 leader epoch], TAG}, TAG} TAG.
+ *
+ * v0's old form lists offsets (Kafka: segment base offsets, newest first,
+ * up to MaxNumOffsets); here it holds the one offset found, or nothing
+ * when there is none. The leader epoch is always 0, as in Metadata. */
+
+static void
+put_list_offsets_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaListOffsetsPartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  if (version == 0) {
+    gboolean found = p->error_code == RG_KAFKA_NONE && p->offset >= 0;
+
+    rg_kafka_put_array_count (resp, found ? 1 : 0);
+    if (found)
+      rg_kafka_put_int64 (resp, p->offset);
+  } else {
+    rg_kafka_put_int64 (resp, p->timestamp);
+    rg_kafka_put_int64 (resp, p->offset);
+    if (version >= 4)
+      rg_kafka_put_int32 (resp, p->error_code == RG_KAFKA_NONE ? 0 : -1);
+  }
+  rg_kafka_put_tags (resp);
+}
 
 RgKafkaResponse *
 rg_kafka_build_list_offsets_response (gint32 correlation_id,
@@ -807,64 +1001,89 @@ rg_kafka_build_list_offsets_response (gint32 correlation_id,
   if (!check_build_version (RG_KAFKA_API_LIST_OFFSETS, api_version, error))
     return NULL;
 
-  resp = rg_kafka_response_new (correlation_id,
-      RG_KAFKA_RESPONSE_HEADER_V0, FALSE);
+  resp = response_for (correlation_id, RG_KAFKA_API_LIST_OFFSETS,
+      api_version);
   if (api_version >= 2)
     rg_kafka_put_int32 (resp, throttle_ms);
   rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
     rg_kafka_put_array_count (resp, topics[i].n_partitions);
-    for (j = 0; j < topics[i].n_partitions; j++) {
-      const RgKafkaListOffsetsPartitionResponse *p = &topics[i].partitions[j];
-
-      rg_kafka_put_int32 (resp, p->partition);
-      rg_kafka_put_int16 (resp, p->error_code);
-      rg_kafka_put_int64 (resp, p->timestamp);
-      rg_kafka_put_int64 (resp, p->offset);
-    }
+    for (j = 0; j < topics[i].n_partitions; j++)
+      put_list_offsets_partition (resp, api_version,
+          &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
   }
+  rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
 }
 
 /* --- Fetch (1) ----------------------------------------------------------
  *
- * v4  int32 throttle, ARRAY{STRING topic, ARRAY{int32 index, int16 error,
- *     int64 high watermark, int64 last stable offset, nullable
- *     ARRAY{int64 producer id, int64 first offset} aborted, RECORDS}}
+ * [v1+ int32 throttle] [v7+ int16 error, int32 session id]
+ * ARRAY{STRING topic, ARRAY{int32 index, int16 error, int64 high
+ * watermark, [v4+ int64 last stable offset], [v5+ int64 log start
+ * offset], [v4+ nullable ARRAY{int64 producer id, int64 first offset,
+ * TAG} aborted], [v11+ int32 preferred read replica], RECORDS, TAG}, TAG}
+ * TAG.
  *
- * RECORDS is an int32 length followed by the batches, which are added as
- * their own segments. */
+ * RECORDS (COMPACT_RECORDS in v12) is a length followed by the batches,
+ * which are added as their own segments. The session id is always 0:
+ * fetch sessions are declined (KIP-227 allows it), so every request is a
+ * full one. The preferred read replica is always -1 (none). */
 
 static void
-put_fetch_partition (RgKafkaResponse * resp,
+put_fetch_aborted (RgKafkaResponse * resp,
+    const RgKafkaFetchPartitionResponse * p)
+{
+  gint i;
+
+  rg_kafka_put_array_count (resp, MAX (p->n_aborted_transactions, -1));
+  for (i = 0; i < p->n_aborted_transactions; i++) {
+    rg_kafka_put_int64 (resp, p->aborted_transactions[i].producer_id);
+    rg_kafka_put_int64 (resp, p->aborted_transactions[i].first_offset);
+    rg_kafka_put_tags (resp);
+  }
+}
+
+static void
+put_fetch_records (RgKafkaResponse * resp,
     const RgKafkaFetchPartitionResponse * p)
 {
   guint64 records_len = 0;
   guint i;
 
-  rg_kafka_put_int32 (resp, p->partition);
-  rg_kafka_put_int16 (resp, p->error_code);
-  rg_kafka_put_int64 (resp, p->high_watermark);
-  rg_kafka_put_int64 (resp, p->last_stable_offset);
-  if (p->n_aborted_transactions < 0) {
-    rg_kafka_put_int32 (resp, -1);
-  } else {
-    rg_kafka_put_array_count (resp, p->n_aborted_transactions);
-    for (i = 0; i < (guint) p->n_aborted_transactions; i++) {
-      rg_kafka_put_int64 (resp, p->aborted_transactions[i].producer_id);
-      rg_kafka_put_int64 (resp, p->aborted_transactions[i].first_offset);
-    }
-  }
   for (i = 0; i < p->n_records; i++)
     records_len += p->records[i].length;
-  if (records_len > G_MAXINT32)
+  if (records_len >= G_MAXINT32)
     rg_kafka_response_fail (resp, RG_KAFKA_ERROR_TOO_LARGE,
         "Record set of %" G_GUINT64_FORMAT " bytes for partition %d does "
         "not fit an int32 length", records_len, p->partition);
-  rg_kafka_put_int32 (resp, (gint32) records_len);
+  if (rg_kafka_response_is_flexible (resp))
+    rg_kafka_put_uvarint (resp, (guint32) records_len + 1);
+  else
+    rg_kafka_put_int32 (resp, (gint32) records_len);
   for (i = 0; i < p->n_records; i++)
     rg_kafka_put_records_ref (resp, &p->records[i]);
+}
+
+static void
+put_fetch_partition (RgKafkaResponse * resp, gint16 version,
+    const RgKafkaFetchPartitionResponse * p)
+{
+  rg_kafka_put_int32 (resp, p->partition);
+  rg_kafka_put_int16 (resp, p->error_code);
+  rg_kafka_put_int64 (resp, p->high_watermark);
+  if (version >= 4)
+    rg_kafka_put_int64 (resp, p->last_stable_offset);
+  if (version >= 5)
+    rg_kafka_put_int64 (resp, p->log_start_offset);
+  if (version >= 4)
+    put_fetch_aborted (resp, p);
+  if (version >= 11)
+    rg_kafka_put_int32 (resp, -1);
+  put_fetch_records (resp, p);
+  rg_kafka_put_tags (resp);
 }
 
 /* Takes over every reference's notify first, so that they run exactly
@@ -883,18 +1102,15 @@ adopt_record_refs (RgKafkaResponse * resp, guint n_topics,
     }
 }
 
-RgKafkaResponse *
-rg_kafka_build_fetch_response (gint32 correlation_id, gint16 api_version,
-    gint32 throttle_ms, guint n_topics,
+static RgKafkaResponse *
+build_fetch (gint32 correlation_id, gint16 api_version, gint32 throttle_ms,
+    gint16 error_code, guint n_topics,
     const RgKafkaFetchTopicResponse * topics, GError ** error)
 {
   RgKafkaResponse *resp;
   guint i, j;
 
-  g_return_val_if_fail (topics != NULL || n_topics == 0, NULL);
-
-  resp = rg_kafka_response_new (correlation_id, RG_KAFKA_RESPONSE_HEADER_V0,
-      FALSE);
+  resp = response_for (correlation_id, RG_KAFKA_API_FETCH, api_version);
   adopt_record_refs (resp, n_topics, topics);
   if (!rg_kafka_version_supported (RG_KAFKA_API_FETCH, api_version)) {
     rg_kafka_response_fail (resp, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
@@ -902,13 +1118,44 @@ rg_kafka_build_fetch_response (gint32 correlation_id, gint16 api_version,
     return rg_kafka_response_finish (resp, error);
   }
 
-  rg_kafka_put_int32 (resp, throttle_ms);
+  if (api_version >= 1)
+    rg_kafka_put_int32 (resp, throttle_ms);
+  if (api_version >= 7) {
+    rg_kafka_put_int16 (resp, error_code);
+    rg_kafka_put_int32 (resp, 0);
+  }
   rg_kafka_put_array_count (resp, n_topics);
   for (i = 0; i < n_topics; i++) {
-    rg_kafka_put_string (resp, topics[i].topic, FALSE, "topic name");
+    rg_kafka_put_str (resp, topics[i].topic, FALSE, "topic name");
     rg_kafka_put_array_count (resp, topics[i].n_partitions);
     for (j = 0; j < topics[i].n_partitions; j++)
-      put_fetch_partition (resp, &topics[i].partitions[j]);
+      put_fetch_partition (resp, api_version, &topics[i].partitions[j]);
+    rg_kafka_put_tags (resp);
   }
+  rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
+}
+
+RgKafkaResponse *
+rg_kafka_build_fetch_response (gint32 correlation_id, gint16 api_version,
+    gint32 throttle_ms, guint n_topics,
+    const RgKafkaFetchTopicResponse * topics, GError ** error)
+{
+  g_return_val_if_fail (topics != NULL || n_topics == 0, NULL);
+
+  return build_fetch (correlation_id, api_version, throttle_ms,
+      RG_KAFKA_NONE, n_topics, topics, error);
+}
+
+RgKafkaResponse *
+rg_kafka_build_fetch_error_response (gint32 correlation_id,
+    gint16 api_version, gint16 error_code, GError ** error)
+{
+  if (api_version < 7) {
+    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+        "Fetch v%d has no top-level error code", api_version);
+    return NULL;
+  }
+  return build_fetch (correlation_id, api_version, 0, error_code, 0, NULL,
+      error);
 }

@@ -31,8 +31,9 @@ G_BEGIN_DECLS
  * @short_description: Kafka wire-protocol codec (no I/O)
  *
  * The subset of the Kafka protocol the embedded broker speaks: request
- * parsing and response building for ApiVersions 0-3, Metadata 0-4,
- * Produce 3-7, ListOffsets 1-2 and Fetch 4 (phase 1 of DESIGN.md). The
+ * parsing and response building for ApiVersions 0-3, Metadata 0-12,
+ * Produce 0-9, ListOffsets 0-7 and Fetch 0-12: every version clients
+ * from Kafka 0.10 to the flexible versions of Kafka 3.x send. The
  * wire layouts are described at the top of rgkafka.c and in
  * docs/protocol.md; Kafka's JSON message specs are the authority.
  *
@@ -155,7 +156,11 @@ typedef enum
  *   feature the log cannot store
  * @RG_KAFKA_POLICY_VIOLATION: 44, refused by the broker's policy
  * @RG_KAFKA_KAFKA_STORAGE_ERROR: 56, the log could not be written or read
+ * @RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND: 70, an incremental fetch of a
+ *   session the broker does not have (it creates none)
  * @RG_KAFKA_INVALID_RECORD: 87, a record failed validation
+ * @RG_KAFKA_UNKNOWN_TOPIC_ID: 100, a topic asked for by id only (topic
+ *   ids are not supported)
  *
  * The Kafka error codes gst-rg sends, with Kafka's numbers (the full list
  * is in Kafka's Errors.java). rg_kafka_error_code_name() gives the names.
@@ -181,7 +186,9 @@ typedef enum
   RG_KAFKA_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
   RG_KAFKA_POLICY_VIOLATION = 44,
   RG_KAFKA_KAFKA_STORAGE_ERROR = 56,
+  RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND = 70,
   RG_KAFKA_INVALID_RECORD = 87,
+  RG_KAFKA_UNKNOWN_TOPIC_ID = 100,
 } RgKafkaErrorCode;
 
 /**
@@ -225,8 +232,8 @@ typedef struct
  * @n_apis: (out): number of entries
  *
  * The versions this codec parses and builds, in ascending api key order:
- * phase 1 of DESIGN.md (Produce 3-7, Fetch 4, ListOffsets 1-2, Metadata
- * 0-4, ApiVersions 0-3). rg_kafka_request_parse() refuses any other.
+ * Produce 0-9, Fetch 0-12, ListOffsets 0-7, Metadata 0-12, ApiVersions
+ * 0-3. rg_kafka_request_parse() refuses any other.
  * What a broker advertises is its own table, which must lie within this
  * one (the embedded broker's is in gst/broker/rgbrokerdispatch.c; it
  * passes it to rg_kafka_build_api_versions_response_for()).
@@ -371,8 +378,13 @@ typedef struct
  * @n_topics: number of @topics (0 when @all_topics)
  * @topics: (array length=n_topics): the topic names
  * @allow_auto_topic_creation: v4 field; %TRUE for v0-3 (the spec default)
+ * @topic_ids: (array length=n_topics): v10+: each topic's 16-byte UUID,
+ *   pointing into the frame (all zero when asked by name); %NULL below v10
+ *   for each entry. In v10+ a name in @topics may be null (asked by id).
+ * @include_cluster_authorized_operations: v8-10 field, else %FALSE
+ * @include_topic_authorized_operations: v8+ field, else %FALSE
  *
- * Metadata (3) v0-4.
+ * Metadata (3) v0-12.
  */
 typedef struct
 {
@@ -380,6 +392,9 @@ typedef struct
   guint n_topics;
   RgKafkaStr *topics;
   gboolean allow_auto_topic_creation;
+  const guint8 **topic_ids;
+  gboolean include_cluster_authorized_operations;
+  gboolean include_topic_authorized_operations;
 } RgKafkaMetadataRequest;
 
 /**
@@ -423,7 +438,8 @@ typedef struct
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): the topics
  *
- * Produce (0) v3-7 (all share one request layout).
+ * Produce (0) v0-9. v0-2 have no transactional id (null here) and carry
+ * MessageSet v0/v1 record sets; v3+ carry RecordBatch v2.
  */
 typedef struct
 {
@@ -437,13 +453,19 @@ typedef struct
 /**
  * RgKafkaListOffsetsPartition:
  * @partition: partition index
- * @timestamp: -1 latest, -2 earliest, else the first offset whose
- *   timestamp is at or after it (ms since the epoch)
+ * @timestamp: -1 latest, -2 earliest, -3 (v7+) the record with the
+ *   largest timestamp, else the first offset whose timestamp is at or
+ *   after it (ms since the epoch)
+ * @current_leader_epoch: v4+ field, else -1
+ * @max_num_offsets: v0 field (how many offsets the old form may return),
+ *   1 for v1+
  */
 typedef struct
 {
   gint32 partition;
   gint64 timestamp;
+  gint32 current_leader_epoch;
+  gint32 max_num_offsets;
 } RgKafkaListOffsetsPartition;
 
 /**
@@ -462,12 +484,12 @@ typedef struct
 /**
  * RgKafkaListOffsetsRequest:
  * @replica_id: -1 for a consumer
- * @isolation_level: v2 field (0 read uncommitted, 1 read committed); 0
- *   for v1
+ * @isolation_level: v2+ field (0 read uncommitted, 1 read committed); 0
+ *   for v0-1
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): the topics
  *
- * ListOffsets (2) v1-2.
+ * ListOffsets (2) v0-7.
  */
 typedef struct
 {
@@ -482,12 +504,18 @@ typedef struct
  * @partition: partition index
  * @fetch_offset: first offset wanted
  * @partition_max_bytes: soft limit for this partition's record set
+ * @current_leader_epoch: v9+ field, else -1
+ * @last_fetched_epoch: v12+ field, else -1
+ * @log_start_offset: v5+ field (followers only), else -1
  */
 typedef struct
 {
   gint32 partition;
   gint64 fetch_offset;
   gint32 partition_max_bytes;
+  gint32 current_leader_epoch;
+  gint32 last_fetched_epoch;
+  gint64 log_start_offset;
 } RgKafkaFetchPartition;
 
 /**
@@ -509,11 +537,16 @@ typedef struct
  * @max_wait_ms: long-poll limit when fewer than @min_bytes are available
  * @min_bytes: bytes to wait for
  * @max_bytes: soft limit for the whole response
- * @isolation_level: 0 read uncommitted, 1 read committed
+ * @isolation_level: 0 read uncommitted, 1 read committed (v4+, else 0)
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): the topics
+ * @session_id: v7+ fetch session id, else 0
+ * @session_epoch: v7+ fetch session epoch, else -1 (no session)
+ * @n_forgotten: v7+: partitions listed as forgotten (only meaningful in
+ *   an incremental fetch session)
+ * @rack_id: v11+ the consumer's rack, else ""
  *
- * Fetch (1) v4.
+ * Fetch (1) v0-12. @max_bytes is G_MAXINT32 below v3 (no limit).
  */
 typedef struct
 {
@@ -524,6 +557,10 @@ typedef struct
   gint8 isolation_level;
   guint n_topics;
   RgKafkaFetchTopic *topics;
+  gint32 session_id;
+  gint32 session_epoch;
+  guint n_forgotten;
+  RgKafkaStr rack_id;
 } RgKafkaFetchRequest;
 
 /**
@@ -872,13 +909,13 @@ typedef struct
 /**
  * rg_kafka_build_metadata_response:
  * @correlation_id: from the request
- * @api_version: 0-4
+ * @api_version: 0-12
  * @metadata: the content
  * @error: return location for a #GError, or %NULL
  *
  * Errors: %RG_KAFKA_ERROR_MALFORMED for a string that cannot be encoded
  * (longer than 32767 bytes, or null where the version forbids it),
- * %RG_KAFKA_ERROR_UNSUPPORTED_VERSION for a version outside 0-4.
+ * %RG_KAFKA_ERROR_UNSUPPORTED_VERSION for a version outside 0-12.
  *
  * Returns: (transfer full) (nullable): the response, or %NULL on error.
  */
@@ -920,8 +957,8 @@ typedef struct
 /**
  * rg_kafka_build_produce_response:
  * @correlation_id: from the request
- * @api_version: 3-7
- * @throttle_ms: throttle time
+ * @api_version: 0-9
+ * @throttle_ms: throttle time (v1+)
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): per-topic results
  * @error: return location for a #GError, or %NULL
@@ -968,7 +1005,8 @@ typedef struct
 /**
  * rg_kafka_build_list_offsets_response:
  * @correlation_id: from the request
- * @api_version: 1-2
+ * @api_version: 0-7 (v0 lists @offset as its one old-style offset, or
+ *   none when it is negative or the partition has an error)
  * @throttle_ms: (v2+) throttle time
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): per-topic results
@@ -1008,6 +1046,7 @@ typedef struct
  * @n_records: number of @records
  * @records: (array length=n_records) (nullable): the record set, by
  *   reference: whole batches back to back; may be empty
+ * @log_start_offset: (v5+) first offset still in the log
  *
  * One partition of a Fetch response.
  */
@@ -1021,6 +1060,7 @@ typedef struct
   const RgKafkaAbortedTransaction *aborted_transactions;
   guint n_records;
   const RgKafkaRecordsRef *records;
+  gint64 log_start_offset;
 } RgKafkaFetchPartitionResponse;
 
 /**
@@ -1039,8 +1079,9 @@ typedef struct
 /**
  * rg_kafka_build_fetch_response:
  * @correlation_id: from the request
- * @api_version: 4
- * @throttle_ms: throttle time
+ * @api_version: 0-12 (record sets are written as given: a caller serving
+ *   v0-3 passes MessageSet v0/v1, see rgkafkalegacy.h)
+ * @throttle_ms: (v1+) throttle time
  * @n_topics: number of @topics
  * @topics: (array length=n_topics): per-topic results
  * @error: return location for a #GError, or %NULL
@@ -1063,6 +1104,24 @@ RG_API
 RgKafkaResponse *rg_kafka_build_fetch_response (gint32 correlation_id,
     gint16 api_version, gint32 throttle_ms, guint n_topics,
     const RgKafkaFetchTopicResponse * topics, GError ** error);
+
+/**
+ * rg_kafka_build_fetch_error_response:
+ * @correlation_id: from the request
+ * @api_version: 7-12 (the versions with a top-level error code)
+ * @error_code: the error, e.g. 70 FETCH_SESSION_ID_NOT_FOUND for an
+ *   incremental fetch of a session the broker does not know
+ * @error: return location for a #GError, or %NULL
+ *
+ * A Fetch response with a top-level error and no topics.
+ *
+ * Errors: %RG_KAFKA_ERROR_UNSUPPORTED_VERSION below v7 or above 12.
+ *
+ * Returns: (transfer full) (nullable): the response, or %NULL on error.
+ */
+RG_API
+RgKafkaResponse *rg_kafka_build_fetch_error_response (gint32 correlation_id,
+    gint16 api_version, gint16 error_code, GError ** error);
 
 G_END_DECLS
 

@@ -374,13 +374,13 @@ GST_START_TEST (test_unsupported)
     {99, 0, RG_KAFKA_ERROR_UNSUPPORTED_API},
     {10, 0, RG_KAFKA_ERROR_UNSUPPORTED_API},    /* FindCoordinator: phase 2 */
     {18, 4, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {3, 5, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {0, 2, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {0, 8, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {2, 0, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {2, 3, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {1, 3, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
-    {1, 5, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {3, 13, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {0, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {0, 10, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {2, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {2, 8, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {1, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
+    {1, 13, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
     {3, -1, RG_KAFKA_ERROR_UNSUPPORTED_VERSION},
   };
   guint i;
@@ -442,7 +442,7 @@ GST_END_TEST;
 GST_START_TEST (test_version_table)
 {
   const RgKafkaApiVersionRange expected[] = {
-    {0, 3, 7}, {1, 4, 4}, {2, 1, 2}, {3, 0, 4}, {18, 0, 3},
+    {0, 0, 9}, {1, 0, 12}, {2, 0, 7}, {3, 0, 12}, {18, 0, 3},
   };
   guint n, i;
   const RgKafkaApiVersionRange *table = rg_kafka_supported_apis (&n);
@@ -764,9 +764,9 @@ assert_frame (RgKafkaResponse * resp, const guint8 * expected, gsize len)
 }
 
 /* The advertised table as the wire carries it. */
-#define TABLE_ENTRIES 0x00, 0x00, 0x00, 0x03, 0x00, 0x07, \
-  0x00, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, \
-  0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03
+#define TABLE_ENTRIES 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, \
+  0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x00, 0x00, 0x07, \
+  0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03
 
 GST_START_TEST (test_api_versions_response)
 {
@@ -781,10 +781,10 @@ GST_START_TEST (test_api_versions_response)
    * buffer after each entry, throttle, and the body's tag buffer. */
   const guint8 v3[] = { 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00, 0x05,
     0x00, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x03, 0x00, 0x07, 0x00,
-    0x00, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00,
-    0x00, 0x02, 0x00, 0x01, 0x00, 0x02, 0x00,
-    0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00,
+    0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x07, 0x00,
+    0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00,
     0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00,
     0x00, 0x00, 0x00, 0x09, 0x00
   };
@@ -863,7 +863,7 @@ GST_START_TEST (test_metadata_response)
   fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
           RG_KAFKA_ERROR_MALFORMED));
   g_clear_error (&error);
-  fail_unless (rg_kafka_build_metadata_response (1, 5, &md, &error) == NULL);
+  fail_unless (rg_kafka_build_metadata_response (1, 13, &md, &error) == NULL);
   fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
           RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
   g_clear_error (&error);
@@ -994,7 +994,7 @@ GST_START_TEST (test_fetch_response_zero_copy)
 
   /* A failed build still releases every reference exactly once. */
   notified = 0;
-  fail_unless (rg_kafka_build_fetch_response (12, 5, 0, 1, &topic,
+  fail_unless (rg_kafka_build_fetch_response (12, 13, 0, 1, &topic,
           NULL) == NULL);
   fail_unless_equals_int (notified, 3);
 }
@@ -1020,6 +1020,312 @@ GST_START_TEST (test_fetch_response_too_large)
           RG_KAFKA_ERROR_TOO_LARGE));
   g_clear_error (&error);
   fail_unless_equals_int (notified, 2);
+}
+
+GST_END_TEST;
+
+/* --- Version boundaries: golden bytes from the JSON specs ------------- */
+
+#define I32(v) (((guint32) (v)) >> 24) & 0xff, (((guint32) (v)) >> 16) & 0xff, \
+  (((guint32) (v)) >> 8) & 0xff, ((guint32) (v)) & 0xff
+#define I64(v) I32 ((guint64) (v) >> 32), I32 (v)
+#define CAM 0x00, 0x03, 'c', 'a', 'm'
+/* COMPACT_STRING "cam" and an empty tag section. */
+#define CCAM 0x04, 'c', 'a', 'm'
+#define TAGS 0x00
+
+GST_START_TEST (test_produce_request_versions)
+{
+  /* v0: no transactional id; the record set is a MessageSet. */
+  const guint8 v0[] = { HDR (0, 0, 1), 0xff, 0xff, I32 (1500), I32 (1), CAM,
+    I32 (1), I32 (0), I32 (3), 'x', 'y', 'z'
+  };
+  /* v9 (flexible): header v2, compact strings, arrays and records, tag
+   * sections after each partition, topic and the body. */
+  const guint8 v9[] = { HDR (0, 9, 2), TAGS, 0x00, 0x00, 0x01, I32 (1500),
+    0x02, CCAM, 0x02, I32 (0), 0x04, 'x', 'y', 'z', TAGS, TAGS, TAGS
+  };
+  RgKafkaRequest *req;
+  const RgKafkaProducePartition *p;
+
+  req = parse_ok (v0, sizeof (v0));
+  fail_unless (req->body.produce.transactional_id.len == -1);
+  fail_unless_equals_int (req->body.produce.acks, -1);
+  fail_unless_equals_int (req->body.produce.timeout_ms, 1500);
+  assert_str (req->body.produce.topics[0].topic, "cam");
+  p = &req->body.produce.topics[0].partitions[0];
+  fail_unless_equals_int (p->records_len, 3);
+  fail_unless_equals_int (p->records_position, sizeof (v0) - 3);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (v9, sizeof (v9));
+  fail_unless (req->body.produce.transactional_id.len == -1);
+  fail_unless_equals_int (req->body.produce.acks, 1);
+  assert_str (req->body.produce.topics[0].topic, "cam");
+  p = &req->body.produce.topics[0].partitions[0];
+  fail_unless_equals_int (p->records_len, 3);
+  fail_unless (p->records == v9 + sizeof (v9) - 6);
+  fail_unless (memcmp (p->records, "xyz", 3) == 0);
+  rg_kafka_request_free (req);
+
+  /* The same v9 body read as v8 (header v1, classic types) does not
+   * parse: its compact topic count reads as an absurd int32. */
+  {
+    guint8 bad[sizeof (v9)];
+
+    memcpy (bad, v9, sizeof (v9));
+    bad[3] = 8;
+    parse_fails (bad, sizeof (bad), RG_KAFKA_ERROR_MALFORMED);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fetch_request_versions)
+{
+  /* v0: no MaxBytes, no IsolationLevel. */
+  const guint8 v0[] = { HDR (1, 0, 3), I32 (-1), I32 (500), I32 (1),
+    I32 (1), CAM, I32 (1), I32 (0), I64 (42), I32 (1048576)
+  };
+  /* v7: session id and epoch, LogStartOffset (v5+) per partition, and
+   * forgotten topics: "old" partitions 1 and 2. */
+  const guint8 v7[] = { HDR (1, 7, 4), I32 (-1), I32 (500), I32 (1),
+    I32 (4096), 0x01, I32 (0), I32 (-1), I32 (1), CAM, I32 (1), I32 (0),
+    I64 (42), I64 (-1), I32 (1048576),
+    I32 (1), 0x00, 0x03, 'o', 'l', 'd', I32 (2), I32 (1), I32 (2)
+  };
+  /* v12 (flexible): CurrentLeaderEpoch (v9+), LastFetchedEpoch (v12),
+   * RackId (v11+), a body tag section holding ClusterId (tag 0). */
+  const guint8 v12[] = { HDR (1, 12, 5), TAGS, I32 (-1), I32 (500),
+    I32 (1), I32 (4096), 0x00, I32 (7), I32 (3), 0x02, CCAM, 0x02, I32 (0),
+    I32 (9), I64 (42), I32 (8), I64 (-1), I32 (1048576), TAGS, TAGS,
+    0x01, 0x03, 'r', '1', 0x01, 0x00, 0x03, 0x02, 'c', 'i'
+  };
+  RgKafkaRequest *req;
+  const RgKafkaFetchRequest *f;
+
+  req = parse_ok (v0, sizeof (v0));
+  f = &req->body.fetch;
+  fail_unless_equals_int (f->max_bytes, G_MAXINT32);
+  fail_unless_equals_int (f->isolation_level, 0);
+  fail_unless_equals_int (f->session_epoch, -1);
+  fail_unless_equals_int (f->topics[0].partitions[0].fetch_offset, 42);
+  fail_unless_equals_int (f->topics[0].partitions[0].partition_max_bytes,
+      1048576);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (v7, sizeof (v7));
+  f = &req->body.fetch;
+  fail_unless_equals_int (f->max_bytes, 4096);
+  fail_unless_equals_int (f->isolation_level, 1);
+  fail_unless_equals_int (f->session_id, 0);
+  fail_unless_equals_int (f->session_epoch, -1);
+  fail_unless_equals_int (f->n_forgotten, 2);
+  fail_unless (f->topics[0].partitions[0].log_start_offset == -1);
+  assert_str (f->rack_id, "");
+  rg_kafka_request_free (req);
+
+  req = parse_ok (v12, sizeof (v12));
+  f = &req->body.fetch;
+  fail_unless_equals_int (f->session_id, 7);
+  fail_unless_equals_int (f->session_epoch, 3);
+  assert_str (f->topics[0].topic, "cam");
+  fail_unless_equals_int (f->topics[0].partitions[0].current_leader_epoch, 9);
+  fail_unless_equals_int (f->topics[0].partitions[0].last_fetched_epoch, 8);
+  fail_unless_equals_int (f->topics[0].partitions[0].fetch_offset, 42);
+  fail_unless_equals_int (f->n_forgotten, 0);
+  assert_str (f->rack_id, "r1");
+  rg_kafka_request_free (req);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_list_offsets_metadata_request_versions)
+{
+  /* ListOffsets v0: the old form's MaxNumOffsets per partition. */
+  const guint8 lo0[] = { HDR (2, 0, 6), I32 (-1), I32 (1), CAM, I32 (1),
+    I32 (0), I64 (-1), I32 (1)
+  };
+  /* ListOffsets v6 (flexible): CurrentLeaderEpoch (v4+). */
+  const guint8 lo6[] = { HDR (2, 6, 7), TAGS, I32 (-1), 0x00, 0x02, CCAM,
+    0x02, I32 (0), I32 (5), I64 (-2), TAGS, TAGS, TAGS
+  };
+  /* Metadata v9 (flexible): both IncludeAuthorizedOperations flags. */
+  const guint8 md9[] = { HDR (3, 9, 8), TAGS, 0x02, CCAM, TAGS, 0x01, 0x00,
+    0x01, TAGS
+  };
+  /* Metadata v10: a topic id before each (now nullable) name; the second
+   * topic is asked for by id alone. */
+  const guint8 md10[] = { HDR (3, 10, 9), TAGS, 0x03,
+    I64 (0), I64 (0), CCAM, TAGS,
+    I64 (0x1111111111111111), I64 (0x2222222222222222), 0x00, TAGS,
+    0x00, 0x00, 0x00, TAGS
+  };
+  /* Metadata v12: a null array is every topic; no cluster flag (v8-10). */
+  const guint8 md12[] = { HDR (3, 12, 10), TAGS, 0x00, 0x01, 0x00, TAGS };
+  RgKafkaRequest *req;
+  const RgKafkaListOffsetsPartition *p;
+
+  req = parse_ok (lo0, sizeof (lo0));
+  p = &req->body.list_offsets.topics[0].partitions[0];
+  fail_unless (p->timestamp == -1);
+  fail_unless_equals_int (p->max_num_offsets, 1);
+  fail_unless_equals_int (p->current_leader_epoch, -1);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (lo6, sizeof (lo6));
+  p = &req->body.list_offsets.topics[0].partitions[0];
+  assert_str (req->body.list_offsets.topics[0].topic, "cam");
+  fail_unless (p->timestamp == -2);
+  fail_unless_equals_int (p->current_leader_epoch, 5);
+  fail_unless_equals_int (p->max_num_offsets, 1);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (md9, sizeof (md9));
+  assert_str (req->body.metadata.topics[0], "cam");
+  fail_unless (req->body.metadata.allow_auto_topic_creation);
+  fail_if (req->body.metadata.include_cluster_authorized_operations);
+  fail_unless (req->body.metadata.include_topic_authorized_operations);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (md10, sizeof (md10));
+  fail_unless_equals_int (req->body.metadata.n_topics, 2);
+  assert_str (req->body.metadata.topics[0], "cam");
+  fail_unless (req->body.metadata.topics[1].len == -1);
+  fail_unless (req->body.metadata.topic_ids[1] == md10 + 36);
+  fail_if (req->body.metadata.allow_auto_topic_creation);
+  rg_kafka_request_free (req);
+
+  req = parse_ok (md12, sizeof (md12));
+  fail_unless (req->body.metadata.all_topics);
+  fail_unless (req->body.metadata.allow_auto_topic_creation);
+  rg_kafka_request_free (req);
+}
+
+GST_END_TEST;
+
+static GByteArray *
+build_flat (RgKafkaResponse * resp)
+{
+  GByteArray *out;
+
+  fail_unless (resp != NULL);
+  out = rg_kafka_response_flatten (resp);
+  rg_kafka_response_free (resp);
+  return out;
+}
+
+static void
+assert_bytes (GByteArray * got, const guint8 * want, gsize len)
+{
+  gsize i;
+
+  fail_unless_equals_int (got->len, len);
+  for (i = 0; i < len; i++)
+    fail_unless (got->data[i] == want[i], "byte %" G_GSIZE_FORMAT
+        ": got 0x%02x, want 0x%02x", i, got->data[i], want[i]);
+  g_byte_array_unref (got);
+}
+
+GST_START_TEST (test_produce_list_offsets_response_versions)
+{
+  const RgKafkaProducePartitionResponse part = { 0, 0, 42, -1, 10 };
+  const RgKafkaProduceTopicResponse topic = { {"cam", 3}, 1, &part };
+  const RgKafkaListOffsetsPartitionResponse lp = { 0, 0, -1, 42 };
+  const RgKafkaListOffsetsTopicResponse lt = { {"cam", 3}, 1, &lp };
+  /* Produce v0: no LogAppendTime, no throttle. */
+  const guint8 p0[] = { I32 (31), I32 (1), I32 (1), CAM, I32 (1), I32 (0),
+    0x00, 0x00, I64 (42)
+  };
+  /* Produce v8: RecordErrors (empty) and a null ErrorMessage. */
+  const guint8 p8[] = { I32 (57), I32 (1), I32 (1), CAM, I32 (1), I32 (0),
+    0x00, 0x00, I64 (42), I64 (-1), I64 (10), I32 (0), 0xff, 0xff, I32 (7)
+  };
+  /* Produce v9: header v1 and compact encodings. */
+  const guint8 p9[] = { I32 (50), I32 (1), TAGS, 0x02, CCAM, 0x02, I32 (0),
+    0x00, 0x00, I64 (42), I64 (-1), I64 (10), 0x01, 0x00, TAGS, TAGS,
+    I32 (7), TAGS
+  };
+  /* ListOffsets v0: the old form, one offset. */
+  const guint8 l0[] = { I32 (35), I32 (2), I32 (1), CAM, I32 (1), I32 (0),
+    0x00, 0x00, I32 (1), I64 (42)
+  };
+  /* ListOffsets v6: LeaderEpoch (v4+), compact, tags. */
+  const guint8 l6[] = { I32 (44), I32 (2), TAGS, I32 (9), 0x02, CCAM, 0x02,
+    I32 (0), 0x00, 0x00, I64 (-1), I64 (42), I32 (0), TAGS, TAGS, TAGS
+  };
+
+  assert_bytes (build_flat (rg_kafka_build_produce_response (1, 0, 7, 1,
+              &topic, NULL)), p0, sizeof (p0));
+  assert_bytes (build_flat (rg_kafka_build_produce_response (1, 8, 7, 1,
+              &topic, NULL)), p8, sizeof (p8));
+  assert_bytes (build_flat (rg_kafka_build_produce_response (1, 9, 7, 1,
+              &topic, NULL)), p9, sizeof (p9));
+  assert_bytes (build_flat (rg_kafka_build_list_offsets_response (2, 0, 9, 1,
+              &lt, NULL)), l0, sizeof (l0));
+  assert_bytes (build_flat (rg_kafka_build_list_offsets_response (2, 6, 9, 1,
+              &lt, NULL)), l6, sizeof (l6));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fetch_metadata_response_versions)
+{
+  const RgKafkaRecordsRef ref = { RG_KAFKA_SEGMENT_MEMORY,
+    (const guint8 *) "abc", -1, 0, 3, NULL, NULL
+  };
+  const RgKafkaFetchPartitionResponse part = { 0, 0, 3, 3, -1, NULL, 1,
+    &ref, 1
+  };
+  const RgKafkaFetchTopicResponse topic = { {"cam", 3}, 1, &part };
+  static const gint32 one[] = { 1 };
+  const RgKafkaMetadataPartition mp = { 0, 0, 1, 1, one, 1, one };
+  const RgKafkaMetadataTopic mt = { 0, {"cam", 3}, FALSE, 1, &mp };
+  const RgKafkaMetadataBroker mb = { 1, {"127.0.0.1", 9}, 9092,
+    RG_KAFKA_STR_NULL
+  };
+  const RgKafkaMetadataResponse md = { 5, 1, &mb, {"gst-rg", 6}, 1, 1, &mt };
+  /* Fetch v0: no throttle, no LastStableOffset, no aborted list. */
+  const guint8 f0[] = { I32 (38), I32 (3), I32 (1), CAM, I32 (1), I32 (0),
+    0x00, 0x00, I64 (3), I32 (3), 'a', 'b', 'c'
+  };
+  /* Fetch v12: throttle, error, session 0; LogStartOffset, a null
+   * aborted list, PreferredReadReplica -1, COMPACT_RECORDS, tags. */
+  const guint8 f12[] = { I32 (63), I32 (3), TAGS, I32 (11), 0x00, 0x00,
+    I32 (0), 0x02, CCAM, 0x02, I32 (0), 0x00, 0x00, I64 (3), I64 (3),
+    I64 (1), 0x00, I32 (-1), 0x04, 'a', 'b', 'c', TAGS, TAGS, TAGS
+  };
+  /* Fetch v7 with a top-level error (70) and no topics. */
+  const guint8 f7e[] = { I32 (18), I32 (4), I32 (0), 0x00, 0x46, I32 (0),
+    I32 (0)
+  };
+  /* Metadata v12: header v1; brokers with rack and tags; cluster id;
+   * controller; per topic a zero topic id, internal flag, partitions
+   * with LeaderEpoch (v7+) and OfflineReplicas (v5+), then topic
+   * authorized operations INT32_MIN (v8+); no cluster operations (v11+). */
+  const guint8 m12[] = { I32 (98), I32 (6), TAGS, I32 (5),
+    0x02, I32 (1), 0x0a, '1', '2', '7', '.', '0', '.', '0', '.', '1',
+    I32 (9092), 0x00, TAGS,
+    0x07, 'g', 's', 't', '-', 'r', 'g', I32 (1),
+    0x02, 0x00, 0x00, CCAM, I64 (0), I64 (0), 0x00,
+    0x02, 0x00, 0x00, I32 (0), I32 (1), I32 (0), 0x02, I32 (1), 0x02,
+    I32 (1), 0x01, TAGS, I32 (G_MININT32), TAGS, TAGS
+  };
+  GError *error = NULL;
+
+  assert_bytes (build_flat (rg_kafka_build_fetch_response (3, 0, 11, 1,
+              &topic, NULL)), f0, sizeof (f0));
+  assert_bytes (build_flat (rg_kafka_build_fetch_response (3, 12, 11, 1,
+              &topic, NULL)), f12, sizeof (f12));
+  assert_bytes (build_flat (rg_kafka_build_fetch_error_response (4, 7,
+              RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND, NULL)), f7e, sizeof (f7e));
+  fail_unless (rg_kafka_build_fetch_error_response (4, 6, 70,
+          &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
+  g_clear_error (&error);
+  assert_bytes (build_flat (rg_kafka_build_metadata_response (6, 12, &md,
+              NULL)), m12, sizeof (m12));
 }
 
 GST_END_TEST;
@@ -1456,6 +1762,11 @@ kafka_suite (void)
   tcase_add_test (tc, test_produce_list_offsets_response);
   tcase_add_test (tc, test_fetch_response_zero_copy);
   tcase_add_test (tc, test_fetch_response_too_large);
+  tcase_add_test (tc, test_produce_request_versions);
+  tcase_add_test (tc, test_fetch_request_versions);
+  tcase_add_test (tc, test_list_offsets_metadata_request_versions);
+  tcase_add_test (tc, test_produce_list_offsets_response_versions);
+  tcase_add_test (tc, test_fetch_metadata_response_versions);
   tcase_add_test (tc, test_wire_uvarint);
   tcase_add_test (tc, test_wire_varint);
   tcase_add_test (tc, test_wire_compact_types);

@@ -37,7 +37,15 @@ except ImportError:
     print("kafka-python (python3-kafka) is not installed: skipping")
     sys.exit(77)
 
-ADVERTISED = [(0, 3, 7), (1, 4, 4), (2, 1, 2), (3, 0, 4), (18, 0, 3)]
+ADVERTISED = [(0, 0, 9), (1, 0, 12), (2, 0, 7), (3, 0, 12), (18, 0, 3)]
+
+# The highest non-flexible version of each api that kafka-python 2.0.2 has
+# classes for; flexible versions (Metadata 9+, Produce 9, ListOffsets 6+,
+# Fetch 12) are checked by golden bytes in kafka.c instead.
+METADATA_MAX = len(MetadataResponse) - 1
+PRODUCE_MAX = len(ProduceResponse) - 1
+OFFSET_MAX = len(OffsetResponse) - 1
+FETCH_MAX = len(FetchResponse) - 1
 failures = []
 
 
@@ -111,7 +119,7 @@ def check_api_versions(d):
 
 
 def check_metadata(d):
-    for v in range(5):
+    for v in range(METADATA_MAX + 1):
         name = "metadata-v%d" % v
         corr, s = load(d, name)
         r = decode(MetadataResponse[v], s, name)
@@ -133,54 +141,114 @@ def check_metadata(d):
         parts = t[0][-1]
         check([tuple(p[:3]) + (list(p[3]), list(p[4])) for p in parts] ==
               [(0, 0, 1, [1], [1])], "%s: partitions %r" % (name, parts))
+        if v >= 5:
+            check(list(parts[0][5]) == [], "%s: offline replicas" % name)
         check(list(t[1][-1]) == [], "%s: missing topic partitions" % name)
         if v >= 1:
             check(t[0][2] is False, "%s: is_internal" % name)
 
 
+PRODUCE_V8 = [("cam", [(0, 0, 42, -1, 10, [], None)]),
+              ("other", [(1, 29, -1, -1, -1, [], None)]), 7]
+
+
+def produce_v8(s):
+    """ProduceResponse v8 from the spec: per partition index, error, base
+    offset, log append time, log start offset, ARRAY record errors,
+    NULLABLE_STRING error message; then the throttle time."""
+    def get(fmt):
+        return struct.unpack(fmt, s.read(struct.calcsize(fmt)))[0]
+
+    def string():
+        n = get(">h")
+        return None if n < 0 else s.read(n).decode()
+
+    out = []
+    for _ in range(get(">i")):
+        topic = string()
+        parts = []
+        for _ in range(get(">i")):
+            p = [get(">i"), get(">h"), get(">q"), get(">q"), get(">q")]
+            p.append([(get(">i"), string()) for _ in range(get(">i"))])
+            p.append(string())
+            parts.append(tuple(p))
+        out.append((topic, parts))
+    out.append(get(">i"))
+    check(s.read() == b"", "produce-v8: trailing bytes")
+    return out
+
+
 def check_produce_list_offsets(d):
-    for v in range(3, 8):
+    # kafka-python's ProduceResponse v8 lacks v8's RecordErrors and
+    # ErrorMessage (KIP-467, in Kafka's ProduceResponse.json since v8), so
+    # v8 is decoded by hand from the spec.
+    for v in range(min(PRODUCE_MAX, 8) + 1):
         name = "produce-v%d" % v
         corr, s = load(d, name)
+        if v == 8:
+            check(corr == 308 and produce_v8(s) == PRODUCE_V8,
+                  "%s: decoded by hand" % name)
+            continue
         r = decode(ProduceResponse[v], s, name)
-        check(corr == 300 + v and r.throttle_time_ms == 7,
-              "%s: header/throttle" % name)
+        check(corr == 300 + v, "%s: correlation id" % name)
+        if v >= 1:
+            check(r.throttle_time_ms == 7, "%s: throttle" % name)
         got = [(t[0], [tuple(p) for p in t[1]]) for t in r.topics]
-        cam = (0, 0, 42, -1) + ((10,) if v >= 5 else ())
-        other = (1, 29, -1, -1) + ((-1,) if v >= 5 else ())
+        cam = (0, 0, 42) + ((-1,) if v >= 2 else ()) + \
+            ((10,) if v >= 5 else ())
+        other = (1, 29, -1) + ((-1,) if v >= 2 else ()) + \
+            ((-1,) if v >= 5 else ())
         check(got == [("cam", [cam]), ("other", [other])],
               "%s: %r" % (name, got))
-    for v in (1, 2):
+    for v in range(OFFSET_MAX + 1):
         name = "list-offsets-v%d" % v
         corr, s = load(d, name)
         r = decode(OffsetResponse[v], s, name)
         check(corr == 400 + v, "%s: correlation id" % name)
         if v >= 2:
             check(r.throttle_time_ms == 9, "%s: throttle" % name)
-        got = [(t[0], [tuple(p) for p in t[1]]) for t in r.topics]
-        check(got == [("cam", [(0, 0, -1, 42)])], "%s: %r" % (name, got))
+        got = [(t[0], [tuple(p) if v else (p[0], p[1], list(p[2]))
+                       for p in t[1]]) for t in r.topics]
+        if v == 0:
+            want = (0, 0, [42])
+        else:
+            want = (0, 0, -1, 42) + ((0,) if v >= 4 else ())
+        check(got == [("cam", [want])], "%s: %r" % (name, got))
 
 
 def check_fetch(d):
-    corr, s = load(d, "fetch-v4")
-    r = decode(FetchResponse[4], s, "fetch-v4")
-    check(corr == 500 and r.throttle_time_ms == 11, "fetch-v4: header")
-    topic, parts = r.topics[0]
-    check(topic == "cam" and len(parts) == 2, "fetch-v4: topics")
-    p0, p1 = parts
-    check(tuple(p0[:4]) == (0, 0, 3, 3) and p0[4] is None,
-          "fetch-v4: partition 0 %r" % (p0[:5],))
-    records = MemoryRecords(p0[5])
-    got = []
-    while records.has_next():
-        batch = records.next_batch()
-        check(batch.validate_crc(), "fetch-v4: batch CRC")
-        for rec in batch:
-            got.append((rec.offset, rec.value))
-    check(got == [(0, b"value-0"), (1, b"value-1"), (2, b"value-2")],
-          "fetch-v4: records %r" % got)
-    check(tuple(p1[:4]) == (1, 1, 0, 0) and list(p1[4]) == [] and
-          p1[5] == b"", "fetch-v4: partition 1 %r" % (p1,))
+    for v in range(FETCH_MAX + 1):
+        name = "fetch-v%d" % v
+        corr, s = load(d, name)
+        r = decode(FetchResponse[v], s, name)
+        check(corr == 500 + v, "%s: correlation id" % name)
+        if v >= 1:
+            check(r.throttle_time_ms == 11, "%s: throttle" % name)
+        if v >= 7:
+            check(r.error_code == 0 and r.session_id == 0,
+                  "%s: error / session id" % name)
+        topic, parts = r.topics[0]
+        check(topic == "cam" and len(parts) == 2, "%s: topics" % name)
+        p0, p1 = parts
+        want0 = [0, 0, 3] + ([3] if v >= 4 else []) + \
+            ([1] if v >= 5 else [])
+        check(list(p0[:len(want0)]) == want0, "%s: partition 0 %r" %
+              (name, p0))
+        if v >= 4:
+            check(p0[len(want0)] is None, "%s: aborted transactions" % name)
+        if v >= 11:
+            check(p0[-2] == -1, "%s: preferred read replica" % name)
+        records = MemoryRecords(p0[-1])
+        got = []
+        while records.has_next():
+            batch = records.next_batch()
+            check(batch.validate_crc(), "%s: batch CRC" % name)
+            for rec in batch:
+                got.append((rec.offset, rec.value))
+        check(got == [(0, b"value-0"), (1, b"value-1"), (2, b"value-2")],
+              "%s: records %r" % (name, got))
+        check(p1[0] == 1 and p1[1] == 1 and p1[-1] == b"",
+              "%s: partition 1 %r" % (name, p1))
 
 
 def frame(request, corr, client="compat"):
@@ -198,13 +266,13 @@ def requests():
         out.append(("apiversions-v%d" % v, frame(req, 10 + v),
                     "api=18 v=%d cid=%d client=compat name=<null> "
                     "version=<null>" % (v, 10 + v)))
-    for v in range(5):
+    for v in range(len(MetadataRequest)):
         topics = ["cam", "b"]
-        args = [topics] + ([False] if v == 4 else [])
+        args = [topics] + ([False] if v >= 4 else [])
         req = MetadataRequest[v](*args)
         out.append(("metadata-v%d" % v, frame(req, 20 + v),
                     "api=3 v=%d cid=%d client=compat all=0 auto=%d "
-                    "topic=cam topic=b" % (v, 20 + v, 0 if v == 4 else 1)))
+                    "topic=cam topic=b" % (v, 20 + v, 0 if v >= 4 else 1)))
     all_v1 = MetadataRequest[1](None)
     out.append(("metadata-v1-all", frame(all_v1, 30),
                 "api=3 v=1 cid=30 client=compat all=1 auto=1"))
@@ -213,28 +281,74 @@ def requests():
                 "api=3 v=0 cid=31 client=<null> all=1 auto=1"))
     batch = bytes(range(70))
     sha = hashlib.sha1(batch).hexdigest()
-    for v in range(3, 8):
-        req = ProduceRequest[v](None, -1, 1500,
-                                [("cam", [(0, batch), (3, b"")])])
+    for v in range(len(ProduceRequest)):
+        args = [-1, 1500, [("cam", [(0, batch), (3, b"")])]]
+        req = ProduceRequest[v](*(([None] if v >= 3 else []) + args))
         out.append(("produce-v%d" % v, frame(req, 40 + v),
                     "api=0 v=%d cid=%d client=compat txn=<null> acks=-1 "
                     "timeout=1500 topic=cam p=0:70:%s p=3:0:%s" %
                     (v, 40 + v, sha, hashlib.sha1(b"").hexdigest())))
+    # Sarama's default (Kafka 0.8.2) asks with v0's old multi-offset form.
+    req = OffsetRequest[0](-1, [("cam", [(0, -1, 1)])])
+    out.append(("listoffsets-v0", frame(req, 50),
+                "api=2 v=0 cid=50 client=compat replica=-1 iso=0 topic=cam "
+                "p=0:-1:max=1"))
     req = OffsetRequest[1](-1, [("cam", [(0, -2), (1, 1700000000000)])])
     out.append(("listoffsets-v1", frame(req, 51),
                 "api=2 v=1 cid=51 client=compat replica=-1 iso=0 topic=cam "
                 "p=0:-2 p=1:1700000000000"))
-    req = OffsetRequest[2](-1, 1, [("cam", [(0, -1)])])
-    out.append(("listoffsets-v2", frame(req, 52),
-                "api=2 v=2 cid=52 client=compat replica=-1 iso=1 topic=cam "
-                "p=0:-1"))
-    req = FetchRequest[4](-1, 500, 1, 52428800, 1,
-                          [("cam", [(0, 42, 1048576)]), ("b", [(2, 0, 7)])])
-    out.append(("fetch-v4", frame(req, 60),
-                "api=1 v=4 cid=60 client=compat replica=-1 wait=500 min=1 "
-                "max=52428800 iso=1 topic=cam p=0:42:1048576 topic=b "
-                "p=2:0:7"))
+    # v4-5 are left out: kafka-python encodes their CurrentLeaderEpoch as
+    # an int64, where ListOffsetsRequest.json says int32 (kafka.c has
+    # golden bytes for v4).
+    for v in range(2, 4):
+        req = OffsetRequest[v](-1, 1, [("cam", [(0, -1)])])
+        out.append(("listoffsets-v%d" % v, frame(req, 50 + v),
+                    "api=2 v=%d cid=%d client=compat replica=-1 iso=1 "
+                    "topic=cam p=0:-1" % (v, 50 + v)))
+    for v in range(len(FetchRequest)):
+        out.append(fetch_request(v))
     return out
+
+
+def fetch_request(v):
+    """Fetch v (0-11) as kafka-python encodes it, and what kafka-dump must
+    print for it."""
+    cam = (0, 42, 1048576)
+    b = (2, 0, 7)
+    if v >= 9:
+        cam, b = (0, 3, 42, -1, 1048576), (2, 3, 0, -1, 7)
+    elif v >= 5:
+        cam, b = (0, 42, -1, 1048576), (2, 0, -1, 7)
+    args = [-1, 500, 1]
+    if v >= 3:
+        args.append(52428800)
+    if v >= 4:
+        args.append(1)
+    if v >= 7:
+        args += [0, -1]
+    args.append([("cam", [cam]), ("b", [b])])
+    if v >= 7:
+        # kafka-python cannot encode forgotten topics (its schema names the
+        # type String without an encoding); kafka.c covers them.
+        args.append([])
+    if v >= 11:
+        args.append("rack-a")
+    req = FetchRequest[v](*args)
+    expected = ("api=1 v=%d cid=%d client=compat replica=-1 wait=500 min=1 "
+                "max=%d iso=%d" % (v, 60 + v,
+                                   52428800 if v >= 3 else 2147483647,
+                                   1 if v >= 4 else 0))
+    if v >= 7:
+        expected += " session=0:-1 forgotten=0"
+    if v >= 5:
+        epoch = 3 if v >= 9 else -1
+        expected += (" topic=cam p=0:42:1048576:lso=-1:epoch=%d topic=b "
+                     "p=2:0:7:lso=-1:epoch=%d" % (epoch, epoch))
+    else:
+        expected += " topic=cam p=0:42:1048576 topic=b p=2:0:7"
+    if v >= 11:
+        expected += " rack=rack-a"
+    return ("fetch-v%d" % v, frame(req, 60 + v), expected)
 
 
 def check_requests(dump, d):

@@ -76,18 +76,12 @@ build_tests () {
 }
 
 start_broker () {
-  local build=${RG_BUILD_DIR:-build} port
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  GST_PLUGIN_PATH="$build/plugins" gst-launch-1.0 -e videotestsrc \
-    is-live=true ! video/x-raw,width=64,height=48,framerate=10/1 ! \
-    rgbrokersink host=127.0.0.1 port="$port" topic=video ingest=true \
-    > "$scratch/broker.log" 2>&1 &
-  broker_pid=$!
-  trap 'kill $broker_pid 2>/dev/null' EXIT
-  bootstrap=127.0.0.1:$port
-  sleep 2
-  kill -0 $broker_pid 2>/dev/null ||
-    fail "the broker did not start (see $scratch/broker.log)"
+  # shellcheck source=tests/compat/broker.sh
+  source "$here/../broker.sh"
+  rg_compat_start_broker "${RG_BUILD_DIR:-build}" "$scratch/broker.log" ||
+    fail "no broker"
+  trap rg_compat_stop_broker EXIT
+  bootstrap=$RG_COMPAT_BOOTSTRAP
 }
 
 selected_tests () {

@@ -1,0 +1,263 @@
+/* gst-rg
+ * Copyright (C) 2026 gst-rg contributors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * InitProducerId, CreateTopics and DeleteTopics (see rgbrokeradmin.h).
+ * What each answers (docs/protocol.md has the same tables):
+ *
+ *  - InitProducerId: an idempotent producer gets a new producer id with
+ *    epoch 0; from v3 a producer that names its current id and epoch gets
+ *    the epoch bumped (rgbrokerproducers.h). A transactional id gets
+ *    TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53): the broker has no
+ *    transactions, and 53 is fatal in every client, so a transactional
+ *    producer stops at once instead of retrying.
+ *  - CreateTopics: only a broker that accepts ingest creates topics (they
+ *    are ingest topics); otherwise POLICY_VIOLATION (44). One partition
+ *    and one replica: NumPartitions and ReplicationFactor must be 1 or -1
+ *    (INVALID_PARTITIONS 37, INVALID_REPLICATION_FACTOR 38); a manual
+ *    assignment must be partition 0 on broker 0 (INVALID_REPLICA_ASSIGNMENT
+ *    39); topic configs are refused (INVALID_CONFIG 40: an ingest topic
+ *    has none to set); a name twice in one request gets INVALID_REQUEST
+ *    (42), as in Kafka; an existing or reserved name TOPIC_ALREADY_EXISTS
+ *    (36). ValidateOnly checks all this and creates nothing.
+ *  - DeleteTopics: only ingest topics are deleted; a pipeline's topic (or
+ *    its .live view) gets TOPIC_AUTHORIZATION_FAILED (29), as a Produce
+ *    into it does; an unknown name UNKNOWN_TOPIC_OR_PARTITION (3). A
+ *    broker without ingest refuses every deletion as a Kafka broker with
+ *    delete.topic.enable=false does: TOPIC_DELETION_DISABLED (73) from v3,
+ *    INVALID_REQUEST (42) before. A deleted topic's producer state goes
+ *    with it.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "broker/rgbrokeradmin.h"
+
+#define GST_CAT_DEFAULT rg_broker_debug
+
+/* Hands a built response (or the builder's failure) to the outcome. */
+static RgBrokerHandleResult
+answer (RgKafkaResponse * resp, GError * error, const gchar * api,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  if (!resp) {
+    GST_WARNING ("client %s: %s: %s", ctx->peer, api, error->message);
+    g_error_free (error);
+    return RG_BROKER_HANDLE_CLOSE;
+  }
+  out->response = resp;
+  return RG_BROKER_HANDLE_DONE;
+}
+
+/* Counts the names a request repeats: name -> occurrences. */
+static GHashTable *
+count_names (const RgKafkaStr * names, gsize stride, guint n)
+{
+  GHashTable *counts = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    const RgKafkaStr *name = (const RgKafkaStr *) ((const guint8 *) names +
+        i * stride);
+    gchar *key = g_strndup ((const gchar *) name->data, MAX (name->len, 0));
+    guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
+
+    g_hash_table_insert (counts, key, GUINT_TO_POINTER (count + 1));
+  }
+  return counts;
+}
+
+static gboolean
+repeated (GHashTable * counts, RgKafkaStr name)
+{
+  gchar *key = g_strndup ((const gchar *) name.data, MAX (name.len, 0));
+  gboolean result = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) > 1;
+
+  g_free (key);
+  return result;
+}
+
+/* ---- InitProducerId ---- */
+
+RgBrokerHandleResult
+rg_broker_handle_init_producer_id (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  const RgKafkaInitProducerIdRequest *ip = req->body.other.body;
+  gint16 version = req->header.api_version;
+  gint64 id = -1;
+  gint16 epoch = -1, code;
+  GError *error = NULL;
+
+  if (ip->transactional_id.len >= 0) {
+    GST_INFO ("client %s: InitProducerId with a transactional id refused: "
+        "no transactions here", ctx->peer);
+    code = RG_KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  } else {
+    code = rg_broker_producers_init_id (ctx->producers, ip->producer_id,
+        ip->producer_epoch, version >= 4, g_get_monotonic_time () / 1000,
+        &id, &epoch);
+  }
+  return answer (rg_kafka_build_init_producer_id_response
+      (req->header.correlation_id, version, 0, code, id, epoch, &error),
+      error, "InitProducerId", ctx, out);
+}
+
+/* ---- CreateTopics ---- */
+
+/* The shape checks of one topic: what a one-partition, one-replica broker
+ * can create. Returns the error code and sets @message. */
+static gint16
+check_topic_shape (const RgKafkaCreatableTopic * t, const gchar ** message)
+{
+  if (t->n_assignments > 0) {
+    const RgKafkaCreatableAssignment *a = &t->assignments[0];
+
+    if (t->num_partitions != -1 || t->replication_factor != -1) {
+      *message = "NumPartitions and ReplicationFactor must be -1 with a "
+          "manual assignment";
+      return RG_KAFKA_INVALID_REQUEST;
+    }
+    if (t->n_assignments != 1 || a->partition_index != 0) {
+      *message = "This broker has one partition per topic";
+      return RG_KAFKA_INVALID_PARTITIONS;
+    }
+    if (a->n_broker_ids != 1 || a->broker_ids[0] != 0) {
+      *message = "Partition 0 can only be on broker 0, the only one";
+      return RG_KAFKA_INVALID_REPLICA_ASSIGNMENT;
+    }
+  } else if (t->num_partitions != -1 && t->num_partitions != 1) {
+    *message = "This broker has one partition per topic";
+    return RG_KAFKA_INVALID_PARTITIONS;
+  } else if (t->replication_factor != -1 && t->replication_factor != 1) {
+    *message = "This broker is a single node: replication factor 1";
+    return RG_KAFKA_INVALID_REPLICATION_FACTOR;
+  }
+  if (t->n_configs > 0) {
+    *message = "Ingest topics have no per-topic configs";
+    return RG_KAFKA_INVALID_CONFIG;
+  }
+  return RG_KAFKA_NONE;
+}
+
+static void
+create_one (const RgBrokerRequestContext * ctx,
+    const RgKafkaCreateTopicsRequest * ct, const RgKafkaCreatableTopic * t,
+    GHashTable * counts, RgKafkaCreatableTopicResult * r)
+{
+  const gchar *message = NULL;
+
+  r->name = t->name;
+  r->num_partitions = -1;
+  r->replication_factor = -1;
+  if (!rg_broker_registry_accepts_ingest (ctx->registry)) {
+    r->error_code = RG_KAFKA_POLICY_VIOLATION;
+    message = "This broker does not accept ingest (rgbrokersink ingest=false)"
+        ": it serves its pipelines' topics only";
+  } else if (repeated (counts, t->name)) {
+    r->error_code = RG_KAFKA_INVALID_REQUEST;
+    message = "The topic is named more than once in the request";
+  } else if ((r->error_code = check_topic_shape (t, &message)) ==
+      RG_KAFKA_NONE) {
+    r->error_code = rg_broker_registry_create_ingest (ctx->registry,
+        t->name, ct->validate_only);
+    if (r->error_code == RG_KAFKA_TOPIC_ALREADY_EXISTS)
+      message = "Topic already exists (or a pipeline reserved the name)";
+    else if (r->error_code == RG_KAFKA_INVALID_TOPIC_EXCEPTION)
+      message = "Topic names are 1 to 249 of [a-zA-Z0-9._-], not . or ..";
+  }
+  if (r->error_code == RG_KAFKA_NONE) {
+    r->num_partitions = 1;
+    r->replication_factor = 1;
+  }
+  r->error_message = message ? rg_kafka_str_from_cstr (message) :
+      RG_KAFKA_STR_NULL;
+}
+
+RgBrokerHandleResult
+rg_broker_handle_create_topics (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  const RgKafkaCreateTopicsRequest *ct = req->body.other.body;
+  RgKafkaCreatableTopicResult *results;
+  GHashTable *counts;
+  RgKafkaResponse *resp;
+  GError *error = NULL;
+  guint i;
+
+  counts = count_names (&ct->topics[0].name, sizeof (RgKafkaCreatableTopic),
+      ct->n_topics);
+  results = g_new0 (RgKafkaCreatableTopicResult, MAX (ct->n_topics, 1));
+  for (i = 0; i < ct->n_topics; i++)
+    create_one (ctx, ct, &ct->topics[i], counts, &results[i]);
+  resp = rg_kafka_build_create_topics_response (req->header.correlation_id,
+      req->header.api_version, 0, results, ct->n_topics, &error);
+  g_free (results);
+  g_hash_table_unref (counts);
+  return answer (resp, error, "CreateTopics", ctx, out);
+}
+
+/* ---- DeleteTopics ---- */
+
+static gint16
+delete_one (const RgBrokerRequestContext * ctx, gint16 version,
+    RgKafkaStr name, GHashTable * counts)
+{
+  gint16 code;
+  gchar *cname;
+
+  if (!rg_broker_registry_accepts_ingest (ctx->registry))
+    return version >= 3 ? RG_KAFKA_TOPIC_DELETION_DISABLED :
+        RG_KAFKA_INVALID_REQUEST;
+  if (repeated (counts, name))
+    return RG_KAFKA_INVALID_REQUEST;
+  code = rg_broker_registry_delete_ingest (ctx->registry, name, FALSE);
+  if (code == RG_KAFKA_NONE) {
+    cname = g_strndup ((const gchar *) name.data, name.len);
+    rg_broker_producers_forget_topic (ctx->producers, cname);
+    g_free (cname);
+  }
+  return code;
+}
+
+RgBrokerHandleResult
+rg_broker_handle_delete_topics (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  const RgKafkaDeleteTopicsRequest *dt = req->body.other.body;
+  gint16 version = req->header.api_version;
+  RgKafkaDeletableTopicResult *results;
+  GHashTable *counts;
+  RgKafkaResponse *resp;
+  GError *error = NULL;
+  guint i;
+
+  counts = count_names (dt->names, sizeof (RgKafkaStr), dt->n_names);
+  results = g_new0 (RgKafkaDeletableTopicResult, MAX (dt->n_names, 1));
+  for (i = 0; i < dt->n_names; i++) {
+    results[i].name = dt->names[i];
+    results[i].error_code = delete_one (ctx, version, dt->names[i], counts);
+    results[i].error_message = RG_KAFKA_STR_NULL;
+  }
+  resp = rg_kafka_build_delete_topics_response (req->header.correlation_id,
+      version, 0, results, dt->n_names, &error);
+  g_free (results);
+  g_hash_table_unref (counts);
+  return answer (resp, error, "DeleteTopics", ctx, out);
+}
