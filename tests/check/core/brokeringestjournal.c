@@ -35,6 +35,7 @@
 #include "broker/rgbroker.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
+#include "record/rgcrc32c.h"
 #include "kafkawire.h"
 
 /* Batches larger than the journal's coalescing threshold (4 KiB) are
@@ -796,6 +797,78 @@ GST_START_TEST (test_create_delete_durable)
 
 GST_END_TEST;
 
+/* Produce v3, acks -1, of one batch of @n records of an idempotent
+ * producer (@pid, epoch 0, base sequence @seq) into @topic. */
+static GByteArray *
+idempotent_request (gint32 cid, const gchar * topic, gint64 pid, gint32 seq,
+    guint n)
+{
+  GByteArray *b = kw_request_new (0, 3, cid);
+  GByteArray *batch = encode_batch (seq, n, 20);
+
+  /* Producer id, epoch and base sequence are inside the CRC. */
+  GST_WRITE_UINT64_BE (batch->data + 43, pid);
+  GST_WRITE_UINT16_BE (batch->data + 51, 0);
+  GST_WRITE_UINT32_BE (batch->data + 53, seq);
+  GST_WRITE_UINT32_BE (batch->data + RG_BATCH_CRC_OFFSET,
+      rg_crc32c (0, batch->data + RG_BATCH_CRC_START,
+          batch->len - RG_BATCH_CRC_START));
+  kw_putstr (b, NULL);
+  kw_put16 (b, -1);
+  kw_put32 (b, 30000);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, batch->len);
+  g_byte_array_append (b, batch->data, batch->len);
+  g_byte_array_unref (batch);
+  return kw_request_finish (b);
+}
+
+/* An idempotent producer's retries across a restart are acknowledged at
+ * their first offset and not appended again: the sequence state is
+ * rebuilt from the journal (a first batch, sequence 0, would otherwise
+ * look new). */
+GST_START_TEST (test_idempotent_replay_after_restart)
+{
+  gchar *root = make_root ();
+  RgBroker *broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 0);
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+  const gint64 pid = 4242000;
+  gint64 base;
+
+  kw_send_request (fd, idempotent_request (1, "idem", pid, 0, 2));
+  fail_unless_equals_int (recv_produce (fd, 1, &base), 0);
+  fail_unless_equals_int64 (base, 0);
+  kw_send_request (fd, idempotent_request (2, "idem", pid, 2, 1));
+  fail_unless_equals_int (recv_produce (fd, 2, &base), 0);
+  fail_unless_equals_int64 (base, 2);
+  close (fd);
+  rg_broker_release (broker);
+
+  broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 0);
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  kw_send_request (fd, idempotent_request (3, "idem", pid, 0, 2));
+  fail_unless_equals_int (recv_produce (fd, 3, &base), 0);
+  fail_unless_equals_int64 (base, 0);
+  kw_send_request (fd, idempotent_request (4, "idem", pid, 2, 1));
+  fail_unless_equals_int (recv_produce (fd, 4, &base), 0);
+  fail_unless_equals_int64 (base, 2);
+  fail_unless_equals_int64 (latest_offset (fd, "idem"), 3);
+  /* The next batch continues the sequence. */
+  kw_send_request (fd, idempotent_request (5, "idem", pid, 3, 1));
+  fail_unless_equals_int (recv_produce (fd, 5, &base), 0);
+  fail_unless_equals_int64 (base, 3);
+  fail_unless_equals_int64 (latest_offset (fd, "idem"), 4);
+  close (fd);
+  rg_broker_release (broker);
+  rm_rf (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokeringestjournal_suite (void)
 {
@@ -811,6 +884,7 @@ brokeringestjournal_suite (void)
   tcase_add_test (tc, test_topic_limit);
   tcase_add_test (tc, test_topic_limit_metadata);
   tcase_add_test (tc, test_create_delete_durable);
+  tcase_add_test (tc, test_idempotent_replay_after_restart);
   return s;
 }
 
