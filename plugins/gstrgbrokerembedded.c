@@ -135,6 +135,7 @@ config_from_settings (RgBrokerConfig * config,
   config->request_timeout_ms = settings->request_timeout * 1000;
   config->max_partial_bytes = settings->max_partial_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
+  config->ingest_partitions = settings->ingest_partitions;
   config->advertised_host = settings->advertised_host;
   config->max_topics = settings->max_topics;
   config->ingest_journal = settings->journal_config;

@@ -44,7 +44,9 @@
  * gets 3 (UNKNOWN_TOPIC_OR_PARTITION), unless #GstRgBrokerSink:ingest is
  * set: then the broker accepts it, as a Kafka broker that creates topics
  * on first use, and keeps the latest ring-size produced batches of each
- * such topic in memory, for any client to fetch.
+ * such topic in memory, for any client to fetch. Such a topic has
+ * #GstRgBrokerSink:ingest-partitions partitions (Kafka's num.partitions);
+ * the sink's own topic always has one, partition 0.
  *
  * With #GstRgBrokerSink:bootstrap-servers set, the sink embeds nothing: it
  * produces every buffer as one record (same value and headers) into
@@ -124,6 +126,7 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_INGEST FALSE
 #define DEFAULT_PROP_INGEST_LOCATION NULL
 #define DEFAULT_PROP_MAX_TOPICS RG_BROKER_DEFAULT_MAX_TOPICS
+#define DEFAULT_PROP_INGEST_PARTITIONS 1
 #define DEFAULT_PROP_BOOTSTRAP_SERVERS NULL
 #define DEFAULT_PROP_ACKS -1
 #define DEFAULT_PROP_MESSAGE_TIMEOUT_MS 30000
@@ -159,6 +162,7 @@ enum
   PROP_MAX_PARTIAL_BYTES,
   PROP_INGEST_LOCATION,
   PROP_MAX_TOPICS,
+  PROP_INGEST_PARTITIONS,
 };
 
 enum
@@ -499,6 +503,9 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_INGEST:
       self->props.ingest = g_value_get_boolean (value);
       break;
+    case PROP_INGEST_PARTITIONS:
+      self->props.ingest_partitions = g_value_get_uint (value);
+      break;
     case PROP_BOOTSTRAP_SERVERS:
       g_free (self->props.bootstrap_servers);
       self->props.bootstrap_servers = g_value_dup_string (value);
@@ -581,6 +588,9 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_INGEST:
       g_value_set_boolean (value, self->props.ingest);
+      break;
+    case PROP_INGEST_PARTITIONS:
+      g_value_set_uint (value, self->props.ingest_partitions);
       break;
     case PROP_BOOTSTRAP_SERVERS:
       g_value_set_string (value, self->props.bootstrap_servers);
@@ -693,6 +703,22 @@ gst_rg_broker_sink_install_cluster_properties (GObjectClass * gobject_class)
       g_param_spec_uint ("max-topics", "Max topics",
           "Ingest topics clients may create (0 = no limit)", 0, G_MAXUINT,
           DEFAULT_PROP_MAX_TOPICS, flags));
+  /**
+   * GstRgBrokerSink:ingest-partitions:
+   *
+   * The partitions of a topic a client creates by naming it, as Kafka's
+   * num.partitions: each has its own offsets and keeps its own ring-size
+   * produced batches. Kafka clients spread keyed records over them and
+   * some (librdkafka's test suite) expect several. The sink's own topic
+   * always has one partition. Set by the sink that starts the broker.
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_INGEST_PARTITIONS,
+      g_param_spec_uint ("ingest-partitions", "Ingest partitions",
+          "Partitions of each topic clients create by producing into it or "
+          "asking for it (Kafka's num.partitions)", 1,
+          RG_BROKER_MAX_INGEST_PARTITIONS, DEFAULT_PROP_INGEST_PARTITIONS,
+          flags));
   /**
    * GstRgBrokerSink:bootstrap-servers:
    *
@@ -996,6 +1022,7 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->props.ingest = DEFAULT_PROP_INGEST;
   self->props.ingest_location = g_strdup (DEFAULT_PROP_INGEST_LOCATION);
   self->props.max_topics = DEFAULT_PROP_MAX_TOPICS;
+  self->props.ingest_partitions = DEFAULT_PROP_INGEST_PARTITIONS;
   self->props.bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
   self->props.acks = DEFAULT_PROP_ACKS;
   self->props.message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;

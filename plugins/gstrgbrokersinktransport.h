@@ -68,6 +68,7 @@ typedef struct
   gboolean ingest;
   gchar *ingest_location;       /* NULL: <location>.ingest, or memory */
   guint max_topics;
+  guint ingest_partitions;
   /* The producer. */
   gchar *bootstrap_servers;
   gint acks;

@@ -154,6 +154,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->max_topics = RG_BROKER_DEFAULT_MAX_TOPICS;
   config->ingest_location = NULL;
   rg_journal_config_init (&config->ingest_journal);
+  config->ingest_partitions = 1;
 }
 
 /* ---- Client watches ---- */
@@ -774,6 +775,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->producers = rg_broker_producers_new
       (RG_BROKER_PRODUCERS_DEFAULT_MAX, RG_BROKER_PRODUCERS_DEFAULT_IDLE_MS,
       g_get_real_time () / 1000 * 1000);
+  rg_broker_registry_set_ingest_partitions (broker->topics,
+      broker->config.ingest_partitions);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   rg_broker_registry_set_max_topics (broker->topics,

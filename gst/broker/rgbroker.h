@@ -36,7 +36,9 @@ G_BEGIN_DECLS
  * kafka-python, ...): ApiVersions 0-3, Metadata 0-4, ListOffsets 1-2,
  * Produce 3-7 (refused by pipeline-owned topics, see below; accepted into
  * ingest topics when #RgBrokerConfig.ingest_batches is set) and Fetch 4,
- * through the rgkafka codec. Each topic has one partition, 0.
+ * through the rgkafka codec. A pipeline's topic has one partition, 0; an
+ * ingest topic has #RgBrokerConfig.ingest_partitions (or as many as the
+ * client that created it asked for).
  *
  * One broker per (address, port) in a process: rg_broker_acquire() returns
  * the running broker for that pair with one more reference, or starts one.
@@ -168,6 +170,12 @@ typedef enum
  *   %NULL (the default): ingest topics live in memory
  * @ingest_journal: sync policy, rotation and retention of those journals
  *   (rg_journal_config_init() defaults)
+ * @ingest_partitions: the partitions of an ingest topic created by a
+ *   client naming it (Kafka's num.partitions), 1 (the default, as Kafka's)
+ *   to %RG_BROKER_MAX_INGEST_PARTITIONS; each keeps its own
+ *   @ingest_batches batches and offsets. Journal-backed ingest topics
+ *   (@ingest_location) have one partition. Pipeline-owned topics always have
+ *   one partition, 0.
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -188,6 +196,7 @@ typedef struct
   guint max_topics;
   const gchar *ingest_location;
   RgJournalConfig ingest_journal;
+  guint ingest_partitions;
 } RgBrokerConfig;
 
 /**
@@ -197,6 +206,14 @@ typedef struct
  *   descriptors and its syncer thread)
  */
 #define RG_BROKER_DEFAULT_MAX_TOPICS 1000
+
+/**
+ * RG_BROKER_MAX_INGEST_PARTITIONS: the most partitions an ingest topic
+ * can have (1024): each is a ring of its own, so a client asking for more
+ * (CreateTopics) is refused with INVALID_PARTITIONS rather than allowed
+ * to make the broker allocate without bound
+ */
+#define RG_BROKER_MAX_INGEST_PARTITIONS 1024
 
 /**
  * RG_BROKER_DEFAULT_MAX_CONNECTIONS: default @max_connections (10,000)

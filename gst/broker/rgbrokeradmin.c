@@ -126,25 +126,26 @@ rg_broker_handle_init_producer_id (const RgKafkaRequest * req,
 static gint16
 check_topic_shape (const RgKafkaCreatableTopic * t, const gchar ** message)
 {
-  if (t->n_assignments > 0) {
-    const RgKafkaCreatableAssignment *a = &t->assignments[0];
+  guint i;
 
+  if (t->n_assignments > 0) {
     if (t->num_partitions != -1 || t->replication_factor != -1) {
       *message = "NumPartitions and ReplicationFactor must be -1 with a "
           "manual assignment";
       return RG_KAFKA_INVALID_REQUEST;
     }
-    if (t->n_assignments != 1 || a->partition_index != 0) {
-      *message = "This broker has one partition per topic";
-      return RG_KAFKA_INVALID_PARTITIONS;
+    for (i = 0; i < t->n_assignments; i++) {
+      const RgKafkaCreatableAssignment *a = &t->assignments[i];
+
+      if (a->partition_index != (gint32) i) {
+        *message = "Partitions must be assigned as 0, 1, 2, ... in order";
+        return RG_KAFKA_INVALID_PARTITIONS;
+      }
+      if (a->n_broker_ids != 1 || a->broker_ids[0] != 0) {
+        *message = "Partitions can only be on broker 0, the only one";
+        return RG_KAFKA_INVALID_REPLICA_ASSIGNMENT;
+      }
     }
-    if (a->n_broker_ids != 1 || a->broker_ids[0] != 0) {
-      *message = "Partition 0 can only be on broker 0, the only one";
-      return RG_KAFKA_INVALID_REPLICA_ASSIGNMENT;
-    }
-  } else if (t->num_partitions != -1 && t->num_partitions != 1) {
-    *message = "This broker has one partition per topic";
-    return RG_KAFKA_INVALID_PARTITIONS;
   } else if (t->replication_factor != -1 && t->replication_factor != 1) {
     *message = "This broker is a single node: replication factor 1";
     return RG_KAFKA_INVALID_REPLICATION_FACTOR;
@@ -162,6 +163,10 @@ create_one (const RgBrokerRequestContext * ctx,
     GHashTable * counts, RgKafkaCreatableTopicResult * r)
 {
   const gchar *message = NULL;
+  /* A manual assignment names the partitions; else -1 is the broker's
+   * default (ingest-partitions). */
+  gint32 n_partitions = t->n_assignments > 0 ?
+      (gint32) t->n_assignments : t->num_partitions;
 
   r->name = t->name;
   r->num_partitions = -1;
@@ -176,14 +181,19 @@ create_one (const RgBrokerRequestContext * ctx,
   } else if ((r->error_code = check_topic_shape (t, &message)) ==
       RG_KAFKA_NONE) {
     r->error_code = rg_broker_registry_create_ingest (ctx->registry,
-        t->name, ct->validate_only);
-    if (r->error_code == RG_KAFKA_TOPIC_ALREADY_EXISTS)
+        t->name, n_partitions, ct->validate_only);
+    if (r->error_code == RG_KAFKA_INVALID_PARTITIONS)
+      message = "Partitions: 1 to 1024 in memory; a journal-backed ingest "
+          "topic has one";
+    else if (r->error_code == RG_KAFKA_TOPIC_ALREADY_EXISTS)
       message = "Topic already exists (or a pipeline reserved the name)";
     else if (r->error_code == RG_KAFKA_INVALID_TOPIC_EXCEPTION)
       message = "Topic names are 1 to 249 of [a-zA-Z0-9._-], not . or ..";
   }
   if (r->error_code == RG_KAFKA_NONE) {
-    r->num_partitions = 1;
+    r->num_partitions = n_partitions == -1 ?
+        (gint32) rg_broker_registry_get_ingest_partitions (ctx->registry) :
+        n_partitions;
     r->replication_factor = 1;
   }
   r->error_message = message ? rg_kafka_str_from_cstr (message) :

@@ -31,9 +31,11 @@
  *    ApiVersions row, so the client retries lower.
  *  - Metadata: this broker as node 0 (advertised host, or the address the
  *    client reached), every registered name (topics and .live views) with
- *    partition 0 led by node 0; unknown names get error 3.
+ *    its partitions (0 only for a pipeline's topic, 0 .. n - 1 for an
+ *    ingest topic) led by node 0; unknown names get error 3 (17 when the
+ *    broker accepts ingest and the name is not one Kafka allows).
  *  - ListOffsets: -1 latest, -2 earliest, else the first record at or after
- *    the timestamp.
+ *    the timestamp (looked for inside produced batches too).
  *  - Produce: refused with RG_BROKER_PRODUCE_REFUSED_ERROR (29) by a
  *    pipeline-owned topic. Any other topic is an ingest topic when the
  *    broker accepts ingest (created on first use, here or in Metadata,
@@ -51,6 +53,9 @@
  *    partition and request limits but at least one batch (KIP-74);
  *    LastStableOffset = high watermark; PARK (long poll) while fewer than
  *    MinBytes are available and MaxWaitMs has not passed.
+ * A partition the registry does not know (a pipeline's topic has only 0,
+ * an ingest topic 0 .. n - 1) gets error 3 in Produce, ListOffsets and
+ * Fetch.
  * Any frame the codec rejects closes the connection.
  */
 
@@ -65,6 +70,7 @@
 #include "kafka/rgkafkalegacy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -186,6 +192,38 @@ refuse_api_versions (gint32 correlation_id, RgBrokerHandleOutcome * out)
 
 /* ---- Metadata ---- */
 
+static RgKafkaMetadataPartition metadata_partition_table
+    [RG_BROKER_MAX_INGEST_PARTITIONS];
+
+static void
+metadata_partition_table_init (void)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (metadata_partition_table); i++) {
+    RgKafkaMetadataPartition *p = &metadata_partition_table[i];
+
+    p->partition = i;
+    p->leader = 0;
+    p->n_replicas = 1;
+    p->replicas = broker_replicas;
+    p->n_isr = 1;
+    p->isr = broker_replicas;
+  }
+}
+
+/* Partitions 0 .. RG_BROKER_MAX_INGEST_PARTITIONS - 1, each led by this
+ * broker (node 0), its only replica: a topic of n partitions points at the
+ * first n. Built once (pthread_once, which ThreadSanitizer sees). */
+static const RgKafkaMetadataPartition *
+metadata_partitions (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+  pthread_once (&once, metadata_partition_table_init);
+  return metadata_partition_table;
+}
+
 /* The topics a Metadata request asks about: all registered names, or the
  * ones it lists (creating ingest topics, as Kafka with auto-creation). The
  * names and partitions in @topics point into @held's topics and the
@@ -206,7 +244,8 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
       RgKafkaMetadataTopic t = { 0, };
 
       t.topic = rg_kafka_str_from_cstr (g_ptr_array_index (names, i));
-      t.n_partitions = 1;
+      t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
+          t.topic);
       t.partitions = partition;
       g_array_append_val (topics, t);
     }
@@ -215,7 +254,7 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
   }
   for (i = 0; i < m->n_topics; i++) {
     gint16 topic_error = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-    RgBrokerTopic *topic = NULL;
+    RgBrokerTopic *topic;
     RgKafkaMetadataTopic t = { 0, };
 
     t.topic = m->topics[i];
@@ -231,10 +270,14 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
         &topic_error);
     if (topic) {
       g_ptr_array_add (held, topic);
-      t.n_partitions = 1;
+      t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,
+          t.topic);
       t.partitions = partition;
     } else {
-      t.error_code = topic_error;
+      /* Kafka's answer for a name it would never create is 17. */
+      t.error_code = topic_error == RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION ?
+          rg_broker_registry_missing_error (ctx->registry, m->topics[i]) :
+          topic_error;
     }
     g_array_append_val (topics, t);
   }
@@ -244,9 +287,7 @@ static RgBrokerHandleResult
 handle_metadata (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
-  RgKafkaMetadataPartition partition = { 0, 0, 0, 1, broker_replicas, 1,
-    broker_replicas
-  };
+  const RgKafkaMetadataPartition *partition = metadata_partitions ();
   RgKafkaMetadataBroker node = { 0, };
   RgKafkaMetadataResponse md = { 0, };
   GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -255,7 +296,7 @@ handle_metadata (const RgKafkaRequest * req,
   GError *error = NULL;
 
   metadata_topics (&req->body.metadata, req->header.api_version, ctx,
-      &partition, held, topics);
+      partition, held, topics);
   node.host = rg_kafka_str_from_cstr (ctx->node_host);
   node.port = ctx->node_port;
   node.rack = RG_KAFKA_STR_NULL;
@@ -290,10 +331,12 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
 
 /* Stores a produced record set: a RecordBatch v2 set as it is, a
  * MessageSet v0/v1 (Produce v0-2) converted to one batch first, the one
- * copy old clients cost (rgkafkalegacy.h). */
+ * copy old clients cost (rgkafkalegacy.h). *@ack_offset: what the answer
+ * waits for (rg_broker_topic_produce_durable()). */
 static gint16
 produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
-    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset)
+    gint16 version, const RgKafkaProducePartition * pp, gint64 * base_offset,
+    guint64 * ack_offset)
 {
   GError *error = NULL;
   GBytes *batch;
@@ -304,7 +347,7 @@ produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
    * carry no producer id. */
   if (version >= 3)
     return rg_broker_producers_produce (ctx->producers, topic, pp->records,
-        pp->records_len, base_offset);
+        pp->records_len, base_offset, ack_offset);
   batch = rg_kafka_legacy_to_batch (pp->records, pp->records_len, &error);
   if (batch == NULL) {
     GST_INFO ("client %s: Produce v%d: %s", ctx->peer, version,
@@ -315,17 +358,17 @@ produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     g_clear_error (&error);
     return code;
   }
-  code = rg_broker_topic_produce (topic, g_bytes_get_data (batch, NULL),
-      g_bytes_get_size (batch), base_offset);
+  code = rg_broker_topic_produce_durable (topic, g_bytes_get_data (batch,
+          NULL), g_bytes_get_size (batch), base_offset, ack_offset);
   g_bytes_unref (batch);
   return code;
 }
 
 /* One partition of a Produce: pipeline-owned topics refuse it, ingest
- * topics store it, unknown topics (ingest off) do not exist, as on a Kafka
- * broker without auto-creation; @topic_error says why @topic is NULL. A
- * durable ingest topic's answer waits in @acks for the records to be
- * durable. */
+ * topics store it, unknown topics (ingest off) and partitions do not
+ * exist, as on a Kafka broker without auto-creation; @topic_error says
+ * why @topic (the partition's) is NULL. A durable ingest topic's answer
+ * waits in @acks for the records to be durable. */
 static void
 produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     gint16 topic_error, gint16 version, const RgKafkaProducePartition * pp,
@@ -338,9 +381,8 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
   rp->base_offset = -1;
   rp->log_append_time = -1;
   rp->log_start_offset = -1;
-  if (!topic || pp->partition != 0) {
-    rp->error_code = topic ? RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION :
-        topic_error;
+  if (!topic) {
+    rp->error_code = topic_error;
   } else if (!rg_broker_topic_is_ingest (topic)) {
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
   } else if (!pp->records || pp->records_len <= 0) {
@@ -349,16 +391,33 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     RgBrokerTopicStats stats;
     guint64 ack_offset;
 
-    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset);
-    /* Whatever stored the records (the sequence check may have), they
-     * and all before them are acknowledged once the journal's durable
-     * offset reaches its end now; a duplicate waits for its original. */
-    ack_offset = rp->error_code == RG_KAFKA_NONE ?
-        rg_broker_topic_get_ack_offset (topic) : 0;
+    rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset,
+        &ack_offset);
     rg_broker_acks_wait (acks, index, topic, ack_offset);
     rg_broker_topic_get_stats (topic, &stats);
     rp->log_start_offset = stats.log_start_offset;
   }
+  if (topic)
+    rg_broker_topic_unref (topic);
+}
+
+/* Partition @j of @pt: @topic is the ingest topic's partition 0 (NULL,
+ * with @topic_error, when the name has none); the others are looked up
+ * among its partitions. */
+static void
+produce_partition_of (const RgBrokerRequestContext * ctx,
+    RgBrokerTopic * topic, gint16 topic_error, gint16 version,
+    const RgKafkaProduceTopic * pt, guint j, RgBrokerAcks * acks, guint index)
+{
+  const RgKafkaProducePartition *pp = &pt->partitions[j];
+  RgBrokerTopic *part = NULL;
+
+  if (topic) {
+    part = rg_broker_registry_lookup_partition (ctx->registry, pt->topic,
+        pp->partition);
+    topic_error = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  }
+  produce_partition (ctx, part, topic_error, version, pp, acks, index);
 }
 
 /* Builds the response from @acks' answers. */
@@ -415,8 +474,8 @@ handle_produce (const RgKafkaRequest * req,
     topics[i].n_partitions = p->topics[i].n_partitions;
     topics[i].partitions = &rg_broker_acks_get_partitions (acks)[k];
     for (j = 0; j < p->topics[i].n_partitions; j++, k++)
-      produce_partition (ctx, topic, topic_error, req->header.api_version,
-          &p->topics[i].partitions[j], acks, k);
+      produce_partition_of (ctx, topic, topic_error, req->header.api_version,
+          &p->topics[i], j, acks, k);
     if (topic)
       rg_broker_topic_unref (topic);
   }
@@ -481,25 +540,24 @@ handle_list_offsets (const RgKafkaRequest * req,
   parts = g_new0 (RgKafkaListOffsetsPartitionResponse, MAX (n, 1));
   topics = g_new0 (RgKafkaListOffsetsTopicResponse, MAX (l->n_topics, 1));
   for (i = 0; i < l->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
-        l->topics[i].topic);
-
     topics[i].topic = l->topics[i].topic;
     topics[i].n_partitions = l->topics[i].n_partitions;
     topics[i].partitions = &parts[k];
     for (j = 0; j < l->topics[i].n_partitions; j++, k++) {
       const RgKafkaListOffsetsPartition *rp = &l->topics[i].partitions[j];
+      RgBrokerTopic *topic = rg_broker_registry_lookup_partition
+          (ctx->registry, l->topics[i].topic, rp->partition);
 
       parts[k].partition = rp->partition;
       parts[k].timestamp = -1;
       parts[k].offset = -1;
-      if (topic && rp->partition == 0)
+      if (topic) {
         list_offset_of (topic, rp, &parts[k]);
-      else
+        rg_broker_topic_unref (topic);
+      } else {
         parts[k].error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+      }
     }
-    if (topic)
-      rg_broker_topic_unref (topic);
   }
   resp = rg_kafka_build_list_offsets_response (req->header.correlation_id,
       req->header.api_version, 0, l->n_topics, topics, &error);
@@ -577,15 +635,14 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   st->part_records = g_new0 (guint, MAX (st->n_parts, 1));
 
   for (i = 0; i < f->n_topics; i++) {
-    RgBrokerTopic *topic = rg_broker_registry_lookup (ctx->registry,
-        f->topics[i].topic);
-
     st->topics[i].topic = f->topics[i].topic;
     st->topics[i].n_partitions = f->topics[i].n_partitions;
     st->topics[i].partitions = &st->parts[k];
     for (j = 0; j < f->topics[i].n_partitions; j++, k++) {
       const RgKafkaFetchPartition *fp = &f->topics[i].partitions[j];
       RgKafkaFetchPartitionResponse *rp = &st->parts[k];
+      RgBrokerTopic *topic = rg_broker_registry_lookup_partition
+          (ctx->registry, f->topics[i].topic, fp->partition);
       RgBrokerCollect c;
 
       rp->partition = fp->partition;
@@ -593,7 +650,7 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       rp->last_stable_offset = -1;
       rp->log_start_offset = -1;
       st->ref_start[k] = refs->len;
-      if (!topic || fp->partition != 0) {
+      if (!topic) {
         rp->error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
       } else if (fp->partition_max_bytes < 0) {
         rp->error_code = RG_KAFKA_INVALID_FETCH_SIZE;
@@ -625,9 +682,9 @@ fetch_collect (const RgBrokerRequestContext * ctx,
       if (rp->error_code != RG_KAFKA_NONE)
         st->any_error = TRUE;
       rp->n_records = refs->len - st->ref_start[k];
+      if (topic)
+        rg_broker_topic_unref (topic);
     }
-    if (topic)
-      rg_broker_topic_unref (topic);
   }
 }
 

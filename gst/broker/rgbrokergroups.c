@@ -560,9 +560,7 @@ partition_exists (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
 {
   RgBrokerTopic *t;
 
-  if (partition != 0)
-    return FALSE;
-  t = rg_broker_registry_lookup (ctx->registry, topic);
+  t = rg_broker_registry_lookup_partition (ctx->registry, topic, partition);
   if (t)
     rg_broker_topic_unref (t);
   return t != NULL;

@@ -59,6 +59,7 @@
 #include "record/rgbatch.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -100,41 +101,6 @@ rg_broker_ingest_dir (const gchar * root, const gchar * name)
   return g_build_filename (root, name, NULL);
 }
 
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *entry;
-
-  if (dir) {
-    while ((entry = g_dir_read_name (dir))) {
-      gchar *child = g_build_filename (path, entry, NULL);
-
-      remove_tree (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-  }
-  if (g_remove (path) < 0)
-    GST_WARNING ("could not remove %s: %s", path, g_strerror (errno));
-}
-
-void
-rg_broker_ingest_remove_dir (const gchar * root, const gchar * name)
-{
-  gchar *dir = rg_broker_ingest_dir (root, name);
-  /* '~' is not a legal topic character: rg_broker_ingest_scan() skips
-   * it. */
-  gchar *doomed = g_strconcat (dir, "~deleted", NULL);
-
-  if (g_rename (dir, doomed) < 0)
-    GST_WARNING ("could not move %s aside: %s", dir, g_strerror (errno));
-  else
-    remove_tree (doomed);
-  g_free (doomed);
-  g_free (dir);
-}
-
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -164,6 +130,58 @@ rg_broker_ingest_scan (const gchar * root)
   g_dir_close (dir);
   g_ptr_array_sort (names, compare_names);
   return names;
+}
+
+/* Removes the files of one directory level, then the directory. */
+static gboolean
+remove_dir (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *entry;
+  gboolean ok = TRUE;
+
+  if (!dir)
+    return FALSE;
+  while ((entry = g_dir_read_name (dir))) {
+    gchar *file = g_build_filename (path, entry, NULL);
+
+    if (g_unlink (file) < 0)
+      ok = FALSE;
+    g_free (file);
+  }
+  g_dir_close (dir);
+  return g_rmdir (path) == 0 && ok;
+}
+
+gboolean
+rg_broker_ingest_remove (const gchar * root, const gchar * name,
+    GError ** error)
+{
+  gchar *dir = rg_broker_ingest_dir (root, name);
+  gchar *trash_name = g_strdup_printf ("~deleted~%s~%" G_GINT64_FORMAT,
+      name, g_get_real_time ());
+  gchar *trash = g_build_filename (root, trash_name, NULL);
+  gboolean ok = TRUE;
+
+  /* The rename is the deletion: atomic, and the scan at start never takes
+   * a name with '~' for a topic, even if the process dies before the
+   * files are gone. A journal still open keeps writing to its unlinked
+   * files until its last reader lets go. */
+  if (g_rename (dir, trash) < 0) {
+    int errsv = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
+        "Could not remove the ingest journal \"%s\": %s", dir,
+        g_strerror (errsv));
+    ok = FALSE;
+  } else if (!remove_dir (trash)) {
+    GST_WARNING ("ingest journal of deleted topic \"%s\": could not remove "
+        "all of %s", name, trash);
+  }
+  g_free (trash);
+  g_free (trash_name);
+  g_free (dir);
+  return ok;
 }
 
 /* The journal's durable function: from its syncer, with its lock held. */

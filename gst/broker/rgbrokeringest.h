@@ -60,15 +60,15 @@ gboolean rg_broker_ingest_name_valid (const gchar * name, gssize len);
 /* The journal of ingest topic @name under @root: "<root>/<name>". */
 gchar *rg_broker_ingest_dir (const gchar * root, const gchar * name);
 
-/* Removes the journal of deleted topic @name from @root: renamed first to
- * a name no topic can have, so that a crash half-way leaves nothing a
- * restart would serve, then deleted. Its writer may still be open (a
- * response in flight holds the topic): its descriptors stay valid. */
-void rg_broker_ingest_remove_dir (const gchar * root, const gchar * name);
-
 /* The names of the ingest journals under @root (each a directory whose
  * name is a legal topic name), sorted; empty when @root does not exist. */
 GPtrArray *rg_broker_ingest_scan (const gchar * root);
+
+/* Deletes the journal of ingest topic @name under @root (DeleteTopics):
+ * renamed away at once, so a restart never serves it again, then its
+ * files removed. FALSE with @error when the rename failed. */
+gboolean rg_broker_ingest_remove (const gchar * root, const gchar * name,
+    GError ** error);
 
 /* Opens (creating, or recovering after a crash) the journal in @dir with
  * @config's sync policy, rotation and retention; @waker (referenced) is

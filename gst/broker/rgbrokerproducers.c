@@ -84,6 +84,7 @@ typedef struct
   gint32 first_seq;
   gint32 last_seq;
   gint64 base_offset;
+  gint64 end_offset;
 } BatchRange;
 
 /* One id InitProducerId handed out. */
@@ -324,7 +325,7 @@ in_sequence (gint32 last, gint32 next)
 /* Same epoch: a duplicate of a kept batch, the next one, or a gap. */
 static gint16
 check_same_epoch (const Sequence * s, const RgBatchInfo * info,
-    gint64 * duplicate_offset)
+    gint64 * duplicate_offset, gint64 * duplicate_end)
 {
   gint32 last = batch_last_sequence (info);
   guint i;
@@ -335,6 +336,7 @@ check_same_epoch (const Sequence * s, const RgBatchInfo * info,
 
     if (b->first_seq == info->base_sequence && b->last_seq == last) {
       *duplicate_offset = b->base_offset;
+      *duplicate_end = b->end_offset;
       return RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER;
     }
   }
@@ -346,7 +348,8 @@ check_same_epoch (const Sequence * s, const RgBatchInfo * info,
 
 static gint16
 check_locked (RgBrokerProducers * producers, const gchar * topic_name,
-    const RgBatchInfo * info, gint64 * duplicate_offset)
+    const RgBatchInfo * info, gint64 * duplicate_offset,
+    gint64 * duplicate_end)
 {
   ProducerId *p;
   Sequence *s;
@@ -367,21 +370,26 @@ check_locked (RgBrokerProducers * producers, const gchar * topic_name,
   if (info->producer_epoch > s->epoch)
     return info->base_sequence == 0 ? RG_KAFKA_NONE :
         RG_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER;
-  return check_same_epoch (s, info, duplicate_offset);
+  return check_same_epoch (s, info, duplicate_offset, duplicate_end);
 }
 
 gint16
 rg_broker_producers_check (RgBrokerProducers * producers,
     const gchar * topic_name, const RgBatchInfo * info, gint64 now_ms,
-    gint64 * duplicate_offset)
+    gint64 * duplicate_offset, gint64 * duplicate_end)
 {
+  gint64 end = -1;
   gint16 code;
 
   *duplicate_offset = -1;
+  if (!duplicate_end)
+    duplicate_end = &end;
+  *duplicate_end = -1;
   pthread_mutex_lock (&producers->lock);
   expire_ids (producers, producers->max, now_ms);
   expire_sequences (producers, producers->max, now_ms);
-  code = check_locked (producers, topic_name, info, duplicate_offset);
+  code = check_locked (producers, topic_name, info, duplicate_offset,
+      duplicate_end);
   pthread_mutex_unlock (&producers->lock);
   return code;
 }
@@ -426,6 +434,7 @@ rg_broker_producers_record (RgBrokerProducers * producers,
   b->first_seq = info->base_sequence;
   b->last_seq = batch_last_sequence (info);
   b->base_offset = base_offset;
+  b->end_offset = base_offset + MAX (info->last_offset_delta, 0) + 1;
   touch (&producers->sequences_lru, &s->link, &s->last_used, now_ms);
 
   /* A Java producer may bump its epoch itself (KIP-360): the id follows,
@@ -471,37 +480,59 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
   return n;
 }
 
+/* The append itself; @end_offset: after the last record appended. */
+static gint16
+append (RgBrokerTopic * topic, const guint8 * records, gsize len,
+    gint64 * base_offset, guint64 * end_offset)
+{
+  guint64 ack_offset;
+  gint16 code = rg_broker_topic_produce_durable (topic, records, len,
+      base_offset, &ack_offset);
+
+  /* A durable topic names the offset its acknowledgement waits for; a
+   * memory topic's records are all there once appended. */
+  if (code == RG_KAFKA_NONE)
+    *end_offset = ack_offset ? ack_offset :
+        rg_broker_topic_get_high_watermark (topic);
+  return code;
+}
+
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset)
+    gint64 * base_offset, guint64 * end_offset)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   gint64 now_ms = g_get_monotonic_time () / 1000;
   gboolean idempotent, control;
+  gint64 duplicate, duplicate_end;
+  guint64 end = 0;
   RgBatchInfo info;
-  gint64 duplicate;
   gint16 code;
   guint n;
 
   *base_offset = -1;
+  if (!end_offset)
+    end_offset = &end;
+  *end_offset = 0;
   n = scan_batches (records, len, &idempotent, &control, &info);
   if (control)
     return RG_KAFKA_INVALID_RECORD;
   if (!idempotent)
-    return rg_broker_topic_produce (topic, records, len, base_offset);
+    return append (topic, records, len, base_offset, end_offset);
   if (n != 1)
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
     return RG_KAFKA_CORRUPT_MESSAGE;
 
   code = rg_broker_producers_check (producers, name, &info, now_ms,
-      &duplicate);
+      &duplicate, &duplicate_end);
   if (code == RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER) {
     GST_INFO ("\"%s\": producer %" G_GINT64_FORMAT " resent sequence %d, "
         "acknowledged at offset %" G_GINT64_FORMAT " again", name,
         info.producer_id, info.base_sequence, duplicate);
     *base_offset = duplicate;
+    *end_offset = duplicate_end;
     return RG_KAFKA_NONE;
   }
   if (code != RG_KAFKA_NONE) {
@@ -510,7 +541,7 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
         info.base_sequence, code);
     return code;
   }
-  code = rg_broker_topic_produce (topic, records, len, base_offset);
+  code = append (topic, records, len, base_offset, end_offset);
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (producers, name, &info, *base_offset,
         now_ms);

@@ -85,12 +85,14 @@ gint16 rg_broker_producers_init_id (RgBrokerProducers * producers,
 /* Checks an idempotent batch (@info->producer_id >= 0) for @topic_name
  * without changing anything. Returns NONE (append it), or
  * DUPLICATE_SEQUENCE_NUMBER with the offset it was appended at in
- * *@duplicate_offset (acknowledge it, do not append), or the error to
+ * *@duplicate_offset and the offset after its last record in
+ * *@duplicate_end (nullable) (acknowledge it, do not append), or the
+ * error to
  * answer: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
  * UNKNOWN_PRODUCER_ID, INVALID_TXN_STATE (a transactional batch). */
 gint16 rg_broker_producers_check (RgBrokerProducers * producers,
     const gchar * topic_name, const RgBatchInfo * info, gint64 now_ms,
-    gint64 * duplicate_offset);
+    gint64 * duplicate_offset, gint64 * duplicate_end);
 
 /* Records that the batch @info, which rg_broker_producers_check() let
  * through, was appended to @topic_name at @base_offset. */
@@ -103,10 +105,16 @@ void rg_broker_producers_record (RgBrokerProducers * producers,
  * hold exactly one batch (INVALID_RECORD otherwise, as Kafka requires of
  * Produce v3+), is checked, appended and recorded. A duplicate answers
  * NONE with its original offset in *@base_offset. Control batches are
- * refused with INVALID_RECORD. Returns the Kafka error code. */
+ * refused with INVALID_RECORD. Returns the Kafka error code.
+ *
+ * @end_offset (nullable) receives, on NONE, the offset after the last
+ * record the answer covers: the appended records', or for a duplicate the
+ * first copy's (0 on error). A durable topic acknowledges once that offset
+ * is durable, so that a duplicate is not acknowledged before its first
+ * copy is. */
 gint16 rg_broker_producers_produce (RgBrokerProducers * producers,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset);
+    gint64 * base_offset, guint64 * end_offset);
 
 /* Forgets every sequence state of @topic_name (the topic was deleted: a
  * topic created again under the name starts afresh). */

@@ -27,6 +27,15 @@
  * journal there; opening one (a directory, a recovery, a syncer thread)
  * takes long enough that it is done outside the lock, with the name
  * checked again before it is published.
+ *
+ * An ingest topic's partitions are a third table, from its name to the
+ * array of its partitions; partition 0 is also the topic the first table
+ * names, so everything that knows one partition per name (reservations,
+ * the list of names, a pipeline taking over a name) keeps working
+ * unchanged. The array is trusted only while its partition 0 is the topic
+ * the first table holds, so that a name unregistered and registered
+ * again never shows another topic's partitions. Journal-backed ingest
+ * topics have one partition (the journal directory is the topic's).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -47,6 +56,8 @@ struct _RgBrokerRegistry
 {
   guint port;
   guint ingest_batches;
+  /* Set once, before clients are served. */
+  guint ingest_partitions;
   RgWaker *waker;
   /* Durable ingest: the journals' directory (NULL: in memory). Set once,
    * before clients connect. */
@@ -61,6 +72,9 @@ struct _RgBrokerRegistry
   GHashTable *reserved;
   /* Ingest topics registered, and being opened (slots taken). */
   guint n_ingest;
+  /* Ingest topic name (owned) -> GPtrArray of its partitions (one
+   * reference each, partition 0 first). */
+  GHashTable *partitions;
 };
 
 RgBrokerRegistry *
@@ -70,13 +84,31 @@ rg_broker_registry_new (guint port, guint ingest_batches, RgWaker * waker)
 
   registry->port = port;
   registry->ingest_batches = ingest_batches;
+  registry->ingest_partitions = 1;
   registry->waker = rg_waker_ref (waker);
   pthread_mutex_init (&registry->lock, NULL);
   registry->topics = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) rg_broker_topic_unref);
   registry->reserved = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
+  registry->partitions = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, (GDestroyNotify) g_ptr_array_unref);
   return registry;
+}
+
+void
+rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
+    guint n_partitions)
+{
+  registry->ingest_partitions = CLAMP (n_partitions, 1,
+      RG_BROKER_MAX_INGEST_PARTITIONS);
+}
+
+guint
+rg_broker_registry_get_ingest_partitions (RgBrokerRegistry * registry)
+{
+  /* A journal is one partition's log. */
+  return registry->ingest_root ? 1 : registry->ingest_partitions;
 }
 
 /* Stops the wake-ups of journal writers' tails of the topics still
@@ -87,13 +119,21 @@ detach_topic (gpointer key, gpointer value, gpointer user_data)
   rg_broker_topic_detach (value);
 }
 
+static void
+detach_partitions (gpointer key, gpointer value, gpointer user_data)
+{
+  g_ptr_array_foreach (value, (GFunc) rg_broker_topic_detach, NULL);
+}
+
 void
 rg_broker_registry_free (RgBrokerRegistry * registry)
 {
   if (!registry)
     return;
   g_hash_table_foreach (registry->topics, detach_topic, NULL);
+  g_hash_table_foreach (registry->partitions, detach_partitions, NULL);
   g_hash_table_unref (registry->topics);
+  g_hash_table_unref (registry->partitions);
   g_hash_table_unref (registry->reserved);
   pthread_mutex_destroy (&registry->lock);
   rg_waker_unref (registry->waker);
@@ -294,12 +334,32 @@ ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
 
 /* Publishes @topic (transfer full) unless its name was taken or reserved
  * while it was opened; returns the topic registered under the name (a new
- * reference) or NULL. A topic not published is handed back in @loser, for
+ * reference) or NULL; an in-memory topic gets @n_partitions partitions.
+ * A topic not published is handed back in @loser, for
  * the caller to drop after unlocking (its last reference closes the
  * journal it just opened). Called with the lock held, the slot taken. */
+/* Registers partitions 1 to @n_partitions - 1 of the in-memory ingest
+ * topic @topic (its partition 0, just published). Called with the lock
+ * held: in memory a partition is only an allocation. */
+static void
+ingest_add_partitions_locked (RgBrokerRegistry * registry,
+    RgBrokerTopic * topic, guint n_partitions)
+{
+  const gchar *name = rg_broker_topic_get_name (topic);
+  GPtrArray *parts = g_ptr_array_new_full (n_partitions,
+      (GDestroyNotify) rg_broker_topic_unref);
+  guint p;
+
+  g_ptr_array_add (parts, rg_broker_topic_ref (topic));
+  for (p = 1; p < n_partitions; p++)
+    g_ptr_array_add (parts, rg_broker_topic_new_ingest (registry->waker,
+            name, registry->ingest_batches));
+  g_hash_table_replace (registry->partitions, g_strdup (name), parts);
+}
+
 static RgBrokerTopic *
 ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
-    RgBrokerTopic ** loser)
+    guint n_partitions, RgBrokerTopic ** loser)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   RgBrokerTopic *holder = g_hash_table_lookup (registry->topics, name);
@@ -314,6 +374,9 @@ ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
   }
   g_hash_table_insert (registry->topics, (gpointer) name,
       rg_broker_topic_ref (topic));
+  /* A journal is one partition's log: journal-backed topics keep one. */
+  if (n_partitions > 1 && !registry->ingest_root)
+    ingest_add_partitions_locked (registry, topic, n_partitions);
   GST_INFO ("created ingest topic \"%s\"", name);
   return topic;
 }
@@ -367,7 +430,8 @@ rg_broker_registry_get_ingest (RgBrokerRegistry * registry, RgKafkaStr name,
   topic = ingest_topic_new (registry, buf, &error);
   pthread_mutex_lock (&registry->lock);
   if (topic) {
-    topic = ingest_publish_locked (registry, topic, &loser);
+    topic = ingest_publish_locked (registry, topic,
+        registry->ingest_partitions, &loser);
   } else {
     registry->n_ingest--;
     code = RG_KAFKA_KAFKA_STORAGE_ERROR;
@@ -417,7 +481,7 @@ ingest_reopen (RgBrokerRegistry * registry, const gchar * name)
   topic = ingest_topic_new (registry, name, &error);
   pthread_mutex_lock (&registry->lock);
   if (topic)
-    topic = ingest_publish_locked (registry, topic, &loser);
+    topic = ingest_publish_locked (registry, topic, 1, &loser);
   else
     registry->n_ingest--;
   pthread_mutex_unlock (&registry->lock);
@@ -500,58 +564,155 @@ rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry)
   return registry->ingest_batches > 0;
 }
 
-gint16
-rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
-    RgKafkaStr name, gboolean validate_only)
+/* The partitions of @name when it is an ingest topic, else NULL. Called
+ * with the lock held. */
+static GPtrArray *
+partitions_locked (RgBrokerRegistry * registry, const gchar * name,
+    RgBrokerTopic * topic)
+{
+  GPtrArray *parts = g_hash_table_lookup (registry->partitions, name);
+
+  return parts && g_ptr_array_index (parts, 0) == topic ? parts : NULL;
+}
+
+RgBrokerTopic *
+rg_broker_registry_lookup_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition)
 {
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  GPtrArray *parts;
+
+  if (partition < 0 || !name_to_cstr (name, buf))
+    return NULL;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (topic && partition > 0) {
+    parts = partitions_locked (registry, buf, topic);
+    topic = parts && (guint) partition < parts->len ?
+        g_ptr_array_index (parts, partition) : NULL;
+  }
+  if (topic)
+    rg_broker_topic_ref (topic);
+  pthread_mutex_unlock (&registry->lock);
+  return topic;
+}
+
+RgBrokerTopic *
+rg_broker_registry_ensure_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition)
+{
+  RgBrokerTopic *topic = rg_broker_registry_ensure_ingest (registry, name);
+
+  if (!topic)
+    return NULL;
+  rg_broker_topic_unref (topic);
+  return rg_broker_registry_lookup_partition (registry, name, partition);
+}
+
+gint16
+rg_broker_registry_missing_error (RgBrokerRegistry * registry,
+    RgKafkaStr name)
+{
+  if (registry->ingest_batches > 0 && !rg_broker_ingest_name_valid (name.data, name.len))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+guint
+rg_broker_registry_count_partitions (RgBrokerRegistry * registry,
+    RgKafkaStr name)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  GPtrArray *parts;
+  guint n = 0;
+
+  if (!name_to_cstr (name, buf))
+    return 0;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (topic) {
+    parts = partitions_locked (registry, buf, topic);
+    n = parts ? parts->len : 1;
+  }
+  pthread_mutex_unlock (&registry->lock);
+  return n;
+}
+
+/* Creates and registers ingest topic @buf for CreateTopics, its slot
+ * taken. Returns the Kafka error code. */
+static gint16
+ingest_create (RgBrokerRegistry * registry, const gchar * buf,
+    guint n_partitions)
+{
   RgBrokerTopic *topic, *loser = NULL;
   GError *error = NULL;
   gint16 code = RG_KAFKA_NONE;
 
-  if (registry->ingest_batches == 0)
-    return RG_KAFKA_POLICY_VIOLATION;
-  if (!rg_broker_ingest_name_valid (name.data, name.len)
-      || !name_to_cstr (name, buf))
-    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
-
-  pthread_mutex_lock (&registry->lock);
-  if (g_hash_table_contains (registry->topics, buf)
-      || g_hash_table_contains (registry->reserved, buf))
-    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
-  else if (registry->max_topics > 0
-      && registry->n_ingest >= registry->max_topics)
-    code = RG_KAFKA_POLICY_VIOLATION;
-  else if (!validate_only)
-    code = ingest_take_slot_locked (registry, buf);
-  pthread_mutex_unlock (&registry->lock);
-  if (code != RG_KAFKA_NONE || validate_only)
-    return code;
-
-  /* Opened outside the lock, as a topic a Produce creates. */
   topic = ingest_topic_new (registry, buf, &error);
   pthread_mutex_lock (&registry->lock);
-  if (topic) {
-    topic = ingest_publish_locked (registry, topic, &loser);
-    code = topic ? RG_KAFKA_NONE : RG_KAFKA_TOPIC_ALREADY_EXISTS;
-  } else {
+  if (topic)
+    topic = ingest_publish_locked (registry, topic, n_partitions, &loser);
+  else
     registry->n_ingest--;
-    code = RG_KAFKA_KAFKA_STORAGE_ERROR;
-  }
   pthread_mutex_unlock (&registry->lock);
+  if (error) {
+    GST_WARNING ("could not create ingest topic \"%s\": %s", buf,
+        error->message);
+    g_clear_error (&error);
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  }
   if (loser) {
     rg_broker_topic_unref (loser);
     code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
   }
   if (topic)
     rg_broker_topic_unref (topic);
-  if (error) {
-    GST_WARNING ("CreateTopics \"%s\": %s", buf, error->message);
-    g_clear_error (&error);
-  }
+  else
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
   if (code == RG_KAFKA_NONE)
     GST_INFO ("created ingest topic \"%s\" (CreateTopics)", buf);
   return code;
+}
+
+gint16
+rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 n_partitions, gboolean validate_only)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  gint16 code;
+
+  if (registry->ingest_batches == 0)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (!rg_broker_ingest_name_valid (name.data, name.len)
+      || !name_to_cstr (name, buf))
+    return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
+  /* CreateTopics v4+ sends -1 for "the broker's default". */
+  if (n_partitions == -1)
+    n_partitions = rg_broker_registry_get_ingest_partitions (registry);
+  if (n_partitions < 1 || n_partitions > RG_BROKER_MAX_INGEST_PARTITIONS
+      || (n_partitions > 1 && registry->ingest_root)) {
+    GST_INFO ("CreateTopics \"%s\": %d partitions refused (%s)", buf,
+        n_partitions, registry->ingest_root ?
+        "a journal-backed ingest topic has one" : "out of range");
+    return RG_KAFKA_INVALID_PARTITIONS;
+  }
+
+  pthread_mutex_lock (&registry->lock);
+  if (g_hash_table_contains (registry->topics, buf)
+      || g_hash_table_contains (registry->reserved, buf))
+    code = RG_KAFKA_TOPIC_ALREADY_EXISTS;
+  else if (validate_only)
+    code = registry->max_topics > 0
+        && registry->n_ingest >= registry->max_topics ?
+        RG_KAFKA_POLICY_VIOLATION : RG_KAFKA_NONE;
+  else
+    code = ingest_take_slot_locked (registry, buf);
+  pthread_mutex_unlock (&registry->lock);
+  if (code != RG_KAFKA_NONE || validate_only)
+    return code;
+  return ingest_create (registry, buf, n_partitions);
 }
 
 gint16
@@ -560,6 +721,8 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
 {
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
   RgBrokerTopic *topic;
+  GPtrArray *parts = NULL;
+  GError *error = NULL;
   gint16 code = RG_KAFKA_NONE;
 
   if (!name_to_cstr (name, buf))
@@ -571,6 +734,11 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
   else if (!rg_broker_topic_is_ingest (topic))
     code = RG_KAFKA_TOPIC_AUTHORIZATION_FAILED;
   else if (!validate_only) {
+    parts = partitions_locked (registry, buf, topic);
+    if (parts) {
+      g_ptr_array_ref (parts);
+      g_hash_table_remove (registry->partitions, buf);
+    }
     g_hash_table_steal (registry->topics, buf);
     registry->n_ingest--;
   }
@@ -581,10 +749,17 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
   /* Fetches parked on the topic are woken to answer that it is gone. */
   rg_broker_topic_detach (topic);
   rg_broker_topic_unref (topic);
+  if (parts) {
+    g_ptr_array_foreach (parts, (GFunc) rg_broker_topic_detach, NULL);
+    g_ptr_array_unref (parts);
+  }
   rg_waker_wake (registry->waker);
-  /* Its records go too, or the next start would serve them again. */
-  if (registry->ingest_root)
-    rg_broker_ingest_remove_dir (registry->ingest_root, buf);
+  if (registry->ingest_root
+      && !rg_broker_ingest_remove (registry->ingest_root, buf, &error)) {
+    GST_WARNING ("deleted ingest topic \"%s\": %s", buf, error->message);
+    g_clear_error (&error);
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  }
   GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
   return code;
 }

@@ -20,6 +20,15 @@
  * ingest topics clients create by naming them, and the names elements
  * reserved before they add their topic. Not installed.
  *
+ * Partitions: a pipeline's topic and its .live view have one partition,
+ * 0, by design (one stream, one order). An ingest topic has as many as
+ * Kafka's num.partitions asks for (rg_broker_registry_set_ingest_partitions())
+ * or as a CreateTopics request named (rg_broker_registry_create_ingest()),
+ * each an RgBrokerTopic of its own with its own offsets, all carrying the
+ * topic's name. Handlers find a partition with
+ * rg_broker_registry_lookup_partition(): NULL there is Kafka's
+ * UNKNOWN_TOPIC_OR_PARTITION.
+ *
  * It sits between the topics (rgbrokertopic.h) and the request handlers
  * (rgbrokerdispatch.c), which look names up here; the facade (rgbroker.c)
  * adds and removes the pipelines' topics.
@@ -65,6 +74,17 @@ void rg_broker_registry_set_max_topics (RgBrokerRegistry * registry,
 /* The number of ingest topics registered. */
 guint rg_broker_registry_count_ingest (RgBrokerRegistry * registry);
 
+/* The partitions of the ingest topics created from now on by a client
+ * naming them (Metadata or Produce), Kafka's num.partitions: clamped to 1
+ * .. %RG_BROKER_MAX_INGEST_PARTITIONS. 1 until set. Called before the
+ * broker serves clients. */
+void rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
+    guint n_partitions);
+
+/* The partitions of the ingest topics a client creates by naming them
+ * (what CreateTopics' -1 means). */
+guint rg_broker_registry_get_ingest_partitions (RgBrokerRegistry * registry);
+
 /* Detaches every topic still registered and frees the registry. */
 void rg_broker_registry_free (RgBrokerRegistry * registry);
 
@@ -94,41 +114,74 @@ gboolean rg_broker_registry_reserve (RgBrokerRegistry * registry,
 void rg_broker_registry_unreserve (RgBrokerRegistry * registry,
     const gchar * name);
 
-/* A new reference to the topic registered as @name, or NULL. */
+/* A new reference to the topic registered as @name (an ingest topic's
+ * partition 0), or NULL. */
 RgBrokerTopic *rg_broker_registry_lookup (RgBrokerRegistry * registry,
     RgKafkaStr name);
 
 /* As rg_broker_registry_lookup(), but an unknown, unreserved, legal name
- * becomes a new ingest topic when the registry accepts ingest. */
+ * becomes a new ingest topic when the registry accepts ingest, with the
+ * registry's ingest partitions; returns its partition 0. */
 RgBrokerTopic *rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name);
 
 /* Whether the registry creates ingest topics (the broker's ingest). */
 gboolean rg_broker_registry_accepts_ingest (RgBrokerRegistry * registry);
 
-/* CreateTopics of @name: creates an empty ingest topic, or with
- * @validate_only only checks that it could. Returns the Kafka error code:
- * NONE; POLICY_VIOLATION when the registry does not accept ingest;
- * INVALID_TOPIC_EXCEPTION for a name Kafka would refuse;
- * TOPIC_ALREADY_EXISTS when the name is registered (a pipeline's topic,
- * its .live view, or an ingest topic) or an element reserved it. */
-gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
-    RgKafkaStr name, gboolean validate_only);
-
 /* DeleteTopics of @name: unregisters and detaches the ingest topic (a
  * parked fetch of it then answers UNKNOWN_TOPIC_OR_PARTITION), or with
  * @validate_only only checks that it could. Returns NONE,
  * UNKNOWN_TOPIC_OR_PARTITION (no such name), or
  * TOPIC_AUTHORIZATION_FAILED (a pipeline's topic or view: never deleted
- * by a client). */
+ * by a client). A durable topic's journal is removed
+ * (rg_broker_ingest_remove()); KAFKA_STORAGE_ERROR if that failed. */
 gint16 rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gboolean validate_only);
+
 /* As rg_broker_registry_ensure_ingest(), and when no topic is returned,
  * @error_code (nullable) says why, as Kafka would: UNKNOWN_TOPIC_OR_PARTITION
  * (ingest off, a reserved or illegal name), POLICY_VIOLATION (the topic
  * limit), KAFKA_STORAGE_ERROR (its journal could not be opened). */
 RgBrokerTopic *rg_broker_registry_get_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gint16 * error_code);
+
+/* A new reference to partition @partition of the topic registered as
+ * @name, or NULL when there is no such topic or no such partition. */
+RgBrokerTopic *rg_broker_registry_lookup_partition (RgBrokerRegistry *
+    registry, RgKafkaStr name, gint32 partition);
+
+/* As rg_broker_registry_lookup_partition(), but creates the ingest topic
+ * first as rg_broker_registry_ensure_ingest() does. */
+RgBrokerTopic *rg_broker_registry_ensure_partition (RgBrokerRegistry *
+    registry, RgKafkaStr name, gint32 partition);
+
+/* The error Metadata answers for @name when no topic has it:
+ * INVALID_TOPIC_EXCEPTION (17) when the registry accepts ingest and Kafka
+ * would refuse the name (a Kafka broker that creates topics says so, and
+ * a producer fails its records at once instead of waiting for the topic),
+ * else UNKNOWN_TOPIC_OR_PARTITION (3). */
+gint16 rg_broker_registry_missing_error (RgBrokerRegistry * registry,
+    RgKafkaStr name);
+
+/* How many partitions the topic registered as @name has: 0 for an
+ * unknown name, 1 for a pipeline's topic or view. */
+guint rg_broker_registry_count_partitions (RgBrokerRegistry * registry,
+    RgKafkaStr name);
+
+/* CreateTopics of @name with @n_partitions partitions (-1: the
+ * registry's ingest partitions, as Kafka's default): creates an empty
+ * ingest topic, or with @validate_only only checks that it could.
+ * Returns the Kafka error code: NONE; POLICY_VIOLATION (44) when the
+ * registry does not accept ingest; INVALID_TOPIC_EXCEPTION (17) for a name
+ * Kafka would refuse; INVALID_PARTITIONS (37) for a count outside 1 ..
+ * %RG_BROKER_MAX_INGEST_PARTITIONS; TOPIC_ALREADY_EXISTS (36) when the
+ * name is registered (a pipeline's topic, its .live view, or an ingest
+ * topic) or an element reserved it; POLICY_VIOLATION past the topic limit
+ * too; KAFKA_STORAGE_ERROR when a durable topic's journal could not be
+ * created. A journal-backed ingest topic has one partition (more are
+ * INVALID_PARTITIONS). */
+gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 n_partitions, gboolean validate_only);
 
 /* Appends a reference to every registered topic to @topics and the name
  * it is registered under (owned by that topic) to @names, one entry per

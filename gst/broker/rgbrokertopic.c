@@ -425,13 +425,13 @@ ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
 /* A durable ingest topic's produce: into its journal. */
 static gint16
 ingest_journal_produce (RgBrokerTopic * topic, const guint8 * records,
-    gsize len, gint64 * base_offset)
+    gsize len, gint64 * base_offset, guint64 * ack_offset)
 {
-  guint64 n_records, end_offset;
+  guint64 n_records;
   gint16 code;
 
   code = rg_broker_ingest_log_append (topic->ingest_log, records, len,
-      base_offset, &end_offset, &n_records);
+      base_offset, ack_offset, &n_records);
   if (n_records > 0) {
     atomic_fetch_add_explicit (&topic->appended, n_records,
         memory_order_relaxed);
@@ -440,11 +440,14 @@ ingest_journal_produce (RgBrokerTopic * topic, const guint8 * records,
   return code;
 }
 
-guint64
-rg_broker_topic_get_ack_offset (RgBrokerTopic * topic)
+gint16
+rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
+    gsize len, gint64 * base_offset)
 {
-  return topic->ingest_log ?
-      rg_broker_ingest_log_get_next_offset (topic->ingest_log) : 0;
+  guint64 ack_offset;
+
+  return rg_broker_topic_produce_durable (topic, records, len, base_offset,
+      &ack_offset);
 }
 
 RgBrokerIngestState
@@ -475,18 +478,21 @@ rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
 }
 
 gint16
-rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
-    gsize len, gint64 * base_offset)
+rg_broker_topic_produce_durable (RgBrokerTopic * topic,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * ack_offset)
 {
   gsize pos = 0;
 
   *base_offset = -1;
+  *ack_offset = 0;
   if (!topic->ingest)
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
   if (ingest_validate (records, len) <= 0)
     return RG_KAFKA_CORRUPT_MESSAGE;
   if (topic->ingest_log)
-    return ingest_journal_produce (topic, records, len, base_offset);
+    return ingest_journal_produce (topic, records, len, base_offset,
+        ack_offset);
 
   while (pos < len) {
     RgBrokerRecord *record, *dropped = NULL;
@@ -875,6 +881,31 @@ rg_broker_records_refs_clear (GArray * refs)
   g_array_set_size (refs, 0);
 }
 
+/* The first record of produced batch @record whose timestamp is at or
+ * after @timestamp, as Kafka answers ListOffsets: a batch's timestamp is its
+ * newest record's, so older records may come first in it. A batch that
+ * cannot be decoded here (a compressed one) answers with its first offset.
+ * Called with the topic's lock held. */
+static void
+ingest_find_timestamp (const RgBrokerRecord * record, gint64 timestamp,
+    gint64 * offset, gint64 * found_timestamp)
+{
+  RgBatchReader reader;
+  RgRecordView view;
+
+  *offset = record->offset;
+  *found_timestamp = record->timestamp;
+  if (!rg_batch_reader_init (&reader, record->owned, record->size, NULL))
+    return;
+  while (rg_batch_reader_next (&reader, &view, NULL)) {
+    if (view.timestamp >= timestamp) {
+      *offset = view.offset;
+      *found_timestamp = view.timestamp;
+      return;
+    }
+  }
+}
+
 void
 rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
     gint64 * offset, gint64 * found_timestamp)
@@ -892,14 +923,14 @@ rg_broker_topic_list_offset (RgBrokerTopic * topic, gint64 timestamp,
   } else if (timestamp == -2) {
     *offset = topic->start;
   } else if (topic->ingest) {
-    /* A batch's records are not looked into: the first batch whose newest
-     * record is at or after @timestamp. */
+    /* The first batch whose newest record is at or after @timestamp, and
+     * in it the first such record. */
     for (o = topic->seq_start; o < topic->seq_next; o++) {
       RgBrokerRecord *record = topic->ring[o % topic->capacity];
 
       if (record->timestamp >= timestamp) {
-        *offset = MAX ((gint64) record->offset, (gint64) topic->start);
-        *found_timestamp = record->timestamp;
+        ingest_find_timestamp (record, timestamp, offset, found_timestamp);
+        *offset = MAX (*offset, (gint64) topic->start);
         break;
       }
     }

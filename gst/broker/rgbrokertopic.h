@@ -82,11 +82,13 @@ gboolean rg_broker_topic_is_ingest (RgBrokerTopic * topic);
 gint16 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
     gsize len, gint64 * base_offset);
 
-/* What the acknowledgement of a Produce just stored into @topic waits
- * for: for a durable ingest topic, the offset after every record appended
- * so far (only the loop thread appends, so its own records are among
- * them); 0 (nothing) for any other topic. */
-guint64 rg_broker_topic_get_ack_offset (RgBrokerTopic * topic);
+/* As rg_broker_topic_produce(); for a durable ingest topic also sets
+ * @ack_offset to the offset its acknowledgement waits for (see
+ * rg_broker_topic_ack_state()), else to 0 (nothing to wait for). A journal
+ * that failed gives KAFKA_STORAGE_ERROR. */
+gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * ack_offset);
 
 /* Whether the records below @ack_offset of a durable ingest topic are
  * durable under its sync policy (DURABLE for any other topic). */

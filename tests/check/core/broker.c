@@ -1804,6 +1804,266 @@ GST_START_TEST (test_journal_long_poll)
 
 GST_END_TEST;
 
+/* ---- Versions: old, flexible and refused ---- */
+
+static void
+put_byte (GByteArray * b, guint8 v)
+{
+  g_byte_array_append (b, &v, 1);
+}
+
+/* Fetch v0 (no MaxBytes, no IsolationLevel) or v7 (with a session epoch)
+ * of partition 0 of @topic from offset 0. */
+static GByteArray *
+old_fetch_request (gint32 cid, gint16 version, const gchar * topic,
+    gint32 session_epoch)
+{
+  GByteArray *b = kw_request_new (1, version, cid);
+
+  kw_put32 (b, -1);
+  kw_put32 (b, 0);                 /* max wait */
+  kw_put32 (b, 0);                 /* min bytes */
+  if (version >= 3)
+    kw_put32 (b, 1 << 20);
+  if (version >= 4)
+    put_byte (b, 0);
+  if (version >= 7) {
+    kw_put32 (b, 0);               /* session id */
+    kw_put32 (b, session_epoch);
+  }
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put64 (b, 0);
+  if (version >= 5)
+    kw_put64 (b, -1);
+  kw_put32 (b, 1 << 20);
+  if (version >= 7)
+    kw_put32 (b, 0);               /* forgotten topics */
+  return kw_request_finish (b);
+}
+
+/* Fetch v12, flexible: header v2 and compact types. */
+static GByteArray *
+flexible_fetch_request (gint32 cid, const gchar * topic)
+{
+  GByteArray *b = kw_request_new (1, 12, cid);
+
+  put_byte (b, 0);                 /* header tags */
+  kw_put32 (b, -1);
+  kw_put32 (b, 0);
+  kw_put32 (b, 0);
+  kw_put32 (b, 1 << 20);
+  put_byte (b, 0);
+  kw_put32 (b, 0);
+  kw_put32 (b, -1);
+  put_byte (b, 2);                 /* one topic */
+  put_byte (b, strlen (topic) + 1);
+  g_byte_array_append (b, (const guint8 *) topic, strlen (topic));
+  put_byte (b, 2);                 /* one partition */
+  kw_put32 (b, 0);
+  kw_put32 (b, -1);                /* current leader epoch */
+  kw_put64 (b, 0);
+  kw_put32 (b, -1);                /* last fetched epoch */
+  kw_put64 (b, -1);
+  kw_put32 (b, 1 << 20);
+  put_byte (b, 0);                 /* partition tags */
+  put_byte (b, 0);                 /* topic tags */
+  put_byte (b, 1);                 /* no forgotten topics */
+  put_byte (b, 1);                 /* rack id "" */
+  put_byte (b, 0);                 /* body tags */
+  return kw_request_finish (b);
+}
+
+static guint32
+get_uvarint (KwReader * r)
+{
+  guint32 v = 0;
+  guint shift = 0;
+  gint64 b;
+
+  do {
+    b = kw_get (r, 1) & 0xff;
+    v |= (guint32) (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  return v;
+}
+
+/* Skips a Fetch response to partition 0's record set (v0 layout, or v12's
+ * compact one) and returns its length. */
+static gint64
+skip_to_records (KwReader * r, gint16 version)
+{
+  if (version >= 12) {
+    kw_get (r, 1);                 /* header tags */
+    kw_get (r, 4);                 /* throttle */
+    fail_unless_equals_int (kw_get (r, 2), 0);
+    fail_unless_equals_int (kw_get (r, 4), 0);  /* session declined */
+    fail_unless_equals_int (kw_get (r, 1), 2);
+    r->p += kw_get (r, 1) - 1;     /* topic name */
+    fail_unless_equals_int (kw_get (r, 1), 2);
+    fail_unless_equals_int (kw_get (r, 4), 0);
+    fail_unless_equals_int (kw_get (r, 2), 0);
+    fail_unless_equals_int (kw_get (r, 8), 3);  /* high watermark */
+    fail_unless_equals_int (kw_get (r, 8), 3);  /* last stable = hw */
+    fail_unless_equals_int (kw_get (r, 8), 0);  /* log start */
+    fail_unless_equals_int (kw_get (r, 1), 1);  /* no aborted txns */
+    fail_unless_equals_int (kw_get (r, 4), -1); /* preferred replica */
+    return get_uvarint (r) - 1;    /* COMPACT_RECORDS length */
+  }
+  fail_unless_equals_int (kw_get (r, 4), 1);
+  kw_skip_str (r);
+  fail_unless_equals_int (kw_get (r, 4), 1);
+  fail_unless_equals_int (kw_get (r, 4), 0);
+  fail_unless_equals_int (kw_get (r, 2), 0);
+  fail_unless_equals_int (kw_get (r, 8), 3);
+  return kw_get (r, 4);
+}
+
+/* A Fetch v0 client gets MessageSet v0 (magic 0) converted from the
+ * batches, a v12 client the batches themselves; both see the same
+ * offsets and values. */
+GST_START_TEST (test_fetch_old_and_flexible)
+{
+  RgBroker *broker = start_broker (NULL);
+  RgBrokerTopic *topic = rg_broker_add_topic (broker, "ver", 8, NULL);
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  GBytes *resp;
+  KwReader r;
+  gsize size;
+  gint64 len;
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    append (topic, i, 10);
+
+  kw_send_request (fd, old_fetch_request (70, 0, "ver", -1));
+  resp = recv_response (fd, 70);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  len = skip_to_records (&r, 0);
+  /* Each message: offset, size, crc, magic 0, attributes, null key, and
+   * the 10-byte value. */
+  fail_unless_equals_int (len, 3 * (12 + 4 + 2 + 4 + 4 + 10));
+  for (i = 0; i < 3; i++) {
+    guint j;
+
+    fail_unless_equals_int (kw_get (&r, 8), i);
+    fail_unless_equals_int (kw_get (&r, 4), 4 + 2 + 4 + 4 + 10);
+    kw_get (&r, 4);
+    fail_unless_equals_int (kw_get (&r, 1), 0);
+    fail_unless_equals_int (kw_get (&r, 1), 0);
+    fail_unless_equals_int (kw_get (&r, 4), -1);
+    fail_unless_equals_int (kw_get (&r, 4), 10);
+    for (j = 0; j < 10; j++)
+      fail_unless_equals_int (kw_get (&r, 1), (guint8) (i * 31 + j));
+  }
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+
+  kw_send_request (fd, flexible_fetch_request (71, "ver"));
+  resp = recv_response (fd, 71);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  len = skip_to_records (&r, 12);
+  fail_unless (len > 61);
+  fail_unless_equals_int (r.p[16], 2);      /* RecordBatch magic */
+  r.p += len;
+  fail_unless_equals_int (kw_get (&r, 1), 0);
+  fail_unless_equals_int (kw_get (&r, 1), 0);
+  fail_unless_equals_int (kw_get (&r, 1), 0);
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+
+  /* An incremental fetch (epoch 5) of a session never created. */
+  kw_send_request (fd, old_fetch_request (72, 7, "ver", 5));
+  resp = recv_response (fd, 72);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  fail_unless_equals_int (kw_get (&r, 2), RG_KAFKA_FETCH_SESSION_ID_NOT_FOUND);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  g_bytes_unref (resp);
+
+  close (fd);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+static gint refusal_warnings;
+
+static void
+count_refusals (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (level == GST_LEVEL_WARNING
+      && strstr (gst_debug_message_get (message), "is not served"))
+    g_atomic_int_inc (&refusal_warnings);
+}
+
+/* Sends @version of @api on a new connection and checks the broker closes
+ * it without an answer. */
+static void
+refused (guint port, gint16 api, gint16 version)
+{
+  int fd = kw_connect (port, 10);
+
+  kw_send_request (fd, kw_request_finish (kw_request_new (api, version, 9)));
+  fail_unless (closed_by_peer (fd));
+  close (fd);
+}
+
+/* Unsupported versions get Kafka's answers: ApiVersions error 35 with the
+ * supported range in a v0 body; any other api a closed connection. The
+ * first refusal per (client, api) is a warning, retries are not. */
+GST_START_TEST (test_unsupported_versions)
+{
+  RgBroker *broker = start_broker (NULL);
+  guint port = rg_broker_get_port (broker);
+  int fd = kw_connect (port, 10);
+  GBytes *resp;
+  KwReader r;
+  gsize size;
+
+  gst_debug_set_threshold_for_name ("rgbroker", GST_LEVEL_WARNING);
+  gst_debug_add_log_function (count_refusals, NULL, NULL);
+
+  kw_send_request (fd, kw_request_finish (kw_request_new (18, 4, 8)));
+  resp = recv_response (fd, 8);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 2), RG_KAFKA_UNSUPPORTED_VERSION);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 2), 18);
+  fail_unless_equals_int (kw_get (&r, 2), 0);
+  fail_unless_equals_int (kw_get (&r, 2), 3);
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+  close (fd);
+
+  refused (port, 3, 13);
+  refused (port, 3, 13);
+  refused (port, 1, 13);
+  refused (port, 1, 13);
+  refused (port, 0, 10);
+  fail_unless_equals_int (g_atomic_int_get (&refusal_warnings), 3);
+
+  gst_debug_remove_log_function (count_refusals);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 broker_suite (void)
 {
@@ -1813,6 +2073,8 @@ broker_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_api_versions);
   tcase_add_test (tc, test_api_table_is_api_versions);
+  tcase_add_test (tc, test_fetch_old_and_flexible);
+  tcase_add_test (tc, test_unsupported_versions);
   tcase_add_test (tc, test_registry_shares_brokers);
   tcase_add_test (tc, test_fetch_whole_batches_in_order);
   tcase_add_test (tc, test_ring_drops_oldest);

@@ -61,7 +61,11 @@ static gint16
 offer (RgBrokerProducers * p, const gchar * topic, RgBatchInfo info,
     gint64 offset, gint64 now, gint64 * dup)
 {
-  gint16 code = rg_broker_producers_check (p, topic, &info, now, dup);
+  gint64 end;
+  gint16 code = rg_broker_producers_check (p, topic, &info, now, dup, &end);
+
+  if (code == RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER)
+    fail_unless_equals_int64 (end, *dup + info.last_offset_delta + 1);
 
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (p, topic, &info, offset, now);
@@ -789,7 +793,11 @@ GST_START_TEST (test_create_delete_topics)
       RG_KAFKA_TOPIC_ALREADY_EXISTS);
   fail_unless_equals_int (create_topic (fd, 41, 4, "cam.live", 1, 1,
           FALSE), RG_KAFKA_TOPIC_ALREADY_EXISTS);
-  fail_unless_equals_int (create_topic (fd, 42, 4, "p3", 3, 1, FALSE),
+  /* Several partitions in memory; past the broker's limit, 37. */
+  fail_unless_equals_int (create_topic (fd, 42, 4, "p3", 3, 1, FALSE), 0);
+  fail_unless_equals_int (create_topic (fd, 38, 4, "p2000", 2000, 1, FALSE),
+      RG_KAFKA_INVALID_PARTITIONS);
+  fail_unless_equals_int (create_topic (fd, 39, 4, "p0", 0, 1, FALSE),
       RG_KAFKA_INVALID_PARTITIONS);
   fail_unless_equals_int (create_topic (fd, 43, 4, "rf3", 1, 3, FALSE),
       RG_KAFKA_INVALID_REPLICATION_FACTOR);
@@ -803,7 +811,7 @@ GST_START_TEST (test_create_delete_topics)
 
   /* validate_only checks and creates nothing. */
   fail_unless_equals_int (create_topic (fd, 47, 1, "vo", 1, 1, TRUE), 0);
-  fail_unless_equals_int (create_topic (fd, 48, 1, "p3", 3, 1, TRUE),
+  fail_unless_equals_int (create_topic (fd, 48, 1, "p4000", 4000, 1, TRUE),
       RG_KAFKA_INVALID_PARTITIONS);
   fail_unless_equals_int (delete_topic (fd, 49, 1, "vo"),
       RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);

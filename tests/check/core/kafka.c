@@ -35,6 +35,7 @@
 #include "record/rgbatch.h"
 #include "kafka/rgkafka.h"
 #include "kafka/rgkafkawire.h"
+#include "kafka/rgkafkalegacy.h"
 
 #define CORPUS_DIR RG_TEST_SOURCE_DIR "/tests/check/core/kafka-corpus"
 
@@ -1330,6 +1331,154 @@ GST_START_TEST (test_fetch_metadata_response_versions)
 
 GST_END_TEST;
 
+/* --- Old message format (rgkafkalegacy.c) ------------------------------
+ *
+ * Two messages at offsets 5 and 6: a null key with value "a" (timestamp
+ * 1700000000005 in v1), key "k" with value "bc" (1700000000006). Each is
+ * int64 offset, int32 size, uint32 CRC-32 (IEEE; these values were
+ * computed with zlib's crc32()), int8 magic, int8 attributes, [v1 int64
+ * timestamp], BYTES key, BYTES value. */
+
+#define MS_V0_A 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, \
+  0x00, 0x00, 0x00, 0x0f, 0x51, 0xdf, 0x3a, 0x32, 0x00, 0x00, \
+  0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 'a'
+#define MS_V0_B 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, \
+  0x00, 0x00, 0x00, 0x11, 0xca, 0x9b, 0xb3, 0xaa, 0x00, 0x00, \
+  0x00, 0x00, 0x00, 0x01, 'k', 0x00, 0x00, 0x00, 0x02, 'b', 'c'
+
+static const guint8 message_set_v0[] = { MS_V0_A, MS_V0_B };
+
+static const guint8 message_set_v1[] = {
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
+  0x00, 0x00, 0x00, 0x17, 0xa4, 0x9d, 0x64, 0x46, 0x01, 0x00,
+  0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x05,
+  0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 'a',
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
+  0x00, 0x00, 0x00, 0x19, 0x7a, 0x85, 0x54, 0x19, 0x01, 0x00,
+  0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x06,
+  0x00, 0x00, 0x00, 0x01, 'k', 0x00, 0x00, 0x00, 0x02, 'b', 'c'
+};
+
+/* The same two records as one RecordBatch v2 at base offset 5. */
+static GByteArray *
+legacy_batch (void)
+{
+  RgRecord records[2] = { {0,}, {0,} };
+
+  records[0].timestamp = 1700000000005;
+  records[0].value = (const guint8 *) "a";
+  records[0].value_len = 1;
+  records[1].timestamp = 1700000000006;
+  records[1].key = (const guint8 *) "k";
+  records[1].key_len = 1;
+  records[1].value = (const guint8 *) "bc";
+  records[1].value_len = 2;
+  return rg_batch_encode (5, records, 2, NULL);
+}
+
+GST_START_TEST (test_legacy_down)
+{
+  GByteArray *batch = legacy_batch ();
+  GBytes *set;
+  gsize len;
+  const guint8 *data;
+
+  set = rg_kafka_legacy_from_batches (batch->data, batch->len, 1, NULL);
+  data = g_bytes_get_data (set, &len);
+  fail_unless_equals_int (len, sizeof (message_set_v1));
+  fail_unless (memcmp (data, message_set_v1, len) == 0);
+  g_bytes_unref (set);
+
+  set = rg_kafka_legacy_from_batches (batch->data, batch->len, 0, NULL);
+  data = g_bytes_get_data (set, &len);
+  fail_unless_equals_int (len, sizeof (message_set_v0));
+  fail_unless (memcmp (data, message_set_v0, len) == 0);
+  g_bytes_unref (set);
+
+  fail_unless_equals_int (rg_kafka_legacy_fetch_magic (0), 0);
+  fail_unless_equals_int (rg_kafka_legacy_fetch_magic (1), 0);
+  fail_unless_equals_int (rg_kafka_legacy_fetch_magic (2), 1);
+  fail_unless_equals_int (rg_kafka_legacy_fetch_magic (3), 1);
+  fail_unless_equals_int (rg_kafka_legacy_fetch_magic (4), 2);
+
+  /* A corrupted batch is refused, not converted. */
+  batch->data[batch->len - 1] ^= 0xff;
+  fail_unless (rg_kafka_legacy_from_batches (batch->data, batch->len, 1,
+          NULL) == NULL);
+  g_byte_array_unref (batch);
+}
+
+GST_END_TEST;
+
+static void
+assert_legacy_records (GBytes * batch, gboolean timestamps)
+{
+  RgBatchReader reader;
+  RgRecordView rec;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (batch, &len);
+
+  fail_unless (rg_batch_reader_init (&reader, data, len, NULL));
+  fail_unless (rg_batch_reader_next (&reader, &rec, NULL));
+  fail_unless (rec.offset == 0 && rec.key == NULL);
+  fail_unless (rec.value_len == 1 && memcmp (rec.value, "a", 1) == 0);
+  fail_unless (rec.timestamp == (timestamps ? 1700000000005 : -1));
+  fail_unless (rg_batch_reader_next (&reader, &rec, NULL));
+  fail_unless (rec.offset == 1 && rec.key_len == 1 && rec.key[0] == 'k');
+  fail_unless (rec.value_len == 2 && memcmp (rec.value, "bc", 2) == 0);
+  fail_unless (rec.timestamp == (timestamps ? 1700000000006 : -1));
+  fail_if (rg_batch_reader_next (&reader, &rec, NULL));
+}
+
+GST_START_TEST (test_legacy_up)
+{
+  /* Magic 1, attributes 1 (gzip), a value that would be the compressed
+   * inner set; CRC-32 from zlib. */
+  static const guint8 gzip_message[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x81, 0x5b, 0xfb, 0xf5, 0x01, 0x01,
+    0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x05, 0xff, 0xff, 0xff, 0xff,
+    0x00, 0x00, 0x00, 0x02, 'z', 'z'
+  };
+  guint8 bad[sizeof (message_set_v1)];
+  GError *error = NULL;
+  GBytes *out;
+
+  out = rg_kafka_legacy_to_batch (message_set_v0, sizeof (message_set_v0),
+      &error);
+  g_assert_no_error (error);
+  assert_legacy_records (out, FALSE);
+  g_bytes_unref (out);
+  out = rg_kafka_legacy_to_batch (message_set_v1, sizeof (message_set_v1),
+      &error);
+  g_assert_no_error (error);
+  assert_legacy_records (out, TRUE);
+  g_bytes_unref (out);
+
+  /* A flipped value byte fails the CRC-32. */
+  memcpy (bad, message_set_v1, sizeof (bad));
+  bad[sizeof (bad) - 1] ^= 1;
+  fail_unless (rg_kafka_legacy_to_batch (bad, sizeof (bad), &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+  /* Cut in the middle of the second message, or empty. */
+  fail_unless (rg_kafka_legacy_to_batch (message_set_v1,
+          sizeof (message_set_v1) - 1, &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_MALFORMED));
+  g_clear_error (&error);
+  fail_unless (rg_kafka_legacy_to_batch (message_set_v1, 0, NULL) == NULL);
+  /* A gzip wrapper message (attributes 1, valid CRC) is refused as a
+   * format the converter does not handle, not as corrupt. */
+  fail_unless (rg_kafka_legacy_to_batch (gzip_message, sizeof (gzip_message),
+          &error) == NULL);
+  fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+          RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
 /* --- Wire primitives (rgkafkawire.c), hand-built bytes --------------- */
 
 static void
@@ -1767,6 +1916,8 @@ kafka_suite (void)
   tcase_add_test (tc, test_list_offsets_metadata_request_versions);
   tcase_add_test (tc, test_produce_list_offsets_response_versions);
   tcase_add_test (tc, test_fetch_metadata_response_versions);
+  tcase_add_test (tc, test_legacy_down);
+  tcase_add_test (tc, test_legacy_up);
   tcase_add_test (tc, test_wire_uvarint);
   tcase_add_test (tc, test_wire_varint);
   tcase_add_test (tc, test_wire_compact_types);

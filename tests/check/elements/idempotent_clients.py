@@ -25,7 +25,8 @@ it on: the records are stored, the producer never hears so, and retries.
 - kcat produces with enable.idempotence=true (InitProducerId, sequence
   numbers) and reads back.
 - kafka-python's KafkaAdminClient and confluent-kafka's AdminClient create
-  and delete topics: created, already exists, invalid partitions,
+  and delete topics: created (with several partitions), already exists,
+  invalid partitions (past 1024),
   validate_only, deleting a pipeline's topic refused, deleting an ingest
   topic.
 
@@ -341,9 +342,13 @@ def test_kafka_python_admin(broker):
     expect_raise("kafka-python: adm-1 again: TopicAlreadyExistsError",
                  kafka.errors.TopicAlreadyExistsError,
                  lambda: admin.create_topics([NewTopic("adm-1", 1, 1)]))
-    expect_raise("kafka-python: 3 partitions: InvalidPartitionsError",
+    admin.create_topics([NewTopic("adm-3", 3, 1)])
+    parts = admin.describe_topics(["adm-3"])[0]["partitions"]
+    check(sorted(p["partition"] for p in parts) == [0, 1, 2],
+          "kafka-python: adm-3 has partitions 0, 1, 2")
+    expect_raise("kafka-python: 2000 partitions: InvalidPartitionsError",
                  kafka.errors.InvalidPartitionsError,
-                 lambda: admin.create_topics([NewTopic("adm-3", 3, 1)]))
+                 lambda: admin.create_topics([NewTopic("adm-x", 2000, 1)]))
     admin.create_topics([NewTopic("adm-vo", 1, 1)], validate_only=True)
     check("adm-vo" not in admin.list_topics(),
           "kafka-python: validate_only created nothing")
@@ -361,15 +366,20 @@ def test_kafka_python_admin(broker):
 def test_confluent_admin(broker):
     admin = AdminClient({"bootstrap.servers": "127.0.0.1:%d" % broker.port})
     fs = admin.create_topics([CkNewTopic("ck-1", 1, 1),
-                              CkNewTopic("ck-4", 4, 1)],
+                              CkNewTopic("ck-4", 4, 1),
+                              CkNewTopic("ck-2000", 2000, 1)],
                              request_timeout=10)
     check(fs["ck-1"].exception(timeout=20) is None,
           "confluent-kafka: created ck-1")
-    err = fs["ck-4"].exception(timeout=20)
+    check(fs["ck-4"].exception(timeout=20) is None,
+          "confluent-kafka: created ck-4")
+    err = fs["ck-2000"].exception(timeout=20)
     check(err is not None and err.args[0].code() ==
           confluent_kafka.KafkaError.INVALID_PARTITIONS,
-          "confluent-kafka: 4 partitions refused (%s)" % err)
+          "confluent-kafka: 2000 partitions refused (%s)" % err)
     topics = admin.list_topics(timeout=10).topics
+    check(len(topics["ck-4"].partitions) == 4,
+          "confluent-kafka: ck-4 has 4 partitions")
     check("ck-1" in topics, "confluent-kafka: ck-1 in metadata")
     fs = admin.delete_topics(["ck-1", PIPELINE_TOPIC], request_timeout=10)
     check(fs["ck-1"].exception(timeout=20) is None,

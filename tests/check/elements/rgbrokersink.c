@@ -337,11 +337,12 @@ GST_START_TEST (test_journal_backed)
 
 GST_END_TEST;
 
-/* The error code Metadata v1 gives @topic on the broker at @port; naming
- * a topic creates it as an ingest topic when the broker accepts ingest
- * and no element reserved the name. */
+/* The error code Metadata v1 gives @topic on the broker at @port, and in
+ * @n_partitions (nullable) how many partitions it lists; naming a topic
+ * creates it as an ingest topic when the broker accepts ingest and no
+ * element reserved the name. */
 static gint16
-metadata_error (guint port, const gchar * topic)
+metadata_answer (guint port, const gchar * topic, guint32 * n_partitions)
 {
   int fd = connect_to (port);
   GByteArray *b = g_byte_array_new ();
@@ -383,7 +384,19 @@ metadata_error (guint port, const gchar * topic)
   pos += 4;
   fail_unless_equals_int (GST_READ_UINT32_BE (buf + pos), 1);
   code = GST_READ_UINT16_BE (buf + pos + 4);
+  /* Then its name, is-internal and partition count. */
+  pos += 6;
+  pos += 2 + GST_READ_UINT16_BE (buf + pos) + 1;
+  fail_unless (pos + 4 <= n);
+  if (n_partitions)
+    *n_partitions = GST_READ_UINT32_BE (buf + pos);
   return code;
+}
+
+static gint16
+metadata_error (guint port, const gchar * topic)
+{
+  return metadata_answer (port, topic, NULL);
 }
 
 /* A sink's configured topic is reserved on its broker as soon as it is
@@ -438,6 +451,35 @@ GST_START_TEST (test_topic_reserved_from_configuration)
 
 GST_END_TEST;
 
+/* ingest-partitions reaches the broker: a topic a client creates has that
+ * many partitions, the sink's own topic one. */
+GST_START_TEST (test_ingest_partitions)
+{
+  guint port = kw_free_port ();
+  GstElement *plain = gst_element_factory_make ("rgbrokersink", NULL);
+  gchar *desc = g_strdup_printf ("rgbrokersink port=%u topic=in ingest=true "
+      "ingest-partitions=3", port);
+  GstHarness *h;
+  guint partitions = 0;
+  guint32 listed = 0;
+
+  g_object_get (plain, "ingest-partitions", &partitions, NULL);
+  fail_unless_equals_int (partitions, 1);
+  gst_object_unref (plain);
+
+  h = harness_new (desc);
+  g_object_get (h->element, "ingest-partitions", &partitions, NULL);
+  fail_unless_equals_int (partitions, 3);
+  fail_unless_equals_int (metadata_answer (port, "made", &listed), 0);
+  fail_unless_equals_int (listed, 3);
+  fail_unless_equals_int (metadata_answer (port, "in", &listed), 0);
+  fail_unless_equals_int (listed, 1);
+  gst_harness_teardown (h);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 rgbrokersink_suite (void)
 {
@@ -452,6 +494,7 @@ rgbrokersink_suite (void)
   tcase_add_test (tc, test_client_signals);
   tcase_add_test (tc, test_journal_backed);
   tcase_add_test (tc, test_topic_reserved_from_configuration);
+  tcase_add_test (tc, test_ingest_partitions);
   return s;
 }
 
