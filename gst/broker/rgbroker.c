@@ -512,6 +512,48 @@ broker_thread (gpointer data)
 
 /* ---- Registry and life cycle ---- */
 
+typedef struct
+{
+  RgBrokerProducers *producers;
+  const gchar *topic;
+  gint64 now_ms;
+} ProducerReplay;
+
+static void
+replay_producer_batch (const RgBatchInfo * info, gpointer data)
+{
+  ProducerReplay *r = data;
+
+  rg_broker_producers_record (r->producers, r->topic, info,
+      info->base_offset, r->now_ms);
+}
+
+/* The idempotent producers' sequence state of the durable ingest topics
+ * reopened at start, from their journals: a batch a producer retries
+ * across a restart is acknowledged at its first offset, not appended
+ * again. */
+static void
+broker_rebuild_producers (RgBroker * broker)
+{
+  GPtrArray *topics = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      rg_broker_topic_unref);
+  GPtrArray *names = g_ptr_array_new ();
+  ProducerReplay r = { broker->producers, NULL, rg_loop_now_ms () };
+  guint i;
+
+  rg_broker_registry_list (broker->topics, topics, names);
+  for (i = 0; i < topics->len; i++) {
+    RgBrokerTopic *topic = g_ptr_array_index (topics, i);
+
+    r.topic = g_ptr_array_index (names, i);
+    if (rg_broker_topic_is_ingest (topic))
+      rg_broker_topic_foreach_producer_batch (topic, replay_producer_batch,
+          &r);
+  }
+  g_ptr_array_unref (names);
+  g_ptr_array_unref (topics);
+}
+
 static int
 broker_listen (const gchar * host, guint port, guint * bound_port,
     GError ** error)
@@ -837,6 +879,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
     goto fail;
   /* Not ours to keep: the registry copied it. */
   broker->config.ingest_location = NULL;
+  broker_rebuild_producers (broker);
   broker->conns = rg_broker_conns_new (broker->loop, broker->listen_fd,
       &broker->config, &broker->counters, &conn_funcs, broker);
   if (broker->conns == NULL)

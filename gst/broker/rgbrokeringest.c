@@ -54,12 +54,15 @@
 #include "broker/rgbrokeringest.h"
 #include "broker/rgbrokerstats.h"
 #include "journal/rgjournalbatch.h"
+#include "journal/rgjournalfiles.h"
 #include "kafka/rgkafka.h"
 #include "record/rgbatch.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -68,6 +71,7 @@
 
 struct _RgBrokerIngestLog
 {
+  gchar *dir;
   RgJournalWriter *writer;
   RgWaker *waker;
   gboolean waits;               /* the sync policy makes acks wait */
@@ -202,6 +206,7 @@ rg_broker_ingest_log_open (const gchar * dir, const RgJournalConfig * config,
   if (!writer)
     return NULL;
   log = g_new0 (RgBrokerIngestLog, 1);
+  log->dir = g_strdup (dir);
   log->writer = writer;
   log->waker = rg_waker_ref (waker);
   log->waits = c.sync != RG_JOURNAL_SYNC_NONE;
@@ -222,6 +227,7 @@ rg_broker_ingest_log_close (RgBrokerIngestLog * log)
     g_clear_error (&error);
   }
   rg_waker_unref (log->waker);
+  g_free (log->dir);
   g_free (log);
 }
 
@@ -288,6 +294,40 @@ guint64
 rg_broker_ingest_log_get_durable_offset (RgBrokerIngestLog * log)
 {
   return rg_journal_writer_get_durable_offset (log->writer);
+}
+
+void
+rg_broker_ingest_log_foreach_producer_batch (RgBrokerIngestLog * log,
+    RgBrokerIngestBatchFunc func, gpointer user_data)
+{
+  GArray *bases = rg_journal_list_segments (log->dir, NULL);
+  GMappedFile *file = NULL;
+  const guint8 *data;
+  gchar *path;
+  gsize len, pos = 0;
+  RgBatchInfo info;
+
+  if (bases && bases->len > 0) {
+    path = rg_journal_file_path (log->dir,
+        g_array_index (bases, guint64, bases->len - 1), RG_JOURNAL_FILE_LOG);
+    file = g_mapped_file_new (path, FALSE, NULL);
+    g_free (path);
+  }
+  if (bases)
+    g_array_unref (bases);
+  if (!file)
+    return;
+  /* The writer recovered the segment when it opened it: every batch up
+   * to its end is whole and valid. */
+  data = (const guint8 *) g_mapped_file_get_contents (file);
+  len = g_mapped_file_get_length (file);
+  while (pos < len && rg_batch_parse_header (data + pos, len - pos, &info,
+          NULL)) {
+    if (info.producer_id >= 0)
+      func (&info, user_data);
+    pos += RG_BATCH_LOG_OVERHEAD + (gsize) info.batch_length;
+  }
+  g_mapped_file_unref (file);
 }
 
 void

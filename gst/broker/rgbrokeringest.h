@@ -37,6 +37,7 @@
 
 #include "broker/rgloop.h"
 #include "journal/rgjournal.h"
+#include "record/rgbatch.h"
 
 G_BEGIN_DECLS
 
@@ -100,6 +101,20 @@ RgBrokerIngestState rg_broker_ingest_log_state (RgBrokerIngestLog * log,
 /* The journal's offsets: next to be written and first not durable. */
 guint64 rg_broker_ingest_log_get_next_offset (RgBrokerIngestLog * log);
 guint64 rg_broker_ingest_log_get_durable_offset (RgBrokerIngestLog * log);
+
+/* Called for each batch of an idempotent producer (producer id >= 0), its
+ * @info->base_offset the offset it got. */
+typedef void (*RgBrokerIngestBatchFunc) (const RgBatchInfo * info,
+    gpointer user_data);
+
+/* Walks the batch headers of the journal's newest segment in log order,
+ * calling @func for those of idempotent producers: what the broker
+ * rebuilds the producers' sequence state from at start, as Kafka rebuilds
+ * it from its log, so that a producer retrying a batch across a restart
+ * is answered with its first offset instead of appending it again.
+ * Producers whose last batch is in an older segment are not found. */
+void rg_broker_ingest_log_foreach_producer_batch (RgBrokerIngestLog * log,
+    RgBrokerIngestBatchFunc func, gpointer user_data);
 
 /* The journal's counters (fdatasync calls among them). */
 void rg_broker_ingest_log_get_stats (RgBrokerIngestLog * log,

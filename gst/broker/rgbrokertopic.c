@@ -472,6 +472,15 @@ rg_broker_topic_ack_state (RgBrokerTopic * topic, guint64 ack_offset)
   return rg_broker_ingest_log_state (topic->ingest_log, ack_offset);
 }
 
+void
+rg_broker_topic_foreach_producer_batch (RgBrokerTopic * topic,
+    RgBrokerIngestBatchFunc func, gpointer user_data)
+{
+  if (topic->ingest_log)
+    rg_broker_ingest_log_foreach_producer_batch (topic->ingest_log, func,
+        user_data);
+}
+
 gboolean
 rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
     RgJournalStats * stats)

@@ -102,6 +102,11 @@ gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
 RgBrokerIngestState rg_broker_topic_ack_state (RgBrokerTopic * topic,
     guint64 ack_offset);
 
+/* rg_broker_ingest_log_foreach_producer_batch() of a durable ingest
+ * topic; nothing for others. */
+void rg_broker_topic_foreach_producer_batch (RgBrokerTopic * topic,
+    RgBrokerIngestBatchFunc func, gpointer user_data);
+
 /* The journal counters of a durable ingest topic; FALSE for others. */
 gboolean rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
     RgJournalStats * stats);

@@ -35,6 +35,7 @@
 #include "broker/rgbroker.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
+#include "record/rgcrc32c.h"
 #include "kafkawire.h"
 
 /* Batches larger than the journal's coalescing threshold (4 KiB) are
@@ -699,6 +700,175 @@ GST_START_TEST (test_topic_limit_metadata)
 
 GST_END_TEST;
 
+/* CreateTopics v0 of one topic (one partition, one replica): the error
+ * code. */
+static gint16
+create_topic (int fd, gint32 cid, const gchar * name)
+{
+  GByteArray *b = kw_request_new (19, 0, cid);
+  guint8 *body;
+  gsize size;
+  KwReader r;
+  gint16 code;
+
+  kw_put32 (b, 1);
+  kw_putstr (b, name);
+  kw_put32 (b, 1);                 /* partitions */
+  kw_put16 (b, 1);                 /* replication */
+  kw_put32 (b, 0);                 /* assignments */
+  kw_put32 (b, 0);                 /* configs */
+  kw_put32 (b, 5000);              /* timeout */
+  kw_send_request (fd, kw_request_finish (b));
+  body = kw_recv_frame (fd, cid, &size);
+  r.p = body;
+  r.end = body + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  code = kw_get (&r, 2);
+  g_free (body);
+  return code;
+}
+
+/* DeleteTopics v0 of one topic: the error code. */
+static gint16
+delete_topic (int fd, gint32 cid, const gchar * name)
+{
+  GByteArray *b = kw_request_new (20, 0, cid);
+  guint8 *body;
+  gsize size;
+  KwReader r;
+  gint16 code;
+
+  kw_put32 (b, 1);
+  kw_putstr (b, name);
+  kw_put32 (b, 5000);
+  kw_send_request (fd, kw_request_finish (b));
+  body = kw_recv_frame (fd, cid, &size);
+  r.p = body;
+  r.end = body + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  code = kw_get (&r, 2);
+  g_free (body);
+  return code;
+}
+
+/* CreateTopics makes a durable topic (its journal exists at once) and
+ * counts against the limit; DeleteTopics removes its journal, so a
+ * restarted broker does not serve it again. */
+GST_START_TEST (test_create_delete_durable)
+{
+  gchar *root = make_root ();
+  gchar *made = g_build_filename (root, "made", NULL);
+  RgBroker *broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 2);
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+  gint64 base;
+
+  fail_unless_equals_int (create_topic (fd, 1, "made"), 0);
+  fail_unless (g_file_test (made, G_FILE_TEST_IS_DIR));
+  kw_send_request (fd, produce_request (2, "made", -1, 5, 2, 10));
+  fail_unless_equals_int (recv_produce (fd, 2, &base), 0);
+  kw_send_request (fd, produce_request (3, "kept", -1, 6, 1, 10));
+  fail_unless_equals_int (recv_produce (fd, 3, &base), 0);
+  /* Two topics: the limit. */
+  fail_unless_equals_int (create_topic (fd, 4, "third"), 44);
+  fail_unless_equals_int (create_topic (fd, 5, "made"), 36);
+
+  fail_unless_equals_int (delete_topic (fd, 6, "made"), 0);
+  fail_if (g_file_test (made, G_FILE_TEST_EXISTS));
+  fail_unless_equals_int (count_entries (root), 1);
+  /* The slot is free again. */
+  fail_unless_equals_int (create_topic (fd, 7, "third"), 0);
+  close (fd);
+  rg_broker_release (broker);
+
+  broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 2);
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  fail_unless_equals_int (count_topics (fd), 2);
+  fail_unless_equals_int64 (latest_offset (fd, "kept"), 1);
+  close (fd);
+  rg_broker_release (broker);
+  rm_rf (root);
+  g_free (made);
+  g_free (root);
+}
+
+GST_END_TEST;
+
+/* Produce v3, acks -1, of one batch of @n records of an idempotent
+ * producer (@pid, epoch 0, base sequence @seq) into @topic. */
+static GByteArray *
+idempotent_request (gint32 cid, const gchar * topic, gint64 pid, gint32 seq,
+    guint n)
+{
+  GByteArray *b = kw_request_new (0, 3, cid);
+  GByteArray *batch = encode_batch (seq, n, 20);
+
+  /* Producer id, epoch and base sequence are inside the CRC. */
+  GST_WRITE_UINT64_BE (batch->data + 43, pid);
+  GST_WRITE_UINT16_BE (batch->data + 51, 0);
+  GST_WRITE_UINT32_BE (batch->data + 53, seq);
+  GST_WRITE_UINT32_BE (batch->data + RG_BATCH_CRC_OFFSET,
+      rg_crc32c (0, batch->data + RG_BATCH_CRC_START,
+          batch->len - RG_BATCH_CRC_START));
+  kw_putstr (b, NULL);
+  kw_put16 (b, -1);
+  kw_put32 (b, 30000);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, batch->len);
+  g_byte_array_append (b, batch->data, batch->len);
+  g_byte_array_unref (batch);
+  return kw_request_finish (b);
+}
+
+/* An idempotent producer's retries across a restart are acknowledged at
+ * their first offset and not appended again: the sequence state is
+ * rebuilt from the journal (a first batch, sequence 0, would otherwise
+ * look new). */
+GST_START_TEST (test_idempotent_replay_after_restart)
+{
+  gchar *root = make_root ();
+  RgBroker *broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 0);
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+  const gint64 pid = 4242000;
+  gint64 base;
+
+  kw_send_request (fd, idempotent_request (1, "idem", pid, 0, 2));
+  fail_unless_equals_int (recv_produce (fd, 1, &base), 0);
+  fail_unless_equals_int64 (base, 0);
+  kw_send_request (fd, idempotent_request (2, "idem", pid, 2, 1));
+  fail_unless_equals_int (recv_produce (fd, 2, &base), 0);
+  fail_unless_equals_int64 (base, 2);
+  close (fd);
+  rg_broker_release (broker);
+
+  broker = start_broker (root, RG_JOURNAL_SYNC_ALWAYS, 0);
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  kw_send_request (fd, idempotent_request (3, "idem", pid, 0, 2));
+  fail_unless_equals_int (recv_produce (fd, 3, &base), 0);
+  fail_unless_equals_int64 (base, 0);
+  kw_send_request (fd, idempotent_request (4, "idem", pid, 2, 1));
+  fail_unless_equals_int (recv_produce (fd, 4, &base), 0);
+  fail_unless_equals_int64 (base, 2);
+  fail_unless_equals_int64 (latest_offset (fd, "idem"), 3);
+  /* The next batch continues the sequence. */
+  kw_send_request (fd, idempotent_request (5, "idem", pid, 3, 1));
+  fail_unless_equals_int (recv_produce (fd, 5, &base), 0);
+  fail_unless_equals_int64 (base, 3);
+  fail_unless_equals_int64 (latest_offset (fd, "idem"), 4);
+  close (fd);
+  rg_broker_release (broker);
+  rm_rf (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokeringestjournal_suite (void)
 {
@@ -713,6 +883,8 @@ brokeringestjournal_suite (void)
   tcase_add_test (tc, test_restart_reopens_topics);
   tcase_add_test (tc, test_topic_limit);
   tcase_add_test (tc, test_topic_limit_metadata);
+  tcase_add_test (tc, test_create_delete_durable);
+  tcase_add_test (tc, test_idempotent_replay_after_restart);
   return s;
 }
 
