@@ -8,7 +8,9 @@
 # topic "video" and accepts ingest (the clients produce into topics of
 # their own and create them) with four partitions per topic they create,
 # as librdkafka's test cluster has (num.partitions=4), on a free loopback
-# port.
+# port. Each partition keeps the last 8192 batches produced into it (in
+# memory; a Kafka broker keeps them on disk): the tests read back what they
+# produce, up to a few thousand batches per topic.
 #
 #   rg_compat_start_broker BUILD_DIR LOG
 #
@@ -23,7 +25,7 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   GST_PLUGIN_PATH="$build/plugins" gst-launch-1.0 -e videotestsrc \
     is-live=true ! video/x-raw,width=64,height=48,framerate=10/1 ! \
     rgbrokersink host=127.0.0.1 port="$port" topic=video ingest=true \
-    ingest-partitions=4 > "$log" 2>&1 &
+    ingest-partitions=4 ring-size=8192 > "$log" 2>&1 &
   RG_COMPAT_BROKER_PID=$!
   RG_COMPAT_BOOTSTRAP=127.0.0.1:$port
   # The clients of the matrix read 20 records of "video": 10 per second.

@@ -14,7 +14,8 @@
 # for the next run), writes test.conf with bootstrap.servers=BOOTSTRAP and
 # runs every test the allow-list beside this script marks "run" (or only
 # the TESTs named, e.g. 0001_multiobj), one test-runner process each, with
-# local-only tests left out (-L). RG_COMPAT_QUICK=1 adds librdkafka's
+# local-only tests left out (-L), $RG_COMPAT_JOBS (3) at a time, each
+# stopped after $RG_COMPAT_TEST_TIMEOUT (180) seconds. RG_COMPAT_QUICK=1 adds librdkafka's
 # quick mode (-Q): less data, but sub-tests declared with SUB_TEST() are
 # then skipped, so some tests (0018_cgrp_term) pass without doing
 # anything.
@@ -31,8 +32,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bootstrap=${1:?usage: run.sh BOOTSTRAP|auto [TEST...]}
 shift
 scratch=${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}
-jobs=${RG_COMPAT_JOBS:-2}
-per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-300}
+jobs=${RG_COMPAT_JOBS:-3}
+per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-180}
 quick=
 [ "${RG_COMPAT_QUICK:-0}" = 1 ] && quick=-Q
 broker_pid=
@@ -98,12 +99,11 @@ build_tests
 printf 'bootstrap.servers=%s\ntest.timeout.multiplier=2\n' "$bootstrap" \
   > "$src/tests/test.conf"
 
-passed=0
-failed=0
-cd "$src/tests"
-for name in $(selected_tests "$@"); do
+# run_one NAME: runs one test in its own test-runner process and prints
+# one "PASS NAME" or "FAIL NAME: why" line.
+run_one () {
+  local name=$1 log rc why
   log="$scratch/logs/$name.log"
-  mkdir -p "$scratch/logs"
   # TESTS matches substrings: a full name still also matches its _local
   # sibling, which -L leaves out.
   # The braces keep the shell's own "Aborted" report out of the output;
@@ -117,13 +117,23 @@ for name in $(selected_tests "$@"); do
     else
       echo "PASS $name"
     fi
-    passed=$((passed + 1))
   else
     why=$(grep -a -m1 -A1 '### Test' "$log" | tail -1 | cut -c1-150)
     [ $rc -eq 124 ] && why="timed out after ${per_test_timeout}s"
     echo "FAIL $name: ${why:-exit $rc} (log: $log)"
-    failed=$((failed + 1))
   fi
-done
+}
+
+# Most tests spend their time waiting (session timeouts, lingers, polls),
+# not computing: $jobs of them run at once against the one broker, each
+# on topics and groups of its own random names.
+export -f run_one
+export scratch per_test_timeout quick
+mkdir -p "$scratch/logs"
+cd "$src/tests"
+selected_tests "$@" | xargs -P "$jobs" -I{} bash -c 'run_one {}' \
+  | tee "$scratch/results"
+passed=$(grep -c '^PASS ' "$scratch/results")
+failed=$(grep -c '^FAIL ' "$scratch/results")
 echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]
