@@ -304,7 +304,12 @@ metadata_topics (const RgKafkaMetadataRequest * m, gint16 version,
       g_array_append_val (topics, t);
       continue;
     }
-    topic = dispatch_topic (ctx, t.topic, &topic_error);
+    /* Consumers ask with AllowAutoTopicCreation false (v4+): a topic
+     * they subscribe to is not created by asking, nor brought back after
+     * a DeleteTopics. */
+    topic = m->allow_auto_topic_creation ?
+        dispatch_topic (ctx, t.topic, &topic_error) :
+        rg_broker_registry_lookup (ctx->registry, t.topic);
     if (topic) {
       g_ptr_array_add (held, topic);
       t.n_partitions = rg_broker_registry_count_partitions (ctx->registry,

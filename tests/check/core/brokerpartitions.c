@@ -694,6 +694,54 @@ GST_END_TEST;
  * that creates topics, as from Kafka with auto-creation (producers then
  * fail its records at once, librdkafka's 0057_invalid_topic), and
  * UNKNOWN_TOPIC_OR_PARTITION from one that does not. */
+/* The error Metadata v4 answers for @topic alone, asked with
+ * AllowAutoTopicCreation @allow. */
+static gint16
+metadata_v4_error (int fd, gint32 cid, const gchar * topic, gboolean allow)
+{
+  GByteArray *b = kw_request_new (3, 4, cid);
+  Response resp;
+  gint16 error_code;
+
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  g_byte_array_append (b, (const guint8 *) (allow ? "\1" : "\0"), 1);
+  send_and_receive (fd, kw_request_finish (b), cid, &resp);
+  kw_get (&resp.r, 4);             /* throttle */
+  fail_unless_equals_int (kw_get (&resp.r, 4), 1);      /* brokers */
+  kw_get (&resp.r, 4);             /* node id */
+  kw_skip_str (&resp.r);           /* host */
+  kw_get (&resp.r, 4);             /* port */
+  kw_skip_str (&resp.r);           /* rack */
+  kw_skip_str (&resp.r);           /* cluster id */
+  kw_get (&resp.r, 4);             /* controller */
+  fail_unless_equals_int (kw_get (&resp.r, 4), 1);      /* topics */
+  error_code = kw_get (&resp.r, 2);
+  g_free (resp.start);
+  return error_code;
+}
+
+/* A consumer asks with AllowAutoTopicCreation false: the name is looked
+ * up, not created; a producer's Metadata (true) creates it. */
+GST_START_TEST (test_metadata_no_auto_creation)
+{
+  RgBroker *broker = start_broker (N_PARTITIONS, TRUE);
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+
+  fail_unless_equals_int (metadata_v4_error (fd, 90, "later", FALSE),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  fail_unless_equals_int (metadata_v4_error (fd, 91, "later", FALSE),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  fail_unless_equals_int (metadata_v4_error (fd, 93, "later", TRUE), 0);
+  fail_unless_equals_int (metadata_v4_error (fd, 94, "later", FALSE), 0);
+  fail_unless_equals_int (metadata_partitions (fd, 95, "later"),
+      N_PARTITIONS);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_metadata_invalid_name)
 {
   RgBroker *broker = start_broker (N_PARTITIONS, TRUE);
@@ -838,6 +886,7 @@ brokerpartitions_suite (void)
   tcase_add_test (tc, test_default_one_partition);
   tcase_add_test (tc, test_list_offsets_by_timestamp);
   tcase_add_test (tc, test_metadata_invalid_name);
+  tcase_add_test (tc, test_metadata_no_auto_creation);
   tcase_add_test (tc, test_registry_create_ingest);
   return s;
 }

@@ -31,7 +31,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bootstrap=${1:?usage: run.sh BOOTSTRAP|auto [TEST...]}
 shift
-scratch=${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}
+scratch=$(realpath -m "${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}")
 jobs=${RG_COMPAT_JOBS:-3}
 per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-180}
 quick=
