@@ -1036,8 +1036,11 @@ make_sink (const ServerConf * c, const gchar * journal_dir)
       return NULL;
     g_object_set (sink, "host", "127.0.0.1", "port", 0, "topic", TOPIC,
         "max-connections", 20000, "send-threads", c->send_threads, NULL);
-    /* Throughput is measured lossless: the ring keeps every buffer. */
-    if (g_str_equal (c->mode, "throughput"))
+    /* Throughput is measured lossless: the ring keeps every buffer. A
+     * journal keeps them all anyway, so a journal-backed sink keeps its
+     * default ring-size, its hot tail: readers more than that behind the
+     * writer are served from the files. */
+    if (g_str_equal (c->mode, "throughput") && journal_dir == NULL)
       g_object_set (sink, "ring-size", (guint) MAX (c->buffers, 256), NULL);
     if (journal_dir != NULL)
       gst_util_set_object_arg (G_OBJECT (sink), "location", journal_dir);

@@ -32,6 +32,7 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokerhooks.h"
+#include "broker/rgbrokerio.h"
 #include "broker/rgbrokertopic.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
@@ -2031,6 +2032,76 @@ GST_START_TEST (test_journal_hot_tail)
 
 GST_END_TEST;
 
+/* ---- The send chooser ---- */
+
+/* Drives @c for @ms milliseconds from *@now, 1 ms a turn, as a send path
+ * that moves @loop_rate bytes per ms on the loop alone and @thread_rate
+ * with the send threads. */
+static void
+drive_chooser (RgBrokerSendChooser * c, gint64 * now, guint ms,
+    guint64 loop_rate, guint64 thread_rate)
+{
+  guint i;
+
+  for (i = 0; i < ms; i++) {
+    *now += 1000;
+    rg_broker_send_chooser_account (c, c->parallel ? thread_rate : loop_rate,
+        *now);
+  }
+}
+
+/* The chooser keeps the way that moves more bytes, leaves ties and
+ * near-ties to the loop, learns nothing from idle time, and follows a
+ * change at its next probe. */
+GST_START_TEST (test_send_chooser)
+{
+  RgBrokerSendChooser c;
+  gint64 now = 1000000;
+
+  /* Threads twice as fast: chosen after one probe. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 500000, 1000000);
+  fail_unless (!c.probing);
+  fail_unless (c.parallel);
+  fail_unless_equals_uint64 (c.probes, 1);
+  fail_unless_equals_uint64 (c.probes_parallel, 1);
+
+  /* The loop faster. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 1000000, 800000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+  fail_unless_equals_uint64 (c.probes_parallel, 0);
+
+  /* 2 % apart: a tie, the loop alone costs less CPU. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 1000000, 1020000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+
+  /* Idle, or traffic below the epoch minimum: no decision, and the way
+   * in use (the threads) stays. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 10000, 0, 0);
+  drive_chooser (&c, &now, 2000, 100000, 100000);
+  fail_unless (c.probing);
+  fail_unless (c.parallel);
+  fail_unless_equals_uint64 (c.probes, 0);
+
+  /* The machine changes: the threads win, then after the exploit period
+   * the loop does, and the next probe follows. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 500000, 1000000);
+  fail_unless (c.parallel);
+  drive_chooser (&c, &now, RG_BROKER_SEND_EXPLOIT_US / 1000 + 1000,
+      1000000, 500000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+  fail_unless_equals_uint64 (c.probes, 2);
+}
+
+GST_END_TEST;
+
 static Suite *
 broker_suite (void)
 {
@@ -2063,6 +2134,7 @@ broker_suite (void)
   tcase_add_test (tc, test_journal_tail_retention_and_close);
   tcase_add_loop_test (tc, test_journal_long_poll, 0, 2);
   tcase_add_test (tc, test_journal_hot_tail);
+  tcase_add_test (tc, test_send_chooser);
   return s;
 }
 
