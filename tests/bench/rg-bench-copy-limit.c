@@ -30,6 +30,10 @@
  * own. T sending threads (default: one per online CPU, so the machine's
  * every core may copy) each own every T-th socket and write with
  * non-blocking send() under epoll, so no socket waits for a slow one.
+ * With --sendfile the payload is written once into a memfd and sent with
+ * sendfile(): the kernel then passes its pages to every socket without
+ * copying them, and only the readers copy (1 + N copies instead of 2N);
+ * that is the limit of a sender that does not copy at all.
  *
  * What is left is what a sink cannot avoid on this kernel: the copy of
  * every byte into every socket, and on loopback the receivers' TCP work
@@ -41,6 +45,11 @@
  * @server_wall_s), so that run-broker-ab.sh reads all alike.
  */
 
+/* memfd_create(), accept4() */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <glib.h>
 #include "rgbench.h"
 
@@ -51,7 +60,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +80,7 @@ typedef struct
   Sink *sinks;
   guint n_sinks;
   const guint8 *payload;
+  int payload_fd;               /* --sendfile: a memfd holding the payload */
   gsize size;
   gboolean failed;
 } Sender;
@@ -74,16 +88,20 @@ typedef struct
 static gint consumers = 8, threads = 0;
 static gint64 payload_size = 1024 * 1024, buffers = 1024;
 static gchar *readers_path;
+static gboolean use_sendfile;
 
-/* Sends from the same payload what the socket takes; FALSE on error. */
+/* Sends from the same payload what the socket takes; FALSE on error.
+ * With a payload file, sendfile() hands the kernel the file's pages
+ * instead of copying them in: the copy left per reader is its own. */
 static gboolean
-sink_send (Sink * s, const guint8 * payload, gsize size)
+sink_send (Sink * s, const guint8 * payload, int payload_fd, gsize size)
 {
   while (s->left > 0) {
     gsize pos = (gsize) (s->left % size);
-    gsize off = pos == 0 ? 0 : size - pos;
-    ssize_t n = send (s->fd, payload + off, size - off,
-        MSG_NOSIGNAL | MSG_DONTWAIT);
+    off_t off = pos == 0 ? 0 : size - pos;
+    ssize_t n = payload_fd >= 0 ?
+        sendfile (s->fd, payload_fd, &off, size - off) :
+        send (s->fd, payload + off, size - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (n < 0)
       return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
@@ -113,7 +131,7 @@ sender_main (gpointer data)
     for (k = 0; k < got; k++) {
       Sink *s = evs[k].data.ptr;
 
-      if (!sink_send (s, t->payload, t->size)) {
+      if (!sink_send (s, t->payload, t->payload_fd, t->size)) {
         t->failed = TRUE;
         s->left = 0;
       }
@@ -180,7 +198,7 @@ accept_all (int listen_fd, Sender * senders, guint n_senders)
 
   for (i = 0; i < (guint) consumers; i++) {
     Sender *t = &senders[i % n_senders];
-    int fd = accept (listen_fd, NULL, NULL);
+    int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK);
 
     if (fd < 0)
       return FALSE;
@@ -221,6 +239,8 @@ parse_args (int argc, char **argv)
         "K"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &threads,
         "sending threads (0: one per online CPU)", "T"},
+    {"sendfile", 0, 0, G_OPTION_ARG_NONE, &use_sendfile,
+        "send with sendfile() from a memfd holding the payload", NULL},
     {"readers", 0, 0, G_OPTION_ARG_FILENAME, &readers_path,
         "rg-bench-broker (default: beside this program)", "PATH"},
     {NULL}
@@ -252,7 +272,7 @@ main (int argc, char **argv)
   Sender *senders;
   guint port, i, n_senders;
   gint in_fd, status;
-  int listen_fd;
+  int listen_fd, payload_fd;
   GPid pid;
   FILE *out;
   gdouble cpu0;
@@ -275,9 +295,21 @@ main (int argc, char **argv)
   senders = g_new0 (Sender, n_senders);
   payload = g_malloc (payload_size);
   memset (payload, 0x5a, payload_size);
+  payload_fd = -1;
+  if (use_sendfile) {
+    /* sendfile() has no MSG_NOSIGNAL. */
+    signal (SIGPIPE, SIG_IGN);
+    payload_fd = memfd_create ("payload", 0);
+    if (payload_fd < 0 || write (payload_fd, payload, payload_size) !=
+        payload_size) {
+      printf ("@error=memfd: %s\n", g_strerror (errno));
+      return 1;
+    }
+  }
   for (i = 0; i < n_senders; i++) {
     senders[i].sinks = g_new0 (Sink, consumers / n_senders + 1);
     senders[i].payload = payload;
+    senders[i].payload_fd = payload_fd;
     senders[i].size = payload_size;
   }
   if (!accept_all (listen_fd, senders, n_senders)) {
@@ -307,5 +339,7 @@ main (int argc, char **argv)
   close (listen_fd);
   g_free (senders);
   g_free (payload);
+  if (payload_fd >= 0)
+    close (payload_fd);
   return ok ? 0 : 1;
 }
