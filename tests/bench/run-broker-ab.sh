@@ -12,7 +12,9 @@
 # machine hits all.
 #
 # Prints one line per case: round, readers, case (limit, tcp, mem, mem0,
-# jrn), aggregate MB/s (readers x buffers x 1 MiB over first push to last
+# jrn: journal-backed with every record in its hot tail, so its readers are
+# at the live edge; jrnf: journal-backed with ring-size=1, its readers
+# served from the files), aggregate MB/s (readers x buffers x 1 MiB over first push to last
 # reader done, the benchmark's own @start_us/@done_us), and the load
 # average when the case ended. After each round, one line per reader count
 # with that round's ratios: "ratio ROUND READERS mem/tcp=X mem/limit=Y
@@ -42,12 +44,15 @@ run_case () {
           --buffers="$buffers" 2>/dev/null) ;;
     *)
       threads=-1
+      ring=0
       kind=$sink
       [ "$sink" = mem0 ] && threads=0 && kind=mem
       [ "$sink" = jrn ] && kind=journal
+      [ "$sink" = jrnf ] && kind=journal && ring=1
       out=$("$dir/rg-bench-broker" server --sink="$kind" --mode=throughput \
           --size="$size" --buffers="$buffers" --consumers="$readers" \
-          --reader=bench --send-threads=$threads 2>/dev/null) ;;
+          --reader=bench --send-threads=$threads --ring-size=$ring \
+          2>/dev/null) ;;
   esac
   start=$(echo "$out" | sed -n 's/^@start_us=//p')
   done_us=$(echo "$out" | sed -n 's/^@done_us=//p')
@@ -86,6 +91,8 @@ while [ "$round" -le "$rounds" ]; do
       }
       if (v["mem"] > 0 && ("jrn" in v))
         out = out sprintf (" jrn/mem=%.2f", v["jrn"] / v["mem"])
+      if (v["mem"] > 0 && ("jrnf" in v))
+        out = out sprintf (" jrnf/mem=%.2f", v["jrnf"] / v["mem"])
       print out }'
   done
   round=$((round + 1))
