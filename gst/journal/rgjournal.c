@@ -1203,8 +1203,8 @@ rg_journal_writer_watch_batches (RgJournalWriter * w, RgJournalBatchFunc func,
 }
 
 /* Hands the batch commit_batch() just wrote to the watch, while the
- * encoder still holds its segments and the buffers are still mapped. Its first offset
- * is the one before the commit moved next_offset on. */
+ * encoder still holds its segments and the buffers are still mapped. Its
+ * first offset is the one before the commit moved next_offset on. */
 static void
 announce_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n)
 {
