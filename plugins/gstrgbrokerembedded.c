@@ -180,6 +180,10 @@ add_topic (RgBroker * broker, const GstRgBrokerSinkSettings * settings,
   topic = rg_broker_add_journal_topic (broker, settings->topic,
       settings->location, tail, error);
   rg_journal_tail_unref (tail);
+  /* Readers at the live edge get the latest ring-size buffers from their
+   * memory, as in memory mode; older records come from the files. */
+  if (topic)
+    rg_broker_topic_keep_hot (topic, writer, settings->ring_size);
   return topic;
 }
 

@@ -873,7 +873,10 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
    *
    * How many of the latest buffers clients can read. The buffers are kept
    * by reference: an upstream buffer pool needs at least this many
-   * buffers more than it would otherwise. Since: 0.1
+   * buffers more than it would otherwise. Journal-backed (with
+   * #GstRgBrokerSink:location), clients can read everything the journal
+   * keeps and this many of the latest buffers are also kept, as the hot
+   * tail that readers at the live edge are served from memory. Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_RING_SIZE,
       g_param_spec_uint ("ring-size", "Ring size",
@@ -898,7 +901,9 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
    * parallel with it: the copy into each socket (and on loopback the
    * reader's TCP processing) is then spread over the cores. -1 picks one
    * fewer than the CPU cores, at most 3; 0 leaves all sending to the loop
-   * thread. Set by the first sink that starts the broker. Since: 0.1
+   * thread. With threads, the broker measures both ways in turn under
+   * real traffic and uses the threads only while they are faster. Set by
+   * the first sink that starts the broker. Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SEND_THREADS,
       g_param_spec_int ("send-threads", "Send threads",

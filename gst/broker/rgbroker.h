@@ -520,6 +520,30 @@ RG_API
 void rg_broker_topic_notify (RgBrokerTopic * topic);
 
 /**
+ * rg_broker_topic_keep_hot:
+ * @topic: a journal-backed topic
+ * @writer: the writer appending to @topic's journal, in this process
+ * @max_batches: how many of the latest batches to keep (0: stop keeping)
+ *
+ * Keeps the latest @max_batches batches @writer appends in memory, each
+ * holding a reference on its buffer, and serves fetches of their offsets
+ * from the buffers' memory (writev()) instead of the segment files
+ * (sendfile()): readers at the live edge then read memory that is still in
+ * the CPU caches. The client sees no difference: the batches are the
+ * writer's own encoded bytes, served at the same offsets and only once the
+ * journal has published them. Older offsets still come from the files.
+ * Batches of several buffers (rg_journal_writer_append_list()) are served
+ * from the files. The watch holds a reference on @topic until @writer is
+ * closed or the watch is stopped. Call it from the appending thread, or
+ * before the first append.
+ *
+ * Since: 1.0
+ */
+RG_API
+void rg_broker_topic_keep_hot (RgBrokerTopic * topic,
+    RgJournalWriter * writer, guint max_batches);
+
+/**
  * rg_broker_add_live_view:
  * @broker: the broker @topic was added to
  * @topic: an in-memory topic (rg_broker_add_topic())

@@ -46,7 +46,9 @@
  * it frees what was sent, counts it and goes on with the connections.
  * The helpers only make the system calls: a large copy into a socket (and
  * on loopback the receiver's TCP work) is what one loop thread cannot
- * spread over the cores.
+ * spread over the cores. Whether they are faster than the loop alone
+ * depends on the machine and its load, so the send chooser (rgbrokerio.h)
+ * measures both in turn and only defers output while the threads win.
  *
  * Admission control
  * =================
@@ -216,6 +218,8 @@ struct _RgBrokerConns
   GQueue flush_pending;
   GPtrArray *flush_items;
   RgBrokerIo *io;
+  /* With io: whether large output goes to it now (rgbrokerio.h). */
+  RgBrokerSendChooser chooser;
   gint64 accept_resume;
   gint64 next_sweep;
   gint64 next_poll;
@@ -407,6 +411,9 @@ conn_count_sent (RgBrokerConn * conn, gsize bytes)
   RgBrokerConns *conns = conn->conns;
 
   rg_broker_count (conns->counters, bytes_served, bytes);
+  if (conns->io)
+    rg_broker_send_chooser_account (&conns->chooser, bytes,
+        g_get_monotonic_time ());
   pthread_mutex_lock (&conns->lock);
   conn->bytes_sent += bytes;
   pthread_mutex_unlock (&conns->lock);
@@ -488,7 +495,7 @@ conn_defer_flush (RgBrokerConn * conn)
 {
   RgBrokerConns *conns = conn->conns;
 
-  if (conns->io == NULL || conn->send_blocked
+  if (conns->io == NULL || !conns->chooser.parallel || conn->send_blocked
       || conn->out_bytes < SEND_PARALLEL_MIN_BYTES
       || !output_is_bulk (g_queue_peek_head (&conn->out)))
     return FALSE;
@@ -1038,6 +1045,7 @@ rg_broker_conns_new (RgLoop * loop, int listen_fd,
     if (conns->io == NULL)
       GST_WARNING ("could not start %u send threads: the loop sends alone",
           config->send_threads);
+    rg_broker_send_chooser_init (&conns->chooser, g_get_monotonic_time ());
   }
   conns->listen_source = rg_loop_add (loop, listen_fd, RG_LOOP_IN,
       conns_accept, conns);
@@ -1204,6 +1212,9 @@ rg_broker_conns_turn (RgBrokerConns * conns, gint64 now, gboolean woken)
     conns->next_sweep = now + conns->sweep_interval;
   }
   conns_flush_pending (conns);
+  if (conns->io)
+    rg_broker_send_chooser_account (&conns->chooser, 0,
+        g_get_monotonic_time ());
   /* Output left for a parallel send is sent in the next turn at once. */
   if (!g_queue_is_empty (&conns->flush_pending))
     return now;

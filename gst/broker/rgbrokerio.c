@@ -40,6 +40,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 
 typedef struct
 {
@@ -178,4 +179,81 @@ rg_broker_io_run (RgBrokerIo * io, gpointer * items, guint n_items)
       pthread_cond_wait (&t->cond, &t->lock);
     pthread_mutex_unlock (&t->lock);
   }
+}
+
+/* ---- The send chooser (rgbrokerio.h) ---- */
+
+void
+rg_broker_send_chooser_init (RgBrokerSendChooser * c, gint64 now_us)
+{
+  memset (c, 0, sizeof (*c));
+  c->probing = TRUE;
+  c->parallel = TRUE;
+  c->epoch_start = now_us;
+}
+
+/* An epoch that carried enough traffic, and did not stretch over an idle
+ * spell (epochs end only when the loop turns), is a sample. */
+static gboolean
+chooser_probe_sample (RgBrokerSendChooser * c, gint64 duration)
+{
+  guint way = c->parallel ? 1 : 0;
+
+  if (c->epoch_bytes < RG_BROKER_SEND_EPOCH_MIN_BYTES
+      || duration > 2 * RG_BROKER_SEND_EPOCH_US)
+    return FALSE;
+  c->sum_bytes[way] += c->epoch_bytes;
+  c->sum_us[way] += duration;
+  c->valid[way]++;
+  return TRUE;
+}
+
+/* Ends the probe: the threads only when clearly faster. */
+static void
+chooser_decide (RgBrokerSendChooser * c, gint64 now_us)
+{
+  gdouble loop = (gdouble) c->sum_bytes[0] / MAX (c->sum_us[0], 1);
+  gdouble threads = (gdouble) c->sum_bytes[1] / MAX (c->sum_us[1], 1);
+
+  c->parallel = threads > loop * RG_BROKER_SEND_MARGIN;
+  c->probing = FALSE;
+  c->exploit_until = now_us + RG_BROKER_SEND_EXPLOIT_US;
+  c->probes++;
+  if (c->parallel)
+    c->probes_parallel++;
+}
+
+static void
+chooser_end_epoch (RgBrokerSendChooser * c, gint64 now_us)
+{
+  if (c->probing) {
+    /* Only a sample moves the probe on: light traffic keeps the way in
+     * use (the threads at first, as before there was a chooser). */
+    if (chooser_probe_sample (c, now_us - c->epoch_start)) {
+      if (c->valid[0] >= RG_BROKER_SEND_PROBE_EPOCHS
+          && c->valid[1] >= RG_BROKER_SEND_PROBE_EPOCHS)
+        chooser_decide (c, now_us);
+      else
+        c->parallel = !c->parallel;
+    }
+  } else if (now_us >= c->exploit_until) {
+    memset (c->sum_bytes, 0, sizeof (c->sum_bytes));
+    memset (c->sum_us, 0, sizeof (c->sum_us));
+    memset (c->valid, 0, sizeof (c->valid));
+    c->probing = TRUE;
+    /* Start with the way not in use: it is the one whose measurement is
+     * oldest. */
+    c->parallel = !c->parallel;
+  }
+  c->epoch_start = now_us;
+  c->epoch_bytes = 0;
+}
+
+void
+rg_broker_send_chooser_account (RgBrokerSendChooser * c, guint64 bytes,
+    gint64 now_us)
+{
+  if (now_us - c->epoch_start >= RG_BROKER_SEND_EPOCH_US)
+    chooser_end_epoch (c, now_us);
+  c->epoch_bytes += bytes;
 }

@@ -398,7 +398,7 @@ add_file_ref (GArray * refs, RgBrokerSegment * seg, guint64 position,
 
 void
 rg_broker_journal_collect (RgBrokerJournal * j, gint64 fetch_offset,
-    gsize max_bytes, gboolean first_whole, GArray * refs,
+    guint64 until, gsize max_bytes, gboolean first_whole, GArray * refs,
     RgBrokerCollect * result)
 {
   guint64 start, hw, position, run_start = 0, end_offset;
@@ -432,7 +432,7 @@ rg_broker_journal_collect (RgBrokerJournal * j, gint64 fetch_offset,
   end_offset = fetch_offset;
   while ((!newest || position < j->scan_position)
       && read_header (seg->fd, position, &info)
-      && (guint64) info.base_offset < hw) {
+      && (guint64) info.base_offset < MIN (hw, until)) {
     gsize size = RG_BATCH_LOG_OVERHEAD + info.batch_length;
 
     if (result->bytes + size > max_bytes

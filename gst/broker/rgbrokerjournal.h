@@ -68,10 +68,12 @@ gboolean rg_broker_journal_needs_poll (RgBrokerJournal * journal);
 void rg_broker_journal_range (RgBrokerJournal * journal, guint64 * log_start,
     guint64 * high_watermark);
 
-/* As rg_broker_topic_collect(), with FILE references to segment ranges. */
+/* As rg_broker_topic_collect(), with FILE references to segment ranges,
+ * and only batches that begin before @until (G_MAXUINT64: no limit; the
+ * topic serves the offsets from @until on from memory). */
 void rg_broker_journal_collect (RgBrokerJournal * journal,
-    gint64 fetch_offset, gsize max_bytes, gboolean first_whole,
-    GArray * refs, RgBrokerCollect * result);
+    gint64 fetch_offset, guint64 until, gsize max_bytes,
+    gboolean first_whole, GArray * refs, RgBrokerCollect * result);
 
 void rg_broker_journal_list_offset (RgBrokerJournal * journal,
     gint64 timestamp, gint64 * offset, gint64 * found_timestamp);

@@ -58,6 +58,7 @@
 
 #include "broker/rgbrokertopic.h"
 #include "broker/rgbrokerstats.h"
+#include "journal/rgjournalwatch.h"
 #include "record/rgbatch.h"
 
 #include <pthread.h>
@@ -101,8 +102,16 @@ struct _RgBrokerTopic
   guint64 start;
   guint64 next;
   atomic_bool detached;
-  /* Journal-backed topics: the records are the journal's batches. */
+  /* Journal-backed topics: the records are the journal's batches. The
+   * hot tail (rg_broker_topic_keep_hot()) keeps the latest batches the
+   * in-process writer appended, each an RgBrokerRecord holding its
+   * buffer: slots [hot_start, hot_next) of hot, counted by batch, with
+   * consecutive offsets. */
   RgBrokerJournal *journal;
+  RgBrokerRecord **hot;
+  guint hot_capacity;
+  guint64 hot_start;
+  guint64 hot_next;
   /* "<name>.live" and its lag budget, set once by rg_broker_topic_set_live()
    * before the name is published in the broker's table. */
   gchar *live_name;
@@ -592,6 +601,9 @@ rg_broker_topic_unref (RgBrokerTopic * topic)
     for (o = topic->start; o < topic->next; o++)
       record_unref (topic->ring[o % topic->capacity]);
   }
+  for (o = topic->hot_start; o < topic->hot_next; o++)
+    record_unref (topic->hot[o % topic->hot_capacity]);
+  g_free (topic->hot);
   g_free (topic->ring);
   /* The writer first: its close makes everything durable. */
   rg_broker_ingest_log_close (topic->ingest_log);
@@ -831,6 +843,217 @@ ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gsize max_bytes,
   }
 }
 
+/* ---- Hot tail of journal-backed topics ---- */
+
+/* The record of one journal batch: the writer's own encoded bytes, the
+ * protocol bytes copied (they are small and live in the writer's
+ * scratch), the values pointing at the buffer's memory as this topic maps
+ * it. The writer mapped the same memories in the same order (@values), so
+ * a value segment at some place in the writer's map of memory k is at the
+ * same place in the topic's map of memory k. */
+static RgBrokerRecord *
+hot_record_new (const RgJournalBatch * batch)
+{
+  RgBrokerRecord *record = g_new0 (RgBrokerRecord, 1);
+  GArray *chunks = g_array_new (FALSE, FALSE, sizeof (struct iovec));
+  struct iovec *segs = g_memdup2 (batch->segs,
+      batch->n_segs * sizeof (struct iovec));
+  guint i, k;
+
+  atomic_init (&record->ref, 1);
+  record->buffer = gst_buffer_ref (batch->buffers[0]);
+  record->offset = batch->base_offset;
+  record->n_offsets = batch->n_records;
+  if (!record_map (record, chunks) || record->n_maps != batch->n_values) {
+    record_unref (record);
+    record = NULL;
+    goto done;
+  }
+  for (i = 0; i < batch->n_segs; i++)
+    for (k = 0; k < batch->n_values; k++) {
+      const guint8 *p = segs[i].iov_base;
+      const guint8 *base = batch->values[k].iov_base;
+
+      if (p >= base && p < base + batch->values[k].iov_len) {
+        segs[i].iov_base = record->maps[k]->info.data + (p - base);
+        break;
+      }
+    }
+  record_keep_segments (record, segs, batch->n_segs);
+
+done:
+  g_free (segs);
+  g_array_unref (chunks);
+  return record;
+}
+
+/* Empties the hot tail, handing the records to @dropped. Called with the
+ * lock held. */
+static void
+hot_clear_locked (RgBrokerTopic * topic, GPtrArray * dropped)
+{
+  for (; topic->hot_start < topic->hot_next; topic->hot_start++)
+    g_ptr_array_add (dropped,
+        topic->hot[topic->hot_start % topic->hot_capacity]);
+}
+
+/* Adds @record at the head, dropping the oldest when full; a record that
+ * does not follow the head (the writer lost a batch) starts the tail
+ * anew, so its offsets stay consecutive. Called with the lock held. */
+static void
+hot_push_locked (RgBrokerTopic * topic, RgBrokerRecord * record,
+    GPtrArray * dropped)
+{
+  if (topic->hot_next > topic->hot_start) {
+    RgBrokerRecord *head =
+        topic->hot[(topic->hot_next - 1) % topic->hot_capacity];
+
+    if (head->offset + head->n_offsets != record->offset)
+      hot_clear_locked (topic, dropped);
+  }
+  if (topic->hot_next - topic->hot_start == topic->hot_capacity)
+    g_ptr_array_add (dropped,
+        topic->hot[topic->hot_start++ % topic->hot_capacity]);
+  topic->hot[topic->hot_next++ % topic->hot_capacity] = record;
+}
+
+/* The writer's batch watch (rgjournalwatch.h), on the appending thread.
+ * A batch of several buffers (a buffer list) is not kept: the record of
+ * this file holds one buffer, and the files serve it as well. */
+static void
+hot_batch_appended (const RgJournalBatch * batch, gpointer data)
+{
+  RgBrokerTopic *topic = data;
+  RgBrokerRecord *record = NULL;
+  GPtrArray *dropped = g_ptr_array_new_with_free_func (record_unref);
+
+  if (batch->n_buffers == 1)
+    record = hot_record_new (batch);
+  pthread_mutex_lock (&topic->lock);
+  if (record)
+    hot_push_locked (topic, record, dropped);
+  else
+    hot_clear_locked (topic, dropped);
+  pthread_mutex_unlock (&topic->lock);
+  /* Outside the lock: the last reference unmaps and unrefs a buffer. */
+  g_ptr_array_unref (dropped);
+}
+
+void
+rg_broker_topic_keep_hot (RgBrokerTopic * topic, RgJournalWriter * writer,
+    guint max_batches)
+{
+  g_return_if_fail (topic != NULL && topic->journal != NULL);
+  g_return_if_fail (writer != NULL);
+
+  if (max_batches == 0) {
+    rg_journal_writer_watch_batches (writer, NULL, NULL, NULL);
+    return;
+  }
+  pthread_mutex_lock (&topic->lock);
+  if (topic->hot == NULL) {
+    topic->hot_capacity = max_batches;
+    topic->hot = g_new0 (RgBrokerRecord *, max_batches);
+  }
+  pthread_mutex_unlock (&topic->lock);
+  rg_journal_writer_watch_batches (writer, hot_batch_appended,
+      rg_broker_topic_ref (topic), (GDestroyNotify) rg_broker_topic_unref);
+}
+
+/* The slot of the hot batch holding @offset; hot_next when none does.
+ * Called with the lock held. */
+static guint64
+hot_find_locked (RgBrokerTopic * topic, guint64 offset)
+{
+  guint64 lo = topic->hot_start, hi = topic->hot_next;
+
+  while (lo < hi) {
+    guint64 mid = lo + (hi - lo) / 2;
+    RgBrokerRecord *r = topic->hot[mid % topic->hot_capacity];
+
+    if (offset < r->offset)
+      hi = mid;
+    else if (offset >= r->offset + r->n_offsets)
+      lo = mid + 1;
+    else
+      return mid;
+  }
+  return topic->hot_next;
+}
+
+/* The first offset the hot tail holds, G_MAXUINT64 when empty. Called with
+ * the lock held. */
+static guint64
+hot_first_offset_locked (RgBrokerTopic * topic)
+{
+  if (topic->hot_next == topic->hot_start)
+    return G_MAXUINT64;
+  return topic->hot[topic->hot_start % topic->hot_capacity]->offset;
+}
+
+/* Appends hot batches from the one holding @result->next_offset, as the
+ * files would serve them: whole batches below the high watermark the
+ * journal published, up to @max_bytes (the first one whole when
+ * @first_whole and nothing is collected yet). Called with the lock held. */
+static void
+hot_collect_locked (RgBrokerTopic * topic, gsize max_bytes,
+    gboolean first_whole, GArray * refs, RgBrokerCollect * result)
+{
+  guint64 slot = hot_find_locked (topic, result->next_offset);
+
+  for (; slot < topic->hot_next; slot++) {
+    RgBrokerRecord *record = topic->hot[slot % topic->hot_capacity];
+
+    if (record->offset + record->n_offsets > (guint64) result->high_watermark)
+      break;
+    if (result->bytes + record->size > max_bytes
+        && !(first_whole && result->bytes == 0))
+      break;
+    collect_record (record, refs);
+    result->bytes += record->size;
+    result->records += record->n_offsets;
+    result->next_offset = record->offset + record->n_offsets;
+  }
+}
+
+/* A journal-backed fetch: from the hot tail when it holds the fetch
+ * offset, else the files up to where the hot tail begins, then the hot
+ * tail. The offsets, batches and bytes are the journal's either
+ * way; only where the bytes come from changes. Called with the lock
+ * held. */
+static void
+journal_collect_locked (RgBrokerTopic * topic, gint64 fetch_offset,
+    gsize max_bytes, gboolean first_whole, GArray * refs,
+    RgBrokerCollect * result)
+{
+  guint64 hot_first = hot_first_offset_locked (topic);
+
+  if (fetch_offset >= 0
+      && hot_find_locked (topic, fetch_offset) != topic->hot_next) {
+    guint64 log_start, high_watermark;
+
+    /* At the live edge: no file is looked at, only the published range. */
+    rg_broker_journal_range (topic->journal, &log_start, &high_watermark);
+    result->high_watermark = high_watermark;
+    result->log_start_offset = log_start;
+    if ((guint64) fetch_offset < log_start
+        || (guint64) fetch_offset > high_watermark)
+      result->error_code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
+    else
+      hot_collect_locked (topic, max_bytes, first_whole, refs, result);
+    return;
+  }
+  /* Below the hot tail the files serve up to its start; past its head
+   * (a batch published but not handed over yet) they serve all. */
+  rg_broker_journal_collect (topic->journal, fetch_offset,
+      fetch_offset < (gint64) MIN (hot_first, G_MAXINT64) ? hot_first :
+      G_MAXUINT64, max_bytes, first_whole, refs, result);
+  if (result->error_code != RG_KAFKA_NONE || hot_first == G_MAXUINT64
+      || (guint64) result->next_offset < hot_first)
+    return;
+  hot_collect_locked (topic, max_bytes, first_whole, refs, result);
+}
+
 void
 rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
     guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
@@ -849,8 +1072,8 @@ rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
     goto done;
   }
   if (topic->journal) {
-    rg_broker_journal_collect (topic->journal, fetch_offset, max_bytes,
-        first_whole, refs, result);
+    journal_collect_locked (topic, fetch_offset, max_bytes, first_whole,
+        refs, result);
     goto done;
   }
   if (live_lag > 0)

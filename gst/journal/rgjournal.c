@@ -70,6 +70,7 @@
 #include "journal/rgjournalrecovery.h"
 #include "journal/rgjournalsegment.h"
 #include "journal/rgjournaltail.h"
+#include "journal/rgjournalwatch.h"
 #include "record/rgbatch.h"
 #include "util/rgcond.h"
 
@@ -146,6 +147,15 @@ struct _RgJournalWriter
   gboolean seen_keyframe;
   RgJournalSegmentFunc closed_func;
   gpointer closed_data;
+  /* The batch watch (rgjournalwatch.h), and the segments of the batch
+   * commit_batch() wrote last (the encoder's, valid until the next
+   * append), which it hands over. */
+  RgJournalBatchFunc batch_func;
+  const struct iovec *batch_segs;
+  guint batch_n_segs;
+  gsize batch_size;
+  gpointer batch_data;
+  GDestroyNotify batch_notify;
 
   /* pthread rather than GMutex/GCond: GLib's are raw futexes that
    * ThreadSanitizer cannot see. */
@@ -568,6 +578,7 @@ writer_free (RgJournalWriter * w)
     g_free (sealing);
   }
   g_queue_clear_full (&w->closed, g_free);
+  rg_journal_writer_watch_batches (w, NULL, NULL, NULL);
   if (w->tail) {
     rg_journal_tail_set (w->tail, NULL, FALSE);
     rg_journal_tail_unref (w->tail);
@@ -1191,6 +1202,11 @@ commit_batch (RgJournalWriter * w, const struct iovec *segs, guint n_segs,
   guint64 position;
   gboolean big;
 
+  /* What announce_batch() hands the batch watch after the commit. */
+  w->batch_segs = segs;
+  w->batch_n_segs = n_segs;
+  w->batch_size = size;
+
   pthread_mutex_lock (&w->lock);
   wait_for_room_locked (w);
   if (w->fatal) {
@@ -1225,6 +1241,37 @@ failed:
   set_fatal_locked (w, *error, TRUE);
   pthread_mutex_unlock (&w->lock);
   return FALSE;
+}
+
+void
+rg_journal_writer_watch_batches (RgJournalWriter * w, RgJournalBatchFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  if (w->batch_notify)
+    w->batch_notify (w->batch_data);
+  w->batch_func = func;
+  w->batch_data = user_data;
+  w->batch_notify = notify;
+}
+
+/* Hands the batch commit_batch() just wrote to the watch, while the
+ * encoder still holds its segments and the buffers are still mapped. Its
+ * first offset is the one before the commit moved next_offset on. */
+static void
+announce_batch (RgJournalWriter * w, GstBuffer ** buffers, guint n)
+{
+  RgJournalBatch batch;
+
+  batch.segs = w->batch_segs;
+  batch.n_segs = w->batch_n_segs;
+  batch.size = w->batch_size;
+  batch.base_offset = w->next_offset - n;
+  batch.n_records = n;
+  batch.buffers = buffers;
+  batch.n_buffers = n;
+  batch.values = w->chunks;
+  batch.n_values = w->n_maps;
+  w->batch_func (&batch, w->batch_data);
 }
 
 /* Before an append: refuses it if the writer failed, rolls the segment
@@ -1281,6 +1328,8 @@ append_buffers (RgJournalWriter * w, GstBuffer ** buffers, guint n,
     segs = rg_batch_encoder_finish (w->encoder, &n_segs, &size, NULL);
     ok = commit_batch (w, segs, n_segs, size, &src, n, timestamp, error);
   }
+  if (ok && w->batch_func)
+    announce_batch (w, buffers, n);
   unmap_buffers (w);
   if (ok && with_caps)
     w->caps_pending = FALSE;

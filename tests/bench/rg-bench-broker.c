@@ -937,6 +937,7 @@ typedef struct
   guint rate;
   guint seconds;
   gint send_threads;            /* rgbrokersink send-threads; -1: default */
+  gint ring_size;               /* rgbrokersink ring-size; 0: see make_sink */
 } ServerConf;
 
 static void
@@ -1036,8 +1037,13 @@ make_sink (const ServerConf * c, const gchar * journal_dir)
       return NULL;
     g_object_set (sink, "host", "127.0.0.1", "port", 0, "topic", TOPIC,
         "max-connections", 20000, "send-threads", c->send_threads, NULL);
-    /* Throughput is measured lossless: the ring keeps every buffer. */
-    if (g_str_equal (c->mode, "throughput"))
+    /* Throughput is measured lossless: the ring keeps every buffer. A
+     * journal-backed sink then keeps them all in its hot tail too, so its
+     * readers are at the live edge; --ring-size=1 serves them from the
+     * files instead. */
+    if (c->ring_size > 0)
+      g_object_set (sink, "ring-size", (guint) c->ring_size, NULL);
+    else if (g_str_equal (c->mode, "throughput"))
       g_object_set (sink, "ring-size", (guint) MAX (c->buffers, 256), NULL);
     if (journal_dir != NULL)
       gst_util_set_object_arg (G_OBJECT (sink), "location", journal_dir);
@@ -1851,6 +1857,7 @@ main (int argc, char **argv)
   ServerConf s = { 0 };
   MatrixConf m = {.scale = 1.0,.stall_seconds = 30 };
   gint port = 0, consumers = 1, rate = 0, seconds = 0, send_threads = -1;
+  gint ring_size = 0;
   gint64 size = 100, buffers = 0;
   gchar *proto = NULL, *sink = NULL, *mode = NULL, *reader = NULL;
   GOptionEntry entries[] = {
@@ -1873,6 +1880,9 @@ main (int argc, char **argv)
     {"buffers", 0, 0, G_OPTION_ARG_INT64, &buffers, "buffers", "N"},
     {"rate", 0, 0, G_OPTION_ARG_INT, &rate, "buffers per second", "R"},
     {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "duration", "S"},
+    {"ring-size", 0, 0, G_OPTION_ARG_INT, &ring_size,
+        "server: rgbrokersink ring-size (0: every buffer in throughput)",
+        "N"},
     {"send-threads", 0, 0, G_OPTION_ARG_INT, &send_threads,
         "Server: rgbrokersink send-threads (-1: its default)", "N"},
     {NULL}
@@ -1918,6 +1928,7 @@ main (int argc, char **argv)
     s.rate = rate;
     s.seconds = seconds;
     s.send_threads = send_threads;
+    s.ring_size = ring_size;
     alarm (150);
     return server_main (&s);
   }

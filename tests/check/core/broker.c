@@ -32,6 +32,8 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokerhooks.h"
+#include "broker/rgbrokerio.h"
+#include "broker/rgbrokertopic.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
 #include "journal/rgjournal.h"
@@ -1998,6 +2000,239 @@ GST_START_TEST (test_fetch_old_and_flexible)
 
 GST_END_TEST;
 
+/* ---- Hot tail of journal-backed topics ---- */
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar **) a, *(const gchar **) b);
+}
+
+/* The journal's batches, concatenated from its segment files (in offset
+ * order), and the position of each batch's first byte by offset. */
+static GByteArray *
+journal_bytes (const gchar * dir, GArray * batch_pos, GArray * batch_base)
+{
+  GByteArray *all = g_byte_array_new ();
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint i;
+
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".log"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_dir_close (d);
+  /* Zero-padded base offsets: the names sort as the offsets. */
+  g_ptr_array_sort (names, compare_names);
+  for (i = 0; i < names->len; i++) {
+    gchar *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+    gchar *data;
+    gsize len, pos = 0;
+
+    fail_unless (g_file_get_contents (path, &data, &len, NULL));
+    while (pos + 12 <= len) {
+      guint64 base = GUINT64_FROM_BE (*(guint64 *) (data + pos));
+      guint32 blen = GUINT32_FROM_BE (*(guint32 *) (data + pos + 8));
+      guint64 at = all->len;
+
+      /* The active segment may be preallocated: zeros end the batches. */
+      if (blen == 0)
+        break;
+      fail_unless (pos + 12 + blen <= len);
+      g_array_append_val (batch_base, base);
+      g_array_append_val (batch_pos, at);
+      g_byte_array_append (all, (guint8 *) data + pos, 12 + blen);
+      pos += 12 + blen;
+    }
+    g_free (data);
+    g_free (path);
+  }
+  g_ptr_array_unref (names);
+  return all;
+}
+
+/* The bytes @refs reference, read the way the broker sends them. */
+static GByteArray *
+refs_bytes (GArray * refs)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < refs->len; i++) {
+    RgKafkaRecordsRef *r = &g_array_index (refs, RgKafkaRecordsRef, i);
+
+    if (r->type == RG_KAFKA_SEGMENT_FILE) {
+      gsize at = out->len;
+
+      g_byte_array_set_size (out, at + r->length);
+      fail_unless_equals_int64 (pread (r->fd, out->data + at, r->length,
+              r->offset), (gint64) r->length);
+    } else {
+      g_byte_array_append (out, r->data, r->length);
+    }
+  }
+  return out;
+}
+
+/* Collects from @from and checks that the refs hold exactly the journal's
+ * batches [batch holding @from, next offset): same bytes. Returns the
+ * next offset; @file_refs and @memory_refs count the kinds. */
+static gint64
+check_collect (RgBrokerTopic * topic, gint64 from, GByteArray * journal,
+    GArray * pos, GArray * base, guint * file_refs, guint * memory_refs)
+{
+  GArray *refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
+  RgBrokerCollect c;
+  GByteArray *got;
+  guint i, from_batch = 0, end;
+  gsize begin, stop;
+
+  rg_broker_topic_collect (topic, from, 0, 1024 * 1024, TRUE, refs, &c);
+  fail_unless_equals_int (c.error_code, 0);
+  fail_unless (c.records > 0);
+  for (i = 0; i < base->len; i++)
+    if (g_array_index (base, guint64, i) <= (guint64) from)
+      from_batch = i;
+  for (end = from_batch; end < base->len; end++)
+    if (g_array_index (base, guint64, end) >= (guint64) c.next_offset)
+      break;
+  got = refs_bytes (refs);
+  fail_unless_equals_uint64 (got->len, c.bytes);
+  begin = g_array_index (pos, guint64, from_batch);
+  stop = end < pos->len ? g_array_index (pos, guint64, end) : journal->len;
+  fail_unless_equals_uint64 (stop - begin, got->len);
+  fail_unless (memcmp (got->data, journal->data + begin, got->len) == 0,
+      "fetch from %" G_GINT64_FORMAT " differs from the journal", from);
+  for (i = 0; i < refs->len; i++) {
+    if (g_array_index (refs, RgKafkaRecordsRef, i).type ==
+        RG_KAFKA_SEGMENT_FILE)
+      (*file_refs)++;
+    else
+      (*memory_refs)++;
+  }
+  g_byte_array_unref (got);
+  rg_broker_records_refs_clear (refs);
+  g_array_unref (refs);
+  return c.next_offset;
+}
+
+/* A journal-backed topic keeping its latest 4 batches in memory serves
+ * offsets 0-5 from the files and 6-9 from the buffers' memory, and a
+ * client cannot tell: every fetch, from any offset and across the
+ * boundary, returns the journal's own bytes; a Kafka client gets every
+ * offset and value in order; the values go to the socket from the
+ * buffers' memory. A buffer list's batch (not kept) leaves the tail to the
+ * files, which still serve the same bytes. */
+GST_START_TEST (test_journal_hot_tail)
+{
+  RgBrokerSysHooks hooks = { observing_send_iov };
+  RgBroker *broker;
+  gchar *dir;
+  RgJournalWriter *writer = journal_open (&dir, RG_JOURNAL_SYNC_NONE);
+  RgJournalTail *tail = rg_journal_writer_get_tail (writer);
+  RgBrokerTopic *topic;
+  GstBuffer *bufs[10];
+  GstBufferList *list;
+  GstMapInfo map;
+  GByteArray *journal;
+  GArray *pos = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GArray *base = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint i, file_refs = 0, memory_refs = 0;
+  gint64 next;
+  int fd;
+
+  rg_broker_set_sys_hooks (&hooks);
+  broker = start_broker (NULL);
+  topic = rg_broker_add_journal_topic (broker, "jh", dir, tail, NULL);
+  fail_unless (topic != NULL);
+  rg_broker_topic_keep_hot (topic, writer, 4);
+  for (i = 0; i < 10; i++) {
+    bufs[i] = make_buffer (i, 1000);
+    fail_unless (rg_journal_writer_append (writer, bufs[i], 1000 + i, NULL,
+            NULL, NULL));
+    rg_broker_topic_notify (topic);
+  }
+  fail_unless (rg_journal_writer_sync (writer, NULL));
+  journal = journal_bytes (dir, pos, base);
+  fail_unless_equals_int (base->len, 10);
+
+  /* From every offset: the same bytes as the journal. */
+  for (i = 0; i < 10; i++)
+    check_collect (topic, i, journal, pos, base, &file_refs, &memory_refs);
+  /* Offsets 0-5 come from the files, 6-9 from memory (their batches'
+   * protocol bytes and values). */
+  file_refs = memory_refs = 0;
+  next = check_collect (topic, 7, journal, pos, base, &file_refs,
+      &memory_refs);
+  fail_unless_equals_int64 (next, 10);
+  fail_unless_equals_int (file_refs, 0);
+  fail_unless (memory_refs >= 3);
+  /* Across the boundary in one fetch: files then memory. */
+  file_refs = memory_refs = 0;
+  for (next = 0; next < 10;)
+    next = check_collect (topic, next, journal, pos, base, &file_refs,
+        &memory_refs);
+  fail_unless (file_refs > 0 && memory_refs > 0);
+
+  /* A Kafka client across the boundary; buffer 8's memory is what the
+   * socket gets. */
+  gst_buffer_map (bufs[8], &map, GST_MAP_READ);
+  atomic_store (&watched_value_ptr, (gsize) map.data);
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  fetch_all_journal (fd, "jh", 0, 10);
+  fail_unless_equals_uint64 (atomic_load (&seen_value_ptr), (gsize) map.data);
+  gst_buffer_unmap (bufs[8], &map);
+
+  /* A buffer list's batch (offsets 10-11) is served from the files, and
+   * the next single buffer starts the tail again. */
+  list = gst_buffer_list_new ();
+  gst_buffer_list_add (list, make_buffer (10, 1000));
+  gst_buffer_list_add (list, make_buffer (11, 1000));
+  fail_unless (rg_journal_writer_append_list (writer, list, 1010, NULL, NULL,
+          NULL));
+  gst_buffer_list_unref (list);
+  list = NULL;
+  {
+    GstBuffer *b = make_buffer (12, 1000);
+
+    fail_unless (rg_journal_writer_append (writer, b, 1012, NULL, NULL,
+            NULL));
+    gst_buffer_unref (b);
+  }
+  fail_unless (rg_journal_writer_sync (writer, NULL));
+  g_byte_array_unref (journal);
+  g_array_set_size (pos, 0);
+  g_array_set_size (base, 0);
+  journal = journal_bytes (dir, pos, base);
+  file_refs = memory_refs = 0;
+  next = check_collect (topic, 10, journal, pos, base, &file_refs,
+      &memory_refs);
+  fail_unless_equals_int64 (next, 13);
+  fail_unless (file_refs == 1 && memory_refs > 0);
+  file_refs = memory_refs = 0;
+  check_collect (topic, 12, journal, pos, base, &file_refs, &memory_refs);
+  fail_unless (file_refs == 0 && memory_refs > 0);
+
+  close (fd);
+  g_byte_array_unref (journal);
+  g_array_unref (pos);
+  g_array_unref (base);
+  for (i = 0; i < 10; i++)
+    gst_buffer_unref (bufs[i]);
+  rg_broker_remove_topic (broker, topic);
+  rg_broker_release (broker);
+  fail_unless (rg_journal_writer_close (writer, NULL));
+  rg_journal_tail_unref (tail);
+  remove_dir (dir);
+  g_free (dir);
+  rg_broker_set_sys_hooks (NULL);
+  atomic_store (&watched_value_ptr, 0);
+  atomic_store (&seen_value_ptr, 0);
+}
+
+GST_END_TEST;
+
 /* Sends @version of @api on a new connection and checks the broker closes
  * it without an answer. */
 static void
@@ -2081,6 +2316,76 @@ GST_START_TEST (test_refusal_warned_once)
 
 GST_END_TEST;
 
+/* ---- The send chooser ---- */
+
+/* Drives @c for @ms milliseconds from *@now, 1 ms a turn, as a send path
+ * that moves @loop_rate bytes per ms on the loop alone and @thread_rate
+ * with the send threads. */
+static void
+drive_chooser (RgBrokerSendChooser * c, gint64 * now, guint ms,
+    guint64 loop_rate, guint64 thread_rate)
+{
+  guint i;
+
+  for (i = 0; i < ms; i++) {
+    *now += 1000;
+    rg_broker_send_chooser_account (c, c->parallel ? thread_rate : loop_rate,
+        *now);
+  }
+}
+
+/* The chooser keeps the way that moves more bytes, leaves ties and
+ * near-ties to the loop, learns nothing from idle time, and follows a
+ * change at its next probe. */
+GST_START_TEST (test_send_chooser)
+{
+  RgBrokerSendChooser c;
+  gint64 now = 1000000;
+
+  /* Threads twice as fast: chosen after one probe. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 500000, 1000000);
+  fail_unless (!c.probing);
+  fail_unless (c.parallel);
+  fail_unless_equals_uint64 (c.probes, 1);
+  fail_unless_equals_uint64 (c.probes_parallel, 1);
+
+  /* The loop faster. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 1000000, 800000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+  fail_unless_equals_uint64 (c.probes_parallel, 0);
+
+  /* 2 % apart: a tie, the loop alone costs less CPU. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 1000000, 1020000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+
+  /* Idle, or traffic below the epoch minimum: no decision, and the way
+   * in use (the threads) stays. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 10000, 0, 0);
+  drive_chooser (&c, &now, 2000, 100000, 100000);
+  fail_unless (c.probing);
+  fail_unless (c.parallel);
+  fail_unless_equals_uint64 (c.probes, 0);
+
+  /* The machine changes: the threads win, then after the exploit period
+   * the loop does, and the next probe follows. */
+  rg_broker_send_chooser_init (&c, now);
+  drive_chooser (&c, &now, 1000, 500000, 1000000);
+  fail_unless (c.parallel);
+  drive_chooser (&c, &now, RG_BROKER_SEND_EXPLOIT_US / 1000 + 1000,
+      1000000, 500000);
+  fail_unless (!c.probing);
+  fail_unless (!c.parallel);
+  fail_unless_equals_uint64 (c.probes, 2);
+}
+
+GST_END_TEST;
+
 static Suite *
 broker_suite (void)
 {
@@ -2115,6 +2420,8 @@ broker_suite (void)
   tcase_add_loop_test (tc, test_journal_topic, 0, 2);
   tcase_add_test (tc, test_journal_tail_retention_and_close);
   tcase_add_loop_test (tc, test_journal_long_poll, 0, 2);
+  tcase_add_test (tc, test_journal_hot_tail);
+  tcase_add_test (tc, test_send_chooser);
   return s;
 }
 
