@@ -14,7 +14,7 @@
 # for the next run), writes test.conf with bootstrap.servers=BOOTSTRAP and
 # runs every test the allow-list beside this script marks "run" (or only
 # the TESTs named, e.g. 0001_multiobj), one test-runner process each, with
-# local-only tests left out (-L), $RG_COMPAT_JOBS (3) at a time, each
+# local-only tests left out (-L), $RG_COMPAT_JOBS (4) at a time, each
 # stopped after $RG_COMPAT_TEST_TIMEOUT (180) seconds. RG_COMPAT_QUICK=1 adds librdkafka's
 # quick mode (-Q): less data, but sub-tests declared with SUB_TEST() are
 # then skipped, so some tests (0018_cgrp_term) pass without doing
@@ -32,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bootstrap=${1:?usage: run.sh BOOTSTRAP|auto [TEST...]}
 shift
 scratch=$(realpath -m "${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}")
-jobs=${RG_COMPAT_JOBS:-3}
+jobs=${RG_COMPAT_JOBS:-4}
 per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-180}
 quick=
 [ "${RG_COMPAT_QUICK:-0}" = 1 ] && quick=-Q
