@@ -86,7 +86,11 @@ rg_broker_acks_wait (RgBrokerAcks * acks, guint index, RgBrokerTopic * topic,
 {
   AckWait w;
 
-  if (ack_offset == 0)
+  /* A memory topic, or a range already synced, has nothing to wait for:
+   * no reference is taken and no wait recorded on that path. */
+  if (ack_offset == 0
+      || rg_broker_topic_ack_state (topic, ack_offset) ==
+      RG_BROKER_INGEST_DURABLE)
     return;
   w.index = index;
   w.topic = rg_broker_topic_ref (topic);
