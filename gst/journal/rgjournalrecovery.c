@@ -740,8 +740,29 @@ write_new_file (const gchar * path, const guint8 * data, gsize len,
   return ok;
 }
 
+/* The path of a new file for damaged bytes whose first lost offset is
+ * @lost_offset: <offset>.damaged, or <offset>.damaged.N (N = 2, 3, ...)
+ * when an earlier recover already moved damage at the same offset aside,
+ * as happens when new damage appears where old damage was cut. The earlier
+ * file is evidence a person may still want, so it is never overwritten. */
+static gchar *
+damaged_file_path (const gchar * dir, guint64 lost_offset)
+{
+  gchar *name = g_strdup_printf ("%0*" G_GUINT64_FORMAT ".damaged",
+      RG_JOURNAL_NAME_DIGITS, lost_offset);
+  gchar *path = g_build_filename (dir, name, NULL);
+  guint n;
+
+  for (n = 2; g_file_test (path, G_FILE_TEST_EXISTS); n++) {
+    g_free (path);
+    path = g_strdup_printf ("%s%c%s.%u", dir, G_DIR_SEPARATOR, name, n);
+  }
+  g_free (name);
+  return path;
+}
+
 /* Moves the damaged bytes [@from, @to) of segment @base aside into
- * <first lost offset>.damaged and, when intact batches follow (@to before
+ * <first lost offset>.damaged (damaged_file_path()) and, when intact batches follow (@to before
  * the end), moves those into a segment of their own named after their
  * first offset, so that every segment again holds continuous offsets; then
  * cuts the segment at @from (deleting it when nothing is left). The new
@@ -751,9 +772,7 @@ split_damage (const gchar * dir, guint64 base, int fd, const RgMapping * log,
     guint64 from, guint64 to, guint64 lost_offset, guint64 resume_offset,
     GError ** error)
 {
-  gchar *name = g_strdup_printf ("%0*" G_GUINT64_FORMAT ".damaged",
-      RG_JOURNAL_NAME_DIGITS, lost_offset);
-  gchar *damaged = g_build_filename (dir, name, NULL);
+  gchar *damaged = damaged_file_path (dir, lost_offset);
   gchar *log_path = rg_segment_file_path (dir, base, RG_JOURNAL_FILE_LOG);
   gboolean ok = write_new_file (damaged, log->data + from, to - from, error);
 
@@ -777,7 +796,6 @@ split_damage (const gchar * dir, guint64 base, int fd, const RgMapping * log,
   ok = ok && rg_journal_fsync_dir (dir, error);
   g_free (log_path);
   g_free (damaged);
-  g_free (name);
   return ok;
 }
 

@@ -427,6 +427,67 @@ GST_START_TEST (test_huge_batch_length)
 
 GST_END_TEST;
 
+/* Runs a shell command line for the test's file shuffling. */
+static void
+shell (const gchar * command)
+{
+  gint status = -1;
+
+  fail_unless (g_spawn_command_line_sync (command, NULL, NULL, &status,
+          NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s", command);
+}
+
+/* A second recover that met damage where an earlier recover had already
+ * moved damage aside failed ("File exists"): the name it wanted for the
+ * damaged bytes was the earlier file's. That happens when segments are
+ * restored from a backup taken before the first recover, and the earlier
+ * file is kept beside them. Both files are kept now (the newer one as
+ * .damaged.2) and every intact record stays readable. */
+GST_START_TEST (test_recover_twice_same_gap)
+{
+  const guint n = 300;
+  gchar *dir = write_journal_n (n, 64 * 1024 * 1024);
+  gchar *segment, *cmd;
+  gsize position;
+  ToolResult r;
+
+  segment = find_batch (dir, 100, &position);
+  poke_be32 (segment, position + 8, 0x7ffffff0);
+  cmd = g_strdup_printf ("cp -a %s %s.bak", dir, dir);
+  shell (cmd);
+  g_free (cmd);
+  r = run_tool ("recover", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.err);
+  tool_result_clear (&r);
+
+  /* Restore the backup's segments, keeping the .damaged file. */
+  cmd = g_strdup_printf ("sh -c 'rm %s/*.log %s/*index && cp -a %s.bak/. %s "
+      "&& rm -r %s.bak'", dir, dir, dir, dir, dir);
+  shell (cmd);
+  g_free (cmd);
+  r = run_tool ("recover", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.err);
+  fail_unless (strstr (r.out, "1 damaged range (") != NULL, "%s", r.out);
+  tool_result_clear (&r);
+  fail_unless_equals_int (count_files_with_suffix (dir, ".damaged"), 1);
+  fail_unless_equals_int (count_files_with_suffix (dir, ".damaged.2"), 1);
+
+  r = run_tool ("dump", dir, NULL);
+  fail_unless (r.status == 0, "%s", r.err);
+  fail_unless_equals_int (count_lines (r.out), n - 1);
+  fail_unless (strstr (r.out, "offset=99 ") != NULL);
+  fail_unless (strstr (r.out, "offset=100 ") == NULL);
+  fail_unless (strstr (r.out, "offset=101 ") != NULL);
+  fail_unless (strstr (r.out, "offset=299 ") != NULL);
+  tool_result_clear (&r);
+  g_free (segment);
+  remove_tree (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* Finding 2: verify stopped walking a segment after a header error, so an
  * independent CRC error later went unreported, and a flipped baseOffset
  * produced a bogus follow-on line. Each damage is one line now. */
@@ -648,6 +709,7 @@ rg_journal_tool_suite (void)
   tcase_add_test (tc, test_torn_tail);
   tcase_add_test (tc, test_huge_batch_length);
   tcase_add_test (tc, test_two_corruptions);
+  tcase_add_test (tc, test_recover_twice_same_gap);
   tcase_add_test (tc, test_recover_locked);
   tcase_add_test (tc, test_ingest_directory);
   return s;

@@ -14,7 +14,8 @@
 # for the next run), writes test.conf with bootstrap.servers=BOOTSTRAP and
 # runs every test the allow-list beside this script marks "run" (or only
 # the TESTs named, e.g. 0001_multiobj), one test-runner process each, with
-# local-only tests left out (-L), $RG_COMPAT_JOBS (4) at a time, each
+# local-only tests left out (-L), $RG_COMPAT_JOBS (6) at a time, longest
+# first, each
 # stopped after $RG_COMPAT_TEST_TIMEOUT (180) seconds. RG_COMPAT_QUICK=1 adds librdkafka's
 # quick mode (-Q): less data, but sub-tests declared with SUB_TEST() are
 # then skipped, so some tests (0018_cgrp_term) pass without doing
@@ -32,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bootstrap=${1:?usage: run.sh BOOTSTRAP|auto [TEST...]}
 shift
 scratch=$(realpath -m "${RG_COMPAT_SCRATCH:-$(mktemp -d -t rg-librdkafka.XXXXXX)}")
-jobs=${RG_COMPAT_JOBS:-4}
+jobs=${RG_COMPAT_JOBS:-6}
 per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-180}
 quick=
 [ "${RG_COMPAT_QUICK:-0}" = 1 ] && quick=-Q
@@ -85,12 +86,28 @@ start_broker () {
   bootstrap=$RG_COMPAT_BOOTSTRAP
 }
 
+# The tests that wait longest (40 to 80 s each here, most of it in
+# session timeouts and retries), started first so that the last of them
+# does not begin when every other test has ended: the whole suite then
+# takes about as long as its slowest test, not a slow test's time on top.
+slow_first="0076_produce_retry 0094_idempotence_msg_timeout 0026_consume_pause
+0033_regex_subscribe 0110_batch_size 0053_stats 0030_offset_commit
+0091_max_poll_interval_timeout 0122_buffer_cleaning_after_rebalance
+0102_static_group_rebalance 0113_cooperative_rebalance"
+
+allowed_tests () {
+  awk '$1 !~ /^#/ && $2 == "run" { print $1 }' "$here/allow-list"
+}
+
 selected_tests () {
+  local all
   if [ $# -gt 0 ]; then
     printf '%s\n' "$@"
-  else
-    awk '$1 !~ /^#/ && $2 == "run" { print $1 }' "$here/allow-list"
+    return
   fi
+  all=$(allowed_tests)
+  printf '%s\n' $slow_first | grep -x -F -f <(echo "$all")
+  echo "$all" | grep -v -x -F -f <(printf '%s\n' $slow_first)
 }
 
 fetch_source
