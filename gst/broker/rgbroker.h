@@ -199,6 +199,15 @@ typedef enum
  * @acl_file: (nullable): which principal may read, write or create which
  *   topics (docs/security.md); %NULL = every client may do what the
  *   broker serves, as without authentication
+ * @produce_quota: bytes per second each client may produce (Kafka's
+ *   producer_byte_rate), measured over 11 samples of 1 s as Kafka does;
+ *   a client is its principal when it authenticated (SASL user or TLS
+ *   certificate name), else its IP address. A Produce that takes the
+ *   client over it is stored and answered with throttle_time_ms set to
+ *   the delay that brings the rate back to the quota, and the broker
+ *   reads nothing more from that connection for that long (KIP-219;
+ *   counted in #RgBrokerStats.produce_throttled); 0 (the default) = no
+ *   quota
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -226,6 +235,7 @@ typedef struct
   const gchar *sasl_mechanisms;
   const gchar *credentials_file;
   const gchar *acl_file;
+  guint64 produce_quota;
 } RgBrokerConfig;
 
 /**
@@ -400,6 +410,8 @@ void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
  * @closed_partial_bytes: connections closed because they held the largest
  *   partial request when the sum of partial requests passed
  *   max_partial_bytes
+ * @produce_throttled: Produce requests answered with a throttle time
+ *   because their client went over produce_quota
  *
  * Counters of a whole broker.
  */
@@ -418,6 +430,7 @@ typedef struct
   guint64 connections_refused_per_address;
   guint64 closed_request_timeout;
   guint64 closed_partial_bytes;
+  guint64 produce_throttled;
 } RgBrokerStats;
 
 RG_API

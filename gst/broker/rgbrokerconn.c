@@ -24,13 +24,16 @@
  * above the limit closes the connection before the frame is read. Complete
  * frames are handed to the facade's frame function strictly one after the
  * other: a response is queued before the next frame is parsed, so
- * responses leave in request order. Two things stop a connection's
- * reading, which is what bounds its memory:
+ * responses leave in request order. Three things stop a connection's
+ * reading, which is what bounds its memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,
  *    untouched, until the retry function answers it or its wait passes;
  *    later requests wait behind it, as in Kafka;
  *  - an output queue above max_output_bytes: the broker waits until the
- *    client has read enough.
+ *    client has read enough;
+ *  - a mute (rg_broker_conn_mute()): a client over its produce quota is
+ *    not read until its throttle time has passed (KIP-219); the turn
+ *    reads it again then. Its queued responses are still sent.
  * Output is sent from the response segments: protocol bytes and in-memory
  * records with sendmsg(MSG_NOSIGNAL) (a writev() that cannot raise
  * SIGPIPE), journal segment ranges with sendfile() (SIGPIPE is blocked in
@@ -182,6 +185,11 @@ struct _RgBrokerConn
   gint64 last_activity;
   GList link;
 
+  /* A produce quota's throttle (rg_broker_conn_mute()): until this time
+   * (ms, 0: not muted) nothing is read or handled; in conns->muted. */
+  gint64 muted_until;
+  GList muted_link;
+
   /* Admission control: the peer's address without the port (a key of
    * conns->per_address), the bytes of the partial request at the head of
    * the input (counted in conns->partial_total) and when it began (0:
@@ -215,6 +223,7 @@ struct _RgBrokerConns
 
   /* Loop thread only. */
   GQueue parked;
+  GQueue muted;
   GQueue flush_pending;
   GPtrArray *flush_items;
   RgBrokerIo *io;
@@ -562,6 +571,31 @@ rg_broker_conn_get_address (RgBrokerConn * conn)
 }
 
 const gchar *
+rg_broker_conn_get_peer_host (RgBrokerConn * conn)
+{
+  return conn->peer_host;
+}
+
+void
+rg_broker_conn_mute (RgBrokerConn * conn, guint32 ms)
+{
+  gint64 until = rg_loop_now_ms () + ms;
+
+  if (conn->muted_until == 0) {
+    conn->muted_link.data = conn;
+    g_queue_push_tail_link (&conn->conns->muted, &conn->muted_link);
+  }
+  conn->muted_until = MAX (conn->muted_until, until);
+}
+
+static void
+conn_unmute (RgBrokerConn * conn)
+{
+  g_queue_unlink (&conn->conns->muted, &conn->muted_link);
+  conn->muted_until = 0;
+}
+
+const gchar *
 rg_broker_conn_get_local_host (RgBrokerConn * conn)
 {
   return conn->local_host;
@@ -618,7 +652,8 @@ conn_handle_frames (RgBrokerConn * conn)
 {
   RgBrokerConns *conns = conn->conns;
 
-  while (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+  while (!conn->parked && !conn->muted_until
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len >= 4) {
     GError *error = NULL;
     gsize len;
@@ -685,7 +720,8 @@ conn_update_events (RgBrokerConn * conn)
   RgBrokerConns *conns = conn->conns;
   guint32 want = 0;
 
-  if (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+  if (!conn->parked && !conn->muted_until
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len < conn->in_size)
     want |= RG_LOOP_IN;
   if (conn->send_blocked || (conn->tls && rg_broker_tls_wants_write
@@ -702,7 +738,8 @@ conn_tls_readable (RgBrokerConn * conn)
   RgBrokerConns *conns = conn->conns;
 
   return conn->tls && rg_broker_tls_has_pending (conn->tls)
-      && !conn->parked && conn->out_bytes < conns->config.max_output_bytes
+      && !conn->parked && !conn->muted_until
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len < conn->in_size;
 }
 
@@ -919,6 +956,8 @@ conn_close (RgBrokerConn * conn)
   close (conn->fd);
   if (conn->parked)
     conn_unpark (conn);
+  if (conn->muted_until)
+    conn_unmute (conn);
   if (conn->flush_queued)
     g_queue_unlink (&conns->flush_pending, &conn->flush_link);
   g_queue_clear_full (&conn->out, (GDestroyNotify) output_free);
@@ -1108,6 +1147,8 @@ conns_next_deadline (RgBrokerConns * conns)
 
   if (conns->accept_resume)
     deadline = MIN (deadline, conns->accept_resume);
+  for (l = conns->muted.head; l; l = l->next)
+    deadline = MIN (deadline, ((RgBrokerConn *) l->data)->muted_until);
   for (l = conns->parked.head; l; l = l->next) {
     RgBrokerConn *conn = l->data;
 
@@ -1126,6 +1167,7 @@ conn_request_late (RgBrokerConn * conn, gint64 now)
   RgBrokerConns *conns = conn->conns;
 
   return conns->config.request_timeout_ms > 0 && conn->request_start > 0
+      && !conn->muted_until
       && conn->out_bytes < conns->config.max_output_bytes
       && now - conn->request_start >= conns->config.request_timeout_ms;
 }
@@ -1162,6 +1204,24 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
           conns->config.idle_timeout_ms);
       conn_close (conn);
     }
+  }
+}
+
+/* Reads the muted connections whose throttle time has passed again. */
+static void
+conns_unmute (RgBrokerConns * conns, gint64 now)
+{
+  GList *l = conns->muted.head;
+
+  while (l) {
+    RgBrokerConn *conn = l->data;
+
+    l = l->next;
+    if (now < conn->muted_until)
+      continue;
+    conn_unmute (conn);
+    /* It may close the connection; l is already past it. */
+    conn_process (conn);
   }
 }
 
@@ -1207,6 +1267,7 @@ rg_broker_conns_turn (RgBrokerConns * conns, gint64 now, gboolean woken)
     conns->accept_resume = 0;
     listener_set_enabled (conns, TRUE);
   }
+  conns_unmute (conns, now);
   if (now >= conns->next_sweep) {
     conns_sweep (conns, now);
     conns->next_sweep = now + conns->sweep_interval;

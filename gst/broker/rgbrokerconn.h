@@ -103,6 +103,15 @@ GPtrArray *rg_broker_conns_get_clients (RgBrokerConns * conns);
 const gchar *rg_broker_conn_get_address (RgBrokerConn * conn);
 const gchar *rg_broker_conn_get_local_host (RgBrokerConn * conn);
 
+/* The client's IP address, without the port. */
+const gchar *rg_broker_conn_get_peer_host (RgBrokerConn * conn);
+
+/* Reads and handles nothing more from @conn for @ms (a produce quota's
+ * throttle, KIP-219): its socket is left unread, so TCP holds the client
+ * back, and responses already queued are still sent. A later call
+ * extends the time, never shortens it. */
+void rg_broker_conn_mute (RgBrokerConn * conn, guint32 ms);
+
 /* The common name of the certificate @conn's client presented over TLS
  * and the CA verified (transfer none; NULL: none, or clear text). */
 const gchar *rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn);

@@ -49,6 +49,7 @@ typedef struct
   atomic_ullong malformed;
   atomic_uint fetches_waiting;
   atomic_ullong parallel_sends;
+  atomic_ullong produce_throttled;
 } RgBrokerCounters;
 
 #define rg_broker_count(counters, field, n) \
