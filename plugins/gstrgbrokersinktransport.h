@@ -62,6 +62,7 @@ typedef struct
   guint request_timeout;
   guint64 max_partial_bytes;
   guint64 produce_quota;
+  guint64 max_inflight_bytes;
   gchar *advertised_host;
   guint live_max_lag;
   gchar *location;

@@ -174,6 +174,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->credentials_file = NULL;
   config->acl_file = NULL;
   config->produce_quota = 0;
+  config->max_inflight_bytes = RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES;
 }
 
 /* ---- Client watches ---- */
@@ -311,6 +312,8 @@ rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats)
   stats->closed_request_timeout = atomic_load (&c->closed_request_timeout);
   stats->closed_partial_bytes = atomic_load (&c->closed_partial_bytes);
   stats->produce_throttled = atomic_load (&c->produce_throttled);
+  stats->inflight_pauses = atomic_load (&c->inflight_pauses);
+  stats->inflight_bytes_max = atomic_load (&c->inflight_bytes_max);
 }
 
 GPtrArray *
@@ -453,6 +456,10 @@ broker_frame (gpointer data, RgBrokerConn * conn, const guint8 * frame,
   broker_context (broker, conn, &ctx);
   ctx.request_bytes = 4 + len;
   res = rg_broker_dispatch_frame (frame, len, &ctx, &out, &request);
+  if (res == RG_BROKER_HANDLE_DONE && out.hold) {
+    rg_broker_conn_hold (conn, out.state, out.state_free, out.hold, 4 + len);
+    out.state = NULL;
+  }
   if (res == RG_BROKER_HANDLE_PARK) {
     if (out.throttle_ms > 0)
       rg_broker_conn_mute (conn, out.throttle_ms);

@@ -518,6 +518,13 @@ produce_throttle (const RgBrokerRequestContext * ctx, RgBrokerAcks * acks,
   out->throttle_ms = throttle_ms;
 }
 
+/* An acks=0 Produce's records: durable (or failed) yet? */
+static gboolean
+produce_held_settle (gpointer state)
+{
+  return rg_broker_acks_settle (state, FALSE);
+}
+
 static RgBrokerHandleResult
 handle_produce (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
@@ -550,7 +557,16 @@ handle_produce (const RgKafkaRequest * req,
       rg_broker_topic_unref (topic);
   }
   if (p->acks == 0) {
-    rg_broker_acks_free (acks);
+    /* No answer, but the connection counts the bytes until they are
+     * durable, so an acks=0 producer cannot run ahead of the disk
+     * without bound (max_inflight_bytes). */
+    if (rg_broker_acks_settle (acks, FALSE)) {
+      rg_broker_acks_free (acks);
+    } else {
+      out->state = acks;
+      out->state_free = (GDestroyNotify) rg_broker_acks_free;
+      out->hold = produce_held_settle;
+    }
     return RG_BROKER_HANDLE_DONE;
   }
   if (!rg_broker_acks_settle (acks, FALSE)) {

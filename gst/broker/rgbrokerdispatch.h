@@ -133,6 +133,10 @@ typedef struct
  *   #RgBrokerRequestContext.state and freed with @state_free when the
  *   request is answered or its connection closes; a handler that parks
  *   again without one keeps the earlier state
+ * @hold: (nullable): DONE with @state: the request needs no answer
+ *   (acks=0) but its records are not durable yet; the connection keeps
+ *   @state (and counts the request's bytes in flight) until @hold
+ *   returns TRUE for it
  * @throttle_ms: the client went over its produce quota: read nothing
  *   more from its connection for this long (KIP-219); 0: no throttle
  */
@@ -146,6 +150,7 @@ typedef struct
   gint64 position_offset;
   gpointer state;
   GDestroyNotify state_free;
+  gboolean (*hold) (gpointer state);
   guint32 throttle_ms;
 } RgBrokerHandleOutcome;
 

@@ -14,13 +14,16 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* Produce quotas (gst/broker/rgbrokerquota.h, docs/security.md "Limits"):
+/* Limits on what one client may make the broker hold or take
+ * (docs/security.md "Limits"): produce quotas (gst/broker/rgbrokerquota.h),
  * the rate and throttle computation with the time passed in, exactly, and
  * the broker answering a client over its quota with the throttle time the
- * rate implies, its records stored. */
+ * rate implies, its records stored; and max_inflight_bytes holding back an
+ * acks=0 producer that runs ahead of a journal's fdatasync. */
 
 #include <gst/check/gstcheck.h>
 
+#include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
@@ -100,9 +103,9 @@ GST_END_TEST;
 #define QUOTA 28000
 #define VALUE_SIZE 100000
 
-/* Produce v7 (acks 1) of one record of VALUE_SIZE bytes. */
+/* Produce v7 of one record of VALUE_SIZE bytes. */
 static GByteArray *
-produce_request (gint32 cid)
+produce_request_acks (gint32 cid, gint16 acks)
 {
   GByteArray *b = kw_request_new (0, 7, cid), *batch;
   guint8 *value = g_malloc0 (VALUE_SIZE);
@@ -117,7 +120,7 @@ produce_request (gint32 cid)
   fail_unless (batch != NULL, "%s", error ? error->message : "?");
   g_free (value);
   kw_putstr (b, NULL);             /* transactional id */
-  kw_put16 (b, 1);                 /* acks */
+  kw_put16 (b, acks);
   kw_put32 (b, 10000);
   kw_put32 (b, 1);
   kw_putstr (b, TOPIC);
@@ -127,6 +130,12 @@ produce_request (gint32 cid)
   g_byte_array_append (b, batch->data, batch->len);
   g_byte_array_unref (batch);
   return kw_request_finish (b);
+}
+
+static GByteArray *
+produce_request (gint32 cid)
+{
+  return produce_request_acks (cid, 1);
 }
 
 /* Sends a Produce and reads its answer: error 0, the base offset, and the
@@ -253,6 +262,82 @@ GST_START_TEST (test_produce_no_quota)
 
 GST_END_TEST;
 
+/* ---- In flight ---- */
+
+#define INFLIGHT_MAX (256 * 1024)
+#define ACKS0_REQUESTS 24
+
+static void
+rm_rf (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir) {
+    while ((name = g_dir_read_name (dir))) {
+      gchar *child = g_build_filename (path, name, NULL);
+
+      rm_rf (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_remove (path);
+}
+
+/* An acks=0 producer pipelining 100 kB Produce requests into a
+ * journal-backed topic synced every 100 ms: the broker stops reading it
+ * once 256 KiB are written and not yet durable, so it never holds more
+ * than that plus the request that crossed the bound and the one being
+ * read; every record is stored once the syncs catch up. */
+GST_START_TEST (test_acks0_inflight_bounded)
+{
+  gchar *root = g_dir_make_tmp ("rg-limits-XXXXXX", NULL);
+  RgBrokerConfig config;
+  RgBrokerStats stats;
+  GError *error = NULL;
+  RgBroker *broker;
+  GByteArray *req;
+  gsize bytes, request_size = 0;
+  gint64 base;
+  int fd, i;
+
+  fail_unless (root != NULL);
+  rg_broker_config_init (&config);
+  config.ingest_batches = 64;
+  config.ingest_location = root;
+  config.ingest_journal.sync = RG_JOURNAL_SYNC_INTERVAL;
+  config.ingest_journal.sync_interval = 100 * GST_MSECOND;
+  config.max_inflight_bytes = INFLIGHT_MAX;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+
+  for (i = 0; i < ACKS0_REQUESTS; i++) {
+    req = produce_request_acks (i, 0);
+    request_size = req->len;
+    kw_send_request (fd, req);
+  }
+  /* An acks=1 request behind them is answered once all of them are
+   * stored: its record comes after theirs. */
+  fail_unless_equals_int (produce (fd, ACKS0_REQUESTS, &bytes, &base), 0);
+  fail_unless_equals_int64 (base, ACKS0_REQUESTS);
+
+  rg_broker_get_stats (broker, &stats);
+  fail_unless (stats.inflight_pauses > 0);
+  fail_unless (stats.inflight_bytes_max >= INFLIGHT_MAX,
+      "%" G_GUINT64_FORMAT, stats.inflight_bytes_max);
+  fail_unless (stats.inflight_bytes_max <= INFLIGHT_MAX + 2 * request_size,
+      "%" G_GUINT64_FORMAT " in flight, bound %d + 2 x %" G_GSIZE_FORMAT,
+      stats.inflight_bytes_max, INFLIGHT_MAX, request_size);
+  close (fd);
+  rg_broker_release (broker);
+  rm_rf (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokerquota_suite (void)
 {
@@ -265,6 +350,7 @@ brokerquota_suite (void)
   tcase_add_test (tc, test_quota_keys_bounded);
   tcase_add_test (tc, test_produce_throttled);
   tcase_add_test (tc, test_produce_no_quota);
+  tcase_add_test (tc, test_acks0_inflight_bounded);
   return s;
 }
 
