@@ -98,6 +98,9 @@ embedded_stats (GstRgBrokerSinkTransport * transport, GstStructure * s)
       bs.connections_refused_per_address,
       "closed-request-timeout", G_TYPE_UINT64, bs.closed_request_timeout,
       "closed-partial-bytes", G_TYPE_UINT64, bs.closed_partial_bytes,
+      "produce-throttled", G_TYPE_UINT64, bs.produce_throttled,
+      "inflight-pauses", G_TYPE_UINT64, bs.inflight_pauses,
+      "inflight-bytes-max", G_TYPE_UINT64, bs.inflight_bytes_max,
       "parallel-sends", G_TYPE_UINT64, bs.parallel_sends,
       "records-appended", G_TYPE_UINT64, ts.records_appended,
       "log-start-offset", G_TYPE_UINT64, ts.log_start_offset,
@@ -134,6 +137,8 @@ config_from_settings (RgBrokerConfig * config,
   config->max_connections_per_address = settings->max_connections_per_address;
   config->request_timeout_ms = settings->request_timeout * 1000;
   config->max_partial_bytes = settings->max_partial_bytes;
+  config->produce_quota = settings->produce_quota;
+  config->max_inflight_bytes = settings->max_inflight_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->ingest_partitions = settings->ingest_partitions;
   config->advertised_host = settings->advertised_host;

@@ -120,6 +120,8 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_REQUEST_TIMEOUT \
   (RG_BROKER_DEFAULT_REQUEST_TIMEOUT_MS / 1000)
 #define DEFAULT_PROP_MAX_PARTIAL_BYTES RG_BROKER_DEFAULT_MAX_PARTIAL_BYTES
+#define DEFAULT_PROP_PRODUCE_QUOTA 0
+#define DEFAULT_PROP_MAX_INFLIGHT_BYTES RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES
 #define DEFAULT_PROP_ADVERTISED_HOST NULL
 #define DEFAULT_PROP_SECURITY_FILE NULL
 #define DEFAULT_PROP_LOCATION NULL
@@ -170,6 +172,8 @@ enum
   PROP_SASL_MECHANISMS,
   PROP_CREDENTIALS_FILE,
   PROP_ACL_FILE,
+  PROP_PRODUCE_QUOTA,
+  PROP_MAX_INFLIGHT_BYTES,
 };
 
 enum
@@ -501,6 +505,12 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAX_PARTIAL_BYTES:
       self->props.max_partial_bytes = g_value_get_uint64 (value);
       break;
+    case PROP_PRODUCE_QUOTA:
+      self->props.produce_quota = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_INFLIGHT_BYTES:
+      self->props.max_inflight_bytes = g_value_get_uint64 (value);
+      break;
     case PROP_ADVERTISED_HOST:
       g_free (self->props.advertised_host);
       self->props.advertised_host = g_value_dup_string (value);
@@ -613,6 +623,12 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_PARTIAL_BYTES:
       g_value_set_uint64 (value, self->props.max_partial_bytes);
+      break;
+    case PROP_PRODUCE_QUOTA:
+      g_value_set_uint64 (value, self->props.produce_quota);
+      break;
+    case PROP_MAX_INFLIGHT_BYTES:
+      g_value_set_uint64 (value, self->props.max_inflight_bytes);
       break;
     case PROP_ADVERTISED_HOST:
       g_value_set_string (value, self->props.advertised_host);
@@ -978,6 +994,37 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
           DEFAULT_PROP_MAX_PARTIAL_BYTES, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
+   * GstRgBrokerSink:max-inflight-bytes:
+   *
+   * Bytes one connection may have in flight: responses queued and not
+   * yet sent, plus acks=0 Produce requests whose records are not yet
+   * durable. Past it the broker stops reading that connection until some
+   * are sent or durable. 0 = no limit. Set by the first sink that starts
+   * the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_INFLIGHT_BYTES,
+      g_param_spec_uint64 ("max-inflight-bytes", "Max in-flight bytes",
+          "Bytes of unsent responses and not yet durable acks=0 requests "
+          "per connection before the broker stops reading it (0 = no limit)",
+          0, G_MAXUINT64, DEFAULT_PROP_MAX_INFLIGHT_BYTES, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRgBrokerSink:produce-quota:
+   *
+   * Bytes per second each client may produce into ingest topics (Kafka's
+   * producer_byte_rate), measured over 11 samples of 1 s. A client is its
+   * principal when it authenticated, else its IP address. A Produce over
+   * the quota is stored and answered with throttle_time_ms set, and the
+   * connection is not read for that long (KIP-219). 0 = no quota. Set by
+   * the first sink that starts the broker. Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_PRODUCE_QUOTA,
+      g_param_spec_uint64 ("produce-quota", "Produce quota",
+          "Bytes per second each client (principal, else IP address) may "
+          "produce; over it the client is throttled (0 = no quota)", 0,
+          G_MAXUINT64, DEFAULT_PROP_PRODUCE_QUOTA, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstRgBrokerSink:advertised-host:
    *
    * The host name Metadata responses tell clients to connect to. Since: 0.1
@@ -1164,6 +1211,8 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
       DEFAULT_PROP_MAX_CONNECTIONS_PER_ADDRESS;
   self->props.request_timeout = DEFAULT_PROP_REQUEST_TIMEOUT;
   self->props.max_partial_bytes = DEFAULT_PROP_MAX_PARTIAL_BYTES;
+  self->props.produce_quota = DEFAULT_PROP_PRODUCE_QUOTA;
+  self->props.max_inflight_bytes = DEFAULT_PROP_MAX_INFLIGHT_BYTES;
   self->props.advertised_host = g_strdup (DEFAULT_PROP_ADVERTISED_HOST);
   self->props.location = g_strdup (DEFAULT_PROP_LOCATION);
   self->props.live_max_lag = DEFAULT_PROP_LIVE_MAX_LAG;

@@ -61,6 +61,8 @@ typedef struct
   guint max_connections_per_address;
   guint request_timeout;
   guint64 max_partial_bytes;
+  guint64 produce_quota;
+  guint64 max_inflight_bytes;
   gchar *advertised_host;
   guint live_max_lag;
   gchar *location;

@@ -64,6 +64,7 @@
 #include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerquota.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokersasl.h"
@@ -124,6 +125,7 @@ struct _RgBroker
   RgBrokerCredentials *credentials;
   guint sasl_mechanisms;
   RgBrokerAcl *acl;
+  RgBrokerQuota *quota;         /* NULL: no produce quota */
 };
 
 /* Descriptors a process needs besides the connections: the listener,
@@ -171,6 +173,8 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->sasl_mechanisms = NULL;
   config->credentials_file = NULL;
   config->acl_file = NULL;
+  config->produce_quota = 0;
+  config->max_inflight_bytes = RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES;
 }
 
 /* ---- Client watches ---- */
@@ -307,6 +311,9 @@ rg_broker_get_stats (RgBroker * broker, RgBrokerStats * stats)
       atomic_load (&c->connections_refused_per_address);
   stats->closed_request_timeout = atomic_load (&c->closed_request_timeout);
   stats->closed_partial_bytes = atomic_load (&c->closed_partial_bytes);
+  stats->produce_throttled = atomic_load (&c->produce_throttled);
+  stats->inflight_pauses = atomic_load (&c->inflight_pauses);
+  stats->inflight_bytes_max = atomic_load (&c->inflight_bytes_max);
 }
 
 GPtrArray *
@@ -366,6 +373,14 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->sasl = broker_sasl_session (broker, conn);
   ctx->principal = broker_principal (conn, ctx->sasl);
   ctx->acl = broker->acl;
+  /* An authenticated client is its principal for the quota; without
+   * authentication every client is ANONYMOUS, so its address stands for
+   * it (Kafka would fall back to the client id, which any client sets as
+   * it likes). */
+  ctx->quota = broker->quota;
+  ctx->quota_key = g_strcmp0 (ctx->principal, RG_BROKER_ANONYMOUS) != 0 ?
+      ctx->principal : rg_broker_conn_get_peer_host (conn);
+  ctx->now_ms = rg_loop_now_ms ();
   ctx->registry = broker->topics;
   ctx->counters = &broker->counters;
   ctx->node_host = broker->advertised_host ? broker->advertised_host :
@@ -389,6 +404,8 @@ broker_apply (RgBrokerConn * conn, RgBrokerHandleResult res,
   if (out->position_topic)
     rg_broker_topic_unref (out->position_topic);
   rg_broker_conn_queue (conn, out->response);
+  if (out->throttle_ms > 0)
+    rg_broker_conn_mute (conn, out->throttle_ms);
   if (res == RG_BROKER_HANDLE_CLOSE)
     return RG_BROKER_FRAME_CLOSE;
   return RG_BROKER_FRAME_DONE;
@@ -437,8 +454,15 @@ broker_frame (gpointer data, RgBrokerConn * conn, const guint8 * frame,
   BrokerParked *parked;
 
   broker_context (broker, conn, &ctx);
+  ctx.request_bytes = 4 + len;
   res = rg_broker_dispatch_frame (frame, len, &ctx, &out, &request);
+  if (res == RG_BROKER_HANDLE_DONE && out.hold) {
+    rg_broker_conn_hold (conn, out.state, out.state_free, out.hold, 4 + len);
+    out.state = NULL;
+  }
   if (res == RG_BROKER_HANDLE_PARK) {
+    if (out.throttle_ms > 0)
+      rg_broker_conn_mute (conn, out.throttle_ms);
     parked = g_new0 (BrokerParked, 1);
     parked->request = request;
     broker_parked_set_state (parked, &out);
@@ -766,6 +790,7 @@ broker_free (RgBroker * broker)
   rg_broker_tls_context_free (broker->tls);
   rg_broker_credentials_free (broker->credentials);
   rg_broker_acl_free (broker->acl);
+  rg_broker_quota_free (broker->quota);
   rg_broker_registry_free (broker->topics);
   rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
@@ -823,6 +848,8 @@ broker_load_security (RgBroker * broker, GError ** error)
         rg_broker_credentials_load (c->credentials_file, error)) != NULL;
   if (ok && c->acl_file && *c->acl_file)
     ok = (broker->acl = rg_broker_acl_load (c->acl_file, error)) != NULL;
+  if (ok && c->produce_quota > 0)
+    broker->quota = rg_broker_quota_new (c->produce_quota);
   c->tls_certificate = c->tls_key = c->tls_ca = NULL;
   c->sasl_mechanisms = c->credentials_file = c->acl_file = NULL;
   return ok;

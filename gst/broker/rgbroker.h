@@ -199,6 +199,23 @@ typedef enum
  * @acl_file: (nullable): which principal may read, write or create which
  *   topics (docs/security.md); %NULL = every client may do what the
  *   broker serves, as without authentication
+ * @produce_quota: bytes per second each client may produce (Kafka's
+ *   producer_byte_rate), measured over 11 samples of 1 s as Kafka does;
+ *   a client is its principal when it authenticated (SASL user or TLS
+ *   certificate name), else its IP address. A Produce that takes the
+ *   client over it is stored and answered with throttle_time_ms set to
+ *   the delay that brings the rate back to the quota, and the broker
+ *   reads nothing more from that connection for that long (KIP-219;
+ *   counted in #RgBrokerStats.produce_throttled); 0 (the default) = no
+ *   quota
+ * @max_inflight_bytes: bytes one connection may have in flight: response
+ *   bytes queued and not yet sent, plus the acks=0 Produce requests whose
+ *   records a journal has not made durable yet (an acks=0 producer gets
+ *   no answer to wait for, so nothing else would hold it back). Past it
+ *   the broker stops reading that connection until some of it is sent or
+ *   durable (#RgBrokerStats.inflight_pauses); a request is read whenever
+ *   nothing is in flight, so one connection holds at most this plus one
+ *   request and its input buffer; 0 = no limit
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -226,6 +243,8 @@ typedef struct
   const gchar *sasl_mechanisms;
   const gchar *credentials_file;
   const gchar *acl_file;
+  guint64 produce_quota;
+  gsize max_inflight_bytes;
 } RgBrokerConfig;
 
 /**
@@ -273,6 +292,13 @@ typedef struct
  * RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES: default @max_output_bytes (4 MiB)
  */
 #define RG_BROKER_DEFAULT_MAX_OUTPUT_BYTES (4 * 1024 * 1024)
+/**
+ * RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES: default @max_inflight_bytes
+ * (64 MiB: 64 requests of the default @max_request_bytes; an acks=0
+ * producer may run one sync interval that far ahead of the disk, and
+ * 10,000 such connections hold it in the page cache, not the heap)
+ */
+#define RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES (64 * 1024 * 1024)
 /**
  * RG_BROKER_DEFAULT_GROUP_INITIAL_REBALANCE_DELAY_MS: default
  * @group_initial_rebalance_delay_ms (3 s, as Kafka)
@@ -400,6 +426,12 @@ void rg_broker_remove_client_watch (RgBroker * broker, guint watch_id);
  * @closed_partial_bytes: connections closed because they held the largest
  *   partial request when the sum of partial requests passed
  *   max_partial_bytes
+ * @produce_throttled: Produce requests answered with a throttle time
+ *   because their client went over produce_quota
+ * @inflight_pauses: times a connection stopped being read because its
+ *   in-flight bytes reached max_inflight_bytes
+ * @inflight_bytes_max: the most bytes one connection has had in flight
+ *   (its input buffer included) since start
  *
  * Counters of a whole broker.
  */
@@ -418,6 +450,9 @@ typedef struct
   guint64 connections_refused_per_address;
   guint64 closed_request_timeout;
   guint64 closed_partial_bytes;
+  guint64 produce_throttled;
+  guint64 inflight_pauses;
+  guint64 inflight_bytes_max;
 } RgBrokerStats;
 
 RG_API

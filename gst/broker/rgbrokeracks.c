@@ -39,6 +39,7 @@ struct _RgBrokerAcks
   RgKafkaProduceTopicResponse *topics;
   RgKafkaProducePartitionResponse *partitions;
   GArray *waits;                /* AckWait, the partitions still waiting */
+  guint32 throttle_ms;
 };
 
 RgBrokerAcks *
@@ -78,6 +79,18 @@ RgKafkaProducePartitionResponse *
 rg_broker_acks_get_partitions (RgBrokerAcks * acks)
 {
   return acks->partitions;
+}
+
+void
+rg_broker_acks_set_throttle (RgBrokerAcks * acks, guint32 throttle_ms)
+{
+  acks->throttle_ms = throttle_ms;
+}
+
+guint32
+rg_broker_acks_get_throttle (RgBrokerAcks * acks)
+{
+  return acks->throttle_ms;
 }
 
 void

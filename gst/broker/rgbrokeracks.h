@@ -48,6 +48,11 @@ RgKafkaProduceTopicResponse *rg_broker_acks_get_topics (RgBrokerAcks * acks);
 RgKafkaProducePartitionResponse *rg_broker_acks_get_partitions (RgBrokerAcks
     * acks);
 
+/* The throttle time (ms) the answer carries (a produce quota, see
+ * rgbrokerquota.h); 0 until set. */
+void rg_broker_acks_set_throttle (RgBrokerAcks * acks, guint32 throttle_ms);
+guint32 rg_broker_acks_get_throttle (RgBrokerAcks * acks);
+
 /* Partition @index's answer waits until @topic's records below
  * @ack_offset are durable (rg_broker_topic_ack_state()); 0 waits for
  * nothing. */

@@ -24,13 +24,19 @@
  * above the limit closes the connection before the frame is read. Complete
  * frames are handed to the facade's frame function strictly one after the
  * other: a response is queued before the next frame is parsed, so
- * responses leave in request order. Two things stop a connection's
- * reading, which is what bounds its memory:
+ * responses leave in request order. Four things stop a connection's
+ * reading, which is what bounds its memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,
  *    untouched, until the retry function answers it or its wait passes;
  *    later requests wait behind it, as in Kafka;
  *  - an output queue above max_output_bytes: the broker waits until the
- *    client has read enough.
+ *    client has read enough;
+ *  - max_inflight_bytes in flight: queued responses plus acks=0 Produce
+ *    requests held until their records are durable (rg_broker_conn_hold()),
+ *    which are settled after each wake-up;
+ *  - a mute (rg_broker_conn_mute()): a client over its produce quota is
+ *    not read until its throttle time has passed (KIP-219); the turn
+ *    reads it again then. Its queued responses are still sent.
  * Output is sent from the response segments: protocol bytes and in-memory
  * records with sendmsg(MSG_NOSIGNAL) (a writev() that cannot raise
  * SIGPIPE), journal segment ranges with sendfile() (SIGPIPE is blocked in
@@ -136,6 +142,15 @@
  * records to 64 readers: 0.7 against 1.3 M records/s). */
 #define SEND_PARALLEL_MIN_SEGMENT (8 * 1024)
 
+/* A request that needs no answer but stays in flight (rg_broker_conn_hold). */
+typedef struct
+{
+  gpointer state;
+  GDestroyNotify free_func;
+  gboolean (*done) (gpointer state);
+  gsize bytes;
+} RgBrokerHeld;
+
 typedef struct
 {
   RgKafkaResponse *response;
@@ -182,6 +197,17 @@ struct _RgBrokerConn
   gint64 last_activity;
   GList link;
 
+  /* A produce quota's throttle (rg_broker_conn_mute()): until this time
+   * (ms, 0: not muted) nothing is read or handled; in conns->muted. */
+  gint64 muted_until;
+  GList muted_link;
+
+  /* Requests held until durable (RgBrokerHeld), their bytes, and the
+   * link in conns->holding while there are any. */
+  GQueue held;
+  gsize held_bytes;
+  GList holding_link;
+
   /* Admission control: the peer's address without the port (a key of
    * conns->per_address), the bytes of the partial request at the head of
    * the input (counted in conns->partial_total) and when it began (0:
@@ -215,6 +241,8 @@ struct _RgBrokerConns
 
   /* Loop thread only. */
   GQueue parked;
+  GQueue muted;
+  GQueue holding;
   GQueue flush_pending;
   GPtrArray *flush_items;
   RgBrokerIo *io;
@@ -232,6 +260,8 @@ struct _RgBrokerConns
 static RgBrokerSysHooks sys_hooks;
 
 static void conn_close (RgBrokerConn * conn);
+static gboolean conn_inflight_full (RgBrokerConn * conn);
+static void conn_note_inflight (RgBrokerConn * conn, gboolean was_full);
 static void conn_process (RgBrokerConn * conn);
 static gboolean conn_read (RgBrokerConn * conn);
 
@@ -301,8 +331,13 @@ rg_broker_conn_queue (RgBrokerConn * conn, RgKafkaResponse * response)
     return;
   out = g_new0 (RgBrokerOutput, 1);
   out->response = response;
-  g_queue_push_tail (&conn->out, out);
-  conn->out_bytes += rg_kafka_response_get_size (response);
+  {
+    gboolean was_full = conn_inflight_full (conn);
+
+    g_queue_push_tail (&conn->out, out);
+    conn->out_bytes += rg_kafka_response_get_size (response);
+    conn_note_inflight (conn, was_full);
+  }
   rg_broker_count (conn->conns->counters, requests, 1);
 }
 
@@ -507,6 +542,92 @@ conn_defer_flush (RgBrokerConn * conn)
   return TRUE;
 }
 
+/* ---- In flight ---- */
+
+/* Whether @conn has max_inflight_bytes in flight: read nothing more. */
+static gboolean
+conn_inflight_full (RgBrokerConn * conn)
+{
+  gsize max = conn->conns->config.max_inflight_bytes;
+
+  return max > 0 && conn->out_bytes + conn->held_bytes >= max;
+}
+
+/* Notes @conn's bytes in flight for the stats: the most one connection
+ * held, and a pause each time the bound stops its reading. */
+static void
+conn_note_inflight (RgBrokerConn * conn, gboolean was_full)
+{
+  RgBrokerCounters *c = conn->conns->counters;
+  guint64 now = conn->in_len + conn->out_bytes + conn->held_bytes;
+  guint64 max = atomic_load (&c->inflight_bytes_max);
+
+  while (now > max && !atomic_compare_exchange_weak (&c->inflight_bytes_max,
+          &max, now));
+  if (!was_full && conn_inflight_full (conn))
+    rg_broker_count (c, inflight_pauses, 1);
+}
+
+void
+rg_broker_conn_hold (RgBrokerConn * conn, gpointer state,
+    GDestroyNotify free_func, gboolean (*done) (gpointer state), gsize bytes)
+{
+  RgBrokerHeld *held = g_new (RgBrokerHeld, 1);
+  gboolean was_full = conn_inflight_full (conn);
+
+  held->state = state;
+  held->free_func = free_func;
+  held->done = done;
+  held->bytes = bytes;
+  if (g_queue_is_empty (&conn->held)) {
+    conn->holding_link.data = conn;
+    g_queue_push_tail_link (&conn->conns->holding, &conn->holding_link);
+  }
+  g_queue_push_tail (&conn->held, held);
+  conn->held_bytes += bytes;
+  conn_note_inflight (conn, was_full);
+}
+
+static void
+held_free (RgBrokerHeld * held)
+{
+  held->free_func (held->state);
+  g_free (held);
+}
+
+/* Drops @conn's held requests that are done; TRUE when any was. */
+static gboolean
+conn_settle_held (RgBrokerConn * conn)
+{
+  GList *l = conn->held.head;
+  gboolean any = FALSE;
+
+  while (l) {
+    RgBrokerHeld *held = l->data;
+    GList *next = l->next;
+
+    if (held->done (held->state)) {
+      conn->held_bytes -= held->bytes;
+      g_queue_delete_link (&conn->held, l);
+      held_free (held);
+      any = TRUE;
+    }
+    l = next;
+  }
+  if (g_queue_is_empty (&conn->held))
+    g_queue_unlink (&conn->conns->holding, &conn->holding_link);
+  return any;
+}
+
+static void
+conn_clear_held (RgBrokerConn * conn)
+{
+  if (!g_queue_is_empty (&conn->held))
+    g_queue_unlink (&conn->conns->holding, &conn->holding_link);
+  g_queue_clear_full (&conn->held, (GDestroyNotify) held_free);
+  conn->held_bytes = 0;
+}
+
 /* ---- Parking ---- */
 
 void
@@ -559,6 +680,31 @@ const gchar *
 rg_broker_conn_get_address (RgBrokerConn * conn)
 {
   return conn->address;
+}
+
+const gchar *
+rg_broker_conn_get_peer_host (RgBrokerConn * conn)
+{
+  return conn->peer_host;
+}
+
+void
+rg_broker_conn_mute (RgBrokerConn * conn, guint32 ms)
+{
+  gint64 until = rg_loop_now_ms () + ms;
+
+  if (conn->muted_until == 0) {
+    conn->muted_link.data = conn;
+    g_queue_push_tail_link (&conn->conns->muted, &conn->muted_link);
+  }
+  conn->muted_until = MAX (conn->muted_until, until);
+}
+
+static void
+conn_unmute (RgBrokerConn * conn)
+{
+  g_queue_unlink (&conn->conns->muted, &conn->muted_link);
+  conn->muted_until = 0;
 }
 
 const gchar *
@@ -618,7 +764,8 @@ conn_handle_frames (RgBrokerConn * conn)
 {
   RgBrokerConns *conns = conn->conns;
 
-  while (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+  while (!conn->parked && !conn->muted_until && !conn_inflight_full (conn)
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len >= 4) {
     GError *error = NULL;
     gsize len;
@@ -685,7 +832,8 @@ conn_update_events (RgBrokerConn * conn)
   RgBrokerConns *conns = conn->conns;
   guint32 want = 0;
 
-  if (!conn->parked && conn->out_bytes < conns->config.max_output_bytes
+  if (!conn->parked && !conn->muted_until && !conn_inflight_full (conn)
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len < conn->in_size)
     want |= RG_LOOP_IN;
   if (conn->send_blocked || (conn->tls && rg_broker_tls_wants_write
@@ -702,7 +850,8 @@ conn_tls_readable (RgBrokerConn * conn)
   RgBrokerConns *conns = conn->conns;
 
   return conn->tls && rg_broker_tls_has_pending (conn->tls)
-      && !conn->parked && conn->out_bytes < conns->config.max_output_bytes
+      && !conn->parked && !conn->muted_until && !conn_inflight_full (conn)
+      && conn->out_bytes < conns->config.max_output_bytes
       && conn->in_len < conn->in_size;
 }
 
@@ -919,6 +1068,9 @@ conn_close (RgBrokerConn * conn)
   close (conn->fd);
   if (conn->parked)
     conn_unpark (conn);
+  if (conn->muted_until)
+    conn_unmute (conn);
+  conn_clear_held (conn);
   if (conn->flush_queued)
     g_queue_unlink (&conns->flush_pending, &conn->flush_link);
   g_queue_clear_full (&conn->out, (GDestroyNotify) output_free);
@@ -1108,6 +1260,8 @@ conns_next_deadline (RgBrokerConns * conns)
 
   if (conns->accept_resume)
     deadline = MIN (deadline, conns->accept_resume);
+  for (l = conns->muted.head; l; l = l->next)
+    deadline = MIN (deadline, ((RgBrokerConn *) l->data)->muted_until);
   for (l = conns->parked.head; l; l = l->next) {
     RgBrokerConn *conn = l->data;
 
@@ -1126,6 +1280,7 @@ conn_request_late (RgBrokerConn * conn, gint64 now)
   RgBrokerConns *conns = conn->conns;
 
   return conns->config.request_timeout_ms > 0 && conn->request_start > 0
+      && !conn->muted_until && !conn_inflight_full (conn)
       && conn->out_bytes < conns->config.max_output_bytes
       && now - conn->request_start >= conns->config.request_timeout_ms;
 }
@@ -1165,6 +1320,41 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
   }
 }
 
+/* After a wake-up (a journal's durable offset moved): drops the held
+ * requests now durable, and reads again the connections that frees. */
+static void
+conns_settle_held (RgBrokerConns * conns)
+{
+  GList *l = conns->holding.head;
+
+  while (l) {
+    RgBrokerConn *conn = l->data;
+    gboolean was_full = conn_inflight_full (conn);
+
+    l = l->next;
+    if (conn_settle_held (conn) && was_full && !conn_inflight_full (conn))
+      conn_process (conn);
+  }
+}
+
+/* Reads the muted connections whose throttle time has passed again. */
+static void
+conns_unmute (RgBrokerConns * conns, gint64 now)
+{
+  GList *l = conns->muted.head;
+
+  while (l) {
+    RgBrokerConn *conn = l->data;
+
+    l = l->next;
+    if (now < conn->muted_until)
+      continue;
+    conn_unmute (conn);
+    /* It may close the connection; l is already past it. */
+    conn_process (conn);
+  }
+}
+
 /* Sends the outputs left for the end of the turn: on the send threads and
  * this one together, then on with each connection here. */
 static void
@@ -1201,12 +1391,14 @@ rg_broker_conns_turn (RgBrokerConns * conns, gint64 now, gboolean woken)
 {
   if (woken || conns_next_deadline (conns) <= now) {
     conns_service_parked (conns, now);
+    conns_settle_held (conns);
     conns->next_poll = now + JOURNAL_POLL_MS;
   }
   if (conns->accept_resume && now >= conns->accept_resume) {
     conns->accept_resume = 0;
     listener_set_enabled (conns, TRUE);
   }
+  conns_unmute (conns, now);
   if (now >= conns->next_sweep) {
     conns_sweep (conns, now);
     conns->next_sweep = now + conns->sweep_interval;

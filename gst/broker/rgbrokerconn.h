@@ -103,6 +103,22 @@ GPtrArray *rg_broker_conns_get_clients (RgBrokerConns * conns);
 const gchar *rg_broker_conn_get_address (RgBrokerConn * conn);
 const gchar *rg_broker_conn_get_local_host (RgBrokerConn * conn);
 
+/* The client's IP address, without the port. */
+const gchar *rg_broker_conn_get_peer_host (RgBrokerConn * conn);
+
+/* Keeps @state (transfer full, freed with @free_func) of a request that
+ * needs no answer but whose @bytes stay in flight until @done returns
+ * TRUE for it (asked after each wake-up): an acks=0 Produce waiting for
+ * durability. Counted against max_inflight_bytes. */
+void rg_broker_conn_hold (RgBrokerConn * conn, gpointer state,
+    GDestroyNotify free_func, gboolean (*done) (gpointer state), gsize bytes);
+
+/* Reads and handles nothing more from @conn for @ms (a produce quota's
+ * throttle, KIP-219): its socket is left unread, so TCP holds the client
+ * back, and responses already queued are still sent. A later call
+ * extends the time, never shortens it. */
+void rg_broker_conn_mute (RgBrokerConn * conn, guint32 ms);
+
 /* The common name of the certificate @conn's client presented over TLS
  * and the CA verified (transfer none; NULL: none, or clear text). */
 const gchar *rg_broker_conn_get_tls_peer_name (RgBrokerConn * conn);

@@ -471,7 +471,8 @@ produce_respond (const RgKafkaRequest * req,
   GError *error = NULL;
 
   out->response = rg_kafka_build_produce_response
-      (req->header.correlation_id, req->header.api_version, 0,
+      (req->header.correlation_id, req->header.api_version,
+      (gint32) rg_broker_acks_get_throttle (acks),
       req->body.produce.n_topics, rg_broker_acks_get_topics (acks), &error);
   if (!out->response) {
     GST_WARNING ("client %s: Produce: %s", ctx->peer, error->message);
@@ -493,6 +494,37 @@ produce_settle (const RgKafkaRequest * req,
   return produce_respond (req, ctx, ctx->state, out);
 }
 
+/* Counts the request against its client's produce quota. Over it, the
+ * records are stored and answered all the same, the answer carries the
+ * delay that brings the client back to its quota, and the connection is
+ * not read for that long (KIP-219; clients from Produce v6 also wait on
+ * their own, older ones are held back by the unread socket). */
+static void
+produce_throttle (const RgBrokerRequestContext * ctx, RgBrokerAcks * acks,
+    RgBrokerHandleOutcome * out)
+{
+  guint32 throttle_ms;
+
+  if (!ctx->quota)
+    return;
+  throttle_ms = rg_broker_quota_record (ctx->quota, ctx->quota_key,
+      ctx->request_bytes, ctx->now_ms);
+  if (throttle_ms == 0)
+    return;
+  GST_DEBUG ("client %s (%s): over its produce quota: throttled %u ms",
+      ctx->peer, ctx->quota_key, throttle_ms);
+  rg_broker_count (ctx->counters, produce_throttled, 1);
+  rg_broker_acks_set_throttle (acks, throttle_ms);
+  out->throttle_ms = throttle_ms;
+}
+
+/* An acks=0 Produce's records: durable (or failed) yet? */
+static gboolean
+produce_held_settle (gpointer state)
+{
+  return rg_broker_acks_settle (state, FALSE);
+}
+
 static RgBrokerHandleResult
 handle_produce (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
@@ -506,6 +538,7 @@ handle_produce (const RgKafkaRequest * req,
   if (ctx->state)
     return produce_settle (req, ctx, out);
   acks = rg_broker_acks_new (p->n_topics, produce_count_partitions (p));
+  produce_throttle (ctx, acks, out);
   topics = rg_broker_acks_get_topics (acks);
   for (i = 0; i < p->n_topics; i++) {
     /* Without write permission nothing is created either. */
@@ -524,7 +557,16 @@ handle_produce (const RgKafkaRequest * req,
       rg_broker_topic_unref (topic);
   }
   if (p->acks == 0) {
-    rg_broker_acks_free (acks);
+    /* No answer, but the connection counts the bytes until they are
+     * durable, so an acks=0 producer cannot run ahead of the disk
+     * without bound (max_inflight_bytes). */
+    if (rg_broker_acks_settle (acks, FALSE)) {
+      rg_broker_acks_free (acks);
+    } else {
+      out->state = acks;
+      out->state_free = (GDestroyNotify) rg_broker_acks_free;
+      out->hold = produce_held_settle;
+    }
     return RG_BROKER_HANDLE_DONE;
   }
   if (!rg_broker_acks_settle (acks, FALSE)) {

@@ -44,6 +44,7 @@
 #define __RG_BROKER_DISPATCH_H__
 
 #include "broker/rgbrokerproducers.h"
+#include "broker/rgbrokerquota.h"
 #include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgbrokersasl.h"
@@ -86,6 +87,12 @@ typedef enum
  * @principal: who the client is, for the ACLs: its SASL user, else the
  *   name of its TLS client certificate, else "ANONYMOUS"
  * @acl: (nullable): the topic ACLs; NULL allows what the broker serves
+ * @quota: (nullable): the produce quota (rgbrokerquota.h); NULL: none
+ * @quota_key: who the quota counts the request against: the principal
+ *   when the client authenticated, else its IP address
+ * @request_bytes: the request's size on the wire (its size prefix
+ *   included), what the quota counts
+ * @now_ms: the loop's time (ms), for the quota
  */
 typedef struct
 {
@@ -103,6 +110,10 @@ typedef struct
   RgBrokerSaslSession *sasl;
   const gchar *principal;
   const RgBrokerAcl *acl;
+  RgBrokerQuota *quota;
+  const gchar *quota_key;
+  gsize request_bytes;
+  gint64 now_ms;
 } RgBrokerRequestContext;
 
 /*
@@ -122,6 +133,12 @@ typedef struct
  *   #RgBrokerRequestContext.state and freed with @state_free when the
  *   request is answered or its connection closes; a handler that parks
  *   again without one keeps the earlier state
+ * @hold: (nullable): DONE with @state: the request needs no answer
+ *   (acks=0) but its records are not durable yet; the connection keeps
+ *   @state (and counts the request's bytes in flight) until @hold
+ *   returns TRUE for it
+ * @throttle_ms: the client went over its produce quota: read nothing
+ *   more from its connection for this long (KIP-219); 0: no throttle
  */
 typedef struct
 {
@@ -133,6 +150,8 @@ typedef struct
   gint64 position_offset;
   gpointer state;
   GDestroyNotify state_free;
+  gboolean (*hold) (gpointer state);
+  guint32 throttle_ms;
 } RgBrokerHandleOutcome;
 
 typedef RgBrokerHandleResult (*RgBrokerHandler) (const RgKafkaRequest * req,

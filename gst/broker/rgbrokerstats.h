@@ -49,6 +49,9 @@ typedef struct
   atomic_ullong malformed;
   atomic_uint fetches_waiting;
   atomic_ullong parallel_sends;
+  atomic_ullong produce_throttled;
+  atomic_ullong inflight_pauses;
+  atomic_ullong inflight_bytes_max;
 } RgBrokerCounters;
 
 #define rg_broker_count(counters, field, n) \
