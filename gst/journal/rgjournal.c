@@ -180,6 +180,7 @@ struct _RgJournalWriter
   gboolean syncing;
   gboolean syncer_waiting;
   gint64 syncer_deadline;       /* when a waiting syncer wakes by itself */
+  gint64 next_interval;         /* the next commit under _INTERVAL */
   gboolean sync_requested;
   gboolean stop;
   GError *fatal;                /* what every later call gets */
@@ -484,9 +485,9 @@ static gpointer
 syncer_thread (gpointer data)
 {
   RgJournalWriter *w = data;
-  gint64 next_interval = g_get_monotonic_time ();
 
   pthread_mutex_lock (&w->lock);
+  w->next_interval = g_get_monotonic_time ();
   for (;;) {
     gint64 now;
     gint64 deadline = G_MAXINT64;
@@ -509,15 +510,15 @@ syncer_thread (gpointer data)
       if (w->sync_requested || w->config.sync == RG_JOURNAL_SYNC_ALWAYS)
         want_sync = TRUE;
       else if (w->config.sync == RG_JOURNAL_SYNC_INTERVAL) {
-        if (now >= next_interval)
+        if (now >= w->next_interval)
           want_sync = TRUE;
         else
-          deadline = next_interval;
+          deadline = w->next_interval;
       }
     }
     if (want_sync) {
       syncer_commit_locked (w);
-      next_interval = g_get_monotonic_time () +
+      w->next_interval = g_get_monotonic_time () +
           GST_TIME_AS_USECONDS (w->config.sync_interval);
       continue;
     }
@@ -1083,9 +1084,11 @@ write_batch_locked (RgJournalWriter * w, const struct iovec *segs,
       /* The appender raises next_offset after this returns. */
       w->pending_first_offset = w->next_offset;
       w->pending_since = g_get_monotonic_time ();
-      /* Only an idle syncer needs to learn of the 5 ms deadline; one
-       * that sleeps until a deadline finds the pending bytes then. */
-      if (w->syncer_waiting && w->syncer_deadline == G_MAXINT64)
+      /* A syncer asleep past the 5 ms deadline must learn of it: it may
+       * sleep until the index timer, 100 ms away, and the readers would
+       * wait that long for these bytes. */
+      if (w->syncer_waiting
+          && w->syncer_deadline > w->pending_since + FLUSH_PERIOD_US)
         pthread_cond_signal (&w->syncer_cond);
     }
     for (i = 0; i < n_segs; i++) {
@@ -1234,6 +1237,12 @@ commit_batch (RgJournalWriter * w, const struct iovec *segs, guint n_segs,
   publish_tail_locked (w);
   if (w->config.sync == RG_JOURNAL_SYNC_ALWAYS)
     wake_syncer_locked (w);
+  else if (w->config.sync == RG_JOURNAL_SYNC_INTERVAL && w->syncer_waiting
+      && w->syncer_deadline > w->next_interval)
+    /* A syncer that had nothing to commit sleeps until its index or
+     * flush timer (up to 100 ms): the interval's commit would come that
+     * late, and every acknowledgement waiting on it. */
+    pthread_cond_signal (&w->syncer_cond);
   pthread_mutex_unlock (&w->lock);
   return TRUE;
 
