@@ -314,21 +314,25 @@ output_free (RgBrokerOutput * out)
 }
 
 /* Fills @iov from the output's current position up to the next FILE
- * segment; returns the count (0 when the current segment is a FILE). */
+ * segment, or until the segments hold @max_bytes; returns the count (0
+ * when the current segment is a FILE). */
 static guint
-output_fill_iov (RgBrokerOutput * out, struct iovec *iov)
+output_fill_iov (RgBrokerOutput * out, struct iovec *iov, gsize max_bytes)
 {
   const RgKafkaSegment *segs;
   guint n_segs, i, n = 0;
+  gsize bytes = 0;
 
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
-  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX; i++) {
+  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX
+      && bytes < max_bytes; i++) {
     gsize skip = (i == out->segment) ? out->segment_offset : 0;
 
     if (segs[i].type == RG_KAFKA_SEGMENT_FILE)
       break;
     iov[n].iov_base = (guint8 *) segs[i].data + skip;
     iov[n].iov_len = segs[i].length - skip;
+    bytes += iov[n].iov_len;
     n++;
   }
   return n;
@@ -361,7 +365,11 @@ output_send (RgBrokerConn * conn, RgBrokerOutput * out)
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
   seg = &segs[out->segment];
   if (seg->type != RG_KAFKA_SEGMENT_FILE) {
-    n = output_fill_iov (out, iov);
+    /* A TLS send takes one record's worth at a time: filling the whole
+     * array for it would walk up to a thousand small segments per 16 KiB
+     * record sent. */
+    n = output_fill_iov (out, iov, conn->tls ? RG_BROKER_TLS_RECORD_MAX
+        : G_MAXSIZE);
     return send_iov (conn, iov, n);
   }
   if (conn->tls)
