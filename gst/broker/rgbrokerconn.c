@@ -80,6 +80,21 @@
  * input buffer took are invisible to epoll, so conn_process() reads them
  * when there is room, and a read that needs writability (a handshake
  * flight) watches EPOLLOUT.
+ * TLS connections go over the send threads like clear-text ones, which
+ * spreads the encryption, the larger part of their cost, over the cores.
+ * An SSL object is not safe for concurrent use, and it needs none here:
+ * a session is touched by the loop (handshake, reads, small sends) or,
+ * during a send phase, by the one thread rg_broker_io_run() gave its
+ * connection to; the loop waits inside rg_broker_io_run() meanwhile, and
+ * the hand-over's mutex orders the session's memory between the two. A
+ * send never needs a read (renegotiation is off; a TLS 1.3 key update
+ * the client asks for is read by the loop and answered by the session's
+ * next write, on whichever thread), and the shared SSL_CTX is guarded by
+ * OpenSSL itself. The send chooser counts a TLS connection's clear-text
+ * bytes, which is what its readers get; a broker's listener is all TLS
+ * or all clear text, so its chooser measures TLS traffic on its own. The
+ * brokerauth test sends several TLS readers in one parallel turn and
+ * checks their bytes; the tsan suite runs it.
  *
  * Errors: the frame function decides (a malformed frame, an unsupported
  * api closes the connection, as Kafka does); a failed send or a reset
