@@ -86,6 +86,21 @@
  * input buffer took are invisible to epoll, so conn_process() reads them
  * when there is room, and a read that needs writability (a handshake
  * flight) watches EPOLLOUT.
+ * TLS connections go over the send threads like clear-text ones, which
+ * spreads the encryption, the larger part of their cost, over the cores.
+ * An SSL object is not safe for concurrent use, and it needs none here:
+ * a session is touched by the loop (handshake, reads, small sends) or,
+ * during a send phase, by the one thread rg_broker_io_run() gave its
+ * connection to; the loop waits inside rg_broker_io_run() meanwhile, and
+ * the hand-over's mutex orders the session's memory between the two. A
+ * send never needs a read (renegotiation is off; a TLS 1.3 key update
+ * the client asks for is read by the loop and answered by the session's
+ * next write, on whichever thread), and the shared SSL_CTX is guarded by
+ * OpenSSL itself. The send chooser counts a TLS connection's clear-text
+ * bytes, which is what its readers get; a broker's listener is all TLS
+ * or all clear text, so its chooser measures TLS traffic on its own. The
+ * brokerauth test sends several TLS readers in one parallel turn and
+ * checks their bytes; the tsan suite runs it.
  *
  * Errors: the frame function decides (a malformed frame, an unsupported
  * api closes the connection, as Kafka does); a failed send or a reset
@@ -349,21 +364,25 @@ output_free (RgBrokerOutput * out)
 }
 
 /* Fills @iov from the output's current position up to the next FILE
- * segment; returns the count (0 when the current segment is a FILE). */
+ * segment, or until the segments hold @max_bytes; returns the count (0
+ * when the current segment is a FILE). */
 static guint
-output_fill_iov (RgBrokerOutput * out, struct iovec *iov)
+output_fill_iov (RgBrokerOutput * out, struct iovec *iov, gsize max_bytes)
 {
   const RgKafkaSegment *segs;
   guint n_segs, i, n = 0;
+  gsize bytes = 0;
 
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
-  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX; i++) {
+  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX
+      && bytes < max_bytes; i++) {
     gsize skip = (i == out->segment) ? out->segment_offset : 0;
 
     if (segs[i].type == RG_KAFKA_SEGMENT_FILE)
       break;
     iov[n].iov_base = (guint8 *) segs[i].data + skip;
     iov[n].iov_len = segs[i].length - skip;
+    bytes += iov[n].iov_len;
     n++;
   }
   return n;
@@ -396,7 +415,11 @@ output_send (RgBrokerConn * conn, RgBrokerOutput * out)
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
   seg = &segs[out->segment];
   if (seg->type != RG_KAFKA_SEGMENT_FILE) {
-    n = output_fill_iov (out, iov);
+    /* A TLS send takes one record's worth at a time: filling the whole
+     * array for it would walk up to a thousand small segments per 16 KiB
+     * record sent. */
+    n = output_fill_iov (out, iov, conn->tls ? RG_BROKER_TLS_RECORD_MAX
+        : G_MAXSIZE);
     return send_iov (conn, iov, n);
   }
   if (conn->tls)

@@ -65,7 +65,7 @@
 #define GST_CAT_DEFAULT rg_broker_debug
 
 /* The largest TLS record's payload: what one write is gathered into. */
-#define TLS_CHUNK (16 * 1024)
+#define TLS_CHUNK RG_BROKER_TLS_RECORD_MAX
 
 struct _RgBrokerTlsContext
 {

@@ -70,9 +70,15 @@ gboolean rg_broker_tls_wants_write (RgBrokerTls * tls);
  * so the caller reads again when it has room. */
 gboolean rg_broker_tls_has_pending (RgBrokerTls * tls);
 
-/* Encrypts and sends from @iov, like sendmsg(). A retry after EAGAIN must
- * pass the same bytes again (the connection layer does: it resends from
- * where it stood). Allocates nothing. */
+/* The largest TLS record's payload: one rg_broker_tls_send_iov() sends at
+ * most this much, so a caller need not gather more for it. */
+#define RG_BROKER_TLS_RECORD_MAX (16 * 1024)
+
+/* Encrypts and sends from @iov, like sendmsg(), at most one record
+ * (RG_BROKER_TLS_RECORD_MAX bytes) unless @iov's first segment alone is
+ * larger. A retry after EAGAIN must pass the same bytes again (the
+ * connection layer does: it resends from where it stood). Allocates
+ * nothing. */
 ssize_t rg_broker_tls_send_iov (RgBrokerTls * tls, const struct iovec *iov,
     int iovcnt);
 

@@ -165,19 +165,30 @@ client_recv_all (Client * c, guint8 * data, gsize len)
   return TRUE;
 }
 
+static GBytes *client_recv_response (Client * c, gint32 cid,
+    gboolean flexible);
+
 /* Sends @req (transfer full) and returns the response frame after its
  * correlation id (and after header v1's tag section when @flexible). */
 static GBytes *
 client_call (Client * c, GByteArray * req, gint32 cid, gboolean flexible)
+{
+  kw_request_finish (req);
+  client_send (c, req->data, req->len);
+  g_byte_array_unref (req);
+  return client_recv_response (c, cid, flexible);
+}
+
+/* Reads one response frame: its body after the correlation id (and the
+ * tagged fields' byte when @flexible). */
+static GBytes *
+client_recv_response (Client * c, gint32 cid, gboolean flexible)
 {
   guint8 prefix[4];
   guint8 *body;
   gsize size;
   GBytes *all, *rest;
 
-  kw_request_finish (req);
-  client_send (c, req->data, req->len);
-  g_byte_array_unref (req);
   fail_unless (client_recv_all (c, prefix, 4), "no response");
   size = GST_READ_UINT32_BE (prefix);
   fail_unless (size >= 4 && size < 64 * 1024 * 1024);
@@ -1228,9 +1239,9 @@ client_connect_tls (RgBroker * broker, Client * c, const gchar * ca,
   return ok;
 }
 
-/* Fetch v4 of @topic from offset 0: the whole response frame. */
-static GBytes *
-fetch_all (Client * c, const gchar * topic)
+/* A Fetch v4 request of @topic from offset 0, correlation id 21. */
+static GByteArray *
+fetch_all_request (const gchar * topic)
 {
   GByteArray *b = kw_request_new (1, 4, 21);
 
@@ -1245,7 +1256,14 @@ fetch_all (Client * c, const gchar * topic)
   kw_put32 (b, 0);
   kw_put64 (b, 0);
   kw_put32 (b, 64 * 1024 * 1024);
-  return client_call (c, b, 21, FALSE);
+  return b;
+}
+
+/* Fetch v4 of @topic from offset 0: the whole response frame. */
+static GBytes *
+fetch_all (Client * c, const gchar * topic)
+{
+  return client_call (c, fetch_all_request (topic), 21, FALSE);
 }
 
 /* Records of varied sizes with fixed timestamps, so two brokers serving
@@ -1379,6 +1397,76 @@ GST_START_TEST (test_tls_same_bytes)
 
 GST_END_TEST;
 
+/* Several TLS readers fetching large responses at once: the broker sends
+ * them on its send thread and the loop together (the chooser starts with
+ * the thread on), one connection per thread at a time, and
+ * every reader gets the bytes a clear-text reader gets. Requests are
+ * written to all readers before any response is read, so their
+ * responses are pending in the same loop turns; rounds repeat until one
+ * turn has sent several connections in parallel (or fail after 30). */
+#define PARALLEL_READERS 4
+
+GST_START_TEST (test_tls_parallel_sends)
+{
+  RgBrokerConfig config, plain_config;
+  RgBroker *tls_broker, *plain;
+  RgBrokerTopic *t1, *t2;
+  RgBrokerStats st;
+  Client c[PARALLEL_READERS], p;
+  GBytes *expected;
+  guint i, round;
+
+  make_pki ();
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  fail_unless (tls_broker != NULL);
+  rg_broker_config_init (&plain_config);
+  plain = start_broker (&plain_config);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  t2 = rg_broker_add_topic (plain, "mixed", 64, NULL);
+  append_mixed (t1);
+  append_mixed (t2);
+  p = client_connect (plain);
+  expected = fetch_all (&p, "mixed");
+  fail_unless (g_bytes_get_size (expected) > 1000 * 1000);
+  for (i = 0; i < PARALLEL_READERS; i++) {
+    memset (&c[i], 0, sizeof (c[i]));
+    fail_unless (client_connect_tls (tls_broker, &c[i], "ca.pem", NULL,
+            NULL));
+    fail_unless (scram_exchange (&c[i], "SCRAM-SHA-512", EVP_sha512 (),
+            "alice", "alice-secret", FALSE, 2));
+  }
+  for (round = 0; round < 30; round++) {
+    for (i = 0; i < PARALLEL_READERS; i++) {
+      GByteArray *req = fetch_all_request ("mixed");
+
+      kw_request_finish (req);
+      client_send (&c[i], req->data, req->len);
+      g_byte_array_unref (req);
+    }
+    for (i = 0; i < PARALLEL_READERS; i++) {
+      GBytes *got = client_recv_response (&c[i], 21, FALSE);
+
+      fail_unless (g_bytes_equal (got, expected),
+          "round %u reader %u: TLS and clear text differ", round, i);
+      g_bytes_unref (got);
+    }
+    rg_broker_get_stats (tls_broker, &st);
+    if (st.parallel_sends > 0)
+      break;
+  }
+  fail_unless (st.parallel_sends > 0, "no turn sent TLS readers in parallel");
+  for (i = 0; i < PARALLEL_READERS; i++)
+    client_close (&c[i]);
+  client_close (&p);
+  g_bytes_unref (expected);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_remove_topic (plain, t2);
+  rg_broker_release (tls_broker);
+  rg_broker_release (plain);
+}
+
+GST_END_TEST;
+
 /* A client that trusts another CA refuses the broker; a clear-text
  * client gets no answer and is closed. */
 GST_START_TEST (test_tls_refusals)
@@ -1490,6 +1578,7 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_acl_enforced);
   tcase_add_test (tc, test_acl_anonymous);
   tcase_add_test (tc, test_tls_same_bytes);
+  tcase_add_test (tc, test_tls_parallel_sends);
   tcase_add_test (tc, test_tls_refusals);
   tcase_add_test (tc, test_tls_client_certificate);
   return s;
