@@ -1483,6 +1483,83 @@ GST_START_TEST (test_acl)
 
 GST_END_TEST;
 
+/* OffsetFetch v2 of every committed offset of GROUP: the topics answered,
+ * as "name=offset" joined with ','. */
+static gchar *
+fetch_all_v2 (int fd, gint32 corr)
+{
+  Req r = req_new (9, 2, corr, FALSE);
+  GString *out = g_string_new (NULL);
+  Resp x;
+  gint32 n, i, j, n_parts;
+
+  pstr (&r, GROUP);
+  p32 (&r, -1);                 /* null: every topic */
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  n = g (&x, 4);
+  for (i = 0; i < n; i++) {
+    gchar *name = gstr (&x);
+
+    n_parts = g (&x, 4);
+    for (j = 0; j < n_parts; j++) {
+      gint64 offset;
+
+      g (&x, 4);
+      offset = g (&x, 8);
+      g_free (gstr (&x));
+      fail_unless_equals_int (g (&x, 2), 0);
+      g_string_append_printf (out, "%s%s=%" G_GINT64_FORMAT,
+          out->len ? "," : "", name, offset);
+    }
+    g_free (name);
+  }
+  fail_unless_equals_int (g (&x, 2), 0);
+  resp_end (&x);
+  return g_string_free (out, FALSE);
+}
+
+/* Offsets committed before an ACL file was set (a journal-backed broker
+ * restarted with one): an all-topics OffsetFetch leaves out the topics
+ * the principal may not read. */
+GST_START_TEST (test_acl_fetch_all)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  gchar *offsets = g_build_filename (dir, "__consumer_offsets", NULL);
+  RgBroker *broker = start_broker (0);
+  RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
+  gchar *all;
+  int fd;
+
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, NULL));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  fail_unless_equals_int (commit_v2_to (fd, 1, -1, "", "t", 0, 5), 0);
+  fail_unless_equals_int (commit_v2_to (fd, 2, -1, "", "secret", 0, 7), 0);
+  all = fetch_all_v2 (fd, 3);
+  fail_unless (strstr (all, "t=5") && strstr (all, "secret=7"), "%s", all);
+  g_free (all);
+  close (fd);
+  rg_broker_remove_topic (broker, secret);
+  stop_broker (broker);
+
+  broker = start_acl_broker (dir, "ANONYMOUS read t\n"
+      "ANONYMOUS read group:" GROUP "\n");
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, NULL));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  all = fetch_all_v2 (fd, 4);
+  fail_unless_equals_string (all, "t=5");
+  g_free (all);
+  close (fd);
+  stop_broker (broker);
+  rm_rf_dir (dir);
+  g_free (offsets);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 group_broker_suite (void)
 {
@@ -1499,6 +1576,7 @@ group_broker_suite (void)
   tcase_add_test (tc, test_parsers_on_damaged_frames);
   tcase_add_test (tc, test_acl_group_rules);
   tcase_add_test (tc, test_acl);
+  tcase_add_test (tc, test_acl_fetch_all);
   return s;
 }
 
