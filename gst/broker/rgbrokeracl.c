@@ -28,8 +28,10 @@
  *               a TLS client certificate), ANONYMOUS for a client that
  *               did not authenticate, or '*' for anyone
  *   operations  a comma-separated list of read, write, create, or all
- *   topics      a topic name (exact), a prefix ending in '*' ("cam.*"),
- *               or '*' for every topic
+ *   resource    a topic name (exact), a prefix ending in '*' ("cam.*"),
+ *               "group:" and a consumer group id or prefix
+ *               ("group:billing", "group:team-*"), or '*' for every topic
+ *               and every group
  *
  * Only allow rules exist: a principal may do on a topic what the rules
  * matching both grant together, and nothing else. What each operation
@@ -39,7 +41,15 @@
  *    serves refuse every client's Produce whatever the ACL says), and
  *    seeing it in Metadata;
  *  - create: a Metadata or Produce naming an ingest topic that does not
- *    exist creates it (with auto-creation on, ingest=true).
+ *    exist creates it (with auto-creation on, ingest=true), and
+ *    CreateTopics and DeleteTopics may create and delete it (the ingest
+ *    topics a principal may bring into being are the ones whose life it
+ *    owns; a separate delete operation would change what existing ACL
+ *    files mean);
+ *  - read on a group: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ *    OffsetCommit, OffsetFetch and DescribeGroups of it, and seeing it in
+ *    ListGroups (Kafka asks read on the group for these too). Committing
+ *    or fetching a topic's offsets also needs read on that topic.
  * '*' is not a character of topic names, so it cannot clash with one.
  * The raw offsets topic, __consumer_offsets, is matched
  * only by a rule that names it exactly: a prefix or '*' rule does not
@@ -61,6 +71,7 @@ typedef struct
   guint ops;
   gchar *topic;                 /* the name or the prefix; NULL: every */
   gboolean prefix;
+  gboolean group;               /* @topic names a consumer group */
 } RgBrokerAclRule;
 
 struct _RgBrokerAcl
@@ -92,7 +103,7 @@ parse_ops (const gchar * text, guint * ops)
     else if (strcmp (names[i], "create") == 0)
       *ops |= RG_BROKER_ACL_CREATE;
     else if (strcmp (names[i], "all") == 0)
-      *ops |= RG_BROKER_ACL_READ | RG_BROKER_ACL_WRITE | RG_BROKER_ACL_CREATE;
+      *ops |= RG_BROKER_ACL_ALL;
     else
       ok = FALSE;
   }
@@ -113,8 +124,15 @@ rule_parse (gchar ** f)
   if (strcmp (f[0], "*") != 0)
     r->principal = g_strdup (f[0]);
   if (strcmp (f[2], "*") != 0) {
-    r->prefix = f[2][len - 1] == '*';
-    r->topic = g_strndup (f[2], r->prefix ? len - 1 : len);
+    const gchar *name = f[2];
+
+    r->group = g_str_has_prefix (name, RG_BROKER_ACL_GROUP_PREFIX);
+    if (r->group) {
+      name += strlen (RG_BROKER_ACL_GROUP_PREFIX);
+      len -= strlen (RG_BROKER_ACL_GROUP_PREFIX);
+    }
+    r->prefix = len > 0 && name[len - 1] == '*';
+    r->topic = g_strndup (name, r->prefix ? len - 1 : len);
     /* One '*' only, and only at the end. */
     if (strchr (r->topic, '*')) {
       rule_free (r);
@@ -147,7 +165,7 @@ rg_broker_acl_parse (const gchar * text, const gchar * origin,
     if (!r) {
       g_set_error (error, RG_BROKER_ERROR, RG_BROKER_ERROR_SECURITY,
           "%s:%u: not an ACL rule (expected \"principal|* "
-          "read,write,create|all topic|prefix*|*\")", origin, i + 1);
+          "read,write,create|all topic|prefix*|group:id|*\")", origin, i + 1);
       g_strfreev (lines);
       rg_broker_acl_free (acl);
       return NULL;
@@ -181,15 +199,17 @@ rg_broker_acl_free (RgBrokerAcl * acl)
 }
 
 static gboolean
-rule_matches_topic (const RgBrokerAclRule * r, const gchar * topic,
+rule_matches (const RgBrokerAclRule * r, gboolean group, const gchar * topic,
     gsize len)
 {
   gsize n;
-  gboolean offsets = len == strlen (RG_BROKER_ACL_OFFSETS_TOPIC)
+  gboolean offsets = !group && len == strlen (RG_BROKER_ACL_OFFSETS_TOPIC)
       && memcmp (topic, RG_BROKER_ACL_OFFSETS_TOPIC, len) == 0;
 
   if (!r->topic)
     return !offsets;
+  if (r->group != group)
+    return FALSE;
   n = strlen (r->topic);
   if (r->prefix)
     return !offsets && len >= n && memcmp (topic, r->topic, n) == 0;
@@ -198,7 +218,7 @@ rule_matches_topic (const RgBrokerAclRule * r, const gchar * topic,
 
 static guint
 acl_granted (const RgBrokerAcl * acl, const gchar * principal,
-    const gchar * topic, gsize len)
+    gboolean group, const gchar * topic, gsize len)
 {
   guint i, ops = 0;
 
@@ -207,7 +227,7 @@ acl_granted (const RgBrokerAcl * acl, const gchar * principal,
 
     if (r->principal && strcmp (r->principal, principal) != 0)
       continue;
-    if (rule_matches_topic (r, topic, len))
+    if (rule_matches (r, group, topic, len))
       ops |= r->ops;
   }
   return ops;
@@ -217,13 +237,20 @@ gboolean
 rg_broker_acl_allows (const RgBrokerAcl * acl, const gchar * principal,
     const gchar * topic, gsize len, guint ops)
 {
-  return (acl_granted (acl, principal, topic, len) & ops) == ops;
+  return (acl_granted (acl, principal, FALSE, topic, len) & ops) == ops;
+}
+
+gboolean
+rg_broker_acl_allows_group (const RgBrokerAcl * acl, const gchar * principal,
+    const gchar * group, gsize len, guint ops)
+{
+  return (acl_granted (acl, principal, TRUE, group, len) & ops) == ops;
 }
 
 gboolean
 rg_broker_acl_describes (const RgBrokerAcl * acl, const gchar * principal,
     const gchar * topic, gsize len)
 {
-  return (acl_granted (acl, principal, topic, len) &
+  return (acl_granted (acl, principal, FALSE, topic, len) &
       (RG_BROKER_ACL_READ | RG_BROKER_ACL_WRITE)) != 0;
 }

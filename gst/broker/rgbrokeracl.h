@@ -15,8 +15,9 @@
  */
 
 /*
- * Topic ACLs of the embedded broker (rgbrokeracl.c): which principal may
- * read, write or create which topics, loaded from a small text file (the
+ * Topic and group ACLs of the embedded broker (rgbrokeracl.c): which
+ * principal may read, write or create (and delete) which topics and use
+ * which consumer groups, loaded from a small text file (the
  * format is at the top of rgbrokeracl.c and in docs/security.md). Pure
  * logic, no I/O besides loading. Not installed.
  *
@@ -39,6 +40,15 @@ typedef enum
   RG_BROKER_ACL_CREATE = 1 << 2,
 } RgBrokerAclOperation;
 
+/* What "all" grants. */
+#define RG_BROKER_ACL_ALL (RG_BROKER_ACL_READ | RG_BROKER_ACL_WRITE | \
+    RG_BROKER_ACL_CREATE)
+
+/* A rule's resource names a consumer group when it starts with this
+ * (':' is not a character of topic names, so it cannot clash). */
+#define RG_BROKER_ACL_GROUP_PREFIX "group:"
+
+
 /* The principal of a client that did not authenticate (Kafka's name). */
 #define RG_BROKER_ANONYMOUS "ANONYMOUS"
 
@@ -58,6 +68,12 @@ void rg_broker_acl_free (RgBrokerAcl * acl);
  * bytes, not NUL-terminated). */
 gboolean rg_broker_acl_allows (const RgBrokerAcl * acl,
     const gchar * principal, const gchar * topic, gsize len, guint ops);
+
+/* Whether @principal may do every operation of @ops on consumer group
+ * @group (@len bytes): a rule naming "group:<id>", "group:<prefix>*" or
+ * '*' grants it; topic rules never do. */
+gboolean rg_broker_acl_allows_group (const RgBrokerAcl * acl,
+    const gchar * principal, const gchar * group, gsize len, guint ops);
 
 /* Whether @principal may see @topic in Metadata: any of read and write. */
 gboolean rg_broker_acl_describes (const RgBrokerAcl * acl,

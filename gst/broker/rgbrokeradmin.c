@@ -40,6 +40,9 @@
  *    delete.topic.enable=false does: TOPIC_DELETION_DISABLED (73) from v3,
  *    INVALID_REQUEST (42) before. A deleted topic's producer state goes
  *    with it.
+ *  - With an ACL file, CreateTopics and DeleteTopics need create on each
+ *    topic; a topic without the grant gets
+ *    TOPIC_AUTHORIZATION_FAILED (29) and nothing is created or deleted.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -47,6 +50,7 @@
 #endif
 
 #include "broker/rgbrokeradmin.h"
+#include "broker/rgbrokerauth.h"
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -178,6 +182,9 @@ create_one (const RgBrokerRequestContext * ctx,
   } else if (repeated (counts, t->name)) {
     r->error_code = RG_KAFKA_INVALID_REQUEST;
     message = "The topic is named more than once in the request";
+  } else if ((r->error_code = rg_broker_auth_check (ctx, t->name,
+              RG_BROKER_ACL_CREATE)) != RG_KAFKA_NONE) {
+    message = "Not authorized to create this topic (ACL: create)";
   } else if ((r->error_code = check_topic_shape (t, &message)) ==
       RG_KAFKA_NONE) {
     r->error_code = rg_broker_registry_create_ingest (ctx->registry,
@@ -237,6 +244,9 @@ delete_one (const RgBrokerRequestContext * ctx, gint16 version,
         RG_KAFKA_INVALID_REQUEST;
   if (repeated (counts, name))
     return RG_KAFKA_INVALID_REQUEST;
+  code = rg_broker_auth_check (ctx, name, RG_BROKER_ACL_CREATE);
+  if (code != RG_KAFKA_NONE)
+    return code;
   code = rg_broker_registry_delete_ingest (ctx->registry, name, FALSE);
   if (code == RG_KAFKA_NONE) {
     cname = g_strndup ((const gchar *) name.data, name.len);

@@ -47,6 +47,9 @@
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
+/* Kafka's error code for a group the principal may not use. */
+#define GROUP_AUTHORIZATION_FAILED 30
+
 /* ---- SaslHandshake ---- */
 
 /* The enabled mechanisms' names, in a fixed order; returns the count. */
@@ -219,6 +222,19 @@ rg_broker_auth_check (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
     return 0;
   return rg_broker_acl_allows (ctx->acl, ctx->principal, topic.data,
       topic.len, ops) ? 0 : RG_BROKER_PRODUCE_REFUSED_ERROR;
+}
+
+gint16
+rg_broker_auth_check_group (const RgBrokerRequestContext * ctx,
+    RgKafkaStr group, guint ops)
+{
+  if (!ctx->acl)
+    return 0;
+  /* A null group id names no group anyone was granted. */
+  if (group.len < 0 || !rg_broker_acl_allows_group (ctx->acl, ctx->principal,
+          group.data, group.len, ops))
+    return GROUP_AUTHORIZATION_FAILED;
+  return 0;
 }
 
 gboolean

@@ -56,6 +56,12 @@ gboolean rg_broker_auth_gate (const guint8 * frame, gsize len,
 gint16 rg_broker_auth_check (const RgBrokerRequestContext * ctx,
     RgKafkaStr topic, guint ops);
 
+/* The ACL check of a consumer group: 0 when the client may do every
+ * operation of @ops on group @group, else GROUP_AUTHORIZATION_FAILED
+ * (30). Always 0 without an ACL. */
+gint16 rg_broker_auth_check_group (const RgBrokerRequestContext * ctx,
+    RgKafkaStr group, guint ops);
+
 /* Whether Metadata may show @topic to the client (it may read or write
  * it). Always TRUE without an ACL. */
 gboolean rg_broker_auth_describes (const RgBrokerRequestContext * ctx,

@@ -144,6 +144,7 @@ struct _RgGroupCoordinator
   GArray *listing;              /* RgGroupListing */
   GArray *described;            /* RgGroupMemberDescription */
   gchar *scratch_id;
+  gchar *answer_leader;         /* a static rejoin's answer: old leader */
 };
 
 void
@@ -791,6 +792,7 @@ rg_group_coordinator_free (RgGroupCoordinator * c)
   g_array_unref (c->listing);
   g_array_unref (c->described);
   g_free (c->scratch_id);
+  g_free (c->answer_leader);
   g_free (c);
 }
 
@@ -981,6 +983,23 @@ new_member_id (const RgGroupJoinRequest * req)
   return id;
 }
 
+/* The answer to a static member that took its old place in a Stable
+ * group: the current generation, no member list and the leader id from
+ * before the replacement (as Kafka). A restarted leader that saw itself
+ * named with the member list would compute a new assignment and, on the
+ * next metadata change it notices, force a rebalance that the group does
+ * not need; the old leader id never matches its new member id, so it
+ * takes its old assignment back from SyncGroup as a follower does. */
+static void
+static_rejoin_success (RgGroupCoordinator * c, Group * g, Member * m,
+    RgGroupJoinResponse * resp)
+{
+  join_success (c, g, m, resp);
+  resp->leader = c->answer_leader ? c->answer_leader : "";
+  resp->members = NULL;
+  resp->n_members = 0;
+}
+
 /* A static member restarted: it takes its old place under a new member
  * id, and the old process is fenced. */
 static void
@@ -994,6 +1013,8 @@ replace_static_member (RgGroupCoordinator * c, Group * g, Member * old,
     answer_join_error (c, old, RG_GROUP_ERR_FENCED_INSTANCE_ID);
   if (old->awaiting_sync)
     answer_sync (c, g, old, RG_GROUP_ERR_FENCED_INSTANCE_ID);
+  g_free (c->answer_leader);
+  c->answer_leader = g_strdup (g->leader_id);
   if (is_leader (g, old)) {
     g_free (g->leader_id);
     g->leader_id = g_strdup (new_id);
@@ -1013,7 +1034,7 @@ replace_static_member (RgGroupCoordinator * c, Group * g, Member * old,
     /* The new member id must be durable before the member uses it; if it
      * is not, the client retries its join and is replaced again. */
     if (persist_group (c, g, FALSE))
-      join_success (c, g, old, resp);
+      static_rejoin_success (c, g, old, resp);
     else
       join_error (resp, RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE, "");
     c->answered_inline = TRUE;

@@ -38,6 +38,15 @@
  *    transaction coordinator here).
  *  - JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetFetch,
  *    ListGroups, DescribeGroups: the coordinator's answer.
+ *  - With an ACL file (docs/security.md), every api but FindCoordinator
+ *    needs read on the group ("group:<id>" rules): GROUP_AUTHORIZATION_FAILED
+ *    (30) otherwise, and nothing reaches the coordinator. OffsetCommit also
+ *    needs read on each topic (TOPIC_AUTHORIZATION_FAILED, 29, for its
+ *    partitions, which are not committed); OffsetFetch answers 29 for a
+ *    topic named that the principal may not read and leaves such topics
+ *    out of an all-topics answer; ListGroups lists only the groups the
+ *    principal may read. FindCoordinator is not checked: every group's
+ *    coordinator is this broker, there is nothing to hide.
  *  - OffsetCommit: UNKNOWN_TOPIC_OR_PARTITION for a partition the broker
  *    does not serve (as Kafka), the coordinator's answer for the others,
  *    sent once the commit is durable: with the offsets journal under sync=always, after an
@@ -50,6 +59,7 @@
 #endif
 
 #include "broker/rgbrokergroups.h"
+#include "broker/rgbrokerauth.h"
 #include "broker/rgbrokeroffsettopic.h"
 #include "broker/rgbrokertopic.h"
 
@@ -122,6 +132,19 @@ answer (RgKafkaResponse * response, GError * error,
   }
   out->response = response;
   return RG_BROKER_HANDLE_DONE;
+}
+
+/* The group ACL check: 0, or GROUP_AUTHORIZATION_FAILED. */
+static gint16
+group_denied (const RgBrokerRequestContext * ctx, RgKafkaStr group_id)
+{
+  gint16 err = rg_broker_auth_check_group (ctx, group_id, RG_BROKER_ACL_READ);
+
+  if (err != 0)
+    GST_INFO ("client %s (%s): no read on group \"%.*s\"", ctx->peer,
+        ctx->principal ? ctx->principal : "?", MAX (group_id.len, 0),
+        group_id.data ? group_id.data : "");
+  return err;
 }
 
 /* ---- Coordinator callbacks (lock held) ---- */
@@ -420,6 +443,15 @@ rg_broker_groups_join (const RgKafkaRequest * req,
 
   if (body->waiter)
     return wait_retry (body->waiter, ctx, out);
+  if ((r.error = group_denied (ctx, j.group_id)) != 0) {
+    r.generation_id = -1;
+    r.protocol_type = r.protocol_name = r.leader = r.member_id = "";
+    r.members = NULL;
+    r.n_members = 0;
+    return answer (rg_kafka_group_build_join (req->header.correlation_id,
+            req->header.api_version, &r, &error), error, ctx, out,
+        "JoinGroup");
+  }
   w = wait_new (groups, req);
   host = client_host (ctx->peer);
   j.client_id = req->header.client_id.len >= 0 ? req->header.client_id :
@@ -455,6 +487,14 @@ rg_broker_groups_sync (const RgKafkaRequest * req,
 
   if (body->waiter)
     return wait_retry (body->waiter, ctx, out);
+  if ((r.error = group_denied (ctx, body->u.sync.group_id)) != 0) {
+    r.protocol_type = r.protocol_name = "";
+    r.assignment = g_bytes_new_static ("", 0);
+    resp = rg_kafka_group_build_sync (req->header.correlation_id,
+        req->header.api_version, &r, &error);
+    g_bytes_unref (r.assignment);
+    return answer (resp, error, ctx, out, "SyncGroup");
+  }
   w = wait_new (groups, req);
   pthread_mutex_lock (&groups->lock);
   if (rg_group_coordinator_sync (groups->coordinator, &body->u.sync, w,
@@ -482,10 +522,13 @@ rg_broker_groups_heartbeat (const RgKafkaRequest * req,
   GError *error = NULL;
   gint16 err;
 
-  pthread_mutex_lock (&groups->lock);
-  err = rg_group_coordinator_heartbeat (groups->coordinator,
-      &group_body (req)->u.heartbeat, wall_ms ());
-  pthread_mutex_unlock (&groups->lock);
+  err = group_denied (ctx, group_body (req)->u.heartbeat.group_id);
+  if (err == 0) {
+    pthread_mutex_lock (&groups->lock);
+    err = rg_group_coordinator_heartbeat (groups->coordinator,
+        &group_body (req)->u.heartbeat, wall_ms ());
+    pthread_mutex_unlock (&groups->lock);
+  }
   return answer (rg_kafka_group_build_heartbeat (req->header.correlation_id,
           req->header.api_version, err, &error), error, ctx, out,
       "Heartbeat");
@@ -501,6 +544,14 @@ rg_broker_groups_leave (const RgKafkaRequest * req,
   RgKafkaResponse *resp;
   GError *error = NULL;
 
+  if ((r.error = group_denied (ctx, l->group_id)) != 0) {
+    /* Each member named gets the group's error. */
+    r.member_errors = NULL;
+    r.n_members = 0;
+    return answer (rg_kafka_group_build_leave (req->header.correlation_id,
+            req->header.api_version, l, &r, &error), error, ctx, out,
+        "LeaveGroup");
+  }
   pthread_mutex_lock (&groups->lock);
   rg_group_coordinator_leave (groups->coordinator, l, wall_ms (), &r);
   resp = rg_kafka_group_build_leave (req->header.correlation_id,
@@ -566,8 +617,9 @@ partition_exists (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
   return t != NULL;
 }
 
-/* Commits the partitions of @c that exist; the others get
- * UNKNOWN_TOPIC_OR_PARTITION. Lock held. */
+/* Commits the partitions of @c that exist and that the principal may
+ * read; the others get UNKNOWN_TOPIC_OR_PARTITION or
+ * TOPIC_AUTHORIZATION_FAILED. Lock held. */
 static void
 commit_known (RgBrokerGroups * groups, const RgBrokerRequestContext * ctx,
     RgGroupCommitRequest * c)
@@ -580,6 +632,10 @@ commit_known (RgBrokerGroups * groups, const RgBrokerRequestContext * ctx,
   guint i, n = 0;
 
   for (i = 0; i < c->n_partitions; i++) {
+    c->errors[i] = rg_broker_auth_check (ctx, c->partitions[i].topic,
+        RG_BROKER_ACL_READ);
+    if (c->errors[i] != 0)
+      continue;
     c->errors[i] = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
     if (partition_exists (ctx, c->partitions[i].topic,
             c->partitions[i].partition)) {
@@ -611,8 +667,14 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
   guint64 end = 0;
   Wait *w;
 
+  gint16 denied;
+
   if (body->waiter)
     return commit_retry (req, body->waiter, ctx, out);
+  denied = group_denied (ctx, body->u.commit.group_id);
+  if (denied != 0)
+    return answer (commit_failed (req, &body->u.commit, denied), NULL, ctx,
+        out, "OffsetCommit");
   pthread_mutex_lock (&groups->lock);
   groups->persist_failed = FALSE;
   commit_known (groups, ctx, &body->u.commit);
@@ -636,21 +698,86 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
   return park (req, w, COMMIT_WAIT_MS, out);
 }
 
+/* The answer to an OffsetFetch of a group the principal may not read:
+ * the group's error, on each partition named too (versions before 2 have
+ * no top-level error). */
+static RgKafkaResponse *
+fetch_denied (const RgKafkaRequest * req, const RgGroupFetchRequest * f,
+    gint16 code, GError ** error)
+{
+  RgGroupFetchPartition *parts = g_new0 (RgGroupFetchPartition,
+      MAX (f->n_partitions, 1));
+  RgGroupFetchResponse r = { code, parts, 0 };
+  RgKafkaResponse *resp;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  for (i = 0; !f->all && i < f->n_partitions; i++) {
+    gchar *name = rg_kafka_str_dup (f->partitions[i].topic);
+
+    g_ptr_array_add (names, name);
+    parts[i] = (RgGroupFetchPartition) {
+    name ? name : "", f->partitions[i].partition, -1, -1, "", code};
+    r.n_partitions++;
+  }
+  resp = rg_kafka_group_build_fetch (req->header.correlation_id,
+      req->header.api_version, &r, error);
+  g_ptr_array_unref (names);
+  g_free (parts);
+  return resp;
+}
+
+/* Applies the topic ACL to a fetch answer, in @kept: a topic the request
+ * named but the principal may not read gets TOPIC_AUTHORIZATION_FAILED and
+ * no offset; from an all-topics answer it is left out. */
+static void
+fetch_filter (const RgBrokerRequestContext * ctx, gboolean all,
+    RgGroupFetchResponse * r, GArray * kept)
+{
+  guint i;
+
+  for (i = 0; i < r->n_partitions; i++) {
+    RgGroupFetchPartition p = r->partitions[i];
+
+    if (rg_broker_auth_check (ctx, rg_kafka_str_from_cstr (p.topic),
+            RG_BROKER_ACL_READ) != 0) {
+      if (all)
+        continue;
+      p.offset = -1;
+      p.leader_epoch = -1;
+      p.metadata = "";
+      p.error = RG_KAFKA_TOPIC_AUTHORIZATION_FAILED;
+    }
+    g_array_append_val (kept, p);
+  }
+  r->partitions = (const RgGroupFetchPartition *) kept->data;
+  r->n_partitions = kept->len;
+}
+
 RgBrokerHandleResult
 rg_broker_groups_fetch (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
 {
   RgBrokerGroups *groups = ctx->groups;
+  const RgGroupFetchRequest *f = &group_body (req)->u.fetch;
+  GArray *kept = g_array_new (FALSE, FALSE, sizeof (RgGroupFetchPartition));
   RgGroupFetchResponse r;
   RgKafkaResponse *resp;
   GError *error = NULL;
+  gint16 denied = group_denied (ctx, f->group_id);
 
-  pthread_mutex_lock (&groups->lock);
-  rg_group_coordinator_fetch (groups->coordinator,
-      &group_body (req)->u.fetch, &r);
-  resp = rg_kafka_group_build_fetch (req->header.correlation_id,
-      req->header.api_version, &r, &error);
-  pthread_mutex_unlock (&groups->lock);
+  if (denied != 0) {
+    resp = fetch_denied (req, f, denied, &error);
+  } else {
+    pthread_mutex_lock (&groups->lock);
+    rg_group_coordinator_fetch (groups->coordinator, f, &r);
+    if (ctx->acl)
+      fetch_filter (ctx, f->all, &r, kept);
+    resp = rg_kafka_group_build_fetch (req->header.correlation_id,
+        req->header.api_version, &r, &error);
+    pthread_mutex_unlock (&groups->lock);
+  }
+  g_array_unref (kept);
   return answer (resp, error, ctx, out, "OffsetFetch");
 }
 
@@ -668,15 +795,29 @@ rg_broker_groups_list (const RgKafkaRequest * req,
   guint n = 0;
   gint16 err;
 
+  GArray *kept = g_array_new (FALSE, FALSE, sizeof (RgGroupListing));
+  guint i;
+
   pthread_mutex_lock (&groups->lock);
   err = rg_group_coordinator_list (groups->coordinator, l->states,
       l->n_states, &listing, &n);
   /* A filter naming only states that do not exist matches nothing. */
   if (l->unknown_state && l->n_states == 0)
     n = 0;
+  /* Only the groups the principal may read are listed. */
+  for (i = 0; ctx->acl && i < n; i++)
+    if (rg_broker_auth_check_group (ctx,
+            rg_kafka_str_from_cstr (listing[i].group_id),
+            RG_BROKER_ACL_READ) == 0)
+      g_array_append_val (kept, listing[i]);
+  if (ctx->acl) {
+    listing = (const RgGroupListing *) kept->data;
+    n = kept->len;
+  }
   resp = rg_kafka_group_build_list (req->header.correlation_id,
       req->header.api_version, err, listing, n, &error);
   pthread_mutex_unlock (&groups->lock);
+  g_array_unref (kept);
   return answer (resp, error, ctx, out, "ListGroups");
 }
 
@@ -759,6 +900,14 @@ rg_broker_groups_describe (const RgKafkaRequest * req,
     RgGroupDescription one;
 
     rg_group_coordinator_describe (groups->coordinator, d->groups[i], &one);
+    if (group_denied (ctx, d->groups[i]) != 0) {
+      /* Nothing of the group is shown: its id and the error. */
+      one.error = RG_GROUP_ERR_GROUP_AUTHORIZATION_FAILED;
+      one.state = RG_GROUP_DEAD;
+      one.protocol_type = one.protocol = "";
+      one.members = NULL;
+      one.n_members = 0;
+    }
     hold_description (&held[i], &one);
     descs[i] = held[i].d;
   }

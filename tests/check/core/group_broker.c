@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokeracl.h"
 #include "kafka/rgkafkagroup.h"
 #include "kafkawire.h"
 
@@ -1281,6 +1282,284 @@ GST_START_TEST (test_parsers_on_damaged_frames)
 
 GST_END_TEST;
 
+/* ---- ACLs on the group and admin apis ---- */
+
+/* Starts a broker accepting ingest whose ACL file is @acl_text (written
+ * into @dir). */
+static RgBroker *
+start_acl_broker (const gchar * dir, const gchar * acl_text)
+{
+  gchar *path = g_build_filename (dir, "acl", NULL);
+  RgBrokerConfig config;
+  GError *error = NULL;
+  RgBroker *broker;
+
+  fail_unless (g_file_set_contents (path, acl_text, -1, NULL));
+  rg_broker_config_init (&config);
+  config.group_initial_rebalance_delay_ms = 0;
+  config.ingest_batches = 16;
+  config.acl_file = path;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  topic_t = rg_broker_add_topic (broker, "t", 16, &error);
+  fail_unless (topic_t != NULL, "%s", error ? error->message : "?");
+  g_free (path);
+  return broker;
+}
+
+/* Heartbeat v1 of @group (generation 1, an unknown member): its error. */
+static gint16
+heartbeat_group (int fd, gint32 corr, const gchar * group)
+{
+  Req r = req_new (12, 1, corr, FALSE);
+  Resp x;
+  gint16 err;
+
+  pstr (&r, group);
+  p32 (&r, 1);
+  pstr (&r, "m");
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  g (&x, 4);
+  err = g (&x, 2);
+  resp_end (&x);
+  return err;
+}
+
+/* OffsetFetch v1 of t/0 and secret/0 in GROUP: their offsets and errors. */
+static void
+fetch_two_v1 (int fd, gint32 corr, gint64 * offsets, gint16 * errors)
+{
+  const gchar *topics[2] = { "t", "secret" };
+  Req r = req_new (9, 1, corr, FALSE);
+  Resp x;
+  gint i;
+
+  pstr (&r, GROUP);
+  parray (&r, 2);
+  for (i = 0; i < 2; i++) {
+    pstr (&r, topics[i]);
+    parray (&r, 1);
+    p32 (&r, 0);
+  }
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  fail_unless_equals_int (g (&x, 4), 2);
+  for (i = 0; i < 2; i++) {
+    gchar *name = gstr (&x);
+
+    fail_unless_equals_string (name, topics[i]);
+    g_free (name);
+    fail_unless_equals_int (g (&x, 4), 1);
+    fail_unless_equals_int (g (&x, 4), 0);
+    offsets[i] = g (&x, 8);
+    g_free (gstr (&x));
+    errors[i] = g (&x, 2);
+  }
+  resp_end (&x);
+}
+
+/* CreateTopics v0 (one partition) or DeleteTopics v0 of @name: its
+ * error. */
+static gint16
+admin_v0 (int fd, gint32 corr, gboolean create, const gchar * name)
+{
+  Req r = req_new (create ? 19 : 20, 0, corr, FALSE);
+  Resp x;
+  gchar *got;
+  gint16 err;
+
+  parray (&r, 1);
+  pstr (&r, name);
+  if (create) {
+    p32 (&r, 1);
+    g_byte_array_append (r.b, (const guint8 *) "\0\1", 2);
+    parray (&r, 0);
+    parray (&r, 0);
+  }
+  p32 (&r, 5000);
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  fail_unless_equals_int (g (&x, 4), 1);
+  got = gstr (&x);
+  fail_unless_equals_string (got, name);
+  g_free (got);
+  err = g (&x, 2);
+  resp_end (&x);
+  return err;
+}
+
+/* Group rules: "group:" names or prefixes grant groups, '*' grants every
+ * group, topic rules never do. */
+GST_START_TEST (test_acl_group_rules)
+{
+  RgBrokerAcl *acl = rg_broker_acl_parse ("alice read group:team-*\n"
+      "alice read g*\n" "bob read group:billing\n" "root all *\n", "acl",
+      NULL);
+
+  fail_unless (acl != NULL);
+#define GROUP_OK(p, grp) rg_broker_acl_allows_group (acl, p, grp, \
+    strlen (grp), RG_BROKER_ACL_READ)
+  fail_unless (GROUP_OK ("alice", "team-a"));
+  fail_if (GROUP_OK ("alice", "g1"));
+  fail_if (GROUP_OK ("alice", "billing"));
+  fail_unless (GROUP_OK ("bob", "billing"));
+  fail_if (GROUP_OK ("bob", "billing2"));
+  fail_unless (GROUP_OK ("root", "anything"));
+#undef GROUP_OK
+  /* A group rule grants no topic of the same name. */
+  fail_if (rg_broker_acl_allows (acl, "bob", "billing", 7,
+          RG_BROKER_ACL_READ));
+  fail_unless (rg_broker_acl_allows (acl, "alice", "g1", 2,
+          RG_BROKER_ACL_READ));
+  rg_broker_acl_free (acl);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_acl)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  RgBroker *broker = start_acl_broker (dir, "ANONYMOUS read t\n"
+      "ANONYMOUS read group:" GROUP "\n" "ANONYMOUS create ingest.ok\n");
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
+  RgBrokerTopic *made;
+  const gchar *to[1];
+  const gchar *what[1] = { "A" };
+  gint64 offsets[2];
+  gint16 errors[2], err;
+  JoinAnswer a;
+  gchar *assignment;
+
+  /* A group it may read: membership and commits of a readable topic. */
+  send_join_v2 (fd, 1, "", "meta");
+  a = recv_join_v2 (fd, 1);
+  fail_unless_equals_int (a.error, 0);
+  to[0] = a.member;
+  send_sync_v1 (fd, 2, a.generation, a.member, to, what, 1);
+  assignment = recv_sync_v1 (fd, 2, &err);
+  fail_unless_equals_int (err, 0);
+  g_free (assignment);
+  fail_unless_equals_int (commit_v2_to (fd, 3, a.generation, a.member, "t",
+          0, 5), 0);
+  /* A topic it may not read: refused per partition, nothing stored. */
+  fail_unless_equals_int (commit_v2_to (fd, 4, a.generation, a.member,
+          "secret", 0, 7), RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fetch_two_v1 (fd, 5, offsets, errors);
+  fail_unless_equals_int64 (offsets[0], 5);
+  fail_unless_equals_int (errors[0], 0);
+  fail_unless_equals_int64 (offsets[1], -1);
+  fail_unless_equals_int (errors[1], RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+
+  /* A group it may not read: every api answers 30. */
+  fail_unless_equals_int (heartbeat_group (fd, 6, "other"),
+      RG_GROUP_ERR_GROUP_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (heartbeat_group (fd, 7, GROUP),
+      RG_GROUP_ERR_UNKNOWN_MEMBER_ID);
+
+  /* CreateTopics needs create; a refused name is not created (a
+   * pipeline can still take it). DeleteTopics needs create too, checked
+   * before the name is looked up. */
+  fail_unless_equals_int (admin_v0 (fd, 8, TRUE, "ingest.ok"), 0);
+  fail_unless_equals_int (admin_v0 (fd, 9, TRUE, "ingest.no"),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  made = rg_broker_add_topic (broker, "ingest.no", 16, NULL);
+  fail_unless (made != NULL);
+  rg_broker_remove_topic (broker, made);
+  fail_unless_equals_int (admin_v0 (fd, 10, FALSE, "ingest.no"),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (admin_v0 (fd, 11, FALSE, "ingest.ok"), 0);
+  fail_unless_equals_int (admin_v0 (fd, 12, FALSE, "ingest.ok"),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+
+  join_answer_clear (&a);
+  close (fd);
+  rg_broker_remove_topic (broker, secret);
+  stop_broker (broker);
+  rm_rf_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* OffsetFetch v2 of every committed offset of GROUP: the topics answered,
+ * as "name=offset" joined with ','. */
+static gchar *
+fetch_all_v2 (int fd, gint32 corr)
+{
+  Req r = req_new (9, 2, corr, FALSE);
+  GString *out = g_string_new (NULL);
+  Resp x;
+  gint32 n, i, j, n_parts;
+
+  pstr (&r, GROUP);
+  p32 (&r, -1);                 /* null: every topic */
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  n = g (&x, 4);
+  for (i = 0; i < n; i++) {
+    gchar *name = gstr (&x);
+
+    n_parts = g (&x, 4);
+    for (j = 0; j < n_parts; j++) {
+      gint64 offset;
+
+      g (&x, 4);
+      offset = g (&x, 8);
+      g_free (gstr (&x));
+      fail_unless_equals_int (g (&x, 2), 0);
+      g_string_append_printf (out, "%s%s=%" G_GINT64_FORMAT,
+          out->len ? "," : "", name, offset);
+    }
+    g_free (name);
+  }
+  fail_unless_equals_int (g (&x, 2), 0);
+  resp_end (&x);
+  return g_string_free (out, FALSE);
+}
+
+/* Offsets committed before an ACL file was set (a journal-backed broker
+ * restarted with one): an all-topics OffsetFetch leaves out the topics
+ * the principal may not read. */
+GST_START_TEST (test_acl_fetch_all)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  gchar *offsets = g_build_filename (dir, "__consumer_offsets", NULL);
+  RgBroker *broker = start_broker (0);
+  RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
+  gchar *all;
+  int fd;
+
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, NULL));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  fail_unless_equals_int (commit_v2_to (fd, 1, -1, "", "t", 0, 5), 0);
+  fail_unless_equals_int (commit_v2_to (fd, 2, -1, "", "secret", 0, 7), 0);
+  all = fetch_all_v2 (fd, 3);
+  fail_unless (strstr (all, "t=5") && strstr (all, "secret=7"), "%s", all);
+  g_free (all);
+  close (fd);
+  rg_broker_remove_topic (broker, secret);
+  stop_broker (broker);
+
+  broker = start_acl_broker (dir, "ANONYMOUS read t\n"
+      "ANONYMOUS read group:" GROUP "\n");
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, NULL));
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  all = fetch_all_v2 (fd, 4);
+  fail_unless_equals_string (all, "t=5");
+  g_free (all);
+  close (fd);
+  stop_broker (broker);
+  rm_rf_dir (dir);
+  g_free (offsets);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 group_broker_suite (void)
 {
@@ -1295,6 +1574,9 @@ group_broker_suite (void)
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_malformed);
   tcase_add_test (tc, test_parsers_on_damaged_frames);
+  tcase_add_test (tc, test_acl_group_rules);
+  tcase_add_test (tc, test_acl);
+  tcase_add_test (tc, test_acl_fetch_all);
   return s;
 }
 

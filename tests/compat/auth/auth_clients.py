@@ -25,7 +25,11 @@ the two derivations are checked against each other). Then:
     allows writes and reads of the prefix it grants;
   - kafka-python (SaslHandshake v0, then bare SASL tokens: the other flow
     Kafka has) reads every buffer with SCRAM over TLS, and a wrong
-    password gets it nowhere.
+    password gets it nowhere;
+  - confluent-kafka group consumers (subscribe()): one with read on its
+    group and the topic reads every buffer, one whose group is not granted
+    gets GROUP_AUTHORIZATION_FAILED, one granted its group but not the
+    topic gets TOPIC_AUTHORIZATION_FAILED.
 Usage: auth_clients.py KCAT. Exits 77 (skipped) when a client is missing.
 """
 
@@ -98,6 +102,8 @@ def make_files(d):
         f.write("# alice reads the pipeline's topic and owns ingest.*\n"
                 "alice read %s\n"
                 "alice read,write,create ingest.*\n"
+                "alice read group:auth-alice-*\n"
+                "bob read group:auth-bob\n"
                 "bob read %s\n" % (TOPIC, TOPIC))
 
 
@@ -316,6 +322,47 @@ def test_confluent_kafka(port, d, values):
           results.get("ingest.ck", "no report"))
 
 
+def ck_subscribe(conf, group, topic, n, timeout=20):
+    """A group consumer of @topic: (values, error codes seen)."""
+    codes = []
+    conf = dict(conf, **{"group.id": group,
+                         "auto.offset.reset": "earliest",
+                         "error_cb": lambda e: codes.append(e.code())})
+    consumer = confluent_kafka.Consumer(conf)
+    consumer.subscribe([topic])
+    values = []
+    deadline = time.monotonic() + timeout
+    while len(values) < n and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        if msg.error():
+            codes.append(msg.error().code())
+            if msg.error().fatal() or not msg.error().retriable():
+                break
+            continue
+        values.append(msg.value())
+    consumer.close()
+    return values, codes
+
+
+def test_confluent_kafka_groups(port, d, values):
+    alice = ck_config(port, d, "SCRAM-SHA-512", "alice", "alice-secret")
+    bob = ck_config(port, d, "SCRAM-SHA-512", "bob", "bob-secret")
+    got, codes = ck_subscribe(alice, "auth-alice-1", TOPIC, len(values))
+    check(got == values, "confluent-kafka group consumer with read on its "
+          "group reads the %d values (%d, %s)" % (len(values), len(got),
+                                                 codes))
+    got, codes = ck_subscribe(bob, "auth-alice-2", TOPIC, 1, timeout=10)
+    check(not got and confluent_kafka.KafkaError.GROUP_AUTHORIZATION_FAILED
+          in codes, "confluent-kafka group consumer without read on its "
+          "group: GROUP_AUTHORIZATION_FAILED (%s)" % codes)
+    got, codes = ck_subscribe(bob, "auth-bob", "ingest.ck", 1, timeout=10)
+    check(not got and confluent_kafka.KafkaError.TOPIC_AUTHORIZATION_FAILED
+          in codes, "confluent-kafka group consumer without read on the "
+          "topic: TOPIC_AUTHORIZATION_FAILED (%s)" % codes)
+
+
 def test_kafka_python(port, d, values):
     try:
         import ssl
@@ -376,6 +423,7 @@ def main():
             assert pipe.wait_appended(len(values))
             test_kcat(kcat, pipe.port, d, values)
             test_confluent_kafka(pipe.port, d, values)
+            test_confluent_kafka_groups(pipe.port, d, values)
             test_kafka_python(pipe.port, d, values)
         finally:
             pipe.stop()
