@@ -134,8 +134,12 @@ class Run:
             self.producer.poll(0.001)
 
     def finish(self):
+        # Called once the broker is dead: no further acknowledgement can
+        # come, but answers already in the socket may still be read.
+        # Waiting for the remaining records to time out (message.timeout.ms)
+        # would only cost time, so they are purged after a short poll.
         self.stop.set()
-        self.producer.flush(2)
+        self.producer.poll(0.1)
         self.producer.purge()
         self.producer.flush(1)
 
