@@ -141,6 +141,7 @@ config_from_settings (RgBrokerConfig * config,
   config->max_inflight_bytes = settings->max_inflight_bytes;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->ingest_partitions = settings->ingest_partitions;
+  config->auto_create_topics = settings->auto_create_topics;
   config->advertised_host = settings->advertised_host;
   config->max_topics = settings->max_topics;
   config->ingest_journal = settings->journal_config;

@@ -130,6 +130,7 @@ GST_DEBUG_CATEGORY (gst_rg_broker_sink_debug);
 #define DEFAULT_PROP_INGEST_LOCATION NULL
 #define DEFAULT_PROP_MAX_TOPICS RG_BROKER_DEFAULT_MAX_TOPICS
 #define DEFAULT_PROP_INGEST_PARTITIONS 1
+#define DEFAULT_PROP_AUTO_CREATE_TOPICS TRUE
 #define DEFAULT_PROP_BOOTSTRAP_SERVERS NULL
 #define DEFAULT_PROP_ACKS -1
 #define DEFAULT_PROP_MESSAGE_TIMEOUT_MS 30000
@@ -166,6 +167,7 @@ enum
   PROP_INGEST_LOCATION,
   PROP_MAX_TOPICS,
   PROP_INGEST_PARTITIONS,
+  PROP_AUTO_CREATE_TOPICS,
   PROP_TLS_CERTIFICATE,
   PROP_TLS_KEY,
   PROP_TLS_CA,
@@ -559,6 +561,9 @@ gst_rg_broker_sink_set_property (GObject * object, guint prop_id,
     case PROP_INGEST_PARTITIONS:
       self->props.ingest_partitions = g_value_get_uint (value);
       break;
+    case PROP_AUTO_CREATE_TOPICS:
+      self->props.auto_create_topics = g_value_get_boolean (value);
+      break;
     case PROP_BOOTSTRAP_SERVERS:
       g_free (self->props.bootstrap_servers);
       self->props.bootstrap_servers = g_value_dup_string (value);
@@ -668,6 +673,9 @@ gst_rg_broker_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_INGEST_PARTITIONS:
       g_value_set_uint (value, self->props.ingest_partitions);
+      break;
+    case PROP_AUTO_CREATE_TOPICS:
+      g_value_set_boolean (value, self->props.auto_create_topics);
       break;
     case PROP_BOOTSTRAP_SERVERS:
       g_value_set_string (value, self->props.bootstrap_servers);
@@ -796,6 +804,22 @@ gst_rg_broker_sink_install_cluster_properties (GObjectClass * gobject_class)
           "asking for it (Kafka's num.partitions)", 1,
           RG_BROKER_MAX_INGEST_PARTITIONS, DEFAULT_PROP_INGEST_PARTITIONS,
           flags));
+  /**
+   * GstRgBrokerSink:auto-create-topics:
+   *
+   * Kafka's auto.create.topics.enable. With #GstRgBrokerSink:ingest, TRUE
+   * creates a topic on the first Metadata or Produce that names it; FALSE
+   * answers those with UNKNOWN_TOPIC_OR_PARTITION, so that topics exist
+   * only once a client creates them with CreateTopics (the admin API) and
+   * a mistyped name is an error instead of a new topic. Set by the sink
+   * that starts the broker.
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTO_CREATE_TOPICS,
+      g_param_spec_boolean ("auto-create-topics", "Auto-create topics",
+          "Create an ingest topic when a client's Metadata or Produce names "
+          "it (Kafka's auto.create.topics.enable); else only CreateTopics "
+          "creates topics", DEFAULT_PROP_AUTO_CREATE_TOPICS, flags));
   /**
    * GstRgBrokerSink:bootstrap-servers:
    *
@@ -1221,6 +1245,7 @@ gst_rg_broker_sink_init (GstRgBrokerSink * self)
   self->props.ingest_location = g_strdup (DEFAULT_PROP_INGEST_LOCATION);
   self->props.max_topics = DEFAULT_PROP_MAX_TOPICS;
   self->props.ingest_partitions = DEFAULT_PROP_INGEST_PARTITIONS;
+  self->props.auto_create_topics = DEFAULT_PROP_AUTO_CREATE_TOPICS;
   self->props.bootstrap_servers = g_strdup (DEFAULT_PROP_BOOTSTRAP_SERVERS);
   self->props.acks = DEFAULT_PROP_ACKS;
   self->props.message_timeout_ms = DEFAULT_PROP_MESSAGE_TIMEOUT_MS;

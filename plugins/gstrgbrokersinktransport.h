@@ -71,6 +71,7 @@ typedef struct
   gchar *ingest_location;       /* NULL: <location>.ingest, or memory */
   guint max_topics;
   guint ingest_partitions;
+  gboolean auto_create_topics;
   /* Security of the embedded broker (docs/security.md). */
   gchar *tls_certificate;
   gchar *tls_key;

@@ -167,6 +167,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->ingest_location = NULL;
   rg_journal_config_init (&config->ingest_journal);
   config->ingest_partitions = 1;
+  config->auto_create_topics = TRUE;
   config->tls_certificate = NULL;
   config->tls_key = NULL;
   config->tls_ca = NULL;
@@ -895,6 +896,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       g_get_real_time () / 1000 * 1000);
   rg_broker_registry_set_ingest_partitions (broker->topics,
       broker->config.ingest_partitions);
+  rg_broker_registry_set_auto_create (broker->topics,
+      broker->config.auto_create_topics);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   rg_broker_registry_set_max_topics (broker->topics,

@@ -181,6 +181,10 @@ typedef enum
  *   @ingest_batches batches and offsets. Journal-backed ingest topics
  *   (@ingest_location) have one partition. Pipeline-owned topics always have
  *   one partition, 0.
+ * @auto_create_topics: Kafka's auto.create.topics.enable. TRUE (the
+ *   default, as Kafka's): with @ingest_batches above 0, a Metadata or
+ *   Produce naming an unknown topic creates it; FALSE: it gets
+ *   UNKNOWN_TOPIC_OR_PARTITION (3) and only CreateTopics creates topics
  * @tls_certificate: (nullable): PEM file of the listener's certificate
  *   chain: the listener speaks TLS (Kafka's SSL or SASL_SSL); %NULL =
  *   clear text
@@ -237,6 +241,7 @@ typedef struct
   const gchar *ingest_location;
   RgJournalConfig ingest_journal;
   guint ingest_partitions;
+  gboolean auto_create_topics;
   const gchar *tls_certificate;
   const gchar *tls_key;
   const gchar *tls_ca;

@@ -15,7 +15,8 @@
  */
 
 /*
- * InitProducerId, CreateTopics and DeleteTopics (see rgbrokeradmin.h).
+ * InitProducerId, CreateTopics, DeleteTopics and CreatePartitions (see
+ * rgbrokeradmin.h).
  * What each answers (docs/protocol.md has the same tables):
  *
  *  - InitProducerId: an idempotent producer gets a new producer id with
@@ -40,7 +41,21 @@
  *    delete.topic.enable=false does: TOPIC_DELETION_DISABLED (73) from v3,
  *    INVALID_REQUEST (42) before. A deleted topic's producer state goes
  *    with it.
- *  - With an ACL file, CreateTopics and DeleteTopics need create on each
+ *  - CreatePartitions: an in-memory ingest topic grows to the count asked
+ *    for, at once (the next Metadata lists the new partitions, empty, at
+ *    offset 0). A count not above the current one gets INVALID_PARTITIONS
+ *    (37): topics never shrink, as in Kafka; so does any growth of a
+ *    journal-backed ingest topic (one journal is one partition's log) and
+ *    a count above 1024. A pipeline's topic (or its .live view) gets
+ *    POLICY_VIOLATION (44): it has one partition by design (one stream,
+ *    one order), a rule of this broker, not a missing grant, so not
+ *    TOPIC_AUTHORIZATION_FAILED, which would send the user looking at
+ *    ACLs. An unknown name gets UNKNOWN_TOPIC_OR_PARTITION (3); a name
+ *    twice INVALID_REQUEST (42); manual assignments must name broker 0
+ *    once for each new partition (INVALID_REPLICA_ASSIGNMENT 39).
+ *    ValidateOnly checks all this and adds nothing.
+ *  - With an ACL file, CreateTopics, DeleteTopics and CreatePartitions
+ *    need create on each
  *    topic; a topic without the grant gets
  *    TOPIC_AUTHORIZATION_FAILED (29) and nothing is created or deleted.
  */
@@ -280,4 +295,119 @@ rg_broker_handle_delete_topics (const RgKafkaRequest * req,
   g_free (results);
   g_hash_table_unref (counts);
   return answer (resp, error, "DeleteTopics", ctx, out);
+}
+
+/* ---- CreatePartitions ---- */
+
+/* Manual assignments of a topic growing from @current partitions: one per
+ * new partition, each on broker 0 alone. Returns the error code and sets
+ * @message. */
+static gint16
+check_new_assignments (const RgKafkaCreatePartitionsTopic * t, guint current,
+    const gchar ** message)
+{
+  guint i;
+
+  if (!t->has_assignments || t->count <= (gint32) current)
+    return RG_KAFKA_NONE;
+  if (t->n_assignments != (guint) t->count - current) {
+    *message = "Give one assignment for each new partition";
+    return RG_KAFKA_INVALID_REPLICA_ASSIGNMENT;
+  }
+  for (i = 0; i < t->n_assignments; i++) {
+    if (t->assignments[i].n_broker_ids != 1
+        || t->assignments[i].broker_ids[0] != 0) {
+      *message = "Partitions can only be on broker 0, the only one";
+      return RG_KAFKA_INVALID_REPLICA_ASSIGNMENT;
+    }
+  }
+  return RG_KAFKA_NONE;
+}
+
+/* The message of a registry refusal; @held keeps a formatted one alive
+ * until the response is built. */
+static const gchar *
+grow_message (gint16 code, const RgKafkaCreatePartitionsTopic * t,
+    guint current, gboolean journal, GPtrArray * held)
+{
+  gchar *message;
+
+  switch (code) {
+    case RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION:
+      return "This server does not host this topic";
+    case RG_KAFKA_POLICY_VIOLATION:
+      return "A pipeline's topic has one partition, by design";
+    case RG_KAFKA_INVALID_PARTITIONS:
+      if (journal)
+        return "A journal-backed ingest topic (rgbrokersink ingest-location)"
+            " has one partition";
+      if (t->count > RG_BROKER_MAX_INGEST_PARTITIONS)
+        return "An ingest topic has at most 1024 partitions";
+      message = g_strdup_printf ("Asked for %d partitions, and the topic "
+          "has %u: partitions can be added, never removed", t->count,
+          current);
+      g_ptr_array_add (held, message);
+      return message;
+    default:
+      return NULL;
+  }
+}
+
+static void
+grow_one (const RgBrokerRequestContext * ctx,
+    const RgKafkaCreatePartitionsRequest * cp,
+    const RgKafkaCreatePartitionsTopic * t, GHashTable * counts,
+    GPtrArray * held, RgKafkaCreatePartitionsResult * r)
+{
+  const gchar *message = NULL;
+  guint current = 0;
+
+  r->name = t->name;
+  if (repeated (counts, t->name)) {
+    r->error_code = RG_KAFKA_INVALID_REQUEST;
+    message = "The topic is named more than once in the request";
+  } else if ((r->error_code = rg_broker_auth_check (ctx, t->name,
+              RG_BROKER_ACL_CREATE)) != RG_KAFKA_NONE) {
+    message = "Not authorized to add partitions to this topic (ACL: create)";
+  } else {
+    /* Validate first, so that a bad assignment adds nothing. */
+    r->error_code = rg_broker_registry_grow_ingest (ctx->registry, t->name,
+        t->count, TRUE, &current);
+    if (r->error_code == RG_KAFKA_NONE)
+      r->error_code = check_new_assignments (t, current, &message);
+    if (r->error_code == RG_KAFKA_NONE && !cp->validate_only)
+      r->error_code = rg_broker_registry_grow_ingest (ctx->registry,
+          t->name, t->count, FALSE, &current);
+    if (!message)
+      message = grow_message (r->error_code, t, current,
+          rg_broker_registry_is_journal_backed (ctx->registry), held);
+  }
+  r->error_message = message ? rg_kafka_str_from_cstr (message) :
+      RG_KAFKA_STR_NULL;
+}
+
+RgBrokerHandleResult
+rg_broker_handle_create_partitions (const RgKafkaRequest * req,
+    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
+{
+  const RgKafkaCreatePartitionsRequest *cp = req->body.other.body;
+  RgKafkaCreatePartitionsResult *results;
+  GPtrArray *held = g_ptr_array_new_with_free_func (g_free);
+  GHashTable *counts;
+  RgKafkaResponse *resp;
+  GError *error = NULL;
+  guint i;
+
+  counts = count_names (&cp->topics[0].name,
+      sizeof (RgKafkaCreatePartitionsTopic), cp->n_topics);
+  results = g_new0 (RgKafkaCreatePartitionsResult, MAX (cp->n_topics, 1));
+  for (i = 0; i < cp->n_topics; i++)
+    grow_one (ctx, cp, &cp->topics[i], counts, held, &results[i]);
+  resp = rg_kafka_build_create_partitions_response
+      (req->header.correlation_id, req->header.api_version, 0, results,
+      cp->n_topics, &error);
+  g_free (results);
+  g_ptr_array_unref (held);
+  g_hash_table_unref (counts);
+  return answer (resp, error, "CreatePartitions", ctx, out);
 }

@@ -15,8 +15,8 @@
  */
 
 /*
- * The handlers of InitProducerId, CreateTopics and DeleteTopics
- * (rgbrokeradmin.c), named by rows of the api table in
+ * The handlers of InitProducerId, CreateTopics, DeleteTopics and
+ * CreatePartitions (rgbrokeradmin.c), named by rows of the api table in
  * rgbrokerdispatch.c. They follow the handler contract of
  * rgbrokerdispatch.h (they only ever answer DONE or CLOSE) and reach the
  * broker's state only through the context: the topic registry and the
@@ -41,6 +41,10 @@ RgBrokerHandleResult rg_broker_handle_create_topics (const RgKafkaRequest *
 
 RgBrokerHandleResult rg_broker_handle_delete_topics (const RgKafkaRequest *
     req, const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);
+
+RgBrokerHandleResult rg_broker_handle_create_partitions (const
+    RgKafkaRequest * req, const RgBrokerRequestContext * ctx,
+    RgBrokerHandleOutcome * out);
 
 G_END_DECLS
 

@@ -147,6 +147,12 @@ static const RgBrokerApi apis[] = {
         RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
       rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,
       g_free},
+  {RG_KAFKA_ADMIN_API_CREATE_PARTITIONS, 0,
+        RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION,
+        RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE,
+        rg_broker_handle_create_partitions,
+        rg_kafka_parse_create_partitions,
+      rg_kafka_create_partitions_request_free},
 };
 
 const RgBrokerApi *

@@ -58,6 +58,7 @@ struct _RgBrokerRegistry
   guint ingest_batches;
   /* Set once, before clients are served. */
   guint ingest_partitions;
+  gboolean auto_create;
   RgWaker *waker;
   /* Durable ingest: the journals' directory (NULL: in memory). Set once,
    * before clients connect. */
@@ -85,6 +86,7 @@ rg_broker_registry_new (guint port, guint ingest_batches, RgWaker * waker)
   registry->port = port;
   registry->ingest_batches = ingest_batches;
   registry->ingest_partitions = 1;
+  registry->auto_create = TRUE;
   registry->waker = rg_waker_ref (waker);
   pthread_mutex_init (&registry->lock, NULL);
   registry->topics = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -102,6 +104,19 @@ rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
 {
   registry->ingest_partitions = CLAMP (n_partitions, 1,
       RG_BROKER_MAX_INGEST_PARTITIONS);
+}
+
+gboolean
+rg_broker_registry_is_journal_backed (RgBrokerRegistry * registry)
+{
+  return registry->ingest_root != NULL;
+}
+
+void
+rg_broker_registry_set_auto_create (RgBrokerRegistry * registry,
+    gboolean auto_create)
+{
+  registry->auto_create = auto_create;
 }
 
 guint
@@ -332,12 +347,15 @@ ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
   return topic;
 }
 
-/* Registers partitions 1 to @n_partitions - 1 of the in-memory ingest
- * topic @topic (its partition 0, just published). Called with the lock
- * held: in memory a partition is only an allocation. */
+/* Registers partitions @old->len (1 when @old is NULL) to @n_partitions
+ * - 1 of the in-memory ingest topic @topic (its partition 0, published),
+ * keeping the partitions in @old. The table gets a new array, so that it
+ * never changes under a reader: lookups take a reference on one partition
+ * under the lock, and the old array's references go with it. Called with
+ * the lock held: in memory a partition is only an allocation. */
 static void
 ingest_add_partitions_locked (RgBrokerRegistry * registry,
-    RgBrokerTopic * topic, guint n_partitions)
+    RgBrokerTopic * topic, GPtrArray * old, guint n_partitions)
 {
   const gchar *name = rg_broker_topic_get_name (topic);
   GPtrArray *parts = g_ptr_array_new_full (n_partitions,
@@ -345,7 +363,10 @@ ingest_add_partitions_locked (RgBrokerRegistry * registry,
   guint p;
 
   g_ptr_array_add (parts, rg_broker_topic_ref (topic));
-  for (p = 1; p < n_partitions; p++) {
+  for (p = 1; old && p < old->len; p++)
+    g_ptr_array_add (parts, rg_broker_topic_ref (g_ptr_array_index (old,
+                p)));
+  for (p = parts->len; p < n_partitions; p++) {
     RgBrokerTopic *part = rg_broker_topic_new_ingest (registry->waker, name,
         registry->ingest_batches);
 
@@ -381,7 +402,7 @@ ingest_publish_locked (RgBrokerRegistry * registry, RgBrokerTopic * topic,
       rg_broker_topic_ref (topic));
   /* A journal is one partition's log: journal-backed topics keep one. */
   if (n_partitions > 1 && !registry->ingest_root)
-    ingest_add_partitions_locked (registry, topic, n_partitions);
+    ingest_add_partitions_locked (registry, topic, NULL, n_partitions);
   GST_INFO ("created ingest topic \"%s\"", name);
   return topic;
 }
@@ -417,7 +438,7 @@ rg_broker_registry_get_ingest (RgBrokerRegistry * registry, RgKafkaStr name,
 
   if (error_code)
     *error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-  if (topic || registry->ingest_batches == 0
+  if (topic || registry->ingest_batches == 0 || !registry->auto_create
       || !rg_broker_ingest_name_valid (name.data, name.len)
       || !name_to_cstr (name, buf))
     return topic;
@@ -619,7 +640,8 @@ gint16
 rg_broker_registry_missing_error (RgBrokerRegistry * registry,
     RgKafkaStr name)
 {
-  if (registry->ingest_batches > 0 && !rg_broker_ingest_name_valid (name.data, name.len))
+  if (registry->ingest_batches > 0 && registry->auto_create
+      && !rg_broker_ingest_name_valid (name.data, name.len))
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
   return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 }
@@ -718,6 +740,62 @@ rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
   if (code != RG_KAFKA_NONE || validate_only)
     return code;
   return ingest_create (registry, buf, n_partitions);
+}
+
+/* Why @topic, registered as @name, cannot grow to @count partitions
+ * (it has @current): the error code, or NONE. Called with the lock held. */
+static gint16
+grow_check_locked (RgBrokerRegistry * registry, const gchar * name,
+    RgBrokerTopic * topic, gint32 count, guint current)
+{
+  if (!rg_broker_topic_is_ingest (topic)
+      || g_strcmp0 (rg_broker_topic_get_name (topic), name) != 0) {
+    GST_INFO ("CreatePartitions \"%s\": a pipeline's topic has one "
+        "partition", name);
+    return RG_KAFKA_POLICY_VIOLATION;
+  }
+  if (registry->ingest_root || count <= (gint32) current
+      || count > RG_BROKER_MAX_INGEST_PARTITIONS) {
+    GST_INFO ("CreatePartitions \"%s\": %d partitions refused (it has %u%s)",
+        name, count, current, registry->ingest_root ?
+        "; a journal-backed ingest topic has one" : "");
+    return RG_KAFKA_INVALID_PARTITIONS;
+  }
+  return RG_KAFKA_NONE;
+}
+
+gint16
+rg_broker_registry_grow_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 count, gboolean validate_only, guint * current)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  RgBrokerTopic *topic;
+  GPtrArray *parts;
+  guint had = 0;
+  gint16 code;
+
+  if (current)
+    *current = 0;
+  if (!name_to_cstr (name, buf))
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  pthread_mutex_lock (&registry->lock);
+  topic = g_hash_table_lookup (registry->topics, buf);
+  if (topic) {
+    parts = partitions_locked (registry, buf, topic);
+    had = parts ? parts->len : 1;
+    code = grow_check_locked (registry, buf, topic, count, had);
+    if (code == RG_KAFKA_NONE && !validate_only)
+      ingest_add_partitions_locked (registry, topic, parts, count);
+  } else {
+    code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  }
+  pthread_mutex_unlock (&registry->lock);
+  if (current)
+    *current = had;
+  if (code == RG_KAFKA_NONE && !validate_only)
+    GST_INFO ("ingest topic \"%s\": %u partitions, now %d (CreatePartitions)",
+        buf, had, count);
+  return code;
 }
 
 gint16

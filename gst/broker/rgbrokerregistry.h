@@ -120,7 +120,8 @@ RgBrokerTopic *rg_broker_registry_lookup (RgBrokerRegistry * registry,
     RgKafkaStr name);
 
 /* As rg_broker_registry_lookup(), but an unknown, unreserved, legal name
- * becomes a new ingest topic when the registry accepts ingest, with the
+ * becomes a new ingest topic when the registry accepts ingest and
+ * auto-creates (rg_broker_registry_set_auto_create()), with the
  * registry's ingest partitions; returns its partition 0. */
 RgBrokerTopic *rg_broker_registry_ensure_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name);
@@ -156,7 +157,8 @@ RgBrokerTopic *rg_broker_registry_ensure_partition (RgBrokerRegistry *
     registry, RgKafkaStr name, gint32 partition);
 
 /* The error Metadata answers for @name when no topic has it:
- * INVALID_TOPIC_EXCEPTION (17) when the registry accepts ingest and Kafka
+ * INVALID_TOPIC_EXCEPTION (17) when the registry accepts ingest,
+ * auto-creates, and Kafka
  * would refuse the name (a Kafka broker that creates topics says so, and
  * a producer fails its records at once instead of waiting for the topic),
  * else UNKNOWN_TOPIC_OR_PARTITION (3). */
@@ -182,6 +184,32 @@ guint rg_broker_registry_count_partitions (RgBrokerRegistry * registry,
  * INVALID_PARTITIONS). */
 gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gint32 n_partitions, gboolean validate_only);
+
+/* CreatePartitions of @name: grows the in-memory ingest topic to
+ * @count partitions (the new ones empty, at offset 0), or with
+ * @validate_only only checks that it could. *@current (nullable) receives
+ * the partitions it had (0 when unknown). Returns the Kafka error code:
+ * NONE; UNKNOWN_TOPIC_OR_PARTITION (3) for a name no topic has;
+ * POLICY_VIOLATION (44) for a pipeline's topic or its .live view (one
+ * partition by design); INVALID_PARTITIONS (37) when @count is not above
+ * the current count (topics never shrink), is above
+ * %RG_BROKER_MAX_INGEST_PARTITIONS, or the topic is journal-backed (one
+ * journal is one partition's log). The new partitions are served (Metadata,
+ * Produce, Fetch) as soon as this returns. */
+gint16 rg_broker_registry_grow_ingest (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 count, gboolean validate_only, guint * current);
+
+/* Whether ingest topics are journals (rg_broker_registry_set_ingest_journal()
+ * was called). */
+gboolean rg_broker_registry_is_journal_backed (RgBrokerRegistry * registry);
+
+/* Kafka's auto.create.topics.enable: with FALSE, a Metadata or Produce
+ * that names an unknown topic gets UNKNOWN_TOPIC_OR_PARTITION instead of
+ * creating it (rg_broker_registry_get_ingest() only looks names up);
+ * CreateTopics still creates. TRUE until set. Called before the broker
+ * serves clients. */
+void rg_broker_registry_set_auto_create (RgBrokerRegistry * registry,
+    gboolean auto_create);
 
 /* Appends a reference to every registered topic to @topics and the name
  * it is registered under (owned by that topic) to @names, one entry per

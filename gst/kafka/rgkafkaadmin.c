@@ -15,7 +15,8 @@
  */
 
 /*
- * The codec of InitProducerId, CreateTopics and DeleteTopics (contract in
+ * The codec of InitProducerId, CreateTopics, DeleteTopics and
+ * CreatePartitions (contract in
  * rgkafkaadmin.h). Kafka's JSON message specs are the authority; the
  * layouts, with [vN+] for fields present from version N. In flexible
  * versions strings and arrays are compact and every struct (the body and
@@ -44,6 +45,17 @@
  *   request  ARRAY STRING TopicNames, int32 TimeoutMs
  *   response [v1+ int32 ThrottleTimeMs] ARRAY Responses {STRING Name,
  *            int16 ErrorCode, [v5+ NULLABLE_STRING ErrorMessage]}
+ *
+ * CreatePartitions (37), v0-3, flexible from v2 (v1 and v3 change only
+ * the broker's throttling, not the bytes):
+ *   request  ARRAY Topics {STRING Name, int32 Count, NULLABLE ARRAY
+ *            Assignments {ARRAY int32 BrokerIds}}, int32 TimeoutMs,
+ *            bool ValidateOnly
+ *   response int32 ThrottleTimeMs, ARRAY Results {STRING Name,
+ *            int16 ErrorCode, NULLABLE_STRING ErrorMessage}
+ *   Count is the partition count the topic is to have, not how many are
+ *   added; Assignments, when not null, lists the replicas of each new
+ *   partition in order.
  *
  * Bounds: array counts are checked against the smallest encoding of one
  * element before anything is allocated (rg_kafka_read_array_count()), so
@@ -297,6 +309,114 @@ unsupported:
   {
     g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
         "DeleteTopics v%d cannot be built", api_version);
+    return NULL;
+  }
+}
+
+/* ---- CreatePartitions ---- */
+
+/* Smallest encodings: a topic is a name, a count and an assignment array
+ * count (plus its tag section when flexible); an assignment is one array
+ * count (and a tag section). */
+#define PARTITIONS_TOPIC_MIN_SIZE(flexible) ((flexible) ? 7 : 10)
+#define PARTITIONS_ASSIGNMENT_MIN_SIZE(flexible) ((flexible) ? 2 : 4)
+
+static void
+parse_partitions_assignment (RgKafkaReader * r,
+    RgKafkaPartitionsAssignment * a)
+{
+  gint32 i, n;
+
+  n = rg_kafka_read_array_count (r, FALSE, 4, "BrokerIds");
+  a->broker_ids = g_new0 (gint32, MAX (n, 1));
+  for (i = 0; i < n && !r->failed; i++)
+    a->broker_ids[i] = rg_kafka_read_int32 (r, "BrokerId");
+  a->n_broker_ids = r->failed ? 0 : n;
+  rg_kafka_read_tags (r);
+}
+
+static void
+parse_partitions_topic (RgKafkaReader * r, RgKafkaCreatePartitionsTopic * t)
+{
+  gint32 i, n;
+
+  t->name = rg_kafka_read_str (r, FALSE, "Name");
+  t->count = rg_kafka_read_int32 (r, "Count");
+  n = rg_kafka_read_array_count (r, TRUE,
+      PARTITIONS_ASSIGNMENT_MIN_SIZE (r->flexible), "Assignments");
+  t->has_assignments = n >= 0;
+  t->assignments = g_new0 (RgKafkaPartitionsAssignment, MAX (n, 1));
+  for (i = 0; i < n && !r->failed; i++, t->n_assignments++)
+    parse_partitions_assignment (r, &t->assignments[i]);
+  rg_kafka_read_tags (r);
+}
+
+gpointer
+rg_kafka_parse_create_partitions (RgKafkaReader * r, gint16 api_version)
+{
+  RgKafkaCreatePartitionsRequest *req =
+      g_new0 (RgKafkaCreatePartitionsRequest, 1);
+  gint32 i, n;
+
+  n = rg_kafka_read_array_count (r, FALSE,
+      PARTITIONS_TOPIC_MIN_SIZE (r->flexible), "Topics");
+  req->topics = g_new0 (RgKafkaCreatePartitionsTopic, MAX (n, 1));
+  for (i = 0; i < n && !r->failed; i++, req->n_topics++)
+    parse_partitions_topic (r, &req->topics[i]);
+  req->timeout_ms = rg_kafka_read_int32 (r, "TimeoutMs");
+  req->validate_only = rg_kafka_read_int8 (r, "ValidateOnly") != 0;
+  rg_kafka_read_tags (r);
+  return req;
+}
+
+void
+rg_kafka_create_partitions_request_free (gpointer body)
+{
+  RgKafkaCreatePartitionsRequest *req = body;
+  guint i, j;
+
+  if (!req)
+    return;
+  for (i = 0; i < req->n_topics; i++) {
+    RgKafkaCreatePartitionsTopic *t = &req->topics[i];
+
+    for (j = 0; j < t->n_assignments; j++)
+      g_free (t->assignments[j].broker_ids);
+    g_free (t->assignments);
+  }
+  g_free (req->topics);
+  g_free (req);
+}
+
+RgKafkaResponse *
+rg_kafka_build_create_partitions_response (gint32 correlation_id,
+    gint16 api_version, gint32 throttle_time_ms,
+    const RgKafkaCreatePartitionsResult * topics, guint n_topics,
+    GError ** error)
+{
+  RgKafkaResponse *resp;
+  guint i;
+
+  if (api_version < 0 || api_version > RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION)
+    goto unsupported;
+  resp = rg_kafka_response_new_for (correlation_id,
+      RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE, api_version);
+  rg_kafka_put_int32 (resp, throttle_time_ms);
+  rg_kafka_put_array_count (resp, n_topics);
+  for (i = 0; i < n_topics; i++) {
+    rg_kafka_put_str (resp, topics[i].name, FALSE, "Name");
+    rg_kafka_put_int16 (resp, topics[i].error_code);
+    rg_kafka_put_str (resp, topics[i].error_message, TRUE, "ErrorMessage");
+    rg_kafka_put_tags (resp);
+  }
+  rg_kafka_put_tags (resp);
+  return rg_kafka_response_finish (resp, error);
+
+  /* ERRORS */
+unsupported:
+  {
+    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+        "CreatePartitions v%d cannot be built", api_version);
     return NULL;
   }
 }

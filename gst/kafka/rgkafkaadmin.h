@@ -24,8 +24,9 @@ G_BEGIN_DECLS
 
 /*
  * The codec of the producer and topic administration apis
- * (rgkafkaadmin.c): InitProducerId (22), CreateTopics (19) and
- * DeleteTopics (20), requests parsed and responses built, no I/O. The
+ * (rgkafkaadmin.c): InitProducerId (22), CreateTopics (19), DeleteTopics
+ * (20) and CreatePartitions (37), requests parsed and responses built, no
+ * I/O. The
  * byte layouts are described at the top of rgkafkaadmin.c and in
  * docs/protocol.md; Kafka's JSON message specs are the authority.
  * Private to libgstrg: not installed, no RG_API.
@@ -53,6 +54,7 @@ G_BEGIN_DECLS
 #define RG_KAFKA_ADMIN_API_CREATE_TOPICS 19
 #define RG_KAFKA_ADMIN_API_DELETE_TOPICS 20
 #define RG_KAFKA_ADMIN_API_INIT_PRODUCER_ID 22
+#define RG_KAFKA_ADMIN_API_CREATE_PARTITIONS 37
 
 /* The versions this codec parses and builds, and the first flexible one
  * of each api. */
@@ -62,6 +64,8 @@ G_BEGIN_DECLS
 #define RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE 5
 #define RG_KAFKA_DELETE_TOPICS_MAX_VERSION 5
 #define RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE 4
+#define RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION 3
+#define RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE 2
 
 /* Kafka error codes of these apis and of idempotent produce that
  * RgKafkaErrorCode (kafka/rgkafka.h) does not list. */
@@ -171,6 +175,52 @@ typedef struct
   RgKafkaStr error_message;
 } RgKafkaDeletableTopicResult;
 
+/*
+ * The replicas of one new partition in a CreatePartitions request.
+ * @broker_ids: (array length=n_broker_ids)
+ */
+typedef struct
+{
+  gint32 *broker_ids;
+  guint n_broker_ids;
+} RgKafkaPartitionsAssignment;
+
+/*
+ * One topic of a CreatePartitions request.
+ * @count: the partition count the topic is to have (not the number added)
+ * @assignments: (array length=n_assignments): the replicas of each new
+ *   partition, in order
+ * @has_assignments: FALSE when the array was null (the broker assigns)
+ */
+typedef struct
+{
+  RgKafkaStr name;
+  gint32 count;
+  RgKafkaPartitionsAssignment *assignments;
+  guint n_assignments;
+  gboolean has_assignments;
+} RgKafkaCreatePartitionsTopic;
+
+/*
+ * CreatePartitions (37) v0-3 request.
+ * @validate_only: check only, add nothing
+ */
+typedef struct
+{
+  RgKafkaCreatePartitionsTopic *topics;
+  guint n_topics;
+  gint32 timeout_ms;
+  gboolean validate_only;
+} RgKafkaCreatePartitionsRequest;
+
+/* One topic of a CreatePartitions response (@error_message nullable). */
+typedef struct
+{
+  RgKafkaStr name;
+  gint16 error_code;
+  RgKafkaStr error_message;
+} RgKafkaCreatePartitionsResult;
+
 /* Body parsers for rg_kafka_request_parse_other(), and their frees. */
 gpointer rg_kafka_parse_init_producer_id (RgKafkaReader * r,
     gint16 api_version);
@@ -178,6 +228,9 @@ gpointer rg_kafka_parse_create_topics (RgKafkaReader * r, gint16 api_version);
 void rg_kafka_create_topics_request_free (gpointer body);
 gpointer rg_kafka_parse_delete_topics (RgKafkaReader * r, gint16 api_version);
 void rg_kafka_delete_topics_request_free (gpointer body);
+gpointer rg_kafka_parse_create_partitions (RgKafkaReader * r,
+    gint16 api_version);
+void rg_kafka_create_partitions_request_free (gpointer body);
 
 /* InitProducerId response: ThrottleTimeMs, ErrorCode, ProducerId,
  * ProducerEpoch (the same fields in every version). */
@@ -194,6 +247,13 @@ RgKafkaResponse *rg_kafka_build_create_topics_response (gint32
 RgKafkaResponse *rg_kafka_build_delete_topics_response (gint32
     correlation_id, gint16 api_version, gint32 throttle_time_ms,
     const RgKafkaDeletableTopicResult * topics, guint n_topics,
+    GError ** error);
+
+/* CreatePartitions response: ThrottleTimeMs, then one result per topic
+ * (the same fields in every version). */
+RgKafkaResponse *rg_kafka_build_create_partitions_response (gint32
+    correlation_id, gint16 api_version, gint32 throttle_time_ms,
+    const RgKafkaCreatePartitionsResult * topics, guint n_topics,
     GError ** error);
 
 G_END_DECLS

@@ -12,7 +12,11 @@
 # memory; a Kafka broker keeps them on disk): the tests read back what they
 # produce, up to a few thousand batches per topic.
 #
-#   rg_compat_start_broker BUILD_DIR LOG
+#   rg_compat_start_broker BUILD_DIR LOG [PROPERTY=VALUE...]
+#
+# PROPERTY=VALUE pairs are more rgbrokersink properties (e.g.
+# auto-create-topics=false for a broker that creates topics only on
+# CreateTopics, as Kafka with auto.create.topics.enable=false).
 #
 # Sets RG_COMPAT_BOOTSTRAP (host:port) and RG_COMPAT_BROKER_PID, and waits
 # until the port answers. rg_compat_stop_broker ends the pipeline.
@@ -20,12 +24,13 @@
 rg_compat_start_broker ()
 {
   local build="$1" log="$2" port i
+  shift 2
   port=$(/usr/bin/python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   GST_PLUGIN_PATH="$build/plugins" gst-launch-1.0 -e videotestsrc \
     is-live=true ! video/x-raw,width=64,height=48,framerate=10/1 ! \
     rgbrokersink host=127.0.0.1 port="$port" topic=video ingest=true \
-    ingest-partitions=4 ring-size=8192 > "$log" 2>&1 &
+    ingest-partitions=4 ring-size=8192 "$@" > "$log" 2>&1 &
   RG_COMPAT_BROKER_PID=$!
   RG_COMPAT_BOOTSTRAP=127.0.0.1:$port
   # The clients of the matrix read 20 records of "video": 10 per second.

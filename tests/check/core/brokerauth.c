@@ -1042,6 +1042,33 @@ fetch_error (Client * c, const gchar * topic, gint64 * high_watermark)
   return error;
 }
 
+/* CreatePartitions v0 of @topic to @count: its error. */
+static gint
+create_partitions_error (Client * c, const gchar * topic, gint32 count)
+{
+  GByteArray *b = kw_request_new (37, 0, 13);
+  GBytes *resp;
+  KwReader r;
+  gsize size;
+  gint error;
+
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, count);
+  kw_put32 (b, -1);             /* no assignments */
+  kw_put32 (b, 5000);
+  g_byte_array_append (b, (const guint8 *) "\0", 1);
+  resp = client_call (c, b, 13, FALSE);
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);               /* throttle */
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  error = kw_get (&r, 2);
+  g_bytes_unref (resp);
+  return error;
+}
+
 static void
 append_records (RgBrokerTopic * topic, guint n)
 {
@@ -1110,6 +1137,12 @@ GST_START_TEST (test_acl_enforced)
       ERR_TOPIC_AUTHORIZATION_FAILED);
   fail_unless_equals_int (produce_error (&c, "ingest.a"), 2);
   fail_unless_equals_int (produce_error (&c, "other"),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  /* CreatePartitions needs create: granted on ingest.a; secret is refused
+   * for the grant before the broker's own rule (a pipeline's topic keeps
+   * one partition) is looked at. */
+  fail_unless_equals_int (create_partitions_error (&c, "ingest.a", 2), 0);
+  fail_unless_equals_int (create_partitions_error (&c, "secret", 2),
       ERR_TOPIC_AUTHORIZATION_FAILED);
   client_close (&c);
 

@@ -17,15 +17,20 @@
  * the broker's codec does not only talk to itself: Metadata lists the
  * partitions, Produce, Fetch and ListOffsets address each one, and a
  * partition that does not exist gets UNKNOWN_TOPIC_OR_PARTITION (3). The
- * registry's CreateTopics function is tested directly. */
+ * registry's CreateTopics function is tested directly. CreatePartitions
+ * (37) grows an ingest topic over the wire, in its classic (v0) and
+ * flexible (v2) encodings, and a broker with auto-create-topics off
+ * creates topics on CreateTopics only. */
 
 #include <gst/check/gstcheck.h>
 
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokeringest.h"
 #include "broker/rgbrokerregistry.h"
 #include "broker/rgloop.h"
+#include "kafka/rgkafkaadmin.h"
 #include "record/rgbatch.h"
 #include "kafkawire.h"
 
@@ -872,6 +877,357 @@ GST_START_TEST (test_registry_create_ingest)
 
 GST_END_TEST;
 
+/* ---- CreatePartitions ---- */
+
+static void
+put8 (GByteArray * b, guint8 v)
+{
+  g_byte_array_append (b, &v, 1);
+}
+
+/* A COMPACT_STRING (names under 127 bytes). */
+static void
+put_compact_str (GByteArray * b, const gchar * s)
+{
+  put8 (b, strlen (s) + 1);
+  g_byte_array_append (b, (const guint8 *) s, strlen (s));
+}
+
+/* One topic of a CreatePartitions request: grow @name to @count; with
+ * @n_assignments >= 0, that many manual assignments, each of the one
+ * broker @broker (-1: a null array). */
+typedef struct
+{
+  const gchar *name;
+  gint32 count;
+  gint32 n_assignments;
+  gint32 broker;
+} GrowTopic;
+
+/* CreatePartitions @version (0, 1: classic; 2, 3: flexible) of @topics. */
+static GByteArray *
+create_partitions_request (gint32 cid, gint16 version,
+    const GrowTopic * topics, guint n, gboolean validate_only)
+{
+  GByteArray *b = kw_request_new (RG_KAFKA_ADMIN_API_CREATE_PARTITIONS,
+      version, cid);
+  gboolean flexible = version >= 2;
+  guint i;
+  gint32 a;
+
+  if (flexible) {
+    put8 (b, 0);                   /* header tags */
+    put8 (b, n + 1);
+  } else {
+    kw_put32 (b, n);
+  }
+  for (i = 0; i < n; i++) {
+    const GrowTopic *t = &topics[i];
+
+    if (flexible)
+      put_compact_str (b, t->name);
+    else
+      kw_putstr (b, t->name);
+    kw_put32 (b, t->count);
+    if (flexible)
+      put8 (b, t->n_assignments + 1);   /* 0: null */
+    else
+      kw_put32 (b, t->n_assignments);
+    for (a = 0; a < t->n_assignments; a++) {
+      if (flexible) {
+        put8 (b, 2);
+        kw_put32 (b, t->broker);
+        put8 (b, 0);
+      } else {
+        kw_put32 (b, 1);
+        kw_put32 (b, t->broker);
+      }
+    }
+    if (flexible)
+      put8 (b, 0);
+  }
+  kw_put32 (b, 5000);
+  put8 (b, validate_only);
+  if (flexible)
+    put8 (b, 0);
+  return kw_request_finish (b);
+}
+
+/* Sends CreatePartitions and fills @codes, one per topic, checking that
+ * the names come back in order and that every refusal says why. */
+static void
+create_partitions (int fd, gint32 cid, gint16 version,
+    const GrowTopic * topics, guint n, gboolean validate_only,
+    gint16 * codes)
+{
+  gboolean flexible = version >= 2;
+  Response resp;
+  guint i;
+  gint64 len;
+
+  send_and_receive (fd, create_partitions_request (cid, version, topics, n,
+          validate_only), cid, &resp);
+  if (flexible)
+    fail_unless_equals_int (kw_get (&resp.r, 1), 0);    /* header tags */
+  fail_unless_equals_int (kw_get (&resp.r, 4), 0);      /* throttle */
+  fail_unless_equals_int (flexible ? kw_get (&resp.r, 1) - 1 :
+      kw_get (&resp.r, 4), n);
+  for (i = 0; i < n; i++) {
+    len = flexible ? kw_get (&resp.r, 1) - 1 : kw_get (&resp.r, 2);
+    fail_unless (len == (gint64) strlen (topics[i].name)
+        && resp.r.p + len <= resp.r.end
+        && memcmp (resp.r.p, topics[i].name, len) == 0);
+    resp.r.p += len;
+    codes[i] = kw_get (&resp.r, 2);
+    len = flexible ? kw_get (&resp.r, 1) - 1 : kw_get (&resp.r, 2);
+    /* A message with every error, none without. */
+    fail_unless ((codes[i] != 0) == (len > 0), "%s: error %d, message "
+        "length %" G_GINT64_FORMAT, topics[i].name, codes[i], len);
+    fail_unless (len <= 0 || resp.r.p + len <= resp.r.end);
+    resp.r.p += MAX (len, 0);
+    if (flexible)
+      fail_unless_equals_int (kw_get (&resp.r, 1), 0);
+  }
+  if (flexible)
+    fail_unless_equals_int (kw_get (&resp.r, 1), 0);
+  fail_unless (resp.r.p == resp.r.end);
+  g_free (resp.start);
+}
+
+/* CreatePartitions of one topic; returns its error code. */
+static gint16
+grow (int fd, gint32 cid, gint16 version, const gchar * name, gint32 count,
+    gboolean validate_only)
+{
+  GrowTopic t = { name, count, -1, 0 };
+  gint16 code = -1;
+
+  create_partitions (fd, cid, version, &t, 1, validate_only, &code);
+  return code;
+}
+
+/* A topic created with one partition grows to three (v0) and four (v2):
+ * Metadata lists them at once, and records produced into partition 2
+ * come back from it at its own offsets, the others untouched. */
+GST_START_TEST (test_create_partitions_grow)
+{
+  RgBroker *broker = start_broker (1, FALSE);
+  PartitionAnswer answers[MAX_PARTITIONS_ASKED];
+  static const gint32 two[1] = { 2 };
+  static const gint32 zero_three[2] = { 0, 3 };
+  const guint firsts[1] = { 0 }, counts[1] = { 5 };
+  const gint64 from[2] = { 0, 0 };
+  int fd = kw_connect (rg_broker_get_port (broker), 30);
+  gchar *expected;
+  guint i;
+
+  fail_unless_equals_int (metadata_partitions (fd, 1, INGEST), 1);
+  fail_unless_equals_int (grow (fd, 2, 0, INGEST, 3, FALSE), 0);
+  fail_unless_equals_int (metadata_partitions (fd, 3, INGEST), 3);
+
+  fail_unless_equals_int (produce (fd, 4, INGEST, two, firsts, counts, 1,
+          answers), 1);
+  fail_unless_equals_int (answers[0].error_code, 0);
+  fail_unless_equals_int64 (answers[0].offset, 0);
+  fail_unless_equals_int (fetch (fd, 5, INGEST, two, from, 1, answers), 1);
+  fail_unless_equals_int (answers[0].error_code, 0);
+  fail_unless_equals_int64 (answers[0].high_watermark, 5);
+  fail_unless_equals_int (answers[0].n_records, 5);
+  for (i = 0; i < 5; i++) {
+    expected = record_value (2, i);
+    fail_unless_equals_int64 (answers[0].offsets[i], i);
+    fail_unless_equals_string (answers[0].values[i], expected);
+    g_free (expected);
+  }
+  answers_clear (answers, 1);
+
+  /* The flexible encoding; partition 0 is the topic it was, empty. */
+  fail_unless_equals_int (grow (fd, 6, 2, INGEST, 4, FALSE), 0);
+  fail_unless_equals_int (metadata_partitions (fd, 7, INGEST), 4);
+  fail_unless_equals_int (fetch (fd, 8, INGEST, zero_three, from, 2,
+          answers), 2);
+  fail_unless_equals_int (answers[0].error_code, 0);
+  fail_unless_equals_int64 (answers[0].high_watermark, 0);
+  fail_unless_equals_int (answers[1].error_code, 0);
+  fail_unless_equals_int64 (answers[1].high_watermark, 0);
+  answers_clear (answers, 2);
+  /* Partition 2 kept its records through the second growth. */
+  fail_unless_equals_int (fetch (fd, 9, INGEST, two, from, 1, answers), 1);
+  fail_unless_equals_int64 (answers[0].high_watermark, 5);
+  fail_unless_equals_int (answers[0].n_records, 5);
+  answers_clear (answers, 1);
+
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* What CreatePartitions refuses, each with its Kafka error, and that a
+ * refusal or a ValidateOnly changes nothing. */
+GST_START_TEST (test_create_partitions_refused)
+{
+  RgBroker *broker = start_broker (3, TRUE);
+  GError *error = NULL;
+  RgBrokerTopic *served = rg_broker_add_topic (broker, SERVED, 8, &error);
+  GrowTopic twice[2] = { {INGEST, 5, -1, 0}, {INGEST, 6, -1, 0} };
+  GrowTopic assigned[3] = { {INGEST, 5, 2, 0}, {INGEST, 5, 1, 0},
+  {INGEST, 5, 2, 1}
+  };
+  gint16 codes[2];
+  int fd;
+
+  fail_unless (served != NULL, "%s", error ? error->message : "?");
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  fail_unless_equals_int (metadata_partitions (fd, 1, INGEST), 3);
+
+  /* Never shrink, nor "grow" to the same count. */
+  fail_unless_equals_int (grow (fd, 2, 0, INGEST, 2, FALSE),
+      RG_KAFKA_INVALID_PARTITIONS);
+  fail_unless_equals_int (grow (fd, 3, 3, INGEST, 3, FALSE),
+      RG_KAFKA_INVALID_PARTITIONS);
+  fail_unless_equals_int (grow (fd, 4, 1, INGEST,
+          RG_BROKER_MAX_INGEST_PARTITIONS + 1, FALSE),
+      RG_KAFKA_INVALID_PARTITIONS);
+  /* A pipeline's topic and its view keep their one partition. */
+  fail_unless_equals_int (grow (fd, 5, 0, SERVED, 2, FALSE),
+      RG_KAFKA_POLICY_VIOLATION);
+  fail_unless_equals_int (grow (fd, 6, 2, "nobody", 2, FALSE),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  /* Validation only adds nothing. */
+  fail_unless_equals_int (grow (fd, 7, 1, INGEST, 5, TRUE), 0);
+  fail_unless_equals_int (metadata_partitions (fd, 8, INGEST), 3);
+  /* A name twice: both refused, as Kafka does. */
+  create_partitions (fd, 9, 0, twice, 2, FALSE, codes);
+  fail_unless_equals_int (codes[0], RG_KAFKA_INVALID_REQUEST);
+  fail_unless_equals_int (codes[1], RG_KAFKA_INVALID_REQUEST);
+  /* Manual assignments: one per new partition, on broker 0. */
+  create_partitions (fd, 10, 2, &assigned[1], 1, FALSE, codes);
+  fail_unless_equals_int (codes[0], RG_KAFKA_INVALID_REPLICA_ASSIGNMENT);
+  create_partitions (fd, 11, 0, &assigned[2], 1, FALSE, codes);
+  fail_unless_equals_int (codes[0], RG_KAFKA_INVALID_REPLICA_ASSIGNMENT);
+  fail_unless_equals_int (metadata_partitions (fd, 12, INGEST), 3);
+  create_partitions (fd, 13, 0, &assigned[0], 1, FALSE, codes);
+  fail_unless_equals_int (codes[0], 0);
+  fail_unless_equals_int (metadata_partitions (fd, 14, INGEST), 5);
+  fail_unless_equals_int (metadata_partitions (fd, 15, SERVED), 1);
+
+  close (fd);
+  rg_broker_remove_topic (broker, served);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
+/* The registry refuses to grow a journal-backed ingest topic (a journal
+ * is one partition's log) instead of pretending. */
+GST_START_TEST (test_create_partitions_journal)
+{
+  RgLoop *loop = rg_loop_new (no_turn, NULL);
+  RgBrokerRegistry *registry = rg_broker_registry_new (9092, 8,
+      rg_loop_get_waker (loop));
+  gchar *root = g_dir_make_tmp ("rg-parts-XXXXXX", NULL);
+  RgJournalConfig config;
+  GError *error = NULL;
+  guint current = 0;
+
+  fail_unless (root != NULL);
+  rg_journal_config_init (&config);
+  fail_unless (rg_broker_registry_set_ingest_journal (registry, root,
+          &config, &error), "%s", error ? error->message : "?");
+  fail_unless_equals_int (rg_broker_registry_create_ingest (registry,
+          str ("durable"), 1, FALSE), RG_KAFKA_NONE);
+  fail_unless (rg_broker_registry_is_journal_backed (registry));
+  fail_unless_equals_int (rg_broker_registry_grow_ingest (registry,
+          str ("durable"), 2, FALSE, &current), RG_KAFKA_INVALID_PARTITIONS);
+  fail_unless_equals_int (current, 1);
+  fail_unless_equals_int (rg_broker_registry_count_partitions (registry,
+          str ("durable")), 1);
+
+  rg_broker_registry_free (registry);
+  rg_loop_free (loop);
+  fail_unless (rg_broker_ingest_remove (root, "durable", NULL));
+  fail_unless_equals_int (rmdir (root), 0);
+  g_free (root);
+}
+
+GST_END_TEST;
+
+/* CreateTopics v0 of @name with @partitions; returns its error code. */
+static gint16
+create_topic (int fd, gint32 cid, const gchar * name, gint32 partitions)
+{
+  GByteArray *b = kw_request_new (RG_KAFKA_ADMIN_API_CREATE_TOPICS, 0, cid);
+  Response resp;
+  gint16 code;
+
+  kw_put32 (b, 1);
+  kw_putstr (b, name);
+  kw_put32 (b, partitions);
+  kw_put16 (b, 1);
+  kw_put32 (b, 0);                 /* assignments */
+  kw_put32 (b, 0);                 /* configs */
+  kw_put32 (b, 5000);
+  send_and_receive (fd, kw_request_finish (b), cid, &resp);
+  fail_unless_equals_int (kw_get (&resp.r, 4), 1);
+  expect_str (&resp.r, name);
+  code = kw_get (&resp.r, 2);
+  fail_unless (resp.r.p == resp.r.end);
+  g_free (resp.start);
+  return code;
+}
+
+/* With auto-create-topics off, naming a topic in Metadata or Produce
+ * creates nothing (UNKNOWN_TOPIC_OR_PARTITION, also for a name Kafka
+ * would refuse, as a Kafka broker without auto-creation answers);
+ * CreateTopics creates it, and then it serves as any ingest topic. */
+GST_START_TEST (test_auto_create_off)
+{
+  RgBrokerConfig config;
+  PartitionAnswer answers[MAX_PARTITIONS_ASKED];
+  static const gint32 one[1] = { 1 };
+  const guint firsts[1] = { 0 }, counts[1] = { 2 };
+  GHashTable *topics;
+  RgBroker *broker;
+  int fd;
+
+  rg_broker_config_init (&config);
+  fail_unless (config.auto_create_topics);
+  config.ingest_batches = 64;
+  config.auto_create_topics = FALSE;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, NULL);
+  fail_unless (broker != NULL);
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+
+  topics = metadata (fd, 1, "fresh");
+  fail_unless_equals_int (GPOINTER_TO_INT (g_hash_table_lookup (topics,
+              "fresh")), -RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  g_hash_table_unref (topics);
+  fail_unless_equals_int (metadata_v4_error (fd, 2, "fresh", TRUE),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  fail_unless_equals_int (metadata_v4_error (fd, 3, "bad$#!", TRUE),
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  fail_unless_equals_int (produce (fd, 4, "fresh", one, firsts, counts, 1,
+          answers), 1);
+  fail_unless_equals_int (answers[0].error_code,
+      RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
+  topics = metadata (fd, 5, NULL);
+  fail_unless_equals_int (g_hash_table_size (topics), 0);
+  g_hash_table_unref (topics);
+
+  fail_unless_equals_int (create_topic (fd, 6, "fresh", 2), 0);
+  fail_unless_equals_int (metadata_partitions (fd, 7, "fresh"), 2);
+  fail_unless_equals_int (produce (fd, 8, "fresh", one, firsts, counts, 1,
+          answers), 1);
+  fail_unless_equals_int (answers[0].error_code, 0);
+  fail_unless_equals_int64 (answers[0].offset, 0);
+
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokerpartitions_suite (void)
 {
@@ -888,6 +1244,10 @@ brokerpartitions_suite (void)
   tcase_add_test (tc, test_metadata_invalid_name);
   tcase_add_test (tc, test_metadata_no_auto_creation);
   tcase_add_test (tc, test_registry_create_ingest);
+  tcase_add_test (tc, test_create_partitions_grow);
+  tcase_add_test (tc, test_create_partitions_refused);
+  tcase_add_test (tc, test_create_partitions_journal);
+  tcase_add_test (tc, test_auto_create_off);
   return s;
 }
 

@@ -970,6 +970,54 @@ typedef struct
   GDestroyNotify free_body;
 } AdminCodec;
 
+/* CreatePartitions @version of "a" to 3 (null assignments) and "bb" to 4
+ * (two assignments, [0] and [0, 1]). */
+static GByteArray *
+create_partitions_request (gint32 cid, gint16 version)
+{
+  GByteArray *b = kw_request_new (RG_KAFKA_ADMIN_API_CREATE_PARTITIONS,
+      version, cid);
+  gboolean flexible = version >= RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE;
+
+  if (flexible) {
+    put8 (b, 0);
+    put8 (b, 3);
+    put_compact_str (b, "a");
+    kw_put32 (b, 3);
+    put8 (b, 0);                   /* null assignments */
+    put8 (b, 0);
+    put_compact_str (b, "bb");
+    kw_put32 (b, 4);
+    put8 (b, 3);
+    put8 (b, 2);
+    kw_put32 (b, 0);
+    put8 (b, 0);
+    put8 (b, 3);
+    kw_put32 (b, 0);
+    kw_put32 (b, 1);
+    put8 (b, 0);
+    put8 (b, 0);
+  } else {
+    kw_put32 (b, 2);
+    kw_putstr (b, "a");
+    kw_put32 (b, 3);
+    kw_put32 (b, -1);
+    kw_putstr (b, "bb");
+    kw_put32 (b, 4);
+    kw_put32 (b, 2);
+    kw_put32 (b, 1);
+    kw_put32 (b, 0);
+    kw_put32 (b, 2);
+    kw_put32 (b, 0);
+    kw_put32 (b, 1);
+  }
+  kw_put32 (b, 5000);
+  put8 (b, 1);
+  if (flexible)
+    put8 (b, 0);
+  return kw_request_finish (b);
+}
+
 static const AdminCodec *
 admin_codec (gint16 api_key)
 {
@@ -982,7 +1030,12 @@ admin_codec (gint16 api_key)
   static const AdminCodec init = { RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
     rg_kafka_parse_init_producer_id, g_free
   };
+  static const AdminCodec grow = { RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE,
+    rg_kafka_parse_create_partitions, rg_kafka_create_partitions_request_free
+  };
 
+  if (api_key == RG_KAFKA_ADMIN_API_CREATE_PARTITIONS)
+    return &grow;
   return api_key == 19 ? &create : api_key == 20 ? &del : &init;
 }
 
@@ -996,7 +1049,7 @@ parse_admin (const guint8 * frame, gsize len, GError ** error)
       c->parse, c->free_body, NULL, error);
 }
 
-/* Valid frames of every version of the three apis (size prefix kept). */
+/* Valid frames of every version of the four apis (size prefix kept). */
 static GPtrArray *
 admin_frames (void)
 {
@@ -1012,8 +1065,50 @@ admin_frames (void)
     g_ptr_array_add (frames, delete_topics_request (v, v, names, 2));
   for (v = 0; v <= RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION; v++)
     g_ptr_array_add (frames, init_producer_id_request (v, v, "tx", 5, 1));
+  for (v = 0; v <= RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION; v++)
+    g_ptr_array_add (frames, create_partitions_request (v, v));
   return frames;
 }
+
+/* CreatePartitions parses to what was written, classic and flexible: the
+ * null assignments apart from an empty list, each new partition's
+ * replicas, ValidateOnly. */
+GST_START_TEST (test_create_partitions_parse)
+{
+  gint16 v;
+
+  for (v = 0; v <= RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION; v++) {
+    GByteArray *f = create_partitions_request (7, v);
+    GError *error = NULL;
+    RgKafkaRequest *req = parse_admin (f->data + 4, f->len - 4, &error);
+    const RgKafkaCreatePartitionsRequest *cp;
+    const RgKafkaCreatePartitionsTopic *t;
+
+    fail_unless (req != NULL, "v%d: %s", v, error ? error->message : "?");
+    cp = req->body.other.body;
+    fail_unless_equals_int (cp->n_topics, 2);
+    fail_unless_equals_int (cp->timeout_ms, 5000);
+    fail_unless (cp->validate_only);
+    t = &cp->topics[0];
+    fail_unless (t->name.len == 1 && memcmp (t->name.data, "a", 1) == 0);
+    fail_unless_equals_int (t->count, 3);
+    fail_unless (!t->has_assignments);
+    fail_unless_equals_int (t->n_assignments, 0);
+    t = &cp->topics[1];
+    fail_unless (t->name.len == 2 && memcmp (t->name.data, "bb", 2) == 0);
+    fail_unless_equals_int (t->count, 4);
+    fail_unless (t->has_assignments);
+    fail_unless_equals_int (t->n_assignments, 2);
+    fail_unless_equals_int (t->assignments[0].n_broker_ids, 1);
+    fail_unless_equals_int (t->assignments[0].broker_ids[0], 0);
+    fail_unless_equals_int (t->assignments[1].n_broker_ids, 2);
+    fail_unless_equals_int (t->assignments[1].broker_ids[1], 1);
+    rg_kafka_request_free (req);
+    g_byte_array_unref (f);
+  }
+}
+
+GST_END_TEST;
 
 /* Every frame parses whole; every truncation of it is refused; every
  * single-byte change parses or is refused, and what parses reads only
@@ -1114,6 +1209,7 @@ idempotent_suite (void)
   tcase_add_test (tc, test_sequences_per_partition);
   tcase_add_test (tc, test_admin_without_ingest);
   tcase_add_test (tc, test_admin_codec_bounds);
+  tcase_add_test (tc, test_create_partitions_parse);
   tcase_add_test (tc, test_admin_absurd_counts);
   return s;
 }

@@ -28,7 +28,8 @@ it on: the records are stored, the producer never hears so, and retries.
   and delete topics: created (with several partitions), already exists,
   invalid partitions (past 1024),
   validate_only, deleting a pipeline's topic refused, deleting an ingest
-  topic.
+  topic; and add partitions (CreatePartitions): grown, listed at once,
+  shrinking refused, a pipeline's topic refused, validate_only.
 
 Usage: idempotent_clients.py KCAT (meson sets the plugin path). Skips
 (exit 77) when python3-confluent-kafka or python3-kafka is missing."""
@@ -44,9 +45,10 @@ import time
 try:
     import confluent_kafka
     from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin import NewPartitions as CkNewPartitions
     from confluent_kafka.admin import NewTopic as CkNewTopic
     import kafka.errors
-    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
 except ImportError as e:
     print("SKIP: %s (install python3-confluent-kafka and python3-kafka)"
           % e)
@@ -355,6 +357,20 @@ def test_kafka_python_admin(broker):
     expect_raise("kafka-python: deleting the pipeline's topic refused",
                  kafka.errors.TopicAuthorizationFailedError,
                  lambda: admin.delete_topics([PIPELINE_TOPIC]))
+    admin.create_partitions({"adm-3": NewPartitions(5)})
+    parts = admin.describe_topics(["adm-3"])[0]["partitions"]
+    check(sorted(p["partition"] for p in parts) == [0, 1, 2, 3, 4],
+          "kafka-python: adm-3 grown to partitions 0..4")
+    expect_raise("kafka-python: shrinking adm-3: InvalidPartitionsError",
+                 kafka.errors.InvalidPartitionsError,
+                 lambda: admin.create_partitions({"adm-3": NewPartitions(2)}))
+    expect_raise("kafka-python: growing the pipeline's topic refused",
+                 kafka.errors.PolicyViolationError,
+                 lambda: admin.create_partitions(
+                     {PIPELINE_TOPIC: NewPartitions(2)}))
+    admin.create_partitions({"adm-3": NewPartitions(8)}, validate_only=True)
+    parts = admin.describe_topics(["adm-3"])[0]["partitions"]
+    check(len(parts) == 5, "kafka-python: validate_only added nothing")
     admin.delete_topics(["adm-1"])
     check("adm-1" not in admin.list_topics(), "kafka-python: deleted adm-1")
     expect_raise("kafka-python: deleting adm-1 again: unknown topic",
@@ -381,6 +397,25 @@ def test_confluent_admin(broker):
     check(len(topics["ck-4"].partitions) == 4,
           "confluent-kafka: ck-4 has 4 partitions")
     check("ck-1" in topics, "confluent-kafka: ck-1 in metadata")
+    fs = admin.create_partitions([CkNewPartitions("ck-4", 6),
+                                  CkNewPartitions("ck-1", 1),
+                                  CkNewPartitions(PIPELINE_TOPIC, 3)],
+                                 request_timeout=10)
+    check(fs["ck-4"].exception(timeout=20) is None,
+          "confluent-kafka: ck-4 grown to 6 partitions")
+    err = fs["ck-1"].exception(timeout=20)
+    check(err is not None and err.args[0].code() ==
+          confluent_kafka.KafkaError.INVALID_PARTITIONS,
+          "confluent-kafka: ck-1 not grown to its own count (%s)" % err)
+    err = fs[PIPELINE_TOPIC].exception(timeout=20)
+    check(err is not None and err.args[0].code() ==
+          confluent_kafka.KafkaError.POLICY_VIOLATION,
+          "confluent-kafka: pipeline topic not grown (%s)" % err)
+    topics = admin.list_topics(timeout=10).topics
+    check(len(topics["ck-4"].partitions) == 6,
+          "confluent-kafka: ck-4 lists 6 partitions")
+    check(len(topics[PIPELINE_TOPIC].partitions) == 1,
+          "confluent-kafka: the pipeline's topic keeps one partition")
     fs = admin.delete_topics(["ck-1", PIPELINE_TOPIC], request_timeout=10)
     check(fs["ck-1"].exception(timeout=20) is None,
           "confluent-kafka: deleted ck-1")

@@ -480,6 +480,34 @@ GST_START_TEST (test_ingest_partitions)
 
 GST_END_TEST;
 
+/* auto-create-topics=false reaches the broker: a name a client asks for
+ * is not created (UNKNOWN_TOPIC_OR_PARTITION); by default it is. */
+GST_START_TEST (test_auto_create_topics)
+{
+  guint port = kw_free_port ();
+  GstElement *plain = gst_element_factory_make ("rgbrokersink", NULL);
+  gchar *desc = g_strdup_printf ("rgbrokersink port=%u topic=in ingest=true "
+      "auto-create-topics=false", port);
+  gboolean auto_create = FALSE;
+  GstHarness *h;
+
+  g_object_get (plain, "auto-create-topics", &auto_create, NULL);
+  fail_unless (auto_create);
+  gst_object_unref (plain);
+
+  h = harness_new (desc);
+  g_object_get (h->element, "auto-create-topics", &auto_create, NULL);
+  fail_unless (!auto_create);
+  fail_unless_equals_int (metadata_error (port, "made"), 3);
+  fail_unless_equals_int (metadata_error (port, "made"), 3);
+  /* The sink's own topic is served as ever. */
+  fail_unless_equals_int (metadata_error (port, "in"), 0);
+  gst_harness_teardown (h);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 rgbrokersink_suite (void)
 {
@@ -495,6 +523,7 @@ rgbrokersink_suite (void)
   tcase_add_test (tc, test_journal_backed);
   tcase_add_test (tc, test_topic_reserved_from_configuration);
   tcase_add_test (tc, test_ingest_partitions);
+  tcase_add_test (tc, test_auto_create_topics);
   return s;
 }
 

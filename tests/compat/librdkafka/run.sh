@@ -25,6 +25,13 @@
 # (default ./build): an rgbrokersink with ingest=true on a free port,
 # stopped at the end.
 #
+# Tests that librdkafka's tests/test.c marks for the "noautocreate"
+# scenario (a cluster with auto.create.topics.enable=false: topics exist
+# only once CreateTopics made them) run with TEST_SCENARIO=noautocreate
+# against a second broker: with "auto", one more rgbrokersink started with
+# auto-create-topics=false; else $RG_COMPAT_NOAUTOCREATE_BOOTSTRAP, and
+# without it they are reported as skipped.
+#
 # Nothing of librdkafka is committed to gst-rg; only the allow-list is.
 # Ends with "N passed, N failed" and exits non-zero if any test failed.
 
@@ -38,6 +45,8 @@ per_test_timeout=${RG_COMPAT_TEST_TIMEOUT:-180}
 quick=
 [ "${RG_COMPAT_QUICK:-0}" = 1 ] && quick=-Q
 broker_pid=
+noautocreate_pid=
+noautocreate_bootstrap=${RG_COMPAT_NOAUTOCREATE_BOOTSTRAP:-}
 
 fail () { echo "run.sh: $*" >&2; exit 2; }
 
@@ -77,13 +86,34 @@ build_tests () {
     fail "building the tests failed (see $scratch/build.log)"
 }
 
-start_broker () {
+# The two brokers of "auto": the default one, and one without topic
+# auto-creation when a selected test needs it.
+stop_brokers () {
+  RG_COMPAT_BROKER_PID=$broker_pid rg_compat_stop_broker
+  RG_COMPAT_BROKER_PID=$noautocreate_pid rg_compat_stop_broker
+}
+
+start_brokers () {
   # shellcheck source=tests/compat/broker.sh
   source "$here/../broker.sh"
+  trap stop_brokers EXIT
   rg_compat_start_broker "${RG_BUILD_DIR:-build}" "$scratch/broker.log" ||
     fail "no broker"
-  trap rg_compat_stop_broker EXIT
+  broker_pid=$RG_COMPAT_BROKER_PID
   bootstrap=$RG_COMPAT_BOOTSTRAP
+  selected_tests "$@" | grep -q -x -F -f <(noautocreate_tests) || return 0
+  rg_compat_start_broker "${RG_BUILD_DIR:-build}" \
+    "$scratch/broker-noautocreate.log" auto-create-topics=false ||
+    fail "no broker without auto-creation"
+  noautocreate_pid=$RG_COMPAT_BROKER_PID
+  noautocreate_bootstrap=$RG_COMPAT_BOOTSTRAP
+}
+
+# The tests librdkafka runs only in its "noautocreate" scenario: the
+# _TEST() entries of tests/test.c whose .scenario names it.
+noautocreate_tests () {
+  awk '/_TEST\(/ { name = $0; sub(/.*_TEST\(/, "", name); sub(/,.*/, "", name) }
+       /\.scenario *= *"[^"]*noautocreate/ { print name }' "$src/tests/test.c"
 }
 
 # The tests that wait longest (40 to 80 s each here, most of it in
@@ -112,20 +142,35 @@ selected_tests () {
 
 fetch_source
 build_tests
-[ "$bootstrap" = auto ] && start_broker
+[ "$bootstrap" = auto ] && start_brokers "$@"
 printf 'bootstrap.servers=%s\ntest.timeout.multiplier=2\n' "$bootstrap" \
   > "$src/tests/test.conf"
+printf 'bootstrap.servers=%s\ntest.timeout.multiplier=2\n' \
+  "$noautocreate_bootstrap" > "$src/tests/test-noautocreate.conf"
+noautocreate_tests | tr '\n' ' ' > "$scratch/noautocreate"
 
 # run_one NAME: runs one test in its own test-runner process and prints
 # one "PASS NAME" or "FAIL NAME: why" line.
 run_one () {
-  local name=$1 log rc why
+  local name=$1 log rc why scenario=default conf=test.conf
   log="$scratch/logs/$name.log"
-  # TESTS matches substrings: a full name still also matches its _local
-  # sibling, which -L leaves out.
+  if [[ " $(cat "$scratch/noautocreate") " == *" $name "* ]]; then
+    if ! grep -q '^bootstrap.servers=.' test-noautocreate.conf; then
+      echo "SKIP $name: needs a broker without topic auto-creation" \
+        "(RG_COMPAT_NOAUTOCREATE_BOOTSTRAP)"
+      return
+    fi
+    scenario=noautocreate
+    conf=test-noautocreate.conf
+  fi
+  # TESTS matches by test number: a full name also selects its _local
+  # sibling, which -L leaves out, and its siblings of other scenarios,
+  # which the scenario leaves out (so each of 0045's two noautocreate
+  # tests runs both).
   # The braces keep the shell's own "Aborted" report out of the output;
   # the log has the test's failure.
-  { TESTS=$name timeout "$per_test_timeout" ./test-runner $quick -L \
+  { TESTS=$name TEST_SCENARIO=$scenario RDKAFKA_TEST_CONF=$conf \
+      timeout "$per_test_timeout" ./test-runner $quick -L \
       > "$log" 2>&1; } 2>/dev/null
   rc=$?
   if [ $rc -eq 0 ]; then
