@@ -477,7 +477,8 @@ syncer_seal_locked (RgJournalWriter * w)
 }
 
 /* The syncer thread. RG_JOURNAL_SYNC_ALWAYS: commits back to back while
- * anything is not durable. _INTERVAL: commits every sync_interval. All
+ * anything is not durable. _INTERVAL: starts a commit every sync_interval
+ * while anything is not durable (at once after an idle spell). All
  * policies: commits when asked (rg_journal_writer_sync()), and flushes small
  * records that waited FLUSH_PERIOD_US in the pending buffer so that readers
  * see them. */
@@ -517,8 +518,17 @@ syncer_thread (gpointer data)
       }
     }
     if (want_sync) {
+      /* The next commit is due one interval after this one starts, not
+       * after it ends: a record appended while this fdatasync runs then
+       * waits for the rest of it and the next one, and not a whole
+       * interval more (when an fdatasync takes longer than the interval,
+       * the next starts at once). Counting from the end made every
+       * cycle interval + fdatasync long, and a slow fdatasync (another
+       * process writing to the disk) cost its records twice. */
+      gint64 started = g_get_monotonic_time ();
+
       syncer_commit_locked (w);
-      w->next_interval = g_get_monotonic_time () +
+      w->next_interval = started +
           GST_TIME_AS_USECONDS (w->config.sync_interval);
       continue;
     }

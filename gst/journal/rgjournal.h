@@ -49,7 +49,11 @@
  * none      data reaches the page cache (small records within 5 ms: they
  *           are coalesced into one write); durable only at
  *           rg_journal_writer_sync() and close.
- * interval  a syncer thread calls fdatasync every sync_interval.
+ * interval  a syncer thread starts an fdatasync every sync_interval
+ *           while records are not durable (the interval counts from the
+ *           start of the one before, so a record waits at most about one
+ *           interval plus the fdatasync that covers it; one that takes
+ *           longer than the interval is followed at once by the next).
  * always    group commit: the syncer thread calls fdatasync back to back; a
  *           record is durable once an fdatasync that started after its
  *           write returned. rg_journal_writer_append() does not wait for

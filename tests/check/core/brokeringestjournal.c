@@ -12,13 +12,16 @@
 /* Durable ingest topics of the embedded broker (rgbrokeringest.h), over
  * sockets: a Produce with acks -1 is answered only after an fdatasync
  * covering its records returned, and its bytes are then in the journal;
- * one fdatasync answers many producers (group commit); acks 0 never
+ * one fdatasync answers many producers (group commit), and under
+ * sync=interval a commit answers exactly the parked producers whose
+ * records it covered, none early; acks 0 never
  * waits; a restarted broker reopens its topics with their offsets and
  * records; the topic limit answers POLICY_VIOLATION and creates nothing.
  *
  * The journal's system-call seam (rgjournalfiles.h) counts fdatasync
  * calls and can hold the syncer thread's ones at a gate: while the gate is
- * closed no record can become durable, so no acks -1 answer may arrive.
+ * closed no record can become durable, so no acks -1 answer may arrive
+ * (a number of calls can be let through it, one commit at a time).
  * Only the syncer thread ("rgjournal-sync") is held, never the broker's
  * loop, which would stall the test instead. */
 
@@ -48,6 +51,7 @@
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static gboolean gate_closed;
+static guint gate_permits;              /* calls let through a closed gate */
 static atomic_uint syncs_held;          /* syncer calls waiting at the gate */
 static atomic_uint syncs_done;          /* fdatasync calls that returned */
 
@@ -67,12 +71,14 @@ counting_fdatasync (int fd)
 
   if (on_syncer_thread ()) {
     pthread_mutex_lock (&gate_lock);
-    if (gate_closed) {
+    if (gate_closed && gate_permits == 0) {
       atomic_fetch_add (&syncs_held, 1);
-      while (gate_closed)
+      while (gate_closed && gate_permits == 0)
         pthread_cond_wait (&gate_cond, &gate_lock);
       atomic_fetch_sub (&syncs_held, 1);
     }
+    if (gate_closed)
+      gate_permits--;
     pthread_mutex_unlock (&gate_lock);
   }
   r = fdatasync (fd);
@@ -85,6 +91,16 @@ gate_set (gboolean closed)
 {
   pthread_mutex_lock (&gate_lock);
   gate_closed = closed;
+  pthread_cond_broadcast (&gate_cond);
+  pthread_mutex_unlock (&gate_lock);
+}
+
+/* Lets @n more syncer calls through the closed gate. */
+static void
+gate_permit (guint n)
+{
+  pthread_mutex_lock (&gate_lock);
+  gate_permits += n;
   pthread_cond_broadcast (&gate_cond);
   pthread_mutex_unlock (&gate_lock);
 }
@@ -107,6 +123,7 @@ hooks_install (void)
   RgJournalSysHooks hooks = { NULL, counting_fdatasync };
 
   gate_set (FALSE);
+  gate_permits = 0;
   atomic_store (&syncs_done, 0);
   rg_journal_set_sys_hooks (&hooks);
 }
@@ -471,6 +488,76 @@ GST_START_TEST (test_group_commit)
     fail_unless_equals_int64 (bases[i], i);
 
   for (i = 0; i < GROUP_PRODUCERS; i++)
+    close (fds[i]);
+  close (observer);
+  rg_broker_release (broker);
+  rg_journal_set_sys_hooks (NULL);
+  rm_rf (root);
+  g_free (root);
+}
+
+GST_END_TEST;
+
+#define PARKED_PRODUCERS 24
+
+/* Under sync=interval (the policy of the issue-12 benchmark), many
+ * connections' Produces wait at once, and a group commit answers exactly
+ * those whose records it made durable: the first producer's batch is
+ * covered by an fdatasync held at the gate, the other producers' batches
+ * are appended while it is held. Letting that one fdatasync through
+ * answers the first producer only; the next commit, held in turn, keeps
+ * every other one waiting (none is answered early); opening the gate
+ * answers them all, each at the offset its batch was appended at. */
+GST_START_TEST (test_interval_answers_only_durable)
+{
+  gchar *root = make_root ();
+  int fds[PARKED_PRODUCERS], observer;
+  RgBroker *broker;
+  guint i;
+  gint64 base;
+
+  hooks_install ();
+  broker = start_broker (root, RG_JOURNAL_SYNC_INTERVAL, 0);
+  for (i = 0; i < PARKED_PRODUCERS; i++)
+    fds[i] = kw_connect (rg_broker_get_port (broker), 30);
+  observer = kw_connect (rg_broker_get_port (broker), 30);
+
+  gate_set (TRUE);
+  kw_send_request (fds[0], produce_request (1, "parked", -1, 1, 1,
+          BIG_VALUE));
+  wait_for_held_sync ();
+  for (i = 1; i < PARKED_PRODUCERS; i++)
+    kw_send_request (fds[i], produce_request (1, "parked", -1, i + 1, 1,
+            BIG_VALUE));
+  for (i = 0; i < 5000 && latest_offset (observer, "parked") <
+      PARKED_PRODUCERS; i++)
+    g_usleep (1000);
+  fail_unless_equals_int64 (latest_offset (observer, "parked"),
+      PARKED_PRODUCERS);
+  for (i = 0; i < PARKED_PRODUCERS; i++)
+    fail_if (readable_within (fds[i], 0), "producer %u answered early", i);
+
+  /* The held commit covers offset 0 only. */
+  gate_permit (1);
+  fail_unless_equals_int (recv_produce (fds[0], 1, &base), 0);
+  fail_unless_equals_int64 (base, 0);
+  /* The next commit, covering the rest, is held: nobody else may be
+   * answered, on any connection. */
+  wait_for_held_sync ();
+  fail_if (readable_within (fds[1], 100), "producer 1 answered early");
+  for (i = 1; i < PARKED_PRODUCERS; i++)
+    fail_if (readable_within (fds[i], 0), "producer %u answered early", i);
+
+  gate_set (FALSE);
+  for (i = 1; i < PARKED_PRODUCERS; i++) {
+    fail_unless_equals_int (recv_produce (fds[i], 1, &base), 0);
+    fail_unless_equals_int64 (base, i);
+  }
+  /* Each producer got exactly one answer. */
+  for (i = 0; i < PARKED_PRODUCERS; i++)
+    fail_if (readable_within (fds[i], 0), "producer %u answered twice", i);
+
+  for (i = 0; i < PARKED_PRODUCERS; i++)
     close (fds[i]);
   close (observer);
   rg_broker_release (broker);
@@ -879,6 +966,7 @@ brokeringestjournal_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_acks_all_durable_before_ack);
   tcase_add_test (tc, test_group_commit);
+  tcase_add_test (tc, test_interval_answers_only_durable);
   tcase_add_test (tc, test_acks_zero_never_waits);
   tcase_add_test (tc, test_restart_reopens_topics);
   tcase_add_test (tc, test_topic_limit);
