@@ -15,7 +15,6 @@
  * writer, RLIMIT_FSIZE, torn and corrupted files; fdatasync failures go
  * through the writer's fault-simulation hook. */
 
-#define _GNU_SOURCE             /* pthread_getname_np */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
@@ -1334,113 +1333,6 @@ GST_START_TEST (test_sync_policies)
 
 GST_END_TEST;
 
-/* The syncer's fdatasync calls under a gate: while it is closed the
- * first call waits there; each call's start and end are noted. Other
- * threads' calls (none expected) pass untouched. */
-static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t held_cond = PTHREAD_COND_INITIALIZER;
-static gboolean held_gate;
-static guint held_waiting;
-static guint held_calls;
-static gint64 held_start[8], held_end[8];
-
-static int
-held_fdatasync (int fd)
-{
-  char name[32] = "";
-  guint k;
-  int r;
-
-  pthread_getname_np (pthread_self (), name, sizeof (name));
-  if (strcmp (name, "rgjournal-sync") != 0)
-    return fdatasync (fd);
-  pthread_mutex_lock (&held_lock);
-  k = held_calls++;
-  if (k < G_N_ELEMENTS (held_start))
-    held_start[k] = g_get_monotonic_time ();
-  held_waiting++;
-  pthread_cond_broadcast (&held_cond);
-  while (held_gate)
-    pthread_cond_wait (&held_cond, &held_lock);
-  held_waiting--;
-  pthread_mutex_unlock (&held_lock);
-  r = fdatasync (fd);
-  pthread_mutex_lock (&held_lock);
-  if (k < G_N_ELEMENTS (held_end))
-    held_end[k] = g_get_monotonic_time ();
-  pthread_mutex_unlock (&held_lock);
-  return r;
-}
-
-/* Under sync=interval the next commit is due one interval after the
- * previous one started, not after it ended: a record appended while an
- * fdatasync is slow is made durable by the commit that follows it at
- * once, instead of after a whole interval more (which made each cycle
- * interval + fdatasync long, and put a slow fdatasync twice into the
- * wait of its records). Here the first fdatasync is held for longer than
- * the interval; the second must start right after it returns. The
- * interval is long (1 s) so that the old schedule, which waits at least
- * that long after the held call, is told apart from scheduling delays
- * with a wide margin. */
-GST_START_TEST (test_interval_counts_from_commit_start)
-{
-  gchar *dir = make_temp_dir ();
-  RgJournalSysHooks hooks = { NULL, held_fdatasync };
-  const gint64 interval_us = G_USEC_PER_SEC;
-  RgJournalConfig config;
-  RgJournalWriter *w;
-  guint64 early, late;
-
-  held_calls = held_waiting = 0;
-  held_gate = TRUE;
-  rg_journal_set_sys_hooks (&hooks);
-  rg_journal_config_init (&config);
-  config.sync = RG_JOURNAL_SYNC_INTERVAL;
-  config.sync_interval = interval_us * GST_USECOND;
-  w = rg_journal_writer_open (dir, &config, NULL);
-  fail_unless (w != NULL);
-
-  /* The early record starts a commit at once (the syncer was idle); its
-   * fdatasync waits at the gate. */
-  early = append_n (w, 1, 100, 1);
-  pthread_mutex_lock (&held_lock);
-  while (held_waiting == 0)
-    pthread_cond_wait (&held_cond, &held_lock);
-  pthread_mutex_unlock (&held_lock);
-
-  /* A record written during the held fdatasync, which does not cover
-   * it; then the held call outlasts the interval. */
-  late = append_n (w, 1, 100, 1);
-  g_usleep (interval_us + interval_us / 2);
-  fail_unless_equals_uint64 (rg_journal_writer_get_durable_offset (w), 0);
-  pthread_mutex_lock (&held_lock);
-  held_gate = FALSE;
-  pthread_cond_broadcast (&held_cond);
-  pthread_mutex_unlock (&held_lock);
-
-  /* Bounded by the test's timeout, not asserted on time. */
-  while (rg_journal_writer_get_durable_offset (w) <= late)
-    g_usleep (1000);
-  fail_unless_equals_uint64 (rg_journal_writer_get_durable_offset (w),
-      late + 1);
-  close_writer (w);
-  rg_journal_set_sys_hooks (NULL);
-
-  /* Two commits: the held one covered the early record only, the next
-   * one the late record, and it started without waiting an interval
-   * after the held one returned (it was due 0.5 s before that). */
-  fail_unless (held_calls >= 2, "%u fdatasync calls", held_calls);
-  fail_unless_equals_uint64 (early, 0);
-  fail_unless (held_start[1] >= held_end[0]);
-  fail_unless (held_start[1] - held_end[0] < interval_us / 2,
-      "the second commit started %" G_GINT64_FORMAT " ms after the held "
-      "one returned: it waited for another interval", (held_start[1] -
-          held_end[0]) / 1000);
-  remove_dir (dir);
-}
-
-GST_END_TEST;
-
 /* A disk whose fdatasync takes at least 2 ms, so that the test does not
  * depend on how fast this machine's disk and CPU happen to be. */
 static int
@@ -2290,7 +2182,6 @@ journal_suite (void)
   tcase_add_test (tc, test_retention_by_size);
   tcase_add_test (tc, test_retention_by_age);
   tcase_add_test (tc, test_sync_policies);
-  tcase_add_test (tc, test_interval_counts_from_commit_start);
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_commit_stats);
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
