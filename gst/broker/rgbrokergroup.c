@@ -32,8 +32,8 @@
  *   OffsetCommit with generation -1). A join moves it to
  *   PreparingRebalance, where it waits until every known member sent
  *   JoinGroup again (their requests are parked) or the largest rebalance
- *   timeout of its members passed; members that did not rejoin are then
- *   removed. The first rebalance of an Empty group also waits
+ *   timeout of its members passed; dynamic members that did not rejoin
+ *   are then removed, static ones stay in the new generation. The first rebalance of an Empty group also waits
  *   initial_rebalance_delay_ms, extended while new members keep arriving
  *   (never past the rebalance timeout), so that a starting fleet lands in
  *   one generation instead of one per member.
@@ -651,8 +651,37 @@ remove_member (Group * g, Member * m)
   }
 }
 
-/* Kafka's onCompleteJoin: members that did not rejoin are dropped, the
- * generation moves on, and every parked JoinGroup is answered. */
+/* Keeps the leader if it rejoined, else makes the first member that did
+ * the leader (Kafka's maybeElectNewJoinedLeader). FALSE when nobody
+ * rejoined. */
+static gboolean
+elect_joined_leader (Group * g)
+{
+  Member *leader = member_find (g, rg_kafka_str_from_cstr (g->leader_id));
+  guint i;
+
+  if (leader && leader->awaiting_join)
+    return TRUE;
+  for (i = 0; i < g->members->len; i++) {
+    Member *m = g_ptr_array_index (g->members, i);
+
+    if (m->awaiting_join) {
+      g_free (g->leader_id);
+      g->leader_id = g_strdup (m->member_id);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Kafka's onCompleteJoin: dynamic members that did not rejoin are
+ * dropped, the generation moves on, and every parked JoinGroup is
+ * answered. Static members that did not rejoin stay (KIP-345: a static
+ * member is removed by its session timeout or a LeaveGroup, never by a
+ * rebalance) and are part of the new generation, so the leader assigns
+ * them their share as before; they get no JoinGroup answer, having sent
+ * none. If only such absent static members are left, the join waits
+ * another rebalance timeout, as Kafka does. */
 static void
 complete_join (RgGroupCoordinator * c, Group * g, gint64 now_ms)
 {
@@ -661,10 +690,14 @@ complete_join (RgGroupCoordinator * c, Group * g, gint64 now_ms)
   for (i = g->members->len; i > 0; i--) {
     Member *m = g_ptr_array_index (g->members, i - 1);
 
-    if (!m->awaiting_join)
+    if (!m->awaiting_join && m->instance_id == NULL)
       remove_member (g, m);
   }
   g->rebalance_deadline = g->delay_until = NO_DEADLINE;
+  if (g->members->len > 0 && !elect_joined_leader (g)) {
+    g->rebalance_deadline = now_ms + max_rebalance_timeout (g);
+    return;
+  }
   g->generation++;
   g_clear_pointer (&g->protocol_name, g_free);
   if (g->members->len == 0) {
@@ -683,6 +716,8 @@ complete_join (RgGroupCoordinator * c, Group * g, gint64 now_ms)
 
     m->last_heartbeat_ms = now_ms;
     m->synced = FALSE;
+    if (!m->awaiting_join)
+      continue;
     join_success (c, g, m, &resp);
     answer_join (c, m, &resp);
   }

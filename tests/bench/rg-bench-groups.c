@@ -27,14 +27,22 @@
  *       journal goes (a real disk: fdatasync must cost what it costs).
  *
  *   rg-bench-groups consume [--records=N] [--rounds=R]
- *       8 librdkafka consumers reading 8 in-memory topics of N records:
+ *       8 librdkafka consumers reading 8 in-memory topics of N records
+ *       of 1000 bytes, every record appended before the consumers start:
  *       A = one group subscribed to all 8 (the broker's coordinator
- *       assigns one topic each), B = 8 assign()-style readers, one topic
- *       each. Interleaved A/B rounds after one uncounted warm-up run.
- *       The records (1000 bytes) are
- *       appended once every consumer holds its topic (the group settled),
- *       and the figure is records/s from the first append to the last
- *       record read, and the A/B ratio.
+ *       assigns one topic each; its first rebalance waits 1 s so that all
+ *       8 join the first generation), B = 8 assign()-style readers, one
+ *       topic each, same configuration otherwise. The figure is records/s
+ *       from the first record any consumer got to the last record of the
+ *       slowest, and the A/B ratio; beside it the process's CPU time
+ *       (broker and clients) in that window per record, which the load of
+ *       other programs on the machine does not change as it changes the
+ *       rate. Before reading, every client learns its topic's leader and
+ *       waits 1 s, as the group's first rebalance does. Interleaved A/B
+ *       rounds, alternating
+ *       which side goes first, after one uncounted warm-up run; a run in
+ *       which a consumer got a record twice (a rebalance) or too few is
+ *       reported invalid, not counted.
  *
  *   rg-bench-groups settle [--members=M] [--rounds=R]
  *       M raw-socket members (JoinGroup v2, SyncGroup v1, Heartbeat v1
@@ -51,6 +59,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -298,18 +307,34 @@ bench_commit (guint n, guint seconds, const gchar * base, guint rounds)
 /* ---- consume ---- */
 
 #define N_TOPICS 8
+#define CONSUME_RECORD_BYTES 1000
+/* Long enough for all 8 librdkafka consumers, started together, to join
+ * the group's first generation: no rebalance happens while they read. */
+#define CONSUME_GROUP_DELAY_MS 1000
 
+/* The topics, every record already in them (the ring holds them all):
+ * the run measures delivery from the broker's memory, not how fast a
+ * thread appends while the consumers compete with it for the cores. */
 static RgBroker *
 consume_broker (guint n_records, RgBrokerTopic ** topics)
 {
   RgBrokerConfig config;
   RgBroker *broker;
+  GstBuffer *values[256];
   GError *error = NULL;
-  guint i;
+  guint i, j;
 
   rg_broker_config_init (&config);
-  config.group_initial_rebalance_delay_ms = 0;
+  config.group_initial_rebalance_delay_ms = CONSUME_GROUP_DELAY_MS;
   broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  if (!broker)
+    g_error ("%s", error->message);
+  /* 256 distinct values, each shared by many records (a record holds a
+   * reference, never a copy): memory stays small however long the run. */
+  for (j = 0; j < G_N_ELEMENTS (values); j++) {
+    values[j] = gst_buffer_new_allocate (NULL, CONSUME_RECORD_BYTES, NULL);
+    gst_buffer_memset (values[j], 0, j, CONSUME_RECORD_BYTES);
+  }
   for (i = 0; i < N_TOPICS; i++) {
     gchar name[16];
 
@@ -317,27 +342,26 @@ consume_broker (guint n_records, RgBrokerTopic ** topics)
     topics[i] = rg_broker_add_topic (broker, name, n_records, &error);
     if (!topics[i])
       g_error ("%s", error->message);
+    for (j = 0; j < n_records; j++)
+      if (!rg_broker_topic_append (topics[i], values[j & 0xff], -1, NULL,
+              NULL, &error))
+        g_error ("%s", error->message);
   }
+  for (j = 0; j < G_N_ELEMENTS (values); j++)
+    gst_buffer_unref (values[j]);
   return broker;
 }
 
-/* The records, appended once every reader has its topic: the figure is
- * steady delivery, not how long a group takes to form. */
-static void
-consume_fill (RgBrokerTopic ** topics, guint n_records)
+/* The process's CPU time (the broker's and the clients' threads) from the
+ * first record any reader got to the last record of the slowest: what the
+ * delivery cost, whatever else runs on the machine. */
+typedef struct
 {
-  guint i, j;
-
-  for (j = 0; j < n_records; j++) {
-    for (i = 0; i < N_TOPICS; i++) {
-      GstBuffer *buf = gst_buffer_new_allocate (NULL, 1000, NULL);
-
-      gst_buffer_memset (buf, 0, j & 0xff, 1000);
-      rg_broker_topic_append (topics[i], buf, -1, NULL, NULL, NULL);
-      gst_buffer_unref (buf);
-    }
-  }
-}
+  gint done;                    /* readers that have all their records */
+  gint started;
+  gdouble cpu_first;
+  gdouble cpu_last;
+} Window;
 
 typedef struct
 {
@@ -347,11 +371,10 @@ typedef struct
   guint n_records;
   gchar *group_id;
   guint64 got;
-  gint64 first;
-  gint64 end;
-  gint assigned;                /* partitions assigned now (atomic) */
+  gint64 first;                 /* when its first record came */
+  gint64 last;                  /* when its n_records-th record came */
   gint64 deadline;
-  gint *filling;                /* the records are being appended (atomic) */
+  Window *window;
 } Reader;
 
 static rd_kafka_t *
@@ -361,6 +384,8 @@ reader_new (Reader * r)
   gchar bootstrap[32], err[256];
   rd_kafka_t *rk;
 
+  /* The same configuration on both sides: only subscribe() against
+   * assign() differs. Fetch settings are librdkafka's defaults. */
   g_snprintf (bootstrap, sizeof (bootstrap), "127.0.0.1:%u", r->port);
   rd_kafka_conf_set (conf, "bootstrap.servers", bootstrap, err, sizeof err);
   rd_kafka_conf_set (conf, "group.id", r->group_id, err, sizeof err);
@@ -378,15 +403,39 @@ reader_new (Reader * r)
   return rk;
 }
 
-static gpointer
-reader_run (gpointer data)
+/* Lets the client settle before it reads: it learns the leader of its
+ * topic and then waits as long as the group's first rebalance does.
+ * Without it an assign() reader whose partition is not yet handed to its
+ * broker thread when it asks for its first offset waits out librdkafka's
+ * 500 ms retry ("no current leader for partition"), which a group member
+ * never does (its offsets come after JoinGroup, SyncGroup and
+ * OffsetFetch): a start-up cost of the client, not delivery. Both sides
+ * do it. */
+static void
+reader_settle (Reader * r, rd_kafka_t * rk)
 {
-  Reader *r = data;
-  rd_kafka_t *rk = reader_new (r);
+  const struct rd_kafka_metadata *md = NULL;
+  gchar name[16];
+  rd_kafka_topic_t *rkt;
+
+  g_snprintf (name, sizeof (name), "topic-%u", r->index);
+  rkt = rd_kafka_topic_new (rk, name, NULL);
+  if (rd_kafka_metadata (rk, 0, rkt, &md, 10000) != 0)
+    g_error ("no metadata for %s", name);
+  rd_kafka_metadata_destroy (md);
+  rd_kafka_topic_destroy (rkt);
+  g_usleep (CONSUME_GROUP_DELAY_MS * 1000);
+}
+
+static void
+reader_start (Reader * r, rd_kafka_t * rk)
+{
   rd_kafka_topic_partition_list_t *list =
       rd_kafka_topic_partition_list_new (N_TOPICS);
   gchar name[16];
   guint i;
+
+  reader_settle (r, rk);
 
   if (r->group) {
     for (i = 0; i < N_TOPICS; i++) {
@@ -401,32 +450,57 @@ reader_run (gpointer data)
     rd_kafka_assign (rk, list);
   }
   rd_kafka_topic_partition_list_destroy (list);
-  while (r->got < r->n_records && g_get_monotonic_time () < r->deadline) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll (rk, 100);
-    rd_kafka_topic_partition_list_t *a = NULL;
+}
 
-    /* Asked only until the records come: in a group every call is a
-     * round trip through librdkafka's main thread. */
-    if (r->got == 0 && !g_atomic_int_get (r->filling)
-        && rd_kafka_assignment (rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      g_atomic_int_set (&r->assigned, a->cnt);
-      rd_kafka_topic_partition_list_destroy (a);
-    }
+static gpointer
+reader_run (gpointer data)
+{
+  Reader *r = data;
+  rd_kafka_t *rk = reader_new (r);
+  gboolean finished = FALSE;
+
+  reader_start (r, rk);
+  /* A reader that has its records keeps polling until all have theirs:
+   * a group member that left early would make the coordinator rebalance
+   * the others in the middle of their reading. */
+  while (g_atomic_int_get (&r->window->done) < N_TOPICS
+      && g_get_monotonic_time () < r->deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll (rk, 100);
 
     if (!m)
       continue;
-    if (!m->err && r->got++ == 0)
-      r->first = g_get_monotonic_time ();
+    if (!m->err && !finished) {
+      gint64 now = g_get_monotonic_time ();
+
+      if (r->got++ == 0) {
+        r->first = now;
+        if (g_atomic_int_compare_and_exchange (&r->window->started, 0, 1))
+          r->window->cpu_first = rg_bench_cpu_seconds ();
+      }
+      if (r->got == r->n_records) {
+        r->last = now;
+        finished = TRUE;
+        if (g_atomic_int_add (&r->window->done, 1) == N_TOPICS - 1)
+          r->window->cpu_last = rg_bench_cpu_seconds ();
+      }
+    } else if (!m->err) {
+      r->got++;                 /* a record twice: reported below */
+    }
     rd_kafka_message_destroy (m);
   }
-  r->end = g_get_monotonic_time ();
   rd_kafka_consumer_close (rk);
   rd_kafka_destroy (rk);
   return NULL;
 }
 
+/* Records/s of one side: every record of the 8 topics over the time from
+ * the first record any consumer got to the last record of the slowest.
+ * The group's forming (JoinGroup, SyncGroup, OffsetFetch) lies before the
+ * first record and is not counted; @spread_ms tells how far apart the
+ * consumers' first records were. Returns 0 for an invalid run. */
 static gdouble
-consume_run (gboolean group, guint n_records, guint round)
+consume_run (gboolean group, guint n_records, guint round,
+    gdouble * spread_ms, gdouble * cpu_us)
 {
   RgBrokerTopic *topics[N_TOPICS];
   Reader readers[N_TOPICS];
@@ -434,95 +508,116 @@ consume_run (gboolean group, guint n_records, guint round)
   RgBroker *broker = consume_broker (n_records, topics);
   gchar *group_id = g_strdup_printf ("bench-%s-%u", group ? "group" :
       "assign", round);
-  gint64 start, end = 0, stable_since = 0, deadline;
-  guint64 got = 0;
-  gint filling = 0;
+  gint64 first = G_MAXINT64, first_max = 0, last = 0, deadline;
+  gboolean valid = TRUE;
+  Window window = { 0, };
   guint i;
 
   deadline = g_get_monotonic_time () + 120 * G_TIME_SPAN_SECOND;
   for (i = 0; i < N_TOPICS; i++) {
     readers[i] = (Reader) {
-    rg_broker_get_port (broker), group, i, n_records, group_id, 0, 0, 0, 0,
-          deadline, &filling};
+    rg_broker_get_port (broker), group, i, n_records, group_id, 0, 0, 0,
+          deadline, &window};
     threads[i] = g_thread_new ("reader", reader_run, &readers[i]);
   }
-  /* Every reader holds one partition, for 500 ms on end: the group has
-   * settled (the assign readers at once). */
-  while (g_get_monotonic_time () < deadline) {
-    gboolean all = TRUE;
-
-    for (i = 0; i < N_TOPICS; i++)
-      if (g_atomic_int_get (&readers[i].assigned) != 1)
-        all = FALSE;
-    if (!all)
-      stable_since = 0;
-    else if (!stable_since)
-      stable_since = g_get_monotonic_time ();
-    else if (g_get_monotonic_time () - stable_since > 500000)
-      break;
-    g_usleep (10000);
-  }
-  if (g_getenv ("RG_BENCH_VERBOSE")) {
-    gdouble cpu = rg_bench_cpu_seconds ();
-
-    g_usleep (G_USEC_PER_SEC);
-    g_printerr ("%s: idle CPU %.2f s/s\n", group_id,
-        rg_bench_cpu_seconds () - cpu);
-  }
-  g_atomic_int_set (&filling, 1);
-  start = g_get_monotonic_time ();
-  consume_fill (topics, n_records);
   for (i = 0; i < N_TOPICS; i++) {
     g_thread_join (threads[i]);
-    end = MAX (end, readers[i].end);
-    got += readers[i].got;
-    if (g_getenv ("RG_BENCH_VERBOSE"))
-      g_printerr ("%s reader %u: %" G_GUINT64_FORMAT " records, first at "
-          "%.0f ms, last at %.0f ms\n", group_id, i, readers[i].got,
-          (readers[i].first - start) / 1e3, (readers[i].end - start) / 1e3);
+    if (readers[i].got != n_records) {
+      /* Fewer: the deadline; more: a rebalance made it read again. */
+      g_printerr ("%s reader %u: %" G_GUINT64_FORMAT " records, not %u\n",
+          group_id, i, readers[i].got, n_records);
+      valid = FALSE;
+      continue;
+    }
+    first = MIN (first, readers[i].first);
+    first_max = MAX (first_max, readers[i].first);
+    last = MAX (last, readers[i].last);
   }
-  if (got != (guint64) N_TOPICS * n_records)
-    g_printerr ("%s: %" G_GUINT64_FORMAT " of %u records\n", group_id, got,
-        N_TOPICS * n_records);
+  if (g_getenv ("RG_BENCH_VERBOSE"))
+    for (i = 0; i < N_TOPICS && valid; i++)
+      g_printerr ("%s reader %u: first at %.0f ms, last at %.0f ms\n",
+          group_id, i, (readers[i].first - first) / 1e3,
+          (readers[i].last - first) / 1e3);
   for (i = 0; i < N_TOPICS; i++)
     rg_broker_remove_topic (broker, topics[i]);
   rg_broker_release (broker);
   g_free (group_id);
-  return got / ((end - start) / 1e6);
+  *spread_ms = valid ? (first_max - first) / 1e3 : 0;
+  *cpu_us = (window.cpu_last - window.cpu_first) * 1e6 /
+      ((gdouble) N_TOPICS * n_records);
+  return valid ? (gdouble) N_TOPICS * n_records / ((last - first) / 1e6) : 0;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Of a sorted array. */
+static gdouble
+median (const gdouble * v, guint n)
+{
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void
 bench_consume (guint n_records, guint rounds)
 {
-  gdouble sum_a = 0, sum_b = 0;
-  guint round;
+  gdouble *ratios = g_new0 (gdouble, rounds);
+  gdouble *cpu_ratios = g_new0 (gdouble, rounds);
+  gdouble sum_a = 0, sum_b = 0, spread, cpu;
+  guint round, valid = 0;
 
   /* A first run pays for the process's warm-up (page faults of the
    * buffers, librdkafka's first start): not counted. */
-  consume_run (FALSE, n_records, 1000);
-  g_print ("| round | A: group of 8 (rec/s) | B: 8 assign (rec/s) | A/B "
-      "| load |\n|---|---|---|---|---|\n");
+  consume_run (FALSE, n_records, 1000, &spread, &cpu);
+  g_print ("| round | first | A: group of 8 (rec/s) | A: first records "
+      "within (ms) | A: CPU (us/rec) | B: 8 assign (rec/s) | B: first "
+      "records within (ms) | B: CPU (us/rec) | A/B rate | B/A CPU | load "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (round = 0; round < rounds; round++) {
     gchar *load = rg_bench_load_average ();
     /* Alternate which goes first, so drift in the machine's load does not
      * favour one side. */
     gboolean a_first = round % 2 == 0;
-    gdouble a, b;
+    gdouble a, b, spread_a, spread_b, cpu_a, cpu_b;
 
     if (a_first) {
-      a = consume_run (TRUE, n_records, round);
-      b = consume_run (FALSE, n_records, round);
+      a = consume_run (TRUE, n_records, round, &spread_a, &cpu_a);
+      b = consume_run (FALSE, n_records, round, &spread_b, &cpu_b);
     } else {
-      b = consume_run (FALSE, n_records, round);
-      a = consume_run (TRUE, n_records, round);
+      b = consume_run (FALSE, n_records, round, &spread_b, &cpu_b);
+      a = consume_run (TRUE, n_records, round, &spread_a, &cpu_a);
     }
-    sum_a += a;
-    sum_b += b;
-    g_print ("| %u | %.0f | %.0f | %.3f | %s |\n", round, a, b, a / b, load);
+    if (a > 0 && b > 0) {
+      sum_a += a;
+      sum_b += b;
+      cpu_ratios[valid] = cpu_b / cpu_a;
+      ratios[valid++] = a / b;
+      g_print ("| %u | %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.3f "
+          "| %.3f | %s |\n", round, a_first ? "A" : "B", a, spread_a, cpu_a,
+          b, spread_b, cpu_b, a / b, cpu_b / cpu_a, load);
+    } else {
+      g_print ("| %u | %s | invalid run (see stderr) | | | | | | | | %s |\n",
+          round, a_first ? "A" : "B", load);
+    }
     g_free (load);
   }
-  g_print ("| mean | %.0f | %.0f | %.3f | |\n", sum_a / rounds,
-      sum_b / rounds, sum_a / sum_b);
+  if (valid > 0) {
+    qsort (ratios, valid, sizeof (gdouble), compare_doubles);
+    qsort (cpu_ratios, valid, sizeof (gdouble), compare_doubles);
+    g_print ("| mean of rates | | %.0f | | | %.0f | | | %.3f | | |\n"
+        "| median | | | | | | | | %.3f | %.3f | |\n"
+        "| lowest, highest | | | | | | | | %.3f, %.3f | %.3f, %.3f | |\n",
+        sum_a / valid, sum_b / valid, sum_a / sum_b,
+        median (ratios, valid), median (cpu_ratios, valid), ratios[0],
+        ratios[valid - 1], cpu_ratios[0], cpu_ratios[valid - 1]);
+  }
+  g_free (ratios);
+  g_free (cpu_ratios);
 }
 
 /* ---- settle ---- */
@@ -780,7 +875,7 @@ bench_settle (guint n, guint rounds)
 int
 main (int argc, char **argv)
 {
-  guint connections = 16, seconds = 3, records = 20000, rounds = 3;
+  guint connections = 16, seconds = 3, records = 100000, rounds = 3;
   guint members = 8;
   gchar *dir = NULL;
   GOptionEntry entries[] = {

@@ -679,6 +679,192 @@ GST_START_TEST (test_static_member)
 
 GST_END_TEST;
 
+/* Joins the static member @instance (librdkafka with group.instance.id:
+ * JoinGroup v5 with no member id and no MEMBER_ID_REQUIRED step). */
+static RgGroupResult
+join_static (Harness * h, const gchar * member, const gchar * instance,
+    gpointer waiter, gint64 now, RgGroupJoinResponse * resp)
+{
+  Join j;
+
+  join_init (&j, 5, member, instance, "range", NULL);
+  return rg_group_coordinator_join (h->c, &j.req, waiter, now, resp);
+}
+
+static gint16
+heartbeat_static (Harness * h, const gchar * member, const gchar * instance,
+    gint32 generation, gint64 now)
+{
+  RgGroupHeartbeatRequest req = { S ("g"), generation, S (member),
+    S (instance)
+  };
+
+  return rg_group_coordinator_heartbeat (h->c, &req, now);
+}
+
+/* As Kafka's onCompleteJoin: when the rebalance timeout ends a join, a
+ * static member that did not rejoin stays in the new generation (only a
+ * session timeout or LeaveGroup removes it) while a dynamic one is
+ * dropped, and a leader that did not rejoin hands over to one that did. */
+GST_START_TEST (test_static_member_kept_by_rebalance)
+{
+  Harness *h = harness_new (0);
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  RgGroupAssignment none[1];
+  RgGroupDescription d;
+  gchar *s1, *s2, *s3, *dyn;
+  gint w2, w3, wd;
+  gint64 t;
+  guint i;
+
+  /* s1 (the leader) and s2 static, dyn dynamic: Stable in generation 2. */
+  fail_unless_equals_int (join_static (h, NULL, "cam-1", NULL, 0, &jr),
+      RG_GROUP_DONE);
+  s1 = g_strdup (jr.member_id);
+  none[0] = (RgGroupAssignment) {
+  S (s1), {NULL, 0}};
+  sync_req (h, s1, 1, none, 1, NULL, 0, &sr);
+  fail_unless_equals_int (join_static (h, NULL, "cam-2", &w2, 0, &jr),
+      RG_GROUP_PARKED);
+  dyn = get_member_id (h, 0);
+  fail_unless_equals_int (join (h, dyn, &wd, 0, &jr), RG_GROUP_PARKED);
+  fail_unless_equals_int (join_static (h, s1, "cam-1", NULL, 0, &jr),
+      RG_GROUP_DONE);
+  fail_unless_equals_int (jr.generation_id, 2);
+  fail_unless_equals_string (jr.leader, s1);
+  s2 = g_strdup (g_array_index (h->joins, JoinResult, 0).member_id);
+  sync_req (h, s1, 2, none, 1, NULL, 0, &sr);
+  fail_unless_equals_int (describe_state (h), RG_GROUP_STABLE);
+
+  /* s3 joins at t=1000; only s2 rejoins. s1 and dyn keep their sessions
+   * alive with heartbeats but never rejoin. */
+  fail_unless_equals_int (join_static (h, NULL, "cam-3", &w3, 1000, &jr),
+      RG_GROUP_PARKED);
+  fail_unless_equals_int (join_static (h, s2, "cam-2", &w2, 1500, &jr),
+      RG_GROUP_PARKED);
+  for (t = 1500; t < 1000 + REBALANCE; t += 5000) {
+    fail_unless_equals_int (heartbeat_static (h, s1, "cam-1", 2, t),
+        RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+    fail_unless_equals_int (heartbeat (h, dyn, 2, t),
+        RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+    rg_group_coordinator_poll (h->c, t);
+  }
+  g_array_set_size (h->joins, 0);
+  rg_group_coordinator_poll (h->c, 1000 + REBALANCE);
+
+  /* Generation 3: s1, s2 and s3; the two that rejoined got answers, the
+   * leader is now s2 (the first member that rejoined) and its member list
+   * names all three, absent s1 included. */
+  fail_unless_equals_int (h->joins->len, 2);
+  for (i = 0; i < h->joins->len; i++) {
+    JoinResult *j = &g_array_index (h->joins, JoinResult, i);
+
+    fail_unless_equals_int (j->error, 0);
+    fail_unless_equals_int (j->generation, 3);
+    fail_unless_equals_string (j->leader, s2);
+    fail_unless_equals_int (j->n_members,
+        g_str_equal (j->member_id, s2) ? 3 : 0);
+  }
+  s3 = g_strdup (g_array_index (h->joins, JoinResult, 0).member_id);
+  if (g_str_equal (s3, s2)) {
+    g_free (s3);
+    s3 = g_strdup (g_array_index (h->joins, JoinResult, 1).member_id);
+  }
+  rg_group_coordinator_describe (h->c, S ("g"), &d);
+  fail_unless_equals_int (d.state, RG_GROUP_COMPLETING_REBALANCE);
+  fail_unless_equals_int (d.n_members, 3);
+  /* s1 is still a member, one generation behind; dyn is gone. */
+  fail_unless_equals_int (heartbeat_static (h, s1, "cam-1", 2,
+          1000 + REBALANCE), RG_GROUP_ERR_ILLEGAL_GENERATION);
+  fail_unless_equals_int (heartbeat (h, dyn, 2, 1000 + REBALANCE),
+      RG_GROUP_ERR_UNKNOWN_MEMBER_ID);
+
+  /* s1 catches up with generation 3 and gets what the leader gave it. */
+  {
+    RgGroupAssignment a[3] = {
+      {S (s1), {(const guint8 *) "1", 1}},
+      {S (s2), {(const guint8 *) "22", 2}},
+      {S (s3), {(const guint8 *) "333", 3}},
+    };
+
+    fail_unless_equals_int (sync_req (h, s2, 3, a, 3, NULL, 1000 + REBALANCE,
+            &sr), RG_GROUP_DONE);
+    fail_unless_equals_int (g_bytes_get_size (sr.assignment), 2);
+  }
+  fail_unless_equals_int (describe_state (h), RG_GROUP_STABLE);
+  fail_unless_equals_int (join_static (h, s1, "cam-1", NULL,
+          1000 + REBALANCE + 1, &jr), RG_GROUP_DONE);
+  fail_unless_equals_int (jr.generation_id, 3);
+  fail_unless_equals_int (sync_req (h, s1, 3, NULL, 0, NULL,
+          1000 + REBALANCE + 1, &sr), RG_GROUP_DONE);
+  fail_unless_equals_int (sr.error, 0);
+  fail_unless_equals_int (g_bytes_get_size (sr.assignment), 1);
+  g_free (s1);
+  g_free (s2);
+  g_free (s3);
+  g_free (dyn);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+/* A rebalance that only absent static members could complete waits
+ * another rebalance timeout instead of forming a generation nobody
+ * joined. */
+GST_START_TEST (test_static_member_nobody_rejoined)
+{
+  Harness *h = harness_new (0);
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  RgGroupAssignment none[1];
+  RgGroupLeaveRequest lv = { 1, S ("g"), RG_KAFKA_STR_NULL, NULL, 0 };
+  RgGroupLeaveResponse lr;
+  gchar *s1, *dyn;
+  gint64 t;
+  gint wd;
+
+  fail_unless_equals_int (join_static (h, NULL, "cam-1", NULL, 0, &jr),
+      RG_GROUP_DONE);
+  s1 = g_strdup (jr.member_id);
+  none[0] = (RgGroupAssignment) {
+  S (s1), {NULL, 0}};
+  sync_req (h, s1, 1, none, 1, NULL, 0, &sr);
+  dyn = get_member_id (h, 0);
+  join (h, dyn, &wd, 0, &jr);
+  join_static (h, s1, "cam-1", NULL, 0, &jr);
+  sync_req (h, s1, 2, none, 1, NULL, 0, &sr);
+  fail_unless_equals_int (describe_state (h), RG_GROUP_STABLE);
+
+  /* dyn leaves; s1 heartbeats but does not rejoin. */
+  lv.member_id = S (dyn);
+  rg_group_coordinator_leave (h->c, &lv, 1000, &lr);
+  fail_unless_equals_int (lr.error, 0);
+  for (t = 1000; t < 1000 + REBALANCE; t += 5000) {
+    fail_unless_equals_int (heartbeat_static (h, s1, "cam-1", 2, t),
+        RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+    rg_group_coordinator_poll (h->c, t);
+  }
+  g_array_set_size (h->joins, 0);
+  rg_group_coordinator_poll (h->c, 1000 + REBALANCE);
+  fail_unless_equals_int (h->joins->len, 0);
+  fail_unless_equals_int (describe_state (h), RG_GROUP_PREPARING_REBALANCE);
+  fail_unless_equals_int (heartbeat_static (h, s1, "cam-1", 2, 1000 +
+          REBALANCE), RG_GROUP_ERR_REBALANCE_IN_PROGRESS);
+  /* It rejoins at last: generation 3, as its leader. */
+  fail_unless_equals_int (join_static (h, s1, "cam-1", NULL, 1000 +
+          REBALANCE + 10, &jr), RG_GROUP_DONE);
+  fail_unless_equals_int (jr.error, 0);
+  fail_unless_equals_int (jr.generation_id, 3);
+  fail_unless_equals_string (jr.leader, s1);
+  fail_unless_equals_int (jr.n_members, 1);
+  g_free (s1);
+  g_free (dyn);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_protocol_selection)
 {
   Harness *h = harness_new (1000);
@@ -1508,6 +1694,8 @@ group_suite (void)
   tcase_add_test (tc, test_session_expiry);
   tcase_add_test (tc, test_leave);
   tcase_add_test (tc, test_static_member);
+  tcase_add_test (tc, test_static_member_kept_by_rebalance);
+  tcase_add_test (tc, test_static_member_nobody_rejoined);
   tcase_add_test (tc, test_protocol_selection);
   tcase_add_test (tc, test_request_checks);
   tcase_add_test (tc, test_simple_commits);
