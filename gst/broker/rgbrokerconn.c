@@ -24,8 +24,20 @@
  * above the limit closes the connection before the frame is read. Complete
  * frames are handed to the facade's frame function strictly one after the
  * other: a response is queued before the next frame is parsed, so
- * responses leave in request order. Four things stop a connection's
- * reading, which is what bounds its memory and its rate:
+ * responses leave in request order.
+ * Pipelining (a producer with several requests in flight): one read takes
+ * as many requests as the buffer holds, and all the complete ones are
+ * handled before the responses they queued are sent, together, in one
+ * vectored send (across responses, up to SEND_IOV_MAX segments). A
+ * connection whose reads fill its buffer gets a larger one, up to
+ * INPUT_STREAM_SIZE, and reads again before the loop waits; the sweep
+ * gives the larger buffer back once the input is empty. Handled requests
+ * only move the buffer's start on: what is left moves down once per pass,
+ * when the request at the head could not end in place or is small. So a
+ * producer of 10 KB requests costs one recv(), one sendmsg() and one
+ * epoll_wait() per few requests, not three turns per request.
+ * Four things stop a connection's reading, which is what bounds its
+ * memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,
  *    untouched, until the retry function answers it or its wait passes;
  *    later requests wait behind it, as in Kafka;
@@ -33,7 +45,9 @@
  *    client has read enough;
  *  - max_inflight_bytes in flight: queued responses plus acks=0 Produce
  *    requests held until their records are durable (rg_broker_conn_hold()),
- *    which are settled after each wake-up;
+ *    which are settled after each wake-up; reads ahead are capped so that
+ *    these plus the requests read and not handled stay under it (but the
+ *    request at the head is always read whole);
  *  - a mute (rg_broker_conn_mute()): a client over its produce quota is
  *    not read until its throttle time has passed (KIP-219); the turn
  *    reads it again then. Its queued responses are still sent.
