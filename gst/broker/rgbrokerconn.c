@@ -24,8 +24,20 @@
  * above the limit closes the connection before the frame is read. Complete
  * frames are handed to the facade's frame function strictly one after the
  * other: a response is queued before the next frame is parsed, so
- * responses leave in request order. Four things stop a connection's
- * reading, which is what bounds its memory and its rate:
+ * responses leave in request order.
+ * Pipelining (a producer with several requests in flight): one read takes
+ * as many requests as the buffer holds, and all the complete ones are
+ * handled before the responses they queued are sent, together, in one
+ * vectored send (across responses, up to SEND_IOV_MAX segments). A
+ * connection whose reads fill its buffer gets a larger one, up to
+ * INPUT_STREAM_SIZE, and reads again before the loop waits; the sweep
+ * gives the larger buffer back once the input is empty. Handled requests
+ * only move the buffer's start on: what is left moves down once per pass,
+ * when the request at the head could not end in place or is small. So a
+ * producer of 10 KB requests costs one recv(), one sendmsg() and one
+ * epoll_wait() per few requests, not three turns per request.
+ * Four things stop a connection's reading, which is what bounds its
+ * memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,
  *    untouched, until the retry function answers it or its wait passes;
  *    later requests wait behind it, as in Kafka;
@@ -33,7 +45,9 @@
  *    client has read enough;
  *  - max_inflight_bytes in flight: queued responses plus acks=0 Produce
  *    requests held until their records are durable (rg_broker_conn_hold()),
- *    which are settled after each wake-up;
+ *    which are settled after each wake-up; reads ahead are capped so that
+ *    these plus the requests read and not handled stay under it (but the
+ *    request at the head is always read whole);
  *  - a mute (rg_broker_conn_mute()): a client over its produce quota is
  *    not read until its throttle time has passed (KIP-219); the turn
  *    reads it again then. Its queued responses are still sent.
@@ -140,6 +154,15 @@
 #define SEND_IOV_MAX 1024
 /* Initial input buffer: enough for the requests clients send. */
 #define INPUT_INITIAL_SIZE 4096
+/* A connection whose reads fill its input buffer (a producer streaming
+ * pipelined requests) gets a larger one, doubling up to this size, so that
+ * one recv() takes several requests and one turn answers them all. */
+#define INPUT_STREAM_SIZE (256 * 1024)
+/* A buffer up to this size (streaming, or grown to a request: a producer's
+ * default max.request.size is 1 MiB) is kept while the connection is busy
+ * and given back by the sweep once its input is empty; a larger one as
+ * soon as its request is handled. */
+#define INPUT_KEEP_SIZE (1024 * 1024)
 /* How often idle connections are looked for, ms. */
 #define SWEEP_INTERVAL_MS 1000
 /* Parked requests that poll look at their topics this often, for journal
@@ -185,9 +208,17 @@ struct _RgBrokerConn
   gpointer data;                /* the facade's, see rg_broker_conn_set_data */
   GDestroyNotify data_free;
 
+  /* Input: bytes in_start .. in_len of in (in_size allocated) are
+   * requests not handled yet. Handled requests only move in_start on:
+   * the rest is moved down once per pass over the buffer, not once per
+   * request, and never while a request is parked (its parsed form may
+   * point into the buffer). in_more: the last read filled the room there
+   * was, so the socket may hold more. */
   guint8 *in;
+  gsize in_start;
   gsize in_len;
   gsize in_size;
+  gboolean in_more;
 
   GQueue out;
   gsize out_bytes;
@@ -363,28 +394,45 @@ output_free (RgBrokerOutput * out)
   g_free (out);
 }
 
-/* Fills @iov from the output's current position up to the next FILE
- * segment, or until the segments hold @max_bytes; returns the count (0
- * when the current segment is a FILE). */
-static guint
-output_fill_iov (RgBrokerOutput * out, struct iovec *iov, gsize max_bytes)
+/* Adds to @iov (@n entries used, *@bytes their sum) the output's memory
+ * segments from its current position up to the next FILE segment, while
+ * @iov has room and holds less than @max_bytes. Returns TRUE when it
+ * reached the end of the response. */
+static gboolean
+output_fill_iov (RgBrokerOutput * out, struct iovec *iov, guint * n,
+    gsize * bytes, gsize max_bytes)
 {
   const RgKafkaSegment *segs;
-  guint n_segs, i, n = 0;
-  gsize bytes = 0;
+  guint n_segs, i;
 
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
-  for (i = out->segment; i < n_segs && n < SEND_IOV_MAX
-      && bytes < max_bytes; i++) {
+  for (i = out->segment; i < n_segs && *n < SEND_IOV_MAX
+      && *bytes < max_bytes; i++) {
     gsize skip = (i == out->segment) ? out->segment_offset : 0;
 
     if (segs[i].type == RG_KAFKA_SEGMENT_FILE)
-      break;
-    iov[n].iov_base = (guint8 *) segs[i].data + skip;
-    iov[n].iov_len = segs[i].length - skip;
-    bytes += iov[n].iov_len;
-    n++;
+      return FALSE;
+    iov[*n].iov_base = (guint8 *) segs[i].data + skip;
+    iov[*n].iov_len = segs[i].length - skip;
+    *bytes += iov[*n].iov_len;
+    (*n)++;
   }
+  return i == n_segs;
+}
+
+/* Fills @iov from the output of @link on, across the responses queued
+ * after it, up to the first FILE segment or the limits: the answers to
+ * the requests of one turn leave in one vectored send. Returns the count
+ * (0 when the current segment is a FILE). */
+static guint
+outputs_fill_iov (GList * link, struct iovec *iov, gsize max_bytes)
+{
+  guint n = 0;
+  gsize bytes = 0;
+
+  for (; link && n < SEND_IOV_MAX && bytes < max_bytes; link = link->next)
+    if (!output_fill_iov (link->data, iov, &n, &bytes, max_bytes))
+      break;
   return n;
 }
 
@@ -402,11 +450,13 @@ consume_sigpipe (void)
   while (sigtimedwait (&set, NULL, &zero) > 0);
 }
 
-/* Sends from the output's current position: a FILE segment with
- * sendfile(), else memory segments with one vectored send. */
+/* Sends from the current position of the output at @link: a FILE
+ * segment with sendfile(), else memory segments, of this output and the
+ * ones after it, with one vectored send. */
 static ssize_t
-output_send (RgBrokerConn * conn, RgBrokerOutput * out)
+output_send (RgBrokerConn * conn, GList * link)
 {
+  RgBrokerOutput *out = link->data;
   struct iovec iov[SEND_IOV_MAX];
   const RgKafkaSegment *segs, *seg;
   guint n_segs, n;
@@ -418,7 +468,7 @@ output_send (RgBrokerConn * conn, RgBrokerOutput * out)
     /* A TLS send takes one record's worth at a time: filling the whole
      * array for it would walk up to a thousand small segments per 16 KiB
      * record sent. */
-    n = output_fill_iov (out, iov, conn->tls ? RG_BROKER_TLS_RECORD_MAX
+    n = outputs_fill_iov (link, iov, conn->tls ? RG_BROKER_TLS_RECORD_MAX
         : G_MAXSIZE);
     return send_iov (conn, iov, n);
   }
@@ -441,9 +491,10 @@ output_send (RgBrokerConn * conn, RgBrokerOutput * out)
   return sent;
 }
 
-/* Moves the output's position @sent bytes on; TRUE when it is complete. */
+/* Moves the output's position on by *@sent bytes at most, taking them
+ * off *@sent; TRUE when it is complete. */
 static gboolean
-output_advance (RgBrokerOutput * out, gsize sent)
+output_advance (RgBrokerOutput * out, gsize * sent)
 {
   const RgKafkaSegment *segs;
   guint n_segs;
@@ -452,11 +503,12 @@ output_advance (RgBrokerOutput * out, gsize sent)
   while (out->segment < n_segs) {
     gsize left = segs[out->segment].length - out->segment_offset;
 
-    if (sent < left) {
-      out->segment_offset += sent;
+    if (*sent < left) {
+      out->segment_offset += *sent;
+      *sent = 0;
       return FALSE;
     }
-    sent -= left;
+    *sent -= left;
     out->segment++;
     out->segment_offset = 0;
   }
@@ -491,8 +543,8 @@ conn_send (gpointer data)
   conn->send_blocked = FALSE;
   conn->flush_ok = TRUE;
   while (l) {
-    RgBrokerOutput *out = l->data;
-    ssize_t sent = output_send (conn, out);
+    ssize_t sent = output_send (conn, l);
+    gsize left;
 
     if (sent < 0) {
       if (errno == EINTR)
@@ -504,10 +556,16 @@ conn_send (gpointer data)
       break;
     }
     conn->flush_sent += sent;
-    if (output_advance (out, sent)) {
+    /* One send may have finished several outputs and begun the next. */
+    for (left = sent; l && output_advance (l->data, &left); l = l->next) {
+      RgBrokerOutput *out = l->data;
+
       conn->out_bytes -= rg_kafka_response_get_size (out->response);
       conn->flush_done++;
-      l = l->next;
+      if (left == 0) {
+        l = l->next;
+        break;
+      }
     }
   }
 }
@@ -582,7 +640,8 @@ static void
 conn_note_inflight (RgBrokerConn * conn, gboolean was_full)
 {
   RgBrokerCounters *c = conn->conns->counters;
-  guint64 now = conn->in_len + conn->out_bytes + conn->held_bytes;
+  guint64 now = conn->in_len - conn->in_start + conn->out_bytes
+      + conn->held_bytes;
   guint64 max = atomic_load (&c->inflight_bytes_max);
 
   while (now > max && !atomic_compare_exchange_weak (&c->inflight_bytes_max,
@@ -766,17 +825,72 @@ rg_broker_conns_set_tls (RgBrokerConns * conns, RgBrokerTlsContext * tls)
 
 /* ---- Input ---- */
 
+/* Bytes of input not handled yet. */
+static gsize
+conn_input_bytes (RgBrokerConn * conn)
+{
+  return conn->in_len - conn->in_start;
+}
+
+/* Drops the @n bytes of the request at the head of the input. */
 static void
 conn_consume (RgBrokerConn * conn, gsize n)
 {
-  memmove (conn->in, conn->in + n, conn->in_len - n);
-  conn->in_len -= n;
+  conn->in_start += n;
+  if (conn->in_start == conn->in_len)
+    conn->in_start = conn->in_len = 0;
   /* The next request's clock starts when it is at the head. */
   conn->request_start = 0;
-  /* Give a large request's buffer back once it is handled. */
-  if (conn->in_len == 0 && conn->in_size > INPUT_INITIAL_SIZE) {
+  /* Give a large request's buffer back once it is handled; a streaming
+   * connection's smaller one is given back by the sweep. */
+  if (conn->in_len == 0 && conn->in_size > INPUT_KEEP_SIZE) {
     conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
     conn->in_size = INPUT_INITIAL_SIZE;
+  }
+}
+
+/* The size of the request at the head of the input, as far as known: its
+ * size prefix, or 4 before that has arrived. */
+static gsize
+conn_head_size (RgBrokerConn * conn)
+{
+  guint32 len;
+
+  if (conn_input_bytes (conn) < 4)
+    return 4;
+  memcpy (&len, conn->in + conn->in_start, 4);
+  return 4 + (gsize) GUINT32_FROM_BE (len);
+}
+
+/* Makes room for the request at the head of the input. Its bytes move to
+ * the start of the buffer only when it cannot end where it begins, or
+ * when they are few (a cheap copy that leaves more room for the next
+ * read): a large request is not copied again and again while requests
+ * before it are handled. The buffer grows when what arrived does not fit:
+ * to the size of the request at the head when that is larger (but by
+ * doubling, with what arrives, not to what the prefix announces), and up
+ * to INPUT_STREAM_SIZE when the last read filled it. Not while a request
+ * is parked: it stays where it is. */
+static void
+conn_compact (RgBrokerConn * conn)
+{
+  gsize want = conn->in_size, head = conn_head_size (conn);
+
+  if (conn->parked)
+    return;
+  if (conn->in_start > 0 && (conn->in_start + head > conn->in_size
+          || conn_input_bytes (conn) <= INPUT_INITIAL_SIZE)) {
+    memmove (conn->in, conn->in + conn->in_start, conn_input_bytes (conn));
+    conn->in_len -= conn->in_start;
+    conn->in_start = 0;
+  }
+  if (conn->in_len == conn->in_size && conn->in_size < head)
+    want = MIN (head, conn->in_size * 2);
+  if (conn->in_more && conn->in_size < INPUT_STREAM_SIZE)
+    want = MAX (want, MIN (conn->in_size * 2, INPUT_STREAM_SIZE));
+  if (want > conn->in_size) {
+    conn->in = g_realloc (conn->in, want);
+    conn->in_size = want;
   }
 }
 
@@ -789,26 +903,21 @@ conn_handle_frames (RgBrokerConn * conn)
 
   while (!conn->parked && !conn->muted_until && !conn_inflight_full (conn)
       && conn->out_bytes < conns->config.max_output_bytes
-      && conn->in_len >= 4) {
+      && conn_input_bytes (conn) >= 4) {
+    const guint8 *head = conn->in + conn->in_start;
     GError *error = NULL;
     gsize len;
     RgBrokerFrameResult res;
 
-    if (!rg_kafka_frame_length (conn->in, conns->config.max_request_bytes,
+    if (!rg_kafka_frame_length (head, conns->config.max_request_bytes,
             &len, &error)) {
       GST_INFO ("client %s: closing: %s", conn->address, error->message);
       g_clear_error (&error);
       return FALSE;
     }
-    if (conn->in_len < 4 + len) {
-      /* Grow with what arrives, not to what the prefix announces. */
-      if (conn->in_len == conn->in_size && conn->in_size < 4 + len) {
-        conn->in_size = MIN (4 + len, conn->in_size * 2);
-        conn->in = g_realloc (conn->in, conn->in_size);
-      }
+    if (conn_input_bytes (conn) < 4 + len)
       break;
-    }
-    res = conns->funcs.frame (conns->user_data, conn, conn->in + 4, len);
+    res = conns->funcs.frame (conns->user_data, conn, head + 4, len);
     if (res == RG_BROKER_FRAME_CLOSE)
       return FALSE;
     if (res == RG_BROKER_FRAME_PARKED)
@@ -816,6 +925,7 @@ conn_handle_frames (RgBrokerConn * conn)
     else
       conn_consume (conn, 4 + len);
   }
+  conn_compact (conn);
   return TRUE;
 }
 
@@ -824,15 +934,16 @@ conn_handle_frames (RgBrokerConn * conn)
 static gsize
 conn_head_partial (RgBrokerConn * conn)
 {
+  gsize have = conn_input_bytes (conn);
   guint32 len;
 
-  if (conn->parked || conn->in_len == 0)
+  if (conn->parked || have == 0)
     return 0;
-  if (conn->in_len < 4)
-    return conn->in_len;
-  memcpy (&len, conn->in, 4);
+  if (have < 4)
+    return have;
+  memcpy (&len, conn->in + conn->in_start, 4);
   len = GUINT32_FROM_BE (len);
-  return conn->in_len < 4 + (gsize) len ? conn->in_len : 0;
+  return have < 4 + (gsize) len ? have : 0;
 }
 
 static void
@@ -849,15 +960,46 @@ conn_update_partial (RgBrokerConn * conn)
     conn->request_start = rg_loop_now_ms ();
 }
 
+/* How many bytes the next read may take: the room at the end of the
+ * input buffer, but with max_inflight_bytes set no more than what keeps
+ * the requests read and not handled, the queued responses and the held
+ * requests under it, except for the rest of the request at the head,
+ * which must arrive whole to be handled at all. A large input buffer
+ * must not let a client past the bound with requests read ahead. */
+static gsize
+conn_read_room (RgBrokerConn * conn)
+{
+  gsize room = conn->in_size - conn->in_len;
+  gsize max = conn->conns->config.max_inflight_bytes;
+  gsize input = conn_input_bytes (conn), head = conn_head_size (conn);
+  gsize used = input + conn->out_bytes + conn->held_bytes, allow;
+
+  if (max == 0)
+    return room;
+  allow = used < max ? max - used : 0;
+  allow = MAX (allow, head > input ? head - input : 0);
+  return MIN (room, allow);
+}
+
+/* Whether the broker reads @conn now: nothing stops it (see the top of
+ * the file) and its input buffer has room. */
+static gboolean
+conn_can_read (RgBrokerConn * conn)
+{
+  RgBrokerConns *conns = conn->conns;
+
+  return !conn->parked && !conn->muted_until && !conn_inflight_full (conn)
+      && conn->out_bytes < conns->config.max_output_bytes
+      && conn_read_room (conn) > 0;
+}
+
 static void
 conn_update_events (RgBrokerConn * conn)
 {
   RgBrokerConns *conns = conn->conns;
   guint32 want = 0;
 
-  if (!conn->parked && !conn->muted_until && !conn_inflight_full (conn)
-      && conn->out_bytes < conns->config.max_output_bytes
-      && conn->in_len < conn->in_size)
+  if (conn_can_read (conn))
     want |= RG_LOOP_IN;
   if (conn->send_blocked || (conn->tls && rg_broker_tls_wants_write
           (conn->tls)))
@@ -870,15 +1012,22 @@ conn_update_events (RgBrokerConn * conn)
 static gboolean
 conn_tls_readable (RgBrokerConn * conn)
 {
-  RgBrokerConns *conns = conn->conns;
-
   return conn->tls && rg_broker_tls_has_pending (conn->tls)
-      && !conn->parked && !conn->muted_until && !conn_inflight_full (conn)
-      && conn->out_bytes < conns->config.max_output_bytes
-      && conn->in_len < conn->in_size;
+      && conn_can_read (conn);
 }
 
-/* Handles frames and sends responses until neither makes progress. */
+/* Whether to read again before waiting: the last read filled the buffer
+ * (now handled, or grown), so more is likely waiting in the socket. One
+ * more recv() is cheaper than a turn of the loop for it. */
+static gboolean
+conn_read_again (RgBrokerConn * conn)
+{
+  return conn->in_more && conn_can_read (conn);
+}
+
+/* Handles frames and sends responses until neither makes progress: the
+ * complete requests of a read are all handled before their answers are
+ * sent, together, in one vectored send. */
 static void
 conn_process (RgBrokerConn * conn)
 {
@@ -886,7 +1035,8 @@ conn_process (RgBrokerConn * conn)
     guint n_out = g_queue_get_length (&conn->out);
     gsize in_len = conn->in_len;
 
-    if (conn_tls_readable (conn) && !conn_read (conn))
+    if ((conn_tls_readable (conn) || conn_read_again (conn))
+        && !conn_read (conn))
       return;
     if (!conn_handle_frames (conn))
       goto malformed;
@@ -929,13 +1079,14 @@ conn_recv (RgBrokerConn * conn, void *buf, gsize len)
 static gboolean
 conn_read (RgBrokerConn * conn)
 {
+  gsize room = conn_read_room (conn);
   ssize_t n;
 
-  if (conn->in_len == conn->in_size)
+  conn->in_more = FALSE;
+  if (room == 0)
     return TRUE;
   do {
-    n = conn_recv (conn, conn->in + conn->in_len,
-        conn->in_size - conn->in_len);
+    n = conn_recv (conn, conn->in + conn->in_len, room);
   } while (n < 0 && errno == EINTR);
 
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -944,6 +1095,7 @@ conn_read (RgBrokerConn * conn)
   }
   if (n > 0) {
     conn->in_len += n;
+    conn->in_more = (gsize) n == room;
     conn->last_activity = rg_loop_now_ms ();
   }
   return TRUE;
@@ -1308,6 +1460,18 @@ conn_request_late (RgBrokerConn * conn, gint64 now)
       && now - conn->request_start >= conns->config.request_timeout_ms;
 }
 
+/* Gives back a streaming connection's larger input buffer when its input
+ * is empty, so that connections which have stopped hold the initial size
+ * only: one that still streams grows it again with its next reads. */
+static void
+conn_shrink_input (RgBrokerConn * conn)
+{
+  if (conn->in_len > 0 || conn->in_size <= INPUT_INITIAL_SIZE)
+    return;
+  conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
+  conn->in_size = INPUT_INITIAL_SIZE;
+}
+
 static gboolean
 conn_idle (RgBrokerConn * conn, gint64 now)
 {
@@ -1339,6 +1503,8 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
       GST_INFO ("client %s idle for %u ms: closing", conn->address,
           conns->config.idle_timeout_ms);
       conn_close (conn);
+    } else {
+      conn_shrink_input (conn);
     }
   }
 }

@@ -616,6 +616,10 @@ finish_body (RgKafkaReader * r, const RgKafkaRequestHeader * header)
 {
   gchar what[48];
 
+  /* The request's name is only needed for an error: formatting it for
+   * every request showed in the broker's profile. */
+  if (r->failed || r->pos == r->len)
+    return !r->failed;
   g_snprintf (what, sizeof (what), "%s v%d request",
       rg_kafka_api_name (header->api_key), header->api_version);
   return rg_kafka_reader_finish (r, what);

@@ -450,6 +450,93 @@ GST_START_TEST (test_two_producers_one_consumer)
 
 GST_END_TEST;
 
+/* Every PIPELINE_API_EVERY-th request of the pipelined test is an
+ * ApiVersions request between the Produces. */
+#define PIPELINE_API_EVERY 7
+#define PIPELINE_API_CID 100000
+
+/* ApiVersions v0 response: correlation id, error 0, some api versions. */
+static void
+check_api_versions_response (int fd, gint32 cid)
+{
+  Response resp;
+
+  recv_response (fd, cid, &resp);
+  kw_get (&resp.r, 4);             /* correlation id */
+  fail_unless_equals_int (kw_get (&resp.r, 2), 0);
+  fail_unless (kw_get (&resp.r, 4) > 0);
+  g_free (resp.start);
+}
+
+/* One client writes all its requests at once, without waiting for any
+ * answer: BATCHES Produces of one producer (acks -1, 1 and 0 mixed) with
+ * an ApiVersions request every PIPELINE_API_EVERY-th. The broker reads
+ * many requests per read and answers a turn's requests together, so this
+ * checks what that must keep: the answers come in request order (the
+ * correlation ids), acks = 0 Produces get none, every acknowledged batch
+ * got the base offset that follows the batches sent before it on the
+ * connection, and every record is stored once, in order, byte for byte.
+ * The requests (about 300 KB) arrive faster than they are handled, so
+ * the input buffer grows while requests straddle its reads. */
+GST_START_TEST (test_pipelined_produces_in_order)
+{
+  RgBrokerConfig config;
+  GError *error = NULL;
+  RgBroker *broker;
+  Producer producer;
+  Consumer consumer = { 0, };
+  GByteArray *all = g_byte_array_new ();
+  Response resp;
+  guint b;
+  gint64 base = 0;
+  int fd;
+
+  rg_broker_config_init (&config);
+  config.ingest_batches = BATCHES;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+
+  producer_init (&producer, 0, rg_broker_get_port (broker));
+  for (b = 0; b < BATCHES; b++) {
+    g_byte_array_append (all, producer.requests[b]->data,
+        producer.requests[b]->len);
+    if (b % PIPELINE_API_EVERY == 0) {
+      GByteArray *api = kw_request_finish (kw_request_new (18, 0,
+              PIPELINE_API_CID + b));
+
+      g_byte_array_append (all, api->data, api->len);
+      g_byte_array_unref (api);
+    }
+  }
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  kw_send_all (fd, all->data, all->len);
+
+  for (b = 0; b < BATCHES; b++) {
+    if (producer.acks[b] != 0) {
+      recv_response (fd, b, &resp);
+      fail_unless_equals_int64 (produce_response_base (&resp.r), base);
+      g_free (resp.start);
+    }
+    if (b % PIPELINE_API_EVERY == 0)
+      check_api_versions_response (fd, PIPELINE_API_CID + b);
+    base += batch_records (0, b);
+  }
+  close (fd);
+
+  consumer.offsets[0] = g_new (gint64, records_per_producer (0));
+  consume_all (&consumer, rg_broker_get_port (broker),
+      records_per_producer (0));
+  fail_unless_equals_int (consumer.expect[0], records_per_producer (0));
+  for (b = 0, base = 0; b < BATCHES; base += batch_records (0, b), b++)
+    fail_unless_equals_int64 (consumer.offsets[0][base], base);
+  g_free (consumer.offsets[0]);
+  producer_clear (&producer);
+  g_byte_array_unref (all);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokeringest_suite (void)
 {
@@ -459,6 +546,7 @@ brokeringest_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_two_producers_one_consumer);
+  tcase_add_test (tc, test_pipelined_produces_in_order);
   return s;
 }
 
