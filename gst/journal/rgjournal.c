@@ -935,6 +935,13 @@ roll_segment (RgJournalWriter * w, GError ** error)
   }
 
   pthread_mutex_lock (&w->lock);
+  /* RG_JOURNAL_SYNC_NONE frees the old segment below, at once: a sync
+   * asked for meanwhile (rg_journal_writer_sync(), _wait_durable()) may be
+   * in fdatasync on its log without the lock, and its descriptors must
+   * outlive that call. Waiting before the switch keeps the syncer from
+   * picking the segment up again. */
+  while (w->config.sync == RG_JOURNAL_SYNC_NONE && w->syncing)
+    pthread_cond_wait (&w->durable_cond, &w->lock);
   w->active = seg;
   w->stats.segments++;
   if (background) {

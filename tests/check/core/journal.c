@@ -1371,6 +1371,105 @@ GST_START_TEST (test_group_commit)
 
 GST_END_TEST;
 
+/* An fdatasync that waits at a gate the test opens: the first call to
+ * reach it notes so and waits; later calls pass. The held call checks
+ * that its descriptor still names the file it named on entry (a closed
+ * descriptor's number is soon taken by the next file opened). */
+/* pthread, not GMutex: ThreadSanitizer (the journal tests run in the
+ * 'tsan' suite) sees only pthread synchronisation. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static gboolean gate_closed, gate_entered, gate_fd_changed;
+
+static int
+gated_fdatasync (int fd)
+{
+  struct stat before, after;
+
+  pthread_mutex_lock (&gate_lock);
+  if (gate_closed && !gate_entered) {
+    fail_unless (fstat (fd, &before) == 0);
+    gate_entered = TRUE;
+    pthread_cond_broadcast (&gate_cond);
+    while (gate_closed)
+      pthread_cond_wait (&gate_cond, &gate_lock);
+    gate_fd_changed = fstat (fd, &after) != 0
+        || after.st_ino != before.st_ino || after.st_dev != before.st_dev;
+  }
+  pthread_mutex_unlock (&gate_lock);
+  return fdatasync (fd);
+}
+
+static gpointer
+sync_thread (gpointer data)
+{
+  return GINT_TO_POINTER (rg_journal_writer_sync (data, NULL));
+}
+
+static gpointer
+roll_thread (gpointer data)
+{
+  /* 40 records of 1000 bytes: past the 16 KiB segments of the test. */
+  append_n (data, 40, 1000, 1);
+  return NULL;
+}
+
+/* sync=none: a sync asked for runs fdatasync on the active segment's log
+ * without the writer's lock. A roll meanwhile must not close that segment
+ * under it: the commit would fail (EBADF) and stop the journal, or sync
+ * whatever file took the descriptor's number and call the records
+ * durable. Here the commit is held in
+ * fdatasync while another thread rolls; the sync must then succeed and
+ * every record be intact. */
+GST_START_TEST (test_roll_during_asked_sync)
+{
+  gchar *dir = make_temp_dir ();
+  RgJournalSysHooks hooks = { NULL, gated_fdatasync };
+  RgJournalConfig config;
+  RgJournalWriter *w;
+  GThread *syncer, *roller;
+  GArray *recs;
+
+  gate_closed = TRUE;
+  gate_entered = gate_fd_changed = FALSE;
+  rg_journal_set_sys_hooks (&hooks);
+  rg_journal_config_init (&config);
+  config.sync = RG_JOURNAL_SYNC_NONE;
+  config.max_segment_bytes = 16 * 1024;
+  w = rg_journal_writer_open (dir, &config, NULL);
+  fail_unless (w != NULL);
+  append_n (w, 4, 1000, 1);
+
+  syncer = g_thread_new ("asks-sync", sync_thread, w);
+  pthread_mutex_lock (&gate_lock);
+  while (!gate_entered)
+    pthread_cond_wait (&gate_cond, &gate_lock);
+  pthread_mutex_unlock (&gate_lock);
+
+  /* The roll either waits for the commit (right) or frees the segment
+   * under it (wrong); the pause gives the wrong one time to happen. */
+  roller = g_thread_new ("rolls", roll_thread, w);
+  g_usleep (200 * 1000);
+  pthread_mutex_lock (&gate_lock);
+  gate_closed = FALSE;
+  pthread_cond_broadcast (&gate_cond);
+  pthread_mutex_unlock (&gate_lock);
+
+  fail_unless (GPOINTER_TO_INT (g_thread_join (syncer)),
+      "the asked sync failed while the segment rolled");
+  fail_if (gate_fd_changed, "the segment was closed under its fdatasync");
+  g_thread_join (roller);
+  fail_unless (rg_journal_writer_sync (w, NULL));
+  close_writer (w);
+  rg_journal_set_sys_hooks (NULL);
+  recs = read_journal (dir);
+  assert_records_intact (recs, 0, 44);
+  g_array_unref (recs);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 /* The commit statistics account for every group commit: one record at a
  * time, each made durable before the next, is one commit and one
  * fdatasync per record, each at least as long as the hook's sleep. */
@@ -2182,6 +2281,7 @@ journal_suite (void)
   tcase_add_test (tc, test_retention_by_size);
   tcase_add_test (tc, test_retention_by_age);
   tcase_add_test (tc, test_sync_policies);
+  tcase_add_test (tc, test_roll_during_asked_sync);
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_commit_stats);
   tcase_add_test (tc, test_failed_fdatasync_is_fatal);
