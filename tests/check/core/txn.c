@@ -29,10 +29,13 @@
 #include <gst/check/gstcheck.h>
 
 #include <string.h>
+#include <unistd.h>
 
+#include "broker/rgbroker.h"
 #include "broker/rgbrokertxn.h"
 #include "kafka/rgkafkatxn.h"
 #include "record/rgbatch.h"
+#include "record/rgcrc32c.h"
 #include "kafkawire.h"
 
 /* ---- Requests, byte by byte ---- */
@@ -814,6 +817,383 @@ GST_START_TEST (test_marker_batch)
 
 GST_END_TEST;
 
+/* ---- Over sockets ---- */
+
+static RgBroker *
+start_broker (void)
+{
+  RgBrokerConfig config;
+  GError *error = NULL;
+  RgBroker *broker;
+
+  rg_broker_config_init (&config);
+  config.ingest_batches = 64;
+  broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
+  fail_unless (broker != NULL, "%s", error ? error->message : "?");
+  return broker;
+}
+
+static KwReader
+response (int fd, gint32 cid, guint8 ** start)
+{
+  KwReader r;
+  gsize size;
+
+  *start = kw_recv_frame (fd, cid, &size);
+  r.p = *start + 4;
+  r.end = *start + size;
+  return r;
+}
+
+/* InitProducerId v1 of @txn_id (NULL: idempotent only). */
+static gint16
+wire_init (int fd, gint32 cid, const gchar * txn_id, gint64 * pid,
+    gint16 * epoch)
+{
+  GByteArray *b = kw_request_new (22, 1, cid);
+  guint8 *start;
+  KwReader r;
+  gint16 code;
+
+  kw_putstr (b, txn_id);
+  kw_put32 (b, 60000);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  kw_get (&r, 4);
+  code = kw_get (&r, 2);
+  *pid = kw_get (&r, 8);
+  *epoch = kw_get (&r, 2);
+  fail_unless (r.p == r.end);
+  g_free (start);
+  return code;
+}
+
+/* AddPartitionsToTxn v0 of partition 0 of @topic. */
+static gint16
+wire_add_partition (int fd, gint32 cid, const gchar * txn_id, gint64 pid,
+    gint16 epoch, const gchar * topic)
+{
+  GByteArray *b = kw_request_new (RG_KAFKA_TXN_API_ADD_PARTITIONS, 0, cid);
+  guint8 *start;
+  KwReader r;
+  gint16 code;
+
+  kw_putstr (b, txn_id);
+  kw_put64 (b, pid);
+  kw_put16 (b, epoch);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  code = kw_get (&r, 2);
+  fail_unless (r.p == r.end);
+  g_free (start);
+  return code;
+}
+
+/* EndTxn v1. */
+static gint16
+wire_end (int fd, gint32 cid, const gchar * txn_id, gint64 pid,
+    gint16 epoch, gboolean commit)
+{
+  GByteArray *b = kw_request_new (RG_KAFKA_TXN_API_END, 1, cid);
+  guint8 *start;
+  KwReader r;
+  gint16 code;
+
+  kw_putstr (b, txn_id);
+  kw_put64 (b, pid);
+  kw_put16 (b, epoch);
+  put8 (b, commit);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  kw_get (&r, 4);
+  code = kw_get (&r, 2);
+  fail_unless (r.p == r.end);
+  g_free (start);
+  return code;
+}
+
+/* A batch of @n records "<tag>-<i>" from producer @pid / @epoch at
+ * sequence @seq, transactional when @txn. */
+static GByteArray *
+producer_batch (gint64 pid, gint16 epoch, gint32 seq, guint n,
+    const gchar * tag, gboolean txn)
+{
+  RgRecord records[8];
+  gchar *values[8];
+  GByteArray *batch;
+  guint i;
+
+  memset (records, 0, sizeof (records));
+  for (i = 0; i < n; i++) {
+    values[i] = g_strdup_printf ("%s-%u", tag, i);
+    records[i].timestamp = 1000 + i;
+    records[i].value = (const guint8 *) values[i];
+    records[i].value_len = strlen (values[i]);
+  }
+  batch = rg_batch_encode (0, records, n, NULL);
+  fail_unless (batch != NULL);
+  for (i = 0; i < n; i++)
+    g_free (values[i]);
+  GST_WRITE_UINT16_BE (batch->data + 21, txn ? 1 << 4 : 0);
+  GST_WRITE_UINT64_BE (batch->data + 43, pid);
+  GST_WRITE_UINT16_BE (batch->data + 51, epoch);
+  GST_WRITE_UINT32_BE (batch->data + 53, seq);
+  GST_WRITE_UINT32_BE (batch->data + RG_BATCH_CRC_OFFSET,
+      rg_crc32c (0, batch->data + RG_BATCH_CRC_START,
+          batch->len - RG_BATCH_CRC_START));
+  return batch;
+}
+
+/* Produce v3 of @batch (freed) into partition 0 of @topic. */
+static gint16
+wire_produce (int fd, gint32 cid, const gchar * txn_id, const gchar * topic,
+    GByteArray * batch, gint64 * base_offset)
+{
+  GByteArray *b = kw_request_new (0, 3, cid);
+  guint8 *start;
+  KwReader r;
+  gint16 code;
+
+  kw_putstr (b, txn_id);
+  kw_put16 (b, -1);
+  kw_put32 (b, 10000);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put32 (b, batch->len);
+  g_byte_array_append (b, batch->data, batch->len);
+  g_byte_array_unref (batch);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  code = kw_get (&r, 2);
+  *base_offset = kw_get (&r, 8);
+  g_free (start);
+  return code;
+}
+
+/* What one Fetch v4 of partition 0 answered. */
+typedef struct
+{
+  gint16 error;
+  gint64 high_watermark;
+  gint64 lso;
+  gint n_aborted;
+  gint64 aborted_pid[4];
+  gint64 aborted_first[4];
+  /* Per batch: its base offset, record count and attributes. */
+  guint n_batches;
+  gint64 base[32];
+  gint32 count[32];
+  gint16 attributes[32];
+} Fetched;
+
+static void
+wire_fetch (int fd, gint32 cid, const gchar * topic, gint64 offset,
+    gint8 isolation, Fetched * f)
+{
+  GByteArray *b = kw_request_new (1, 4, cid);
+  guint8 *start;
+  const guint8 *end;
+  KwReader r;
+  gint64 len;
+  gint i;
+
+  kw_put32 (b, -1);
+  kw_put32 (b, 0);              /* max wait: answer at once */
+  kw_put32 (b, 0);
+  kw_put32 (b, 1 << 20);
+  put8 (b, isolation);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put64 (b, offset);
+  kw_put32 (b, 1 << 20);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  memset (f, 0, sizeof (*f));
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  f->error = kw_get (&r, 2);
+  f->high_watermark = kw_get (&r, 8);
+  f->lso = kw_get (&r, 8);
+  f->n_aborted = kw_get (&r, 4);
+  fail_unless (f->n_aborted <= 4);
+  for (i = 0; i < f->n_aborted; i++) {
+    f->aborted_pid[i] = kw_get (&r, 8);
+    f->aborted_first[i] = kw_get (&r, 8);
+  }
+  len = kw_get (&r, 4);
+  fail_unless (len >= 0 && r.p + len == r.end);
+  end = r.p + len;
+  while (r.p < end) {
+    RgBatchInfo info;
+    gsize size = rg_batch_validate (r.p, end - r.p, &info, NULL);
+
+    fail_unless (size > 0 && f->n_batches < G_N_ELEMENTS (f->base));
+    f->base[f->n_batches] = info.base_offset;
+    f->count[f->n_batches] = info.records_count;
+    f->attributes[f->n_batches] = info.attributes;
+    f->n_batches++;
+    r.p += size;
+  }
+  g_free (start);
+}
+
+/* ListOffsets v2 latest, read_committed or not. */
+static gint64
+wire_latest (int fd, gint32 cid, const gchar * topic, gint8 isolation)
+{
+  GByteArray *b = kw_request_new (2, 2, cid);
+  guint8 *start;
+  KwReader r;
+  gint64 offset;
+
+  kw_put32 (b, -1);
+  put8 (b, isolation);
+  kw_put32 (b, 1);
+  kw_putstr (b, topic);
+  kw_put32 (b, 1);
+  kw_put32 (b, 0);
+  kw_put64 (b, -1);
+  kw_send_request (fd, kw_request_finish (b));
+  r = response (fd, cid, &start);
+  kw_get (&r, 4);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  kw_skip_str (&r);
+  fail_unless_equals_int (kw_get (&r, 4), 1);
+  fail_unless_equals_int (kw_get (&r, 4), 0);
+  fail_unless_equals_int (kw_get (&r, 2), 0);
+  kw_get (&r, 8);
+  offset = kw_get (&r, 8);
+  g_free (start);
+  return offset;
+}
+
+/* Over a socket, as a client sees it: a plain record, then an aborted
+ * transaction, a committed one and another still open, interleaved with a
+ * non-transactional producer. read_committed stops at the open
+ * transaction's first offset (the LSO, also ListOffsets' latest) and
+ * names the aborted one; read_uncommitted reads everything; each
+ * transaction ends with a control batch; a batch outside the transaction
+ * or from a fenced epoch is refused. */
+GST_START_TEST (test_over_socket)
+{
+  RgBroker *broker = start_broker ();
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  gint64 pid, pid2, plain, base;
+  gint16 epoch, epoch2, pe;
+  Fetched f;
+  gint32 cid = 1;
+
+  /* Offset 0: a plain record creates the topic. */
+  fail_unless_equals_int (wire_produce (fd, cid++, NULL, "t",
+          producer_batch (-1, -1, -1, 1, "plain", FALSE), &base), 0);
+  fail_unless_equals_int (wire_init (fd, cid++, "tx", &pid, &epoch), 0);
+  fail_unless_equals_int (wire_init (fd, cid++, NULL, &plain, &pe), 0);
+  /* Not added yet: refused. */
+  fail_unless_equals_int (wire_produce (fd, cid++, "tx", "t",
+          producer_batch (pid, epoch, 0, 2, "early", TRUE), &base),
+      RG_KAFKA_INVALID_TXN_STATE);
+  /* Offsets 1-2 aborted, 3 plain, 4 ABORT marker. */
+  fail_unless_equals_int (wire_add_partition (fd, cid++, "tx", pid, epoch,
+          "t"), 0);
+  fail_unless_equals_int (wire_produce (fd, cid++, "tx", "t",
+          producer_batch (pid, epoch, 0, 2, "aborted", TRUE), &base), 0);
+  fail_unless_equals_int64 (base, 1);
+  fail_unless_equals_int (wire_produce (fd, cid++, NULL, "t",
+          producer_batch (plain, pe, 0, 1, "p", FALSE), &base), 0);
+  fail_unless_equals_int64 (base, 3);
+  wire_fetch (fd, cid++, "t", 0, 1, &f);
+  fail_unless_equals_int64 (f.lso, 1);
+  fail_unless_equals_int64 (f.high_watermark, 4);
+  fail_unless_equals_int (f.n_batches, 1);
+  fail_unless_equals_int64 (wire_latest (fd, cid++, "t", 1), 1);
+  fail_unless_equals_int64 (wire_latest (fd, cid++, "t", 0), 4);
+  fail_unless_equals_int (wire_end (fd, cid++, "tx", pid, epoch, FALSE), 0);
+  /* Offsets 5-7 committed, 8 COMMIT marker. */
+  fail_unless_equals_int (wire_add_partition (fd, cid++, "tx", pid, epoch,
+          "t"), 0);
+  fail_unless_equals_int (wire_produce (fd, cid++, "tx", "t",
+          producer_batch (pid, epoch, 2, 3, "committed", TRUE), &base), 0);
+  fail_unless_equals_int64 (base, 5);
+  fail_unless_equals_int (wire_end (fd, cid++, "tx", pid, epoch, TRUE), 0);
+  /* Offset 9 opens a transaction left open. */
+  fail_unless_equals_int (wire_add_partition (fd, cid++, "tx", pid, epoch,
+          "t"), 0);
+  fail_unless_equals_int (wire_produce (fd, cid++, "tx", "t",
+          producer_batch (pid, epoch, 5, 1, "open", TRUE), &base), 0);
+  fail_unless_equals_int64 (base, 9);
+
+  wire_fetch (fd, cid++, "t", 0, 1, &f);
+  fail_unless_equals_int (f.error, 0);
+  fail_unless_equals_int64 (f.high_watermark, 10);
+  fail_unless_equals_int64 (f.lso, 9);
+  fail_unless_equals_int (f.n_aborted, 1);
+  fail_unless_equals_int64 (f.aborted_pid[0], pid);
+  fail_unless_equals_int64 (f.aborted_first[0], 1);
+  /* plain, aborted, plain, ABORT, committed, COMMIT; not the open one. */
+  fail_unless_equals_int (f.n_batches, 6);
+  fail_unless_equals_int64 (f.base[3], 4);
+  fail_unless_equals_int (f.attributes[3], 0x30);
+  fail_unless_equals_int (f.attributes[4], 0x10);
+  fail_unless_equals_int (f.count[4], 3);
+  fail_unless_equals_int64 (f.base[5], 8);
+  fail_unless_equals_int (f.attributes[5], 0x30);
+  fail_unless_equals_int64 (wire_latest (fd, cid++, "t", 1), 9);
+  /* From past the aborted transaction's marker it is not listed. */
+  wire_fetch (fd, cid++, "t", 5, 1, &f);
+  fail_unless_equals_int (f.n_aborted, 0);
+  fail_unless_equals_int (f.n_batches, 2);
+  /* read_uncommitted: everything, no aborted list. */
+  wire_fetch (fd, cid++, "t", 0, 0, &f);
+  fail_unless_equals_int64 (f.lso, 9);
+  fail_unless_equals_int (f.n_batches, 7);
+  fail_unless_equals_int (f.n_aborted, 0);
+
+  /* A second producer with the same id fences the first and aborts its
+   * open transaction (marker at 10); the LSO is free again. */
+  fail_unless_equals_int (wire_init (fd, cid++, "tx", &pid2, &epoch2), 0);
+  fail_unless_equals_int64 (pid2, pid);
+  fail_unless_equals_int (epoch2, epoch + 1);
+  fail_unless_equals_int (wire_add_partition (fd, cid++, "tx", pid, epoch,
+          "t"), RG_KAFKA_INVALID_PRODUCER_EPOCH);
+  fail_unless_equals_int (wire_produce (fd, cid++, "tx", "t",
+          producer_batch (pid, epoch, 6, 1, "zombie", TRUE), &base),
+      RG_KAFKA_INVALID_PRODUCER_EPOCH);
+  fail_unless_equals_int (wire_end (fd, cid++, "tx", pid, epoch, TRUE),
+      RG_KAFKA_INVALID_PRODUCER_EPOCH);
+  wire_fetch (fd, cid++, "t", 0, 1, &f);
+  fail_unless_equals_int64 (f.high_watermark, 11);
+  fail_unless_equals_int64 (f.lso, 11);
+  fail_unless_equals_int (f.n_aborted, 2);
+  fail_unless_equals_int64 (f.aborted_first[1], 9);
+  fail_unless_equals_int (f.n_batches, 8);
+  fail_unless_equals_int (f.attributes[7], 0x30);
+
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 txn_suite (void)
 {
@@ -831,6 +1211,7 @@ txn_suite (void)
   tcase_add_test (tc, test_bound);
   tcase_add_test (tc, test_partition_index);
   tcase_add_test (tc, test_marker_batch);
+  tcase_add_test (tc, test_over_socket);
   return s;
 }
 
