@@ -51,14 +51,20 @@
  *    ingest (rgbrokeringest.h) the handler PARKs until the records are
  *    durable (rgbrokeracks.h), 56 if the journal failed, 7 past the
  *    request's timeout. acks = 0 gets no response and never waits (the
- *    records are stored all the same). Batches of idempotent producers go
- *    through their sequence checks (rgbrokerproducers.c) on the way.
+ *    records are stored all the same). A transactional batch must belong
+ *    to its producer's open transaction (rgbrokertxnapi.c); batches of
+ *    idempotent producers go through their sequence checks
+ *    (rgbrokerproducers.c) on the way.
  *    Produce v0-2 send MessageSet v0/v1: it is converted to one batch
  *    first (kafka/rgkafkalegacy.h), a copy.
  *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
+ *  - AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit:
+ *    rgbrokertxnapi.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
- *    LastStableOffset = high watermark; PARK (long poll) while fewer than
+ *    LastStableOffset: the first offset of the earliest open transaction,
+ *    else the high watermark; read_committed stops there and gets the
+ *    aborted transactions of its range; PARK (long poll) while fewer than
  *    MinBytes are available and MaxWaitMs has not passed. Fetch v0-3
  *    clients expect the old message format: their batches are converted
  *    to MessageSet v0/v1 (a copy, the only one on the fetch path). Fetch
