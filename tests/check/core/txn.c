@@ -845,10 +845,11 @@ response (int fd, gint32 cid, guint8 ** start)
   return r;
 }
 
-/* InitProducerId v1 of @txn_id (NULL: idempotent only). */
+/* InitProducerId v1 of @txn_id (NULL: idempotent only) with a
+ * transaction timeout of @timeout_ms. */
 static gint16
-wire_init (int fd, gint32 cid, const gchar * txn_id, gint64 * pid,
-    gint16 * epoch)
+wire_init_timeout (int fd, gint32 cid, const gchar * txn_id,
+    gint32 timeout_ms, gint64 * pid, gint16 * epoch)
 {
   GByteArray *b = kw_request_new (22, 1, cid);
   guint8 *start;
@@ -856,7 +857,7 @@ wire_init (int fd, gint32 cid, const gchar * txn_id, gint64 * pid,
   gint16 code;
 
   kw_putstr (b, txn_id);
-  kw_put32 (b, 60000);
+  kw_put32 (b, timeout_ms);
   kw_send_request (fd, kw_request_finish (b));
   r = response (fd, cid, &start);
   kw_get (&r, 4);
@@ -866,6 +867,13 @@ wire_init (int fd, gint32 cid, const gchar * txn_id, gint64 * pid,
   fail_unless (r.p == r.end);
   g_free (start);
   return code;
+}
+
+static gint16
+wire_init (int fd, gint32 cid, const gchar * txn_id, gint64 * pid,
+    gint16 * epoch)
+{
+  return wire_init_timeout (fd, cid, txn_id, 60000, pid, epoch);
 }
 
 /* AddPartitionsToTxn v0 of partition 0 of @topic. */
@@ -1194,6 +1202,48 @@ GST_START_TEST (test_over_socket)
 
 GST_END_TEST;
 
+/* The broker's turn aborts a transaction open past its timeout: the
+ * ABORT marker lands without any request from the producer, the LSO moves
+ * on, and the producer, fenced, cannot commit. */
+GST_START_TEST (test_timeout_over_socket)
+{
+  RgBroker *broker = start_broker ();
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  gint64 pid, base;
+  gint16 epoch;
+  Fetched f;
+  gint32 cid = 1;
+  guint i;
+
+  fail_unless_equals_int (wire_produce (fd, cid++, NULL, "t",
+          producer_batch (-1, -1, -1, 1, "plain", FALSE), &base), 0);
+  fail_unless_equals_int (wire_init_timeout (fd, cid++, "slow", 1, &pid,
+          &epoch), 0);
+  fail_unless_equals_int (wire_add_partition (fd, cid++, "slow", pid, epoch,
+          "t"), 0);
+  fail_unless_equals_int (wire_produce (fd, cid++, "slow", "t",
+          producer_batch (pid, epoch, 0, 2, "late", TRUE), &base), 0);
+  fail_unless_equals_int64 (base, 1);
+  /* Polled, not timed: the test waits for what a client would see. */
+  for (i = 0; i < 200; i++) {
+    wire_fetch (fd, cid++, "t", 0, 1, &f);
+    if (f.lso == f.high_watermark)
+      break;
+    g_usleep (50 * 1000);
+  }
+  fail_unless_equals_int64 (f.high_watermark, 4);
+  fail_unless_equals_int64 (f.lso, 4);
+  fail_unless_equals_int (f.n_aborted, 1);
+  fail_unless_equals_int64 (f.aborted_first[0], 1);
+  fail_unless_equals_int (f.attributes[f.n_batches - 1], 0x30);
+  fail_unless_equals_int (wire_end (fd, cid++, "slow", pid, epoch, TRUE),
+      RG_KAFKA_INVALID_PRODUCER_EPOCH);
+  close (fd);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 static Suite *
 txn_suite (void)
 {
@@ -1212,6 +1262,7 @@ txn_suite (void)
   tcase_add_test (tc, test_partition_index);
   tcase_add_test (tc, test_marker_batch);
   tcase_add_test (tc, test_over_socket);
+  tcase_add_test (tc, test_timeout_over_socket);
   return s;
 }
 
