@@ -70,6 +70,7 @@
 #include "broker/rgbrokersasl.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
+#include "broker/rgbrokertxnapi.h"
 #include "broker/rgloop.h"
 
 #include <errno.h>
@@ -106,6 +107,7 @@ struct _RgBroker
   RgLoop *loop;
   RgBrokerRegistry *topics;
   RgBrokerProducers *producers;
+  RgBrokerTxn *txn;
   RgBrokerConns *conns;
   RgBrokerCounters counters;
   /* The consumer-group coordinator and the committed offsets. */
@@ -392,6 +394,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->refused = broker->refused;
   ctx->groups = broker->groups;
   ctx->producers = broker->producers;
+  ctx->txn = broker->txn;
 }
 
 /* Hands a handler's outcome to the connection. */
@@ -515,6 +518,9 @@ broker_turn (gpointer data, gint64 now, gboolean woken)
   /* The group timers first: a rebalance they complete wakes the parked
    * JoinGroups, which the connections' part of the next turn answers. */
   groups_deadline = rg_broker_groups_turn (broker->groups, now);
+  /* Transactions past their timeout are aborted (markers written). */
+  groups_deadline = MIN (groups_deadline, rg_broker_txn_api_turn (broker->txn,
+          broker->topics, broker->groups, now));
   return MIN (groups_deadline, rg_broker_conns_turn (broker->conns, now,
           woken));
 }
@@ -793,6 +799,7 @@ broker_free (RgBroker * broker)
   rg_broker_acl_free (broker->acl);
   rg_broker_quota_free (broker->quota);
   rg_broker_registry_free (broker->topics);
+  rg_broker_txn_free (broker->txn);
   rg_broker_producers_free (broker->producers);
   rg_loop_free (broker->loop);
   if (broker->listen_fd >= 0)
@@ -894,6 +901,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->producers = rg_broker_producers_new
       (RG_BROKER_PRODUCERS_DEFAULT_MAX, RG_BROKER_PRODUCERS_DEFAULT_IDLE_MS,
       g_get_real_time () / 1000 * 1000);
+  broker->txn = rg_broker_txn_new (broker->producers,
+      RG_BROKER_TXN_DEFAULT_MAX_IDS);
   rg_broker_registry_set_ingest_partitions (broker->topics,
       broker->config.ingest_partitions);
   rg_broker_registry_set_auto_create (broker->topics,

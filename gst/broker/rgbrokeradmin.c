@@ -21,10 +21,10 @@
  *
  *  - InitProducerId: an idempotent producer gets a new producer id with
  *    epoch 0; from v3 a producer that names its current id and epoch gets
- *    the epoch bumped (rgbrokerproducers.h). A transactional id gets
- *    TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53): the broker has no
- *    transactions, and 53 is fatal in every client, so a transactional
- *    producer stops at once instead of retrying.
+ *    the epoch bumped (rgbrokerproducers.h). A transactional id goes to
+ *    the transaction coordinator (rgbrokertxnapi.h): the id maps to one
+ *    producer id whose epoch each InitProducerId bumps, fencing the
+ *    previous holder.
  *  - CreateTopics: only a broker that accepts ingest creates topics (they
  *    are ingest topics); otherwise POLICY_VIOLATION (44). One partition
  *    and one replica: NumPartitions and ReplicationFactor must be 1 or -1
@@ -66,6 +66,7 @@
 
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokerauth.h"
+#include "broker/rgbrokertxnapi.h"
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -125,9 +126,7 @@ rg_broker_handle_init_producer_id (const RgKafkaRequest * req,
   GError *error = NULL;
 
   if (ip->transactional_id.len >= 0) {
-    GST_INFO ("client %s: InitProducerId with a transactional id refused: "
-        "no transactions here", ctx->peer);
-    code = RG_KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    code = rg_broker_txn_api_init (ctx, ip, version, &id, &epoch);
   } else {
     code = rg_broker_producers_init_id (ctx->producers, ip->producer_id,
         ip->producer_epoch, version >= 4, g_get_monotonic_time () / 1000,
@@ -266,6 +265,7 @@ delete_one (const RgBrokerRequestContext * ctx, gint16 version,
   if (code == RG_KAFKA_NONE) {
     cname = g_strndup ((const gchar *) name.data, name.len);
     rg_broker_producers_forget_topic (ctx->producers, cname);
+    rg_broker_txn_forget_topic (ctx->txn, cname);
     g_free (cname);
   }
   return code;

@@ -51,14 +51,20 @@
  *    ingest (rgbrokeringest.h) the handler PARKs until the records are
  *    durable (rgbrokeracks.h), 56 if the journal failed, 7 past the
  *    request's timeout. acks = 0 gets no response and never waits (the
- *    records are stored all the same). Batches of idempotent producers go
- *    through their sequence checks (rgbrokerproducers.c) on the way.
+ *    records are stored all the same). A transactional batch must belong
+ *    to its producer's open transaction (rgbrokertxnapi.c); batches of
+ *    idempotent producers go through their sequence checks
+ *    (rgbrokerproducers.c) on the way.
  *    Produce v0-2 send MessageSet v0/v1: it is converted to one batch
  *    first (kafka/rgkafkalegacy.h), a copy.
  *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
+ *  - AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit:
+ *    rgbrokertxnapi.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
  *    partition and request limits but at least one batch (KIP-74);
- *    LastStableOffset = high watermark; PARK (long poll) while fewer than
+ *    LastStableOffset: the first offset of the earliest open transaction,
+ *    else the high watermark; read_committed stops there and gets the
+ *    aborted transactions of its range; PARK (long poll) while fewer than
  *    MinBytes are available and MaxWaitMs has not passed. Fetch v0-3
  *    clients expect the old message format: their batches are converted
  *    to MessageSet v0/v1 (a copy, the only one on the fetch path). Fetch
@@ -79,6 +85,8 @@
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerauth.h"
+#include "broker/rgbrokertxnapi.h"
+#include "kafka/rgkafkatxn.h"
 #include "kafka/rgkafkalegacy.h"
 
 #include <errno.h>
@@ -143,6 +151,21 @@ static const RgBrokerApi apis[] = {
         RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
       rg_broker_handle_init_producer_id, rg_kafka_parse_init_producer_id,
       g_free},
+  /* The transaction apis (rgbrokertxnapi.c, kafka/rgkafkatxn.c). */
+  {RG_KAFKA_TXN_API_ADD_PARTITIONS, 0, RG_KAFKA_TXN_MAX_VERSION,
+        RG_KAFKA_TXN_FIRST_FLEXIBLE, rg_broker_txn_api_add_partitions,
+        rg_kafka_parse_add_partitions_to_txn,
+      rg_kafka_add_partitions_to_txn_request_free},
+  {RG_KAFKA_TXN_API_ADD_OFFSETS, 0, RG_KAFKA_TXN_MAX_VERSION,
+        RG_KAFKA_TXN_FIRST_FLEXIBLE, rg_broker_txn_api_add_offsets,
+      rg_kafka_parse_add_offsets_to_txn, g_free},
+  {RG_KAFKA_TXN_API_END, 0, RG_KAFKA_TXN_MAX_VERSION,
+        RG_KAFKA_TXN_FIRST_FLEXIBLE, rg_broker_txn_api_end,
+      rg_kafka_parse_end_txn, g_free},
+  {RG_KAFKA_TXN_API_OFFSET_COMMIT, 0, RG_KAFKA_TXN_MAX_VERSION,
+        RG_KAFKA_TXN_FIRST_FLEXIBLE, rg_broker_txn_api_offset_commit,
+        rg_kafka_parse_txn_offset_commit,
+      rg_kafka_txn_offset_commit_request_free},
   {RG_KAFKA_API_SASL_AUTHENTICATE, 0, 2,
         RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
       rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,
@@ -377,6 +400,36 @@ produce_count_partitions (const RgKafkaProduceRequest * p)
   return n;
 }
 
+/* A RecordBatch v2 set: a transactional batch must belong to its
+ * producer's open transaction (rgbrokertxnapi.h), and its first offset
+ * there holds back the partition's last stable offset; then the
+ * idempotence checks decide whether it is stored. */
+static gint16
+produce_batches (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
+    const RgKafkaProducePartition * pp, gint64 * base_offset,
+    guint64 * ack_offset)
+{
+  gboolean transactional;
+  RgBatchInfo info;
+  gint16 code;
+
+  code = rg_broker_txn_api_check_produce (ctx, topic, pp->records,
+      pp->records_len, &info, &transactional);
+  if (code != RG_KAFKA_NONE) {
+    *base_offset = -1;
+    *ack_offset = 0;
+    GST_INFO ("client %s: transactional batch of producer %" G_GINT64_FORMAT
+        " epoch %d refused with %d", ctx->peer, info.producer_id,
+        info.producer_epoch, code);
+    return code;
+  }
+  code = rg_broker_producers_produce (ctx->producers, topic, pp->records,
+      pp->records_len, base_offset, ack_offset);
+  if (code == RG_KAFKA_NONE && transactional)
+    rg_broker_txn_api_note_produce (ctx, topic, &info, *base_offset);
+  return code;
+}
+
 /* Stores a produced record set: a RecordBatch v2 set as it is, a
  * MessageSet v0/v1 (Produce v0-2) converted to one batch first, the one
  * copy old clients cost (rgkafkalegacy.h). *@ack_offset: what the answer
@@ -394,8 +447,7 @@ produce_store (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
    * sequence check decides whether they are stored. Legacy message sets
    * carry no producer id. */
   if (version >= 3)
-    return rg_broker_producers_produce (ctx->producers, topic, pp->records,
-        pp->records_len, base_offset, ack_offset);
+    return produce_batches (ctx, topic, pp, base_offset, ack_offset);
   batch = rg_kafka_legacy_to_batch (pp->records, pp->records_len, &error);
   if (batch == NULL) {
     GST_INFO ("client %s: Produce v%d: %s", ctx->peer, version,
@@ -652,6 +704,11 @@ handle_list_offsets (const RgKafkaRequest * req,
           rg_broker_topic_unref (topic);
       } else if (topic) {
         list_offset_of (topic, rp, &parts[k]);
+        /* read_committed's "latest" is the last stable offset. */
+        if (l->isolation_level == 1 && rp->timestamp == -1 &&
+            parts[k].offset >= 0)
+          parts[k].offset = rg_broker_txn_api_lso (ctx->txn, topic,
+              parts[k].offset);
         rg_broker_topic_unref (topic);
       } else {
         parts[k].error_code = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -685,6 +742,8 @@ typedef struct
   guint n_parts;
   gsize bytes;
   guint records;
+  /* read_committed: per partition, its aborted transactions (or NULL). */
+  GArray **aborted;
   gboolean any_error;
   gboolean polls;
 } FetchState;
@@ -694,9 +753,13 @@ fetch_state_clear (FetchState * st)
 {
   guint i;
 
-  for (i = 0; i < st->n_parts; i++)
+  for (i = 0; i < st->n_parts; i++) {
     if (st->held[i])
       rg_broker_topic_unref (st->held[i]);
+    if (st->aborted[i])
+      g_array_unref (st->aborted[i]);
+  }
+  g_free (st->aborted);
   g_free (st->parts);
   g_free (st->topics);
   g_free (st->ref_start);
@@ -713,6 +776,81 @@ fetch_log_start (RgBrokerTopic * topic)
 
   rg_broker_topic_get_stats (topic, &stats);
   return stats.log_start_offset;
+}
+
+/* The records of one batch (its header's recordsCount). */
+static guint
+batch_records (const guint8 * batch)
+{
+  return GST_READ_UINT32_BE (batch + RG_BATCH_HEADER_SIZE - 4);
+}
+
+/* Drops from @refs, from @start on, every batch at or past @lso, releasing
+ * the references left empty, and takes them out of @c's counts. Only
+ * memory references can hold transactional batches (journal-backed
+ * topics take no transactions: rgbrokertxnapi.h), so a file reference is
+ * never cut. */
+static void
+fetch_trim (GArray * refs, guint start, gint64 lso, RgBrokerCollect * c)
+{
+  guint i, keep;
+  gsize pos = 0;
+
+  for (i = start; i < refs->len; i++) {
+    RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
+
+    if (ref->type != RG_KAFKA_SEGMENT_MEMORY)
+      continue;
+    for (pos = 0; pos + RG_BATCH_HEADER_SIZE <= ref->length;
+        pos += RG_BATCH_LOG_OVERHEAD + GST_READ_UINT32_BE (ref->data + pos +
+            8))
+      if ((gint64) GST_READ_UINT64_BE (ref->data + pos) >= lso)
+        break;
+    if (pos < ref->length)
+      break;
+  }
+  if (i == refs->len)
+    return;
+  /* Batch @pos of ref @i is the first one to go, and all after it. */
+  keep = pos > 0 ? i + 1 : i;
+  for (; i < refs->len; i++, pos = 0) {
+    RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
+    gsize p;
+
+    for (p = pos; ref->type == RG_KAFKA_SEGMENT_MEMORY &&
+        p + RG_BATCH_HEADER_SIZE <= ref->length;
+        p += RG_BATCH_LOG_OVERHEAD + GST_READ_UINT32_BE (ref->data + p + 8))
+      c->records -= MIN (c->records, batch_records (ref->data + p));
+    c->bytes -= MIN (c->bytes, ref->length - pos);
+    if (i < keep) {
+      ref->length = pos;
+    } else if (ref->notify) {
+      ref->notify (ref->user_data);
+    }
+  }
+  g_array_set_size (refs, keep);
+  c->next_offset = lso;
+}
+
+/* read_committed: the partition's records end at its last stable offset,
+ * and the answer lists the aborted transactions of the range. */
+static void
+fetch_read_committed (const RgBrokerRequestContext * ctx,
+    RgBrokerTopic * topic, gint64 fetch_offset, FetchState * st, guint k,
+    RgBrokerCollect * c)
+{
+  RgKafkaFetchPartitionResponse *rp = &st->parts[k];
+  gint64 lso = rp->last_stable_offset;
+  GArray *aborted;
+
+  if (lso < c->high_watermark)
+    fetch_trim (ctx->refs, st->ref_start[k], lso, c);
+  aborted = g_array_new (FALSE, FALSE, sizeof (RgKafkaAbortedTransaction));
+  rg_broker_txn_api_aborted (ctx->txn, topic, fetch_offset, lso, aborted);
+  st->aborted[k] = aborted;
+  rp->n_aborted_transactions = aborted->len;
+  rp->aborted_transactions = (const RgKafkaAbortedTransaction *)
+      aborted->data;
 }
 
 static void
@@ -732,6 +870,7 @@ fetch_collect (const RgBrokerRequestContext * ctx,
   st->next_offsets = g_new0 (gint64, MAX (st->n_parts, 1));
   st->part_bytes = g_new0 (gsize, MAX (st->n_parts, 1));
   st->part_records = g_new0 (guint, MAX (st->n_parts, 1));
+  st->aborted = g_new0 (GArray *, MAX (st->n_parts, 1));
 
   for (i = 0; i < f->n_topics; i++) {
     gint16 denied = rg_broker_auth_check (ctx, f->topics[i].topic,
@@ -769,9 +908,13 @@ fetch_collect (const RgBrokerRequestContext * ctx,
             st->bytes == 0, refs, &c);
         rp->error_code = c.error_code;
         rp->high_watermark = c.high_watermark;
-        /* Nothing is transactional: every record is stable (librdkafka
-         * reads committed by default and stops at the LSO). */
-        rp->last_stable_offset = c.high_watermark;
+        /* Open transactions hold the last stable offset back; a
+         * read_committed consumer (librdkafka's default) reads up to it
+         * and is told which transactions in its range were aborted. */
+        rp->last_stable_offset = live ? c.high_watermark :
+            rg_broker_txn_api_lso (ctx->txn, topic, c.high_watermark);
+        if (f->isolation_level == 1 && !live && c.error_code == 0)
+          fetch_read_committed (ctx, topic, fp->fetch_offset, st, k, &c);
         rp->log_start_offset = fetch_log_start (topic);
         remaining -= MIN (remaining, c.bytes);
         st->bytes += c.bytes;

@@ -47,6 +47,7 @@
 #include "broker/rgbrokerquota.h"
 #include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokertxn.h"
 #include "broker/rgbrokersasl.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkawire.h"
@@ -79,6 +80,7 @@ typedef enum
  * @groups: the consumer-group coordinator and committed offsets, for the
  *   group apis' handlers (rgbrokergroups.h)
  * @producers: the idempotent producers' ids and sequence state
+ * @txn: the transaction coordinator's state (rgbrokertxn.h)
  * @state: for rg_broker_dispatch_retry(): what the handler parked the
  *   request with (#RgBrokerHandleOutcome.state), else NULL
  * @sasl: (nullable): the connection's SASL state when the broker requires
@@ -106,6 +108,7 @@ typedef struct
   GHashTable *refused;
   struct _RgBrokerGroups *groups;
   RgBrokerProducers *producers;
+  RgBrokerTxn *txn;
   gpointer state;
   RgBrokerSaslSession *sasl;
   const gchar *principal;

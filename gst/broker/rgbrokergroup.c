@@ -1560,6 +1560,30 @@ rg_group_coordinator_commit (RgGroupCoordinator * c,
   return RG_GROUP_ERR_NONE;
 }
 
+gint16
+rg_group_coordinator_commit_txn (RgGroupCoordinator * c,
+    const RgGroupCommitRequest * req, gint64 now_ms)
+{
+  gint16 err = phase_error (c);
+  Group *g = NULL;
+  guint i;
+
+  if (err == RG_GROUP_ERR_NONE && str_is_empty (req->group_id))
+    err = RG_GROUP_ERR_INVALID_GROUP_ID;
+  if (err == RG_GROUP_ERR_NONE) {
+    /* The transaction's producer is no member: the offsets land whatever
+     * generation the group is in, as Kafka's transactional commits do. */
+    g = group_find (c, req->group_id);
+    if (g == NULL)
+      g = group_new (c, scratch_id (c, req->group_id), now_ms);
+    apply_commit (c, g, req, now_ms);
+    return RG_GROUP_ERR_NONE;
+  }
+  for (i = 0; i < req->n_partitions; i++)
+    req->errors[i] = err;
+  return err;
+}
+
 static void
 fetch_add (RgGroupCoordinator * c, const gchar * topic, gint32 partition,
     const RgOffsetStoreEntry * e)

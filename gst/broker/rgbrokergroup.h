@@ -186,6 +186,12 @@ void rg_group_coordinator_leave (RgGroupCoordinator * coordinator,
  * group-level error (also copied into every partition), or NONE. */
 gint16 rg_group_coordinator_commit (RgGroupCoordinator * coordinator,
     const RgGroupCommitRequest * request, gint64 now_ms);
+/* rg_group_coordinator_commit_txn: the offsets of a committed
+ * transaction (TxnOffsetCommit, applied at EndTxn): stored without the
+ * member and generation checks, in a group created when missing. Fills
+ * @request->errors; returns the group-level error, or NONE. */
+gint16 rg_group_coordinator_commit_txn (RgGroupCoordinator * coordinator,
+    const RgGroupCommitRequest * request, gint64 now_ms);
 void rg_group_coordinator_fetch (RgGroupCoordinator * coordinator,
     const RgGroupFetchRequest * request, RgGroupFetchResponse * response);
 

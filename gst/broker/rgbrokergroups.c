@@ -415,7 +415,9 @@ rg_broker_groups_find_coordinator (const RgKafkaRequest * req,
   r.node_id = 0;
   r.host = ctx->node_host;
   r.port = ctx->node_port;
-  if (f->key_type != 0) {
+  /* Key type 0 names a group, 1 a transactional id: this broker
+   * coordinates both. */
+  if (f->key_type != 0 && f->key_type != 1) {
     r.error = RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
     r.node_id = -1;
     r.host = "";
@@ -653,6 +655,19 @@ commit_known (RgBrokerGroups * groups, const RgBrokerRequestContext * ctx,
   g_free (parts);
   g_free (errors);
   g_free (index);
+}
+
+gint16
+rg_broker_groups_commit_txn (RgBrokerGroups * groups,
+    RgGroupCommitRequest * request)
+{
+  gint16 err;
+
+  pthread_mutex_lock (&groups->lock);
+  err = rg_group_coordinator_commit_txn (groups->coordinator, request,
+      wall_ms ());
+  pthread_mutex_unlock (&groups->lock);
+  return err;
 }
 
 RgBrokerHandleResult

@@ -72,6 +72,12 @@ gboolean rg_broker_groups_enable_journal (RgBrokerGroups * groups,
  * none). Loop thread. */
 gint64 rg_broker_groups_turn (RgBrokerGroups * groups, gint64 now);
 
+/* Stores the offsets of a committed transaction (@request's group,
+ * partitions and errors, as rg_group_coordinator_commit_txn()), persisted
+ * like any commit. Returns the group-level error. Loop thread. */
+gint16 rg_broker_groups_commit_txn (RgBrokerGroups * groups,
+    RgGroupCommitRequest * request);
+
 /* The handlers of the api table. */
 RgBrokerHandleResult rg_broker_groups_find_coordinator (const RgKafkaRequest
     * req, const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);

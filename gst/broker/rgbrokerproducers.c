@@ -49,8 +49,10 @@
  *    batches out after the state is forgotten, and clients (librdkafka,
  *    Java) answer 59 by resetting their sequences.
  *
- * Transactional batches get INVALID_TXN_STATE (48): the broker has no
- * transactions. A batch is appended only after it passed its CRC (the
+ * Transactional batches are checked here like any idempotent one, after
+ * the transaction coordinator let them through (rgbrokertxnapi.h: the
+ * partition belongs to the producer's open transaction). A batch is
+ * appended only after it passed its CRC (the
  * check runs before the append and the append validates again): a
  * damaged retry must not be mistaken for a duplicate.
  *
@@ -77,7 +79,6 @@
 #define GST_CAT_DEFAULT rg_broker_debug
 
 /* Attributes bits of a RecordBatch (bytes 21-22). */
-#define BATCH_TRANSACTIONAL (1 << 4)
 #define BATCH_CONTROL (1 << 5)
 
 typedef struct
@@ -355,8 +356,6 @@ check_locked (RgBrokerProducers * producers, const gchar * topic_name,
   ProducerId *p;
   Sequence *s;
 
-  if (info->attributes & BATCH_TRANSACTIONAL)
-    return RG_KAFKA_INVALID_TXN_STATE;
   if (info->producer_epoch < 0 || info->base_sequence < 0)
     return RG_KAFKA_INVALID_RECORD;
   p = g_hash_table_lookup (producers->ids, &info->producer_id);

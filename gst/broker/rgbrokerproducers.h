@@ -89,7 +89,8 @@ gint16 rg_broker_producers_init_id (RgBrokerProducers * producers,
  * *@duplicate_end (nullable) (acknowledge it, do not append), or the
  * error to
  * answer: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
- * UNKNOWN_PRODUCER_ID, INVALID_TXN_STATE (a transactional batch). */
+ * UNKNOWN_PRODUCER_ID. A transactional batch is checked the same way (the
+ * transaction coordinator decided first whether it may be appended). */
 gint16 rg_broker_producers_check (RgBrokerProducers * producers,
     const gchar * topic_name, const RgBatchInfo * info, gint64 now_ms,
     gint64 * duplicate_offset, gint64 * duplicate_end);

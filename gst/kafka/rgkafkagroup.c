@@ -403,7 +403,8 @@ rg_kafka_group_parse_fetch (RgKafkaReader * r, gint16 version)
     rg_kafka_read_tags (r);
   }
   /* require_stable asks to wait for pending transactional offsets; this
-   * broker has no transactions, so every offset is stable. */
+   * broker stores a transaction's offsets only when it commits, so every
+   * offset it shows is stable. */
   if (version >= 7)
     rg_kafka_read_int8 (r, "require_stable");
   rg_kafka_read_tags (r);

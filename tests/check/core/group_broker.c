@@ -543,12 +543,28 @@ GST_START_TEST (test_find_coordinator)
   gtags (&x);
   resp_end (&x);
 
-  /* A transactional id: no transaction coordinator here. */
+  /* A transactional id: this broker is its coordinator too. */
   r = req_new (10, 1, 3, FALSE);
   pstr (&r, "tx");
   p8 (&r, 1);
   send_req (fd, &r);
   x = recv_resp (fd, 3, FALSE);
+  g (&x, 4);
+  fail_unless_equals_int (g (&x, 2), 0);
+  fail_unless (gstr (&x) == NULL);
+  fail_unless_equals_int (g (&x, 4), 0);
+  host = gstr (&x);
+  fail_unless_equals_string (host, "127.0.0.1");
+  g_free (host);
+  fail_unless_equals_int (g (&x, 4), port);
+  resp_end (&x);
+
+  /* Any other key type is not coordinated here. */
+  r = req_new (10, 1, 4, FALSE);
+  pstr (&r, "x");
+  p8 (&r, 2);
+  send_req (fd, &r);
+  x = recv_resp (fd, 4, FALSE);
   g (&x, 4);
   fail_unless_equals_int (g (&x, 2), 15);
   g_free (x.body);

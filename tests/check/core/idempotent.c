@@ -138,11 +138,16 @@ GST_START_TEST (test_epochs_and_unknown_producers)
   fail_unless_equals_int (offer (p, "t", batch_info (7, 4, 0, 1), 3, 1,
           &dup), RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER);
   fail_unless_equals_int64 (dup, 2);
-  /* Transactional batches: no transactions here. */
-  txn = batch_info (7, 4, 1, 1);
+  /* Transactional batches follow the same sequence rules (the
+   * coordinator decides beforehand whether they may be appended). */
+  txn = batch_info (7, 4, 0, 1);
   txn.attributes = 1 << 4;
   fail_unless_equals_int (offer (p, "t", txn, 3, 1, &dup),
-      RG_KAFKA_INVALID_TXN_STATE);
+      RG_KAFKA_DUPLICATE_SEQUENCE_NUMBER);
+  txn = batch_info (7, 4, 2, 1);
+  txn.attributes = 1 << 4;
+  fail_unless_equals_int (offer (p, "t", txn, 3, 1, &dup),
+      RG_KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER);
   rg_broker_producers_free (p);
 }
 
@@ -571,12 +576,16 @@ GST_START_TEST (test_idempotent_produce)
   fail_unless_equals_int (produce_batch (fd, 15, t,
           idempotent_batch (pid + 1000, 0, 7, 1, "lost"), &base),
       RG_KAFKA_UNKNOWN_PRODUCER_ID);
-  /* Transactions: refused at InitProducerId, in both encodings. */
+  /* A transactional id gets its own producer id, its epoch bumped by a
+   * second InitProducerId (test txn covers the rest); in both encodings. */
   fail_unless_equals_int (init_producer_id (fd, 16, 1, "tx", -1, -1, &pid2,
-          &epoch), RG_KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-  fail_unless_equals_int64 (pid2, -1);
-  fail_unless_equals_int (init_producer_id (fd, 17, 4, "tx", -1, -1, &pid2,
-          &epoch), RG_KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+          &epoch), 0);
+  fail_unless (pid2 >= 0 && pid2 != pid);
+  fail_unless_equals_int (epoch, 0);
+  fail_unless_equals_int (init_producer_id (fd, 17, 4, "tx", -1, -1, &pid,
+          &epoch), 0);
+  fail_unless_equals_int64 (pid, pid2);
+  fail_unless_equals_int (epoch, 1);
   fail_unless_equals_int64 (high_watermark (fd, 18, t), 6);
 
   close (fd);
