@@ -465,10 +465,10 @@ output_send (RgBrokerConn * conn, GList * link)
   segs = rg_kafka_response_get_segments (out->response, &n_segs);
   seg = &segs[out->segment];
   if (seg->type != RG_KAFKA_SEGMENT_FILE) {
-    /* A TLS send takes one record's worth at a time: filling the whole
-     * array for it would walk up to a thousand small segments per 16 KiB
-     * record sent. */
-    n = outputs_fill_iov (link, iov, conn->tls ? RG_BROKER_TLS_RECORD_MAX
+    /* A TLS send takes RG_BROKER_TLS_SEND_MAX at a time: filling the
+     * whole array for it would walk up to a thousand small segments it
+     * would not send. */
+    n = outputs_fill_iov (link, iov, conn->tls ? RG_BROKER_TLS_SEND_MAX
         : G_MAXSIZE);
     return send_iov (conn, iov, n);
   }
@@ -531,8 +531,9 @@ conn_count_sent (RgBrokerConn * conn, gsize bytes)
 
 /* Sends what the socket takes, counting the outputs sent whole in
  * conn->flush_done (they stay at the head of the queue) and the bytes in
- * conn->flush_sent. It touches only the connection's own output and
- * allocates nothing, so a send thread may run it (rgbrokerio.c). Sets
+ * conn->flush_sent. It touches only the connection's own output (and,
+ * over TLS, the session's own ciphertext buffer), so a send thread may run
+ * it (rgbrokerio.c). Sets
  * conn->flush_ok to FALSE when the connection failed. */
 static void
 conn_send (gpointer data)

@@ -70,20 +70,27 @@ gboolean rg_broker_tls_wants_write (RgBrokerTls * tls);
  * so the caller reads again when it has room. */
 gboolean rg_broker_tls_has_pending (RgBrokerTls * tls);
 
-/* The largest TLS record's payload: one rg_broker_tls_send_iov() sends at
- * most this much, so a caller need not gather more for it. */
+/* The largest TLS record's payload. */
 #define RG_BROKER_TLS_RECORD_MAX (16 * 1024)
 
-/* Encrypts and sends from @iov, like sendmsg(), at most one record
- * (RG_BROKER_TLS_RECORD_MAX bytes) unless @iov's first segment alone is
- * larger. A retry after EAGAIN must pass the same bytes again (the
- * connection layer does: it resends from where it stood). Allocates
- * nothing. */
+/* How much clear text one send encrypts (in records of at most
+ * RG_BROKER_TLS_RECORD_MAX) before the ciphertext goes to the socket
+ * together: a caller need not gather more for one call. */
+#define RG_BROKER_TLS_SEND_MAX (256 * 1024)
+
+/* Encrypts and sends from @iov, like sendmsg(): about
+ * RG_BROKER_TLS_SEND_MAX bytes at most. A retry after EAGAIN must pass the
+ * same bytes again (the connection layer does: it resends from where it
+ * stood); the bytes may already be encrypted, and the retry then only
+ * finishes sending them. While a send's ciphertext waits for the socket
+ * the session holds a buffer of about RG_BROKER_TLS_SEND_MAX, freed once
+ * it has gone. */
 ssize_t rg_broker_tls_send_iov (RgBrokerTls * tls, const struct iovec *iov,
     int iovcnt);
 
 /* Reads @len bytes of @fd at @offset and sends them encrypted: the part of
- * sendfile() that TLS allows (kernel TLS aside). Allocates nothing. */
+ * sendfile() that TLS allows (kernel TLS aside). The same limit, retry
+ * rule and buffer as rg_broker_tls_send_iov(). */
 ssize_t rg_broker_tls_send_file (RgBrokerTls * tls, int fd, off_t offset,
     gsize len);
 

@@ -1500,6 +1500,88 @@ GST_START_TEST (test_tls_parallel_sends)
 
 GST_END_TEST;
 
+/* A TLS reader that lets many large responses pile up before it reads:
+ * more is queued than the two sockets' buffers can hold, so the broker's
+ * sends of many records at a time stop in the middle of their ciphertext
+ * and go on when the reader drains, and every response still arrives
+ * whole, in order and byte-identical to what a clear-text reader gets,
+ * from memory and from journal files. */
+#define PILED_UP_REQUESTS 10
+
+GST_START_TEST (test_tls_piled_up_responses)
+{
+  RgBrokerConfig config, plain_config;
+  RgBroker *tls_broker, *plain;
+  RgBrokerTopic *t1, *t2, *j1, *j2;
+  const gchar *names[] = { "mixed", "journal" };
+  GBytes *expected[2];
+  gchar *journal;
+  Client c, p;
+  gsize queued = 0;
+  guint i;
+
+  make_pki ();
+  journal = write_journal ();
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  rg_broker_config_init (&plain_config);
+  plain = start_broker (&plain_config);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  t2 = rg_broker_add_topic (plain, "mixed", 64, NULL);
+  append_mixed (t1);
+  append_mixed (t2);
+  j1 = rg_broker_add_journal_topic (tls_broker, "journal", journal, NULL,
+      NULL);
+  j2 = rg_broker_add_journal_topic (plain, "journal", journal, NULL, NULL);
+  fail_unless (j1 != NULL && j2 != NULL);
+  p = client_connect (plain);
+  for (i = 0; i < 2; i++)
+    expected[i] = fetch_all (&p, names[i]);
+
+  memset (&c, 0, sizeof (c));
+  fail_unless (client_connect_tls (tls_broker, &c, "ca.pem", NULL, NULL));
+  fail_unless (scram_exchange (&c, "SCRAM-SHA-512", EVP_sha512 (), "alice",
+          "alice-secret", FALSE, 2));
+  for (i = 0; i < PILED_UP_REQUESTS; i++) {
+    GByteArray *req = fetch_all_request (names[i % 2]);
+
+    kw_request_finish (req);
+    client_send (&c, req->data, req->len);
+    g_byte_array_unref (req);
+    queued += g_bytes_get_size (expected[i % 2]);
+  }
+  /* More than a loopback socket's largest send and receive buffers. */
+  fail_unless (queued > 8 * 1024 * 1024);
+  /* Lets the broker fill both buffers before anything is read. */
+  g_usleep (200 * 1000);
+  for (i = 0; i < PILED_UP_REQUESTS; i++) {
+    GBytes *got = client_recv_response (&c, 21, FALSE);
+
+    fail_unless (g_bytes_equal (got, expected[i % 2]),
+        "response %u (%s): TLS and clear text differ", i, names[i % 2]);
+    g_bytes_unref (got);
+  }
+  /* The connection is still in step: one more exchange after the pile. */
+  {
+    GBytes *got = fetch_all (&c, "mixed");
+
+    fail_unless (g_bytes_equal (got, expected[0]));
+    g_bytes_unref (got);
+  }
+  client_close (&c);
+  client_close (&p);
+  for (i = 0; i < 2; i++)
+    g_bytes_unref (expected[i]);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_remove_topic (plain, t2);
+  rg_broker_remove_topic (tls_broker, j1);
+  rg_broker_remove_topic (plain, j2);
+  rg_broker_release (tls_broker);
+  rg_broker_release (plain);
+  g_free (journal);
+}
+
+GST_END_TEST;
+
 /* A client that trusts another CA refuses the broker; a clear-text
  * client gets no answer and is closed. */
 GST_START_TEST (test_tls_refusals)
@@ -1612,6 +1694,7 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_acl_anonymous);
   tcase_add_test (tc, test_tls_same_bytes);
   tcase_add_test (tc, test_tls_parallel_sends);
+  tcase_add_test (tc, test_tls_piled_up_responses);
   tcase_add_test (tc, test_tls_refusals);
   tcase_add_test (tc, test_tls_client_certificate);
   return s;
