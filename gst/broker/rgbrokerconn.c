@@ -833,6 +833,17 @@ conn_input_bytes (RgBrokerConn * conn)
   return conn->in_len - conn->in_start;
 }
 
+/* Gives the input buffer back to its initial size when it is empty and
+ * larger than @keep. */
+static void
+conn_shrink_input (RgBrokerConn * conn, gsize keep)
+{
+  if (conn->in_len > 0 || conn->in_size <= keep)
+    return;
+  conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
+  conn->in_size = INPUT_INITIAL_SIZE;
+}
+
 /* Drops the @n bytes of the request at the head of the input. */
 static void
 conn_consume (RgBrokerConn * conn, gsize n)
@@ -844,10 +855,7 @@ conn_consume (RgBrokerConn * conn, gsize n)
   conn->request_start = 0;
   /* Give a large request's buffer back once it is handled; a streaming
    * connection's smaller one is given back by the sweep. */
-  if (conn->in_len == 0 && conn->in_size > INPUT_KEEP_SIZE) {
-    conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
-    conn->in_size = INPUT_INITIAL_SIZE;
-  }
+  conn_shrink_input (conn, INPUT_KEEP_SIZE);
 }
 
 /* The size of the request at the head of the input, as far as known: its
@@ -936,15 +944,10 @@ static gsize
 conn_head_partial (RgBrokerConn * conn)
 {
   gsize have = conn_input_bytes (conn);
-  guint32 len;
 
   if (conn->parked || have == 0)
     return 0;
-  if (have < 4)
-    return have;
-  memcpy (&len, conn->in + conn->in_start, 4);
-  len = GUINT32_FROM_BE (len);
-  return have < 4 + (gsize) len ? have : 0;
+  return have < conn_head_size (conn) ? have : 0;
 }
 
 static void
@@ -1461,18 +1464,6 @@ conn_request_late (RgBrokerConn * conn, gint64 now)
       && now - conn->request_start >= conns->config.request_timeout_ms;
 }
 
-/* Gives back a streaming connection's larger input buffer when its input
- * is empty, so that connections which have stopped hold the initial size
- * only: one that still streams grows it again with its next reads. */
-static void
-conn_shrink_input (RgBrokerConn * conn)
-{
-  if (conn->in_len > 0 || conn->in_size <= INPUT_INITIAL_SIZE)
-    return;
-  conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
-  conn->in_size = INPUT_INITIAL_SIZE;
-}
-
 static gboolean
 conn_idle (RgBrokerConn * conn, gint64 now)
 {
@@ -1505,7 +1496,9 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
           conns->config.idle_timeout_ms);
       conn_close (conn);
     } else {
-      conn_shrink_input (conn);
+      /* Connections which have stopped streaming hold the initial size
+       * only: one that still streams grows it again with its next reads. */
+      conn_shrink_input (conn, INPUT_INITIAL_SIZE);
     }
   }
 }
