@@ -843,6 +843,10 @@ fetch_read_committed (const RgBrokerRequestContext * ctx,
   gint64 lso = rp->last_stable_offset;
   GArray *aborted;
 
+  /* A pipeline's topic never holds a transaction (rgbrokertxnapi.h): its
+   * readers, read_committed by librdkafka's default, pay nothing here. */
+  if (!rg_broker_topic_is_ingest (topic))
+    return;
   if (lso < c->high_watermark)
     fetch_trim (ctx->refs, st->ref_start[k], lso, c);
   aborted = g_array_new (FALSE, FALSE, sizeof (RgKafkaAbortedTransaction));
