@@ -850,7 +850,8 @@ fetch_read_committed (const RgBrokerRequestContext * ctx,
   if (lso < c->high_watermark)
     fetch_trim (ctx->refs, st->ref_start[k], lso, c);
   aborted = g_array_new (FALSE, FALSE, sizeof (RgKafkaAbortedTransaction));
-  rg_broker_txn_api_aborted (ctx->txn, topic, fetch_offset, lso, aborted);
+  rg_broker_txn_api_aborted (ctx->txn, topic, fetch_offset, lso,
+      c->log_start_offset, aborted);
   st->aborted[k] = aborted;
   rp->n_aborted_transactions = aborted->len;
   rp->aborted_transactions = (const RgKafkaAbortedTransaction *)

@@ -81,7 +81,6 @@ typedef struct
    * re-inited since), 0 aborted, 1 committed. */
   gint last_end;
 
-  gint64 last_used;
   GList link;
 } Entry;
 
@@ -218,13 +217,19 @@ rg_broker_txn_free (RgBrokerTxn * txn)
 
 /* ---- Helpers (lock held) ---- */
 
+/* A partition's key in the tables: its topic and index. */
+static gchar *
+partition_key (const gchar * topic, gint32 partition)
+{
+  return g_strdup_printf ("%s\n%d", topic, partition);
+}
+
 static void
-touch (RgBrokerTxn * txn, Entry * e, gint64 now_ms)
+touch (RgBrokerTxn * txn, Entry * e)
 {
   if (e->link.prev || txn->lru.head == &e->link)
     g_queue_unlink (&txn->lru, &e->link);
   g_queue_push_head_link (&txn->lru, &e->link);
-  e->last_used = now_ms;
 }
 
 /* The code for a request naming an epoch that is not the current one. */
@@ -397,7 +402,7 @@ rg_broker_txn_init (RgBrokerTxn * txn, const gchar * transactional_id,
   }
   if (error_code == RG_KAFKA_NONE) {
     e->timeout_ms = timeout_ms;
-    touch (txn, e, now_ms);
+    touch (txn, e);
     *out_id = e->producer_id;
     *out_epoch = e->epoch;
   }
@@ -420,7 +425,7 @@ current (RgBrokerTxn * txn, const gchar * transactional_id,
       fenced_code_ok);
   if (*error_code != RG_KAFKA_NONE)
     return NULL;
-  touch (txn, e, now_ms);
+  touch (txn, e);
   return e;
 }
 
@@ -438,7 +443,7 @@ rg_broker_txn_add_partition (RgBrokerTxn * txn,
   e = current (txn, transactional_id, producer_id, producer_epoch,
       fenced_code_ok, now_ms, &error_code);
   if (e) {
-    key = g_strdup_printf ("%s\n%d", topic, partition);
+    key = partition_key (topic, partition);
     if (g_hash_table_contains (e->partitions, key)) {
       g_free (key);
     } else if (g_hash_table_size (e->partitions) >=
@@ -544,7 +549,7 @@ rg_broker_txn_check_produce (RgBrokerTxn * txn, gint64 producer_id,
     gint16 producer_epoch, const gchar * topic, gint32 partition)
 {
   gint16 error_code = RG_KAFKA_NONE;
-  gchar *key = g_strdup_printf ("%s\n%d", topic, partition);
+  gchar *key = NULL;
   Entry *e;
 
   pthread_mutex_lock (&txn->lock);
@@ -553,7 +558,8 @@ rg_broker_txn_check_produce (RgBrokerTxn * txn, gint64 producer_id,
     error_code = RG_KAFKA_INVALID_PRODUCER_ID_MAPPING;
   else if (producer_epoch != e->epoch)
     error_code = RG_KAFKA_INVALID_PRODUCER_EPOCH;
-  else if (!e->open || !g_hash_table_contains (e->partitions, key))
+  else if (!e->open || !g_hash_table_contains (e->partitions,
+          (key = partition_key (topic, partition))))
     error_code = RG_KAFKA_INVALID_TXN_STATE;
   pthread_mutex_unlock (&txn->lock);
   g_free (key);
@@ -591,20 +597,20 @@ rg_broker_txn_expire (RgBrokerTxn * txn, gint64 now_ms)
 
 /* ---- The transactions of each partition ---- */
 
-static gchar *
-partition_key (const gchar * topic, gint32 partition)
-{
-  return g_strdup_printf ("%s\n%d", topic, partition);
-}
-
 /* The state of a partition (created when @create), lock held. */
 static PartitionState *
 partition_state (RgBrokerTxn * txn, const gchar * topic, gint32 partition,
     gboolean create)
 {
-  gchar *key = partition_key (topic, partition);
-  PartitionState *ps = g_hash_table_lookup (txn->partition_states, key);
+  gchar *key;
+  PartitionState *ps;
 
+  /* No partition has seen a transaction (the usual broker): every Fetch
+   * asks, and pays no key for it. */
+  if (!create && g_hash_table_size (txn->partition_states) == 0)
+    return NULL;
+  key = partition_key (topic, partition);
+  ps = g_hash_table_lookup (txn->partition_states, key);
   if (!ps && create) {
     ps = g_new0 (PartitionState, 1);
     ps->open = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,

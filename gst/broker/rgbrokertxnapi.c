@@ -48,6 +48,7 @@
 #include "broker/rgbrokertxnapi.h"
 #include "broker/rgbrokerauth.h"
 #include "broker/rgbrokergroups.h"
+#include "broker/rgloop.h"
 #include "broker/rgbrokertopic.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkatxn.h"
@@ -64,12 +65,6 @@
 
 /* A transaction open: how often its timeout is looked at. */
 #define TURN_INTERVAL_MS 500
-
-static gint64
-now_ms (void)
-{
-  return g_get_monotonic_time () / 1000;
-}
 
 static RgBrokerHandleResult
 answer (RgKafkaResponse * resp, GError * error, const gchar * api,
@@ -188,7 +183,7 @@ gint64
 rg_broker_txn_api_turn (RgBrokerTxn * txn, RgBrokerRegistry * registry,
     RgBrokerGroups * groups, gint64 now)
 {
-  GPtrArray *ended = rg_broker_txn_expire (txn, now_ms ());
+  GPtrArray *ended = rg_broker_txn_expire (txn, now);
   guint i, n_ids, n_open;
 
   for (i = 0; i < ended->len; i++)
@@ -210,7 +205,7 @@ rg_broker_txn_api_init (const RgBrokerRequestContext * ctx,
   gint16 code;
 
   code = rg_broker_txn_init (ctx->txn, tid, ip->transaction_timeout_ms,
-      ip->producer_id, ip->producer_epoch, version >= 4, now_ms (), id,
+      ip->producer_id, ip->producer_epoch, version >= 4, rg_loop_now_ms (), id,
       epoch, &aborted);
   if (aborted) {
     write_end (ctx->txn, ctx->registry, ctx->groups, aborted);
@@ -224,20 +219,12 @@ rg_broker_txn_api_init (const RgBrokerRequestContext * ctx,
 
 /* ---- Produce ---- */
 
-static gchar *
-topic_name (RgBrokerTopic * topic)
-{
-  return g_strdup (rg_broker_topic_get_name (topic));
-}
-
 gint16
 rg_broker_txn_api_check_produce (const RgBrokerRequestContext * ctx,
     RgBrokerTopic * topic, const guint8 * records, gsize len,
     RgBatchInfo * info, gboolean * transactional)
 {
   gsize size;
-  gchar *name;
-  gint16 code;
 
   *transactional = FALSE;
   if (!rg_batch_parse_header (records, len, info, NULL) ||
@@ -248,22 +235,18 @@ rg_broker_txn_api_check_produce (const RgBrokerRequestContext * ctx,
   size = RG_BATCH_LOG_OVERHEAD + (gsize) info->batch_length;
   if (size != len)
     return RG_KAFKA_INVALID_RECORD;
-  name = topic_name (topic);
-  code = rg_broker_txn_check_produce (ctx->txn, info->producer_id,
-      info->producer_epoch, name, rg_broker_topic_get_partition (topic));
-  g_free (name);
-  return code;
+  return rg_broker_txn_check_produce (ctx->txn, info->producer_id,
+      info->producer_epoch, rg_broker_topic_get_name (topic),
+      rg_broker_topic_get_partition (topic));
 }
 
 void
 rg_broker_txn_api_note_produce (const RgBrokerRequestContext * ctx,
     RgBrokerTopic * topic, const RgBatchInfo * info, gint64 base_offset)
 {
-  gchar *name = topic_name (topic);
-
-  rg_broker_txn_note_append (ctx->txn, info->producer_id, name,
-      rg_broker_topic_get_partition (topic), base_offset);
-  g_free (name);
+  rg_broker_txn_note_append (ctx->txn, info->producer_id,
+      rg_broker_topic_get_name (topic), rg_broker_topic_get_partition (topic),
+      base_offset);
 }
 
 /* ---- Fetch, ListOffsets ---- */
@@ -283,16 +266,12 @@ rg_broker_txn_api_lso (RgBrokerTxn * txn, RgBrokerTopic * topic,
 
 void
 rg_broker_txn_api_aborted (RgBrokerTxn * txn, RgBrokerTopic * topic,
-    gint64 from, gint64 to, GArray * out)
+    gint64 from, gint64 to, gint64 log_start, GArray * out)
 {
-  RgBrokerTopicStats stats;
-
   if (!rg_broker_topic_is_ingest (topic))
     return;
-  rg_broker_topic_get_stats (topic, &stats);
   rg_broker_txn_aborted (txn, rg_broker_topic_get_name (topic),
-      rg_broker_topic_get_partition (topic), from, to,
-      stats.log_start_offset, out);
+      rg_broker_topic_get_partition (topic), from, to, log_start, out);
 }
 
 /* ---- AddPartitionsToTxn ---- */
@@ -360,7 +339,7 @@ rg_broker_txn_api_add_partitions (const RgKafkaRequest * req,
       parts[k].error_code = rg_broker_txn_add_partition (ctx->txn, tid,
           ap->producer.producer_id, ap->producer.producer_epoch,
           req->header.api_version >= 2, name, parts[k].partition_index,
-          now_ms ());
+          rg_loop_now_ms ());
     }
     g_free (name);
   }
@@ -389,7 +368,7 @@ rg_broker_txn_api_add_offsets (const RgKafkaRequest * req,
   if (code == RG_KAFKA_NONE)
     code = rg_broker_txn_add_group (ctx->txn, tid, ao->producer.producer_id,
         ao->producer.producer_epoch, req->header.api_version >= 2, group,
-        now_ms ());
+        rg_loop_now_ms ());
   g_free (tid);
   g_free (group);
   return answer (rg_kafka_build_txn_error_response
@@ -410,7 +389,7 @@ rg_broker_txn_api_end (const RgKafkaRequest * req,
 
   code = rg_broker_txn_end (ctx->txn, tid, et->producer.producer_id,
       et->producer.producer_epoch, req->header.api_version >= 2,
-      et->committed, now_ms (), &end);
+      et->committed, rg_loop_now_ms (), &end);
   if (end) {
     write_end (ctx->txn, ctx->registry, ctx->groups, end);
     rg_broker_txn_end_free (end);
@@ -444,7 +423,7 @@ commit_one (const RgBrokerRequestContext * ctx,
   code = rg_broker_txn_commit_offset (ctx->txn, tid,
       oc->producer.producer_id, oc->producer.producer_epoch, FALSE, group,
       name, p->partition_index, p->committed_offset,
-      p->committed_leader_epoch, metadata, now_ms ());
+      p->committed_leader_epoch, metadata, rg_loop_now_ms ());
   g_free (name);
   g_free (metadata);
   return code;

@@ -74,10 +74,10 @@ gint64 rg_broker_txn_api_lso (RgBrokerTxn * txn, RgBrokerTopic * topic,
     gint64 high_watermark);
 
 /* Fetch, read_committed: the aborted transactions with records in
- * [@from, @to) of @topic's partition, appended to @out
- * (RgKafkaAbortedTransaction). */
+ * [@from, @to) of @topic's partition, whose oldest record kept is at
+ * @log_start, appended to @out (RgKafkaAbortedTransaction). */
 void rg_broker_txn_api_aborted (RgBrokerTxn * txn, RgBrokerTopic * topic,
-    gint64 from, gint64 to, GArray * out);
+    gint64 from, gint64 to, gint64 log_start, GArray * out);
 
 /* Aborts the transactions open past their timeout and writes their
  * markers. Returns when to call again (monotonic ms; G_MAXINT64 when no
