@@ -1532,9 +1532,13 @@ check_commit (Group * g, const RgGroupCommitRequest * req, gint64 now_ms)
   return RG_GROUP_ERR_NONE;
 }
 
-gint16
-rg_group_coordinator_commit (RgGroupCoordinator * c,
-    const RgGroupCommitRequest * req, gint64 now_ms)
+/* The commit of @req; @member: the committer is a group member whose
+ * generation is checked (OffsetCommit), else a transaction's producer,
+ * which is no member: its offsets land whatever generation the group is
+ * in, as Kafka's transactional commits do (TxnOffsetCommit). */
+static gint16
+commit_offsets (RgGroupCoordinator * c, const RgGroupCommitRequest * req,
+    gboolean member, gint64 now_ms)
 {
   gint16 err = phase_error (c);
   Group *g = NULL;
@@ -1544,12 +1548,15 @@ rg_group_coordinator_commit (RgGroupCoordinator * c,
     err = RG_GROUP_ERR_INVALID_GROUP_ID;
   if (err == RG_GROUP_ERR_NONE) {
     g = group_find (c, req->group_id);
-    /* No such group: a simple commit (generation -1) creates it; anything
-     * else comes from a generation that no longer exists. */
-    if (g == NULL && req->generation_id < 0)
+    /* No such group: a simple commit (generation -1) or a transaction's
+     * creates it; a member's comes from a generation that no longer
+     * exists. */
+    if (g == NULL && (!member || req->generation_id < 0))
       g = group_new (c, scratch_id (c, req->group_id), now_ms);
-    err = g ? check_commit (g, req, now_ms) :
-        RG_GROUP_ERR_ILLEGAL_GENERATION;
+    if (g == NULL)
+      err = RG_GROUP_ERR_ILLEGAL_GENERATION;
+    else if (member)
+      err = check_commit (g, req, now_ms);
   }
   if (err != RG_GROUP_ERR_NONE) {
     for (i = 0; i < req->n_partitions; i++)
@@ -1561,27 +1568,17 @@ rg_group_coordinator_commit (RgGroupCoordinator * c,
 }
 
 gint16
+rg_group_coordinator_commit (RgGroupCoordinator * c,
+    const RgGroupCommitRequest * req, gint64 now_ms)
+{
+  return commit_offsets (c, req, TRUE, now_ms);
+}
+
+gint16
 rg_group_coordinator_commit_txn (RgGroupCoordinator * c,
     const RgGroupCommitRequest * req, gint64 now_ms)
 {
-  gint16 err = phase_error (c);
-  Group *g = NULL;
-  guint i;
-
-  if (err == RG_GROUP_ERR_NONE && str_is_empty (req->group_id))
-    err = RG_GROUP_ERR_INVALID_GROUP_ID;
-  if (err == RG_GROUP_ERR_NONE) {
-    /* The transaction's producer is no member: the offsets land whatever
-     * generation the group is in, as Kafka's transactional commits do. */
-    g = group_find (c, req->group_id);
-    if (g == NULL)
-      g = group_new (c, scratch_id (c, req->group_id), now_ms);
-    apply_commit (c, g, req, now_ms);
-    return RG_GROUP_ERR_NONE;
-  }
-  for (i = 0; i < req->n_partitions; i++)
-    req->errors[i] = err;
-  return err;
+  return commit_offsets (c, req, FALSE, now_ms);
 }
 
 static void
