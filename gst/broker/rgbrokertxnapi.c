@@ -53,6 +53,8 @@
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkatxn.h"
 
+#include <string.h>
+
 #define GST_CAT_DEFAULT rg_broker_debug
 
 /* Batch attributes: transactional (bit 4), control (bit 5). */
@@ -110,56 +112,72 @@ write_marker (RgBrokerTxn * txn, RgBrokerRegistry * registry,
     rg_broker_topic_unref (topic);
 }
 
-/* Applies the offsets of a committed transaction, one group at a time. */
+static gint
+compare_offset_groups (gconstpointer a, gconstpointer b)
+{
+  const RgBrokerTxnOffset *x = *(const RgBrokerTxnOffset * const *) a;
+  const RgBrokerTxnOffset *y = *(const RgBrokerTxnOffset * const *) b;
+
+  return strcmp (x->group, y->group);
+}
+
+/* Commits one group's offsets of a committed transaction: @offsets[0]
+ * and the @n - 1 after it, all of the same group. */
+static void
+write_group_offsets (RgBrokerGroups * groups, const RgBrokerTxnEnd * end,
+    RgBrokerTxnOffset ** offsets, guint n)
+{
+  RgGroupCommitPartition *parts = g_new0 (RgGroupCommitPartition, n);
+  gint16 *errors = g_new0 (gint16, n);
+  RgGroupCommitRequest req = { 0, };
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    parts[i].topic = rg_kafka_str_from_cstr (offsets[i]->topic);
+    parts[i].partition = offsets[i]->partition;
+    parts[i].offset = offsets[i]->offset;
+    parts[i].leader_epoch = offsets[i]->leader_epoch;
+    parts[i].metadata = rg_kafka_str_from_cstr (offsets[i]->metadata ?
+        offsets[i]->metadata : "");
+    parts[i].commit_timestamp = -1;
+  }
+  req.group_id = rg_kafka_str_from_cstr (offsets[0]->group);
+  req.generation_id = -1;
+  req.member_id = rg_kafka_str_from_cstr ("");
+  req.group_instance_id = RG_KAFKA_STR_NULL;
+  req.retention_ms = -1;
+  req.partitions = parts;
+  req.n_partitions = n;
+  req.errors = errors;
+  if (rg_broker_groups_commit_txn (groups, &req) != 0)
+    GST_WARNING ("transaction \"%s\": offsets of group \"%s\" not "
+        "committed (error %d)", end->transactional_id, offsets[0]->group,
+        errors[0]);
+  g_free (errors);
+  g_free (parts);
+}
+
+/* Applies the offsets of a committed transaction, one commit per group:
+ * a copy of the list sorted by group (stable, so each group's offsets
+ * keep the order they were sent in) gives each group's run. */
 static void
 write_offsets (RgBrokerGroups * groups, const RgBrokerTxnEnd * end)
 {
-  GArray *parts = g_array_new (FALSE, TRUE, sizeof (RgGroupCommitPartition));
-  guint i, j;
+  GPtrArray *sorted = g_ptr_array_copy (end->offsets, NULL, NULL);
+  RgBrokerTxnOffset **o;
+  guint i, run;
 
-  for (i = 0; i < end->offsets->len; i++) {
-    const RgBrokerTxnOffset *first = g_ptr_array_index (end->offsets, i);
-    RgGroupCommitRequest req = { 0, };
-    gint16 *errors;
-
-    /* Each group once: the first offset of a group collects the rest. */
-    for (j = 0; j < i; j++)
-      if (g_str_equal (((RgBrokerTxnOffset *)
-                  g_ptr_array_index (end->offsets, j))->group, first->group))
+  /* The copy inherits the list's free function: it must own nothing. */
+  g_ptr_array_set_free_func (sorted, NULL);
+  g_ptr_array_sort (sorted, compare_offset_groups);
+  o = (RgBrokerTxnOffset **) sorted->pdata;
+  for (i = 0; i < sorted->len; i += run) {
+    for (run = 1; i + run < sorted->len; run++)
+      if (!g_str_equal (o[i + run]->group, o[i]->group))
         break;
-    if (j < i)
-      continue;
-    g_array_set_size (parts, 0);
-    for (j = i; j < end->offsets->len; j++) {
-      const RgBrokerTxnOffset *o = g_ptr_array_index (end->offsets, j);
-      RgGroupCommitPartition p = { 0, };
-
-      if (!g_str_equal (o->group, first->group))
-        continue;
-      p.topic = rg_kafka_str_from_cstr (o->topic);
-      p.partition = o->partition;
-      p.offset = o->offset;
-      p.leader_epoch = o->leader_epoch;
-      p.metadata = rg_kafka_str_from_cstr (o->metadata ? o->metadata : "");
-      p.commit_timestamp = -1;
-      g_array_append_val (parts, p);
-    }
-    errors = g_new0 (gint16, parts->len);
-    req.group_id = rg_kafka_str_from_cstr (first->group);
-    req.generation_id = -1;
-    req.member_id = rg_kafka_str_from_cstr ("");
-    req.group_instance_id = RG_KAFKA_STR_NULL;
-    req.retention_ms = -1;
-    req.partitions = (const RgGroupCommitPartition *) parts->data;
-    req.n_partitions = parts->len;
-    req.errors = errors;
-    if (rg_broker_groups_commit_txn (groups, &req) != 0)
-      GST_WARNING ("transaction \"%s\": offsets of group \"%s\" not "
-          "committed (error %d)", end->transactional_id, first->group,
-          errors[0]);
-    g_free (errors);
+    write_group_offsets (groups, end, o + i, run);
   }
-  g_array_unref (parts);
+  g_ptr_array_unref (sorted);
 }
 
 static void

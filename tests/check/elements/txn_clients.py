@@ -21,7 +21,9 @@ the broker. confluent-kafka-python (librdkafka 2.0.2):
   producer with the same transactional.id fences the first (its commit
   fails, fatal) and aborts what it left open;
 - send_offsets_to_transaction: the group's committed offset is the one of
-  the committed transaction; an aborted transaction's offset is dropped.
+  the committed transaction; an aborted transaction's offset is dropped;
+  one transaction's offsets for three groups, sent interleaved, give
+  each group its own last offset.
 
 Usage: txn_clients.py (meson sets the plugin path). Skips (exit 77) when
 python3-confluent-kafka is missing."""
@@ -179,8 +181,26 @@ def test_offsets(broker, p):
     check(committed_offset(broker, group) == 4,
           "an aborted transaction's offset is dropped")
     c.close()
+    # One transaction carrying the offsets of three groups, sent in an
+    # interleaved order: each group gets its own last offset.
+    metas = {}
+    for g in ("txn-b", "txn-a", "txn-c"):
+        gc = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": g,
+                       "enable.auto.commit": False})
+        metas[g] = (gc, gc.consumer_group_metadata())
+    p.begin_transaction()
+    produce(p, ["o2"])
+    for g, off in (("txn-b", 2), ("txn-a", 1), ("txn-c", 3), ("txn-b", 5)):
+        p.send_offsets_to_transaction([TopicPartition(TOPIC, 0, off)],
+                                      metas[g][1], 30)
+    p.commit_transaction(30)
+    for gc, _ in metas.values():
+        gc.close()
+    got = {g: committed_offset(broker, g) for g in metas}
+    check(got == {"txn-a": 1, "txn-b": 5, "txn-c": 3},
+          "one transaction's offsets for three groups: %s" % got)
     committed = read_all(broker, "read_committed")
-    check(committed == ["c0", "c1", "c2", "c3", "o0"],
+    check(committed == ["c0", "c1", "c2", "c3", "o0", "o2"],
           "read_committed after all: %s" % committed)
 
 
