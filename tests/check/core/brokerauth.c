@@ -640,7 +640,7 @@ GST_START_TEST (test_acl_file)
   fail_unless (rg_broker_acl_parse ("alice read\n", "acl", &error) == NULL);
   fail_unless (g_str_has_prefix (error->message, "acl:1:"));
   g_clear_error (&error);
-  fail_unless (rg_broker_acl_parse ("a delete t\n", "acl", &error) == NULL);
+  fail_unless (rg_broker_acl_parse ("a frobnicate t\n", "acl", &error) == NULL);
   g_clear_error (&error);
   fail_unless (rg_broker_acl_parse ("a read t*x*\n", "acl", &error) == NULL);
   g_clear_error (&error);
