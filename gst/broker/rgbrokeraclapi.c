@@ -143,6 +143,34 @@ rg_broker_acl_api_describe (const RgKafkaRequest * req,
 
 /* ---- CreateAcls ---- */
 
+/* Adds the valid creations (@valid, at @valid_index in the request) in
+ * one change of the file; when it cannot be written, each of them fails
+ * with the reason, which @messages keeps alive for the response. */
+static void
+add_valid (const RgBrokerRequestContext * ctx, GArray * valid,
+    GArray * valid_index, RgKafkaAclResult * results, GPtrArray * messages)
+{
+  GError *error = NULL;
+  guint i;
+
+  if (rg_broker_acl_add (ctx->acl, (const RgKafkaAclBinding *) valid->data,
+          valid->len, &error)) {
+    GST_INFO ("client %s (%s): created %u ACL(s)", ctx->peer,
+        ctx->principal, valid->len);
+    return;
+  }
+  GST_WARNING ("client %s: CreateAcls: %s", ctx->peer, error->message);
+  g_ptr_array_add (messages, g_strdup (error->message));
+  for (i = 0; i < valid_index->len; i++) {
+    RgKafkaAclResult *r = &results[g_array_index (valid_index, guint, i)];
+
+    r->error_code = RG_KAFKA_UNKNOWN_SERVER_ERROR;
+    r->error_message = rg_kafka_str_from_cstr (g_ptr_array_index (messages,
+            messages->len - 1));
+  }
+  g_error_free (error);
+}
+
 RgBrokerHandleResult
 rg_broker_acl_api_create (const RgKafkaRequest * req,
     const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
@@ -176,21 +204,8 @@ rg_broker_acl_api_create (const RgKafkaRequest * req,
     g_array_append_val (valid, c->bindings[i]);
     g_array_append_val (valid_index, i);
   }
-  if (valid->len > 0 && !rg_broker_acl_add (ctx->acl,
-          (const RgKafkaAclBinding *) valid->data, valid->len, &error)) {
-    GST_WARNING ("client %s: CreateAcls: %s", ctx->peer, error->message);
-    g_ptr_array_add (messages, g_strdup (error->message));
-    for (i = 0; i < valid_index->len; i++) {
-      RgKafkaAclResult *r = &results[g_array_index (valid_index, guint, i)];
-
-      r->error_code = RG_KAFKA_UNKNOWN_SERVER_ERROR;
-      r->error_message = rg_kafka_str_from_cstr (error->message);
-    }
-    g_clear_error (&error);
-  } else if (valid->len > 0) {
-    GST_INFO ("client %s (%s): created %u ACL(s)", ctx->peer,
-        ctx->principal, valid->len);
-  }
+  if (valid->len > 0)
+    add_valid (ctx, valid, valid_index, results, messages);
   resp = rg_kafka_build_create_acls_response (req->header.correlation_id,
       req->header.api_version, 0, results, c->n_bindings, &error);
   g_free (results);
