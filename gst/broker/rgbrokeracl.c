@@ -50,9 +50,8 @@
  *
  * Writing back
  * ============
- * CreateAcls and DeleteAcls write the whole file again (a temporary file
- * beside it, fsync, rename, fsync of the directory: a crash leaves the
- * old file or the new one): every line read is kept as it was, comments
+ * CreateAcls and DeleteAcls write the whole file again (rg_file_replace():
+ * a crash leaves the old file or the new one): every line read is kept as it was, comments
  * included, unless a binding it held was deleted, in which case its
  * remaining bindings are written one a line in its place; created
  * bindings follow at the end, one a line, with the resource always typed
@@ -65,16 +64,10 @@
 
 #include "broker/rgbroker.h"
 #include "broker/rgbrokeracl.h"
-
-#include <glib/gstdio.h>
+#include "util/rgfile.h"
 
 #include <arpa/inet.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* One binding, as stored. */
 typedef struct
@@ -800,72 +793,6 @@ render (const RgBrokerAcl * acl, GPtrArray * rules)
 }
 
 static gboolean
-io_failed (const gchar * what, const gchar * path, GError ** error)
-{
-  int saved = errno;
-
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-      "Cannot %s the ACL file %s: %s", what, path, g_strerror (saved));
-  return FALSE;
-}
-
-static gboolean
-write_all (int fd, const gchar * text, gsize len)
-{
-  while (len > 0) {
-    ssize_t n = write (fd, text, len);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    text += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-/* Makes the rename durable (Pillai et al., OSDI 2014). */
-static gboolean
-sync_directory (const gchar * path)
-{
-  gchar *dir = g_path_get_dirname (path);
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  gboolean ok = fd >= 0 && fsync (fd) == 0;
-
-  if (fd >= 0)
-    close (fd);
-  g_free (dir);
-  return ok;
-}
-
-/* Replaces @path by @text: a temporary file beside it with the same
- * permissions, written and fsynced, renamed over it. */
-static gboolean
-replace_file (const gchar * path, const gchar * text, GError ** error)
-{
-  gchar *tmp = g_strdup_printf ("%s.XXXXXX", path);
-  struct stat st;
-  gboolean ok;
-  int fd;
-
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
-  ok = fd >= 0;
-  if (ok && stat (path, &st) == 0)
-    ok = fchmod (fd, st.st_mode & 07777) == 0;
-  ok = ok && write_all (fd, text, strlen (text)) && fsync (fd) == 0;
-  if (fd >= 0 && close (fd) != 0)
-    ok = FALSE;
-  ok = ok && rename (tmp, path) == 0 && sync_directory (path);
-  if (!ok) {
-    io_failed ("write", path, error);
-    g_unlink (tmp);
-  }
-  g_free (tmp);
-  return ok;
-}
-
-static gboolean
 save (const RgBrokerAcl * acl, GPtrArray * rules, GError ** error)
 {
   gchar *text;
@@ -874,7 +801,7 @@ save (const RgBrokerAcl * acl, GPtrArray * rules, GError ** error)
   if (!acl->path)
     return TRUE;
   text = render (acl, rules);
-  ok = replace_file (acl->path, text, error);
+  ok = rg_file_replace (acl->path, text, strlen (text), error);
   g_free (text);
   return ok;
 }
