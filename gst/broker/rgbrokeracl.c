@@ -408,6 +408,13 @@ check_ops (guint check, gint8 type, guint * allow, guint * deny)
       *deny |= OP_BIT (ALTER);
       *allow |= topic ? OP_BIT (CREATE) : 0;
       break;
+    case RG_BROKER_ACL_DESCRIBE_CONFIGS:
+      *deny |= OP_BIT (DESCRIBE_CONFIGS);
+      *allow |= OP_BIT (ALTER_CONFIGS);
+      break;
+    case RG_BROKER_ACL_ALTER_CONFIGS:
+      *deny |= OP_BIT (ALTER_CONFIGS);
+      break;
     default:
       *deny |= OP_BIT (DESCRIBE);
       *allow |= OP_BIT (READ) | OP_BIT (WRITE) | OP_BIT (DELETE)
@@ -498,7 +505,7 @@ rg_broker_acl_authorize (const RgBrokerAcl * acl, const gchar * principal,
 
   if (is_super (acl, principal))
     return TRUE;
-  for (check = 1; check <= RG_BROKER_ACL_DESCRIBE; check <<= 1)
+  for (check = 1; check <= RG_BROKER_ACL_LAST_CHECK; check <<= 1)
     if ((ops & check) && !authorize_one (acl, principal, host,
             resource_type, name, len, check))
       return FALSE;

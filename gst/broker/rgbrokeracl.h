@@ -40,6 +40,9 @@
  *    alter, all, and on topics create (as above)
  *  - DESCRIBE (Metadata showing a topic; DescribeAcls on the cluster):
  *    describe, read, write, delete, alter, all
+ *  - DESCRIBE_CONFIGS: describe_configs, alter_configs, all
+ *  - ALTER_CONFIGS: alter_configs, all
+ *    (for the config apis; no handler of this branch asks them yet)
  * and a deny binding of the checked operation itself or of all refuses
  * it, whatever allows it. The raw offsets topic, __consumer_offsets, is
  * allowed only by a binding naming it literally (never by '*' or a
@@ -70,7 +73,12 @@ typedef enum
   RG_BROKER_ACL_DELETE = 1 << 3,
   RG_BROKER_ACL_ALTER = 1 << 4,
   RG_BROKER_ACL_DESCRIBE = 1 << 5,
+  RG_BROKER_ACL_DESCRIBE_CONFIGS = 1 << 6,
+  RG_BROKER_ACL_ALTER_CONFIGS = 1 << 7,
 } RgBrokerAclOperation;
+
+/* The last check bit. */
+#define RG_BROKER_ACL_LAST_CHECK RG_BROKER_ACL_ALTER_CONFIGS
 
 /* The principal of a client that did not authenticate (Kafka's name). */
 #define RG_BROKER_ANONYMOUS "ANONYMOUS"

@@ -176,7 +176,9 @@ GST_START_TEST (test_checks)
       "* write cam.shared\n" "mallory read * \n" "mallory all * deny host=10.6.6.6\n"
       "ops alter cluster:kafka-cluster\n" "viewer describe cluster:kafka-cluster\n"
       "owner create ingest.*\n" "deleter delete ingest.x\n"
-      "txn write transactional-id:app-*\n", "acl", &error);
+      "txn write transactional-id:app-*\n"
+      "cfg alter_configs topic:cfg.*\n" "peek describe_configs cfg.a\n",
+      "acl", &error);
 
   fail_unless (acl != NULL, "%s", error ? error->message : "?");
   /* all grants every check; a deny of one operation wins over it. */
@@ -229,6 +231,14 @@ GST_START_TEST (test_checks)
           RG_BROKER_ACL_DELETE));
   fail_if (CHECK (acl, "deleter", NULL, TOPIC, "ingest.x",
           RG_BROKER_ACL_CREATE));
+  /* Configs: alter implies describe, not the other way. */
+  fail_unless (CHECK (acl, "cfg", NULL, TOPIC, "cfg.a",
+          RG_BROKER_ACL_DESCRIBE_CONFIGS | RG_BROKER_ACL_ALTER_CONFIGS));
+  fail_unless (CHECK (acl, "peek", NULL, TOPIC, "cfg.a",
+          RG_BROKER_ACL_DESCRIBE_CONFIGS));
+  fail_if (CHECK (acl, "peek", NULL, TOPIC, "cfg.a",
+          RG_BROKER_ACL_ALTER_CONFIGS));
+  fail_if (CHECK (acl, "peek", NULL, TOPIC, "cfg.a", RG_BROKER_ACL_READ));
   /* Transactional ids are their own resources. */
   fail_unless (CHECK (acl, "txn", NULL, RG_KAFKA_RESOURCE_TRANSACTIONAL_ID,
           "app-1", RG_BROKER_ACL_WRITE));
