@@ -1132,8 +1132,11 @@ gst_rg_broker_sink_class_init (GstRgBrokerSinkClass * klass)
    * GstRgBrokerSink:acl-file:
    *
    * Which principal may read, write or create which topics: one rule per
-   * line, `principal read,write,create topic|prefix*|*` (docs/security.md).
-   * Without it every client may do what the broker serves. Since: 0.1
+   * line, `principal read,write,create topic|prefix*|*` (docs/security.md:
+   * also groups, the cluster, deny rules, hosts and super users). With it
+   * the broker serves the ACL apis (DescribeAcls, CreateAcls, DeleteAcls)
+   * and writes their changes back to this file. Without it every client
+   * may do what the broker serves. Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_ACL_FILE,
       g_param_spec_string ("acl-file", "ACL file",

@@ -376,6 +376,7 @@ broker_context (RgBroker * broker, RgBrokerConn * conn,
   ctx->sasl = broker_sasl_session (broker, conn);
   ctx->principal = broker_principal (conn, ctx->sasl);
   ctx->acl = broker->acl;
+  ctx->peer_host = rg_broker_conn_get_peer_host (conn);
   /* An authenticated client is its principal for the quota; without
    * authentication every client is ANONYMOUS, so its address stands for
    * it (Kafka would fall back to the client id, which any client sets as

@@ -54,9 +54,9 @@
  *    twice INVALID_REQUEST (42); manual assignments must name broker 0
  *    once for each new partition (INVALID_REPLICA_ASSIGNMENT 39).
  *    ValidateOnly checks all this and adds nothing.
- *  - With an ACL file, CreateTopics, DeleteTopics and CreatePartitions
- *    need create on each
- *    topic; a topic without the grant gets
+ *  - With an ACL file, CreateTopics needs create on each topic,
+ *    DeleteTopics delete and CreatePartitions alter (the file's create
+ *    grants both, rgbrokeracl.h); a topic without the grant gets
  *    TOPIC_AUTHORIZATION_FAILED (29) and nothing is created or deleted.
  */
 
@@ -258,7 +258,7 @@ delete_one (const RgBrokerRequestContext * ctx, gint16 version,
         RG_KAFKA_INVALID_REQUEST;
   if (repeated (counts, name))
     return RG_KAFKA_INVALID_REQUEST;
-  code = rg_broker_auth_check (ctx, name, RG_BROKER_ACL_CREATE);
+  code = rg_broker_auth_check (ctx, name, RG_BROKER_ACL_DELETE);
   if (code != RG_KAFKA_NONE)
     return code;
   code = rg_broker_registry_delete_ingest (ctx->registry, name, FALSE);
@@ -367,8 +367,9 @@ grow_one (const RgBrokerRequestContext * ctx,
     r->error_code = RG_KAFKA_INVALID_REQUEST;
     message = "The topic is named more than once in the request";
   } else if ((r->error_code = rg_broker_auth_check (ctx, t->name,
-              RG_BROKER_ACL_CREATE)) != RG_KAFKA_NONE) {
-    message = "Not authorized to add partitions to this topic (ACL: create)";
+              RG_BROKER_ACL_ALTER)) != RG_KAFKA_NONE) {
+    message = "Not authorized to add partitions to this topic (ACL: alter "
+        "or create)";
   } else {
     /* Validate first, so that a bad assignment adds nothing. */
     r->error_code = rg_broker_registry_grow_ingest (ctx->registry, t->name,

@@ -220,8 +220,9 @@ rg_broker_auth_check (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
 {
   if (!ctx->acl || topic.len < 0)
     return 0;
-  return rg_broker_acl_allows (ctx->acl, ctx->principal, topic.data,
-      topic.len, ops) ? 0 : RG_BROKER_PRODUCE_REFUSED_ERROR;
+  return rg_broker_acl_authorize (ctx->acl, ctx->principal, ctx->peer_host,
+      RG_KAFKA_RESOURCE_TOPIC, topic.data, topic.len, ops) ? 0 :
+      RG_BROKER_PRODUCE_REFUSED_ERROR;
 }
 
 gint16
@@ -231,8 +232,9 @@ rg_broker_auth_check_group (const RgBrokerRequestContext * ctx,
   if (!ctx->acl)
     return 0;
   /* A null group id names no group anyone was granted. */
-  if (group.len < 0 || !rg_broker_acl_allows_group (ctx->acl, ctx->principal,
-          group.data, group.len, ops))
+  if (group.len < 0 || !rg_broker_acl_authorize (ctx->acl, ctx->principal,
+          ctx->peer_host, RG_KAFKA_RESOURCE_GROUP, group.data, group.len,
+          ops))
     return GROUP_AUTHORIZATION_FAILED;
   return 0;
 }
@@ -243,6 +245,6 @@ rg_broker_auth_describes (const RgBrokerRequestContext * ctx,
 {
   if (!ctx->acl || topic.len < 0)
     return TRUE;
-  return rg_broker_acl_describes (ctx->acl, ctx->principal, topic.data,
-      topic.len);
+  return rg_broker_acl_authorize (ctx->acl, ctx->principal, ctx->peer_host,
+      RG_KAFKA_RESOURCE_TOPIC, topic.data, topic.len, RG_BROKER_ACL_DESCRIBE);
 }

@@ -83,6 +83,7 @@
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokeracks.h"
 #include "broker/rgbrokeradmin.h"
+#include "broker/rgbrokeraclapi.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerauth.h"
 #include "broker/rgbrokertxnapi.h"
@@ -166,6 +167,16 @@ static const RgBrokerApi apis[] = {
         RG_KAFKA_TXN_FIRST_FLEXIBLE, rg_broker_txn_api_offset_commit,
         rg_kafka_parse_txn_offset_commit,
       rg_kafka_txn_offset_commit_request_free},
+  /* The ACL apis (rgbrokeraclapi.c, kafka/rgkafkaacls.c). */
+  {RG_KAFKA_ACLS_API_DESCRIBE, 0, RG_KAFKA_ACLS_MAX_VERSION,
+        RG_KAFKA_ACLS_FIRST_FLEXIBLE, rg_broker_acl_api_describe,
+      rg_kafka_parse_describe_acls, g_free},
+  {RG_KAFKA_ACLS_API_CREATE, 0, RG_KAFKA_ACLS_MAX_VERSION,
+        RG_KAFKA_ACLS_FIRST_FLEXIBLE, rg_broker_acl_api_create,
+      rg_kafka_parse_create_acls, rg_kafka_acl_bindings_free},
+  {RG_KAFKA_ACLS_API_DELETE, 0, RG_KAFKA_ACLS_MAX_VERSION,
+        RG_KAFKA_ACLS_FIRST_FLEXIBLE, rg_broker_acl_api_delete,
+      rg_kafka_parse_delete_acls, rg_kafka_acl_bindings_free},
   {RG_KAFKA_API_SASL_AUTHENTICATE, 0, 2,
         RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
       rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,

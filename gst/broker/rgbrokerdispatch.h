@@ -88,7 +88,8 @@ typedef enum
  *   SaslAuthenticate are served (rgbrokerauth.c)
  * @principal: who the client is, for the ACLs: its SASL user, else the
  *   name of its TLS client certificate, else "ANONYMOUS"
- * @acl: (nullable): the topic ACLs; NULL allows what the broker serves
+ * @acl: (nullable): the ACLs; NULL allows what the broker serves
+ * @peer_host: the client's address without its port, for the ACLs' hosts
  * @quota: (nullable): the produce quota (rgbrokerquota.h); NULL: none
  * @quota_key: who the quota counts the request against: the principal
  *   when the client authenticated, else its IP address
@@ -112,7 +113,8 @@ typedef struct
   gpointer state;
   RgBrokerSaslSession *sasl;
   const gchar *principal;
-  const RgBrokerAcl *acl;
+  RgBrokerAcl *acl;
+  const gchar *peer_host;
   RgBrokerQuota *quota;
   const gchar *quota_key;
   gsize request_bytes;

@@ -640,7 +640,7 @@ GST_START_TEST (test_acl_file)
   fail_unless (rg_broker_acl_parse ("alice read\n", "acl", &error) == NULL);
   fail_unless (g_str_has_prefix (error->message, "acl:1:"));
   g_clear_error (&error);
-  fail_unless (rg_broker_acl_parse ("a delete t\n", "acl", &error) == NULL);
+  fail_unless (rg_broker_acl_parse ("a frobnicate t\n", "acl", &error) == NULL);
   g_clear_error (&error);
   fail_unless (rg_broker_acl_parse ("a read t*x*\n", "acl", &error) == NULL);
   g_clear_error (&error);
@@ -1197,6 +1197,387 @@ GST_START_TEST (test_acl_anonymous)
 
 GST_END_TEST;
 
+/* ---- The ACL apis over sockets ---- */
+
+#define ERR_CLUSTER_AUTHORIZATION_FAILED 31
+#define ERR_INVALID_REQUEST 42
+#define ERR_SECURITY_DISABLED 54
+#define RES_TOPIC 2
+#define PAT_ANY 1
+#define PAT_LITERAL 3
+#define PAT_PREFIXED 4
+#define OP_ANY 1
+#define OP_READ 3
+#define OP_WRITE 4
+#define OP_CREATE 5
+#define PERM_ANY 1
+#define PERM_DENY 2
+#define PERM_ALLOW 3
+
+static void
+acl_put8 (GByteArray * b, gint8 v)
+{
+  g_byte_array_append (b, (const guint8 *) &v, 1);
+}
+
+/* A (nullable) string; COMPACT_STRING (uvarint length + 1) when
+ * @flexible (the test's strings are shorter than 127 bytes). */
+static void
+acl_put_s (GByteArray * b, const gchar * s, gboolean flexible)
+{
+  if (!flexible) {
+    kw_putstr (b, s);
+    return;
+  }
+  acl_put8 (b, s ? strlen (s) + 1 : 0);
+  if (s)
+    g_byte_array_append (b, (const guint8 *) s, strlen (s));
+}
+
+/* A request of an ACL api with one binding or filter (an array of one
+ * unless DescribeAcls). */
+static GByteArray *
+acl_request (gint16 key, gint16 v, gint8 type, const gchar * name,
+    gint8 pattern, const gchar * principal, const gchar * host, gint8 op,
+    gint8 permission)
+{
+  GByteArray *b = kw_request_new (key, v, 30 + key);
+  gboolean flexible = v >= 2;
+
+  if (flexible)
+    acl_put8 (b, 0);
+  if (key != 29) {
+    if (flexible)
+      acl_put8 (b, 2);
+    else
+      kw_put32 (b, 1);
+  }
+  acl_put8 (b, type);
+  acl_put_s (b, name, flexible);
+  if (v >= 1)
+    acl_put8 (b, pattern);
+  acl_put_s (b, principal, flexible);
+  acl_put_s (b, host, flexible);
+  acl_put8 (b, op);
+  acl_put8 (b, permission);
+  if (flexible)
+    acl_put8 (b, 0);
+  if (flexible && key != 29)
+    acl_put8 (b, 0);
+  return b;
+}
+
+static gint
+acl_get_count (KwReader * r, gboolean flexible)
+{
+  return flexible ? (gint) get_uvarint (r) - 1 : kw_get (r, 4);
+}
+
+/* A string (transfer full), NULL for null. */
+static gchar *
+acl_get_s (KwReader * r, gboolean flexible)
+{
+  gint len = flexible ? (gint) get_uvarint (r) - 1 : kw_get (r, 2);
+  gchar *s;
+
+  if (len < 0)
+    return NULL;
+  fail_unless (r->p + len <= r->end);
+  s = g_strndup ((const gchar *) r->p, len);
+  r->p += len;
+  return s;
+}
+
+static void
+acl_skip_tags (KwReader * r, gboolean flexible)
+{
+  if (flexible)
+    fail_unless_equals_int (get_uvarint (r), 0);
+}
+
+/* CreateAcls v@v of one binding: its result's error. */
+static gint
+create_acl (Client * c, gint16 v, const gchar * name, gint8 pattern,
+    const gchar * principal, gint8 op, gint8 permission)
+{
+  gboolean flexible = v >= 2;
+  GBytes *resp = client_call (c, acl_request (30, v, RES_TOPIC, name,
+          pattern, principal, "*", op, permission), 60, flexible);
+  KwReader r;
+  gsize size;
+  gint error;
+
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);               /* throttle */
+  fail_unless_equals_int (acl_get_count (&r, flexible), 1);
+  error = kw_get (&r, 2);
+  g_free (acl_get_s (&r, flexible));
+  acl_skip_tags (&r, flexible);
+  acl_skip_tags (&r, flexible);
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+  return error;
+}
+
+/* DescribeAcls v@v of topic bindings of @principal (a null name, pattern
+ * ANY): the error (its message in @message) and how many bindings. */
+static gint
+describe_acls (Client * c, gint16 v, const gchar * principal, gint * n,
+    gchar ** message)
+{
+  gboolean flexible = v >= 2;
+  GBytes *resp = client_call (c, acl_request (29, v, RES_TOPIC, NULL,
+          PAT_ANY, principal, NULL, OP_ANY, PERM_ANY), 59, flexible);
+  KwReader r;
+  gsize size;
+  gint error, resources, i, j, acls;
+
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  error = kw_get (&r, 2);
+  *message = acl_get_s (&r, flexible);
+  resources = acl_get_count (&r, flexible);
+  for (*n = 0, i = 0; i < resources; i++) {
+    fail_unless_equals_int (kw_get (&r, 1), RES_TOPIC);
+    g_free (acl_get_s (&r, flexible));
+    if (v >= 1)
+      kw_get (&r, 1);
+    acls = acl_get_count (&r, flexible);
+    for (j = 0; j < acls; j++, (*n)++) {
+      gchar *p = acl_get_s (&r, flexible);
+
+      fail_unless_equals_string (p, principal);
+      g_free (p);
+      g_free (acl_get_s (&r, flexible));
+      kw_get (&r, 2);           /* operation, permission */
+      acl_skip_tags (&r, flexible);
+    }
+    acl_skip_tags (&r, flexible);
+  }
+  acl_skip_tags (&r, flexible);
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+  return error;
+}
+
+/* DeleteAcls v@v of the topic bindings of @principal with @permission:
+ * the filter's error and how many it deleted. */
+static gint
+delete_acls (Client * c, gint16 v, const gchar * principal, gint8 permission,
+    gint * n)
+{
+  gboolean flexible = v >= 2;
+  GBytes *resp = client_call (c, acl_request (31, v, RES_TOPIC, NULL,
+          PAT_ANY, principal, NULL, OP_ANY, permission), 61, flexible);
+  KwReader r;
+  gsize size;
+  gint error, i, got;
+
+  r.p = g_bytes_get_data (resp, &size);
+  r.end = r.p + size;
+  kw_get (&r, 4);
+  fail_unless_equals_int (acl_get_count (&r, flexible), 1);
+  error = kw_get (&r, 2);
+  g_free (acl_get_s (&r, flexible));
+  *n = acl_get_count (&r, flexible);
+  for (i = 0; i < *n; i++) {
+    gchar *p;
+
+    fail_unless_equals_int (kw_get (&r, 2), 0);
+    g_free (acl_get_s (&r, flexible));
+    fail_unless_equals_int (kw_get (&r, 1), RES_TOPIC);
+    g_free (acl_get_s (&r, flexible));
+    if (v >= 1)
+      kw_get (&r, 1);
+    p = acl_get_s (&r, flexible);
+    fail_unless_equals_string (p, principal);
+    g_free (p);
+    g_free (acl_get_s (&r, flexible));
+    kw_get (&r, 1);
+    got = kw_get (&r, 1);
+    fail_unless (permission == PERM_ANY || got == permission);
+    acl_skip_tags (&r, flexible);
+  }
+  acl_skip_tags (&r, flexible);
+  acl_skip_tags (&r, flexible);
+  fail_unless (r.p == r.end);
+  g_bytes_unref (resp);
+  return error;
+}
+
+static Client
+client_login (RgBroker * broker, const gchar * user, const gchar * password)
+{
+  Client c = client_connect (broker);
+  GBytes *t = plain_token (user, password);
+  AuthResult a;
+
+  fail_unless_equals_int (do_handshake (&c, 1, "PLAIN", NULL), 0);
+  a = do_authenticate (&c, 1, g_bytes_get_data (t, NULL),
+      g_bytes_get_size (t));
+  fail_unless_equals_int (a.error, 0);
+  auth_result_clear (&a);
+  g_bytes_unref (t);
+  return c;
+}
+
+static gboolean
+file_has (const gchar * path, const gchar * text)
+{
+  gchar *contents;
+  gboolean has;
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
+  has = strstr (contents, text) != NULL;
+  g_free (contents);
+  return has;
+}
+
+/* ACLs created, described and deleted through the apis change what a
+ * SASL user may do at once, on a connection already open, and after a
+ * restart from the file they were written to. */
+GST_START_TEST (test_acl_apis)
+{
+  RgBrokerConfig config;
+  gchar *acl = write_file ("acl-api", "# admins\n"
+      "alice alter,describe cluster:kafka-cluster\n");
+  RgBroker *broker;
+  RgBrokerTopic *camera;
+  Client admin, bob;
+  gchar *message;
+  gint64 hw;
+  gint n;
+
+  broker = start_sasl_broker ("PLAIN", &config);
+  rg_broker_release (broker);
+  config.acl_file = acl;
+  config.ingest_batches = 16;
+  config.credentials_file = write_credentials ();
+  broker = start_broker (&config);
+  camera = rg_broker_add_topic (broker, "camera", 8, NULL);
+  append_records (camera, 3);
+  admin = client_login (broker, "alice", "alice-secret");
+  bob = client_login (broker, "bob", "bob-secret");
+
+  /* bob may do nothing, not even look at the ACLs. */
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (produce_error (&bob, "ingest.b"),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (create_acl (&bob, 1, "camera", PAT_LITERAL,
+          "User:bob", OP_READ, PERM_ALLOW), ERR_CLUSTER_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (describe_acls (&bob, 1, "User:bob", &n, &message),
+      ERR_CLUSTER_AUTHORIZATION_FAILED);
+  g_free (message);
+  fail_unless_equals_int (delete_acls (&bob, 1, "User:bob", PERM_ANY, &n),
+      ERR_CLUSTER_AUTHORIZATION_FAILED);
+
+  /* alice grants: bob's open connection may read and produce at once
+   * (an empty record set is CORRUPT_MESSAGE, 2: past the ACL). */
+  fail_unless_equals_int (create_acl (&admin, 1, "camera", PAT_LITERAL,
+          "User:bob", OP_READ, PERM_ALLOW), 0);
+  fail_unless_equals_int (create_acl (&admin, 3, "ingest.", PAT_PREFIXED,
+          "User:bob", OP_WRITE, PERM_ALLOW), 0);
+  fail_unless_equals_int (create_acl (&admin, 2, "ingest.", PAT_PREFIXED,
+          "User:bob", OP_CREATE, PERM_ALLOW), 0);
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw), 0);
+  fail_unless_equals_int64 (hw, 3);
+  fail_unless_equals_int (produce_error (&bob, "ingest.b"), 2);
+
+  /* A deny wins over the allows. */
+  fail_unless_equals_int (create_acl (&admin, 0, "camera", PAT_LITERAL,
+          "User:bob", OP_READ, PERM_DENY), 0);
+  fail_unless_equals_int (create_acl (&admin, 1, "ingest.", PAT_PREFIXED,
+          "User:bob", OP_WRITE, PERM_DENY), 0);
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (produce_error (&bob, "ingest.b"),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  /* What the model cannot hold is refused with the reason. */
+  fail_unless_equals_int (create_acl (&admin, 1, "camera", PAT_LITERAL,
+          "Group:ops", OP_READ, PERM_ALLOW), ERR_INVALID_REQUEST);
+
+  /* Describe: five bindings; v0 sees the literal ones only. */
+  fail_unless_equals_int (describe_acls (&admin, 1, "User:bob", &n,
+          &message), 0);
+  fail_unless (message == NULL);
+  fail_unless_equals_int (n, 5);
+  fail_unless_equals_int (describe_acls (&admin, 0, "User:bob", &n,
+          &message), 0);
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_int (describe_acls (&admin, 3, "User:bob", &n,
+          &message), 0);
+  fail_unless_equals_int (n, 5);
+  fail_unless (file_has (acl, "# admins\n"
+          "alice alter,describe cluster:kafka-cluster\n"));
+  fail_unless (file_has (acl, "bob read topic:camera deny host=*\n"));
+  client_close (&bob);
+  client_close (&admin);
+  rg_broker_remove_topic (broker, camera);
+  rg_broker_release (broker);
+
+  /* A restart reads them back from the file. */
+  broker = start_broker (&config);
+  camera = rg_broker_add_topic (broker, "camera", 8, NULL);
+  admin = client_login (broker, "alice", "alice-secret");
+  bob = client_login (broker, "bob", "bob-secret");
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (describe_acls (&admin, 2, "User:bob", &n,
+          &message), 0);
+  fail_unless_equals_int (n, 5);
+  /* Deleting the denies gives the grants back. */
+  fail_unless_equals_int (delete_acls (&admin, 2, "User:bob", PERM_DENY,
+          &n), 0);
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw), 0);
+  fail_unless_equals_int (produce_error (&bob, "ingest.b"), 2);
+  fail_if (file_has (acl, "deny"));
+  fail_unless_equals_int (delete_acls (&admin, 1, "User:bob", PERM_ANY,
+          &n), 0);
+  fail_unless_equals_int (n, 3);
+  fail_unless_equals_int (fetch_error (&bob, "camera", &hw),
+      ERR_TOPIC_AUTHORIZATION_FAILED);
+  client_close (&bob);
+  client_close (&admin);
+  rg_broker_remove_topic (broker, camera);
+  rg_broker_release (broker);
+  g_free ((gchar *) config.credentials_file);
+  g_free (acl);
+}
+
+GST_END_TEST;
+
+/* Without an acl-file there is no authorizer: SECURITY_DISABLED, as
+ * Kafka answers, with what to set. */
+GST_START_TEST (test_acl_apis_without_authorizer)
+{
+  RgBrokerConfig config;
+  RgBroker *broker;
+  Client c;
+  gchar *message;
+  gint n;
+
+  rg_broker_config_init (&config);
+  broker = start_broker (&config);
+  c = client_connect (broker);
+  fail_unless_equals_int (describe_acls (&c, 1, "User:bob", &n, &message),
+      ERR_SECURITY_DISABLED);
+  fail_unless (message && strstr (message, "acl-file"), "%s", message);
+  g_free (message);
+  fail_unless_equals_int (create_acl (&c, 2, "t", PAT_LITERAL, "User:bob",
+          OP_READ, PERM_ALLOW), ERR_SECURITY_DISABLED);
+  fail_unless_equals_int (delete_acls (&c, 0, "User:bob", PERM_ANY, &n),
+      ERR_SECURITY_DISABLED);
+  fail_unless_equals_int (n, 0);
+  client_close (&c);
+  rg_broker_release (broker);
+}
+
+GST_END_TEST;
+
 /* ---- TLS ---- */
 
 /* Runs a shell command in tmp_dir; fails the test when it fails. */
@@ -1692,6 +2073,8 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_sasl_garbage);
   tcase_add_test (tc, test_acl_enforced);
   tcase_add_test (tc, test_acl_anonymous);
+  tcase_add_test (tc, test_acl_apis);
+  tcase_add_test (tc, test_acl_apis_without_authorizer);
   tcase_add_test (tc, test_tls_same_bytes);
   tcase_add_test (tc, test_tls_parallel_sends);
   tcase_add_test (tc, test_tls_piled_up_responses);

@@ -104,7 +104,9 @@ def make_files(d):
                 "alice read,write,create ingest.*\n"
                 "alice read group:auth-alice-*\n"
                 "bob read group:auth-bob\n"
-                "bob read %s\n" % (TOPIC, TOPIC))
+                "bob read %s\n"
+                "# alice manages the ACLs\n"
+                "alice alter,describe cluster:kafka-cluster\n" % (TOPIC, TOPIC))
 
 
 class Pipeline:
@@ -416,6 +418,84 @@ def test_kafka_python(port, d, values):
           "kafka-python with a wrong password finds no broker (%s)" % err)
 
 
+def test_acl_apis(port, d, values):
+    """The ACL apis with kafka-python's admin client (DescribeAcls,
+    CreateAcls, DeleteAcls v1): a deny alice creates stops bob's reads
+    (confluent-kafka) and is written to the file; deleting it gives them
+    back; bob may not manage ACLs."""
+    try:
+        import ssl
+        from kafka.admin import (KafkaAdminClient, ACL, ACLFilter,
+                                 ResourcePattern, ResourcePatternFilter,
+                                 ResourceType, ACLOperation,
+                                 ACLPermissionType, ACLResourcePatternType)
+        from kafka.errors import ClusterAuthorizationFailedError
+    except ImportError:
+        print("skip: kafka-python is not installed")
+        return
+
+    def admin(user, password):
+        ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+        return KafkaAdminClient(
+            bootstrap_servers="127.0.0.1:%d" % port,
+            security_protocol="SASL_SSL", ssl_context=ctx,
+            sasl_mechanism="SCRAM-SHA-512", sasl_plain_username=user,
+            sasl_plain_password=password, request_timeout_ms=10000)
+
+    def bob_reads():
+        got, err = ck_read(ck_config(port, d, "PLAIN", "bob", "bob-secret"),
+                           len(values), timeout=10,
+                           expect="TOPIC_AUTHORIZATION_FAILED")
+        return got == values
+
+    def acl_file():
+        with open(os.path.join(d, "acl")) as f:
+            return f.read()
+
+    deny = ACL(principal="User:bob", host="*", operation=ACLOperation.READ,
+               permission_type=ACLPermissionType.DENY,
+               resource_pattern=ResourcePattern(
+                   ResourceType.TOPIC, TOPIC, ACLResourcePatternType.LITERAL))
+    bob_filter = ACLFilter(
+        principal="User:bob", host=None, operation=ACLOperation.ANY,
+        permission_type=ACLPermissionType.ANY,
+        resource_pattern=ResourcePatternFilter(
+            ResourceType.TOPIC, TOPIC, ACLResourcePatternType.MATCH))
+    alice = admin("alice", "alice-secret")
+    result = alice.create_acls([deny])
+    check(len(result["succeeded"]) == 1 and not result["failed"],
+          "kafka-python create_acls: a deny for bob created (%s)" % result)
+    acls, err = alice.describe_acls(bob_filter)
+    check(sorted((a.operation, a.permission_type) for a in acls) ==
+          [(ACLOperation.READ, ACLPermissionType.DENY),
+           (ACLOperation.READ, ACLPermissionType.ALLOW)],
+          "kafka-python describe_acls: bob's allow (from the file) and "
+          "deny (%s)" % acls)
+    check("bob read topic:%s deny host=*\n" % TOPIC in acl_file(),
+          "the deny is written to the ACL file")
+    check(not bob_reads(), "confluent-kafka: bob's read is refused")
+    deny_filter = ACLFilter(
+        principal="User:bob", host="*", operation=ACLOperation.ANY,
+        permission_type=ACLPermissionType.DENY,
+        resource_pattern=ResourcePatternFilter(
+            ResourceType.TOPIC, None, ACLResourcePatternType.ANY))
+    deleted = alice.delete_acls([deny_filter])
+    check(len(deleted) == 1 and len(deleted[0][1]) == 1,
+          "kafka-python delete_acls: the deny deleted (%s)" % deleted)
+    check("deny" not in acl_file(), "the deny is gone from the ACL file")
+    check(bob_reads(), "confluent-kafka: bob reads again")
+    alice.close()
+    bob = admin("bob", "bob-secret")
+    try:
+        bob.describe_acls(bob_filter)
+        refused = False
+    except ClusterAuthorizationFailedError:
+        refused = True
+    check(refused, "kafka-python describe_acls as bob: "
+          "CLUSTER_AUTHORIZATION_FAILED")
+    bob.close()
+
+
 def main():
     kcat = sys.argv[1] if len(sys.argv) > 1 else "kcat"
     if subprocess.run(["which", kcat], capture_output=True).returncode:
@@ -437,6 +517,7 @@ def main():
             test_confluent_kafka(pipe.port, d, values)
             test_confluent_kafka_groups(pipe.port, d, values)
             test_kafka_python(pipe.port, d, values)
+            test_acl_apis(pipe.port, d, values)
         finally:
             pipe.stop()
     if failures:

@@ -97,13 +97,22 @@ start_brokers () {
   # shellcheck source=tests/compat/broker.sh
   source "$here/../broker.sh"
   trap stop_brokers EXIT
-  rg_compat_start_broker "${RG_BUILD_DIR:-build}" "$scratch/broker.log" ||
-    fail "no broker"
+  # An authorizer (acl-file) so that the ACL apis answer (without one they
+  # get SECURITY_DISABLED, as from Kafka), with the unauthenticated
+  # clients of the suite as a super user: everything stays allowed, and no
+  # '*' binding shows up in 0081's DescribeAcls counts.
+  printf '# librdkafka test suite: every client may do everything.\nsuper %s\n' \
+    ANONYMOUS > "$scratch/acl"
+  # Each broker writes the ACLs it is given back to its own file.
+  cp "$scratch/acl" "$scratch/acl-noautocreate"
+  rg_compat_start_broker "${RG_BUILD_DIR:-build}" "$scratch/broker.log" \
+    acl-file="$scratch/acl" || fail "no broker"
   broker_pid=$RG_COMPAT_BROKER_PID
   bootstrap=$RG_COMPAT_BOOTSTRAP
   selected_tests "$@" | grep -q -x -F -f <(noautocreate_tests) || return 0
   rg_compat_start_broker "${RG_BUILD_DIR:-build}" \
-    "$scratch/broker-noautocreate.log" auto-create-topics=false ||
+    "$scratch/broker-noautocreate.log" auto-create-topics=false \
+    acl-file="$scratch/acl-noautocreate" ||
     fail "no broker without auto-creation"
   noautocreate_pid=$RG_COMPAT_BROKER_PID
   noautocreate_bootstrap=$RG_COMPAT_BOOTSTRAP
