@@ -62,6 +62,7 @@
 
 #include "broker/rgbroker.h"
 #include "broker/rgbrokeracl.h"
+#include "broker/rgbrokerconfigs.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokerquota.h"
@@ -675,6 +676,51 @@ reservation_key (const gchar * host, guint port)
   return g_strdup_printf ("%s:%u", host, port);
 }
 
+/* Tells the configs store the broker's settings: the largest batch a
+ * topic without max.message.bytes takes, and the element's properties
+ * DescribeConfigs reports on the broker resource (read-only, as a Kafka
+ * broker's static configs). */
+static void
+broker_describe_configs (RgBroker * broker, const gchar * host)
+{
+  RgBrokerConfigs *configs = rg_broker_registry_get_configs (broker->topics);
+  const RgBrokerConfig *c = &broker->config;
+  gchar *v;
+
+#define ADD(key, type, ...) G_STMT_START { \
+    v = g_strdup_printf (__VA_ARGS__); \
+    rg_broker_configs_add_broker_static (configs, key, v, \
+        RG_KAFKA_CONFIG_TYPE_ ## type); \
+    g_free (v); } G_STMT_END
+  rg_broker_configs_set_max_message_bytes (configs, c->max_request_bytes);
+  ADD ("broker.id", INT, "%s", RG_BROKER_CONFIGS_NODE_ID);
+  ADD ("listeners", STRING, "%s%s://%s:%u", broker->sasl_mechanisms ?
+      "SASL_" : "", broker->tls ? "SSL" : "PLAINTEXT", host, broker->port);
+  if (c->advertised_host)
+    ADD ("advertised.listeners", STRING, "%s%s://%s:%u",
+        broker->sasl_mechanisms ? "SASL_" : "", broker->tls ? "SSL" :
+        "PLAINTEXT", c->advertised_host, broker->port);
+  ADD ("auto.create.topics.enable", BOOLEAN, "%s",
+      c->auto_create_topics && c->ingest_batches > 0 ? "true" : "false");
+  ADD ("num.partitions", INT, "%u", c->ingest_partitions);
+  ADD ("default.replication.factor", INT, "1");
+  ADD ("max.connections", INT, "%u", c->max_connections);
+  ADD ("max.connections.per.ip", INT, "%u", c->max_connections_per_address);
+  ADD ("socket.request.max.bytes", INT, "%" G_GSIZE_FORMAT,
+      c->max_request_bytes);
+  ADD ("message.max.bytes", INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
+  ADD ("connections.max.idle.ms", LONG, "%u", c->idle_timeout_ms);
+  ADD ("request.timeout.ms", INT, "%u", c->request_timeout_ms);
+  if (c->ingest_location && c->ingest_batches > 0) {
+    ADD ("log.dirs", STRING, "%s", c->ingest_location);
+    ADD ("log.segment.bytes", INT, "%" G_GUINT64_FORMAT,
+        c->ingest_journal.max_segment_bytes);
+  }
+  if (c->produce_quota > 0)
+    ADD ("producer_byte_rate", LONG, "%" G_GUINT64_FORMAT, c->produce_quota);
+#undef ADD
+}
+
 /* Hands the names reserved for @broker's address to its registry. Called
  * with registry_lock held, before any client can connect. */
 static void
@@ -907,6 +953,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       broker->config.ingest_partitions);
   rg_broker_registry_set_auto_create (broker->topics,
       broker->config.auto_create_topics);
+  broker_describe_configs (broker, host);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   rg_broker_registry_set_max_topics (broker->topics,
