@@ -721,6 +721,28 @@ broker_describe_configs (RgBroker * broker, const gchar * host)
 #undef ADD
 }
 
+/* A client changed a broker config the broker applies (on the loop
+ * thread, from AlterConfigs): the connection limits, back to the
+ * element's property when @value is NULL. */
+static void
+broker_apply_config (const gchar * key, const gchar * value,
+    gpointer user_data)
+{
+  RgBroker *broker = user_data;
+  guint n;
+
+  GST_INFO ("broker config %s: %s", key, value ? value : "(the property)");
+  if (strcmp (key, "max.connections") == 0) {
+    n = value ? (guint) g_ascii_strtoull (value, NULL, 10) :
+        broker->config.max_connections;
+    rg_broker_conns_set_max_connections (broker->conns, n);
+  } else {
+    n = value ? (guint) g_ascii_strtoull (value, NULL, 10) :
+        broker->config.max_connections_per_address;
+    rg_broker_conns_set_max_connections_per_address (broker->conns, n);
+  }
+}
+
 /* Hands the names reserved for @broker's address to its registry. Called
  * with registry_lock held, before any client can connect. */
 static void
@@ -971,6 +993,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   if (broker->conns == NULL)
     goto system_failed;
   rg_broker_conns_set_tls (broker->conns, broker->tls);
+  rg_broker_configs_set_broker_apply (rg_broker_registry_get_configs
+      (broker->topics), broker_apply_config, broker);
   err = pthread_create (&broker->thread, NULL, broker_thread, broker);
   if (err != 0) {
     errno = err;

@@ -172,6 +172,18 @@ static const gchar *const broker_dynamic_keys[] = {
   "leader.replication.throttled.rate", NULL
 };
 
+/* Broker keys Kafka changes at run time that the broker applies at once
+ * (the connection limits, checked at each accept), with their smallest
+ * value. */
+static const struct
+{
+  const gchar *key;
+  gint64 min;
+} broker_applied_keys[] = {
+  {"max.connections", 1},
+  {"max.connections.per.ip", 0},
+};
+
 /* Broker keys Kafka changes at run time that are properties of the
  * running element here: changing them would take a restart, so they are
  * refused as static ones. */
@@ -181,7 +193,6 @@ static const gchar *const broker_element_prefixes[] = {
 
 static const gchar *const broker_element_keys[] = {
   "listeners", "advertised.listeners", "listener.security.protocol.map",
-  "max.connections", "max.connections.per.ip",
   "max.connections.per.ip.overrides", "max.connection.creation.rate",
   "message.max.bytes", "compression.type", NULL
 };
@@ -220,6 +231,8 @@ struct _RgBrokerConfigs
    * settings (key -> value). */
   GArray *broker_static;
   GHashTable *broker_dynamic;
+  RgBrokerConfigsApplyFunc apply;
+  gpointer apply_data;
 };
 
 static gboolean
@@ -881,12 +894,33 @@ broker_is_static_locked (RgBrokerConfigs * c, const gchar * key)
   return in_list (broker_static_keys, key);
 }
 
+static gint
+broker_applied_index (const gchar * key)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++)
+    if (strcmp (broker_applied_keys[i].key, key) == 0)
+      return i;
+  return -1;
+}
+
 gint16
 rg_broker_configs_check_broker (RgBrokerConfigs * c, const gchar * key,
     const gchar * value, gchar ** message)
 {
   gboolean is_static;
+  gint applied = broker_applied_index (key);
 
+  if (applied >= 0) {
+    if (value && !parse_int (value, broker_applied_keys[applied].min,
+            G_MAXINT32, NULL)) {
+      *message = g_strdup_printf ("Invalid value %s for configuration %s",
+          value, key);
+      return RG_KAFKA_INVALID_CONFIG;
+    }
+    return RG_KAFKA_NONE;
+  }
   if (in_list (broker_dynamic_keys, key)
       || has_prefix_in (broker_dynamic_prefixes, key))
     return RG_KAFKA_NONE;
@@ -899,18 +933,45 @@ rg_broker_configs_check_broker (RgBrokerConfigs * c, const gchar * key,
         "%s (a property of the running rgbrokersink here)", key);
     return RG_KAFKA_INVALID_REQUEST;
   }
-  (void) value;
   *message = g_strdup_printf ("Unknown broker config name: %s", key);
   return RG_KAFKA_INVALID_CONFIG;
+}
+
+void
+rg_broker_configs_set_broker_apply (RgBrokerConfigs * c,
+    RgBrokerConfigsApplyFunc func, gpointer user_data)
+{
+  g_mutex_lock (&c->lock);
+  c->apply = func;
+  c->apply_data = user_data;
+  g_mutex_unlock (&c->lock);
 }
 
 void
 rg_broker_configs_set_broker (RgBrokerConfigs * c,
     const gchar * const *pairs, gboolean incremental)
 {
+  gchar *before[G_N_ELEMENTS (broker_applied_keys)];
+  gchar *after[G_N_ELEMENTS (broker_applied_keys)];
+  guint i;
+
   g_mutex_lock (&c->lock);
+  for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++)
+    before[i] = g_strdup (g_hash_table_lookup (c->broker_dynamic,
+            broker_applied_keys[i].key));
   settings_apply (c->broker_dynamic, pairs, incremental);
+  for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++)
+    after[i] = g_strdup (g_hash_table_lookup (c->broker_dynamic,
+            broker_applied_keys[i].key));
   g_mutex_unlock (&c->lock);
+  /* The keys whose value in force changed go to the broker, outside the
+   * lock (the apply function may take its own). */
+  for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++) {
+    if (c->apply && g_strcmp0 (before[i], after[i]) != 0)
+      c->apply (broker_applied_keys[i].key, after[i], c->apply_data);
+    g_free (before[i]);
+    g_free (after[i]);
+  }
 }
 
 static void
@@ -925,7 +986,9 @@ describe_broker_one (GArray * entries, const gchar * key, const gchar * value,
   e.source = source;
   e.type = type;
   e.documentation = g_strdup (read_only ? "A property of the rgbrokersink "
-      "element" : "Set at run time; no effect in gst-rg");
+      "element" : broker_applied_index (key) >= 0 ? "Set at run time, "
+      "applied to the connections accepted from now on" :
+      "Set at run time; no effect in gst-rg");
   g_array_append_val (entries, e);
 }
 
@@ -953,7 +1016,9 @@ rg_broker_configs_describe_broker (RgBrokerConfigs * c,
   for (i = 0; i < c->broker_static->len; i++) {
     BrokerStatic *b = &g_array_index (c->broker_static, BrokerStatic, i);
 
-    if (wanted (keys, b->key))
+    /* A dynamic setting overrides the property: listed below. */
+    if (wanted (keys, b->key) && !g_hash_table_contains (c->broker_dynamic,
+            b->key))
       describe_broker_one (entries, b->key, b->value, b->type, TRUE,
           RG_KAFKA_CONFIG_SOURCE_STATIC_BROKER);
   }

@@ -133,17 +133,32 @@ gsize rg_broker_configs_max_message_bytes (RgBrokerConfigs * configs,
 void rg_broker_configs_add_broker_static (RgBrokerConfigs * configs,
     const gchar * key, const gchar * value, gint8 type);
 
-/* Checks a change of broker config @key: NONE for a key Kafka can change
- * at run time that has no effect here; INVALID_REQUEST for a key that
+/* Checks a change of broker config @key to @value (NULL: delete): NONE for
+ * a key Kafka can change at run time that the broker applies
+ * (max.connections, max.connections.per.ip: a whole number, at least 1
+ * and 0) or that has no effect here; INVALID_REQUEST for a key that
  * needs a restart ("Cannot update these configs dynamically", as Kafka
  * answers) or that names a property of the running element; INVALID_CONFIG
  * for an unknown key. *@message (transfer full) says why. */
 gint16 rg_broker_configs_check_broker (RgBrokerConfigs * configs,
     const gchar * key, const gchar * value, gchar ** message);
 
+/* Called when the value in force of a broker key the broker applies at
+ * run time (max.connections, max.connections.per.ip) changed: @value is
+ * the new one, NULL when the setting was deleted (back to the element's
+ * property). Called from the thread that changed it, without the store's
+ * lock. */
+typedef void (*RgBrokerConfigsApplyFunc) (const gchar * key,
+    const gchar * value, gpointer user_data);
+
+/* Sets the one apply function (the facade's). Before clients connect. */
+void rg_broker_configs_set_broker_apply (RgBrokerConfigs * configs,
+    RgBrokerConfigsApplyFunc func, gpointer user_data);
+
 /* As rg_broker_configs_set_topic() for the broker's dynamic configs (in
  * memory: a restart takes the element's properties again, as a Kafka
- * broker without ZooKeeper's copy would). */
+ * broker without ZooKeeper's copy would); the keys the broker applies go
+ * to the apply function. */
 void rg_broker_configs_set_broker (RgBrokerConfigs * configs,
     const gchar * const *pairs, gboolean incremental);
 

@@ -247,7 +247,11 @@ check_resource (RgBrokerConfigs * configs, RgBrokerConfigsTopicKind kind,
           "allowed for config key %s", key);
       code = RG_KAFKA_INVALID_CONFIG;
     } else {
-      code = rg_broker_configs_check_broker (configs, key, NULL, message);
+      gchar *value = r->configs[i].operation == RG_KAFKA_CONFIG_OP_DELETE ?
+          NULL : str_dup (r->configs[i].value);
+
+      code = rg_broker_configs_check_broker (configs, key, value, message);
+      g_free (value);
     }
     g_free (key);
   }

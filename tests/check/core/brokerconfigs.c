@@ -30,6 +30,8 @@
 #include <gst/check/gstcheck.h>
 
 #include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -303,11 +305,14 @@ alter (int fd, gint32 cid, gboolean incremental, gint16 version, gint8 type,
 {
   gboolean flex = incremental ? version >= 1 : version >= 2;
   GByteArray *b = request_new (incremental ? 44 : 33, version, cid, flex);
-  guint n = g_strv_length ((gchar **) pairs) / 2, i;
+  guint n = 0, i;
   Response resp;
   gint16 code;
   gchar *got;
 
+  /* A pair's value may be NULL (DELETE): count keys. */
+  while (pairs[2 * n])
+    n++;
   put_count (b, flex, 1);
   put8 (b, type);
   put_str (b, flex, name);
@@ -741,6 +746,49 @@ GST_START_TEST (test_refusals)
   fail_unless_equals_int (config_of (configs, "listeners")->source,
       RG_KAFKA_CONFIG_SOURCE_STATIC_BROKER);
   g_hash_table_unref (configs);
+
+  /* max.connections is applied: with 1, a second connection is closed
+   * at once; deleted, the element's property is back. */
+  {
+    const gchar *one[] = { "max.connections", "1", NULL };
+    const gchar *zero[] = { "max.connections", "0", NULL };
+    const gchar *unset[] = { "max.connections", NULL, NULL };
+    const gint8 delete_op[] = { RG_KAFKA_CONFIG_OP_DELETE };
+    struct timeval tv = { 10, 0 };
+    guint8 byte;
+    int fd2;
+
+    fail_unless_equals_int (alter (fd, 18, TRUE, 1,
+            RG_KAFKA_RESOURCE_BROKER, "0", zero, NULL, FALSE, &message),
+        RG_KAFKA_INVALID_CONFIG);
+    g_free (message);
+    fail_unless_equals_int (alter (fd, 19, TRUE, 1,
+            RG_KAFKA_RESOURCE_BROKER, "0", one, NULL, FALSE, &message), 0);
+    fail_unless_equals_int (describe (fd, 20, 2, RG_KAFKA_RESOURCE_BROKER,
+            "0", NULL, &configs, &message), 0);
+    fail_unless_equals_string (config_of (configs, "max.connections")->value,
+        "1");
+    fail_unless_equals_int (config_of (configs, "max.connections")->source,
+        RG_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER);
+    g_hash_table_unref (configs);
+    fd2 = kw_connect (rg_broker_get_port (broker), 30);
+    setsockopt (fd2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+    fail_unless_equals_int (recv (fd2, &byte, 1, 0), 0);
+    close (fd2);
+    /* IncrementalAlterConfigs DELETE (a null value). */
+    fail_unless_equals_int (alter (fd, 21, TRUE, 0,
+            RG_KAFKA_RESOURCE_BROKER, "0", unset, delete_op, FALSE,
+            &message), 0);
+    fd2 = kw_connect (rg_broker_get_port (broker), 30);
+    fail_unless_equals_int (describe (fd2, 22, 0, RG_KAFKA_RESOURCE_BROKER,
+            "0", NULL, &configs, &message), 0);
+    fail_unless_equals_int (config_of (configs, "max.connections")->source,
+        -1);
+    fail_unless_equals_string (config_of (configs, "max.connections")->value,
+        "10000");
+    g_hash_table_unref (configs);
+    close (fd2);
+  }
 
   close (fd);
   rg_broker_remove_topic (broker, served);
