@@ -33,9 +33,10 @@
  *    39); topic configs are checked as AlterConfigs checks them
  *    (rgbrokerconfigs.c: INVALID_CONFIG 40 naming the key for an unknown
  *    key or a refused value) and stored before the topic is made, and v5
- *    reports the topic's configs; a name twice in one request gets INVALID_REQUEST
- *    (42), as in Kafka; an existing or reserved name TOPIC_ALREADY_EXISTS
- *    (36). ValidateOnly checks all this and creates nothing.
+ *    reports the topic's configs; a name twice in one request gets
+ *    INVALID_REQUEST (42), as in Kafka; an existing or reserved name
+ *    TOPIC_ALREADY_EXISTS (36). ValidateOnly checks all this and creates
+ *    nothing.
  *  - DeleteTopics: only ingest topics are deleted; a pipeline's topic (or
  *    its .live view) gets TOPIC_AUTHORIZATION_FAILED (29), as a Produce
  *    into it does; an unknown name UNKNOWN_TOPIC_OR_PARTITION (3). A

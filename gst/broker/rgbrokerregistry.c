@@ -98,7 +98,9 @@ rg_broker_registry_new (guint port, guint ingest_batches, RgWaker * waker)
       g_free, NULL);
   registry->partitions = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, (GDestroyNotify) g_ptr_array_unref);
-  registry->configs = rg_broker_configs_new (RG_BROKER_DEFAULT_MAX_REQUEST_BYTES);
+  /* The facade tells the store its request limit once it is decided. */
+  registry->configs =
+      rg_broker_configs_new (RG_BROKER_DEFAULT_MAX_REQUEST_BYTES);
   return registry;
 }
 
