@@ -51,6 +51,7 @@
 #include "kafka/rgkafkaadmin.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,16 @@ count_limited_locked (RgBrokerConfigs * c)
   g_atomic_int_set (&c->n_limited, n);
 }
 
+static gboolean
+journal_exists (const gchar * root, const gchar * name)
+{
+  gchar *dir = g_build_filename (root, name, NULL);
+  gboolean exists = g_file_test (dir, G_FILE_TEST_IS_DIR);
+
+  g_free (dir);
+  return exists;
+}
+
 void
 rg_broker_configs_set_journal (RgBrokerConfigs * c, const gchar * root,
     const RgJournalConfig * journal)
@@ -488,6 +499,15 @@ rg_broker_configs_set_journal (RgBrokerConfigs * c, const gchar * root,
       continue;
     name = g_strndup (entry, strlen (entry) - strlen (FILE_SUFFIX));
     path = g_build_filename (root, entry, NULL);
+    if (!journal_exists (root, name)) {
+      /* Left by a deletion cut short (the journal goes first): a topic
+       * created later under the name must not inherit them. */
+      GST_INFO ("topic configs %s: no journal, removed", path);
+      g_unlink (path);
+      g_free (name);
+      g_free (path);
+      continue;
+    }
     settings = settings_load (path);
     if (settings)
       g_hash_table_replace (c->topics, name, settings);
@@ -595,6 +615,10 @@ rg_broker_configs_check_topic (RgBrokerConfigs * c,
     goto null_value;
   if (!value_valid (k, value))
     goto invalid;
+  /* A pipeline's journal has its element's rotation and retention, which
+   * this store does not know: never reported, never "the same". */
+  if (kind == RG_BROKER_CONFIGS_SERVED && k->effect == EFFECT_JOURNAL)
+    goto served;
   in_force = topic_default (c, k, kind, &source);
   same = g_ascii_strcasecmp (in_force, value) == 0;
   g_free (in_force);
@@ -781,6 +805,12 @@ describe_topic_key_locked (RgBrokerConfigs * c, GHashTable * settings,
   const gchar *set = settings ? g_hash_table_lookup (settings, k->name) :
       NULL;
   gint8 source;
+
+  /* A pipeline's journal rotates and retains by its element's properties
+   * (rgjournalsink), not known here: left out rather than reported
+   * wrong. */
+  if (kind == RG_BROKER_CONFIGS_SERVED && k->effect == EFFECT_JOURNAL)
+    return;
 
   e.name = g_strdup (k->name);
   e.value = topic_default (c, k, kind, &source);

@@ -856,13 +856,16 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
     g_ptr_array_unref (parts);
   }
   rg_waker_wake (registry->waker);
-  rg_broker_configs_forget_topic (registry->configs, buf);
+  /* The journal goes first, its configs after: a crash in between leaves
+   * a configs file without a journal, which the next start removes. */
   if (registry->ingest_root
       && !rg_broker_ingest_remove (registry->ingest_root, buf, &error)) {
+    rg_broker_configs_forget_topic (registry->configs, buf);
     GST_WARNING ("deleted ingest topic \"%s\": %s", buf, error->message);
     g_clear_error (&error);
     return RG_KAFKA_KAFKA_STORAGE_ERROR;
   }
+  rg_broker_configs_forget_topic (registry->configs, buf);
   GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
   return code;
 }
