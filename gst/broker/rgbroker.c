@@ -40,7 +40,9 @@
  * Beside the registry, dispatch's handlers reach the idempotent
  * producers' state (rgbrokerproducers.c, which appends to topics); the
  * InitProducerId, CreateTopics and DeleteTopics handlers are in
- * rgbrokeradmin.c.
+ * rgbrokeradmin.c, the config apis' in rgbrokerconfigsapi.c; the topics'
+ * and the broker's configs (rgbrokerconfigs.c) sit beneath the registry,
+ * which owns them, and the facade tells them the element's properties.
  *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's

@@ -53,6 +53,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +223,7 @@ struct _RgBrokerConfigs
   gboolean journal_backed;
   RgJournalConfig journal;
 
-  GMutex lock;
+  pthread_mutex_t lock;
   /* Topic name -> GHashTable (key -> value), both owned. */
   GHashTable *topics;
   /* Topics with a max.message.bytes setting: Produce skips the lookup
@@ -276,7 +277,7 @@ rg_broker_configs_new (gsize max_message_bytes)
 
   c->max_message_bytes = max_message_bytes;
   rg_journal_config_init (&c->journal);
-  g_mutex_init (&c->lock);
+  pthread_mutex_init (&c->lock, NULL);
   c->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) g_hash_table_unref);
   c->broker_static = g_array_new (FALSE, TRUE, sizeof (BrokerStatic));
@@ -289,9 +290,9 @@ void
 rg_broker_configs_set_max_message_bytes (RgBrokerConfigs * c,
     gsize max_message_bytes)
 {
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   c->max_message_bytes = max_message_bytes;
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 void
@@ -302,7 +303,7 @@ rg_broker_configs_free (RgBrokerConfigs * c)
   g_hash_table_unref (c->topics);
   g_hash_table_unref (c->broker_dynamic);
   g_array_unref (c->broker_static);
-  g_mutex_clear (&c->lock);
+  pthread_mutex_destroy (&c->lock);
   g_free (c->root);
   g_free (c);
 }
@@ -485,7 +486,7 @@ rg_broker_configs_set_journal (RgBrokerConfigs * c, const gchar * root,
   GDir *dir;
   const gchar *entry;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   g_free (c->root);
   c->root = g_strdup (root);
   c->journal_backed = TRUE;
@@ -518,7 +519,7 @@ rg_broker_configs_set_journal (RgBrokerConfigs * c, const gchar * root,
   if (dir)
     g_dir_close (dir);
   count_limited_locked (c);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 /* ---- Topic keys ---- */
@@ -732,7 +733,7 @@ rg_broker_configs_set_topic (RgBrokerConfigs * c, const gchar * name,
   GHashTable *settings;
   GError *error = NULL;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   settings = settings_copy (g_hash_table_lookup (c->topics, name));
   settings_apply (settings, pairs, incremental);
   if (c->root && !settings_store (c, name, settings, &error))
@@ -744,13 +745,13 @@ rg_broker_configs_set_topic (RgBrokerConfigs * c, const gchar * name,
     g_hash_table_replace (c->topics, g_strdup (name), settings);
   }
   count_limited_locked (c);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   return TRUE;
 
   /* ERRORS */
 store_failed:
   {
-    g_mutex_unlock (&c->lock);
+    pthread_mutex_unlock (&c->lock);
     GST_WARNING ("topic \"%s\": configs not stored: %s", name,
         error->message);
     *message = g_strdup_printf ("The configs could not be stored: %s",
@@ -766,7 +767,7 @@ rg_broker_configs_forget_topic (RgBrokerConfigs * c, const gchar * name)
 {
   gchar *path;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   g_hash_table_remove (c->topics, name);
   if (c->root) {
     path = settings_path (c, name);
@@ -775,7 +776,7 @@ rg_broker_configs_forget_topic (RgBrokerConfigs * c, const gchar * name)
     g_free (path);
   }
   count_limited_locked (c);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 static void
@@ -834,7 +835,7 @@ rg_broker_configs_describe_topic (RgBrokerConfigs * c, const gchar * name,
   GHashTable *settings;
   guint i;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   settings = kind == RG_BROKER_CONFIGS_SERVED ? NULL :
       g_hash_table_lookup (c->topics, name);
   if (keys) {
@@ -848,7 +849,7 @@ rg_broker_configs_describe_topic (RgBrokerConfigs * c, const gchar * name,
     for (i = 0; i < G_N_ELEMENTS (topic_keys); i++)
       describe_topic_key_locked (c, settings, &topic_keys[i], kind, entries);
   }
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   return entries;
 }
 
@@ -860,7 +861,7 @@ rg_broker_configs_journal_config (RgBrokerConfigs * c, const gchar * name,
   const gchar *v;
   gint64 n;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   *out = c->journal;
   settings = g_hash_table_lookup (c->topics, name);
   if (settings) {
@@ -878,7 +879,7 @@ rg_broker_configs_journal_config (RgBrokerConfigs * c, const gchar * name,
       out->max_age = n < 0 ? GST_CLOCK_TIME_NONE :
           (GstClockTime) n * GST_MSECOND;
   }
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 gsize
@@ -890,12 +891,12 @@ rg_broker_configs_max_message_bytes (RgBrokerConfigs * c, const gchar * name)
 
   if (g_atomic_int_get (&c->n_limited) == 0)
     return 0;
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   settings = g_hash_table_lookup (c->topics, name);
   v = settings ? g_hash_table_lookup (settings, "max.message.bytes") : NULL;
   if (!v || !parse_int (v, 0, G_MAXINT32, &n))
     n = 0;
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   return (gsize) n;
 }
 
@@ -907,9 +908,9 @@ rg_broker_configs_add_broker_static (RgBrokerConfigs * c, const gchar * key,
 {
   BrokerStatic b = { g_strdup (key), g_strdup (value), type };
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   g_array_append_val (c->broker_static, b);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 static gboolean
@@ -954,9 +955,9 @@ rg_broker_configs_check_broker (RgBrokerConfigs * c, const gchar * key,
   if (in_list (broker_dynamic_keys, key)
       || has_prefix_in (broker_dynamic_prefixes, key))
     return RG_KAFKA_NONE;
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   is_static = broker_is_static_locked (c, key);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   if (is_static || in_list (broker_element_keys, key)
       || has_prefix_in (broker_element_prefixes, key)) {
     *message = g_strdup_printf ("Cannot update these configs dynamically: "
@@ -971,10 +972,10 @@ void
 rg_broker_configs_set_broker_apply (RgBrokerConfigs * c,
     RgBrokerConfigsApplyFunc func, gpointer user_data)
 {
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   c->apply = func;
   c->apply_data = user_data;
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
 }
 
 void
@@ -985,7 +986,7 @@ rg_broker_configs_set_broker (RgBrokerConfigs * c,
   gchar *after[G_N_ELEMENTS (broker_applied_keys)];
   guint i;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++)
     before[i] = g_strdup (g_hash_table_lookup (c->broker_dynamic,
             broker_applied_keys[i].key));
@@ -993,7 +994,7 @@ rg_broker_configs_set_broker (RgBrokerConfigs * c,
   for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++)
     after[i] = g_strdup (g_hash_table_lookup (c->broker_dynamic,
             broker_applied_keys[i].key));
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   /* The keys whose value in force changed go to the broker, outside the
    * lock (the apply function may take its own). */
   for (i = 0; i < G_N_ELEMENTS (broker_applied_keys); i++) {
@@ -1042,7 +1043,7 @@ rg_broker_configs_describe_broker (RgBrokerConfigs * c,
   gpointer k, v;
   guint i;
 
-  g_mutex_lock (&c->lock);
+  pthread_mutex_lock (&c->lock);
   for (i = 0; i < c->broker_static->len; i++) {
     BrokerStatic *b = &g_array_index (c->broker_static, BrokerStatic, i);
 
@@ -1057,6 +1058,6 @@ rg_broker_configs_describe_broker (RgBrokerConfigs * c,
     if (wanted (keys, k))
       describe_broker_one (entries, k, v, RG_KAFKA_CONFIG_TYPE_STRING, FALSE,
           RG_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER);
-  g_mutex_unlock (&c->lock);
+  pthread_mutex_unlock (&c->lock);
   return entries;
 }

@@ -30,7 +30,8 @@
  * of requests or topics, only names, keys and values.
  *
  * Thread-safety: every function may be called from any thread; one mutex
- * guards the store and is held only inside these functions.
+ * (pthread, as every broker lock: ThreadSanitizer sees it) guards the
+ * store and is held only inside these functions.
  *
  * Errors: the checks return a Kafka error code and a message (owned by
  * the caller) naming the key, as a Kafka broker's answer does.
