@@ -161,12 +161,19 @@ static const TopicKey topic_keys[] = {
 };
 
 /* Broker keys Kafka changes at run time (its DynamicBrokerConfig) whose
- * concept does not exist here: stored and reported, no effect. */
-static const gchar *const broker_dynamic_prefixes[] = {
-  "sasl.kerberos.", "log.cleaner.", NULL
-};
-
+ * concept does not exist here: stored and reported, no effect. Named one
+ * by one, never by prefix, so that the settings a client can make the
+ * broker keep are bounded. */
 static const gchar *const broker_dynamic_keys[] = {
+  "sasl.kerberos.kinit.cmd", "sasl.kerberos.min.time.before.relogin",
+  "sasl.kerberos.principal.to.local.rules", "sasl.kerberos.service.name",
+  "sasl.kerberos.ticket.renew.jitter",
+  "sasl.kerberos.ticket.renew.window.factor",
+  "log.cleaner.threads", "log.cleaner.io.max.bytes.per.second",
+  "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.size",
+  "log.cleaner.io.buffer.load.factor", "log.cleaner.backoff.ms",
+  "log.cleaner.min.cleanable.ratio", "log.cleaner.delete.retention.ms",
+  "log.cleaner.min.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms",
   "background.threads", "num.io.threads", "num.network.threads",
   "num.replica.fetchers", "num.recovery.threads.per.data.dir",
   "unclean.leader.election.enable", "metric.reporters",
@@ -952,8 +959,7 @@ rg_broker_configs_check_broker (RgBrokerConfigs * c, const gchar * key,
     }
     return RG_KAFKA_NONE;
   }
-  if (in_list (broker_dynamic_keys, key)
-      || has_prefix_in (broker_dynamic_prefixes, key))
+  if (in_list (broker_dynamic_keys, key))
     return RG_KAFKA_NONE;
   pthread_mutex_lock (&c->lock);
   is_static = broker_is_static_locked (c, key);

@@ -228,7 +228,42 @@ resource_pairs (const RgKafkaAlterConfigsResource * r)
   return pairs;
 }
 
-/* Checks every config of @r (the first refusal wins). */
+/* Checks one config of the broker resource. */
+static gint16
+check_broker_config (RgBrokerConfigs * configs,
+    const RgKafkaAlterableConfig * c, const gchar * key, gchar ** message)
+{
+  gchar *value;
+  gint16 code;
+
+  if (c->operation > RG_KAFKA_CONFIG_OP_DELETE) {
+    *message = g_strdup_printf ("Config value append or subtract is not "
+        "allowed for config key %s", key);
+    return RG_KAFKA_INVALID_CONFIG;
+  }
+  value = c->operation == RG_KAFKA_CONFIG_OP_DELETE ? NULL :
+      str_dup (c->value);
+  code = rg_broker_configs_check_broker (configs, key, value, message);
+  g_free (value);
+  return code;
+}
+
+/* Whether config @i of @r repeats the key of an earlier one. */
+static gboolean
+named_before (const RgKafkaAlterConfigsResource * r, guint i)
+{
+  RgKafkaStr name = r->configs[i].name;
+  guint j;
+
+  for (j = 0; j < i; j++)
+    if (r->configs[j].name.len == name.len
+        && memcmp (r->configs[j].name.data, name.data, name.len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Checks every config of @r (the first refusal wins); a key twice is
+ * INVALID_REQUEST, as in Kafka. */
 static gint16
 check_resource (RgBrokerConfigs * configs, RgBrokerConfigsTopicKind kind,
     const RgKafkaAlterConfigsResource * r, gboolean topic, gchar ** message)
@@ -239,19 +274,14 @@ check_resource (RgBrokerConfigs * configs, RgBrokerConfigsTopicKind kind,
   for (i = 0; i < r->n_configs && code == RG_KAFKA_NONE; i++) {
     gchar *key = str_dup (r->configs[i].name);
 
-    if (topic) {
+    if (named_before (r, i)) {
+      *message = g_strdup_printf ("Config %s is named more than once", key);
+      code = RG_KAFKA_INVALID_REQUEST;
+    } else if (topic) {
       code = check_topic_config (configs, kind, &r->configs[i], key,
           message);
-    } else if (r->configs[i].operation > RG_KAFKA_CONFIG_OP_DELETE) {
-      *message = g_strdup_printf ("Config value append or subtract is not "
-          "allowed for config key %s", key);
-      code = RG_KAFKA_INVALID_CONFIG;
     } else {
-      gchar *value = r->configs[i].operation == RG_KAFKA_CONFIG_OP_DELETE ?
-          NULL : str_dup (r->configs[i].value);
-
-      code = rg_broker_configs_check_broker (configs, key, value, message);
-      g_free (value);
+      code = check_broker_config (configs, &r->configs[i], key, message);
     }
     g_free (key);
   }

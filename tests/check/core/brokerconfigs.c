@@ -702,6 +702,15 @@ GST_START_TEST (test_refusals)
           "t1", append, append_op, FALSE, &message),
       RG_KAFKA_INVALID_CONFIG);
   g_free (message);
+  {
+    const gchar *twice[] = { "flush.ms", "1", "flush.ms", "2", NULL };
+
+    fail_unless_equals_int (alter (fd, 23, FALSE, 2,
+            RG_KAFKA_RESOURCE_TOPIC, "t1", twice, NULL, FALSE, &message),
+        RG_KAFKA_INVALID_REQUEST);
+    fail_unless (strstr (message, "flush.ms") != NULL);
+    g_free (message);
+  }
 
   /* A pipeline's topic: read-only configs, changes refused. */
   fail_unless_equals_int (describe (fd, 10, 4, RG_KAFKA_RESOURCE_TOPIC,
