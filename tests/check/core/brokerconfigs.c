@@ -705,11 +705,19 @@ GST_START_TEST (test_refusals)
   {
     const gchar *twice[] = { "flush.ms", "1", "flush.ms", "2", NULL };
 
-    fail_unless_equals_int (alter (fd, 23, FALSE, 2,
+    /* IncrementalAlterConfigs refuses a key twice; AlterConfigs takes the
+     * last value, as Kafka does. */
+    fail_unless_equals_int (alter (fd, 23, TRUE, 1,
             RG_KAFKA_RESOURCE_TOPIC, "t1", twice, NULL, FALSE, &message),
         RG_KAFKA_INVALID_REQUEST);
     fail_unless (strstr (message, "flush.ms") != NULL);
     g_free (message);
+    fail_unless_equals_int (alter (fd, 24, FALSE, 2,
+            RG_KAFKA_RESOURCE_TOPIC, "t1", twice, NULL, FALSE, &message), 0);
+    fail_unless_equals_int (describe (fd, 25, 4, RG_KAFKA_RESOURCE_TOPIC,
+            "t1", NULL, &configs, &message), 0);
+    fail_unless_equals_string (config_of (configs, "flush.ms")->value, "2");
+    g_hash_table_unref (configs);
   }
 
   /* A pipeline's topic: read-only configs, changes refused. */
