@@ -457,7 +457,7 @@ produce (int fd, gint32 cid, const gchar * topic, guint n, gsize size,
 /* ---- Brokers ---- */
 
 static RgBroker *
-start_broker (const gchar * root)
+start_broker_with (const gchar * root, const gchar * acl_file)
 {
   RgBrokerConfig config;
   GError *error = NULL;
@@ -466,10 +466,17 @@ start_broker (const gchar * root)
   rg_broker_config_init (&config);
   config.ingest_batches = 64;
   config.ingest_location = root;
+  config.acl_file = acl_file;
   config.send_threads = 0;
   broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
   fail_unless (broker != NULL, "%s", error ? error->message : "?");
   return broker;
+}
+
+static RgBroker *
+start_broker (const gchar * root)
+{
+  return start_broker_with (root, NULL);
 }
 
 static void
@@ -912,6 +919,72 @@ GST_START_TEST (test_journal_segments_and_restart)
 
 GST_END_TEST;
 
+/* With an ACL file: describing a topic's configs needs read, changing them
+ * create; broker configs are described by anyone and changed by no one. */
+GST_START_TEST (test_acls)
+{
+  gchar *dir = g_dir_make_tmp ("rg-configs-acl-XXXXXX", NULL);
+  gchar *acl = g_build_filename (dir, "acl", NULL);
+  const gchar *size[] = { "max.message.bytes", "3000", NULL };
+  const gchar *kerberos[] = { "sasl.kerberos.min.time.before.relogin",
+    "58000", NULL
+  };
+  const gchar *none[] = { NULL };
+  RgBrokerTopic *watched, *hidden;
+  GError *error = NULL;
+  GHashTable *configs;
+  RgBroker *broker;
+  gchar *message;
+  int fd;
+
+  fail_unless (g_file_set_contents (acl, "ANONYMOUS read,create owned\n"
+          "ANONYMOUS read watched\n", -1, NULL));
+  broker = start_broker_with (NULL, acl);
+  watched = rg_broker_add_topic (broker, "watched", 8, &error);
+  hidden = rg_broker_add_topic (broker, "hidden", 8, &error);
+  fail_unless (watched && hidden);
+  fd = kw_connect (rg_broker_get_port (broker), 30);
+  fail_unless_equals_int (create_topic (fd, 1, "owned", none, &message,
+          &configs), 0);
+  g_hash_table_unref (configs);
+  fail_unless_equals_int (alter (fd, 2, FALSE, 1, RG_KAFKA_RESOURCE_TOPIC,
+          "owned", size, NULL, FALSE, &message), 0);
+  fail_unless_equals_int (describe (fd, 3, 2, RG_KAFKA_RESOURCE_TOPIC,
+          "owned", NULL, &configs, &message), 0);
+  fail_unless_equals_string (config_of (configs, "max.message.bytes")->value,
+      "3000");
+  g_hash_table_unref (configs);
+  fail_unless_equals_int (describe (fd, 4, 2, RG_KAFKA_RESOURCE_TOPIC,
+          "watched", NULL, &configs, &message), 0);
+  g_hash_table_unref (configs);
+  fail_unless_equals_int (describe (fd, 5, 2, RG_KAFKA_RESOURCE_TOPIC,
+          "hidden", NULL, &configs, &message),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  g_free (message);
+  g_hash_table_unref (configs);
+  fail_unless_equals_int (alter (fd, 6, TRUE, 1, RG_KAFKA_RESOURCE_TOPIC,
+          "watched", size, NULL, FALSE, &message),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  g_free (message);
+  fail_unless_equals_int (alter (fd, 7, FALSE, 0, RG_KAFKA_RESOURCE_BROKER,
+          "0", kerberos, NULL, FALSE, &message), 31);
+  g_free (message);
+  fail_unless_equals_int (describe (fd, 8, 1, RG_KAFKA_RESOURCE_BROKER, "0",
+          NULL, &configs, &message), 0);
+  g_hash_table_unref (configs);
+
+  close (fd);
+  rg_broker_remove_topic (broker, watched);
+  rg_broker_remove_topic (broker, hidden);
+  rg_broker_release (broker);
+  g_unlink (acl);
+  g_rmdir (dir);
+  g_free (acl);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokerconfigs_suite (void)
 {
@@ -924,6 +997,7 @@ brokerconfigs_suite (void)
   tcase_add_test (tc, test_max_message_bytes);
   tcase_add_test (tc, test_refusals);
   tcase_add_test (tc, test_journal_segments_and_restart);
+  tcase_add_test (tc, test_acls);
   return s;
 }
 
