@@ -81,6 +81,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -678,6 +679,25 @@ reservation_key (const gchar * host, guint port)
   return g_strdup_printf ("%s:%u", host, port);
 }
 
+/* Reports one element property as a static broker config. */
+static void
+broker_add_static_config (RgBrokerConfigs * configs, const gchar * key,
+    gint8 type, const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+broker_add_static_config (RgBrokerConfigs * configs, const gchar * key,
+    gint8 type, const gchar * format, ...)
+{
+  va_list args;
+  gchar *value;
+
+  va_start (args, format);
+  value = g_strdup_vprintf (format, args);
+  va_end (args);
+  rg_broker_configs_add_broker_static (configs, key, value, type);
+  g_free (value);
+}
+
 /* Tells the configs store the broker's settings: the largest batch a
  * topic without max.message.bytes takes, and the element's properties
  * DescribeConfigs reports on the broker resource (read-only, as a Kafka
@@ -687,40 +707,47 @@ broker_describe_configs (RgBroker * broker, const gchar * host)
 {
   RgBrokerConfigs *configs = rg_broker_registry_get_configs (broker->topics);
   const RgBrokerConfig *c = &broker->config;
-  gchar *v;
+  const gchar *protocol = broker->tls ? "SSL" : "PLAINTEXT";
+  const gchar *sasl = broker->sasl_mechanisms ? "SASL_" : "";
 
-#define ADD(key, type, ...) G_STMT_START { \
-    v = g_strdup_printf (__VA_ARGS__); \
-    rg_broker_configs_add_broker_static (configs, key, v, \
-        RG_KAFKA_CONFIG_TYPE_ ## type); \
-    g_free (v); } G_STMT_END
   rg_broker_configs_set_max_message_bytes (configs, c->max_request_bytes);
-  ADD ("broker.id", INT, "%s", RG_BROKER_CONFIGS_NODE_ID);
-  ADD ("listeners", STRING, "%s%s://%s:%u", broker->sasl_mechanisms ?
-      "SASL_" : "", broker->tls ? "SSL" : "PLAINTEXT", host, broker->port);
+  broker_add_static_config (configs, "broker.id", RG_KAFKA_CONFIG_TYPE_INT,
+      "%s", RG_BROKER_CONFIGS_NODE_ID);
+  broker_add_static_config (configs, "listeners", RG_KAFKA_CONFIG_TYPE_STRING,
+      "%s%s://%s:%u", sasl, protocol, host, broker->port);
   if (c->advertised_host)
-    ADD ("advertised.listeners", STRING, "%s%s://%s:%u",
-        broker->sasl_mechanisms ? "SASL_" : "", broker->tls ? "SSL" :
-        "PLAINTEXT", c->advertised_host, broker->port);
-  ADD ("auto.create.topics.enable", BOOLEAN, "%s",
-      c->auto_create_topics && c->ingest_batches > 0 ? "true" : "false");
-  ADD ("num.partitions", INT, "%u", c->ingest_partitions);
-  ADD ("default.replication.factor", INT, "1");
-  ADD ("max.connections", INT, "%u", c->max_connections);
-  ADD ("max.connections.per.ip", INT, "%u", c->max_connections_per_address);
-  ADD ("socket.request.max.bytes", INT, "%" G_GSIZE_FORMAT,
-      c->max_request_bytes);
-  ADD ("message.max.bytes", INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
-  ADD ("connections.max.idle.ms", LONG, "%u", c->idle_timeout_ms);
-  ADD ("request.timeout.ms", INT, "%u", c->request_timeout_ms);
+    broker_add_static_config (configs, "advertised.listeners",
+        RG_KAFKA_CONFIG_TYPE_STRING, "%s%s://%s:%u", sasl, protocol,
+        c->advertised_host, broker->port);
+  broker_add_static_config (configs, "auto.create.topics.enable",
+      RG_KAFKA_CONFIG_TYPE_BOOLEAN, "%s", c->auto_create_topics
+      && c->ingest_batches > 0 ? "true" : "false");
+  broker_add_static_config (configs, "num.partitions",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->ingest_partitions);
+  broker_add_static_config (configs, "default.replication.factor",
+      RG_KAFKA_CONFIG_TYPE_INT, "1");
+  broker_add_static_config (configs, "max.connections",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->max_connections);
+  broker_add_static_config (configs, "max.connections.per.ip",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->max_connections_per_address);
+  broker_add_static_config (configs, "socket.request.max.bytes",
+      RG_KAFKA_CONFIG_TYPE_INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
+  broker_add_static_config (configs, "message.max.bytes",
+      RG_KAFKA_CONFIG_TYPE_INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
+  broker_add_static_config (configs, "connections.max.idle.ms",
+      RG_KAFKA_CONFIG_TYPE_LONG, "%u", c->idle_timeout_ms);
+  broker_add_static_config (configs, "request.timeout.ms",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->request_timeout_ms);
   if (c->ingest_location && c->ingest_batches > 0) {
-    ADD ("log.dirs", STRING, "%s", c->ingest_location);
-    ADD ("log.segment.bytes", INT, "%" G_GUINT64_FORMAT,
+    broker_add_static_config (configs, "log.dirs",
+        RG_KAFKA_CONFIG_TYPE_STRING, "%s", c->ingest_location);
+    broker_add_static_config (configs, "log.segment.bytes",
+        RG_KAFKA_CONFIG_TYPE_INT, "%" G_GUINT64_FORMAT,
         c->ingest_journal.max_segment_bytes);
   }
   if (c->produce_quota > 0)
-    ADD ("producer_byte_rate", LONG, "%" G_GUINT64_FORMAT, c->produce_quota);
-#undef ADD
+    broker_add_static_config (configs, "producer_byte_rate",
+        RG_KAFKA_CONFIG_TYPE_LONG, "%" G_GUINT64_FORMAT, c->produce_quota);
 }
 
 /* A client changed a broker config the broker applies (on the loop

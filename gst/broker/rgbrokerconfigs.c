@@ -63,6 +63,11 @@
 
 #define FILE_SUFFIX "+configs"
 
+/* The longest value kept: every key's legal values are far shorter, and a
+ * client must not make the broker keep megabytes per key (at most the
+ * table's keys per topic, and the named broker keys). */
+#define MAX_VALUE_BYTES 1024
+
 typedef enum
 {
   EFFECT_APPLIED,
@@ -597,6 +602,8 @@ parse_int (const gchar * value, gint64 min, gint64 max, gint64 * out)
 static gboolean
 value_valid (const TopicKey * k, const gchar * value)
 {
+  if (strlen (value) > MAX_VALUE_BYTES)
+    return FALSE;
   switch (k->type) {
     case RG_KAFKA_CONFIG_TYPE_INT:
       return parse_int (value, k->min, G_MAXINT32, NULL);
@@ -656,8 +663,13 @@ null_value:
   }
 invalid:
   {
-    *message = g_strdup_printf ("Invalid value %s for configuration %s",
-        value, key);
+    /* The value is quoted only when short: the message goes back in the
+     * response and to the log. */
+    *message = strlen (value) > 64 ?
+        g_strdup_printf ("Invalid value for configuration %s (%"
+        G_GSIZE_FORMAT " bytes; at most %d)", key, strlen (value),
+        MAX_VALUE_BYTES) :
+        g_strdup_printf ("Invalid value %s for configuration %s", value, key);
     return RG_KAFKA_INVALID_CONFIG;
   }
 served:
@@ -959,8 +971,14 @@ rg_broker_configs_check_broker (RgBrokerConfigs * c, const gchar * key,
     }
     return RG_KAFKA_NONE;
   }
-  if (in_list (broker_dynamic_keys, key))
+  if (in_list (broker_dynamic_keys, key)) {
+    if (value && strlen (value) > MAX_VALUE_BYTES) {
+      *message = g_strdup_printf ("Invalid value for configuration %s: "
+          "longer than %d bytes", key, MAX_VALUE_BYTES);
+      return RG_KAFKA_INVALID_CONFIG;
+    }
     return RG_KAFKA_NONE;
+  }
   pthread_mutex_lock (&c->lock);
   is_static = broker_is_static_locked (c, key);
   pthread_mutex_unlock (&c->lock);

@@ -727,6 +727,19 @@ GST_START_TEST (test_refusals)
     g_hash_table_unref (configs);
   }
 
+  /* A value the broker would keep is bounded (1024 bytes). */
+  {
+    gchar *huge = g_strnfill (2000, '9');
+    const gchar *big[] = { "message.format.version", huge, NULL };
+
+    fail_unless_equals_int (alter (fd, 26, TRUE, 0,
+            RG_KAFKA_RESOURCE_TOPIC, "t1", big, NULL, FALSE, &message),
+        RG_KAFKA_INVALID_CONFIG);
+    fail_unless (strstr (message, "message.format.version") != NULL);
+    g_free (message);
+    g_free (huge);
+  }
+
   /* A pipeline's topic: read-only configs, changes refused. */
   fail_unless_equals_int (describe (fd, 10, 4, RG_KAFKA_RESOURCE_TOPIC,
           SERVED, NULL, &configs, &message), 0);
