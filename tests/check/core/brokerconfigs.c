@@ -845,6 +845,9 @@ GST_START_TEST (test_journal_segments_and_restart)
     "100000000", NULL
   };
   const gchar *bigger[] = { "segment.bytes", "100000000", NULL };
+  const gchar *smaller[] = { "segment.bytes", "2000", "retention.bytes",
+    "100000000", NULL
+  };
   const gint8 set_op[] = { RG_KAFKA_CONFIG_OP_SET };
   RgBroker *broker = start_broker (root);
   GHashTable *configs;
@@ -874,16 +877,21 @@ GST_START_TEST (test_journal_segments_and_restart)
   fail_unless_equals_int64 (base, 9);
   /* Without the change these would have made two segments more. */
   fail_unless_equals_int (count_segments (root, "rolling"), segments);
+  /* Small segments again (AlterConfigs v2, flexible: the whole set). */
+  fail_unless_equals_int (alter (fd, 16, FALSE, 2, RG_KAFKA_RESOURCE_TOPIC,
+          "rolling", smaller, NULL, FALSE, &message), 0);
   close (fd);
   rg_broker_release (broker);
 
-  /* A restart keeps the topic's configs. */
+  /* A restart keeps the topic's configs, and the journal reopens with
+   * them: it rolls at 2000 bytes again (the element's default rotation
+   * is far larger). */
   broker = start_broker (root);
   fd = kw_connect (rg_broker_get_port (broker), 30);
   fail_unless_equals_int (describe (fd, 20, 4, RG_KAFKA_RESOURCE_TOPIC,
           "rolling", NULL, &configs, &message), 0);
   fail_unless_equals_string (config_of (configs, "segment.bytes")->value,
-      "100000000");
+      "2000");
   fail_unless_equals_int (config_of (configs, "segment.bytes")->source,
       RG_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC);
   fail_unless_equals_string (config_of (configs, "retention.bytes")->value,
@@ -892,8 +900,13 @@ GST_START_TEST (test_journal_segments_and_restart)
   fail_unless_equals_int (config_of (configs, "segment.ms")->source,
       RG_KAFKA_CONFIG_SOURCE_STATIC_BROKER);
   g_hash_table_unref (configs);
-  fail_unless_equals_int (produce (fd, 21, "rolling", 1, 10, &base), 0);
-  fail_unless_equals_int64 (base, 10);
+  segments = count_segments (root, "rolling");
+  for (i = 0; i < 4; i++)
+    fail_unless_equals_int (produce (fd, 21 + i, "rolling", 1, 1000, &base),
+        0);
+  fail_unless_equals_int64 (base, 13);
+  fail_unless (count_segments (root, "rolling") >= segments + 2, "%u, %u",
+      count_segments (root, "rolling"), segments);
 
   /* DeleteTopics v0 takes the configs with the topic. */
   {
