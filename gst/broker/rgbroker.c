@@ -40,7 +40,9 @@
  * Beside the registry, dispatch's handlers reach the idempotent
  * producers' state (rgbrokerproducers.c, which appends to topics); the
  * InitProducerId, CreateTopics and DeleteTopics handlers are in
- * rgbrokeradmin.c.
+ * rgbrokeradmin.c, the config apis' in rgbrokerconfigsapi.c; the topics'
+ * and the broker's configs (rgbrokerconfigs.c) sit beneath the registry,
+ * which owns them, and the facade tells them the element's properties.
  *
  * The connection layer hands each complete frame to broker_frame() here,
  * which builds the handlers' context (registry, counters, the client's
@@ -62,6 +64,7 @@
 
 #include "broker/rgbroker.h"
 #include "broker/rgbrokeracl.h"
+#include "broker/rgbrokerconfigs.h"
 #include "broker/rgbrokerconn.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokerquota.h"
@@ -78,6 +81,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -676,6 +680,99 @@ reservation_key (const gchar * host, guint port)
   return g_strdup_printf ("%s:%u", host, port);
 }
 
+/* Reports one element property as a static broker config. */
+static void
+broker_add_static_config (RgBrokerConfigs * configs, const gchar * key,
+    gint8 type, const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+broker_add_static_config (RgBrokerConfigs * configs, const gchar * key,
+    gint8 type, const gchar * format, ...)
+{
+  va_list args;
+  gchar *value;
+
+  va_start (args, format);
+  value = g_strdup_vprintf (format, args);
+  va_end (args);
+  rg_broker_configs_add_broker_static (configs, key, value, type);
+  g_free (value);
+}
+
+/* Tells the configs store the broker's settings: the largest batch a
+ * topic without max.message.bytes takes, and the element's properties
+ * DescribeConfigs reports on the broker resource (read-only, as a Kafka
+ * broker's static configs). */
+static void
+broker_describe_configs (RgBroker * broker, const gchar * host)
+{
+  RgBrokerConfigs *configs = rg_broker_registry_get_configs (broker->topics);
+  const RgBrokerConfig *c = &broker->config;
+  const gchar *protocol = broker->tls ? "SSL" : "PLAINTEXT";
+  const gchar *sasl = broker->sasl_mechanisms ? "SASL_" : "";
+
+  rg_broker_configs_set_max_message_bytes (configs, c->max_request_bytes);
+  broker_add_static_config (configs, "broker.id", RG_KAFKA_CONFIG_TYPE_INT,
+      "%s", RG_BROKER_CONFIGS_NODE_ID);
+  broker_add_static_config (configs, "listeners", RG_KAFKA_CONFIG_TYPE_STRING,
+      "%s%s://%s:%u", sasl, protocol, host, broker->port);
+  if (c->advertised_host)
+    broker_add_static_config (configs, "advertised.listeners",
+        RG_KAFKA_CONFIG_TYPE_STRING, "%s%s://%s:%u", sasl, protocol,
+        c->advertised_host, broker->port);
+  broker_add_static_config (configs, "auto.create.topics.enable",
+      RG_KAFKA_CONFIG_TYPE_BOOLEAN, "%s", c->auto_create_topics
+      && c->ingest_batches > 0 ? "true" : "false");
+  broker_add_static_config (configs, "num.partitions",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->ingest_partitions);
+  broker_add_static_config (configs, "default.replication.factor",
+      RG_KAFKA_CONFIG_TYPE_INT, "1");
+  broker_add_static_config (configs, "max.connections",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->max_connections);
+  broker_add_static_config (configs, "max.connections.per.ip",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->max_connections_per_address);
+  broker_add_static_config (configs, "socket.request.max.bytes",
+      RG_KAFKA_CONFIG_TYPE_INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
+  broker_add_static_config (configs, "message.max.bytes",
+      RG_KAFKA_CONFIG_TYPE_INT, "%" G_GSIZE_FORMAT, c->max_request_bytes);
+  broker_add_static_config (configs, "connections.max.idle.ms",
+      RG_KAFKA_CONFIG_TYPE_LONG, "%u", c->idle_timeout_ms);
+  broker_add_static_config (configs, "request.timeout.ms",
+      RG_KAFKA_CONFIG_TYPE_INT, "%u", c->request_timeout_ms);
+  if (c->ingest_location && c->ingest_batches > 0) {
+    broker_add_static_config (configs, "log.dirs",
+        RG_KAFKA_CONFIG_TYPE_STRING, "%s", c->ingest_location);
+    broker_add_static_config (configs, "log.segment.bytes",
+        RG_KAFKA_CONFIG_TYPE_INT, "%" G_GUINT64_FORMAT,
+        c->ingest_journal.max_segment_bytes);
+  }
+  if (c->produce_quota > 0)
+    broker_add_static_config (configs, "producer_byte_rate",
+        RG_KAFKA_CONFIG_TYPE_LONG, "%" G_GUINT64_FORMAT, c->produce_quota);
+}
+
+/* A client changed a broker config the broker applies (on the loop
+ * thread, from AlterConfigs): the connection limits, back to the
+ * element's property when @value is NULL. */
+static void
+broker_apply_config (const gchar * key, const gchar * value,
+    gpointer user_data)
+{
+  RgBroker *broker = user_data;
+  guint n;
+
+  GST_INFO ("broker config %s: %s", key, value ? value : "(the property)");
+  if (strcmp (key, "max.connections") == 0) {
+    n = value ? (guint) g_ascii_strtoull (value, NULL, 10) :
+        broker->config.max_connections;
+    rg_broker_conns_set_max_connections (broker->conns, n);
+  } else {
+    n = value ? (guint) g_ascii_strtoull (value, NULL, 10) :
+        broker->config.max_connections_per_address;
+    rg_broker_conns_set_max_connections_per_address (broker->conns, n);
+  }
+}
+
 /* Hands the names reserved for @broker's address to its registry. Called
  * with registry_lock held, before any client can connect. */
 static void
@@ -908,6 +1005,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
       broker->config.ingest_partitions);
   rg_broker_registry_set_auto_create (broker->topics,
       broker->config.auto_create_topics);
+  broker_describe_configs (broker, host);
   /* Before the loop runs: no client is served before the names are. */
   broker_apply_reservations (broker);
   rg_broker_registry_set_max_topics (broker->topics,
@@ -925,6 +1023,8 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   if (broker->conns == NULL)
     goto system_failed;
   rg_broker_conns_set_tls (broker->conns, broker->tls);
+  rg_broker_configs_set_broker_apply (rg_broker_registry_get_configs
+      (broker->topics), broker_apply_config, broker);
   err = pthread_create (&broker->thread, NULL, broker_thread, broker);
   if (err != 0) {
     errno = err;

@@ -30,10 +30,13 @@
  *    and one replica: NumPartitions and ReplicationFactor must be 1 or -1
  *    (INVALID_PARTITIONS 37, INVALID_REPLICATION_FACTOR 38); a manual
  *    assignment must be partition 0 on broker 0 (INVALID_REPLICA_ASSIGNMENT
- *    39); topic configs are refused (INVALID_CONFIG 40: an ingest topic
- *    has none to set); a name twice in one request gets INVALID_REQUEST
- *    (42), as in Kafka; an existing or reserved name TOPIC_ALREADY_EXISTS
- *    (36). ValidateOnly checks all this and creates nothing.
+ *    39); topic configs are checked as AlterConfigs checks them
+ *    (rgbrokerconfigs.c: INVALID_CONFIG 40 naming the key for an unknown
+ *    key or a refused value) and stored before the topic is made, and v5
+ *    reports the topic's configs; a name twice in one request gets
+ *    INVALID_REQUEST (42), as in Kafka; an existing or reserved name
+ *    TOPIC_ALREADY_EXISTS (36). ValidateOnly checks all this and creates
+ *    nothing.
  *  - DeleteTopics: only ingest topics are deleted; a pipeline's topic (or
  *    its .live view) gets TOPIC_AUTHORIZATION_FAILED (29), as a Produce
  *    into it does; an unknown name UNKNOWN_TOPIC_OR_PARTITION (3). A
@@ -66,6 +69,7 @@
 
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokerauth.h"
+#include "broker/rgbrokerconfigs.h"
 #include "broker/rgbrokertxnapi.h"
 
 #define GST_CAT_DEFAULT rg_broker_debug
@@ -168,17 +172,136 @@ check_topic_shape (const RgKafkaCreatableTopic * t, const gchar ** message)
     *message = "This broker is a single node: replication factor 1";
     return RG_KAFKA_INVALID_REPLICATION_FACTOR;
   }
-  if (t->n_configs > 0) {
-    *message = "Ingest topics have no per-topic configs";
-    return RG_KAFKA_INVALID_CONFIG;
-  }
   return RG_KAFKA_NONE;
+}
+
+/* The topic configs of a CreateTopics topic, checked as AlterConfigs
+ * checks them (rgbrokerconfigs.c's table); a key named twice is
+ * INVALID_REQUEST, as in Kafka. Returns the error code and sets @message
+ * (held by @held). */
+static gint16
+check_topic_configs (const RgBrokerRequestContext * ctx,
+    const RgKafkaCreatableTopic * t, GPtrArray * held, const gchar ** message)
+{
+  RgBrokerConfigsTopicKind kind =
+      rg_broker_registry_is_journal_backed (ctx->registry) ?
+      RG_BROKER_CONFIGS_JOURNAL : RG_BROKER_CONFIGS_MEMORY;
+  RgBrokerConfigs *configs = rg_broker_registry_get_configs (ctx->registry);
+  gint16 code = RG_KAFKA_NONE;
+  guint i, j;
+
+  for (i = 0; i < t->n_configs && code == RG_KAFKA_NONE; i++) {
+    gchar *key = g_strndup ((const gchar *) t->configs[i].name.data,
+        MAX (t->configs[i].name.len, 0));
+    gchar *value = t->configs[i].value.len < 0 ? NULL :
+        g_strndup ((const gchar *) t->configs[i].value.data,
+        t->configs[i].value.len);
+    gchar *why = NULL;
+
+    for (j = 0; j < i; j++)
+      if (rg_kafka_str_equal (t->configs[j].name, key))
+        why = g_strdup_printf ("Config %s is named more than once", key);
+    if (why)
+      code = RG_KAFKA_INVALID_REQUEST;
+    else
+      code = rg_broker_configs_check_topic (configs, kind, key, value, &why);
+    if (why) {
+      g_ptr_array_add (held, why);
+      *message = why;
+    }
+    g_free (key);
+    g_free (value);
+  }
+  return code;
+}
+
+/* Stores the configs of topic @t before its creation (a journal opens with
+ * them); FALSE with @message when they could not be stored. */
+static gboolean
+store_topic_configs (const RgBrokerRequestContext * ctx,
+    const RgKafkaCreatableTopic * t, GPtrArray * held, const gchar ** message)
+{
+  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
+  gchar *name = g_strndup ((const gchar *) t->name.data, t->name.len);
+  gchar *why = NULL;
+  gboolean ok;
+  guint i;
+
+  for (i = 0; i < t->n_configs; i++) {
+    g_ptr_array_add (pairs, g_strndup ((const gchar *) t->configs[i].name.
+            data, t->configs[i].name.len));
+    g_ptr_array_add (pairs, g_strndup ((const gchar *) t->configs[i].value.
+            data, t->configs[i].value.len));
+  }
+  g_ptr_array_add (pairs, NULL);
+  ok = rg_broker_configs_set_topic (rg_broker_registry_get_configs
+      (ctx->registry), name, (const gchar * const *) pairs->pdata, FALSE,
+      &why);
+  if (!ok) {
+    g_ptr_array_add (held, why);
+    *message = why;
+  }
+  g_ptr_array_unref (pairs);
+  g_free (name);
+  return ok;
+}
+
+/* Creates ingest topic @t with its configs: they are stored first (a
+ * journal opens with its rotation and retention), and dropped again when
+ * the creation fails. */
+static gint16
+create_with_configs (const RgBrokerRequestContext * ctx,
+    const RgKafkaCreatableTopic * t, gint32 n_partitions, GPtrArray * held,
+    const gchar ** message)
+{
+  gchar *name;
+  gint16 code;
+
+  if (t->n_configs == 0)
+    return rg_broker_registry_create_ingest (ctx->registry, t->name,
+        n_partitions, FALSE);
+  /* Check first, so that the configs of an existing topic are never
+   * touched. */
+  code = rg_broker_registry_create_ingest (ctx->registry, t->name,
+      n_partitions, TRUE);
+  if (code != RG_KAFKA_NONE)
+    return code;
+  if (!store_topic_configs (ctx, t, held, message))
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  code = rg_broker_registry_create_ingest (ctx->registry, t->name,
+      n_partitions, FALSE);
+  if (code != RG_KAFKA_NONE) {
+    name = g_strndup ((const gchar *) t->name.data, t->name.len);
+    rg_broker_configs_forget_topic (rg_broker_registry_get_configs
+        (ctx->registry), name);
+    g_free (name);
+  }
+  return code;
+}
+
+/* The configs CreateTopics v5 reports for created topic @name (held by
+ * @held_entries). */
+static void
+report_configs (const RgBrokerRequestContext * ctx, RgKafkaStr name,
+    GPtrArray * held_entries, RgKafkaCreatableTopicResult * r)
+{
+  gchar *cname = g_strndup ((const gchar *) name.data, name.len);
+  GArray *entries = rg_broker_configs_describe_topic
+      (rg_broker_registry_get_configs (ctx->registry), cname,
+      rg_broker_registry_is_journal_backed (ctx->registry) ?
+      RG_BROKER_CONFIGS_JOURNAL : RG_BROKER_CONFIGS_MEMORY, NULL);
+
+  r->configs = (const RgKafkaConfigEntry *) entries->data;
+  r->n_configs = entries->len;
+  g_ptr_array_add (held_entries, entries);
+  g_free (cname);
 }
 
 static void
 create_one (const RgBrokerRequestContext * ctx,
     const RgKafkaCreateTopicsRequest * ct, const RgKafkaCreatableTopic * t,
-    GHashTable * counts, RgKafkaCreatableTopicResult * r)
+    GHashTable * counts, GPtrArray * held, GPtrArray * held_entries,
+    RgKafkaCreatableTopicResult * r)
 {
   const gchar *message = NULL;
   /* A manual assignment names the partitions; else -1 is the broker's
@@ -200,9 +323,12 @@ create_one (const RgBrokerRequestContext * ctx,
               RG_BROKER_ACL_CREATE)) != RG_KAFKA_NONE) {
     message = "Not authorized to create this topic (ACL: create)";
   } else if ((r->error_code = check_topic_shape (t, &message)) ==
-      RG_KAFKA_NONE) {
-    r->error_code = rg_broker_registry_create_ingest (ctx->registry,
-        t->name, n_partitions, ct->validate_only);
+      RG_KAFKA_NONE && (r->error_code = check_topic_configs (ctx, t, held,
+              &message)) == RG_KAFKA_NONE) {
+    r->error_code = ct->validate_only ?
+        rg_broker_registry_create_ingest (ctx->registry, t->name,
+        n_partitions, TRUE) : create_with_configs (ctx, t, n_partitions,
+        held, &message);
     if (r->error_code == RG_KAFKA_INVALID_PARTITIONS)
       message = "Partitions: 1 to 1024 in memory; a journal-backed ingest "
           "topic has one";
@@ -216,6 +342,7 @@ create_one (const RgBrokerRequestContext * ctx,
         (gint32) rg_broker_registry_get_ingest_partitions (ctx->registry) :
         n_partitions;
     r->replication_factor = 1;
+    report_configs (ctx, t->name, held_entries, r);
   }
   r->error_message = message ? rg_kafka_str_from_cstr (message) :
       RG_KAFKA_STR_NULL;
@@ -227,6 +354,9 @@ rg_broker_handle_create_topics (const RgKafkaRequest * req,
 {
   const RgKafkaCreateTopicsRequest *ct = req->body.other.body;
   RgKafkaCreatableTopicResult *results;
+  GPtrArray *held = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *held_entries =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   GHashTable *counts;
   RgKafkaResponse *resp;
   GError *error = NULL;
@@ -236,10 +366,13 @@ rg_broker_handle_create_topics (const RgKafkaRequest * req,
       ct->n_topics);
   results = g_new0 (RgKafkaCreatableTopicResult, MAX (ct->n_topics, 1));
   for (i = 0; i < ct->n_topics; i++)
-    create_one (ctx, ct, &ct->topics[i], counts, &results[i]);
+    create_one (ctx, ct, &ct->topics[i], counts, held, held_entries,
+        &results[i]);
   resp = rg_kafka_build_create_topics_response (req->header.correlation_id,
       req->header.api_version, 0, results, ct->n_topics, &error);
   g_free (results);
+  g_ptr_array_unref (held);
+  g_ptr_array_unref (held_entries);
   g_hash_table_unref (counts);
   return answer (resp, error, "CreateTopics", ctx, out);
 }

@@ -49,6 +49,8 @@
 
 /* Kafka's error code for a group the principal may not use. */
 #define GROUP_AUTHORIZATION_FAILED 30
+/* Kafka's CLUSTER_AUTHORIZATION_FAILED. */
+#define CLUSTER_AUTHORIZATION_FAILED 31
 
 /* ---- SaslHandshake ---- */
 
@@ -237,6 +239,17 @@ rg_broker_auth_check_group (const RgBrokerRequestContext * ctx,
           ops))
     return GROUP_AUTHORIZATION_FAILED;
   return 0;
+}
+
+gint16
+rg_broker_auth_check_cluster (const RgBrokerRequestContext * ctx, guint ops)
+{
+  if (!ctx->acl)
+    return 0;
+  return rg_broker_acl_authorize (ctx->acl, ctx->principal, ctx->peer_host,
+      RG_KAFKA_RESOURCE_CLUSTER, RG_BROKER_ACL_CLUSTER_NAME,
+      strlen (RG_BROKER_ACL_CLUSTER_NAME), ops) ? 0 :
+      CLUSTER_AUTHORIZATION_FAILED;
 }
 
 gboolean

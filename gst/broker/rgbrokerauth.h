@@ -62,6 +62,12 @@ gint16 rg_broker_auth_check (const RgBrokerRequestContext * ctx,
 gint16 rg_broker_auth_check_group (const RgBrokerRequestContext * ctx,
     RgKafkaStr group, guint ops);
 
+/* The ACL check of the cluster resource: 0 when the client may do every
+ * operation of @ops on it, else CLUSTER_AUTHORIZATION_FAILED (31).
+ * Always 0 without an ACL. */
+gint16 rg_broker_auth_check_cluster (const RgBrokerRequestContext * ctx,
+    guint ops);
+
 /* Whether Metadata may show @topic to the client (it may read or write
  * it). Always TRUE without an ACL. */
 gboolean rg_broker_auth_describes (const RgBrokerRequestContext * ctx,

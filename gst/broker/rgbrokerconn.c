@@ -1280,6 +1280,20 @@ listener_set_enabled (RgBrokerConns * conns, gboolean enabled)
       enabled ? RG_LOOP_IN : 0);
 }
 
+void
+rg_broker_conns_set_max_connections (RgBrokerConns * conns,
+    guint max_connections)
+{
+  conns->config.max_connections = MAX (max_connections, 1);
+}
+
+void
+rg_broker_conns_set_max_connections_per_address (RgBrokerConns * conns,
+    guint max_connections_per_address)
+{
+  conns->config.max_connections_per_address = max_connections_per_address;
+}
+
 /* Whether a new connection from @peer may be served. */
 static gboolean
 conns_admit (RgBrokerConns * conns, const struct sockaddr_storage *peer)

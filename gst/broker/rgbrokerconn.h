@@ -148,6 +148,14 @@ void rg_broker_conn_note_fetch (RgBrokerConn * conn, RgBrokerTopic * topic,
 
 /* ---- Fault simulation and observation (tests): rgbrokerhooks.h ---- */
 
+/* Change max-connections (at least 1) and max-connections-per-address
+ * (0: none) for the connections accepted from now on; those open stay.
+ * Loop thread (a broker config change). */
+void rg_broker_conns_set_max_connections (RgBrokerConns * conns,
+    guint max_connections);
+void rg_broker_conns_set_max_connections_per_address (RgBrokerConns *
+    conns, guint max_connections_per_address);
+
 G_END_DECLS
 
 #endif /* __RG_BROKER_CONN_H__ */

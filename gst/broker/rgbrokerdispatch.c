@@ -86,6 +86,7 @@
 #include "broker/rgbrokeraclapi.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerauth.h"
+#include "broker/rgbrokerconfigsapi.h"
 #include "broker/rgbrokertxnapi.h"
 #include "kafka/rgkafkatxn.h"
 #include "kafka/rgkafkalegacy.h"
@@ -177,6 +178,14 @@ static const RgBrokerApi apis[] = {
   {RG_KAFKA_ACLS_API_DELETE, 0, RG_KAFKA_ACLS_MAX_VERSION,
         RG_KAFKA_ACLS_FIRST_FLEXIBLE, rg_broker_acl_api_delete,
       rg_kafka_parse_delete_acls, rg_kafka_acl_bindings_free},
+  /* The config apis (rgbrokerconfigsapi.c, kafka/rgkafkaconfigs.c). */
+  {RG_KAFKA_CONFIGS_API_DESCRIBE, 0, RG_KAFKA_DESCRIBE_CONFIGS_MAX_VERSION,
+        RG_KAFKA_DESCRIBE_CONFIGS_FIRST_FLEXIBLE,
+        rg_broker_configs_api_describe, rg_kafka_parse_describe_configs,
+      rg_kafka_describe_configs_request_free},
+  {RG_KAFKA_CONFIGS_API_ALTER, 0, RG_KAFKA_ALTER_CONFIGS_MAX_VERSION,
+        RG_KAFKA_ALTER_CONFIGS_FIRST_FLEXIBLE, rg_broker_configs_api_alter,
+      rg_kafka_parse_alter_configs, rg_kafka_alter_configs_request_free},
   {RG_KAFKA_API_SASL_AUTHENTICATE, 0, 2,
         RG_KAFKA_SASL_AUTHENTICATE_FIRST_FLEXIBLE,
       rg_broker_auth_handle_authenticate, rg_kafka_sasl_parse_authenticate,
@@ -187,6 +196,12 @@ static const RgBrokerApi apis[] = {
         rg_broker_handle_create_partitions,
         rg_kafka_parse_create_partitions,
       rg_kafka_create_partitions_request_free},
+  {RG_KAFKA_CONFIGS_API_INCREMENTAL_ALTER, 0,
+        RG_KAFKA_INCREMENTAL_ALTER_CONFIGS_MAX_VERSION,
+        RG_KAFKA_INCREMENTAL_ALTER_CONFIGS_FIRST_FLEXIBLE,
+        rg_broker_configs_api_alter,
+        rg_kafka_parse_incremental_alter_configs,
+      rg_kafka_alter_configs_request_free},
 };
 
 const RgBrokerApi *
@@ -498,6 +513,9 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     rp->error_code = RG_BROKER_PRODUCE_REFUSED_ERROR;
   } else if (!pp->records || pp->records_len <= 0) {
     rp->error_code = RG_KAFKA_CORRUPT_MESSAGE;
+  } else if ((rp->error_code = rg_broker_configs_api_check_produce (ctx,
+              topic, pp->records, pp->records_len)) != RG_KAFKA_NONE) {
+    /* A batch over the topic's max.message.bytes: nothing is stored. */
   } else {
     RgBrokerTopicStats stats;
     guint64 ack_offset;

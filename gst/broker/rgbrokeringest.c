@@ -215,6 +215,13 @@ rg_broker_ingest_log_open (const gchar * dir, const RgJournalConfig * config,
 }
 
 void
+rg_broker_ingest_log_set_limits (RgBrokerIngestLog * log,
+    const RgJournalConfig * config)
+{
+  rg_journal_writer_set_limits (log->writer, config);
+}
+
+void
 rg_broker_ingest_log_close (RgBrokerIngestLog * log)
 {
   GError *error = NULL;

@@ -76,6 +76,11 @@ gboolean rg_broker_ingest_remove (const gchar * root, const gchar * name,
 RgBrokerIngestLog *rg_broker_ingest_log_open (const gchar * dir,
     const RgJournalConfig * config, RgWaker * waker, GError ** error);
 
+/* The journal's rotation and retention become @config's
+ * (rg_journal_writer_set_limits()); from the appending thread. */
+void rg_broker_ingest_log_set_limits (RgBrokerIngestLog * log,
+    const RgJournalConfig * config);
+
 /* Makes everything durable and closes the journal. */
 void rg_broker_ingest_log_close (RgBrokerIngestLog * log);
 

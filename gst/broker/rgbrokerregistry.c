@@ -43,6 +43,7 @@
 #endif
 
 #include "broker/rgbrokerregistry.h"
+#include "broker/rgbrokerconfigs.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkaadmin.h"
 
@@ -65,6 +66,8 @@ struct _RgBrokerRegistry
   gchar *ingest_root;
   RgJournalConfig ingest_config;
   guint max_topics;
+  /* The topics' and the broker's configs (its own lock). */
+  RgBrokerConfigs *configs;
 
   pthread_mutex_t lock;
   /* Name (owned by the topic) -> topic (one reference). */
@@ -95,6 +98,9 @@ rg_broker_registry_new (guint port, guint ingest_batches, RgWaker * waker)
       g_free, NULL);
   registry->partitions = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, (GDestroyNotify) g_ptr_array_unref);
+  /* The facade tells the store its request limit once it is decided. */
+  registry->configs =
+      rg_broker_configs_new (RG_BROKER_DEFAULT_MAX_REQUEST_BYTES);
   return registry;
 }
 
@@ -104,6 +110,12 @@ rg_broker_registry_set_ingest_partitions (RgBrokerRegistry * registry,
 {
   registry->ingest_partitions = CLAMP (n_partitions, 1,
       RG_BROKER_MAX_INGEST_PARTITIONS);
+}
+
+struct _RgBrokerConfigs *
+rg_broker_registry_get_configs (RgBrokerRegistry * registry)
+{
+  return registry->configs;
 }
 
 gboolean
@@ -153,6 +165,7 @@ rg_broker_registry_free (RgBrokerRegistry * registry)
   pthread_mutex_destroy (&registry->lock);
   rg_waker_unref (registry->waker);
   g_free (registry->ingest_root);
+  rg_broker_configs_free (registry->configs);
   g_free (registry);
 }
 
@@ -335,14 +348,18 @@ ingest_topic_new (RgBrokerRegistry * registry, const gchar * name,
     GError ** error)
 {
   RgBrokerTopic *topic;
+  RgJournalConfig config;
   gchar *dir;
 
   if (!registry->ingest_root)
     return rg_broker_topic_new_ingest (registry->waker, name,
         registry->ingest_batches);
+  /* The element's rotation and retention, with the topic's own configs
+   * (segment.bytes, retention.ms, ...) over them. */
+  rg_broker_configs_journal_config (registry->configs, name, &config);
   dir = rg_broker_ingest_dir (registry->ingest_root, name);
   topic = rg_broker_topic_new_ingest_journal (registry->waker, name, dir,
-      &registry->ingest_config, error);
+      &config, error);
   g_free (dir);
   return topic;
 }
@@ -541,6 +558,8 @@ rg_broker_registry_set_ingest_journal (RgBrokerRegistry * registry,
   }
   registry->ingest_root = g_strdup (root);
   registry->ingest_config = *config;
+  /* The topics' configs first: a journal reopens with its own. */
+  rg_broker_configs_set_journal (registry->configs, root, config);
   names = rg_broker_ingest_scan (root);
   for (i = 0; i < names->len; i++)
     ingest_reopen (registry, g_ptr_array_index (names, i));
@@ -837,12 +856,16 @@ rg_broker_registry_delete_ingest (RgBrokerRegistry * registry,
     g_ptr_array_unref (parts);
   }
   rg_waker_wake (registry->waker);
+  /* The journal goes first, its configs after: a crash in between leaves
+   * a configs file without a journal, which the next start removes. */
   if (registry->ingest_root
       && !rg_broker_ingest_remove (registry->ingest_root, buf, &error)) {
+    rg_broker_configs_forget_topic (registry->configs, buf);
     GST_WARNING ("deleted ingest topic \"%s\": %s", buf, error->message);
     g_clear_error (&error);
     return RG_KAFKA_KAFKA_STORAGE_ERROR;
   }
+  rg_broker_configs_forget_topic (registry->configs, buf);
   GST_INFO ("deleted ingest topic \"%s\" (DeleteTopics)", buf);
   return code;
 }

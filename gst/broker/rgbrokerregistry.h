@@ -199,6 +199,13 @@ gint16 rg_broker_registry_create_ingest (RgBrokerRegistry * registry,
 gint16 rg_broker_registry_grow_ingest (RgBrokerRegistry * registry,
     RgKafkaStr name, gint32 count, gboolean validate_only, guint * current);
 
+/* The topics' and the broker's configs (rgbrokerconfigs.h), owned by
+ * the registry (transfer none): a journal-backed ingest topic is opened
+ * with its configs' rotation and retention, and a deleted topic's
+ * configs are dropped. */
+struct _RgBrokerConfigs *rg_broker_registry_get_configs (RgBrokerRegistry *
+    registry);
+
 /* Whether ingest topics are journals (rg_broker_registry_set_ingest_journal()
  * was called). */
 gboolean rg_broker_registry_is_journal_backed (RgBrokerRegistry * registry);

@@ -491,6 +491,16 @@ rg_broker_topic_foreach_producer_batch (RgBrokerTopic * topic,
 }
 
 gboolean
+rg_broker_topic_set_journal_limits (RgBrokerTopic * topic,
+    const RgJournalConfig * config)
+{
+  if (!topic->ingest_log)
+    return FALSE;
+  rg_broker_ingest_log_set_limits (topic->ingest_log, config);
+  return TRUE;
+}
+
+gboolean
 rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
     RgJournalStats * stats)
 {

@@ -107,6 +107,12 @@ RgBrokerIngestState rg_broker_topic_ack_state (RgBrokerTopic * topic,
 void rg_broker_topic_foreach_producer_batch (RgBrokerTopic * topic,
     RgBrokerIngestBatchFunc func, gpointer user_data);
 
+/* A durable ingest topic's journal takes @config's rotation and
+ * retention (rg_broker_ingest_log_set_limits()); FALSE for other topics.
+ * From the loop thread, which appends. */
+gboolean rg_broker_topic_set_journal_limits (RgBrokerTopic * topic,
+    const RgJournalConfig * config);
+
 /* The journal counters of a durable ingest topic; FALSE for others. */
 gboolean rg_broker_topic_get_ingest_stats (RgBrokerTopic * topic,
     RgJournalStats * stats);

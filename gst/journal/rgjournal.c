@@ -768,6 +768,16 @@ now_ms (void)
   return g_get_real_time () / 1000;
 }
 
+void
+rg_journal_writer_set_limits (RgJournalWriter * w,
+    const RgJournalConfig * config)
+{
+  w->config.max_segment_bytes = config->max_segment_bytes;
+  w->config.max_segment_time = config->max_segment_time;
+  w->config.max_bytes = config->max_bytes;
+  w->config.max_age = config->max_age;
+}
+
 /* Past the size or age limit, a segment is cut before a keyframe; a stream
  * that has keyframes gets up to twice the limit to produce one. */
 static gboolean

@@ -48,6 +48,14 @@ G_BEGIN_DECLS
 gboolean rg_journal_writer_append_batch (RgJournalWriter * writer,
     const guint8 * batch, gsize len, guint64 * offset, GError ** error);
 
+/* Changes the rotation and retention of an open writer to @config's
+ * (max_segment_bytes, max_segment_time, max_bytes, max_age; the sync
+ * policy stays): the next append rolls and applies retention by them.
+ * From the appending thread only, which alone reads them (the broker's
+ * loop, for a topic's AlterConfigs). */
+void rg_journal_writer_set_limits (RgJournalWriter * writer,
+    const RgJournalConfig * config);
+
 /*
  * Called when the durable offset rises (a group commit, a segment sealed)
  * or the writer fails, from the thread that did it (the syncer, or the

@@ -38,8 +38,8 @@
  *   response [v2+ int32 ThrottleTimeMs] ARRAY Topics {STRING Name,
  *            int16 ErrorCode, [v1+ NULLABLE_STRING ErrorMessage],
  *            [v5+ int32 NumPartitions, int16 ReplicationFactor,
- *            NULLABLE ARRAY Configs]}; v5's tagged TopicConfigErrorCode
- *            is never sent (we send an empty config list, not an error)
+ *            NULLABLE ARRAY Configs (rgkafkaconfigs.c)]}; v5's tagged
+ *            TopicConfigErrorCode is never sent (the configs are listed)
  *
  * DeleteTopics (20), v0-5, flexible from v4:
  *   request  ARRAY STRING TopicNames, int32 TimeoutMs
@@ -212,7 +212,7 @@ rg_kafka_build_create_topics_response (gint32 correlation_id,
     GError ** error)
 {
   RgKafkaResponse *resp;
-  guint i;
+  guint i, j;
 
   if (api_version < 0 || api_version > RG_KAFKA_CREATE_TOPICS_MAX_VERSION)
     goto unsupported;
@@ -231,9 +231,11 @@ rg_kafka_build_create_topics_response (gint32 correlation_id,
     if (api_version >= 5) {
       rg_kafka_put_int32 (resp, t->num_partitions);
       rg_kafka_put_int16 (resp, t->replication_factor);
-      /* The topic's configs: none is set on our topics. Null on error, as
-       * Kafka sends it. */
-      rg_kafka_put_array_count (resp, t->error_code ? -1 : 0);
+      /* The topic's configs; null on error, as Kafka sends it. */
+      rg_kafka_put_array_count (resp, t->error_code ? -1 :
+          (gint64) t->n_configs);
+      for (j = 0; !t->error_code && j < t->n_configs; j++)
+        rg_kafka_put_creatable_topic_config (resp, &t->configs[j]);
     }
     rg_kafka_put_tags (resp);
   }

@@ -19,6 +19,7 @@
 
 #include "kafka/rgkafka.h"
 #include "kafka/rgkafkawire.h"
+#include "kafka/rgkafkaconfigs.h"
 
 G_BEGIN_DECLS
 
@@ -157,6 +158,8 @@ typedef struct
  * One topic of a CreateTopics response.
  * @error_message: v1+, nullable
  * @num_partitions, @replication_factor: v5+ (-1 on error)
+ * @configs: (array length=n_configs): v5+: the created topic's configs
+ *   (sent as a null array on error)
  */
 typedef struct
 {
@@ -165,6 +168,8 @@ typedef struct
   RgKafkaStr error_message;
   gint32 num_partitions;
   gint16 replication_factor;
+  const RgKafkaConfigEntry *configs;
+  guint n_configs;
 } RgKafkaCreatableTopicResult;
 
 /* One topic of a DeleteTopics response (@error_message: v5+, nullable). */

@@ -93,6 +93,8 @@ check kafka-go-writer "$scratch/go/kafkago" -mode writer \
   -timeout "${timeout}s" "$bootstrap" compat-kafka-go unused "$count"
 check idempotent-producer $python "$here/python/confluent_idempotent.py" \
   "$bootstrap" compat-idempotent "$count" "$timeout"
+check configs-admin $python "$here/python/configs_admin.py" \
+  "$bootstrap" "compat-configs-$run_id"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -338,12 +338,22 @@ get_str (KwReader * r)
 static gchar *
 get_compact_str (KwReader * r)
 {
-  gint64 len = kw_get (r, 1) - 1;
+  gint64 len = 0;
+  guint shift = 0;
+  guint8 byte;
   gchar *s;
 
+  /* The length + 1 as an unsigned varint (error messages may be over 126
+   * bytes). */
+  do {
+    byte = kw_get (r, 1);
+    len |= (gint64) (byte & 0x7f) << shift;
+    shift += 7;
+  } while ((byte & 0x80) && shift < 35);
+  len -= 1;
   if (len < 0)
     return NULL;
-  fail_unless (len < 127 && r->p + len <= r->end);
+  fail_unless (r->p + len <= r->end);
   s = g_strndup ((const gchar *) r->p, len);
   r->p += len;
   return s;
@@ -658,6 +668,7 @@ create_topics (int fd, gint32 cid, gint16 version, const NewTopic * topics,
   gboolean flexible = version >= 5;
   guint8 *start;
   KwReader r;
+  gint n_configs, j;
   guint i;
 
   kw_send_request (fd, create_topics_request (cid, version, topics, n,
@@ -684,8 +695,16 @@ create_topics (int fd, gint32 cid, gint16 version, const NewTopic * topics,
     if (flexible) {
       fail_unless_equals_int (kw_get (&r, 4), codes[i] ? -1 : 1);
       fail_unless_equals_int (kw_get (&r, 2), codes[i] ? -1 : 1);
-      /* Configs: null on error, empty on success. */
-      fail_unless_equals_int (kw_get (&r, 1), codes[i] ? 0 : 1);
+      /* Configs: null on error, the topic's configs on success (the
+       * table's 15 keys: brokerconfigs tests their values). */
+      n_configs = kw_get (&r, 1) - 1;
+      fail_unless_equals_int (n_configs, codes[i] ? -1 : 15);
+      for (j = 0; j < n_configs; j++) {
+        g_free (get_compact_str (&r));
+        g_free (get_compact_str (&r));
+        kw_get (&r, 3);            /* read only, source, sensitive */
+        fail_unless_equals_int (kw_get (&r, 1), 0);
+      }
       fail_unless_equals_int (kw_get (&r, 1), 0);
     }
   }
