@@ -377,6 +377,8 @@ rg_broker_topic_new_ingest_journal (RgWaker * waker, const gchar * name,
   rg_journal_tail_unref (tail);
   topic->ingest = TRUE;
   topic->ingest_log = log;
+  rg_broker_journal_set_log_start (topic->journal,
+      rg_broker_ingest_log_get_log_start (log));
   return topic;
 }
 
@@ -545,6 +547,69 @@ rg_broker_topic_produce_durable (RgBrokerTopic * topic,
   }
   rg_waker_wake (topic->waker);
   return RG_KAFKA_NONE;
+}
+
+/* DeleteRecords on an in-memory ingest topic: the batches whose records
+ * all lie below @offset leave the ring (their memory is released once no
+ * response holds them); a batch that straddles @offset stays, and fetches
+ * below the log start are refused all the same. Called with the lock
+ * held; the dropped records are unreferenced by the caller, unlocked. */
+static void
+ingest_drop_below_locked (RgBrokerTopic * topic, guint64 offset,
+    GPtrArray * dropped)
+{
+  topic->start = MAX (topic->start, offset);
+  while (topic->seq_start < topic->seq_next) {
+    RgBrokerRecord *record = topic->ring[topic->seq_start % topic->capacity];
+
+    if (record->offset + record->n_offsets > topic->start)
+      break;
+    topic->ring[topic->seq_start % topic->capacity] = NULL;
+    topic->seq_start++;
+    g_ptr_array_add (dropped, record);
+  }
+}
+
+gint16
+rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
+    gint64 * low_watermark, GError ** error)
+{
+  GPtrArray *dropped;
+  guint64 start, hw;
+  gint16 code = RG_KAFKA_NONE;
+
+  *low_watermark = -1;
+  if (!topic->ingest)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (atomic_load (&topic->detached))
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  dropped = g_ptr_array_new_with_free_func (record_unref);
+  pthread_mutex_lock (&topic->lock);
+  if (topic->journal)
+    rg_broker_journal_range (topic->journal, &start, &hw);
+  else
+    hw = topic->next;
+  if (offset == -1)
+    offset = hw;
+  if (offset < 0 || (guint64) offset > hw) {
+    code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
+  } else if (topic->journal) {
+    /* The loop thread is the journal's appending thread. */
+    if (rg_broker_ingest_log_set_log_start (topic->ingest_log, offset,
+            error)) {
+      rg_broker_journal_set_log_start (topic->journal, offset);
+      rg_broker_journal_range (topic->journal, &start, &hw);
+      *low_watermark = start;
+    } else {
+      code = RG_KAFKA_KAFKA_STORAGE_ERROR;
+    }
+  } else {
+    ingest_drop_below_locked (topic, offset, dropped);
+    *low_watermark = topic->start;
+  }
+  pthread_mutex_unlock (&topic->lock);
+  g_ptr_array_unref (dropped);
+  return code;
 }
 
 /* The slot of the batch that holds @offset (start <= offset < next).
