@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "broker/rgbroker.h"
+#include "kafka/rgkafkadelete.h"
 #include "record/rgbatch.h"
 #include "kafkawire.h"
 
@@ -502,6 +503,235 @@ GST_START_TEST (test_delete_records_flexible)
 
 GST_END_TEST;
 
+/* ---- The codec on damaged frames ---- */
+
+/* A frame (no size prefix) of DeleteRecords @version: topics "a" (0 at
+ * 5, 1 at -1) and "bb" (2 at 7). */
+static GByteArray *
+delete_records_frame (gint16 version)
+{
+  gboolean flex = version >= 2;
+  GByteArray *b = kw_request_new (21, version, 5);
+  guint t, p;
+  static const gchar *names[] = { "a", "bb" };
+  static const guint n_parts[] = { 2, 1 };
+
+  if (flex)
+    put_uvarint (b, 0);
+  if (flex)
+    put_uvarint (b, 3);
+  else
+    kw_put32 (b, 2);
+  for (t = 0; t < 2; t++) {
+    if (flex) {
+      put_uvarint (b, strlen (names[t]) + 1);
+      g_byte_array_append (b, (const guint8 *) names[t], strlen (names[t]));
+      put_uvarint (b, n_parts[t] + 1);
+    } else {
+      kw_putstr (b, names[t]);
+      kw_put32 (b, n_parts[t]);
+    }
+    for (p = 0; p < n_parts[t]; p++) {
+      kw_put32 (b, t * 2 + p);
+      kw_put64 (b, p == 1 ? -1 : (gint64) (5 + t * 2));
+      if (flex)
+        put_uvarint (b, 0);
+    }
+    if (flex)
+      put_uvarint (b, 0);
+  }
+  kw_put32 (b, 1000);
+  if (flex)
+    put_uvarint (b, 0);
+  g_byte_array_remove_range (b, 0, 4);
+  return b;
+}
+
+/* DeleteGroups @version of "g1", "g2"; OffsetDelete v0 of "g" t/0, t/3,
+ * u/1. */
+static GByteArray *
+delete_groups_frame (gint16 version)
+{
+  gboolean flex = version >= 2;
+  GByteArray *b = kw_request_new (42, version, 6);
+
+  if (flex) {
+    put_uvarint (b, 0);
+    put_uvarint (b, 3);
+    put_uvarint (b, 3);
+    g_byte_array_append (b, (const guint8 *) "g1", 2);
+    put_uvarint (b, 3);
+    g_byte_array_append (b, (const guint8 *) "g2", 2);
+    put_uvarint (b, 0);
+  } else {
+    kw_put32 (b, 2);
+    kw_putstr (b, "g1");
+    kw_putstr (b, "g2");
+  }
+  g_byte_array_remove_range (b, 0, 4);
+  return b;
+}
+
+static GByteArray *
+offset_delete_frame (void)
+{
+  GByteArray *b = kw_request_new (47, 0, 7);
+
+  kw_putstr (b, "g");
+  kw_put32 (b, 2);
+  kw_putstr (b, "t");
+  kw_put32 (b, 2);
+  kw_put32 (b, 0);
+  kw_put32 (b, 3);
+  kw_putstr (b, "u");
+  kw_put32 (b, 1);
+  kw_put32 (b, 1);
+  g_byte_array_remove_range (b, 0, 4);
+  return b;
+}
+
+static RgKafkaRequest *
+parse_delete (const guint8 * data, gsize len)
+{
+  switch (GST_READ_UINT16_BE (data)) {
+    case 21:
+      return rg_kafka_request_parse_other (data, len,
+          RG_KAFKA_DELETE_RECORDS_FIRST_FLEXIBLE,
+          rg_kafka_parse_delete_records,
+          rg_kafka_delete_records_request_free, NULL, NULL);
+    case 42:
+      return rg_kafka_request_parse_other (data, len,
+          RG_KAFKA_DELETE_GROUPS_FIRST_FLEXIBLE, rg_kafka_parse_delete_groups,
+          rg_kafka_delete_groups_request_free, NULL, NULL);
+    default:
+      return rg_kafka_request_parse_other (data, len,
+          RG_KAFKA_OFFSET_DELETE_FIRST_FLEXIBLE, rg_kafka_parse_offset_delete,
+          rg_kafka_offset_delete_request_free, NULL, NULL);
+  }
+}
+
+/* What each sample parses to, field by field. */
+static void
+check_sample (const RgKafkaRequest * req, gint16 api_key)
+{
+  if (api_key == 21) {
+    const RgKafkaDeleteRecordsRequest *dr = req->body.other.body;
+
+    fail_unless_equals_int (dr->n_topics, 2);
+    fail_unless (rg_kafka_str_equal (dr->topics[1].name, "bb"));
+    fail_unless_equals_int (dr->topics[0].n_partitions, 2);
+    fail_unless_equals_int64 (dr->topics[0].partitions[0].offset, 5);
+    fail_unless_equals_int64 (dr->topics[0].partitions[1].offset, -1);
+    fail_unless_equals_int (dr->topics[1].partitions[0].partition, 2);
+    fail_unless_equals_int64 (dr->topics[1].partitions[0].offset, 7);
+    fail_unless_equals_int (dr->timeout_ms, 1000);
+  } else if (api_key == 42) {
+    const RgKafkaDeleteGroupsRequest *dg = req->body.other.body;
+
+    fail_unless_equals_int (dg->n_groups, 2);
+    fail_unless (rg_kafka_str_equal (dg->groups[1], "g2"));
+  } else {
+    const RgKafkaOffsetDeleteRequest *od = req->body.other.body;
+
+    fail_unless (rg_kafka_str_equal (od->group_id, "g"));
+    fail_unless_equals_int (od->n_partitions, 3);
+    fail_unless (rg_kafka_str_equal (od->partitions[1].topic, "t"));
+    fail_unless_equals_int (od->partitions[1].partition, 3);
+    fail_unless (rg_kafka_str_equal (od->partitions[2].topic, "u"));
+  }
+}
+
+/* Each sample parses to its fields; every truncation is refused; every
+ * byte set to 0x00, 0x7f, 0x80 and 0xff parses or is refused without
+ * reading outside the frame (ASan watches). */
+GST_START_TEST (test_parsers_on_damaged_frames)
+{
+  static const guint8 values[] = { 0x00, 0x7f, 0x80, 0xff };
+  GByteArray *frames[] = { delete_records_frame (0), delete_records_frame (1),
+    delete_records_frame (2), delete_groups_frame (0),
+    delete_groups_frame (2), offset_delete_frame ()
+  };
+  guint f, len, pos, v;
+
+  for (f = 0; f < G_N_ELEMENTS (frames); f++) {
+    GByteArray *frame = frames[f];
+    RgKafkaRequest *req = parse_delete (frame->data, frame->len);
+    guint8 *copy;
+
+    fail_unless (req != NULL, "sample %u does not parse", f);
+    check_sample (req, GST_READ_UINT16_BE (frame->data));
+    rg_kafka_request_free (req);
+    for (len = 10; len < frame->len; len++) {
+      copy = g_memdup2 (frame->data, len);
+      fail_unless (parse_delete (copy, len) == NULL,
+          "sample %u cut at %u parses", f, len);
+      g_free (copy);
+    }
+    for (pos = 10; pos < frame->len; pos++) {
+      for (v = 0; v < G_N_ELEMENTS (values); v++) {
+        copy = g_memdup2 (frame->data, frame->len);
+        copy[pos] = values[v];
+        rg_kafka_request_free (parse_delete (copy, frame->len));
+        g_free (copy);
+      }
+    }
+    g_byte_array_unref (frame);
+  }
+}
+
+GST_END_TEST;
+
+/* The responses' bytes: OffsetDelete groups consecutive partitions of a
+ * topic into one entry, and DeleteGroups v2 is compact. */
+GST_START_TEST (test_responses)
+{
+  RgKafkaOffsetDeletePartition parts[3] = {
+    {RG_KAFKA_STR_NULL, 0, 0}, {RG_KAFKA_STR_NULL, 3, 86},
+    {RG_KAFKA_STR_NULL, 1, 3}
+  };
+  RgKafkaDeletableGroupResult groups[1] = { {RG_KAFKA_STR_NULL, 69} };
+  static const guint8 offset_delete_bytes[] = {
+    0, 0,                       /* error */
+    0, 0, 0, 0,                 /* throttle */
+    0, 0, 0, 2,                 /* two topics */
+    0, 1, 't', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 86,
+    0, 1, 'u', 0, 0, 0, 1, 0, 0, 0, 1, 0, 3
+  };
+  static const guint8 delete_groups_bytes[] = {
+    0x00,                       /* header tags */
+    0, 0, 0, 0, 0x02, 0x02, 'g', 0, 69, 0x00, 0x00
+  };
+  RgKafkaResponse *resp;
+  GByteArray *bytes;
+
+  parts[0].topic = parts[1].topic = rg_kafka_str_from_cstr ("t");
+  parts[2].topic = rg_kafka_str_from_cstr ("u");
+  resp = rg_kafka_build_offset_delete_response (9, 0, 0, 0, parts, 3, NULL);
+  fail_unless (resp != NULL);
+  bytes = rg_kafka_response_flatten (resp);
+  fail_unless_equals_int (bytes->len, 8 + sizeof (offset_delete_bytes));
+  fail_unless (memcmp (bytes->data + 8, offset_delete_bytes,
+          sizeof (offset_delete_bytes)) == 0);
+  g_byte_array_unref (bytes);
+  rg_kafka_response_free (resp);
+
+  groups[0].group_id = rg_kafka_str_from_cstr ("g");
+  resp = rg_kafka_build_delete_groups_response (9, 2, 0, groups, 1, NULL);
+  bytes = rg_kafka_response_flatten (resp);
+  fail_unless_equals_int (bytes->len, 8 + sizeof (delete_groups_bytes));
+  fail_unless (memcmp (bytes->data + 8, delete_groups_bytes,
+          sizeof (delete_groups_bytes)) == 0);
+  g_byte_array_unref (bytes);
+  rg_kafka_response_free (resp);
+  /* Versions outside the codec's. */
+  fail_unless (rg_kafka_build_delete_groups_response (9, 3, 0, groups, 1,
+          NULL) == NULL);
+  fail_unless (rg_kafka_build_offset_delete_response (9, 1, 0, 0, parts, 3,
+          NULL) == NULL);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokerdelete_suite (void)
 {
@@ -514,6 +744,8 @@ brokerdelete_suite (void)
   tcase_add_test (tc, test_delete_records_bad_checkpoint);
   tcase_add_test (tc, test_delete_records_served_topic);
   tcase_add_test (tc, test_delete_records_flexible);
+  tcase_add_test (tc, test_parsers_on_damaged_frames);
+  tcase_add_test (tc, test_responses);
   return s;
 }
 
