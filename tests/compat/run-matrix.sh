@@ -93,6 +93,9 @@ check kafka-go-writer "$scratch/go/kafkago" -mode writer \
   -timeout "${timeout}s" "$bootstrap" compat-kafka-go unused "$count"
 check idempotent-producer $python "$here/python/confluent_idempotent.py" \
   "$bootstrap" compat-idempotent "$count" "$timeout"
+check kafka-python-delete-groups $python \
+  "$here/python/kafka_python_delete_groups.py" "$bootstrap" "$topic" \
+  "$g-delete" "$timeout"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
