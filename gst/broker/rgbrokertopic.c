@@ -570,12 +570,39 @@ ingest_drop_below_locked (RgBrokerTopic * topic, guint64 offset,
   }
 }
 
+/* DeleteRecords on a durable ingest topic. The checkpoint is written and
+ * the segments deleted without the topic's lock (it is never held across
+ * I/O): the loop thread is the journal's only appender, so nothing else
+ * moves the log meanwhile, and readers see the new start once it is
+ * durable. */
+static gint16
+ingest_journal_delete_records (RgBrokerTopic * topic, gint64 offset,
+    gint64 * low_watermark, GError ** error)
+{
+  guint64 start, hw;
+
+  pthread_mutex_lock (&topic->lock);
+  rg_broker_journal_range (topic->journal, &start, &hw);
+  pthread_mutex_unlock (&topic->lock);
+  if (offset == -1)
+    offset = hw;
+  if (offset < 0 || (guint64) offset > hw)
+    return RG_KAFKA_OFFSET_OUT_OF_RANGE;
+  if (!rg_broker_ingest_log_set_log_start (topic->ingest_log, offset, error))
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  pthread_mutex_lock (&topic->lock);
+  rg_broker_journal_set_log_start (topic->journal, offset);
+  rg_broker_journal_range (topic->journal, &start, &hw);
+  pthread_mutex_unlock (&topic->lock);
+  *low_watermark = start;
+  return RG_KAFKA_NONE;
+}
+
 gint16
 rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
     gint64 * low_watermark, GError ** error)
 {
   GPtrArray *dropped;
-  guint64 start, hw;
   gint16 code = RG_KAFKA_NONE;
 
   *low_watermark = -1;
@@ -583,31 +610,21 @@ rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
     return RG_KAFKA_POLICY_VIOLATION;
   if (atomic_load (&topic->detached))
     return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  if (topic->ingest_log)
+    return ingest_journal_delete_records (topic, offset, low_watermark,
+        error);
   dropped = g_ptr_array_new_with_free_func (record_unref);
   pthread_mutex_lock (&topic->lock);
-  if (topic->journal)
-    rg_broker_journal_range (topic->journal, &start, &hw);
-  else
-    hw = topic->next;
   if (offset == -1)
-    offset = hw;
-  if (offset < 0 || (guint64) offset > hw) {
+    offset = topic->next;
+  if (offset < 0 || (guint64) offset > topic->next) {
     code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
-  } else if (topic->journal) {
-    /* The loop thread is the journal's appending thread. */
-    if (rg_broker_ingest_log_set_log_start (topic->ingest_log, offset,
-            error)) {
-      rg_broker_journal_set_log_start (topic->journal, offset);
-      rg_broker_journal_range (topic->journal, &start, &hw);
-      *low_watermark = start;
-    } else {
-      code = RG_KAFKA_KAFKA_STORAGE_ERROR;
-    }
   } else {
     ingest_drop_below_locked (topic, offset, dropped);
     *low_watermark = topic->start;
   }
   pthread_mutex_unlock (&topic->lock);
+  /* Released unlocked: the last reference frees the batch. */
   g_ptr_array_unref (dropped);
   return code;
 }
