@@ -814,8 +814,11 @@ closed_end_locked (RgJournalWriter * w, GList * l)
 
   if (l->next)
     return ((RgClosedSegment *) l->next->data)->base_offset;
+  /* An announced one (RG_JOURNAL_SYNC_NONE) is in the closed queue
+   * already: the next segment is the first one still being sealed. */
   for (s = w->sealing.head; s; s = s->next)
-    if (!((RgSealing *) s->data)->deleted)
+    if (!((RgSealing *) s->data)->deleted
+        && !((RgSealing *) s->data)->announced)
       return ((RgSealing *) s->data)->base_offset;
   return w->active->base_offset;
 }
