@@ -264,7 +264,7 @@ rg_kafka_build_offset_delete_response (gint32 correlation_id,
     GError ** error)
 {
   RgKafkaResponse *resp;
-  guint i, start, n_topics = 0;
+  guint i, j, start, n_topics = 0;
 
   if (!check_version (api_version, RG_KAFKA_OFFSET_DELETE_MAX_VERSION,
           "OffsetDelete", error))
@@ -282,7 +282,7 @@ rg_kafka_build_offset_delete_response (gint32 correlation_id,
         && same_topic (&partitions[start], &partitions[i]); i++);
     rg_kafka_put_str (resp, partitions[start].topic, FALSE, "Name");
     rg_kafka_put_array_count (resp, i - start);
-    for (guint j = start; j < i; j++) {
+    for (j = start; j < i; j++) {
       rg_kafka_put_int32 (resp, partitions[j].partition);
       rg_kafka_put_int16 (resp, partitions[j].error_code);
     }
