@@ -1651,6 +1651,73 @@ GST_START_TEST (test_acl)
 
 GST_END_TEST;
 
+/* DeleteRecords v0 of @topic / 0 before @offset: the partition's error. */
+static gint16
+delete_records_v0 (int fd, gint32 corr, const gchar * topic, gint64 offset)
+{
+  Req r = req_new (21, 0, corr, FALSE);
+  Resp x;
+  gchar *name;
+  gint16 err;
+
+  parray (&r, 1);
+  pstr (&r, topic);
+  parray (&r, 1);
+  p32 (&r, 0);
+  p64 (&r, offset);
+  p32 (&r, 1000);
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  g (&x, 4);
+  fail_unless_equals_int (garray (&x), 1);
+  name = gstr (&x);
+  fail_unless_equals_string (name, topic);
+  g_free (name);
+  fail_unless_equals_int (garray (&x), 1);
+  fail_unless_equals_int (g (&x, 4), 0);
+  g (&x, 8);
+  err = g (&x, 2);
+  resp_end (&x);
+  return err;
+}
+
+/* With an ACL file: DeleteRecords needs create on the topic (checked
+ * before the name is looked up), DeleteGroups and OffsetDelete read on
+ * the group, OffsetDelete read on each topic. */
+GST_START_TEST (test_acl_deletions)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  RgBroker *broker = start_acl_broker (dir, "ANONYMOUS read t\n"
+      "ANONYMOUS read group:" GROUP "\n" "ANONYMOUS create ingest.ok\n");
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
+  gint16 part_err;
+
+  fail_unless_equals_int (admin_v0 (fd, 1, TRUE, "ingest.ok"), 0);
+  fail_unless_equals_int (delete_records_v0 (fd, 2, "ingest.ok", 0), 0);
+  fail_unless_equals_int (delete_records_v0 (fd, 3, "ingest.no", 0),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (delete_records_v0 (fd, 4, "secret", 0),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+
+  fail_unless_equals_int (delete_group (fd, 5, 1, "other"),
+      RG_GROUP_ERR_GROUP_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (commit_v2 (fd, 6, -1, "", 9), 0);
+  fail_unless_equals_int (offset_delete (fd, 7, "secret", &part_err), 0);
+  fail_unless_equals_int (part_err, RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (offset_delete (fd, 8, "t", &part_err), 0);
+  fail_unless_equals_int (part_err, 0);
+  fail_unless_equals_int (delete_group (fd, 9, 1, GROUP), 0);
+
+  close (fd);
+  rg_broker_remove_topic (broker, secret);
+  stop_broker (broker);
+  rm_rf_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* OffsetFetch v2 of every committed offset of GROUP: the topics answered,
  * as "name=offset" joined with ','. */
 static gchar *
@@ -1745,6 +1812,7 @@ group_broker_suite (void)
   tcase_add_test (tc, test_parsers_on_damaged_frames);
   tcase_add_test (tc, test_acl_group_rules);
   tcase_add_test (tc, test_acl);
+  tcase_add_test (tc, test_acl_deletions);
   tcase_add_test (tc, test_acl_fetch_all);
   return s;
 }
