@@ -58,6 +58,7 @@
  *    Produce v0-2 send MessageSet v0/v1: it is converted to one batch
  *    first (kafka/rgkafkalegacy.h), a copy.
  *  - InitProducerId, CreateTopics, DeleteTopics: rgbrokeradmin.c.
+ *  - DeleteRecords, DeleteGroups, OffsetDelete: rgbrokerdelete.c.
  *  - AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit:
  *    rgbrokertxnapi.c.
  *  - Fetch: whole batches from each partition's fetch offset, within the
@@ -84,6 +85,7 @@
 #include "broker/rgbrokeracks.h"
 #include "broker/rgbrokeradmin.h"
 #include "broker/rgbrokeraclapi.h"
+#include "broker/rgbrokerdelete.h"
 #include "broker/rgbrokergroups.h"
 #include "broker/rgbrokerauth.h"
 #include "broker/rgbrokerconfigsapi.h"
@@ -148,6 +150,9 @@ static const RgBrokerApi apis[] = {
   {RG_KAFKA_ADMIN_API_DELETE_TOPICS, 0, RG_KAFKA_DELETE_TOPICS_MAX_VERSION,
       RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE, rg_broker_handle_delete_topics,
       rg_kafka_parse_delete_topics, rg_kafka_delete_topics_request_free},
+  {RG_KAFKA_DELETE_API_DELETE_RECORDS, 0, RG_KAFKA_DELETE_RECORDS_MAX_VERSION,
+      RG_KAFKA_DELETE_RECORDS_FIRST_FLEXIBLE, rg_broker_handle_delete_records,
+      rg_kafka_parse_delete_records, rg_kafka_delete_records_request_free},
   {RG_KAFKA_ADMIN_API_INIT_PRODUCER_ID, 0,
         RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION,
         RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE,
@@ -196,12 +201,18 @@ static const RgBrokerApi apis[] = {
         rg_broker_handle_create_partitions,
         rg_kafka_parse_create_partitions,
       rg_kafka_create_partitions_request_free},
+  {RG_KAFKA_DELETE_API_DELETE_GROUPS, 0, RG_KAFKA_DELETE_GROUPS_MAX_VERSION,
+      RG_KAFKA_DELETE_GROUPS_FIRST_FLEXIBLE, rg_broker_handle_delete_groups,
+      rg_kafka_parse_delete_groups, rg_kafka_delete_groups_request_free},
   {RG_KAFKA_CONFIGS_API_INCREMENTAL_ALTER, 0,
         RG_KAFKA_INCREMENTAL_ALTER_CONFIGS_MAX_VERSION,
         RG_KAFKA_INCREMENTAL_ALTER_CONFIGS_FIRST_FLEXIBLE,
         rg_broker_configs_api_alter,
         rg_kafka_parse_incremental_alter_configs,
       rg_kafka_alter_configs_request_free},
+  {RG_KAFKA_DELETE_API_OFFSET_DELETE, 0, RG_KAFKA_OFFSET_DELETE_MAX_VERSION,
+      RG_KAFKA_OFFSET_DELETE_FIRST_FLEXIBLE, rg_broker_handle_offset_delete,
+      rg_kafka_parse_offset_delete, rg_kafka_offset_delete_request_free},
 };
 
 const RgBrokerApi *

@@ -1779,6 +1779,139 @@ rg_group_coordinator_delete (RgGroupCoordinator * c, RgKafkaStr group_id)
   return ok ? RG_GROUP_ERR_NONE : RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
 }
 
+/* Whether consumer-protocol subscription @metadata (ConsumerProtocol
+ * Subscription: int16 Version, ARRAY STRING Topics, then fields this does
+ * not need) names @topic. Metadata that does not decode names nothing, as
+ * Kafka treats a subscription it cannot read. */
+static gboolean
+subscription_names (GBytes * metadata, RgKafkaStr topic)
+{
+  gsize len, pos = 6;
+  const guint8 *p = metadata ? g_bytes_get_data (metadata, &len) : NULL;
+  gint32 i, n;
+
+  if (p == NULL || len < 6 || (gint16) GUINT16_FROM_BE (*(guint16 *) p) < 0)
+    return FALSE;
+  n = (gint32) GUINT32_FROM_BE (*(guint32 *) (p + 2));
+  for (i = 0; i < n && pos + 2 <= len; i++) {
+    gint16 l = (gint16) GUINT16_FROM_BE (*(guint16 *) (p + pos));
+
+    pos += 2;
+    if (l < 0 || pos + l > len)
+      return FALSE;
+    if (l == topic.len && memcmp (p + pos, topic.data, l) == 0)
+      return TRUE;
+    pos += l;
+  }
+  return FALSE;
+}
+
+/* Whether an active member of consumer group @g subscribes to @topic:
+ * each member's metadata for the group's protocol (before the first
+ * generation chose one, its first). */
+static gboolean
+group_subscribes_to (Group * g, RgKafkaStr topic)
+{
+  guint i;
+
+  for (i = 0; i < g->members->len; i++) {
+    Member *m = g_ptr_array_index (g->members, i);
+    Protocol *p = g->protocol_name ? member_protocol (m, g->protocol_name) :
+        NULL;
+
+    if (p == NULL && m->protocols->len > 0)
+      p = g_ptr_array_index (m->protocols, 0);
+    if (p && subscription_names (p->metadata, topic))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The group-level answer of an OffsetDelete, and which partitions may go:
+ * @errors is set to GROUP_SUBSCRIBED_TO_TOPIC for those that may not. */
+static gint16
+offset_delete_check (Group * g, const RgGroupTopicPartition * partitions,
+    guint n, gint16 * errors)
+{
+  gboolean consumer = g->protocol_type
+      && strcmp (g->protocol_type, "consumer") == 0;
+  guint i;
+
+  if (g->state == RG_GROUP_DEAD)
+    return RG_GROUP_ERR_GROUP_ID_NOT_FOUND;
+  if (g->state != RG_GROUP_EMPTY && !consumer)
+    return RG_GROUP_ERR_NON_EMPTY_GROUP;
+  for (i = 0; i < n; i++)
+    errors[i] = g->state != RG_GROUP_EMPTY
+        && group_subscribes_to (g, partitions[i].topic) ?
+        RG_GROUP_ERR_GROUP_SUBSCRIBED_TO_TOPIC : RG_GROUP_ERR_NONE;
+  return RG_GROUP_ERR_NONE;
+}
+
+gint16
+rg_group_coordinator_delete_offsets (RgGroupCoordinator * c,
+    RgKafkaStr group_id, const RgGroupTopicPartition * partitions,
+    guint n, gint16 * errors)
+{
+  gint16 err = phase_error (c);
+  GArray *records;
+  GPtrArray *keys, *topics;
+  Group *g = NULL;
+  gboolean ok;
+  guint i;
+
+  if (err == RG_GROUP_ERR_NONE) {
+    g = group_find (c, group_id);
+    err = g ? offset_delete_check (g, partitions, n, errors) :
+        RG_GROUP_ERR_GROUP_ID_NOT_FOUND;
+  }
+  if (err != RG_GROUP_ERR_NONE) {
+    for (i = 0; i < n; i++)
+      errors[i] = err;
+    return err;
+  }
+
+  /* One tombstone per committed offset that goes. */
+  records = g_array_new (FALSE, FALSE, sizeof (RgGroupRecord));
+  keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  topics = g_ptr_array_new_with_free_func (g_free);
+  for (i = 0; i < n; i++) {
+    gchar *topic = rg_kafka_str_dup (partitions[i].topic);
+    RgKafkaOffsetsKey k = { 1, RG_KAFKA_STR_NULL, partitions[i].topic,
+      partitions[i].partition
+    };
+    GByteArray *key;
+    RgGroupRecord rec = { NULL, 0, NULL, 0 };
+
+    g_ptr_array_add (topics, topic);
+    if (errors[i] != RG_GROUP_ERR_NONE || !rg_offset_store_lookup (c->offsets,
+            g->id, topic, partitions[i].partition))
+      continue;
+    key = g_byte_array_new ();
+    k.group = rg_kafka_str_from_cstr (g->id);
+    g_assert (rg_kafka_offsets_key_encode (&k, key, NULL));
+    g_ptr_array_add (keys, key);
+    rec.key = key->data;
+    rec.key_len = key->len;
+    g_array_append_val (records, rec);
+  }
+  ok = records->len == 0 || persist (c, (RgGroupRecord *) records->data,
+      records->len);
+  for (i = 0; i < n; i++) {
+    if (errors[i] != RG_GROUP_ERR_NONE)
+      continue;
+    if (ok)
+      rg_offset_store_forget (c->offsets, g->id,
+          g_ptr_array_index (topics, i), partitions[i].partition);
+    else
+      errors[i] = RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+  }
+  g_array_unref (records);
+  g_ptr_array_unref (keys);
+  g_ptr_array_unref (topics);
+  return ok ? RG_GROUP_ERR_NONE : RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Timers */
 

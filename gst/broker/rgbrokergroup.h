@@ -210,6 +210,21 @@ void rg_group_coordinator_describe (RgGroupCoordinator * coordinator,
 gint16 rg_group_coordinator_delete (RgGroupCoordinator * coordinator,
     RgKafkaStr group_id);
 
+/* rg_group_coordinator_delete_offsets: OffsetDelete of @group_id's
+ * committed offsets of @partitions, with Kafka's rules: a group that is
+ * unknown (or Dead) gets GROUP_ID_NOT_FOUND; an Empty group loses every
+ * partition named; a consumer group with members keeps those of topics an
+ * active member subscribes to (their @errors get GROUP_SUBSCRIBED_TO_TOPIC,
+ * the subscription read from the members' "consumer" protocol metadata)
+ * and loses the others; any other group with members gets
+ * NON_EMPTY_GROUP. Tombstones of the offsets that existed are persisted
+ * first (COORDINATOR_NOT_AVAILABLE if that fails, nothing deleted).
+ * Fills @errors (one per partition, the group-level error copied into
+ * each when there is one) and returns the group-level error, or NONE. */
+gint16 rg_group_coordinator_delete_offsets (RgGroupCoordinator * coordinator,
+    RgKafkaStr group_id, const RgGroupTopicPartition * partitions,
+    guint n_partitions, gint16 * errors);
+
 /* rg_group_coordinator_poll: fires what is due at @now_ms: completes
  * rebalances whose timeout or initial delay passed, expires members and
  * pending member ids whose session ran out. */

@@ -935,3 +935,57 @@ rg_broker_groups_describe (const RgKafkaRequest * req,
   g_free (descs);
   return answer (resp, error, ctx, out, "DescribeGroups");
 }
+
+/* ---- DeleteGroups, OffsetDelete (handlers in rgbrokerdelete.c) ---- */
+
+/* The offset a change made now waits for to be durable (0: nothing to
+ * wait for). Lock held. */
+static guint64
+durable_end_locked (RgBrokerGroups * groups)
+{
+  return groups->topic ? rg_broker_offset_topic_end (groups->topic) : 0;
+}
+
+gint16
+rg_broker_groups_delete_group (RgBrokerGroups * groups, RgKafkaStr group_id,
+    guint64 * durable_end)
+{
+  gint16 err;
+
+  pthread_mutex_lock (&groups->lock);
+  err = rg_group_coordinator_delete (groups->coordinator, group_id);
+  *durable_end = durable_end_locked (groups);
+  pthread_mutex_unlock (&groups->lock);
+  return err;
+}
+
+gint16
+rg_broker_groups_delete_offsets (RgBrokerGroups * groups,
+    RgKafkaStr group_id, const RgGroupTopicPartition * partitions,
+    guint n_partitions, gint16 * errors, guint64 * durable_end)
+{
+  gint16 err;
+
+  pthread_mutex_lock (&groups->lock);
+  err = rg_group_coordinator_delete_offsets (groups->coordinator, group_id,
+      partitions, n_partitions, errors);
+  *durable_end = durable_end_locked (groups);
+  pthread_mutex_unlock (&groups->lock);
+  return err;
+}
+
+gboolean
+rg_broker_groups_is_durable (RgBrokerGroups * groups, guint64 end,
+    gboolean * failed)
+{
+  gboolean durable;
+
+  *failed = FALSE;
+  if (end == 0)
+    return TRUE;
+  pthread_mutex_lock (&groups->lock);
+  durable = !groups->topic || rg_broker_offset_topic_is_durable
+      (groups->topic, end, failed);
+  pthread_mutex_unlock (&groups->lock);
+  return durable;
+}

@@ -78,6 +78,24 @@ gint64 rg_broker_groups_turn (RgBrokerGroups * groups, gint64 now);
 gint16 rg_broker_groups_commit_txn (RgBrokerGroups * groups,
     RgGroupCommitRequest * request);
 
+/* DeleteGroups of one group (rg_group_coordinator_delete(): its
+ * offsets' and metadata's tombstones are appended to __consumer_offsets).
+ * @durable_end: what the answer must wait for
+ * (rg_broker_groups_is_durable()), 0 for nothing. Loop thread. */
+gint16 rg_broker_groups_delete_group (RgBrokerGroups * groups,
+    RgKafkaStr group_id, guint64 * durable_end);
+
+/* OffsetDelete (rg_group_coordinator_delete_offsets()), with
+ * @durable_end as above. Loop thread. */
+gint16 rg_broker_groups_delete_offsets (RgBrokerGroups * groups,
+    RgKafkaStr group_id, const RgGroupTopicPartition * partitions,
+    guint n_partitions, gint16 * errors, guint64 * durable_end);
+
+/* Whether __consumer_offsets is durable up to @end (TRUE for 0 and
+ * without a journal); @failed when it never will be. Any thread. */
+gboolean rg_broker_groups_is_durable (RgBrokerGroups * groups, guint64 end,
+    gboolean * failed);
+
 /* The handlers of the api table. */
 RgBrokerHandleResult rg_broker_groups_find_coordinator (const RgKafkaRequest
     * req, const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out);

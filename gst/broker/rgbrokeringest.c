@@ -45,6 +45,22 @@
  * thread must not sleep on a disk while other clients wait. (A roll under
  * sync "always" still seals the old segment on the loop thread; the
  * syncer keeps up, so that fdatasync has little left to write.)
+ *
+ * Log start (DeleteRecords)
+ * -------------------------
+ * <root>/<topic>/log-start-offset holds the offset a DeleteRecords moved
+ * the topic's log start to, as one decimal line: written to
+ * log-start-offset.tmp, fdatasynced, renamed over the old one and the
+ * directory fsynced, so a crash leaves the old value or the new one,
+ * never a torn one. It is written before any segment is deleted, and the
+ * deletion is redone when the journal is opened, so a crash between the
+ * two loses nothing it should keep and keeps nothing it should not serve.
+ * A checkpoint file rather than a record in the journal (Kafka keeps its
+ * log-start-offset-checkpoint file the same way): a record would take an
+ * offset of the topic, be served to consumers unless every reader learnt
+ * to skip it, and go with its segment when retention deletes it. The
+ * journal format knows nothing of the file; the journal's own readers
+ * (rgsrc, rg-journal) see every segment still present.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -59,10 +75,10 @@
 #include "record/rgbatch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
-
-#include <glib/gstdio.h>
+#include <unistd.h>
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
@@ -75,7 +91,12 @@ struct _RgBrokerIngestLog
   RgJournalWriter *writer;
   RgWaker *waker;
   gboolean waits;               /* the sync policy makes acks wait */
+  guint64 log_start;            /* the checkpoint's offset, 0 if none */
 };
+
+/* The log start checkpoint of a topic's journal (see the top). */
+#define LOG_START_NAME "log-start-offset"
+#define LOG_START_TMP_NAME "log-start-offset.tmp"
 
 gboolean
 rg_broker_ingest_name_valid (const gchar * name, gssize len)
@@ -193,6 +214,106 @@ durable_moved (gpointer data)
   rg_waker_wake (log->waker);
 }
 
+/* Reads the checkpoint of @dir into @offset (0 when there is none). A
+ * file that is not one decimal line is an error: serving records that a
+ * client deleted would be worse than not opening the topic. */
+static gboolean
+read_log_start (const gchar * dir, guint64 * offset, GError ** error)
+{
+  gchar *path = g_build_filename (dir, LOG_START_NAME, NULL);
+  gchar *text = NULL, *end = NULL;
+  GError *read_error = NULL;
+  gboolean ok = TRUE;
+
+  *offset = 0;
+  if (!g_file_get_contents (path, &text, NULL, &read_error)) {
+    ok = g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    if (!ok)
+      g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_IO,
+          "%s", read_error->message);
+    g_clear_error (&read_error);
+  } else {
+    *offset = g_ascii_strtoull (text, &end, 10);
+    if (end == text || (*end != '\n' && *end != '\0')) {
+      g_set_error (error, RG_JOURNAL_ERROR, RG_JOURNAL_ERROR_CORRUPT,
+          "%s: not a log start offset", path);
+      ok = FALSE;
+    }
+  }
+  g_free (text);
+  g_free (path);
+  return ok;
+}
+
+/* Writes @text to @path and makes it durable. */
+static gboolean
+write_durable (const gchar * path, const gchar * text, GError ** error)
+{
+  gsize len = strlen (text);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int errsv;
+
+  if (fd < 0)
+    goto failed;
+  if (write (fd, text, len) != (ssize_t) len || fdatasync (fd) != 0) {
+    errsv = errno;
+    close (fd);
+    errno = errsv ? errsv : EIO;
+    goto failed;
+  }
+  if (close (fd) != 0)
+    goto failed;
+  return TRUE;
+
+  /* ERRORS */
+failed:
+  {
+    errsv = errno;
+    g_set_error (error, RG_JOURNAL_ERROR,
+        rg_journal_error_from_errno (errsv), "%s: %s", path,
+        g_strerror (errsv));
+    return FALSE;
+  }
+}
+
+gboolean
+rg_broker_ingest_log_set_log_start (RgBrokerIngestLog * log, guint64 offset,
+    GError ** error)
+{
+  gchar *tmp, *path, *text;
+  gboolean ok;
+
+  if (offset <= log->log_start)
+    return TRUE;
+  tmp = g_build_filename (log->dir, LOG_START_TMP_NAME, NULL);
+  path = g_build_filename (log->dir, LOG_START_NAME, NULL);
+  text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", offset);
+  ok = write_durable (tmp, text, error);
+  if (ok && rename (tmp, path) != 0) {
+    int errsv = errno;
+
+    g_set_error (error, RG_JOURNAL_ERROR,
+        rg_journal_error_from_errno (errsv), "%s: %s", path,
+        g_strerror (errsv));
+    ok = FALSE;
+  }
+  ok = ok && rg_journal_fsync_dir (log->dir, error);
+  if (ok) {
+    log->log_start = offset;
+    rg_journal_writer_set_log_start (log->writer, offset);
+  }
+  g_free (text);
+  g_free (path);
+  g_free (tmp);
+  return ok;
+}
+
+guint64
+rg_broker_ingest_log_get_log_start (RgBrokerIngestLog * log)
+{
+  return log->log_start;
+}
+
 RgBrokerIngestLog *
 rg_broker_ingest_log_open (const gchar * dir, const RgJournalConfig * config,
     RgWaker * waker, GError ** error)
@@ -211,6 +332,14 @@ rg_broker_ingest_log_open (const gchar * dir, const RgJournalConfig * config,
   log->waker = rg_waker_ref (waker);
   log->waits = c.sync != RG_JOURNAL_SYNC_NONE;
   rg_journal_writer_set_durable_func (writer, durable_moved, log);
+  if (!read_log_start (dir, &log->log_start, error)) {
+    rg_broker_ingest_log_close (log);
+    return NULL;
+  }
+  /* Redone here: a crash may have come between the checkpoint and the
+   * deletion. */
+  if (log->log_start > 0)
+    rg_journal_writer_set_log_start (writer, log->log_start);
   return log;
 }
 

@@ -81,6 +81,19 @@ RgBrokerIngestLog *rg_broker_ingest_log_open (const gchar * dir,
 void rg_broker_ingest_log_set_limits (RgBrokerIngestLog * log,
     const RgJournalConfig * config);
 
+/* Moves the journal's log start up to @offset (DeleteRecords; a lower
+ * one changes nothing): the checkpoint file log-start-offset is written
+ * durably, then the segments wholly below @offset are deleted
+ * (rg_journal_writer_set_log_start()). A restart reads the checkpoint
+ * back. FALSE with @error (RG_JOURNAL_ERROR) when the checkpoint could
+ * not be made durable; the log start is then unchanged. Appending thread
+ * (the broker's loop). */
+gboolean rg_broker_ingest_log_set_log_start (RgBrokerIngestLog * log,
+    guint64 offset, GError ** error);
+
+/* The log start the checkpoint holds (0 without one). */
+guint64 rg_broker_ingest_log_get_log_start (RgBrokerIngestLog * log);
+
 /* Makes everything durable and closes the journal. */
 void rg_broker_ingest_log_close (RgBrokerIngestLog * log);
 

@@ -100,6 +100,11 @@ struct _RgBrokerJournal
   PositionHint hints[N_HINTS];
   guint next_hint;
 
+  /* DeleteRecords' log start (rg_broker_journal_set_log_start()): the
+   * files may still hold records below it, in a segment that also holds
+   * records above. */
+  guint64 log_start;
+
   GByteArray *scratch;
 };
 
@@ -315,7 +320,14 @@ rg_broker_journal_range (RgBrokerJournal * j, guint64 * log_start,
     return;
   }
   *log_start = ((RgBrokerSegment *) g_ptr_array_index (j->segments, 0))->base;
+  *log_start = MIN (MAX (*log_start, j->log_start), j->high_watermark);
   *high_watermark = j->high_watermark;
+}
+
+void
+rg_broker_journal_set_log_start (RgBrokerJournal * j, guint64 offset)
+{
+  j->log_start = MAX (j->log_start, offset);
 }
 
 static RgBrokerSegment *
@@ -476,7 +488,7 @@ rg_broker_journal_list_offset (RgBrokerJournal * j, gint64 timestamp,
   if (rg_journal_reader_seek_timestamp (reader, timestamp, FALSE, NULL)
       && rg_journal_reader_next (reader, &record, FALSE, -1, NULL) ==
       RG_JOURNAL_READ_OK && record.offset < hw) {
-    *offset = record.offset;
+    *offset = MAX (record.offset, start);
     *found_timestamp = record.timestamp;
   }
   rg_journal_record_clear (&record);

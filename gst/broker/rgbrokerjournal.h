@@ -68,6 +68,12 @@ gboolean rg_broker_journal_needs_poll (RgBrokerJournal * journal);
 void rg_broker_journal_range (RgBrokerJournal * journal, guint64 * log_start,
     guint64 * high_watermark);
 
+/* Raises the log start to @offset (DeleteRecords): the range, collects
+ * and ListOffsets answer as if the records below it were gone, whether or
+ * not their segment still exists. */
+void rg_broker_journal_set_log_start (RgBrokerJournal * journal,
+    guint64 offset);
+
 /* As rg_broker_topic_collect(), with FILE references to segment ranges,
  * and only batches that begin before @until (G_MAXUINT64: no limit; the
  * topic serves the offsets from @until on from memory). */

@@ -226,6 +226,13 @@ delete_offset (RgOffsetStore * store, const gchar * group,
   group_drop_if_empty (store, group);
 }
 
+void
+rg_offset_store_forget (RgOffsetStore * store, const gchar * group,
+    const gchar * topic, gint32 partition)
+{
+  delete_offset (store, group, topic, partition);
+}
+
 gboolean
 rg_offset_store_replay (RgOffsetStore * store, const guint8 * key,
     gsize key_len, const guint8 * value, gsize value_len, GError ** error)

@@ -99,6 +99,11 @@ gboolean rg_offset_store_has_group (RgOffsetStore * store,
 /* rg_offset_store_delete_group: forgets @group's offsets and metadata. */
 void rg_offset_store_delete_group (RgOffsetStore * store, const gchar * group);
 
+/* rg_offset_store_forget: forgets @group's committed offset of @topic /
+ * @partition, if any (OffsetDelete). */
+void rg_offset_store_forget (RgOffsetStore * store, const gchar * group,
+    const gchar * topic, gint32 partition);
+
 /* rg_offset_store_set_group_metadata: keeps @value (a GroupMetadataValue
  * record, copied) as @group's metadata; %NULL forgets it. */
 void rg_offset_store_set_group_metadata (RgOffsetStore * store,

@@ -377,6 +377,8 @@ rg_broker_topic_new_ingest_journal (RgWaker * waker, const gchar * name,
   rg_journal_tail_unref (tail);
   topic->ingest = TRUE;
   topic->ingest_log = log;
+  rg_broker_journal_set_log_start (topic->journal,
+      rg_broker_ingest_log_get_log_start (log));
   return topic;
 }
 
@@ -555,6 +557,86 @@ rg_broker_topic_produce_durable (RgBrokerTopic * topic,
   }
   rg_waker_wake (topic->waker);
   return RG_KAFKA_NONE;
+}
+
+/* DeleteRecords on an in-memory ingest topic: the batches whose records
+ * all lie below @offset leave the ring (their memory is released once no
+ * response holds them); a batch that straddles @offset stays, and fetches
+ * below the log start are refused all the same. Called with the lock
+ * held; the dropped records are unreferenced by the caller, unlocked. */
+static void
+ingest_drop_below_locked (RgBrokerTopic * topic, guint64 offset,
+    GPtrArray * dropped)
+{
+  topic->start = MAX (topic->start, offset);
+  while (topic->seq_start < topic->seq_next) {
+    RgBrokerRecord *record = topic->ring[topic->seq_start % topic->capacity];
+
+    if (record->offset + record->n_offsets > topic->start)
+      break;
+    topic->ring[topic->seq_start % topic->capacity] = NULL;
+    topic->seq_start++;
+    g_ptr_array_add (dropped, record);
+  }
+}
+
+/* DeleteRecords on a durable ingest topic. The checkpoint is written and
+ * the segments deleted without the topic's lock (it is never held across
+ * I/O): the loop thread is the journal's only appender, so nothing else
+ * moves the log meanwhile, and readers see the new start once it is
+ * durable. */
+static gint16
+ingest_journal_delete_records (RgBrokerTopic * topic, gint64 offset,
+    gint64 * low_watermark, GError ** error)
+{
+  guint64 start, hw;
+
+  pthread_mutex_lock (&topic->lock);
+  rg_broker_journal_range (topic->journal, &start, &hw);
+  pthread_mutex_unlock (&topic->lock);
+  if (offset == -1)
+    offset = hw;
+  if (offset < 0 || (guint64) offset > hw)
+    return RG_KAFKA_OFFSET_OUT_OF_RANGE;
+  if (!rg_broker_ingest_log_set_log_start (topic->ingest_log, offset, error))
+    return RG_KAFKA_KAFKA_STORAGE_ERROR;
+  pthread_mutex_lock (&topic->lock);
+  rg_broker_journal_set_log_start (topic->journal, offset);
+  rg_broker_journal_range (topic->journal, &start, &hw);
+  pthread_mutex_unlock (&topic->lock);
+  *low_watermark = start;
+  return RG_KAFKA_NONE;
+}
+
+gint16
+rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
+    gint64 * low_watermark, GError ** error)
+{
+  GPtrArray *dropped;
+  gint16 code = RG_KAFKA_NONE;
+
+  *low_watermark = -1;
+  if (!topic->ingest)
+    return RG_KAFKA_POLICY_VIOLATION;
+  if (atomic_load (&topic->detached))
+    return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+  if (topic->ingest_log)
+    return ingest_journal_delete_records (topic, offset, low_watermark,
+        error);
+  dropped = g_ptr_array_new_with_free_func (record_unref);
+  pthread_mutex_lock (&topic->lock);
+  if (offset == -1)
+    offset = topic->next;
+  if (offset < 0 || (guint64) offset > topic->next) {
+    code = RG_KAFKA_OFFSET_OUT_OF_RANGE;
+  } else {
+    ingest_drop_below_locked (topic, offset, dropped);
+    *low_watermark = topic->start;
+  }
+  pthread_mutex_unlock (&topic->lock);
+  /* Released unlocked: the last reference frees the batch. */
+  g_ptr_array_unref (dropped);
+  return code;
 }
 
 /* The slot of the batch that holds @offset (start <= offset < next).

@@ -97,6 +97,19 @@ gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
     const guint8 * records, gsize len, gint64 * base_offset,
     guint64 * ack_offset);
 
+/* DeleteRecords: moves an ingest topic's log start up to @offset (-1:
+ * the high watermark; a lower one than the current start changes
+ * nothing) and sets @low_watermark to the log start after it. In memory
+ * the batches wholly below it are released; a journal-backed topic
+ * checkpoints the start durably and deletes the segments wholly below it
+ * (rgbrokeringest.h). Returns NONE, OFFSET_OUT_OF_RANGE (@offset past the
+ * high watermark, or negative other than -1), POLICY_VIOLATION (a
+ * pipeline's topic: its records belong to the pipeline), or
+ * KAFKA_STORAGE_ERROR with @error (the checkpoint could not be written;
+ * nothing changed). Loop thread. */
+gint16 rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
+    gint64 * low_watermark, GError ** error);
+
 /* Whether the records below @ack_offset of a durable ingest topic are
  * durable under its sync policy (DURABLE for any other topic). */
 RgBrokerIngestState rg_broker_topic_ack_state (RgBrokerTopic * topic,

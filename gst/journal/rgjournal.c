@@ -171,6 +171,7 @@ struct _RgJournalWriter
   guint64 next_offset;          /* atomic reads from any thread */
   guint64 pending_first_offset; /* the first record in the pending buffer */
   guint64 generation;           /* segments created or deleted */
+  guint64 log_start;            /* rg_journal_writer_set_log_start() */
   RgJournalTail *tail;
   RgJournalDurableFunc durable_func;
   gpointer durable_data;
@@ -813,8 +814,29 @@ delete_closed_segment (RgJournalWriter * w, RgClosedSegment * c)
   g_free (c);
 }
 
+/* The offset after the last record of closed segment @l (an element of
+ * the closed queue): the base of the segment that follows it. Called with
+ * the lock held, from the appending thread (the active segment is its). */
+static guint64
+closed_end_locked (RgJournalWriter * w, GList * l)
+{
+  GList *s;
+
+  if (l->next)
+    return ((RgClosedSegment *) l->next->data)->base_offset;
+  /* An announced one (RG_JOURNAL_SYNC_NONE) is in the closed queue
+   * already: the next segment is the first one still being sealed. */
+  for (s = w->sealing.head; s; s = s->next)
+    if (!((RgSealing *) s->data)->deleted
+        && !((RgSealing *) s->data)->announced)
+      return ((RgSealing *) s->data)->base_offset;
+  return w->active->base_offset;
+}
+
 /* Deletes the oldest closed segments while the journal is larger than
- * max_bytes or they are older than max_age. The active segment stays. */
+ * max_bytes or they are older than max_age, and those whose records all
+ * lie below the log start (rg_journal_writer_set_log_start()). The active
+ * segment stays. */
 static void
 apply_retention (RgJournalWriter * w)
 {
@@ -843,7 +865,8 @@ apply_retention (RgJournalWriter * w)
     RgClosedSegment *c = g_queue_peek_head (&w->closed);
 
     if (!(w->config.max_bytes > 0 && total > w->config.max_bytes)
-        && !(c->last_timestamp < oldest_allowed))
+        && !(c->last_timestamp < oldest_allowed)
+        && closed_end_locked (w, w->closed.head) > w->log_start)
       break;
     total -= c->bytes;
     g_queue_push_tail (&doomed, g_queue_pop_head (&w->closed));
@@ -857,7 +880,7 @@ apply_retention (RgJournalWriter * w)
       continue;
     if (!(w->config.max_bytes > 0 && total > w->config.max_bytes)
         && !((seg->ix.has_max ? seg->ix.max_ts : seg->last_timestamp) <
-            oldest_allowed))
+            oldest_allowed) && sealing->next_offset > w->log_start)
       break;
     total -= seg->size;
     sealing->deleted = TRUE;
@@ -1451,6 +1474,23 @@ invalid:
     g_clear_error (&err);
     return FALSE;
   }
+}
+
+void
+rg_journal_writer_set_log_start (RgJournalWriter * writer, guint64 offset)
+{
+  g_return_if_fail (writer != NULL);
+
+  pthread_mutex_lock (&writer->lock);
+  writer->log_start = MAX (writer->log_start, offset);
+  pthread_mutex_unlock (&writer->lock);
+  apply_retention (writer);
+  /* A reader that lists the directory for the new generation sees the
+   * deletions. */
+  pthread_mutex_lock (&writer->lock);
+  writer->generation++;
+  publish_tail_locked (writer);
+  pthread_mutex_unlock (&writer->lock);
 }
 
 void

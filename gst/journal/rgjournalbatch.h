@@ -56,6 +56,16 @@ gboolean rg_journal_writer_append_batch (RgJournalWriter * writer,
 void rg_journal_writer_set_limits (RgJournalWriter * writer,
     const RgJournalConfig * config);
 
+/* Raises the journal's log start to @offset (never lowers it): the
+ * closed segments whose records all lie below it are deleted now (the
+ * directory fsynced), and those still being made durable at a later roll,
+ * as retention deletes. The active segment is never deleted, so readers
+ * must apply the log start themselves (the broker keeps it in a
+ * checkpoint file: rgbrokeringest.h). Not kept across a reopen. Called
+ * from the appending thread. */
+void rg_journal_writer_set_log_start (RgJournalWriter * writer,
+    guint64 offset);
+
 /*
  * Called when the durable offset rises (a group commit, a segment sealed)
  * or the writer fails, from the thread that did it (the syncer, or the

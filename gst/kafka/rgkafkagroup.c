@@ -377,6 +377,23 @@ rg_kafka_group_parse_commit (RgKafkaReader * r, gint16 version)
   return req;
 }
 
+/* librdkafka up to 2.0.x asks for all of a group's offsets (its admin
+ * client's ListConsumerGroupOffsets) in a flexible OffsetFetch with the
+ * four zero bytes of a classic array count where the compact one belongs:
+ * the first reads as a null array (all topics), three zero bytes follow.
+ * Kafka reads the rest of the body from those and ignores what is left;
+ * here the three are skipped when exactly they and the @rest bytes of the
+ * body's remaining fields are left, so RequireStable is read where the
+ * client wrote it and anything else still fails. */
+static void
+skip_int32_null_placeholder (RgKafkaReader * r, gsize rest)
+{
+  if (r->flexible && rg_kafka_reader_left (r) == 3 + rest
+      && r->data[r->pos] == 0 && r->data[r->pos + 1] == 0
+      && r->data[r->pos + 2] == 0)
+    r->pos += 3;
+}
+
 gpointer
 rg_kafka_group_parse_fetch (RgKafkaReader * r, gint16 version)
 {
@@ -389,6 +406,8 @@ rg_kafka_group_parse_fetch (RgKafkaReader * r, gint16 version)
   n_topics = rg_kafka_read_array_count (r, version >= 2,
       MIN_STR (r) + MIN_BYTES (r) + MIN_TAG (r), "topics");
   f->all = n_topics < 0;
+  if (f->all)
+    skip_int32_null_placeholder (r, version >= 7 ? 2 : 1);
   for (i = 0; i < n_topics && !r->failed; i++) {
     RgKafkaStr topic = rg_kafka_read_str (r, FALSE, "topic name");
     gint32 n = rg_kafka_read_array_count (r, FALSE, 4, "partition_indexes");
@@ -432,6 +451,14 @@ rg_kafka_group_parse_list (RgKafkaReader * r, gint16 version)
       l->unknown_state = TRUE;
   }
   rg_kafka_read_tags (r);
+  /* librdkafka up to 2.0.x writes the body's tag section twice in
+   * ListGroups v3+ (its request builder writes one, and its framing adds
+   * one to every flexible request). Kafka reads no further than the body,
+   * so such clients work there: one empty tag section more is read here,
+   * and nothing else is forgiven. */
+  if (r->flexible && rg_kafka_reader_left (r) == 1
+      && r->data[r->pos] == 0)
+    rg_kafka_read_tags (r);
   return req;
 }
 

@@ -95,6 +95,9 @@ check idempotent-producer $python "$here/python/confluent_idempotent.py" \
   "$bootstrap" compat-idempotent "$count" "$timeout"
 check configs-admin $python "$here/python/configs_admin.py" \
   "$bootstrap" "compat-configs-$run_id"
+check kafka-python-delete-groups $python \
+  "$here/python/kafka_python_delete_groups.py" "$bootstrap" "$topic" \
+  "$g-delete" "$timeout"
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1166,6 +1166,131 @@ GST_START_TEST (test_cancel_and_pending_sync)
 
 GST_END_TEST;
 
+/* A consumer-protocol subscription (ConsumerProtocolSubscription v0:
+ * int16 version, ARRAY STRING topics, BYTES user data) of @topic. */
+static GByteArray *
+subscription_of (const gchar * topic)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8 head[6] = { 0, 0, 0, 0, 0, 1 };
+  guint8 len[2] = { 0, (guint8) strlen (topic) };
+  guint8 user_data[4] = { 0xff, 0xff, 0xff, 0xff };
+
+  g_byte_array_append (b, head, 6);
+  g_byte_array_append (b, len, 2);
+  g_byte_array_append (b, (const guint8 *) topic, strlen (topic));
+  g_byte_array_append (b, user_data, 4);
+  return b;
+}
+
+/* A Stable group of one member subscribed to @topic, of protocol type
+ * @type; returns the member id. */
+static gchar *
+stable_subscribed (Harness * h, const gchar * type, const gchar * topic)
+{
+  gchar *id = get_member_id (h, 0);
+  GByteArray *sub = subscription_of (topic);
+  RgGroupJoinResponse jr;
+  RgGroupSyncResponse sr;
+  RgGroupAssignment a = { S (id), {(const guint8 *) "A", 1} };
+  Join j;
+
+  join_init (&j, 5, id, NULL, "range", NULL);
+  j.req.protocol_type = S (type);
+  j.protocols[0].metadata = (RgKafkaBytes) {
+  sub->data, (gint32) sub->len};
+  fail_unless_equals_int (rg_group_coordinator_join (h->c, &j.req, NULL, 0,
+          &jr), RG_GROUP_DONE);
+  fail_unless_equals_int (jr.error, 0);
+  fail_unless_equals_int (sync_req (h, id, jr.generation_id, &a, 1, NULL,
+          0, &sr), RG_GROUP_DONE);
+  fail_unless_equals_int (sr.error, 0);
+  g_byte_array_unref (sub);
+  return id;
+}
+
+static gint16
+delete_offsets (Harness * h, const gchar * group, const gchar * t1,
+    gint32 p1, const gchar * t2, gint32 p2, gint16 * errors)
+{
+  RgGroupTopicPartition tps[2] = { {S (t1), p1}, {S (t2), p2} };
+
+  errors[0] = errors[1] = 99;
+  return rg_group_coordinator_delete_offsets (h->c, S (group), tps, 2,
+      errors);
+}
+
+GST_START_TEST (test_delete_offsets)
+{
+  Harness *h = harness_new (0);
+  gint16 errors[2];
+  gchar *a;
+
+  /* An unknown group: the error on every partition. */
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 0, "video", 1,
+          errors), RG_GROUP_ERR_GROUP_ID_NOT_FOUND);
+  fail_unless_equals_int (errors[0], RG_GROUP_ERR_GROUP_ID_NOT_FOUND);
+  fail_unless_equals_int (errors[1], RG_GROUP_ERR_GROUP_ID_NOT_FOUND);
+
+  /* An Empty group (simple commits): each partition named goes, one
+   * tombstone for the one that had an offset; the others stay. */
+  fail_unless_equals_int (commit (h, "g", "", -1, 0, 10, 0), 0);
+  fail_unless_equals_int (commit (h, "g", "", -1, 1, 11, 0), 0);
+  g_ptr_array_set_size (h->records, 0);
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 0, "video", 7,
+          errors), 0);
+  fail_unless_equals_int (errors[0], 0);
+  fail_unless_equals_int (errors[1], 0);
+  fail_unless_equals_int (h->records->len, 2);
+  fail_unless (g_ptr_array_index (h->records, 1) == NULL);
+  fail_unless_equals_int (fetched (h, "g", 0), -1);
+  fail_unless_equals_int (fetched (h, "g", 1), 11);
+
+  /* A journal that fails: nothing deleted. */
+  h->fail_persist = TRUE;
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 1, "video", 2,
+          errors), RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  fail_unless_equals_int (errors[0], RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE);
+  h->fail_persist = FALSE;
+  fail_unless_equals_int (fetched (h, "g", 1), 11);
+  harness_free (h);
+
+  /* A consumer group with a member subscribed to "video": its partitions
+   * stay (GROUP_SUBSCRIBED_TO_TOPIC), another topic's go. */
+  h = harness_new (0);
+  a = stable_subscribed (h, "consumer", "video");
+  fail_unless_equals_int (commit (h, "g", a, 1, 0, 42, 0), 0);
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 0, "audio", 0,
+          errors), 0);
+  fail_unless_equals_int (errors[0], RG_GROUP_ERR_GROUP_SUBSCRIBED_TO_TOPIC);
+  fail_unless_equals_int (errors[1], 0);
+  fail_unless_equals_int (fetched (h, "g", 0), 42);
+  g_free (a);
+  harness_free (h);
+
+  /* Subscribed to another topic: "video" goes. */
+  h = harness_new (0);
+  a = stable_subscribed (h, "consumer", "audio");
+  fail_unless_equals_int (commit (h, "g", a, 1, 0, 42, 0), 0);
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 0, "video", 1,
+          errors), 0);
+  fail_unless_equals_int (errors[0], 0);
+  fail_unless_equals_int (fetched (h, "g", 0), -1);
+  g_free (a);
+  harness_free (h);
+
+  /* A group of another protocol type with members: NON_EMPTY_GROUP. */
+  h = harness_new (0);
+  a = stable_subscribed (h, "connect", "video");
+  fail_unless_equals_int (delete_offsets (h, "g", "video", 0, "video", 1,
+          errors), RG_GROUP_ERR_NON_EMPTY_GROUP);
+  fail_unless_equals_int (errors[1], RG_GROUP_ERR_NON_EMPTY_GROUP);
+  g_free (a);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_delete_groups)
 {
   Harness *h = harness_new (0);
@@ -1703,6 +1828,7 @@ group_suite (void)
   tcase_add_test (tc, test_replay_tombstones);
   tcase_add_test (tc, test_cancel_and_pending_sync);
   tcase_add_test (tc, test_delete_groups);
+  tcase_add_test (tc, test_delete_offsets);
   tcase_add_test (tc, test_commit_retention_and_fetch_all);
   tcase_add_test (tc, test_sync_persist_failure);
   tcase_add_test (tc, test_versions_and_limits);

@@ -973,6 +973,158 @@ GST_START_TEST (test_offsets_survive_restart)
 
 GST_END_TEST;
 
+/* ---- DeleteGroups, OffsetDelete ---- */
+
+/* JoinGroup v2 of GROUP subscribing to "t" (a consumer protocol
+ * subscription, as librdkafka's range assignor sends it). */
+static void
+send_join_subscribed_v2 (int fd, gint32 corr)
+{
+  static const guint8 subscription[] = {
+    0, 0,                       /* version */
+    0, 0, 0, 1, 0, 1, 't',      /* topics: "t" */
+    0xff, 0xff, 0xff, 0xff      /* user data: null */
+  };
+  Req r = req_new (11, 2, corr, FALSE);
+
+  pstr (&r, GROUP);
+  p32 (&r, SESSION_MS);
+  p32 (&r, SESSION_MS);
+  pstr (&r, "");
+  pstr (&r, "consumer");
+  parray (&r, 1);
+  pstr (&r, "range");
+  p32 (&r, sizeof (subscription));
+  g_byte_array_append (r.b, subscription, sizeof (subscription));
+  send_req (fd, &r);
+}
+
+/* DeleteGroups of @group in @version (flexible from v2): its error. */
+static gint16
+delete_group (int fd, gint32 corr, gint16 version, const gchar * group)
+{
+  gboolean flex = version >= 2;
+  Req r = req_new (42, version, corr, flex);
+  Resp x;
+  gchar *name;
+  gint16 err;
+
+  parray (&r, 1);
+  pstr (&r, group);
+  ptags (&r);
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, flex);
+  fail_unless_equals_int (g (&x, 4), 0);
+  fail_unless_equals_int (garray (&x), 1);
+  name = gstr (&x);
+  fail_unless_equals_string (name, group);
+  g_free (name);
+  err = g (&x, 2);
+  gtags (&x);
+  gtags (&x);
+  resp_end (&x);
+  return err;
+}
+
+/* OffsetDelete v0 of GROUP's @topic / 0: the group's error, and the
+ * partition's in @part_err (99 when the answer lists no partition). */
+static gint16
+offset_delete (int fd, gint32 corr, const gchar * topic, gint16 * part_err)
+{
+  Req r = req_new (47, 0, corr, FALSE);
+  Resp x;
+  gchar *name;
+  gint16 err;
+  gint32 n;
+
+  pstr (&r, GROUP);
+  parray (&r, 1);
+  pstr (&r, topic);
+  parray (&r, 1);
+  p32 (&r, 0);
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  err = g (&x, 2);
+  fail_unless_equals_int (g (&x, 4), 0);
+  n = garray (&x);
+  *part_err = 99;
+  if (n == 1) {
+    name = gstr (&x);
+    fail_unless_equals_string (name, topic);
+    g_free (name);
+    fail_unless_equals_int (garray (&x), 1);
+    fail_unless_equals_int (g (&x, 4), 0);
+    *part_err = g (&x, 2);
+  } else {
+    fail_unless_equals_int (n, 0);
+  }
+  resp_end (&x);
+  return err;
+}
+
+/* DeleteGroups and OffsetDelete over the wire, with durable offsets: an
+ * active subscription keeps its topic's offsets, a group with members is
+ * not deleted, an empty one is, and its offsets stay gone after a
+ * restart (the tombstones are replayed). */
+GST_START_TEST (test_delete_groups_and_offsets)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  gchar *offsets = g_build_filename (dir, "__consumer_offsets", NULL);
+  RgBroker *broker = start_broker (0);
+  GError *error = NULL;
+  JoinAnswer a;
+  gint16 part_err;
+  int fd;
+
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, &error), "%s", error ? error->message : "");
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  fail_unless_equals_int (delete_group (fd, 1, 0, GROUP), 69);
+  fail_unless_equals_int (offset_delete (fd, 2, "t", &part_err), 69);
+  fail_unless_equals_int (part_err, 99);
+  fail_unless_equals_int (commit_v2 (fd, 3, -1, "", 1000), 0);
+
+  /* A member subscribed to "t" joins. */
+  send_join_subscribed_v2 (fd, 4);
+  a = recv_join_v2 (fd, 4);
+  fail_unless_equals_int (a.error, 0);
+  fail_unless_equals_int (delete_group (fd, 5, 1, GROUP), 68);
+  fail_unless_equals_int (offset_delete (fd, 6, "t", &part_err), 0);
+  fail_unless_equals_int (part_err, 86);
+  fail_unless_equals_int (fetch_v1 (fd, 7, GROUP, NULL), 1000);
+  /* A topic the broker does not serve. */
+  fail_unless_equals_int (offset_delete (fd, 8, "nope", &part_err), 0);
+  fail_unless_equals_int (part_err, 3);
+
+  /* Once it left: the offsets can go, then the group. */
+  fail_unless_equals_int (leave_v1 (fd, 9, a.member), 0);
+  fail_unless_equals_int (offset_delete (fd, 10, "t", &part_err), 0);
+  fail_unless_equals_int (part_err, 0);
+  fail_unless_equals_int (fetch_v1 (fd, 11, GROUP, NULL), -1);
+  fail_unless_equals_int (commit_v2 (fd, 12, -1, "", 500), 0);
+  fail_unless_equals_int (delete_group (fd, 13, 2, GROUP), 0);
+  fail_unless_equals_int (delete_group (fd, 14, 2, GROUP), 69);
+  fail_unless_equals_int (fetch_v1 (fd, 15, GROUP, NULL), -1);
+  join_answer_clear (&a);
+  close (fd);
+  stop_broker (broker);
+
+  broker = start_broker (0);
+  fail_unless (rg_broker_enable_offsets_journal (broker, offsets,
+          RG_JOURNAL_SYNC_ALWAYS, &error), "%s", error ? error->message : "");
+  fd = kw_connect (rg_broker_get_port (broker), 10);
+  fail_unless_equals_int (fetch_v1 (fd, 16, GROUP, NULL), -1);
+  fail_unless_equals_int (delete_group (fd, 17, 0, GROUP), 69);
+  close (fd);
+  stop_broker (broker);
+
+  rm_rf_dir (dir);
+  g_free (offsets);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 #define N_COMMITTERS 8
 #define N_ROUNDS 50
 
@@ -1437,7 +1589,8 @@ GST_START_TEST (test_acl)
 {
   gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
   RgBroker *broker = start_acl_broker (dir, "ANONYMOUS read t\n"
-      "ANONYMOUS read group:" GROUP "\n" "ANONYMOUS create ingest.ok\n");
+      "ANONYMOUS read,delete group:" GROUP "\n" "ANONYMOUS read group:kept\n"
+      "ANONYMOUS create ingest.ok\n");
   int fd = kw_connect (rg_broker_get_port (broker), 10);
   RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
   RgBrokerTopic *made;
@@ -1490,6 +1643,77 @@ GST_START_TEST (test_acl)
       RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION);
 
   join_answer_clear (&a);
+  close (fd);
+  rg_broker_remove_topic (broker, secret);
+  stop_broker (broker);
+  rm_rf_dir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* DeleteRecords v0 of @topic / 0 before @offset: the partition's error. */
+static gint16
+delete_records_v0 (int fd, gint32 corr, const gchar * topic, gint64 offset)
+{
+  Req r = req_new (21, 0, corr, FALSE);
+  Resp x;
+  gchar *name;
+  gint16 err;
+
+  parray (&r, 1);
+  pstr (&r, topic);
+  parray (&r, 1);
+  p32 (&r, 0);
+  p64 (&r, offset);
+  p32 (&r, 1000);
+  send_req (fd, &r);
+  x = recv_resp (fd, corr, FALSE);
+  g (&x, 4);
+  fail_unless_equals_int (garray (&x), 1);
+  name = gstr (&x);
+  fail_unless_equals_string (name, topic);
+  g_free (name);
+  fail_unless_equals_int (garray (&x), 1);
+  fail_unless_equals_int (g (&x, 4), 0);
+  g (&x, 8);
+  err = g (&x, 2);
+  resp_end (&x);
+  return err;
+}
+
+/* With an ACL file: DeleteRecords needs create on the topic (checked
+ * before the name is looked up), DeleteGroups and OffsetDelete read on
+ * the group, OffsetDelete read on each topic. */
+GST_START_TEST (test_acl_deletions)
+{
+  gchar *dir = g_dir_make_tmp ("rg-group-XXXXXX", NULL);
+  RgBroker *broker = start_acl_broker (dir, "ANONYMOUS read t\n"
+      "ANONYMOUS read,delete group:" GROUP "\n" "ANONYMOUS read group:kept\n"
+      "ANONYMOUS create ingest.ok\n");
+  int fd = kw_connect (rg_broker_get_port (broker), 10);
+  RgBrokerTopic *secret = rg_broker_add_topic (broker, "secret", 16, NULL);
+  gint16 part_err;
+
+  fail_unless_equals_int (admin_v0 (fd, 1, TRUE, "ingest.ok"), 0);
+  fail_unless_equals_int (delete_records_v0 (fd, 2, "ingest.ok", 0), 0);
+  fail_unless_equals_int (delete_records_v0 (fd, 3, "ingest.no", 0),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (delete_records_v0 (fd, 4, "secret", 0),
+      RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+
+  fail_unless_equals_int (delete_group (fd, 5, 1, "other"),
+      RG_GROUP_ERR_GROUP_AUTHORIZATION_FAILED);
+  /* Read on a group does not grant deleting it (Kafka asks delete). */
+  fail_unless_equals_int (delete_group (fd, 10, 1, "kept"),
+      RG_GROUP_ERR_GROUP_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (commit_v2 (fd, 6, -1, "", 9), 0);
+  fail_unless_equals_int (offset_delete (fd, 7, "secret", &part_err), 0);
+  fail_unless_equals_int (part_err, RG_KAFKA_TOPIC_AUTHORIZATION_FAILED);
+  fail_unless_equals_int (offset_delete (fd, 8, "t", &part_err), 0);
+  fail_unless_equals_int (part_err, 0);
+  fail_unless_equals_int (delete_group (fd, 9, 1, GROUP), 0);
+
   close (fd);
   rg_broker_remove_topic (broker, secret);
   stop_broker (broker);
@@ -1587,11 +1811,13 @@ group_broker_suite (void)
   tcase_add_test (tc, test_two_members);
   tcase_add_test (tc, test_flexible_versions);
   tcase_add_test (tc, test_offsets_survive_restart);
+  tcase_add_test (tc, test_delete_groups_and_offsets);
   tcase_add_test (tc, test_group_commit);
   tcase_add_test (tc, test_malformed);
   tcase_add_test (tc, test_parsers_on_damaged_frames);
   tcase_add_test (tc, test_acl_group_rules);
   tcase_add_test (tc, test_acl);
+  tcase_add_test (tc, test_acl_deletions);
   tcase_add_test (tc, test_acl_fetch_all);
   return s;
 }

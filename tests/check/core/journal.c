@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "journal/rgjournal.h"
+#include "journal/rgjournalbatch.h"
 #include "journal/rgjournalfiles.h"
 #include "record/rgbatch.h"
 
@@ -1203,6 +1204,80 @@ GST_START_TEST (test_rotation_without_keyframes_and_by_time)
 
 GST_END_TEST;
 
+static gint
+compare_u64 (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The base offsets of the segments in @dir, ascending. */
+static GArray *
+segment_bases (const gchar * dir)
+{
+  GArray *bases = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while ((name = g_dir_read_name (d)) != NULL) {
+    guint64 base;
+
+    if (g_str_has_suffix (name, ".log")) {
+      base = g_ascii_strtoull (name, NULL, 10);
+      g_array_append_val (bases, base);
+    }
+  }
+  g_dir_close (d);
+  g_array_sort (bases, compare_u64);
+  return bases;
+}
+
+/* rg_journal_writer_set_log_start(): the closed segments wholly below the
+ * start go (under sync none, whose rolled segments are closed at once,
+ * and always), the one that holds it stays, and later rolls delete
+ * nothing more. */
+GST_START_TEST (test_log_start_deletes_whole_segments)
+{
+  static const RgJournalSync policies[] = { RG_JOURNAL_SYNC_NONE,
+    RG_JOURNAL_SYNC_ALWAYS
+  };
+  guint p;
+
+  for (p = 0; p < G_N_ELEMENTS (policies); p++) {
+    gchar *dir = make_temp_dir ();
+    RgJournalWriter *w = open_writer (dir, policies[p], 4096);
+    GArray *before, *after;
+    guint64 start;
+    guint i;
+
+    append_n (w, 40, 1000, 1);
+    before = segment_bases (dir);
+    fail_unless (before->len >= 5, "%u segments", before->len);
+    start = g_array_index (before, guint64, 2) + 1;
+    rg_journal_writer_set_log_start (w, start);
+    after = segment_bases (dir);
+    fail_unless_equals_int (after->len, before->len - 2);
+    for (i = 0; i < after->len; i++)
+      fail_unless_equals_uint64 (g_array_index (after, guint64, i),
+          g_array_index (before, guint64, i + 2));
+    g_array_unref (after);
+    /* A lower start changes nothing; rolls keep every later segment. */
+    rg_journal_writer_set_log_start (w, 1);
+    append_n (w, 20, 1000, 1);
+    after = segment_bases (dir);
+    fail_unless_equals_uint64 (g_array_index (after, guint64, 0),
+        g_array_index (before, guint64, 2));
+    fail_unless (after->len > before->len - 2);
+    close_writer (w);
+    g_array_unref (after);
+    g_array_unref (before);
+    remove_dir (dir);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_retention_by_size)
 {
   gchar *dir = make_temp_dir ();
@@ -2279,6 +2354,7 @@ journal_suite (void)
   tcase_add_test (tc, test_rotation_at_keyframes);
   tcase_add_test (tc, test_rotation_without_keyframes_and_by_time);
   tcase_add_test (tc, test_retention_by_size);
+  tcase_add_test (tc, test_log_start_deletes_whole_segments);
   tcase_add_test (tc, test_retention_by_age);
   tcase_add_test (tc, test_sync_policies);
   tcase_add_test (tc, test_roll_during_asked_sync);
