@@ -16,7 +16,8 @@
 # the TESTs named, e.g. 0001_multiobj), one test-runner process each, with
 # local-only tests left out (-L), $RG_COMPAT_JOBS (6) at a time, longest
 # first, each
-# stopped after $RG_COMPAT_TEST_TIMEOUT (180) seconds. RG_COMPAT_QUICK=1 adds librdkafka's
+# stopped after $RG_COMPAT_TEST_TIMEOUT (180) seconds (twice that for the
+# long_tests below). RG_COMPAT_QUICK=1 adds librdkafka's
 # quick mode (-Q): less data, but sub-tests declared with SUB_TEST() are
 # then skipped, so some tests (0018_cgrp_term) pass without doing
 # anything.
@@ -125,11 +126,18 @@ noautocreate_tests () {
        /\.scenario *= *"[^"]*noautocreate/ { print name }' "$src/tests/test.c"
 }
 
+# 0081_admin runs every admin api twice (from a producer's handle and
+# from a consumer's), and its group sub-tests start dozens of consumer
+# groups, each waiting out the coordinator's first-rebalance delay (3 s,
+# as Kafka's group.initial.rebalance.delay.ms): over 180 s here, so it
+# gets twice the per-test limit and starts first.
+long_tests=" 0081_admin "
+
 # The tests that wait longest (40 to 80 s each here, most of it in
 # session timeouts and retries), started first so that the last of them
 # does not begin when every other test has ended: the whole suite then
 # takes about as long as its slowest test, not a slow test's time on top.
-slow_first="0076_produce_retry 0094_idempotence_msg_timeout 0026_consume_pause
+slow_first="0081_admin 0076_produce_retry 0094_idempotence_msg_timeout 0026_consume_pause
 0033_regex_subscribe 0110_batch_size 0053_stats 0030_offset_commit
 0091_max_poll_interval_timeout 0122_buffer_cleaning_after_rebalance
 0102_static_group_rebalance 0113_cooperative_rebalance"
@@ -162,7 +170,9 @@ noautocreate_tests | tr '\n' ' ' > "$scratch/noautocreate"
 # one "PASS NAME" or "FAIL NAME: why" line.
 run_one () {
   local name=$1 log rc why scenario=default conf=test.conf
+  local limit=$per_test_timeout
   log="$scratch/logs/$name.log"
+  [[ "$long_tests" == *" $name "* ]] && limit=$((2 * per_test_timeout))
   if [[ " $(cat "$scratch/noautocreate") " == *" $name "* ]]; then
     if ! grep -q '^bootstrap.servers=.' test-noautocreate.conf; then
       echo "SKIP $name: needs a broker without topic auto-creation" \
@@ -179,7 +189,7 @@ run_one () {
   # The braces keep the shell's own "Aborted" report out of the output;
   # the log has the test's failure.
   { TESTS=$name TEST_SCENARIO=$scenario RDKAFKA_TEST_CONF=$conf \
-      timeout "$per_test_timeout" ./test-runner $quick -L \
+      timeout "$limit" ./test-runner $quick -L \
       > "$log" 2>&1; } 2>/dev/null
   rc=$?
   if [ $rc -eq 0 ]; then
@@ -190,7 +200,7 @@ run_one () {
     fi
   else
     why=$(grep -a -m1 -A1 '### Test' "$log" | tail -1 | cut -c1-150)
-    [ $rc -eq 124 ] && why="timed out after ${per_test_timeout}s"
+    [ $rc -eq 124 ] && why="timed out after ${limit}s"
     echo "FAIL $name: ${why:-exit $rc} (log: $log)"
   fi
 }
@@ -199,7 +209,7 @@ run_one () {
 # not computing: $jobs of them run at once against the one broker, each
 # on topics and groups of its own random names.
 export -f run_one
-export scratch per_test_timeout quick
+export scratch per_test_timeout long_tests quick
 # The Kafka release the suite expects (its default is 2.4): gst-rg answers
 # as Kafka 2.8 does (Produce v9; an AlterConfigs of an unknown topic gets
 # UNKNOWN_TOPIC_OR_PARTITION, which 0081_admin expects from 2.7 on, where
