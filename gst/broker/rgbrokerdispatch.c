@@ -423,8 +423,8 @@ produce_batches (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
         info.producer_epoch, code);
     return code;
   }
-  code = rg_broker_producers_produce (ctx->producers, topic, pp->records,
-      pp->records_len, base_offset, ack_offset);
+  code = rg_broker_producers_produce (ctx->producers, topic, ctx->input,
+      pp->records, pp->records_len, base_offset, ack_offset);
   if (code == RG_KAFKA_NONE && transactional)
     rg_broker_txn_api_note_produce (ctx, topic, &info, *base_offset);
   return code;

@@ -482,11 +482,11 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
 
 /* The append itself; @end_offset: after the last record appended. */
 static gint16
-append (RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+append (RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset)
 {
   guint64 ack_offset;
-  gint16 code = rg_broker_topic_produce_durable (topic, records, len,
+  gint16 code = rg_broker_topic_produce_input (topic, chunk, records, len,
       base_offset, &ack_offset);
 
   /* A durable topic names the offset its acknowledgement waits for; a
@@ -512,16 +512,17 @@ partition_key (RgBrokerTopic * topic)
 }
 
 static gint16 produce_keyed (RgBrokerProducers * producers,
-    RgBrokerTopic * topic, const gchar * name, const guint8 * records,
-    gsize len, gint64 * base_offset, guint64 * end_offset);
+    RgBrokerTopic * topic, RgBrokerChunk * chunk, const gchar * name,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * end_offset);
 
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
-    RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+    RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset)
 {
   gchar *name = partition_key (topic);
-  gint16 code = produce_keyed (producers, topic, name, records, len,
+  gint16 code = produce_keyed (producers, topic, chunk, name, records, len,
       base_offset, end_offset);
 
   g_free (name);
@@ -530,8 +531,8 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
 
 static gint16
 produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
-    const gchar * name, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+    RgBrokerChunk * chunk, const gchar * name, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset)
 {
   gint64 now_ms = g_get_monotonic_time () / 1000;
   gboolean idempotent, control;
@@ -549,7 +550,7 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
   if (control)
     return RG_KAFKA_INVALID_RECORD;
   if (!idempotent)
-    return append (topic, records, len, base_offset, end_offset);
+    return append (topic, chunk, records, len, base_offset, end_offset);
   if (n != 1)
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
@@ -571,7 +572,7 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
         info.base_sequence, code);
     return code;
   }
-  code = append (topic, records, len, base_offset, end_offset);
+  code = append (topic, chunk, records, len, base_offset, end_offset);
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (producers, name, &info, *base_offset,
         now_ms);

@@ -38,6 +38,7 @@
 #define __RG_BROKER_TOPIC_H__
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerchunk.h"
 #include "broker/rgbrokeringest.h"
 #include "broker/rgbrokerjournal.h"
 #include "broker/rgloop.h"
@@ -96,6 +97,17 @@ gint16 rg_broker_topic_produce (RgBrokerTopic * topic, const guint8 * records,
 gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
     const guint8 * records, gsize len, gint64 * base_offset,
     guint64 * ack_offset);
+
+/* As rg_broker_topic_produce_durable(), for @records read into @chunk
+ * (nullable: elsewhere). A memory ingest topic then keeps each batch by
+ * reference to @chunk, without a copy, and writes its baseOffset into the
+ * chunk's bytes in place (they are the broker's: the connection writes no
+ * byte of a chunk another holds), unless the batch is small against the
+ * chunk (RG_BROKER_CHUNK_PIN_RATIO), which would pin much memory for
+ * little data: that one is copied. Loop thread. */
+gint16 rg_broker_topic_produce_input (RgBrokerTopic * topic,
+    RgBrokerChunk * chunk, const guint8 * records, gsize len,
+    gint64 * base_offset, guint64 * ack_offset);
 
 /* Whether the records below @ack_offset of a durable ingest topic are
  * durable under its sync policy (DURABLE for any other topic). */
