@@ -494,8 +494,12 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset,
         &ack_offset);
     rg_broker_acks_wait (acks, index, topic, ack_offset);
-    rg_broker_topic_get_stats (topic, &stats);
-    rp->log_start_offset = stats.log_start_offset;
+    /* Only Produce v5+ answers carry the log start: not looked up (under
+     * the topic's lock) for the others. */
+    if (version >= 5) {
+      rg_broker_topic_get_stats (topic, &stats);
+      rp->log_start_offset = stats.log_start_offset;
+    }
   }
   if (topic)
     rg_broker_topic_unref (topic);

@@ -534,7 +534,7 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
     RgBrokerChunk * chunk, const gchar * name, const guint8 * records,
     gsize len, gint64 * base_offset, guint64 * end_offset)
 {
-  gint64 now_ms = g_get_monotonic_time () / 1000;
+  gint64 now_ms;
   gboolean idempotent, control;
   gint64 duplicate, duplicate_end;
   guint64 end = 0;
@@ -555,6 +555,8 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
     return RG_KAFKA_CORRUPT_MESSAGE;
+  /* The clock only for idempotent batches: the others need no time. */
+  now_ms = g_get_monotonic_time () / 1000;
 
   code = rg_broker_producers_check (producers, name, &info, now_ms,
       &duplicate, &duplicate_end);
