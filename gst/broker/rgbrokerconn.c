@@ -884,12 +884,27 @@ conn_input_rewind (RgBrokerConn * conn)
   conn->in_len = n;
 }
 
+/* Whether the connection reads on at the end of its chunk rather than
+ * rewinding: a stored batch holds the chunk (rewinding would take a fresh
+ * one), the request at the head (@head bytes, as far as known) can end in
+ * place, and a quarter of the chunk or more is still free. Filling a chunk
+ * before leaving it keeps what stored batches pin close to their own size,
+ * and a streaming producer's reads take one fresh chunk per chunk's worth
+ * of requests, not one per read. */
+static gboolean
+conn_input_fill_on (RgBrokerConn * conn, gsize head)
+{
+  return rg_broker_chunk_is_shared (conn->in_chunk)
+      && conn->in_start + head <= conn->in_size
+      && conn->in_size - conn->in_len >= conn->in_size / 4;
+}
+
 /* Gives the input buffer back to its initial size when it is empty and
  * larger than @keep. */
 static void
 conn_shrink_input (RgBrokerConn * conn, gsize keep)
 {
-  if (conn->in_len > 0 || conn->in_size <= keep)
+  if (conn_input_bytes (conn) > 0 || conn->in_size <= keep)
     return;
   conn_input_replace (conn, INPUT_INITIAL_SIZE);
 }
@@ -899,7 +914,7 @@ static void
 conn_consume (RgBrokerConn * conn, gsize n)
 {
   conn->in_start += n;
-  if (conn->in_start == conn->in_len)
+  if (conn->in_start == conn->in_len && !conn_input_fill_on (conn, 4))
     conn_input_rewind (conn);
   /* The next request's clock starts when it is at the head. */
   conn->request_start = 0;
@@ -938,7 +953,8 @@ conn_compact (RgBrokerConn * conn)
   if (conn->parked)
     return;
   if (conn->in_start > 0 && (conn->in_start + head > conn->in_size
-          || conn_input_bytes (conn) <= INPUT_INITIAL_SIZE))
+          || conn_input_bytes (conn) <= INPUT_INITIAL_SIZE)
+      && !conn_input_fill_on (conn, head))
     conn_input_rewind (conn);
   if (conn->in_len == conn->in_size && conn->in_size < head)
     want = MIN (head, conn->in_size * 2);
