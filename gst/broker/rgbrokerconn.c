@@ -36,6 +36,16 @@
  * when the request at the head could not end in place or is small. So a
  * producer of 10 KB requests costs one recv(), one sendmsg() and one
  * epoll_wait() per few requests, not three turns per request.
+ * Input chunks (rgbrokerchunk.h): the input buffer is a reference-
+ * counted chunk from the set's pool, so that a memory ingest topic can
+ * keep a produced batch where it was read (zero copy). Bytes below in_len
+ * of a chunk another holds are never written again: where the buffer
+ * would rewind (input handled, or the head request moved down) or grow,
+ * the connection takes a fresh chunk and copies over only the input not
+ * handled yet; while a quarter of a held chunk is still free and the
+ * head request can end in place, it reads on at the chunk's end instead
+ * (conn_input_fill_on()), so chunks fill before they are left. A chunk
+ * nobody else holds is rewound in place, as a plain buffer would be.
  * Four things stop a connection's reading, which is what bounds its
  * memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,

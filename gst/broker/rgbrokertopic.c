@@ -45,7 +45,14 @@
  * owns) keep produced batches instead: each ring entry is one whole batch
  * as the producer sent it (validated, its baseOffset patched to the offset
  * it got; the CRC does not cover baseOffset, so the batch stays valid),
- * spanning lastOffsetDelta + 1 offsets. Their slots are counted by batch
+ * spanning lastOffsetDelta + 1 offsets. A batch stays in the connection's
+ * input chunk it was read into (rgbrokerchunk.h), referenced, its
+ * baseOffset written there in place, and a Fetch sends it from that
+ * memory: the payload is never copied. Only a batch small against its
+ * chunk (under 1/RG_BROKER_CHUNK_PIN_RATIO of it) is copied, so that a
+ * few small batches cannot pin many large chunks; so are batches that
+ * come from elsewhere (converted message sets, control batches).
+ * Their slots are counted by batch
  * (seq_start, seq_next), and a fetch offset is found by binary search.
  * A durable ingest topic (the broker has an ingest directory) writes them
  * to its own journal instead (rgbrokeringest.h) and is read back like any

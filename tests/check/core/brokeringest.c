@@ -48,6 +48,7 @@
 #include "record/rgbatch.h"
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerhooks.h"
+#include "broker/rgbrokertopic.h"
 #include "kafkawire.h"
 
 #define TOPIC "ingest-tsan"
@@ -823,6 +824,113 @@ GST_START_TEST (test_pipelined_produce_fetch_interleaved)
 
 GST_END_TEST;
 
+/* ---- What a stored batch pins ---- */
+
+static gint64
+no_turn (gpointer user_data, gint64 now, gboolean woken)
+{
+  return G_MAXINT64;
+}
+
+/* A batch of one record of @value_len bytes, encoded into @chunk at @pos;
+ * returns its size. */
+static gsize
+batch_into_chunk (RgBrokerChunk * chunk, gsize pos, gsize value_len)
+{
+  guint8 *value = g_malloc0 (value_len);
+  RgRecord record = { 0, };
+  GByteArray *batch;
+
+  record.timestamp = 1000;
+  record.value = value;
+  record.value_len = value_len;
+  batch = rg_batch_encode (0, &record, 1, NULL);
+  fail_unless (batch != NULL);
+  fail_unless (pos + batch->len <= rg_broker_chunk_get_size (chunk));
+  memcpy (rg_broker_chunk_get_data (chunk) + pos, batch->data, batch->len);
+  value_len = batch->len;
+  g_byte_array_unref (batch);
+  g_free (value);
+  return value_len;
+}
+
+/* The batch a collect at @offset returns: one reference, its bytes. */
+static const guint8 *
+collected_batch (RgBrokerTopic * topic, gint64 offset)
+{
+  GArray *refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
+  RgBrokerCollect result;
+  const guint8 *data;
+
+  rg_broker_topic_collect (topic, offset, 0, 1, TRUE, refs, &result);
+  fail_unless_equals_int (result.error_code, 0);
+  fail_unless_equals_int (refs->len, 1);
+  data = g_array_index (refs, RgKafkaRecordsRef, 0).data;
+  rg_broker_records_refs_clear (refs);
+  g_array_unref (refs);
+  return data;
+}
+
+/* The pinning bound (rgbrokerchunk.h): a batch under
+ * 1/RG_BROKER_CHUNK_PIN_RATIO of its 256 KiB chunk is copied and leaves
+ * the chunk free for reuse; a larger one is kept in the chunk, its
+ * baseOffset written there, and the chunk goes back to its pool only when
+ * the topic drops the batch. */
+GST_START_TEST (test_small_batch_copied_large_batch_kept)
+{
+  RgLoop *loop = rg_loop_new (no_turn, NULL);
+  RgBrokerTopic *topic = rg_broker_topic_new_ingest (rg_loop_get_waker
+      (loop), "pins", 1);
+  RgBrokerChunkPool *pool = rg_broker_chunk_pool_new ();
+  RgBrokerChunk *chunk = rg_broker_chunk_pool_take (pool, 256 * 1024);
+  RgBrokerChunk *other;
+  guint8 *bytes = rg_broker_chunk_get_data (chunk);
+  gsize small, large, big_pos = 4096;
+  guint n_free, n_out;
+  gint64 base;
+  guint64 ack;
+
+  fail_unless_equals_int (rg_broker_chunk_get_size (chunk), 256 * 1024);
+  small = batch_into_chunk (chunk, 0, 100);
+  fail_unless_equals_int (rg_broker_topic_produce_input (topic, chunk, bytes,
+          small, &base, &ack), 0);
+  fail_unless_equals_int64 (base, 0);
+  /* Copied: the chunk is not held, and its bytes are untouched. */
+  fail_unless (!rg_broker_chunk_is_shared (chunk));
+  fail_unless (!rg_broker_chunk_contains (chunk, collected_batch (topic, 0),
+          small));
+
+  large = batch_into_chunk (chunk, big_pos, 16 * 1024);
+  fail_unless (large * RG_BROKER_CHUNK_PIN_RATIO >= 256 * 1024);
+  fail_unless_equals_int (rg_broker_topic_produce_input (topic, chunk,
+          bytes + big_pos, large, &base, &ack), 0);
+  fail_unless_equals_int64 (base, 1);
+  /* Kept where it lies, with the offset it got written there. */
+  fail_unless (rg_broker_chunk_is_shared (chunk));
+  fail_unless (collected_batch (topic, 1) == bytes + big_pos);
+  fail_unless_equals_int64 (GST_READ_UINT64_BE (bytes + big_pos), 1);
+
+  /* The reader lets go; the topic holds the chunk until it drops the
+   * batch (its ring keeps one). */
+  rg_broker_chunk_unref (chunk);
+  rg_broker_chunk_pool_get_counts (pool, &n_free, &n_out, NULL);
+  fail_unless_equals_int (n_out, 1);
+  fail_unless_equals_int (n_free, 0);
+  other = rg_broker_chunk_pool_take (pool, 4096);
+  rg_broker_topic_unref (topic);
+  rg_broker_chunk_pool_get_counts (pool, &n_free, &n_out, NULL);
+  /* The 256 KiB chunk is back; the 4 KiB one taken above is still out. */
+  fail_unless_equals_int (n_out, 1);
+  fail_unless_equals_int (n_free, 1);
+  /* The pool outlives its owner until its last chunk is back (ASan sees
+   * the order). */
+  rg_broker_chunk_pool_free (pool);
+  rg_broker_chunk_unref (other);
+  rg_loop_free (loop);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokeringest_suite (void)
 {
@@ -835,6 +943,7 @@ brokeringest_suite (void)
   tcase_add_test (tc, test_pipelined_produces_in_order);
   tcase_add_test (tc, test_fetch_sends_batch_from_read_memory);
   tcase_add_test (tc, test_pipelined_produce_fetch_interleaved);
+  tcase_add_test (tc, test_small_batch_copied_large_batch_kept);
   return s;
 }
 
