@@ -1578,9 +1578,13 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
       GST_INFO ("client %s idle for %u ms: closing", conn->address,
           conns->config.idle_timeout_ms);
       conn_close (conn);
-    } else {
-      /* Connections which have stopped streaming hold the initial size
-       * only: one that still streams grows it again with its next reads. */
+    } else if (now - conn->last_activity >= SWEEP_INTERVAL_MS) {
+      /* Connections which have stopped streaming (nothing read for a
+       * sweep interval) hold the initial size only: one that streams
+       * again grows it with its next reads. One that still streams keeps
+       * its chunk size: shrinking it between two of its reads would make
+       * it take chunks of every size on the way back up, which the pool
+       * does not keep enough of. */
       conn_shrink_input (conn, INPUT_INITIAL_SIZE);
     }
   }
