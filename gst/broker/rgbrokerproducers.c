@@ -483,11 +483,12 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
 /* The append itself; @end_offset: after the last record appended. */
 static gint16
 append (RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
-    gsize len, gint64 * base_offset, guint64 * end_offset)
+    gsize len, gboolean validated, gint64 * base_offset,
+    guint64 * end_offset)
 {
   guint64 ack_offset;
   gint16 code = rg_broker_topic_produce_input (topic, chunk, records, len,
-      base_offset, &ack_offset);
+      validated, base_offset, &ack_offset);
 
   /* A durable topic names the offset its acknowledgement waits for; a
    * memory topic's records are all there once appended. */
@@ -550,7 +551,8 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
   if (control)
     return RG_KAFKA_INVALID_RECORD;
   if (!idempotent)
-    return append (topic, chunk, records, len, base_offset, end_offset);
+    return append (topic, chunk, records, len, FALSE, base_offset,
+        end_offset);
   if (n != 1)
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
@@ -574,7 +576,8 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
         info.base_sequence, code);
     return code;
   }
-  code = append (topic, chunk, records, len, base_offset, end_offset);
+  /* Validated above (the one batch, CRC-32C included): not again. */
+  code = append (topic, chunk, records, len, TRUE, base_offset, end_offset);
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (producers, name, &info, *base_offset,
         now_ms);

@@ -541,14 +541,14 @@ rg_broker_topic_produce_durable (RgBrokerTopic * topic,
     const guint8 * records, gsize len, gint64 * base_offset,
     guint64 * ack_offset)
 {
-  return rg_broker_topic_produce_input (topic, NULL, records, len,
+  return rg_broker_topic_produce_input (topic, NULL, records, len, FALSE,
       base_offset, ack_offset);
 }
 
 gint16
 rg_broker_topic_produce_input (RgBrokerTopic * topic, RgBrokerChunk * chunk,
-    const guint8 * records, gsize len, gint64 * base_offset,
-    guint64 * ack_offset)
+    const guint8 * records, gsize len, gboolean validated,
+    gint64 * base_offset, guint64 * ack_offset)
 {
   gsize pos = 0;
 
@@ -556,7 +556,7 @@ rg_broker_topic_produce_input (RgBrokerTopic * topic, RgBrokerChunk * chunk,
   *ack_offset = 0;
   if (!topic->ingest)
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
-  if (ingest_validate (records, len) <= 0)
+  if (!validated && ingest_validate (records, len) <= 0)
     return RG_KAFKA_CORRUPT_MESSAGE;
   if (topic->ingest_log)
     return ingest_journal_produce (topic, records, len, base_offset,

@@ -104,10 +104,12 @@ gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
  * chunk's bytes in place (they are the broker's: the connection writes no
  * byte of a chunk another holds), unless the batch is small against the
  * chunk (RG_BROKER_CHUNK_PIN_RATIO), which would pin much memory for
- * little data: that one is copied. Loop thread. */
+ * little data: that one is copied. @validated: the caller already checked
+ * every batch of @records with rg_batch_validate() (size, CRC-32C), so
+ * they are not checked again. Loop thread. */
 gint16 rg_broker_topic_produce_input (RgBrokerTopic * topic,
     RgBrokerChunk * chunk, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * ack_offset);
+    gboolean validated, gint64 * base_offset, guint64 * ack_offset);
 
 /* Whether the records below @ack_offset of a durable ingest topic are
  * durable under its sync policy (DURABLE for any other topic). */

@@ -893,7 +893,7 @@ GST_START_TEST (test_small_batch_copied_large_batch_kept)
   fail_unless_equals_int (rg_broker_chunk_get_size (chunk), 256 * 1024);
   small = batch_into_chunk (chunk, 0, 100);
   fail_unless_equals_int (rg_broker_topic_produce_input (topic, chunk, bytes,
-          small, &base, &ack), 0);
+          small, FALSE, &base, &ack), 0);
   fail_unless_equals_int64 (base, 0);
   /* Copied: the chunk is not held, and its bytes are untouched. */
   fail_unless (!rg_broker_chunk_is_shared (chunk));
@@ -903,7 +903,7 @@ GST_START_TEST (test_small_batch_copied_large_batch_kept)
   large = batch_into_chunk (chunk, big_pos, 16 * 1024);
   fail_unless (large * RG_BROKER_CHUNK_PIN_RATIO >= 256 * 1024);
   fail_unless_equals_int (rg_broker_topic_produce_input (topic, chunk,
-          bytes + big_pos, large, &base, &ack), 0);
+          bytes + big_pos, large, FALSE, &base, &ack), 0);
   fail_unless_equals_int64 (base, 1);
   /* Kept where it lies, with the offset it got written there. */
   fail_unless (rg_broker_chunk_is_shared (chunk));
