@@ -31,7 +31,7 @@
  * vectored send (across responses, up to SEND_IOV_MAX segments). A
  * connection whose reads fill its buffer gets a larger one, up to
  * INPUT_STREAM_SIZE, and reads again before the loop waits; the sweep
- * gives the larger buffer back once the input is empty. Handled requests
+ * gives the larger buffer back once it reads nothing. Handled requests
  * only move the buffer's start on: what is left moves down once per pass,
  * when the request at the head could not end in place or is small. So a
  * producer of 10 KB requests costs one recv(), one sendmsg() and one
@@ -171,7 +171,8 @@
 #define INPUT_STREAM_SIZE RG_BROKER_CHUNK_MAX_POOLED
 /* A buffer up to this size (streaming, or grown to a request: a producer's
  * default max.request.size is 1 MiB) is kept while the connection is busy
- * and given back by the sweep once its input is empty; a larger one as
+ * and given back by the sweep once it has read nothing for a sweep
+ * interval; a larger one as
  * soon as its request is handled. */
 #define INPUT_KEEP_SIZE (1024 * 1024)
 /* How often idle connections are looked for, ms. */
