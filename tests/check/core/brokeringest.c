@@ -931,6 +931,114 @@ GST_START_TEST (test_small_batch_copied_large_batch_kept)
 
 GST_END_TEST;
 
+/* ---- Chunks let go on another thread ---- */
+
+#define CROSS_BATCHES 3000
+#define CROSS_SIZES 64
+
+typedef struct
+{
+  RgBrokerTopic *topic;
+  RgBrokerChunkPool *pool;
+  /* Encoded before the thread starts (no GLib slices in it, see the top
+   * of the file). */
+  GByteArray *batches[CROSS_SIZES];
+  atomic_int done;
+} CrossState;
+
+/* The loop's part: each batch read into a chunk from the pool (as a
+ * connection would), stored, and the reader's reference dropped at once,
+ * so the stored batch holds the chunk alone. The ring keeps 4 batches:
+ * chunks come back while the other thread may still hold them. */
+static void *
+cross_producer (void *data)
+{
+  CrossState *st = data;
+  guint i;
+
+  for (i = 0; i < CROSS_BATCHES; i++) {
+    RgBrokerChunk *chunk = rg_broker_chunk_pool_take (st->pool, 8192);
+    GByteArray *batch = st->batches[i % CROSS_SIZES];
+    gsize len = batch->len;
+    gint64 base;
+    guint64 ack;
+
+    memcpy (rg_broker_chunk_get_data (chunk), batch->data, len);
+    fail_unless_equals_int (rg_broker_topic_produce_input (st->topic, chunk,
+            rg_broker_chunk_get_data (chunk), len, FALSE, &base, &ack), 0);
+    fail_unless_equals_int64 (base, i);
+    rg_broker_chunk_unref (chunk);
+  }
+  atomic_store_explicit (&st->done, 1, memory_order_release);
+  return NULL;
+}
+
+/* A stored batch's chunk goes back to the pool from whichever thread
+ * drops the last reference: here the test thread, collecting the latest
+ * batches as a Fetch does and releasing them, while another thread reuses
+ * chunks from the same pool for new batches. Every batch collected must
+ * be whole (its CRC-32C checks) and carry its own offset; ThreadSanitizer
+ * (suite 'tsan') checks that a chunk's reuse is ordered after every read
+ * of its old bytes. */
+GST_START_TEST (test_chunks_released_on_another_thread)
+{
+  RgLoop *loop = rg_loop_new (no_turn, NULL);
+  CrossState st;
+  pthread_t tid;
+  guint collected = 0;
+  guint n_out, i;
+
+  st.topic = rg_broker_topic_new_ingest (rg_loop_get_waker (loop), "cross",
+      4);
+  st.pool = rg_broker_chunk_pool_new ();
+  for (i = 0; i < CROSS_SIZES; i++) {
+    RgRecord record = { 0, };
+    guint8 value[1000];
+
+    memset (value, i, sizeof (value));
+    record.timestamp = 1000;
+    record.value = value;
+    record.value_len = 300 + i * 11;
+    st.batches[i] = rg_batch_encode (0, &record, 1, NULL);
+  }
+  atomic_init (&st.done, 0);
+  fail_unless (pthread_create (&tid, NULL, cross_producer, &st) == 0);
+  while (!atomic_load_explicit (&st.done, memory_order_acquire)) {
+    GArray *refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
+    guint64 hw = rg_broker_topic_get_high_watermark (st.topic);
+    RgBrokerCollect result;
+
+    if (hw == 0) {
+      g_array_unref (refs);
+      continue;
+    }
+    rg_broker_topic_collect (st.topic, hw - 1, 0, 1024 * 1024, TRUE, refs,
+        &result);
+    for (i = 0; i < refs->len; i++) {
+      RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
+      RgBatchInfo info;
+
+      fail_unless_equals_int (rg_batch_validate (ref->data, ref->length,
+              &info, NULL), ref->length);
+      fail_unless (GST_READ_UINT64_BE (ref->data) < CROSS_BATCHES);
+      collected++;
+    }
+    rg_broker_records_refs_clear (refs);
+    g_array_unref (refs);
+  }
+  fail_unless (pthread_join (tid, NULL) == 0);
+  fail_unless (collected > 0);
+  rg_broker_topic_unref (st.topic);
+  rg_broker_chunk_pool_get_counts (st.pool, NULL, &n_out, NULL);
+  fail_unless_equals_int (n_out, 0);
+  rg_broker_chunk_pool_free (st.pool);
+  for (i = 0; i < CROSS_SIZES; i++)
+    g_byte_array_unref (st.batches[i]);
+  rg_loop_free (loop);
+}
+
+GST_END_TEST;
+
 static Suite *
 brokeringest_suite (void)
 {
@@ -944,6 +1052,7 @@ brokeringest_suite (void)
   tcase_add_test (tc, test_fetch_sends_batch_from_read_memory);
   tcase_add_test (tc, test_pipelined_produce_fetch_interleaved);
   tcase_add_test (tc, test_small_batch_copied_large_batch_kept);
+  tcase_add_test (tc, test_chunks_released_on_another_thread);
   return s;
 }
 
