@@ -943,6 +943,10 @@ typedef struct
   /* Encoded before the thread starts (no GLib slices in it, see the top
    * of the file). */
   GByteArray *batches[CROSS_SIZES];
+  /* Rounds in which the test thread collected batches: the producer waits
+   * for one halfway, so that the two overlap however the threads are
+   * scheduled. */
+  atomic_int rounds;
   atomic_int done;
 } CrossState;
 
@@ -963,6 +967,9 @@ cross_producer (void *data)
     gint64 base;
     guint64 ack;
 
+    if (i == CROSS_BATCHES / 2)
+      while (atomic_load_explicit (&st->rounds, memory_order_acquire) == 0)
+        g_usleep (100);
     memcpy (rg_broker_chunk_get_data (chunk), batch->data, len);
     fail_unless_equals_int (rg_broker_topic_produce_input (st->topic, chunk,
             rg_broker_chunk_get_data (chunk), len, FALSE, &base, &ack), 0);
@@ -1002,6 +1009,7 @@ GST_START_TEST (test_chunks_released_on_another_thread)
     st.batches[i] = rg_batch_encode (0, &record, 1, NULL);
   }
   atomic_init (&st.done, 0);
+  atomic_init (&st.rounds, 0);
   fail_unless (pthread_create (&tid, NULL, cross_producer, &st) == 0);
   while (!atomic_load_explicit (&st.done, memory_order_acquire)) {
     GArray *refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
@@ -1023,6 +1031,8 @@ GST_START_TEST (test_chunks_released_on_another_thread)
       fail_unless (GST_READ_UINT64_BE (ref->data) < CROSS_BATCHES);
       collected++;
     }
+    if (refs->len > 0)
+      atomic_fetch_add_explicit (&st.rounds, 1, memory_order_release);
     rg_broker_records_refs_clear (refs);
     g_array_unref (refs);
   }
