@@ -68,8 +68,10 @@ G_BEGIN_DECLS
  * RG_BROKER_CHUNK_PIN_RATIO times the size of a batch that holds it, so
  * the chunks held by a topic's records take at most this many times the
  * bytes of the batches the topic keeps, and never more than one chunk per
- * batch (a chunk is at most the largest request, so a ring of N batches
- * holds at most N x max_request_bytes, its bound with copies too). In
+ * batch (a chunk is at most RG_BROKER_CHUNK_MAX_POOLED or the largest
+ * request, so a ring of N batches holds at most N x max (256 KiB,
+ * max_request_bytes + 4): with the default 1 MiB requests, its bound with
+ * copies too). In
  * steady streaming it is about 1x: consecutive batches share their
  * chunks. 32 keeps the batches of a streaming producer of 10 KB requests
  * (100 records of 100 B) read into 256 KiB chunks. */
