@@ -464,6 +464,7 @@ broker_frame (gpointer data, RgBrokerConn * conn, const guint8 * frame,
 
   broker_context (broker, conn, &ctx);
   ctx.request_bytes = 4 + len;
+  ctx.input = rg_broker_conn_get_input_chunk (conn);
   res = rg_broker_dispatch_frame (frame, len, &ctx, &out, &request);
   if (res == RG_BROKER_HANDLE_DONE && out.hold) {
     rg_broker_conn_hold (conn, out.state, out.state_free, out.hold, 4 + len);

@@ -38,19 +38,28 @@ struct _RgBrokerAcks
 {
   RgKafkaProduceTopicResponse *topics;
   RgKafkaProducePartitionResponse *partitions;
-  GArray *waits;                /* AckWait, the partitions still waiting */
+  /* AckWait, the partitions still waiting; NULL until one waits (a
+   * memory topic's Produce never does). */
+  GArray *waits;
   guint32 throttle_ms;
 };
+
+/* The answers' arrays follow the struct in the same block (one
+ * allocation per Produce, not three): every member is 8-byte aligned. */
+G_STATIC_ASSERT (sizeof (RgBrokerAcks) % 8 == 0);
+G_STATIC_ASSERT (sizeof (RgKafkaProduceTopicResponse) % 8 == 0);
 
 RgBrokerAcks *
 rg_broker_acks_new (guint n_topics, guint n_partitions)
 {
-  RgBrokerAcks *acks = g_new0 (RgBrokerAcks, 1);
+  gsize topics_size = sizeof (RgKafkaProduceTopicResponse) * MAX (n_topics,
+      1);
+  RgBrokerAcks *acks = g_malloc0 (sizeof (RgBrokerAcks) + topics_size +
+      sizeof (RgKafkaProducePartitionResponse) * MAX (n_partitions, 1));
 
-  acks->topics = g_new0 (RgKafkaProduceTopicResponse, MAX (n_topics, 1));
-  acks->partitions = g_new0 (RgKafkaProducePartitionResponse,
-      MAX (n_partitions, 1));
-  acks->waits = g_array_new (FALSE, FALSE, sizeof (AckWait));
+  acks->topics = (RgKafkaProduceTopicResponse *) (acks + 1);
+  acks->partitions = (RgKafkaProducePartitionResponse *)
+      ((guint8 *) acks->topics + topics_size);
   return acks;
 }
 
@@ -61,11 +70,10 @@ rg_broker_acks_free (RgBrokerAcks * acks)
 
   if (!acks)
     return;
-  for (i = 0; i < acks->waits->len; i++)
+  for (i = 0; acks->waits && i < acks->waits->len; i++)
     rg_broker_topic_unref (g_array_index (acks->waits, AckWait, i).topic);
-  g_array_unref (acks->waits);
-  g_free (acks->topics);
-  g_free (acks->partitions);
+  if (acks->waits)
+    g_array_unref (acks->waits);
   g_free (acks);
 }
 
@@ -108,6 +116,8 @@ rg_broker_acks_wait (RgBrokerAcks * acks, guint index, RgBrokerTopic * topic,
   w.index = index;
   w.topic = rg_broker_topic_ref (topic);
   w.ack_offset = ack_offset;
+  if (!acks->waits)
+    acks->waits = g_array_new (FALSE, FALSE, sizeof (AckWait));
   g_array_append_val (acks->waits, w);
 }
 
@@ -126,6 +136,8 @@ rg_broker_acks_settle (RgBrokerAcks * acks, gboolean expired)
 {
   guint i = 0;
 
+  if (!acks->waits)
+    return TRUE;
   while (i < acks->waits->len) {
     AckWait *w = &g_array_index (acks->waits, AckWait, i);
 

@@ -31,11 +31,21 @@
  * vectored send (across responses, up to SEND_IOV_MAX segments). A
  * connection whose reads fill its buffer gets a larger one, up to
  * INPUT_STREAM_SIZE, and reads again before the loop waits; the sweep
- * gives the larger buffer back once the input is empty. Handled requests
+ * gives the larger buffer back once it reads nothing. Handled requests
  * only move the buffer's start on: what is left moves down once per pass,
  * when the request at the head could not end in place or is small. So a
  * producer of 10 KB requests costs one recv(), one sendmsg() and one
  * epoll_wait() per few requests, not three turns per request.
+ * Input chunks (rgbrokerchunk.h): the input buffer is a reference-
+ * counted chunk from the set's pool, so that a memory ingest topic can
+ * keep a produced batch where it was read (zero copy). Bytes below in_len
+ * of a chunk another holds are never written again: where the buffer
+ * would rewind (input handled, or the head request moved down) or grow,
+ * the connection takes a fresh chunk and copies over only the input not
+ * handled yet; while a quarter of a held chunk is still free and the
+ * head request can end in place, it reads on at the chunk's end instead
+ * (conn_input_fill_on()), so chunks fill before they are left. A chunk
+ * nobody else holds is rewound in place, as a plain buffer would be.
  * Four things stop a connection's reading, which is what bounds its
  * memory and its rate:
  *  - a parked request (a Fetch's long poll): it stays in the input buffer,
@@ -131,6 +141,7 @@
 #endif
 
 #include "broker/rgbrokerconn.h"
+#include "broker/rgbrokerchunk.h"
 #include "broker/rgbrokerhooks.h"
 #include "broker/rgbrokerio.h"
 #include "broker/rgbrokertls.h"
@@ -153,14 +164,15 @@
  * array would split a 1 MiB response into hundreds of system calls. */
 #define SEND_IOV_MAX 1024
 /* Initial input buffer: enough for the requests clients send. */
-#define INPUT_INITIAL_SIZE 4096
+#define INPUT_INITIAL_SIZE RG_BROKER_CHUNK_MIN_SIZE
 /* A connection whose reads fill its input buffer (a producer streaming
  * pipelined requests) gets a larger one, doubling up to this size, so that
  * one recv() takes several requests and one turn answers them all. */
-#define INPUT_STREAM_SIZE (256 * 1024)
+#define INPUT_STREAM_SIZE RG_BROKER_CHUNK_MAX_POOLED
 /* A buffer up to this size (streaming, or grown to a request: a producer's
  * default max.request.size is 1 MiB) is kept while the connection is busy
- * and given back by the sweep once its input is empty; a larger one as
+ * and given back by the sweep once it has read nothing for a sweep
+ * interval; a larger one as
  * soon as its request is handled. */
 #define INPUT_KEEP_SIZE (1024 * 1024)
 /* How often idle connections are looked for, ms. */
@@ -213,7 +225,11 @@ struct _RgBrokerConn
    * the rest is moved down once per pass over the buffer, not once per
    * request, and never while a request is parked (its parsed form may
    * point into the buffer). in_more: the last read filled the room there
-   * was, so the socket may hold more. */
+   * was, so the socket may hold more. The buffer is in_chunk's bytes (in
+   * is its data): a memory ingest topic may keep a produced batch by
+   * reference to them, and then the chunk is not written below in_len
+   * again: conn_input_rewind() takes a fresh one (see "Input chunks"). */
+  RgBrokerChunk *in_chunk;
   guint8 *in;
   gsize in_start;
   gsize in_len;
@@ -301,6 +317,8 @@ struct _RgBrokerConns
   /* Peer address -> GUINT_TO_POINTER (connections open). */
   GHashTable *per_address;
   gsize partial_total;
+  /* The connections' input chunks (any thread returns them). */
+  RgBrokerChunkPool *pool;
 };
 
 static RgBrokerSysHooks sys_hooks;
@@ -321,6 +339,12 @@ rg_broker_sys_send_iov (int fd, const struct iovec *iov, int iovcnt)
   msg.msg_iov = (struct iovec *) iov;
   msg.msg_iovlen = iovcnt;
   return sendmsg (fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+ssize_t
+rg_broker_sys_recv (int fd, void *buf, size_t len)
+{
+  return recv (fd, buf, len, MSG_DONTWAIT);
 }
 
 void
@@ -833,15 +857,67 @@ conn_input_bytes (RgBrokerConn * conn)
   return conn->in_len - conn->in_start;
 }
 
+/* Makes the input a fresh chunk of at least @size bytes holding the input
+ * not handled yet at its start. The old chunk is let go: a record that
+ * keeps a batch read into it holds it until the record goes. */
+static void
+conn_input_replace (RgBrokerConn * conn, gsize size)
+{
+  RgBrokerChunk *fresh = rg_broker_chunk_pool_take (conn->conns->pool, size);
+  gsize n = conn_input_bytes (conn);
+
+  if (n > 0)
+    memcpy (rg_broker_chunk_get_data (fresh), conn->in + conn->in_start, n);
+  if (conn->in_chunk)
+    rg_broker_chunk_unref (conn->in_chunk);
+  conn->in_chunk = fresh;
+  conn->in = rg_broker_chunk_get_data (fresh);
+  conn->in_size = rg_broker_chunk_get_size (fresh);
+  conn->in_start = 0;
+  conn->in_len = n;
+}
+
+/* Moves the input not handled yet to the start of the buffer, in place
+ * when nobody else holds the chunk, else into a fresh chunk of the same
+ * size (the bytes before in_start may be a stored batch's). */
+static void
+conn_input_rewind (RgBrokerConn * conn)
+{
+  gsize n = conn_input_bytes (conn);
+
+  if (rg_broker_chunk_is_shared (conn->in_chunk)) {
+    conn_input_replace (conn, conn->in_size);
+    return;
+  }
+  if (n > 0)
+    memmove (conn->in, conn->in + conn->in_start, n);
+  conn->in_start = 0;
+  conn->in_len = n;
+}
+
+/* Whether the connection reads on at the end of its chunk rather than
+ * rewinding: a stored batch holds the chunk (rewinding would take a fresh
+ * one), the request at the head (@head bytes, as far as known) can end in
+ * place, and a quarter of the chunk or more is still free. Filling a chunk
+ * before leaving it keeps what stored batches pin close to their own size,
+ * and a streaming producer's reads take one fresh chunk per chunk's worth
+ * of requests, not one per read. */
+static gboolean
+conn_input_fill_on (RgBrokerConn * conn, gsize head)
+{
+  return rg_broker_chunk_is_shared (conn->in_chunk)
+      && conn->in_start + head <= conn->in_size
+      && conn->in_size - conn->in_len >= conn->in_size / 4;
+}
+
 /* Gives the input buffer back to its initial size when it is empty and
  * larger than @keep. */
 static void
 conn_shrink_input (RgBrokerConn * conn, gsize keep)
 {
-  if (conn->in_len > 0 || conn->in_size <= keep)
+  if (conn_input_bytes (conn) > 0 || conn->in_size <= keep)
     return;
-  conn->in = g_realloc (conn->in, INPUT_INITIAL_SIZE);
-  conn->in_size = INPUT_INITIAL_SIZE;
+  conn_input_replace (conn, INPUT_INITIAL_SIZE);
 }
 
 /* Drops the @n bytes of the request at the head of the input. */
@@ -849,8 +925,8 @@ static void
 conn_consume (RgBrokerConn * conn, gsize n)
 {
   conn->in_start += n;
-  if (conn->in_start == conn->in_len)
-    conn->in_start = conn->in_len = 0;
+  if (conn->in_start == conn->in_len && !conn_input_fill_on (conn, 4))
+    conn_input_rewind (conn);
   /* The next request's clock starts when it is at the head. */
   conn->request_start = 0;
   /* Give a large request's buffer back once it is handled; a streaming
@@ -888,19 +964,15 @@ conn_compact (RgBrokerConn * conn)
   if (conn->parked)
     return;
   if (conn->in_start > 0 && (conn->in_start + head > conn->in_size
-          || conn_input_bytes (conn) <= INPUT_INITIAL_SIZE)) {
-    memmove (conn->in, conn->in + conn->in_start, conn_input_bytes (conn));
-    conn->in_len -= conn->in_start;
-    conn->in_start = 0;
-  }
+          || conn_input_bytes (conn) <= INPUT_INITIAL_SIZE)
+      && !conn_input_fill_on (conn, head))
+    conn_input_rewind (conn);
   if (conn->in_len == conn->in_size && conn->in_size < head)
     want = MIN (head, conn->in_size * 2);
   if (conn->in_more && conn->in_size < INPUT_STREAM_SIZE)
     want = MAX (want, MIN (conn->in_size * 2, INPUT_STREAM_SIZE));
-  if (want > conn->in_size) {
-    conn->in = g_realloc (conn->in, want);
-    conn->in_size = want;
-  }
+  if (want > conn->in_size)
+    conn_input_replace (conn, want);
 }
 
 /* Handles the complete frames in the input buffer, in order. Returns FALSE
@@ -1076,7 +1148,9 @@ conn_recv (RgBrokerConn * conn, void *buf, gsize len)
 {
   if (conn->tls)
     return rg_broker_tls_read (conn->tls, buf, len);
-  return recv (conn->fd, buf, len, MSG_DONTWAIT);
+  if (sys_hooks.recv)
+    return sys_hooks.recv (conn->fd, buf, len);
+  return rg_broker_sys_recv (conn->fd, buf, len);
 }
 
 /* Returns FALSE when the connection was closed. */
@@ -1166,8 +1240,15 @@ conn_free (RgBrokerConn * conn)
   g_free (conn->address);
   g_free (conn->local_host);
   g_free (conn->peer_host);
-  g_free (conn->in);
+  if (conn->in_chunk)
+    rg_broker_chunk_unref (conn->in_chunk);
   g_free (conn);
+}
+
+RgBrokerChunk *
+rg_broker_conn_get_input_chunk (RgBrokerConn * conn)
+{
+  return conn->in_chunk;
 }
 
 /* Counts a connection of @host in or out. */
@@ -1200,8 +1281,7 @@ conn_new (RgBrokerConns * conns, int fd, const struct sockaddr_storage *peer)
     conn->local_host = sockaddr_to_string (&local, FALSE);
   else
     conn->local_host = g_strdup ("127.0.0.1");
-  conn->in_size = INPUT_INITIAL_SIZE;
-  conn->in = g_malloc (conn->in_size);
+  conn_input_replace (conn, INPUT_INITIAL_SIZE);
   conn->next_offset = -1;
   conn->last_activity = rg_loop_now_ms ();
   /* Responses are whole frames: send each as soon as it is complete. */
@@ -1379,6 +1459,7 @@ rg_broker_conns_new (RgLoop * loop, int listen_fd,
   conns->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
   conns->flush_items = g_ptr_array_new ();
+  conns->pool = rg_broker_chunk_pool_new ();
   /* Often enough to close a slow request near its timeout. */
   conns->sweep_interval = SWEEP_INTERVAL_MS;
   if (config->request_timeout_ms > 0)
@@ -1412,6 +1493,9 @@ rg_broker_conns_free (RgBrokerConns * conns)
     rg_loop_remove (conns->loop, conns->listen_source);
   g_ptr_array_unref (conns->flush_items);
   g_hash_table_unref (conns->per_address);
+  /* Chunks that stored batches still hold come back to it later: it
+   * lives until the last one does. */
+  rg_broker_chunk_pool_free (conns->pool);
   rg_broker_io_free (conns->io);
   pthread_mutex_destroy (&conns->lock);
   g_free (conns);
@@ -1509,9 +1593,13 @@ conns_sweep (RgBrokerConns * conns, gint64 now)
       GST_INFO ("client %s idle for %u ms: closing", conn->address,
           conns->config.idle_timeout_ms);
       conn_close (conn);
-    } else {
-      /* Connections which have stopped streaming hold the initial size
-       * only: one that still streams grows it again with its next reads. */
+    } else if (now - conn->last_activity >= SWEEP_INTERVAL_MS) {
+      /* Connections which have stopped streaming (nothing read for a
+       * sweep interval) hold the initial size only: one that streams
+       * again grows it with its next reads. One that still streams keeps
+       * its chunk size: shrinking it between two of its reads would make
+       * it take chunks of every size on the way back up, which the pool
+       * does not keep enough of. */
       conn_shrink_input (conn, INPUT_INITIAL_SIZE);
     }
   }

@@ -38,6 +38,7 @@
 #define __RG_BROKER_CONN_H__
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerchunk.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertopic.h"
 #include "broker/rgbrokertls.h"
@@ -105,6 +106,12 @@ const gchar *rg_broker_conn_get_local_host (RgBrokerConn * conn);
 
 /* The client's IP address, without the port. */
 const gchar *rg_broker_conn_get_peer_host (RgBrokerConn * conn);
+
+/* The chunk the frame being handled was read into (the frame function's
+ * bytes lie inside it), owned by the connection: a handler that keeps
+ * part of the frame past its return takes a reference
+ * (rg_broker_chunk_ref()) instead of a copy. Loop thread. */
+RgBrokerChunk *rg_broker_conn_get_input_chunk (RgBrokerConn * conn);
 
 /* Keeps @state (transfer full, freed with @free_func) of a request that
  * needs no answer but whose @bytes stay in flight until @done returns

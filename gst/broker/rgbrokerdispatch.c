@@ -460,8 +460,8 @@ produce_batches (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
         info.producer_epoch, code);
     return code;
   }
-  code = rg_broker_producers_produce (ctx->producers, topic, pp->records,
-      pp->records_len, base_offset, ack_offset);
+  code = rg_broker_producers_produce (ctx->producers, topic, ctx->input,
+      pp->records, pp->records_len, base_offset, ack_offset);
   if (code == RG_KAFKA_NONE && transactional)
     rg_broker_txn_api_note_produce (ctx, topic, &info, *base_offset);
   return code;
@@ -534,8 +534,12 @@ produce_partition (const RgBrokerRequestContext * ctx, RgBrokerTopic * topic,
     rp->error_code = produce_store (ctx, topic, version, pp, &rp->base_offset,
         &ack_offset);
     rg_broker_acks_wait (acks, index, topic, ack_offset);
-    rg_broker_topic_get_stats (topic, &stats);
-    rp->log_start_offset = stats.log_start_offset;
+    /* Only Produce v5+ answers carry the log start: not looked up (under
+     * the topic's lock) for the others. */
+    if (version >= 5) {
+      rg_broker_topic_get_stats (topic, &stats);
+      rp->log_start_offset = stats.log_start_offset;
+    }
   }
   if (topic)
     rg_broker_topic_unref (topic);

@@ -96,6 +96,10 @@ typedef enum
  * @request_bytes: the request's size on the wire (its size prefix
  *   included), what the quota counts
  * @now_ms: the loop's time (ms), for the quota
+ * @input: (nullable): the chunk the request was read into (its parsed
+ *   form points there); a memory ingest topic keeps produced batches by
+ *   reference to it (rg_broker_topic_produce_input()). NULL when the
+ *   request is retried: its batches are copied
  */
 typedef struct
 {
@@ -119,6 +123,7 @@ typedef struct
   const gchar *quota_key;
   gsize request_bytes;
   gint64 now_ms;
+  RgBrokerChunk *input;
 } RgBrokerRequestContext;
 
 /*

@@ -32,13 +32,17 @@ G_BEGIN_DECLS
  * RgBrokerSysHooks:
  * @send_iov: replaces the broker's vectored send (sendmsg() with
  *   MSG_NOSIGNAL, i.e. writev() without SIGPIPE) on client sockets
+ * @recv: replaces the broker's reads of clear-text client sockets
+ *   (recv() with MSG_DONTWAIT)
  *
- * Tests install this to see exactly which memory the broker hands the
- * kernel (the zero-copy proof). %NULL keeps the system call.
+ * Tests install these to see exactly which memory the broker hands the
+ * kernel (the zero-copy proofs: a Fetch sends a produced batch from the
+ * memory its Produce was read into). %NULL keeps the system call.
  */
 typedef struct
 {
   ssize_t (*send_iov) (int fd, const struct iovec * iov, int iovcnt);
+  ssize_t (*recv) (int fd, void *buf, size_t len);
 } RgBrokerSysHooks;
 
 /* Installs @hooks (copied; NULL: the system calls). Not thread-safe: call
@@ -49,6 +53,9 @@ void rg_broker_set_sys_hooks (const RgBrokerSysHooks * hooks);
  * then forward. */
 ssize_t rg_broker_sys_send_iov (int fd, const struct iovec * iov,
     int iovcnt);
+
+/* The default of RgBrokerSysHooks.recv. */
+ssize_t rg_broker_sys_recv (int fd, void *buf, size_t len);
 
 G_END_DECLS
 

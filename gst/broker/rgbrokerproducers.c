@@ -482,12 +482,13 @@ scan_batches (const guint8 * records, gsize len, gboolean * idempotent,
 
 /* The append itself; @end_offset: after the last record appended. */
 static gint16
-append (RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+append (RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
+    gsize len, gboolean validated, gint64 * base_offset,
+    guint64 * end_offset)
 {
   guint64 ack_offset;
-  gint16 code = rg_broker_topic_produce_durable (topic, records, len,
-      base_offset, &ack_offset);
+  gint16 code = rg_broker_topic_produce_input (topic, chunk, records, len,
+      validated, base_offset, &ack_offset);
 
   /* A durable topic names the offset its acknowledgement waits for; a
    * memory topic's records are all there once appended. */
@@ -512,16 +513,17 @@ partition_key (RgBrokerTopic * topic)
 }
 
 static gint16 produce_keyed (RgBrokerProducers * producers,
-    RgBrokerTopic * topic, const gchar * name, const guint8 * records,
-    gsize len, gint64 * base_offset, guint64 * end_offset);
+    RgBrokerTopic * topic, RgBrokerChunk * chunk, const gchar * name,
+    const guint8 * records, gsize len, gint64 * base_offset,
+    guint64 * end_offset);
 
 gint16
 rg_broker_producers_produce (RgBrokerProducers * producers,
-    RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+    RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset)
 {
   gchar *name = partition_key (topic);
-  gint16 code = produce_keyed (producers, topic, name, records, len,
+  gint16 code = produce_keyed (producers, topic, chunk, name, records, len,
       base_offset, end_offset);
 
   g_free (name);
@@ -530,10 +532,10 @@ rg_broker_producers_produce (RgBrokerProducers * producers,
 
 static gint16
 produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
-    const gchar * name, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset)
+    RgBrokerChunk * chunk, const gchar * name, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset)
 {
-  gint64 now_ms = g_get_monotonic_time () / 1000;
+  gint64 now_ms;
   gboolean idempotent, control;
   gint64 duplicate, duplicate_end;
   guint64 end = 0;
@@ -549,11 +551,14 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
   if (control)
     return RG_KAFKA_INVALID_RECORD;
   if (!idempotent)
-    return append (topic, records, len, base_offset, end_offset);
+    return append (topic, chunk, records, len, FALSE, base_offset,
+        end_offset);
   if (n != 1)
     return RG_KAFKA_INVALID_RECORD;
   if (rg_batch_validate (records, len, NULL, NULL) != len)
     return RG_KAFKA_CORRUPT_MESSAGE;
+  /* The clock only for idempotent batches: the others need no time. */
+  now_ms = g_get_monotonic_time () / 1000;
 
   code = rg_broker_producers_check (producers, name, &info, now_ms,
       &duplicate, &duplicate_end);
@@ -571,7 +576,8 @@ produce_keyed (RgBrokerProducers * producers, RgBrokerTopic * topic,
         info.base_sequence, code);
     return code;
   }
-  code = append (topic, records, len, base_offset, end_offset);
+  /* Validated above (the one batch, CRC-32C included): not again. */
+  code = append (topic, chunk, records, len, TRUE, base_offset, end_offset);
   if (code == RG_KAFKA_NONE)
     rg_broker_producers_record (producers, name, &info, *base_offset,
         now_ms);

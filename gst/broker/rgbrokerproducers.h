@@ -112,10 +112,14 @@ void rg_broker_producers_record (RgBrokerProducers * producers,
  * record the answer covers: the appended records', or for a duplicate the
  * first copy's (0 on error). A durable topic acknowledges once that offset
  * is durable, so that a duplicate is not acknowledged before its first
- * copy is. */
+ * copy is.
+ *
+ * @chunk (nullable): the input chunk @records were read into, handed to
+ * rg_broker_topic_produce_input() so that a memory topic keeps the batches
+ * there instead of copying them. */
 gint16 rg_broker_producers_produce (RgBrokerProducers * producers,
-    RgBrokerTopic * topic, const guint8 * records, gsize len,
-    gint64 * base_offset, guint64 * end_offset);
+    RgBrokerTopic * topic, RgBrokerChunk * chunk, const guint8 * records,
+    gsize len, gint64 * base_offset, guint64 * end_offset);
 
 /* Forgets every sequence state of @topic_name (the topic was deleted: a
  * topic created again under the name starts afresh). */

@@ -45,7 +45,14 @@
  * owns) keep produced batches instead: each ring entry is one whole batch
  * as the producer sent it (validated, its baseOffset patched to the offset
  * it got; the CRC does not cover baseOffset, so the batch stays valid),
- * spanning lastOffsetDelta + 1 offsets. Their slots are counted by batch
+ * spanning lastOffsetDelta + 1 offsets. A batch stays in the connection's
+ * input chunk it was read into (rgbrokerchunk.h), referenced, its
+ * baseOffset written there in place, and a Fetch sends it from that
+ * memory: the payload is never copied. Only a batch small against its
+ * chunk (under 1/RG_BROKER_CHUNK_PIN_RATIO of it) is copied, so that a
+ * few small batches cannot pin many large chunks; so are batches that
+ * come from elsewhere (converted message sets, control batches).
+ * Their slots are counted by batch
  * (seq_start, seq_next), and a fetch offset is found by binary search.
  * A durable ingest topic (the broker has an ingest directory) writes them
  * to its own journal instead (rgbrokeringest.h) and is read back like any
@@ -82,6 +89,10 @@ typedef struct
   struct _RgBrokerMapping **maps;
   guint n_maps;
   guint8 *owned;
+  /* A produced batch kept where the connection read it: the chunk it
+   * lies in (referenced), its one iovec in iov_one. */
+  RgBrokerChunk *chunk;
+  struct iovec iov_one;
   struct iovec *iov;
   guint n_iov;
   gsize size;
@@ -218,9 +229,12 @@ record_unref (gpointer data)
     mapping_release (record->maps[i]);
   if (record->buffer)
     gst_buffer_unref (record->buffer);
+  if (record->chunk)
+    rg_broker_chunk_unref (record->chunk);
   g_free (record->maps);
   g_free (record->owned);
-  g_free (record->iov);
+  if (record->iov != &record->iov_one)
+    g_free (record->iov);
   g_free (record);
 }
 
@@ -425,12 +439,26 @@ ingest_validate (const guint8 * records, gsize len)
   return n;
 }
 
-/* A record that owns a copy of one produced batch, at @offset. */
+/* Whether a batch of @size bytes at @data is kept by reference to
+ * @chunk: it lies in it, and the chunk is not much larger than the batch
+ * (what a stored batch pins is bounded, see rgbrokerchunk.h). */
+static gboolean
+ingest_keeps_chunk (RgBrokerChunk * chunk, const guint8 * data, gsize size)
+{
+  return chunk && rg_broker_chunk_contains (chunk, data, size)
+      && size * RG_BROKER_CHUNK_PIN_RATIO >= rg_broker_chunk_get_size (chunk);
+}
+
+/* A record of one produced batch, at @offset: the batch where it was read
+ * (in @chunk, nullable) when ingest_keeps_chunk() says so, else a copy.
+ * Either way its baseOffset is set to @offset. */
 static RgBrokerRecord *
-ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
+ingest_record_new (RgBrokerChunk * chunk, const guint8 * data,
+    guint64 offset, RgBatchInfo * info)
 {
   RgBrokerRecord *record = g_new0 (RgBrokerRecord, 1);
   guint64 be = GUINT64_TO_BE (offset);
+  guint8 *bytes;
 
   atomic_init (&record->ref, 1);
   record->offset = offset;
@@ -438,10 +466,18 @@ ingest_record_new (const guint8 * data, guint64 offset, RgBatchInfo * info)
   record->n_offsets = (guint64) info->last_offset_delta + 1;
   record->timestamp = info->max_timestamp;
   record->keyframe = TRUE;
-  record->owned = g_memdup2 (data, record->size);
-  memcpy (record->owned, &be, sizeof (be));
-  record->iov = g_new (struct iovec, 1);
-  record->iov[0].iov_base = record->owned;
+  if (ingest_keeps_chunk (chunk, data, record->size)) {
+    /* The chunk's bytes are the broker's (rgbrokerchunk.h): the offset is
+     * written where the batch was read. */
+    record->chunk = rg_broker_chunk_ref (chunk);
+    bytes = (guint8 *) data;
+  } else {
+    record->owned = g_memdup2 (data, record->size);
+    bytes = record->owned;
+  }
+  memcpy (bytes, &be, sizeof (be));
+  record->iov = &record->iov_one;
+  record->iov[0].iov_base = bytes;
   record->iov[0].iov_len = record->size;
   record->n_iov = 1;
   return record;
@@ -517,13 +553,22 @@ rg_broker_topic_produce_durable (RgBrokerTopic * topic,
     const guint8 * records, gsize len, gint64 * base_offset,
     guint64 * ack_offset)
 {
+  return rg_broker_topic_produce_input (topic, NULL, records, len, FALSE,
+      base_offset, ack_offset);
+}
+
+gint16
+rg_broker_topic_produce_input (RgBrokerTopic * topic, RgBrokerChunk * chunk,
+    const guint8 * records, gsize len, gboolean validated,
+    gint64 * base_offset, guint64 * ack_offset)
+{
   gsize pos = 0;
 
   *base_offset = -1;
   *ack_offset = 0;
   if (!topic->ingest)
     return RG_KAFKA_INVALID_TOPIC_EXCEPTION;
-  if (ingest_validate (records, len) <= 0)
+  if (!validated && ingest_validate (records, len) <= 0)
     return RG_KAFKA_CORRUPT_MESSAGE;
   if (topic->ingest_log)
     return ingest_journal_produce (topic, records, len, base_offset,
@@ -537,7 +582,7 @@ rg_broker_topic_produce_durable (RgBrokerTopic * topic,
      * the header is read again here, not the whole batch. */
     rg_batch_parse_header (records + pos, len - pos, &info, NULL);
     pthread_mutex_lock (&topic->lock);
-    record = ingest_record_new (records + pos, topic->next, &info);
+    record = ingest_record_new (chunk, records + pos, topic->next, &info);
     if (*base_offset < 0)
       *base_offset = topic->next;
     if (topic->seq_next - topic->seq_start == topic->capacity) {
@@ -1226,7 +1271,8 @@ ingest_find_timestamp (const RgBrokerRecord * record, gint64 timestamp,
 
   *offset = record->offset;
   *found_timestamp = record->timestamp;
-  if (!rg_batch_reader_init (&reader, record->owned, record->size, NULL))
+  if (!rg_batch_reader_init (&reader, record->iov[0].iov_base, record->size,
+          NULL))
     return;
   while (rg_batch_reader_next (&reader, &view, NULL)) {
     if (view.timestamp >= timestamp) {

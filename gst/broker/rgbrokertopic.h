@@ -38,6 +38,7 @@
 #define __RG_BROKER_TOPIC_H__
 
 #include "broker/rgbroker.h"
+#include "broker/rgbrokerchunk.h"
 #include "broker/rgbrokeringest.h"
 #include "broker/rgbrokerjournal.h"
 #include "broker/rgloop.h"
@@ -109,6 +110,19 @@ gint16 rg_broker_topic_produce_durable (RgBrokerTopic * topic,
  * nothing changed). Loop thread. */
 gint16 rg_broker_topic_delete_records (RgBrokerTopic * topic, gint64 offset,
     gint64 * low_watermark, GError ** error);
+
+/* As rg_broker_topic_produce_durable(), for @records read into @chunk
+ * (nullable: elsewhere). A memory ingest topic then keeps each batch by
+ * reference to @chunk, without a copy, and writes its baseOffset into the
+ * chunk's bytes in place (they are the broker's: the connection writes no
+ * byte of a chunk another holds), unless the batch is small against the
+ * chunk (RG_BROKER_CHUNK_PIN_RATIO), which would pin much memory for
+ * little data: that one is copied. @validated: the caller already checked
+ * every batch of @records with rg_batch_validate() (size, CRC-32C), so
+ * they are not checked again. Loop thread. */
+gint16 rg_broker_topic_produce_input (RgBrokerTopic * topic,
+    RgBrokerChunk * chunk, const guint8 * records, gsize len,
+    gboolean validated, gint64 * base_offset, guint64 * ack_offset);
 
 /* Whether the records below @ack_offset of a durable ingest topic are
  * durable under its sync policy (DURABLE for any other topic). */

@@ -422,7 +422,9 @@ struct _RgKafkaResponse
 {
   GByteArray *bytes;
   GArray *segments;             /* RgKafkaSegment */
-  GArray *refs;                 /* RgKafkaRecordsRef, for their notify */
+  GArray *refs;                 /* RgKafkaRecordsRef, for their notify;
+                                 * NULL until the first (most responses
+                                 * carry no records) */
   gsize bytes_mark;             /* start of the open BYTES segment */
   gsize size;                   /* bytes of the closed segments */
   gboolean flexible;
@@ -438,7 +440,6 @@ rg_kafka_response_new (gint32 correlation_id, RgKafkaResponseHeader header,
 
   resp->bytes = g_byte_array_sized_new (256);
   resp->segments = g_array_new (FALSE, TRUE, sizeof (RgKafkaSegment));
-  resp->refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
   /* The size prefix is a placeholder until rg_kafka_response_finish(). */
   g_byte_array_append (resp->bytes, size_placeholder, 4);
   rg_kafka_put_int32 (resp, correlation_id);
@@ -698,8 +699,11 @@ void
 rg_kafka_response_adopt_refs (RgKafkaResponse * resp,
     const RgKafkaRecordsRef * refs, guint n_refs)
 {
-  if (n_refs > 0)
-    g_array_append_vals (resp->refs, refs, n_refs);
+  if (n_refs == 0)
+    return;
+  if (!resp->refs)
+    resp->refs = g_array_new (FALSE, TRUE, sizeof (RgKafkaRecordsRef));
+  g_array_append_vals (resp->refs, refs, n_refs);
 }
 
 void
@@ -805,14 +809,15 @@ rg_kafka_response_free (RgKafkaResponse * response)
   if (response == NULL)
     return;
 
-  for (i = 0; i < response->refs->len; i++) {
+  for (i = 0; response->refs && i < response->refs->len; i++) {
     RgKafkaRecordsRef *ref =
         &g_array_index (response->refs, RgKafkaRecordsRef, i);
 
     if (ref->notify != NULL)
       ref->notify (ref->user_data);
   }
-  g_array_unref (response->refs);
+  if (response->refs)
+    g_array_unref (response->refs);
   g_array_unref (response->segments);
   g_byte_array_unref (response->bytes);
   g_clear_error (&response->error);

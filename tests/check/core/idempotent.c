@@ -832,31 +832,31 @@ GST_START_TEST (test_sequences_per_partition)
   p1 = partition_of (registry, 1);
   p2 = partition_of (registry, 2);
 
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1, NULL,
           opening->data, opening->len, &base, NULL), 0);
   fail_unless_equals_int64 (base, 0);
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2, NULL,
           opening->data, opening->len, &base, NULL), 0);
   fail_unless_equals_int64 (base, 0);
   fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p2), 2);
 
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1, NULL,
           next->data, next->len, &base, NULL), 0);
   fail_unless_equals_int64 (base, 2);
   /* Resent to partition 1: acknowledged again, not stored again. */
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1, NULL,
           next->data, next->len, &base, NULL), 0);
   fail_unless_equals_int64 (base, 2);
   fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p1), 3);
   /* New in partition 2. */
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2, NULL,
           next->data, next->len, &base, NULL), 0);
   fail_unless_equals_uint64 (rg_broker_topic_get_high_watermark (p2), 3);
 
   rg_broker_producers_forget_topic (producers, "parts");
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p1,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p1, NULL,
           after->data, after->len, &base, NULL), RG_KAFKA_UNKNOWN_PRODUCER_ID);
-  fail_unless_equals_int (rg_broker_producers_produce (producers, p2,
+  fail_unless_equals_int (rg_broker_producers_produce (producers, p2, NULL,
           after->data, after->len, &base, NULL), RG_KAFKA_UNKNOWN_PRODUCER_ID);
 
   g_byte_array_unref (opening);
