@@ -36,8 +36,8 @@
  * application data itself (rgbrokertlsrecord.c), from the output's own
  * memory straight into the buffer. OpenSSL 3.0 would copy each record's
  * clear text into its write buffer, encrypt it there and hand it to the
- * BIO to be copied into ours: two copies of every byte, a tenth of a TLS
- * stream's CPU. Taking over is safe only with OpenSSL's keys and record
+ * BIO to be copied into ours: two copies of every byte, 8% of the CPU
+ * of rg-bench-tls's TLS runs (docs/performance.md). Taking over is safe only with OpenSSL's keys and record
  * number, and only if OpenSSL never writes under that key again:
  *   - the key: the server's application traffic secret comes from
  *     OpenSSL's key-log callback (SERVER_TRAFFIC_SECRET_0), the one
