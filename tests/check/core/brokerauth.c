@@ -1241,6 +1241,8 @@ tmp_path (const gchar * name)
  * default list) and its highest version (0: the highest it knows). */
 static const gchar *client_suites;
 static int client_max_version;
+/* A session the next TLS client resumes (NULL: a full handshake). */
+static SSL_SESSION *client_session;
 
 /* Connects with TLS, trusting @ca, presenting @cert (nullable). FALSE
  * when the handshake failed; *@verify receives the client's verdict on
@@ -1275,6 +1277,8 @@ client_connect_tls (RgBroker * broker, Client * c, const gchar * ca,
   c->ssl = SSL_new (c->ctx);
   SSL_set_fd (c->ssl, c->fd);
   SSL_set1_host (c->ssl, "127.0.0.1");
+  if (client_session)
+    fail_unless (SSL_set_session (c->ssl, client_session) == 1);
   ok = SSL_connect (c->ssl) == 1;
   if (verify)
     *verify = SSL_get_verify_result (c->ssl);
@@ -1595,8 +1599,9 @@ GST_END_TEST;
 
 /* The same bytes as clear text with every TLS 1.3 suite the broker seals
  * itself (AES-128-GCM, AES-256-GCM with SHA-384's key schedule,
- * ChaCha20-Poly1305) and with TLS 1.2, which OpenSSL seals: from memory
- * and from journal files, and one more exchange after each fetch. */
+ * ChaCha20-Poly1305), over a session resumed from a ticket, and with
+ * TLS 1.2, which OpenSSL seals: from memory and from journal files, and
+ * one more exchange after each fetch. */
 GST_START_TEST (test_tls_suites_same_bytes)
 {
   static const struct
@@ -1607,6 +1612,8 @@ GST_START_TEST (test_tls_suites_same_bytes)
   } clients[] = {
     {"TLS_AES_128_GCM_SHA256", 0, "TLS_AES_128_GCM_SHA256"},
     {"TLS_AES_256_GCM_SHA384", 0, "TLS_AES_256_GCM_SHA384"},
+    {"TLS_CHACHA20_POLY1305_SHA256", 0, "TLS_CHACHA20_POLY1305_SHA256"},
+    /* Resumes the session of the client before. */
     {"TLS_CHACHA20_POLY1305_SHA256", 0, "TLS_CHACHA20_POLY1305_SHA256"},
     {NULL, TLS1_2_VERSION, NULL},
   };
@@ -1642,6 +1649,7 @@ GST_START_TEST (test_tls_suites_same_bytes)
     client_suites = clients[k].suites;
     client_max_version = clients[k].max_version;
     fail_unless (client_connect_tls (tls_broker, &c, "ca.pem", NULL, NULL));
+    fail_unless_equals_int (SSL_session_reused (c.ssl), client_session != NULL);
     if (clients[k].cipher) {
       fail_unless_equals_string (SSL_get_cipher_name (c.ssl),
           clients[k].cipher);
@@ -1656,6 +1664,18 @@ GST_START_TEST (test_tls_suites_same_bytes)
       fail_unless (g_bytes_equal (got, expected[i % 2]),
           "client %u, %s: TLS and clear text differ", k, names[i % 2]);
       g_bytes_unref (got);
+    }
+    /* The tickets came with the first responses: the next client resumes
+     * this session (then the one after makes a full handshake again). */
+    if (client_session) {
+      SSL_SESSION_free (client_session);
+      client_session = NULL;
+    } else if (k == 2) {
+      client_session = SSL_get1_session (c.ssl);
+      fail_unless (client_session != NULL
+          && SSL_SESSION_is_resumable (client_session));
+      /* A connection closed without close_notify spoils its session. */
+      SSL_shutdown (c.ssl);
     }
     client_close (&c);
   }
