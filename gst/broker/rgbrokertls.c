@@ -160,6 +160,9 @@ struct _RgBrokerTls
   /* The client asked for new keys before the takeover. */
   gboolean update_asked;
   RgTlsRecordWriter *writer;
+  /* The cipher failed in the middle of a record, whose number is then
+   * spent: the session sends nothing more. */
+  gboolean sealing_failed;
 };
 
 /* ---- Context ---- */
@@ -598,6 +601,11 @@ writer_take_over (RgBrokerTls * tls)
 static gboolean
 send_begin (RgBrokerTls * tls, ssize_t * result)
 {
+  if (tls->sealing_failed) {
+    errno = EPROTO;
+    *result = -1;
+    return FALSE;
+  }
   if (tls->owed == 0) {
     writer_take_over (tls);
     tls->gathering = TRUE;
@@ -713,6 +721,7 @@ seal_iov_record (RgBrokerTls * tls, const struct iovec *iov, int iovcnt,
   return len;
 
 failed:
+  tls->sealing_failed = TRUE;
   errno = EPROTO;
   return -1;
 }
@@ -765,6 +774,7 @@ seal_file_record (RgBrokerTls * tls, int fd, off_t offset, gsize len)
   return n;
 
 failed:
+  tls->sealing_failed = TRUE;
   errno = EPROTO;
   return -1;
 }
