@@ -27,14 +27,37 @@
  * need a read); TLS 1.2 is the oldest version accepted.
  *
  * Writes: one send encrypts up to RG_BROKER_TLS_SEND_MAX bytes of clear
- * text, record after record, into a per-connection ciphertext buffer (the
- * session's write BIO appends to it while a send runs), then hands the
- * buffer to the socket in as few send() calls as it takes. OpenSSL 3.0
- * hands each 16 KiB record to its BIO on its own; one send() per record
- * cost the broker a system call and a pass through the TCP stack per
- * record, and the reader a segment per record. The price is one copy of
- * the ciphertext into the buffer (OpenSSL encrypts into its own write
- * buffer and hands that on). The clear text is not copied by us: a large
+ * text, record after record, into a per-connection ciphertext buffer,
+ * then hands the buffer to the socket in as few send() calls as it takes
+ * (one send() per 16 KiB record cost the broker a system call and a pass
+ * through the TCP stack per record, and the reader a segment per record).
+ *
+ * Sealing (TLS 1.3): once the handshake is over, the session seals its
+ * application data itself (rgbrokertlsrecord.c), from the output's own
+ * memory straight into the buffer. OpenSSL 3.0 would copy each record's
+ * clear text into its write buffer, encrypt it there and hand it to the
+ * BIO to be copied into ours: two copies of every byte, 8% of the CPU
+ * of rg-bench-tls's TLS runs (docs/performance.md). Taking over is safe only with OpenSSL's keys and record
+ * number, and only if OpenSSL never writes under that key again:
+ *   - the key: the server's application traffic secret comes from
+ *     OpenSSL's key-log callback (SERVER_TRAFFIC_SECRET_0), the one
+ *     public way OpenSSL 3.0 gives it out; it is kept only until the
+ *     takeover, and wiped;
+ *   - the number: the message callback reports every record OpenSSL
+ *     seals (SSL3_RT_HEADER, write side); those after the secret was made
+ *     (the session tickets, answers sent before the takeover) are counted,
+ *     and the first record of ours takes the next number;
+ *   - the takeover waits until the handshake is finished and the write
+ *     BIO has taken all OpenSSL gave it (nothing sealed is left inside
+ *     OpenSSL to come out after our records);
+ *   - afterwards the write BIO drops whatever OpenSSL still writes (an
+ *     alert before a close, a session ticket): it would reuse our record
+ *     numbers under our key. A KeyUpdate the client asks for is answered by
+ *     our own; one OpenSSL sent before the takeover changed its key, and
+ *     the session then stays with OpenSSL's path.
+ * TLS 1.2 sessions, and any session the takeover refused, keep OpenSSL's
+ * path: SSL_write_ex() one record at a time, the write BIO appending each
+ * to the buffer. The clear text is not copied by us there either: a large
  * memory segment is encrypted straight from the record's memory.
  *
  * When the socket does not take the whole buffer, the send answers EAGAIN
@@ -56,7 +79,11 @@
  *
  * Memory: SSL_MODE_RELEASE_BUFFERS gives a session's 16 KiB read and
  * write buffers back while it is idle, which keeps an idle authenticated
- * connection to the SSL object and its handshake state.
+ * connection to the SSL object, its handshake state and our record writer
+ * (its cipher context: about 1.4 KiB). Without the mode (buffers kept
+ * for the session's life) OpenSSL's path measured no faster; and once we
+ * seal, OpenSSL's write buffer serves only the few records it still
+ * writes itself.
  *
  * SIGPIPE: the write side sends with MSG_NOSIGNAL; should a system call
  * still leave one pending after EPIPE, it is taken back, as rgbrokerconn.c
@@ -70,8 +97,10 @@
 #include "broker/rgbroker.h"
 #include "broker/rgbrokerstats.h"
 #include "broker/rgbrokertls.h"
+#include "broker/rgbrokertlsrecord.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -118,6 +147,22 @@ struct _RgBrokerTls
   gboolean gathering;
   /* Clear-text bytes encrypted into out but not yet reported as sent. */
   gsize owed;
+  /* Sealing application data ourselves (see the top of the file): the
+   * server's application traffic secret until the takeover, the records
+   * OpenSSL sealed under it, whether OpenSSL holds ciphertext the write
+   * BIO has not taken, and after the takeover the writer. */
+  guint8 secret[EVP_MAX_MD_SIZE];
+  gsize secret_len;
+  gboolean counting;
+  guint64 sealed_by_openssl;
+  gboolean bio_short;
+  gboolean no_writer;
+  /* The client asked for new keys before the takeover. */
+  gboolean update_asked;
+  RgTlsRecordWriter *writer;
+  /* The cipher failed in the middle of a record, whose number is then
+   * spent: the session sends nothing more. */
+  gboolean sealing_failed;
 };
 
 /* ---- Context ---- */
@@ -153,6 +198,56 @@ context_load_ca (SSL_CTX * ctx, const gchar * ca, GError ** error)
   return TRUE;
 }
 
+/* The key-log callback: keeps the server's application traffic secret,
+ * "SERVER_TRAFFIC_SECRET_0 <client random> <secret>" in hexadecimal, and
+ * starts counting the records OpenSSL seals under it. */
+static void
+keylog_cb (const SSL * ssl, const char *line)
+{
+  static const gchar label[] = "SERVER_TRAFFIC_SECRET_0 ";
+  RgBrokerTls *tls = SSL_get_app_data (ssl);
+  const gchar *hex;
+  gsize n = 0;
+
+  if (!tls || !g_str_has_prefix (line, label))
+    return;
+  hex = strchr (line + strlen (label), ' ');
+  if (!hex)
+    return;
+  for (hex++; g_ascii_isxdigit (hex[0]) && g_ascii_isxdigit (hex[1])
+      && n < sizeof (tls->secret); hex += 2)
+    tls->secret[n++] = g_ascii_xdigit_value (hex[0]) << 4
+        | g_ascii_xdigit_value (hex[1]);
+  tls->secret_len = *hex == '\0' ? n : 0;
+  tls->counting = TRUE;
+  tls->sealed_by_openssl = 0;
+}
+
+/* The message callback: counts the records OpenSSL seals (their headers
+ * on the write side), notes a KeyUpdate OpenSSL sends (its key is then
+ * no longer the one we hold) and one the client asks us for. */
+static void
+msg_cb (int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL * ssl, void *arg)
+{
+  RgBrokerTls *tls = SSL_get_app_data (ssl);
+  const guint8 *p = buf;
+
+  if (!tls)
+    return;
+  if (write_p && content_type == SSL3_RT_HEADER && tls->counting)
+    tls->sealed_by_openssl++;
+  if (content_type != SSL3_RT_HANDSHAKE || len < 5
+      || p[0] != SSL3_MT_KEY_UPDATE)
+    return;
+  if (write_p && !tls->writer)
+    tls->no_writer = TRUE;
+  else if (!write_p && p[4] == SSL_KEY_UPDATE_REQUESTED && tls->writer)
+    rg_tls_record_request_key_update (tls->writer);
+  else if (!write_p && p[4] == SSL_KEY_UPDATE_REQUESTED)
+    tls->update_asked = TRUE;
+}
+
 RgBrokerTlsContext *
 rg_broker_tls_context_new (const gchar * certificate, const gchar * key,
     const gchar * ca, GError ** error)
@@ -176,6 +271,8 @@ rg_broker_tls_context_new (const gchar * certificate, const gchar * key,
       "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
   SSL_CTX_set_mode (c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
       | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_keylog_callback (c->ctx, keylog_cb);
+  SSL_CTX_set_msg_callback (c->ctx, msg_cb);
   if (SSL_CTX_use_certificate_chain_file (c->ctx, certificate) != 1) {
     set_openssl_error (error, "certificate", certificate);
     goto failed;
@@ -250,17 +347,24 @@ out_drain (RgBrokerTls * tls)
   return TRUE;
 }
 
+/* Room for @len more bytes at the end of the buffer. */
+static guint8 *
+out_reserve (RgBrokerTls * tls, gsize len)
+{
+  if (tls->out_len + len > tls->out_cap) {
+    tls->out_cap = MAX (tls->out_len + len, TLS_OUT_SIZE);
+    tls->out = g_realloc (tls->out, tls->out_cap);
+  }
+  return tls->out + tls->out_len;
+}
+
 /* Appends @len bytes of ciphertext to the buffer. A send keeps within
  * TLS_OUT_SIZE; growing is only a guard against a record larger than
  * expected. */
 static void
 out_append (RgBrokerTls * tls, const void *data, gsize len)
 {
-  if (tls->out_len + len > tls->out_cap) {
-    tls->out_cap = MAX (tls->out_len + len, TLS_OUT_SIZE);
-    tls->out = g_realloc (tls->out, tls->out_cap);
-  }
-  memcpy (tls->out + tls->out_len, data, len);
+  memcpy (out_reserve (tls, len), data, len);
   tls->out_len += len;
 }
 
@@ -271,11 +375,18 @@ out_bio_write (BIO * bio, const char *data, int len)
   ssize_t n;
 
   BIO_clear_retry_flags (bio);
+  /* After the takeover OpenSSL's records would reuse our numbers. */
+  if (tls->writer) {
+    GST_DEBUG ("TLS: %d bytes OpenSSL wrote after the takeover dropped",
+        len);
+    return len;
+  }
   if (tls->gathering) {
     out_append (tls, data, len);
     return len;
   }
   /* Outside a send: after what a send left, straight to the socket. */
+  tls->bio_short = TRUE;
   if (tls->out && !out_drain (tls)) {
     if (errno == EAGAIN)
       BIO_set_retry_write (bio);
@@ -286,6 +397,8 @@ out_bio_write (BIO * bio, const char *data, int len)
   } while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     BIO_set_retry_write (bio);
+  /* OpenSSL offers again whatever was not taken. */
+  tls->bio_short = n != len;
   return n;
 }
 
@@ -353,6 +466,7 @@ rg_broker_tls_new (RgBrokerTlsContext * c, int fd)
   tls->fd = fd;
   BIO_set_data (wbio, tls);
   BIO_set_init (wbio, 1);
+  SSL_set_app_data (ssl, tls);
   SSL_set_bio (ssl, rbio, wbio);
   SSL_set_accept_state (ssl);
   return tls;
@@ -364,6 +478,8 @@ rg_broker_tls_free (RgBrokerTls * tls)
   if (!tls)
     return;
   SSL_free (tls->ssl);
+  rg_tls_record_writer_free (tls->writer);
+  OPENSSL_cleanse (tls->secret, sizeof (tls->secret));
   g_free (tls->out);
   g_free (tls->peer_name);
   g_free (tls);
@@ -454,12 +570,44 @@ tls_encrypt (RgBrokerTls * tls, const void *buf, gsize len)
   return -1;
 }
 
+/* Takes the sealing of application data over from OpenSSL when it is
+ * safe (see the top of the file); a session that cannot never tries
+ * again. */
+static void
+writer_take_over (RgBrokerTls * tls)
+{
+  const SSL_CIPHER *cipher;
+
+  if (tls->writer || tls->no_writer || tls->bio_short
+      || !SSL_is_init_finished (tls->ssl))
+    return;
+  cipher = SSL_get_current_cipher (tls->ssl);
+  if (SSL_version (tls->ssl) == TLS1_3_VERSION && cipher && tls->secret_len)
+    tls->writer = rg_tls_record_writer_new (SSL_CIPHER_get_protocol_id
+        (cipher), tls->secret, tls->secret_len, tls->sealed_by_openssl);
+  /* OpenSSL has not answered (it would have changed its key): we do. */
+  if (tls->writer && tls->update_asked)
+    rg_tls_record_request_key_update (tls->writer);
+  GST_DEBUG ("TLS: application data sealed by %s after %" G_GUINT64_FORMAT
+      " records of OpenSSL's", tls->writer ? "us" : "OpenSSL",
+      tls->sealed_by_openssl);
+  OPENSSL_cleanse (tls->secret, sizeof (tls->secret));
+  tls->secret_len = 0;
+  tls->no_writer = tls->writer == NULL;
+}
+
 /* Starts a send: FALSE when this call only finishes the previous one
  * (its buffer did not drain), with what to return in @result. */
 static gboolean
 send_begin (RgBrokerTls * tls, ssize_t * result)
 {
+  if (tls->sealing_failed) {
+    errno = EPROTO;
+    *result = -1;
+    return FALSE;
+  }
   if (tls->owed == 0) {
+    writer_take_over (tls);
     tls->gathering = TRUE;
     return TRUE;
   }
@@ -516,6 +664,141 @@ gather_small (const struct iovec *iov, int iovcnt, int i, gsize off,
   return filled;
 }
 
+/* ---- Sealing ourselves (TLS 1.3 after the takeover) ---- */
+
+/* Seals a KeyUpdate into the buffer first when the key is due one. */
+static gboolean
+seal_key_update (RgBrokerTls * tls)
+{
+  if (!rg_tls_record_wants_key_update (tls->writer))
+    return TRUE;
+  if (!rg_tls_record_key_update (tls->writer, out_reserve (tls,
+              RG_TLS_RECORD_KEY_UPDATE)))
+    return FALSE;
+  GST_DEBUG ("TLS: key updated");
+  tls->out_len += RG_TLS_RECORD_KEY_UPDATE;
+  return TRUE;
+}
+
+/* Seals one record of up to TLS_CHUNK bytes from @iov[*@i] at *@off
+ * straight into the buffer and steps past them: the bytes taken, 0 when
+ * none are left, -1 (errno EPROTO) when the cipher failed. */
+static ssize_t
+seal_iov_record (RgBrokerTls * tls, const struct iovec *iov, int iovcnt,
+    int *i, gsize * off)
+{
+  gsize len = 0, n, o = *off;
+  guint8 *rec, *p;
+  int j;
+
+  for (j = *i; j < iovcnt && len < TLS_CHUNK; j++, o = 0)
+    len += MIN (iov[j].iov_len - o, TLS_CHUNK - len);
+  if (len == 0)
+    return 0;
+  if (!seal_key_update (tls))
+    goto failed;
+  rec = out_reserve (tls, RG_TLS_RECORD_HEADER + len + RG_TLS_RECORD_TRAILER);
+  if (!rg_tls_record_begin (tls->writer, len, rec))
+    goto failed;
+  p = rec + RG_TLS_RECORD_HEADER;
+  for (n = 0; n < len;) {
+    gsize k = MIN (iov[*i].iov_len - *off, len - n);
+
+    if (k > 0 && !rg_tls_record_add (tls->writer,
+            (const guint8 *) iov[*i].iov_base + *off, k, p))
+      goto failed;
+    p += k;
+    n += k;
+    *off += k;
+    if (*off == iov[*i].iov_len) {
+      (*i)++;
+      *off = 0;
+    }
+  }
+  if (!rg_tls_record_end (tls->writer, p))
+    goto failed;
+  tls->out_len += RG_TLS_RECORD_HEADER + len + RG_TLS_RECORD_TRAILER;
+  return len;
+
+failed:
+  tls->sealing_failed = TRUE;
+  errno = EPROTO;
+  return -1;
+}
+
+static ssize_t
+seal_iov (RgBrokerTls * tls, const struct iovec *iov, int iovcnt)
+{
+  gsize taken = 0, off = 0;
+  int i = 0, err = 0;
+
+  while (tls->out_len < RG_BROKER_TLS_SEND_MAX) {
+    ssize_t r = seal_iov_record (tls, iov, iovcnt, &i, &off);
+
+    if (r <= 0) {
+      err = r < 0 ? errno : 0;
+      break;
+    }
+    taken += r;
+  }
+  return send_end (tls, taken, err);
+}
+
+/* Reads a record's worth of @fd at @offset into the buffer and seals it
+ * there: the bytes taken, or -1 with errno. */
+static ssize_t
+seal_file_record (RgBrokerTls * tls, int fd, off_t offset, gsize len)
+{
+  guint8 *rec, *body;
+  ssize_t n;
+
+  if (!seal_key_update (tls))
+    goto failed;
+  len = MIN (len, TLS_CHUNK);
+  rec = out_reserve (tls, RG_TLS_RECORD_HEADER + len + RG_TLS_RECORD_TRAILER);
+  body = rec + RG_TLS_RECORD_HEADER;
+  do {
+    n = pread (fd, body, len, offset);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    /* The file is shorter than the batches it held: it was truncated. */
+    if (n == 0)
+      errno = EIO;
+    return -1;
+  }
+  if (!rg_tls_record_begin (tls->writer, n, rec)
+      || !rg_tls_record_add (tls->writer, body, n, body)
+      || !rg_tls_record_end (tls->writer, body + n))
+    goto failed;
+  tls->out_len += RG_TLS_RECORD_HEADER + n + RG_TLS_RECORD_TRAILER;
+  return n;
+
+failed:
+  tls->sealing_failed = TRUE;
+  errno = EPROTO;
+  return -1;
+}
+
+static ssize_t
+seal_file (RgBrokerTls * tls, int fd, off_t offset, gsize len)
+{
+  gsize taken = 0;
+  int err = 0;
+
+  while (taken < len && tls->out_len < RG_BROKER_TLS_SEND_MAX) {
+    ssize_t r = seal_file_record (tls, fd, offset + taken, len - taken);
+
+    if (r < 0) {
+      err = errno;
+      break;
+    }
+    taken += r;
+  }
+  return send_end (tls, taken, err);
+}
+
+/* ---- Sends ---- */
+
 ssize_t
 rg_broker_tls_send_iov (RgBrokerTls * tls, const struct iovec *iov,
     int iovcnt)
@@ -527,6 +810,8 @@ rg_broker_tls_send_iov (RgBrokerTls * tls, const struct iovec *iov,
 
   if (!send_begin (tls, &r))
     return r;
+  if (tls->writer)
+    return seal_iov (tls, iov, iovcnt);
   while (i < iovcnt && tls->out_len < RG_BROKER_TLS_SEND_MAX) {
     gsize left = iov[i].iov_len - off;
 
@@ -565,6 +850,8 @@ rg_broker_tls_send_file (RgBrokerTls * tls, int fd, off_t offset, gsize len)
 
   if (!send_begin (tls, &r))
     return r;
+  if (tls->writer)
+    return seal_file (tls, fd, offset, len);
   while (taken < len && tls->out_len < RG_BROKER_TLS_SEND_MAX) {
     ssize_t n;
 

@@ -41,6 +41,7 @@
 #include "broker/rgbrokeracl.h"
 #include "broker/rgbrokerdispatch.h"
 #include "broker/rgbrokersasl.h"
+#include "broker/rgbrokertlsrecord.h"
 #include "journal/rgjournal.h"
 #include "kafkawire.h"
 
@@ -1617,6 +1618,13 @@ tmp_path (const gchar * name)
   return g_build_filename (tmp_dir, name, NULL);
 }
 
+/* What a TLS client offers: its only TLS 1.3 suite (NULL: OpenSSL's
+ * default list) and its highest version (0: the highest it knows). */
+static const gchar *client_suites;
+static int client_max_version;
+/* A session the next TLS client resumes (NULL: a full handshake). */
+static SSL_SESSION *client_session;
+
 /* Connects with TLS, trusting @ca, presenting @cert (nullable). FALSE
  * when the handshake failed; *@verify receives the client's verdict on
  * the server's certificate. */
@@ -1629,6 +1637,11 @@ client_connect_tls (RgBroker * broker, Client * c, const gchar * ca,
 
   c->fd = kw_connect (rg_broker_get_port (broker), 10);
   c->ctx = SSL_CTX_new (TLS_client_method ());
+  if (client_suites)
+    fail_unless (SSL_CTX_set_ciphersuites (c->ctx, client_suites) == 1);
+  if (client_max_version)
+    fail_unless (SSL_CTX_set_max_proto_version (c->ctx,
+            client_max_version) == 1);
   fail_unless (SSL_CTX_load_verify_locations (c->ctx, ca_path, NULL) == 1);
   SSL_CTX_set_verify (c->ctx, SSL_VERIFY_PEER, NULL);
   if (cert) {
@@ -1645,6 +1658,8 @@ client_connect_tls (RgBroker * broker, Client * c, const gchar * ca,
   c->ssl = SSL_new (c->ctx);
   SSL_set_fd (c->ssl, c->fd);
   SSL_set1_host (c->ssl, "127.0.0.1");
+  if (client_session)
+    fail_unless (SSL_set_session (c->ssl, client_session) == 1);
   ok = SSL_connect (c->ssl) == 1;
   if (verify)
     *verify = SSL_get_verify_result (c->ssl);
@@ -1963,6 +1978,204 @@ GST_START_TEST (test_tls_piled_up_responses)
 
 GST_END_TEST;
 
+/* The same bytes as clear text with every TLS 1.3 suite the broker seals
+ * itself (AES-128-GCM, AES-256-GCM with SHA-384's key schedule,
+ * ChaCha20-Poly1305), over a session resumed from a ticket, and with
+ * TLS 1.2, which OpenSSL seals: from memory and from journal files, and
+ * one more exchange after each fetch. */
+GST_START_TEST (test_tls_suites_same_bytes)
+{
+  static const struct
+  {
+    const gchar *suites;
+    int max_version;
+    const gchar *cipher;
+  } clients[] = {
+    {"TLS_AES_128_GCM_SHA256", 0, "TLS_AES_128_GCM_SHA256"},
+    {"TLS_AES_256_GCM_SHA384", 0, "TLS_AES_256_GCM_SHA384"},
+    {"TLS_CHACHA20_POLY1305_SHA256", 0, "TLS_CHACHA20_POLY1305_SHA256"},
+    /* Resumes the session of the client before. */
+    {"TLS_CHACHA20_POLY1305_SHA256", 0, "TLS_CHACHA20_POLY1305_SHA256"},
+    {NULL, TLS1_2_VERSION, NULL},
+  };
+  const gchar *names[] = { "mixed", "journal" };
+  RgBrokerConfig config, plain_config;
+  RgBroker *tls_broker, *plain;
+  RgBrokerTopic *t1, *t2, *j1, *j2;
+  GBytes *expected[2];
+  gchar *journal;
+  Client p;
+  guint k, i;
+
+  make_pki ();
+  journal = write_journal ();
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  rg_broker_config_init (&plain_config);
+  plain = start_broker (&plain_config);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  t2 = rg_broker_add_topic (plain, "mixed", 64, NULL);
+  append_mixed (t1);
+  append_mixed (t2);
+  j1 = rg_broker_add_journal_topic (tls_broker, "journal", journal, NULL,
+      NULL);
+  j2 = rg_broker_add_journal_topic (plain, "journal", journal, NULL, NULL);
+  fail_unless (j1 != NULL && j2 != NULL);
+  p = client_connect (plain);
+  for (i = 0; i < 2; i++)
+    expected[i] = fetch_all (&p, names[i]);
+
+  for (k = 0; k < G_N_ELEMENTS (clients); k++) {
+    Client c = { 0, };
+
+    client_suites = clients[k].suites;
+    client_max_version = clients[k].max_version;
+    fail_unless (client_connect_tls (tls_broker, &c, "ca.pem", NULL, NULL));
+    fail_unless_equals_int (SSL_session_reused (c.ssl), client_session != NULL);
+    if (clients[k].cipher) {
+      fail_unless_equals_string (SSL_get_cipher_name (c.ssl),
+          clients[k].cipher);
+    } else {
+      fail_unless_equals_int (SSL_version (c.ssl), TLS1_2_VERSION);
+    }
+    fail_unless (scram_exchange (&c, "SCRAM-SHA-512", EVP_sha512 (),
+            "alice", "alice-secret", FALSE, 2));
+    for (i = 0; i < 4; i++) {
+      GBytes *got = fetch_all (&c, names[i % 2]);
+
+      fail_unless (g_bytes_equal (got, expected[i % 2]),
+          "client %u, %s: TLS and clear text differ", k, names[i % 2]);
+      g_bytes_unref (got);
+    }
+    /* The tickets came with the first responses: the next client resumes
+     * this session (then the one after makes a full handshake again). */
+    if (client_session) {
+      SSL_SESSION_free (client_session);
+      client_session = NULL;
+    } else if (k == 2) {
+      client_session = SSL_get1_session (c.ssl);
+      fail_unless (client_session != NULL
+          && SSL_SESSION_is_resumable (client_session));
+      /* A connection closed without close_notify spoils its session. */
+      SSL_shutdown (c.ssl);
+    }
+    client_close (&c);
+  }
+  client_suites = NULL;
+  client_max_version = 0;
+  client_close (&p);
+  for (i = 0; i < 2; i++)
+    g_bytes_unref (expected[i]);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_remove_topic (plain, t2);
+  rg_broker_remove_topic (tls_broker, j1);
+  rg_broker_remove_topic (plain, j2);
+  rg_broker_release (tls_broker);
+  rg_broker_release (plain);
+  g_free (journal);
+}
+
+GST_END_TEST;
+
+/* Counts the KeyUpdate messages a client receives (the message callback's
+ * argument is the counter). */
+static void
+count_key_updates (int write_p, int version, int content_type,
+    const void *buf, size_t len, SSL * ssl, void *arg)
+{
+  const guint8 *p = buf;
+
+  if (!write_p && content_type == SSL3_RT_HANDSHAKE && len >= 1
+      && p[0] == SSL3_MT_KEY_UPDATE)
+    (*(guint *) arg)++;
+}
+
+/* A TLS + SCRAM client of @broker that counts the KeyUpdates it gets in
+ * *@updates; when @ask_first, it asks for new keys right after the
+ * handshake, before its first request. */
+static void
+key_update_client (RgBroker * broker, Client * c, guint * updates,
+    gboolean ask_first)
+{
+  memset (c, 0, sizeof (*c));
+  fail_unless (client_connect_tls (broker, c, "ca.pem", NULL, NULL));
+  SSL_set_msg_callback (c->ssl, count_key_updates);
+  SSL_set_msg_callback_arg (c->ssl, updates);
+  if (ask_first)
+    fail_unless (SSL_key_update (c->ssl, SSL_KEY_UPDATE_REQUESTED) == 1);
+  fail_unless (scram_exchange (c, "SCRAM-SHA-512", EVP_sha512 (), "alice",
+          "alice-secret", FALSE, 2));
+}
+
+/* The broker moves to new keys on its own after a number of records (set
+ * low here, so a few MiB cross many key updates) and when a client asks,
+ * before or after the broker has sent it anything: every response still
+ * reads back byte-identical to clear text. */
+GST_START_TEST (test_tls_key_updates)
+{
+  RgBrokerConfig config, plain_config;
+  RgBroker *tls_broker, *plain;
+  RgBrokerTopic *t1, *t2;
+  GBytes *expected, *got;
+  Client c, p;
+  guint updates = 0, before, i;
+
+  make_pki ();
+  rg_tls_record_set_records_per_key (5);
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  rg_broker_config_init (&plain_config);
+  plain = start_broker (&plain_config);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  t2 = rg_broker_add_topic (plain, "mixed", 64, NULL);
+  append_mixed (t1);
+  append_mixed (t2);
+  p = client_connect (plain);
+  expected = fetch_all (&p, "mixed");
+  fail_unless (g_bytes_get_size (expected) > 2 * 1000 * 1000);
+
+  /* About 160 records of 16 KiB in three responses: a key update every
+   * five. */
+  key_update_client (tls_broker, &c, &updates, FALSE);
+  for (i = 0; i < 3; i++) {
+    got = fetch_all (&c, "mixed");
+    fail_unless (g_bytes_equal (got, expected), "fetch %u differs", i);
+    g_bytes_unref (got);
+  }
+  fail_unless (updates >= 3 * 2 * 1000 * 1000 / (5 * 16384),
+      "only %u key updates", updates);
+  client_close (&c);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_release (tls_broker);
+
+  /* The usual limit: only the client's requests update the keys. */
+  rg_tls_record_set_records_per_key (G_GUINT64_CONSTANT (1) << 24);
+  tls_broker = start_tls_broker (&config, FALSE, "SCRAM-SHA-512", NULL);
+  t1 = rg_broker_add_topic (tls_broker, "mixed", 64, NULL);
+  append_mixed (t1);
+  for (i = 0; i < 2; i++) {
+    updates = 0;
+    key_update_client (tls_broker, &c, &updates, i == 0);
+    got = fetch_all (&c, "mixed");
+    fail_unless (g_bytes_equal (got, expected));
+    g_bytes_unref (got);
+    fail_unless_equals_int (updates, i == 0 ? 1 : 0);
+    before = updates;
+    fail_unless (SSL_key_update (c.ssl, SSL_KEY_UPDATE_REQUESTED) == 1);
+    got = fetch_all (&c, "mixed");
+    fail_unless (g_bytes_equal (got, expected));
+    g_bytes_unref (got);
+    fail_unless_equals_int (updates, before + 1);
+    client_close (&c);
+  }
+  client_close (&p);
+  g_bytes_unref (expected);
+  rg_broker_remove_topic (tls_broker, t1);
+  rg_broker_remove_topic (plain, t2);
+  rg_broker_release (tls_broker);
+  rg_broker_release (plain);
+}
+
+GST_END_TEST;
+
 /* A client that trusts another CA refuses the broker; a clear-text
  * client gets no answer and is closed. */
 GST_START_TEST (test_tls_refusals)
@@ -2078,6 +2291,8 @@ brokerauth_suite (void)
   tcase_add_test (tc, test_tls_same_bytes);
   tcase_add_test (tc, test_tls_parallel_sends);
   tcase_add_test (tc, test_tls_piled_up_responses);
+  tcase_add_test (tc, test_tls_suites_same_bytes);
+  tcase_add_test (tc, test_tls_key_updates);
   tcase_add_test (tc, test_tls_refusals);
   tcase_add_test (tc, test_tls_client_certificate);
   return s;
