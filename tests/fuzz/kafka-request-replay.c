@@ -25,14 +25,53 @@
  *
  * Each input is copied into an allocation of exactly its size, so that
  * AddressSanitizer catches a read one byte past the frame. Prints the
- * number of inputs replayed; fails if there were none. */
+ * number of inputs replayed; fails if there were none, or when the fuzz
+ * target's table of codec parsers is not the broker's. */
 
 #include <stdint.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "broker/rgbrokerdispatch.h"
+#include "kafka-fuzz-apis.h"
+
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+
+/* The fuzz target's own table of codec parsers must be the broker's: every
+ * row of the dispatch table with a parser of its own, with the same
+ * versions, first flexible version and functions. Returns the number of
+ * differences, each printed. */
+static guint
+check_fuzz_apis (void)
+{
+  const RgBrokerApi *apis;
+  const RgKafkaFuzzApi *fuzz;
+  guint n_apis, n_fuzz, i, j, wrong = 0, with_parser = 0;
+
+  apis = rg_broker_dispatch_apis (&n_apis);
+  fuzz = rg_kafka_fuzz_apis (&n_fuzz);
+  for (i = 0; i < n_apis; i++) {
+    if (apis[i].parse == NULL)
+      continue;
+    with_parser++;
+    for (j = 0; j < n_fuzz && fuzz[j].api_key != apis[i].api_key; j++);
+    if (j == n_fuzz || fuzz[j].max_version != apis[i].max_version
+        || fuzz[j].first_flexible != apis[i].first_flexible
+        || fuzz[j].parse != apis[i].parse
+        || fuzz[j].free_body != apis[i].free_body) {
+      g_printerr ("api %d: the fuzz target's row (kafka-request-fuzzer.c) "
+          "differs from the broker's dispatch table\n", apis[i].api_key);
+      wrong++;
+    }
+  }
+  if (with_parser != n_fuzz) {
+    g_printerr ("the fuzz target lists %u codec apis, the broker %u\n",
+        n_fuzz, with_parser);
+    wrong++;
+  }
+  return wrong;
+}
 
 static guint
 replay_file (const gchar * path)
@@ -83,6 +122,8 @@ main (int argc, char **argv)
   guint count = 0;
   int i;
 
+  if (check_fuzz_apis () > 0)
+    return 1;
   for (i = 1; i < argc; i++)
     count += replay (argv[i]);
   g_print ("replayed %u inputs\n", count);
