@@ -139,6 +139,7 @@ config_from_settings (RgBrokerConfig * config,
   config->max_partial_bytes = settings->max_partial_bytes;
   config->produce_quota = settings->produce_quota;
   config->max_inflight_bytes = settings->max_inflight_bytes;
+  config->busy_poll_us = settings->busy_poll;
   config->ingest_batches = settings->ingest ? settings->ring_size : 0;
   config->ingest_partitions = settings->ingest_partitions;
   config->auto_create_topics = settings->auto_create_topics;

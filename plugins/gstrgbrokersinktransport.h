@@ -63,6 +63,7 @@ typedef struct
   guint64 max_partial_bytes;
   guint64 produce_quota;
   guint64 max_inflight_bytes;
+  guint busy_poll;
   gchar *advertised_host;
   guint live_max_lag;
   gchar *location;

@@ -182,6 +182,7 @@ rg_broker_config_init (RgBrokerConfig * config)
   config->acl_file = NULL;
   config->produce_quota = 0;
   config->max_inflight_bytes = RG_BROKER_DEFAULT_MAX_INFLIGHT_BYTES;
+  config->busy_poll_us = 0;
 }
 
 /* ---- Client watches ---- */
@@ -993,6 +994,7 @@ broker_start (const gchar * host, guint port, const RgBrokerConfig * config,
   broker->loop = rg_loop_new (broker_turn, broker);
   if (broker->loop == NULL)
     goto system_failed;
+  rg_loop_set_busy_poll (broker->loop, broker->config.busy_poll_us);
   broker->topics = rg_broker_registry_new (broker->port,
       broker->config.ingest_batches, rg_loop_get_waker (broker->loop));
   broker->groups = broker_groups_new (broker);

@@ -220,6 +220,11 @@ typedef enum
  *   durable (#RgBrokerStats.inflight_pauses); a request is read whenever
  *   nothing is in flight, so one connection holds at most this plus one
  *   request and its input buffer; 0 = no limit
+ * @busy_poll_us: busy polling of the broker's loop, in microseconds (0,
+ *   the default: off): after a wait that found work within this time, the
+ *   loop polls for up to this long before it sleeps (rgloop.h), which
+ *   shortens round trips where waking an idle CPU is slow (virtual
+ *   machines) and costs the CPU it polls with while traffic is that dense
  *
  * Broker settings; rg_broker_config_init() sets the defaults. The first
  * rg_broker_acquire() of an address and port decides them.
@@ -250,6 +255,7 @@ typedef struct
   const gchar *acl_file;
   guint64 produce_quota;
   gsize max_inflight_bytes;
+  guint busy_poll_us;
 } RgBrokerConfig;
 
 /**

@@ -93,6 +93,11 @@ struct _RgLoop
   atomic_bool quit;
   /* Sources removed during this turn, freed at its end. */
   GPtrArray *removed;
+  /* Busy polling (rg_loop_set_busy_poll()): the window in µs, 0 = off;
+   * how long the last wait that found events waited (G_MAXINT64 after a
+   * wait that found none). */
+  gint64 poll_us;
+  gint64 last_gap_us;
 };
 
 gint64
@@ -176,6 +181,7 @@ rg_loop_new (RgLoopTurnFunc turn, gpointer user_data)
   loop->turn = turn;
   loop->turn_data = user_data;
   loop->removed = g_ptr_array_new_with_free_func (g_free);
+  loop->last_gap_us = G_MAXINT64;
   loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   loop->waker = waker_new ();
   if (loop->epoll_fd < 0 || loop->waker == NULL)
@@ -264,6 +270,39 @@ rg_loop_quit (RgLoop * loop)
   rg_waker_wake (loop->waker);
 }
 
+void
+rg_loop_set_busy_poll (RgLoop * loop, guint us)
+{
+  loop->poll_us = us;
+}
+
+/* Polls for up to the window when the last wait was shorter than it,
+ * then sleeps in epoll_wait() for up to @timeout ms; notes how long this
+ * wait lasted when it found events. */
+static int
+loop_wait (RgLoop * loop, struct epoll_event *events, int timeout)
+{
+  gint64 start, now;
+  int n;
+
+  if (loop->poll_us == 0 || timeout == 0)
+    return epoll_wait (loop->epoll_fd, events, MAX_EVENTS, timeout);
+  now = start = g_get_monotonic_time ();
+  if (loop->last_gap_us < loop->poll_us) {
+    do {
+      n = epoll_wait (loop->epoll_fd, events, MAX_EVENTS, 0);
+      now = g_get_monotonic_time ();
+      if (n != 0) {
+        loop->last_gap_us = now - start;
+        return n;
+      }
+    } while (now - start < loop->poll_us);
+  }
+  n = epoll_wait (loop->epoll_fd, events, MAX_EVENTS, timeout);
+  loop->last_gap_us = n > 0 ? g_get_monotonic_time () - start : G_MAXINT64;
+  return n;
+}
+
 /* Waits for events and calls their callbacks; returns whether the waker
  * was among them, or -1 when the wait failed. */
 static int
@@ -273,8 +312,7 @@ loop_dispatch (RgLoop * loop, gint64 wait_ms)
   gboolean woken = FALSE;
   int i, n;
 
-  n = epoll_wait (loop->epoll_fd, events, MAX_EVENTS,
-      (int) CLAMP (wait_ms, 0, MAX_WAIT_MS));
+  n = loop_wait (loop, events, (int) CLAMP (wait_ms, 0, MAX_WAIT_MS));
   if (n < 0)
     return errno == EINTR ? 0 : -1;
   for (i = 0; i < n; i++) {

@@ -71,6 +71,15 @@ RgLoop *rg_loop_new (RgLoopTurnFunc turn, gpointer user_data);
 /* Frees the loop (not running) and drops its reference on the waker. */
 void rg_loop_free (RgLoop * loop);
 
+/* Busy polling (0, the default: off). After a wait that found events
+ * within @us microseconds, the next wait first polls (epoll_wait with no
+ * timeout) for up to @us before it sleeps: a loop whose clients answer
+ * quickly skips the sleep and wake-up of an idle CPU, at the price of the
+ * CPU it polls with. A wait that slept longer than @us turns polling off
+ * until a wait is that short again, so sparse traffic costs nothing.
+ * Before rg_loop_run(), or from the loop's thread. */
+void rg_loop_set_busy_poll (RgLoop * loop, guint us);
+
 /* Watches @fd for @events (RG_LOOP_IN/OUT; ERR and HUP always). NULL when
  * epoll refuses it (errno set). Loop thread, or before rg_loop_run(). */
 RgLoopSource *rg_loop_add (RgLoop * loop, int fd, guint32 events,

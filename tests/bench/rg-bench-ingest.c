@@ -21,7 +21,7 @@
  *                   [--window=W] [--topics=T] [--sync-interval-ms=I]
  *                   [--seconds=S] [--dir=DIR]
  *   rg-bench-ingest --mode=single [--batch=B] [--window=W] [--rounds=K]
- *                   [--seconds=S]
+ *                   [--seconds=S] [--busy-poll=US]
  *
  * The load generator is this process: one thread, raw sockets and epoll,
  * and its own minimal Produce v3 encoder (request header v1, one topic,
@@ -96,6 +96,7 @@ static gint n_topics = 1;
 static gint sync_ms = 10;
 static gint seconds = 10;
 static gint rounds = 3;
+static gint busy_poll_us = 0;
 static gchar *dir = NULL;
 
 /* ---- Produce v3: one request template per topic ---- */
@@ -299,6 +300,7 @@ broker_child (ServerKind kind, int port_fd, int control_fd)
   config.ingest_batches = 1024;
   config.max_connections = MAX (n_conns + 16, 64);
   config.max_connections_per_address = 0;
+  config.busy_poll_us = busy_poll_us;
   if (kind == SERVER_JOURNAL) {
     config.ingest_location = dir;
     config.ingest_journal.sync = RG_JOURNAL_SYNC_INTERVAL;
@@ -886,6 +888,8 @@ main (int argc, char **argv)
         "journal sync interval", "I"},
     {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "measured seconds", "S"},
     {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "A/B rounds (single)", "K"},
+    {"busy-poll", 0, 0, G_OPTION_ARG_INT, &busy_poll_us,
+        "the broker's busy-poll window in µs (0: off)", "US"},
     {"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "journal root", "DIR"},
     {NULL}
   };

@@ -760,7 +760,8 @@ check_fetch_of_batch (int fd, gint32 cid, guint b, gint64 base)
  * the one produced, byte for byte, and so must the ring's last batches
  * read once all is done. Run under ASan (a chunk reused while a batch
  * lies in it) and TSan (suite 'tsan'). */
-GST_START_TEST (test_pipelined_produce_fetch_interleaved)
+static void
+pipelined_produce_fetch_interleaved (guint busy_poll_us)
 {
   RgBrokerConfig config;
   GError *error = NULL;
@@ -776,6 +777,7 @@ GST_START_TEST (test_pipelined_produce_fetch_interleaved)
   value_scale = 16;
   rg_broker_config_init (&config);
   config.ingest_batches = RING_BATCHES;
+  config.busy_poll_us = busy_poll_us;
   broker = rg_broker_acquire ("127.0.0.1", 0, &config, &error);
   fail_unless (broker != NULL, "%s", error ? error->message : "?");
   port = rg_broker_get_port (broker);
@@ -820,6 +822,21 @@ GST_START_TEST (test_pipelined_produce_fetch_interleaved)
   g_byte_array_unref (writer.all);
   rg_broker_release (broker);
   value_scale = 1;
+}
+
+GST_START_TEST (test_pipelined_produce_fetch_interleaved)
+{
+  pipelined_produce_fetch_interleaved (0);
+}
+
+GST_END_TEST;
+
+/* The same exchange with the loop busy polling (rgloop.h): the waits that
+ * polling answers deliver the same requests, in order, as the ones that
+ * slept. */
+GST_START_TEST (test_pipelined_produce_fetch_busy_poll)
+{
+  pipelined_produce_fetch_interleaved (200);
 }
 
 GST_END_TEST;
@@ -1061,6 +1078,7 @@ brokeringest_suite (void)
   tcase_add_test (tc, test_pipelined_produces_in_order);
   tcase_add_test (tc, test_fetch_sends_batch_from_read_memory);
   tcase_add_test (tc, test_pipelined_produce_fetch_interleaved);
+  tcase_add_test (tc, test_pipelined_produce_fetch_busy_poll);
   tcase_add_test (tc, test_small_batch_copied_large_batch_kept);
   tcase_add_test (tc, test_chunks_released_on_another_thread);
   return s;

@@ -508,6 +508,32 @@ GST_START_TEST (test_auto_create_topics)
 
 GST_END_TEST;
 
+/* busy-poll: off by default, read back as set, and a broker that polls
+ * serves its topic as one that sleeps (the polling path of the loop). */
+GST_START_TEST (test_busy_poll)
+{
+  guint port = kw_free_port ();
+  GstElement *plain = gst_element_factory_make ("rgbrokersink", NULL);
+  gchar *desc = g_strdup_printf ("rgbrokersink port=%u topic=in ingest=true "
+      "busy-poll=200", port);
+  guint busy_poll = 1;
+  GstHarness *h;
+
+  g_object_get (plain, "busy-poll", &busy_poll, NULL);
+  fail_unless_equals_int (busy_poll, 0);
+  gst_object_unref (plain);
+
+  h = harness_new (desc);
+  g_object_get (h->element, "busy-poll", &busy_poll, NULL);
+  fail_unless_equals_int (busy_poll, 200);
+  fail_unless_equals_int (metadata_error (port, "in"), 0);
+  fail_unless_equals_int (metadata_error (port, "in"), 0);
+  gst_harness_teardown (h);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 rgbrokersink_suite (void)
 {
@@ -524,6 +550,7 @@ rgbrokersink_suite (void)
   tcase_add_test (tc, test_topic_reserved_from_configuration);
   tcase_add_test (tc, test_ingest_partitions);
   tcase_add_test (tc, test_auto_create_topics);
+  tcase_add_test (tc, test_busy_poll);
   return s;
 }
 
