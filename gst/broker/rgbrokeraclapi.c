@@ -71,19 +71,6 @@ gate (const RgBrokerRequestContext * ctx, guint check, const gchar ** message)
   return 0;
 }
 
-static RgBrokerHandleResult
-answer (RgKafkaResponse * resp, GError * error, const gchar * api,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
-{
-  if (!resp) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, api, error->message);
-    g_error_free (error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 /* Views of the store's bindings, for the builders. */
 static RgKafkaAclBinding *
 binding_views (GArray * found)
@@ -138,7 +125,7 @@ rg_broker_acl_api_describe (const RgKafkaRequest * req,
   g_free (invalid);
   if (found)
     g_array_unref (found);
-  return answer (resp, error, "DescribeAcls", ctx, out);
+  return rg_broker_answer (resp, error, "DescribeAcls", ctx, out);
 }
 
 /* ---- CreateAcls ---- */
@@ -212,7 +199,7 @@ rg_broker_acl_api_create (const RgKafkaRequest * req,
   g_ptr_array_unref (messages);
   g_array_unref (valid);
   g_array_unref (valid_index);
-  return answer (resp, error, "CreateAcls", ctx, out);
+  return rg_broker_answer (resp, error, "CreateAcls", ctx, out);
 }
 
 /* ---- DeleteAcls ---- */
@@ -283,5 +270,5 @@ rg_broker_acl_api_delete (const RgKafkaRequest * req,
   g_free (results);
   g_ptr_array_unref (held);
   g_ptr_array_unref (arrays);
-  return answer (resp, error, "DeleteAcls", ctx, out);
+  return rg_broker_answer (resp, error, "DeleteAcls", ctx, out);
 }

@@ -26,7 +26,7 @@
 #ifndef __RG_BROKER_ACL_API_H__
 #define __RG_BROKER_ACL_API_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "kafka/rgkafkaacls.h"
 
 G_BEGIN_DECLS

@@ -74,20 +74,6 @@
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
-/* Hands a built response (or the builder's failure) to the outcome. */
-static RgBrokerHandleResult
-answer (RgKafkaResponse * resp, GError * error, const gchar * api,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
-{
-  if (!resp) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, api, error->message);
-    g_error_free (error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 /* Counts the names a request repeats: name -> occurrences. */
 static GHashTable *
 count_names (const RgKafkaStr * names, gsize stride, guint n)
@@ -136,7 +122,7 @@ rg_broker_handle_init_producer_id (const RgKafkaRequest * req,
         ip->producer_epoch, version >= 4, g_get_monotonic_time () / 1000,
         &id, &epoch);
   }
-  return answer (rg_kafka_build_init_producer_id_response
+  return rg_broker_answer (rg_kafka_build_init_producer_id_response
       (req->header.correlation_id, version, 0, code, id, epoch, &error),
       error, "InitProducerId", ctx, out);
 }
@@ -374,7 +360,7 @@ rg_broker_handle_create_topics (const RgKafkaRequest * req,
   g_ptr_array_unref (held);
   g_ptr_array_unref (held_entries);
   g_hash_table_unref (counts);
-  return answer (resp, error, "CreateTopics", ctx, out);
+  return rg_broker_answer (resp, error, "CreateTopics", ctx, out);
 }
 
 /* ---- DeleteTopics ---- */
@@ -427,7 +413,7 @@ rg_broker_handle_delete_topics (const RgKafkaRequest * req,
       version, 0, results, dt->n_names, &error);
   g_free (results);
   g_hash_table_unref (counts);
-  return answer (resp, error, "DeleteTopics", ctx, out);
+  return rg_broker_answer (resp, error, "DeleteTopics", ctx, out);
 }
 
 /* ---- CreatePartitions ---- */
@@ -543,5 +529,5 @@ rg_broker_handle_create_partitions (const RgKafkaRequest * req,
   g_free (results);
   g_ptr_array_unref (held);
   g_hash_table_unref (counts);
-  return answer (resp, error, "CreatePartitions", ctx, out);
+  return rg_broker_answer (resp, error, "CreatePartitions", ctx, out);
 }

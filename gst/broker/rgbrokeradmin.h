@@ -28,7 +28,7 @@
 #ifndef __RG_BROKER_ADMIN_H__
 #define __RG_BROKER_ADMIN_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "kafka/rgkafkaadmin.h"
 
 G_BEGIN_DECLS

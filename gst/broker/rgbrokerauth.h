@@ -29,7 +29,7 @@
 #ifndef __RG_BROKER_AUTH_H__
 #define __RG_BROKER_AUTH_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "kafka/rgkafkasasl.h"
 
 G_BEGIN_DECLS

@@ -54,19 +54,6 @@
 
 #define GST_CAT_DEFAULT rg_broker_debug
 
-static RgBrokerHandleResult
-answer (RgKafkaResponse * resp, GError * error, const gchar * api,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
-{
-  if (!resp) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, api, error->message);
-    g_error_free (error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 RgBrokerConfigsTopicKind
 rg_broker_configs_api_kind (const RgBrokerRequestContext * ctx,
     RgBrokerTopic * topic)
@@ -129,7 +116,8 @@ describe_one (const RgBrokerRequestContext * ctx,
         rg_broker_topic_get_name (topic), rg_broker_configs_api_kind (ctx,
             topic), keys ? (const gchar * const *) keys->pdata : NULL);
     rg_broker_topic_unref (topic);
-  } else if (r->type == RG_KAFKA_CONFIG_RESOURCE_BROKER && is_broker_name (r->name)) {
+  } else if (r->type == RG_KAFKA_CONFIG_RESOURCE_BROKER
+      && is_broker_name (r->name)) {
     if ((res->error_code = rg_broker_auth_check_cluster (ctx,
                 RG_BROKER_ACL_DESCRIBE_CONFIGS)) != RG_KAFKA_NONE) {
       res->error_message = "Not authorized to describe the broker's configs "
@@ -175,7 +163,7 @@ rg_broker_configs_api_describe (const RgKafkaRequest * req,
   g_free (results);
   g_ptr_array_unref (held_keys);
   g_ptr_array_unref (held_entries);
-  return answer (resp, error, "DescribeConfigs", ctx, out);
+  return rg_broker_answer (resp, error, "DescribeConfigs", ctx, out);
 }
 
 /* ---- AlterConfigs and IncrementalAlterConfigs ---- */
@@ -424,8 +412,8 @@ rg_broker_configs_api_alter (const RgKafkaRequest * req,
       &error);
   g_free (results);
   g_ptr_array_unref (messages);
-  return answer (resp, error, ac->incremental ? "IncrementalAlterConfigs" :
-      "AlterConfigs", ctx, out);
+  return rg_broker_answer (resp, error, ac->incremental ?
+      "IncrementalAlterConfigs" : "AlterConfigs", ctx, out);
 }
 
 /* ---- Produce ---- */

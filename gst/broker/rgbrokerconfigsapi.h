@@ -29,7 +29,7 @@
 #define __RG_BROKER_CONFIGS_API_H__
 
 #include "broker/rgbrokerconfigs.h"
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 
 G_BEGIN_DECLS
 

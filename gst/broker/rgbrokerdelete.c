@@ -68,21 +68,6 @@
 /* How long a deletion may wait for its tombstones' fdatasync. */
 #define DURABLE_WAIT_MS 30000
 
-/* Hands a built response (or the builder's failure) to the outcome. */
-static RgBrokerHandleResult
-answer (RgKafkaResponse * resp, GError * error, const gchar * api,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
-{
-  if (!resp) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, api,
-        error ? error->message : "cannot be encoded");
-    g_clear_error (&error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 /* ---- DeleteRecords ---- */
 
 static gint16
@@ -147,7 +132,7 @@ rg_broker_handle_delete_records (const RgKafkaRequest * req,
   for (i = 0; i < dr->n_topics; i++)
     g_free (results[i].partitions);
   g_free (results);
-  return answer (resp, error, "DeleteRecords", ctx, out);
+  return rg_broker_answer (resp, error, "DeleteRecords", ctx, out);
 }
 
 /* ---- Waiting for tombstones ---- */
@@ -184,7 +169,7 @@ answer_when_durable (RgKafkaResponse * response, RgKafkaResponse * failed,
   if (!response || !failed) {
     rg_kafka_response_free (response);
     rg_kafka_response_free (failed);
-    return answer (NULL, NULL, api, ctx, out);
+    return rg_broker_answer (NULL, NULL, api, ctx, out);
   }
   durable = rg_broker_groups_is_durable (ctx->groups, durable_end, &broken);
   if (durable || broken) {
@@ -267,7 +252,7 @@ rg_broker_handle_delete_groups (const RgKafkaRequest * req,
   g_free (results);
   g_free (failed);
   if (!resp)
-    return answer (NULL, error, "DeleteGroups", ctx, out);
+    return rg_broker_answer (NULL, error, "DeleteGroups", ctx, out);
   return answer_when_durable (resp, failed_resp, end, "DeleteGroups", ctx,
       out);
 }
@@ -353,8 +338,8 @@ rg_broker_handle_offset_delete (const RgKafkaRequest * req,
     return durable_retry (ctx, out);
   err = rg_broker_auth_check_group (ctx, od->group_id, RG_BROKER_ACL_DELETE);
   if (err != RG_KAFKA_NONE)
-    return answer (build_offset_delete (req, err, NULL, 0, &error), error,
-        "OffsetDelete", ctx, out);
+    return rg_broker_answer (build_offset_delete (req, err, NULL, 0, &error),
+        error, "OffsetDelete", ctx, out);
   results = g_new0 (RgKafkaOffsetDeletePartition, MAX (od->n_partitions, 1));
   errors = g_new0 (gint16, MAX (od->n_partitions, 1));
   err = offset_delete_known (ctx, od, errors, &end);
@@ -369,7 +354,7 @@ rg_broker_handle_offset_delete (const RgKafkaRequest * req,
   g_free (results);
   g_free (errors);
   if (!resp)
-    return answer (NULL, error, "OffsetDelete", ctx, out);
+    return rg_broker_answer (NULL, error, "OffsetDelete", ctx, out);
   return answer_when_durable (resp, failed_resp, end, "OffsetDelete", ctx,
       out);
 }

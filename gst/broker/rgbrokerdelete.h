@@ -27,7 +27,7 @@
 #ifndef __RG_BROKER_DELETE_H__
 #define __RG_BROKER_DELETE_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "kafka/rgkafkadelete.h"
 
 G_BEGIN_DECLS

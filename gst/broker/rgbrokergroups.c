@@ -118,22 +118,6 @@ group_body (const RgKafkaRequest * req)
   return req->body.other.body;
 }
 
-/* Encodes a response, or logs why it could not be (@error: nullable). */
-static RgBrokerHandleResult
-answer (RgKafkaResponse * response, GError * error,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out,
-    const gchar * what)
-{
-  if (!response) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, what,
-        error ? error->message : "cannot be encoded");
-    g_clear_error (&error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = response;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 /* The group ACL check: 0, or GROUP_AUTHORIZATION_FAILED. */
 static gint16
 group_denied (const RgBrokerRequestContext * ctx, RgKafkaStr group_id)
@@ -423,9 +407,9 @@ rg_broker_groups_find_coordinator (const RgKafkaRequest * req,
     r.host = "";
     r.port = -1;
   }
-  return answer (rg_kafka_group_build_find_coordinator
+  return rg_broker_answer (rg_kafka_group_build_find_coordinator
       (req->header.correlation_id, req->header.api_version, &r, &error),
-      error, ctx, out, "FindCoordinator");
+      error, "FindCoordinator", ctx, out);
 }
 
 /* ---- JoinGroup, SyncGroup ---- */
@@ -450,9 +434,9 @@ rg_broker_groups_join (const RgKafkaRequest * req,
     r.protocol_type = r.protocol_name = r.leader = r.member_id = "";
     r.members = NULL;
     r.n_members = 0;
-    return answer (rg_kafka_group_build_join (req->header.correlation_id,
-            req->header.api_version, &r, &error), error, ctx, out,
-        "JoinGroup");
+    return rg_broker_answer (rg_kafka_group_build_join
+        (req->header.correlation_id, req->header.api_version, &r, &error),
+        error, "JoinGroup", ctx, out);
   }
   w = wait_new (groups, req);
   host = client_host (ctx->peer);
@@ -473,7 +457,7 @@ rg_broker_groups_join (const RgKafkaRequest * req,
   pthread_mutex_unlock (&groups->lock);
   g_free (host);
   wait_free (w);
-  return answer (resp, error, ctx, out, "JoinGroup");
+  return rg_broker_answer (resp, error, "JoinGroup", ctx, out);
 }
 
 RgBrokerHandleResult
@@ -495,7 +479,7 @@ rg_broker_groups_sync (const RgKafkaRequest * req,
     resp = rg_kafka_group_build_sync (req->header.correlation_id,
         req->header.api_version, &r, &error);
     g_bytes_unref (r.assignment);
-    return answer (resp, error, ctx, out, "SyncGroup");
+    return rg_broker_answer (resp, error, "SyncGroup", ctx, out);
   }
   w = wait_new (groups, req);
   pthread_mutex_lock (&groups->lock);
@@ -511,7 +495,7 @@ rg_broker_groups_sync (const RgKafkaRequest * req,
       req->header.api_version, &r, &error);
   pthread_mutex_unlock (&groups->lock);
   wait_free (w);
-  return answer (resp, error, ctx, out, "SyncGroup");
+  return rg_broker_answer (resp, error, "SyncGroup", ctx, out);
 }
 
 /* ---- Heartbeat, LeaveGroup ---- */
@@ -531,9 +515,9 @@ rg_broker_groups_heartbeat (const RgKafkaRequest * req,
         &group_body (req)->u.heartbeat, wall_ms ());
     pthread_mutex_unlock (&groups->lock);
   }
-  return answer (rg_kafka_group_build_heartbeat (req->header.correlation_id,
-          req->header.api_version, err, &error), error, ctx, out,
-      "Heartbeat");
+  return rg_broker_answer (rg_kafka_group_build_heartbeat
+      (req->header.correlation_id, req->header.api_version, err, &error),
+      error, "Heartbeat", ctx, out);
 }
 
 RgBrokerHandleResult
@@ -550,16 +534,16 @@ rg_broker_groups_leave (const RgKafkaRequest * req,
     /* Each member named gets the group's error. */
     r.member_errors = NULL;
     r.n_members = 0;
-    return answer (rg_kafka_group_build_leave (req->header.correlation_id,
-            req->header.api_version, l, &r, &error), error, ctx, out,
-        "LeaveGroup");
+    return rg_broker_answer (rg_kafka_group_build_leave
+        (req->header.correlation_id, req->header.api_version, l, &r, &error),
+        error, "LeaveGroup", ctx, out);
   }
   pthread_mutex_lock (&groups->lock);
   rg_group_coordinator_leave (groups->coordinator, l, wall_ms (), &r);
   resp = rg_kafka_group_build_leave (req->header.correlation_id,
       req->header.api_version, l, &r, &error);
   pthread_mutex_unlock (&groups->lock);
-  return answer (resp, error, ctx, out, "LeaveGroup");
+  return rg_broker_answer (resp, error, "LeaveGroup", ctx, out);
 }
 
 /* ---- OffsetCommit, OffsetFetch ---- */
@@ -688,8 +672,8 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
     return commit_retry (req, body->waiter, ctx, out);
   denied = group_denied (ctx, body->u.commit.group_id);
   if (denied != 0)
-    return answer (commit_failed (req, &body->u.commit, denied), NULL, ctx,
-        out, "OffsetCommit");
+    return rg_broker_answer (commit_failed (req, &body->u.commit, denied),
+        NULL, "OffsetCommit", ctx, out);
   pthread_mutex_lock (&groups->lock);
   groups->persist_failed = FALSE;
   commit_known (groups, ctx, &body->u.commit);
@@ -700,13 +684,13 @@ rg_broker_groups_commit (const RgKafkaRequest * req,
   }
   pthread_mutex_unlock (&groups->lock);
   if (failed)
-    return answer (commit_failed (req, &body->u.commit,
-            RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE), NULL, ctx, out,
-        "OffsetCommit");
+    return rg_broker_answer (commit_failed (req, &body->u.commit,
+            RG_GROUP_ERR_COORDINATOR_NOT_AVAILABLE), NULL, "OffsetCommit",
+        ctx, out);
   resp = rg_kafka_group_build_commit (req->header.correlation_id,
       req->header.api_version, &body->u.commit, &error);
   if (!resp || durable)
-    return answer (resp, error, ctx, out, "OffsetCommit");
+    return rg_broker_answer (resp, error, "OffsetCommit", ctx, out);
   w = wait_new (groups, req);
   w->response = resp;
   w->durable_end = end;
@@ -793,7 +777,7 @@ rg_broker_groups_fetch (const RgKafkaRequest * req,
     pthread_mutex_unlock (&groups->lock);
   }
   g_array_unref (kept);
-  return answer (resp, error, ctx, out, "OffsetFetch");
+  return rg_broker_answer (resp, error, "OffsetFetch", ctx, out);
 }
 
 /* ---- ListGroups, DescribeGroups ---- */
@@ -833,7 +817,7 @@ rg_broker_groups_list (const RgKafkaRequest * req,
       req->header.api_version, err, listing, n, &error);
   pthread_mutex_unlock (&groups->lock);
   g_array_unref (kept);
-  return answer (resp, error, ctx, out, "ListGroups");
+  return rg_broker_answer (resp, error, "ListGroups", ctx, out);
 }
 
 /* A description kept past the next coordinator call (DescribeGroups asks
@@ -933,7 +917,7 @@ rg_broker_groups_describe (const RgKafkaRequest * req,
     release_description (&held[i]);
   g_free (held);
   g_free (descs);
-  return answer (resp, error, ctx, out, "DescribeGroups");
+  return rg_broker_answer (resp, error, "DescribeGroups", ctx, out);
 }
 
 /* ---- DeleteGroups, OffsetDelete (handlers in rgbrokerdelete.c) ---- */

@@ -39,7 +39,7 @@
 #ifndef __RG_BROKER_GROUPS_H__
 #define __RG_BROKER_GROUPS_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "broker/rgbrokergroup.h"
 #include "broker/rgloop.h"
 #include "journal/rgjournal.h"

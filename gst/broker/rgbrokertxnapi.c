@@ -68,19 +68,6 @@
 /* A transaction open: how often its timeout is looked at. */
 #define TURN_INTERVAL_MS 500
 
-static RgBrokerHandleResult
-answer (RgKafkaResponse * resp, GError * error, const gchar * api,
-    const RgBrokerRequestContext * ctx, RgBrokerHandleOutcome * out)
-{
-  if (!resp) {
-    GST_WARNING ("client %s: %s: %s", ctx->peer, api, error->message);
-    g_error_free (error);
-    return RG_BROKER_HANDLE_CLOSE;
-  }
-  out->response = resp;
-  return RG_BROKER_HANDLE_DONE;
-}
-
 /* ---- Writing what a transaction leaves ---- */
 
 /* Appends the marker of @end to one partition and tells the coordinator
@@ -367,7 +354,7 @@ rg_broker_txn_api_add_partitions (const RgKafkaRequest * req,
   g_free (tid);
   g_free (topics);
   g_free (parts);
-  return answer (resp, error, "AddPartitionsToTxn", ctx, out);
+  return rg_broker_answer (resp, error, "AddPartitionsToTxn", ctx, out);
 }
 
 /* ---- AddOffsetsToTxn, EndTxn ---- */
@@ -389,7 +376,7 @@ rg_broker_txn_api_add_offsets (const RgKafkaRequest * req,
         rg_loop_now_ms ());
   g_free (tid);
   g_free (group);
-  return answer (rg_kafka_build_txn_error_response
+  return rg_broker_answer (rg_kafka_build_txn_error_response
       (RG_KAFKA_TXN_API_ADD_OFFSETS, req->header.correlation_id,
           req->header.api_version, 0, code, &error), error,
       "AddOffsetsToTxn", ctx, out);
@@ -413,9 +400,10 @@ rg_broker_txn_api_end (const RgKafkaRequest * req,
     rg_broker_txn_end_free (end);
   }
   g_free (tid);
-  return answer (rg_kafka_build_txn_error_response (RG_KAFKA_TXN_API_END,
-          req->header.correlation_id, req->header.api_version, 0, code,
-          &error), error, "EndTxn", ctx, out);
+  return rg_broker_answer (rg_kafka_build_txn_error_response
+      (RG_KAFKA_TXN_API_END, req->header.correlation_id,
+          req->header.api_version, 0, code, &error), error, "EndTxn", ctx,
+      out);
 }
 
 /* ---- TxnOffsetCommit ---- */
@@ -485,5 +473,5 @@ rg_broker_txn_api_offset_commit (const RgKafkaRequest * req,
   g_free (group);
   g_free (topics);
   g_free (parts);
-  return answer (resp, error, "TxnOffsetCommit", ctx, out);
+  return rg_broker_answer (resp, error, "TxnOffsetCommit", ctx, out);
 }

@@ -37,7 +37,7 @@
 #ifndef __RG_BROKER_TXN_API_H__
 #define __RG_BROKER_TXN_API_H__
 
-#include "broker/rgbrokerdispatch.h"
+#include "broker/rgbrokerhandler.h"
 #include "broker/rgbrokertxn.h"
 #include "kafka/rgkafkaadmin.h"
 #include "record/rgbatch.h"
