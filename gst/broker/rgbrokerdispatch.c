@@ -822,62 +822,9 @@ fetch_log_start (RgBrokerTopic * topic)
   return stats.log_start_offset;
 }
 
-/* The records of one batch (its header's recordsCount). */
-static guint
-batch_records (const guint8 * batch)
-{
-  return GST_READ_UINT32_BE (batch + RG_BATCH_HEADER_SIZE - 4);
-}
-
-/* Drops from @refs, from @start on, every batch at or past @lso, releasing
- * the references left empty, and takes them out of @c's counts. Only
- * memory references can hold transactional batches (journal-backed
- * topics take no transactions: rgbrokertxnapi.h), so a file reference is
- * never cut. */
-static void
-fetch_trim (GArray * refs, guint start, gint64 lso, RgBrokerCollect * c)
-{
-  guint i, keep;
-  gsize pos = 0;
-
-  for (i = start; i < refs->len; i++) {
-    RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
-
-    if (ref->type != RG_KAFKA_SEGMENT_MEMORY)
-      continue;
-    for (pos = 0; pos + RG_BATCH_HEADER_SIZE <= ref->length;
-        pos += RG_BATCH_LOG_OVERHEAD + GST_READ_UINT32_BE (ref->data + pos +
-            8))
-      if ((gint64) GST_READ_UINT64_BE (ref->data + pos) >= lso)
-        break;
-    if (pos < ref->length)
-      break;
-  }
-  if (i == refs->len)
-    return;
-  /* Batch @pos of ref @i is the first one to go, and all after it. */
-  keep = pos > 0 ? i + 1 : i;
-  for (; i < refs->len; i++, pos = 0) {
-    RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
-    gsize p;
-
-    for (p = pos; ref->type == RG_KAFKA_SEGMENT_MEMORY &&
-        p + RG_BATCH_HEADER_SIZE <= ref->length;
-        p += RG_BATCH_LOG_OVERHEAD + GST_READ_UINT32_BE (ref->data + p + 8))
-      c->records -= MIN (c->records, batch_records (ref->data + p));
-    c->bytes -= MIN (c->bytes, ref->length - pos);
-    if (i < keep) {
-      ref->length = pos;
-    } else if (ref->notify) {
-      ref->notify (ref->user_data);
-    }
-  }
-  g_array_set_size (refs, keep);
-  c->next_offset = lso;
-}
-
-/* read_committed: the partition's records end at its last stable offset,
- * and the answer lists the aborted transactions of the range. */
+/* read_committed: the answer lists the aborted transactions of the range
+ * (its records already end at the last stable offset: the collect
+ * stopped there). */
 static void
 fetch_read_committed (const RgBrokerRequestContext * ctx,
     RgBrokerTopic * topic, gint64 fetch_offset, FetchState * st, guint k,
@@ -891,8 +838,6 @@ fetch_read_committed (const RgBrokerRequestContext * ctx,
    * readers, read_committed by librdkafka's default, pay nothing here. */
   if (!rg_broker_topic_is_ingest (topic))
     return;
-  if (lso < c->high_watermark)
-    fetch_trim (ctx->refs, st->ref_start[k], lso, c);
   aborted = g_array_new (FALSE, FALSE, sizeof (RgKafkaAbortedTransaction));
   rg_broker_txn_api_aborted (ctx->txn, topic, fetch_offset, lso,
       c->log_start_offset, aborted);
@@ -950,18 +895,21 @@ fetch_collect (const RgBrokerRequestContext * ctx,
         /* The topic was found under its .live name: read the view. */
         gboolean live = !rg_kafka_str_equal (f->topics[i].topic,
             rg_broker_topic_get_name (topic));
+        /* Open transactions hold the last stable offset back; a
+         * read_committed consumer (librdkafka's default) reads up to it,
+         * so its collect stops there, and is told which transactions in
+         * its range were aborted. */
+        gint64 stable = live ? G_MAXINT64 :
+            rg_broker_txn_api_lso (ctx->txn, topic, G_MAXINT64);
 
         rg_broker_topic_collect (topic, fp->fetch_offset,
+            f->isolation_level == 1 ? stable : G_MAXINT64,
             live ? rg_broker_topic_get_live_lag (topic) : 0,
             MIN ((gsize) fp->partition_max_bytes, remaining),
             st->bytes == 0, refs, &c);
         rp->error_code = c.error_code;
         rp->high_watermark = c.high_watermark;
-        /* Open transactions hold the last stable offset back; a
-         * read_committed consumer (librdkafka's default) reads up to it
-         * and is told which transactions in its range were aborted. */
-        rp->last_stable_offset = live ? c.high_watermark :
-            rg_broker_txn_api_lso (ctx->txn, topic, c.high_watermark);
+        rp->last_stable_offset = MIN (stable, c.high_watermark);
         if (f->isolation_level == 1 && !live && c.error_code == 0)
           fetch_read_committed (ctx, topic, fp->fetch_offset, st, k, &c);
         rp->log_start_offset = fetch_log_start (topic);

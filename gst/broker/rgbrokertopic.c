@@ -962,8 +962,9 @@ topic_live_start (RgBrokerTopic * topic, gint64 fetch_offset, guint live_lag)
  * the records before their offset, as with any Kafka broker). Called with
  * the lock held, @fetch_offset within [start, next]. */
 static void
-ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gsize max_bytes,
-    gboolean first_whole, GArray * refs, RgBrokerCollect * result)
+ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gint64 end_offset,
+    gsize max_bytes, gboolean first_whole, GArray * refs,
+    RgBrokerCollect * result)
 {
   guint64 seq;
 
@@ -973,6 +974,9 @@ ingest_collect (RgBrokerTopic * topic, gint64 fetch_offset, gsize max_bytes,
     RgBrokerRecord *record = topic->ring[seq % topic->capacity];
     gboolean fits = result->bytes + record->size <= max_bytes;
 
+    /* Each record is one produced batch (or control batch). */
+    if ((gint64) record->offset >= end_offset)
+      break;
     if (!fits && !(first_whole && result->bytes == 0))
       break;
     collect_record (record, refs);
@@ -1195,8 +1199,8 @@ journal_collect_locked (RgBrokerTopic * topic, gint64 fetch_offset,
 
 void
 rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
-    guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
-    RgBrokerCollect * result)
+    gint64 end_offset, guint live_lag, gsize max_bytes, gboolean first_whole,
+    GArray * refs, RgBrokerCollect * result)
 {
   guint64 o;
 
@@ -1223,8 +1227,8 @@ rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
     goto done;
   }
   if (topic->ingest) {
-    ingest_collect (topic, fetch_offset, max_bytes, first_whole, refs,
-        result);
+    ingest_collect (topic, fetch_offset, end_offset, max_bytes, first_whole,
+        refs, result);
     goto done;
   }
   for (o = fetch_offset; o < topic->next; o++) {

@@ -161,12 +161,15 @@ gboolean rg_broker_topic_needs_poll (RgBrokerTopic * topic);
 
 /* Appends whole batches from @fetch_offset to @refs, at most @max_bytes;
  * with @first_whole, the first batch is taken even when it alone is larger
- * (KIP-74: the response must make progress). @live_lag > 0 reads the
- * .live view: a fetch more than @live_lag records behind (or outside the
- * ring) starts at the latest keyframe instead. Any thread. */
+ * (KIP-74: the response must make progress). No batch starting at or past
+ * @end_offset is taken (read_committed's last stable offset; G_MAXINT64:
+ * no end; only memory ingest topics hold transactions, so only they look
+ * at it). @live_lag > 0 reads the .live view: a fetch more than @live_lag
+ * records behind (or outside the ring) starts at the latest keyframe
+ * instead. Any thread. */
 void rg_broker_topic_collect (RgBrokerTopic * topic, gint64 fetch_offset,
-    guint live_lag, gsize max_bytes, gboolean first_whole, GArray * refs,
-    RgBrokerCollect * result);
+    gint64 end_offset, guint live_lag, gsize max_bytes, gboolean first_whole,
+    GArray * refs, RgBrokerCollect * result);
 
 /* Sets the .live view's lag budget and returns "<name>.live" (owned by the
  * topic). Called by the topic registry under its lock, once. */

@@ -2088,7 +2088,8 @@ check_collect (RgBrokerTopic * topic, gint64 from, GByteArray * journal,
   guint i, from_batch = 0, end;
   gsize begin, stop;
 
-  rg_broker_topic_collect (topic, from, 0, 1024 * 1024, TRUE, refs, &c);
+  rg_broker_topic_collect (topic, from, G_MAXINT64, 0, 1024 * 1024, TRUE,
+      refs, &c);
   fail_unless_equals_int (c.error_code, 0);
   fail_unless (c.records > 0);
   for (i = 0; i < base->len; i++)

@@ -879,7 +879,8 @@ collected_batch (RgBrokerTopic * topic, gint64 offset)
   RgBrokerCollect result;
   const guint8 *data;
 
-  rg_broker_topic_collect (topic, offset, 0, 1, TRUE, refs, &result);
+  rg_broker_topic_collect (topic, offset, G_MAXINT64, 0, 1, TRUE, refs,
+      &result);
   fail_unless_equals_int (result.error_code, 0);
   fail_unless_equals_int (refs->len, 1);
   data = g_array_index (refs, RgKafkaRecordsRef, 0).data;
@@ -1037,8 +1038,8 @@ GST_START_TEST (test_chunks_released_on_another_thread)
       g_array_unref (refs);
       continue;
     }
-    rg_broker_topic_collect (st.topic, hw - 1, 0, 1024 * 1024, TRUE, refs,
-        &result);
+    rg_broker_topic_collect (st.topic, hw - 1, G_MAXINT64, 0, 1024 * 1024,
+        TRUE, refs, &result);
     for (i = 0; i < refs->len; i++) {
       RgKafkaRecordsRef *ref = &g_array_index (refs, RgKafkaRecordsRef, i);
       RgBatchInfo info;
