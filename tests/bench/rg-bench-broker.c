@@ -45,6 +45,9 @@
  *               every reader must receive all N (lossless: the broker's ring
  *               holds all N, tcpserversink queues without limit). Aggregate
  *               rate = readers x N / (last reader done - first push).
+ *               --active=K (an experiment, not a target case) lets only K
+ *               readers read at a time; the others wait, connected, until
+ *               one has read all N.
  *   latency     30 buffers/s, each stamped with the monotonic clock at
  *               create(); a reader takes the difference on receipt.
  *   idle        C clients connect at once, each sends one ApiVersions
@@ -600,9 +603,42 @@ typedef struct
   guint64 size;
   guint64 buffers;
   gint64 start_us;              /* from the server, for the stall timer */
+  guint active;                 /* readers reading at a time; 0: all */
 } ReaderConf;
 
 static ReaderConf rconf;
+
+/* --active=K: at most K readers read at a time; the others wait, connected,
+ * until one of them has read all its buffers. It is an experiment, not a
+ * way to run the cases: it shows what the readers' CPU per GB does when
+ * few streams are in progress at once, as tcpserversink's readers are
+ * (docs/performance.md, "Where the 64-reader gap is"). */
+static GMutex active_lock;
+static GCond active_cond;
+static guint active_reading;
+
+static void
+active_enter (void)
+{
+  if (rconf.active == 0)
+    return;
+  g_mutex_lock (&active_lock);
+  while (active_reading >= rconf.active)
+    g_cond_wait (&active_cond, &active_lock);
+  active_reading++;
+  g_mutex_unlock (&active_lock);
+}
+
+static void
+active_leave (void)
+{
+  if (rconf.active == 0)
+    return;
+  g_mutex_lock (&active_lock);
+  active_reading--;
+  g_cond_signal (&active_cond);
+  g_mutex_unlock (&active_lock);
+}
 
 static gpointer
 kafka_reader (gpointer data)
@@ -610,8 +646,10 @@ kafka_reader (gpointer data)
   Client *c = data;
   GByteArray *resp = g_byte_array_new ();
   gint32 corr = 0;
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0;
 
+  active_enter ();
+  t0 = g_get_monotonic_time ();
   while (!g_atomic_int_get (&c->stop)) {
     GByteArray *req;
     gboolean ok;
@@ -641,6 +679,7 @@ kafka_reader (gpointer data)
       break;
     }
   }
+  active_leave ();
   g_byte_array_unref (resp);
   return NULL;
 }
@@ -652,8 +691,10 @@ tcp_reader (gpointer data)
   gsize chunk = c->latencies ? rconf.size : MIB;
   guint8 *buf = g_malloc (chunk);
   guint64 bytes = 0, want = rconf.buffers * rconf.size;
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0;
 
+  active_enter ();
+  t0 = g_get_monotonic_time ();
   while (!g_atomic_int_get (&c->stop)) {
     ssize_t n;
 
@@ -685,6 +726,7 @@ tcp_reader (gpointer data)
       break;
     }
   }
+  active_leave ();
   g_free (buf);
   return NULL;
 }
@@ -938,6 +980,7 @@ typedef struct
   guint seconds;
   gint send_threads;            /* rgbrokersink send-threads; -1: default */
   gint ring_size;               /* rgbrokersink ring-size; 0: see make_sink */
+  guint active;                 /* readers --active */
 } ServerConf;
 
 static void
@@ -1205,7 +1248,8 @@ server_main (const ServerConf * c)
   argv[6] = g_strdup_printf ("--size=%" G_GUINT64_FORMAT, c->size);
   argv[7] = g_strdup_printf ("--buffers=%" G_GUINT64_FORMAT,
       throughput ? c->buffers : 0);
-  argv[8] = NULL;
+  argv[8] = g_strdup_printf ("--active=%u", c->active);
+  argv[9] = NULL;
   if (!g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
           NULL, NULL, &pid, &in_fd, &out_fd, NULL, NULL)) {
     printf ("@error=spawn\n");
@@ -1262,7 +1306,7 @@ server_main (const ServerConf * c)
   if (journal_dir != NULL)
     remove_tree (journal_dir);
   g_free (journal_dir);
-  for (i = 2; i < 8; i++)
+  for (i = 2; i < 9; i++)
     g_free (argv[i]);
   g_free (exe);
   return 0;
@@ -1857,7 +1901,7 @@ main (int argc, char **argv)
   ServerConf s = { 0 };
   MatrixConf m = {.scale = 1.0,.stall_seconds = 30 };
   gint port = 0, consumers = 1, rate = 0, seconds = 0, send_threads = -1;
-  gint ring_size = 0;
+  gint ring_size = 0, active = 0;
   gint64 size = 100, buffers = 0;
   gchar *proto = NULL, *sink = NULL, *mode = NULL, *reader = NULL;
   GOptionEntry entries[] = {
@@ -1885,6 +1929,9 @@ main (int argc, char **argv)
         "N"},
     {"send-threads", 0, 0, G_OPTION_ARG_INT, &send_threads,
         "Server: rgbrokersink send-threads (-1: its default)", "N"},
+    {"active", 0, 0, G_OPTION_ARG_INT, &active,
+        "Throughput experiment: at most K readers read at a time, the others "
+          "wait connected until one finishes (0: all at once)", "K"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("[matrix|server|readers]");
@@ -1912,6 +1959,7 @@ main (int argc, char **argv)
     rconf.consumers = consumers;
     rconf.size = size;
     rconf.buffers = buffers;
+    rconf.active = MAX (active, 0);
     return readers_main ();
   }
 
@@ -1929,6 +1977,7 @@ main (int argc, char **argv)
     s.seconds = seconds;
     s.send_threads = send_threads;
     s.ring_size = ring_size;
+    s.active = MAX (active, 0);
     alarm (150);
     return server_main (&s);
   }
