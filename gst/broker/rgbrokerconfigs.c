@@ -49,10 +49,10 @@
 #include "broker/rgbrokerconfigs.h"
 #include "broker/rgbrokerstats.h"
 #include "kafka/rgkafkaadmin.h"
+#include "util/rgfile.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,92 +378,26 @@ settings_load (const gchar * path)
   return settings;
 }
 
-static gboolean
-write_all_synced (const gchar * path, const gchar * data, gsize len,
-    GError ** error)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  gsize done = 0;
-
-  if (fd < 0)
-    goto failed;
-  while (done < len) {
-    ssize_t n = write (fd, data + done, len - done);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      close (fd);
-      goto failed;
-    }
-    done += n;
-  }
-  if (fsync (fd) < 0) {
-    close (fd);
-    goto failed;
-  }
-  if (close (fd) < 0)
-    goto failed;
-  return TRUE;
-
-  /* ERRORS */
-failed:
-  {
-    int errsv = errno;
-
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
-        "%s: %s", path, g_strerror (errsv));
-    return FALSE;
-  }
-}
-
-/* Syncs the directory so that a rename or an unlink is durable too. */
-static void
-sync_dir (const gchar * dir)
-{
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-  if (fd >= 0) {
-    fsync (fd);
-    close (fd);
-  }
-}
-
-/* Writes @settings of @name atomically (tmp, fsync, rename), or removes
+/* Writes @settings of @name atomically (rg_file_replace()), or removes
  * the file when they are empty. */
 static gboolean
 settings_store (RgBrokerConfigs * c, const gchar * name,
     GHashTable * settings, GError ** error)
 {
   gchar *path = settings_path (c, name);
-  gchar *tmp = g_strconcat (path, ".tmp", NULL);
   GString *text = g_string_new (NULL);
   GHashTableIter it;
   gpointer k, v;
-  gboolean ok = TRUE;
+  gboolean ok;
 
   g_hash_table_iter_init (&it, settings);
   while (g_hash_table_iter_next (&it, &k, &v))
     g_string_append_printf (text, "%s=%s\n", (gchar *) k, (gchar *) v);
-  if (text->len == 0) {
-    if (unlink (path) < 0 && errno != ENOENT) {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-          "%s: %s", path, g_strerror (errno));
-      ok = FALSE;
-    }
-  } else if (!write_all_synced (tmp, text->str, text->len, error)) {
-    unlink (tmp);
-    ok = FALSE;
-  } else if (rename (tmp, path) < 0) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-        "%s: %s", path, g_strerror (errno));
-    unlink (tmp);
-    ok = FALSE;
-  }
-  if (ok)
-    sync_dir (c->root);
+  if (text->len == 0)
+    ok = rg_file_remove (path, error);
+  else
+    ok = rg_file_replace (path, text->str, text->len, error);
   g_string_free (text, TRUE);
-  g_free (tmp);
   g_free (path);
   return ok;
 }
@@ -789,9 +723,13 @@ rg_broker_configs_forget_topic (RgBrokerConfigs * c, const gchar * name)
   pthread_mutex_lock (&c->lock);
   g_hash_table_remove (c->topics, name);
   if (c->root) {
+    GError *err = NULL;
+
     path = settings_path (c, name);
-    if (unlink (path) == 0)
-      sync_dir (c->root);
+    if (!rg_file_remove (path, &err)) {
+      GST_WARNING ("%s", err->message);
+      g_error_free (err);
+    }
     g_free (path);
   }
   count_limited_locked (c);

@@ -259,19 +259,6 @@ rg_broker_handle_delete_groups (const RgKafkaRequest * req,
 
 /* ---- OffsetDelete ---- */
 
-/* Whether the broker serves @topic's @partition. */
-static gboolean
-partition_exists (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
-    gint32 partition)
-{
-  RgBrokerTopic *t;
-
-  t = rg_broker_registry_lookup_partition (ctx->registry, topic, partition);
-  if (t)
-    rg_broker_topic_unref (t);
-  return t != NULL;
-}
-
 /* Hands the partitions the principal may read and the broker serves to
  * the coordinator; the others get 29 or 3. Returns the group-level
  * error. */
@@ -294,7 +281,8 @@ offset_delete_known (const RgBrokerRequestContext * ctx,
     if (errors[i] != RG_KAFKA_NONE)
       continue;
     errors[i] = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-    if (partition_exists (ctx, p->topic, p->partition)) {
+    if (rg_broker_registry_has_partition (ctx->registry, p->topic,
+            p->partition)) {
       index[n] = i;
       known[n].topic = p->topic;
       known[n++].partition = p->partition;

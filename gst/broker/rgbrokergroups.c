@@ -588,21 +588,6 @@ commit_retry (const RgKafkaRequest * req, Wait * w,
   return RG_BROKER_HANDLE_DONE;
 }
 
-/* Whether the broker serves @topic's @partition: a commit for a partition
- * that does not exist is refused, as Kafka does, so that a client learns
- * of a typo instead of committing into the void. */
-static gboolean
-partition_exists (const RgBrokerRequestContext * ctx, RgKafkaStr topic,
-    gint32 partition)
-{
-  RgBrokerTopic *t;
-
-  t = rg_broker_registry_lookup_partition (ctx->registry, topic, partition);
-  if (t)
-    rg_broker_topic_unref (t);
-  return t != NULL;
-}
-
 /* Commits the partitions of @c that exist and that the principal may
  * read; the others get UNKNOWN_TOPIC_OR_PARTITION or
  * TOPIC_AUTHORIZATION_FAILED. Lock held. */
@@ -623,7 +608,7 @@ commit_known (RgBrokerGroups * groups, const RgBrokerRequestContext * ctx,
     if (c->errors[i] != 0)
       continue;
     c->errors[i] = RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-    if (partition_exists (ctx, c->partitions[i].topic,
+    if (rg_broker_registry_has_partition (ctx->registry, c->partitions[i].topic,
             c->partitions[i].partition)) {
       index[n] = i;
       parts[n++] = c->partitions[i];

@@ -50,8 +50,8 @@
  * -------------------------
  * <root>/<topic>/log-start-offset holds the offset a DeleteRecords moved
  * the topic's log start to, as one decimal line: written to
- * log-start-offset.tmp, fdatasynced, renamed over the old one and the
- * directory fsynced, so a crash leaves the old value or the new one,
+ * log-start-offset.tmp, fsynced, renamed over the old one and the
+ * directory fsynced (rg_file_replace()), so a crash leaves the old value or the new one,
  * never a torn one. It is written before any segment is deleted, and the
  * deletion is redone when the journal is opened, so a crash between the
  * two loses nothing it should keep and keeps nothing it should not serve.
@@ -73,9 +73,9 @@
 #include "journal/rgjournalfiles.h"
 #include "kafka/rgkafka.h"
 #include "record/rgbatch.h"
+#include "util/rgfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,7 +96,6 @@ struct _RgBrokerIngestLog
 
 /* The log start checkpoint of a topic's journal (see the top). */
 #define LOG_START_NAME "log-start-offset"
-#define LOG_START_TMP_NAME "log-start-offset.tmp"
 
 gboolean
 rg_broker_ingest_name_valid (const gchar * name, gssize len)
@@ -245,66 +244,24 @@ read_log_start (const gchar * dir, guint64 * offset, GError ** error)
   return ok;
 }
 
-/* Writes @text to @path and makes it durable. */
-static gboolean
-write_durable (const gchar * path, const gchar * text, GError ** error)
-{
-  gsize len = strlen (text);
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int errsv;
-
-  if (fd < 0)
-    goto failed;
-  if (write (fd, text, len) != (ssize_t) len || fdatasync (fd) != 0) {
-    errsv = errno;
-    close (fd);
-    errno = errsv ? errsv : EIO;
-    goto failed;
-  }
-  if (close (fd) != 0)
-    goto failed;
-  return TRUE;
-
-  /* ERRORS */
-failed:
-  {
-    errsv = errno;
-    g_set_error (error, RG_JOURNAL_ERROR,
-        rg_journal_error_from_errno (errsv), "%s: %s", path,
-        g_strerror (errsv));
-    return FALSE;
-  }
-}
-
 gboolean
 rg_broker_ingest_log_set_log_start (RgBrokerIngestLog * log, guint64 offset,
     GError ** error)
 {
-  gchar *tmp, *path, *text;
+  gchar *path, *text;
   gboolean ok;
 
   if (offset <= log->log_start)
     return TRUE;
-  tmp = g_build_filename (log->dir, LOG_START_TMP_NAME, NULL);
   path = g_build_filename (log->dir, LOG_START_NAME, NULL);
   text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n", offset);
-  ok = write_durable (tmp, text, error);
-  if (ok && rename (tmp, path) != 0) {
-    int errsv = errno;
-
-    g_set_error (error, RG_JOURNAL_ERROR,
-        rg_journal_error_from_errno (errsv), "%s: %s", path,
-        g_strerror (errsv));
-    ok = FALSE;
-  }
-  ok = ok && rg_journal_fsync_dir (log->dir, error);
+  ok = rg_file_replace (path, text, strlen (text), error);
   if (ok) {
     log->log_start = offset;
     rg_journal_writer_set_log_start (log->writer, offset);
   }
   g_free (text);
   g_free (path);
-  g_free (tmp);
   return ok;
 }
 

@@ -620,27 +620,52 @@ partitions_locked (RgBrokerRegistry * registry, const gchar * name,
   return parts && g_ptr_array_index (parts, 0) == topic ? parts : NULL;
 }
 
+/* Partition @partition of topic @buf, without a reference, or NULL. */
+static RgBrokerTopic *
+lookup_partition_locked (RgBrokerRegistry * registry, const gchar * buf,
+    gint32 partition)
+{
+  RgBrokerTopic *topic = g_hash_table_lookup (registry->topics, buf);
+  GPtrArray *parts;
+
+  if (topic && partition > 0) {
+    parts = partitions_locked (registry, buf, topic);
+    topic = parts && (guint) partition < parts->len ?
+        g_ptr_array_index (parts, partition) : NULL;
+  }
+  return topic;
+}
+
 RgBrokerTopic *
 rg_broker_registry_lookup_partition (RgBrokerRegistry * registry,
     RgKafkaStr name, gint32 partition)
 {
   gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
   RgBrokerTopic *topic;
-  GPtrArray *parts;
 
   if (partition < 0 || !name_to_cstr (name, buf))
     return NULL;
   pthread_mutex_lock (&registry->lock);
-  topic = g_hash_table_lookup (registry->topics, buf);
-  if (topic && partition > 0) {
-    parts = partitions_locked (registry, buf, topic);
-    topic = parts && (guint) partition < parts->len ?
-        g_ptr_array_index (parts, partition) : NULL;
-  }
+  topic = lookup_partition_locked (registry, buf, partition);
   if (topic)
     rg_broker_topic_ref (topic);
   pthread_mutex_unlock (&registry->lock);
   return topic;
+}
+
+gboolean
+rg_broker_registry_has_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition)
+{
+  gchar buf[RG_BROKER_MAX_TOPIC_NAME + 1];
+  gboolean found;
+
+  if (partition < 0 || !name_to_cstr (name, buf))
+    return FALSE;
+  pthread_mutex_lock (&registry->lock);
+  found = lookup_partition_locked (registry, buf, partition) != NULL;
+  pthread_mutex_unlock (&registry->lock);
+  return found;
 }
 
 RgBrokerTopic *

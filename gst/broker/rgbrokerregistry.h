@@ -151,6 +151,12 @@ RgBrokerTopic *rg_broker_registry_get_ingest (RgBrokerRegistry * registry,
 RgBrokerTopic *rg_broker_registry_lookup_partition (RgBrokerRegistry *
     registry, RgKafkaStr name, gint32 partition);
 
+/* Whether the broker serves partition @partition of the topic registered
+ * as @name (a commit or a deletion for one it does not serve is refused
+ * with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does). */
+gboolean rg_broker_registry_has_partition (RgBrokerRegistry * registry,
+    RgKafkaStr name, gint32 partition);
+
 /* As rg_broker_registry_lookup_partition(), but creates the ingest topic
  * first as rg_broker_registry_ensure_ingest() does. */
 RgBrokerTopic *rg_broker_registry_ensure_partition (RgBrokerRegistry *

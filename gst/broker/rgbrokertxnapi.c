@@ -413,17 +413,14 @@ commit_one (const RgBrokerRequestContext * ctx,
     const RgKafkaTxnOffsetCommitRequest * oc, const gchar * tid,
     const gchar * group, RgKafkaStr topic, const RgKafkaTxnOffsetPartition * p)
 {
-  RgBrokerTopic *t;
   gchar *name, *metadata;
   gint16 code;
 
   if ((code = rg_broker_auth_check (ctx, topic, RG_BROKER_ACL_READ)) != 0)
     return code;
-  t = rg_broker_registry_lookup_partition (ctx->registry, topic,
-      p->partition_index);
-  if (!t)
+  if (!rg_broker_registry_has_partition (ctx->registry, topic,
+          p->partition_index))
     return RG_KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-  rg_broker_topic_unref (t);
   name = rg_kafka_str_dup (topic);
   metadata = rg_kafka_str_dup (p->metadata);
   code = rg_broker_txn_commit_offset (ctx->txn, tid,

@@ -131,16 +131,6 @@ rg_kafka_acl_bindings_free (gpointer body)
 }
 
 static gboolean
-version_ok (gint16 api_version, const gchar * api, GError ** error)
-{
-  if (api_version >= 0 && api_version <= RG_KAFKA_ACLS_MAX_VERSION)
-    return TRUE;
-  g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-      "%s v%d cannot be built", api, api_version);
-  return FALSE;
-}
-
-static gboolean
 same_str (RgKafkaStr a, RgKafkaStr b)
 {
   return a.len == b.len && (a.len <= 0 || memcmp (a.data, b.data,
@@ -206,7 +196,8 @@ rg_kafka_build_describe_acls_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, resources = 0;
 
-  if (!version_ok (api_version, "DescribeAcls", error))
+  if (!rg_kafka_check_build_version ("DescribeAcls", api_version,
+          RG_KAFKA_ACLS_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_ACLS_FIRST_FLEXIBLE, api_version);
@@ -231,7 +222,8 @@ rg_kafka_build_create_acls_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i;
 
-  if (!version_ok (api_version, "CreateAcls", error))
+  if (!rg_kafka_check_build_version ("CreateAcls", api_version,
+          RG_KAFKA_ACLS_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_ACLS_FIRST_FLEXIBLE, api_version);
@@ -274,7 +266,8 @@ rg_kafka_build_delete_acls_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, j;
 
-  if (!version_ok (api_version, "DeleteAcls", error))
+  if (!rg_kafka_check_build_version ("DeleteAcls", api_version,
+          RG_KAFKA_ACLS_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_ACLS_FIRST_FLEXIBLE, api_version);

@@ -96,8 +96,9 @@ rg_kafka_build_init_producer_id_response (gint32 correlation_id,
 {
   RgKafkaResponse *resp;
 
-  if (api_version < 0 || api_version > RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION)
-    goto unsupported;
+  if (!rg_kafka_check_build_version ("InitProducerId", api_version,
+          RG_KAFKA_INIT_PRODUCER_ID_MAX_VERSION, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_INIT_PRODUCER_ID_FIRST_FLEXIBLE, api_version);
   rg_kafka_put_int32 (resp, throttle_time_ms);
@@ -106,14 +107,6 @@ rg_kafka_build_init_producer_id_response (gint32 correlation_id,
   rg_kafka_put_int16 (resp, producer_epoch);
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "InitProducerId v%d cannot be built", api_version);
-    return NULL;
-  }
 }
 
 /* ---- CreateTopics ---- */
@@ -214,8 +207,9 @@ rg_kafka_build_create_topics_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, j;
 
-  if (api_version < 0 || api_version > RG_KAFKA_CREATE_TOPICS_MAX_VERSION)
-    goto unsupported;
+  if (!rg_kafka_check_build_version ("CreateTopics", api_version,
+          RG_KAFKA_CREATE_TOPICS_MAX_VERSION, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_CREATE_TOPICS_FIRST_FLEXIBLE, api_version);
   if (api_version >= 2)
@@ -241,14 +235,6 @@ rg_kafka_build_create_topics_response (gint32 correlation_id,
   }
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "CreateTopics v%d cannot be built", api_version);
-    return NULL;
-  }
 }
 
 /* ---- DeleteTopics ---- */
@@ -289,8 +275,9 @@ rg_kafka_build_delete_topics_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i;
 
-  if (api_version < 0 || api_version > RG_KAFKA_DELETE_TOPICS_MAX_VERSION)
-    goto unsupported;
+  if (!rg_kafka_check_build_version ("DeleteTopics", api_version,
+          RG_KAFKA_DELETE_TOPICS_MAX_VERSION, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_DELETE_TOPICS_FIRST_FLEXIBLE, api_version);
   if (api_version >= 1)
@@ -305,14 +292,6 @@ rg_kafka_build_delete_topics_response (gint32 correlation_id,
   }
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "DeleteTopics v%d cannot be built", api_version);
-    return NULL;
-  }
 }
 
 /* ---- CreatePartitions ---- */
@@ -399,8 +378,9 @@ rg_kafka_build_create_partitions_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i;
 
-  if (api_version < 0 || api_version > RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION)
-    goto unsupported;
+  if (!rg_kafka_check_build_version ("CreatePartitions", api_version,
+          RG_KAFKA_CREATE_PARTITIONS_MAX_VERSION, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_CREATE_PARTITIONS_FIRST_FLEXIBLE, api_version);
   rg_kafka_put_int32 (resp, throttle_time_ms);
@@ -413,12 +393,4 @@ rg_kafka_build_create_partitions_response (gint32 correlation_id,
   }
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "CreatePartitions v%d cannot be built", api_version);
-    return NULL;
-  }
 }

@@ -177,8 +177,9 @@ rg_kafka_build_describe_configs_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, j;
 
-  if (api_version < 0 || api_version > RG_KAFKA_DESCRIBE_CONFIGS_MAX_VERSION)
-    goto unsupported;
+  if (!rg_kafka_check_build_version ("DescribeConfigs", api_version,
+          RG_KAFKA_DESCRIBE_CONFIGS_MAX_VERSION, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_DESCRIBE_CONFIGS_FIRST_FLEXIBLE, api_version);
   rg_kafka_put_int32 (resp, throttle_time_ms);
@@ -198,14 +199,6 @@ rg_kafka_build_describe_configs_response (gint32 correlation_id,
   }
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "DescribeConfigs v%d cannot be built", api_version);
-    return NULL;
-  }
 }
 
 /* ---- AlterConfigs and IncrementalAlterConfigs ---- */
@@ -291,8 +284,10 @@ rg_kafka_build_alter_configs_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i;
 
-  if (api_version < 0 || api_version > max_version)
-    goto unsupported;
+  if (!rg_kafka_check_build_version (incremental ?
+          "IncrementalAlterConfigs" : "AlterConfigs", api_version,
+          max_version, error))
+    return NULL;
   resp = rg_kafka_response_new_for (correlation_id, incremental ?
       RG_KAFKA_INCREMENTAL_ALTER_CONFIGS_FIRST_FLEXIBLE :
       RG_KAFKA_ALTER_CONFIGS_FIRST_FLEXIBLE, api_version);
@@ -307,15 +302,6 @@ rg_kafka_build_alter_configs_response (gint32 correlation_id,
   }
   rg_kafka_put_tags (resp);
   return rg_kafka_response_finish (resp, error);
-
-  /* ERRORS */
-unsupported:
-  {
-    g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-        "%s v%d cannot be built", incremental ? "IncrementalAlterConfigs" :
-        "AlterConfigs", api_version);
-    return NULL;
-  }
 }
 
 /* ---- CreateTopics v5's configs ---- */

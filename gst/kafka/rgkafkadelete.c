@@ -64,17 +64,6 @@
 #define MIN_ARRAY(r) ((r)->flexible ? 1 : 4)
 #define MIN_TAG(r) ((r)->flexible ? 1 : 0)
 
-static gboolean
-check_version (gint16 api_version, gint16 max, const gchar * api,
-    GError ** error)
-{
-  if (api_version >= 0 && api_version <= max)
-    return TRUE;
-  g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
-      "%s v%d cannot be built", api, api_version);
-  return FALSE;
-}
-
 /* ---- DeleteRecords ---- */
 
 static void
@@ -132,8 +121,8 @@ rg_kafka_build_delete_records_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, j;
 
-  if (!check_version (api_version, RG_KAFKA_DELETE_RECORDS_MAX_VERSION,
-          "DeleteRecords", error))
+  if (!rg_kafka_check_build_version ("DeleteRecords", api_version,
+          RG_KAFKA_DELETE_RECORDS_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_DELETE_RECORDS_FIRST_FLEXIBLE, api_version);
@@ -192,8 +181,8 @@ rg_kafka_build_delete_groups_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i;
 
-  if (!check_version (api_version, RG_KAFKA_DELETE_GROUPS_MAX_VERSION,
-          "DeleteGroups", error))
+  if (!rg_kafka_check_build_version ("DeleteGroups", api_version,
+          RG_KAFKA_DELETE_GROUPS_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_DELETE_GROUPS_FIRST_FLEXIBLE, api_version);
@@ -266,8 +255,8 @@ rg_kafka_build_offset_delete_response (gint32 correlation_id,
   RgKafkaResponse *resp;
   guint i, j, start, n_topics = 0;
 
-  if (!check_version (api_version, RG_KAFKA_OFFSET_DELETE_MAX_VERSION,
-          "OffsetDelete", error))
+  if (!rg_kafka_check_build_version ("OffsetDelete", api_version,
+          RG_KAFKA_OFFSET_DELETE_MAX_VERSION, error))
     return NULL;
   resp = rg_kafka_response_new_for (correlation_id,
       RG_KAFKA_OFFSET_DELETE_FIRST_FLEXIBLE, api_version);

@@ -449,6 +449,17 @@ rg_kafka_response_new (gint32 correlation_id, RgKafkaResponseHeader header,
   return resp;
 }
 
+gboolean
+rg_kafka_check_build_version (const gchar * api, gint16 api_version,
+    gint16 max_version, GError ** error)
+{
+  if (api_version >= 0 && api_version <= max_version)
+    return TRUE;
+  g_set_error (error, RG_KAFKA_ERROR, RG_KAFKA_ERROR_UNSUPPORTED_VERSION,
+      "%s v%d cannot be built", api, api_version);
+  return FALSE;
+}
+
 RgKafkaResponse *
 rg_kafka_response_new_for (gint32 correlation_id, gint16 first_flexible,
     gint16 api_version)

@@ -221,6 +221,12 @@ typedef enum
 RgKafkaResponse *rg_kafka_response_new (gint32 correlation_id,
     RgKafkaResponseHeader header, gboolean flexible);
 
+/* Whether a builder can write @api_version of @api (0 to @max_version);
+ * otherwise sets %RG_KAFKA_ERROR_UNSUPPORTED_VERSION naming both. Every
+ * response builder starts with it. */
+gboolean rg_kafka_check_build_version (const gchar * api, gint16 api_version,
+    gint16 max_version, GError ** error);
+
 /* The usual start for @api_version of an api whose first flexible version
  * is @first_flexible: header v1 and compact encodings when flexible, else
  * header v0 and classic ones. ApiVersions uses rg_kafka_response_new()

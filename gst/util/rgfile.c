@@ -59,12 +59,12 @@ gboolean
 rg_file_replace (const gchar * path, const gchar * data, gsize len,
     GError ** error)
 {
-  gchar *tmp = g_strdup_printf ("%s.XXXXXX", path);
+  gchar *tmp = g_strconcat (path, ".tmp", NULL);
   struct stat st;
   gboolean ok;
   int fd, saved;
 
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   ok = fd >= 0;
   if (ok && stat (path, &st) == 0)
     ok = fchmod (fd, st.st_mode & 07777) == 0;
@@ -80,4 +80,17 @@ rg_file_replace (const gchar * path, const gchar * data, gsize len,
   }
   g_free (tmp);
   return ok;
+}
+
+gboolean
+rg_file_remove (const gchar * path, GError ** error)
+{
+  int saved;
+
+  if (unlink (path) == 0 ? sync_directory (path) : errno == ENOENT)
+    return TRUE;
+  saved = errno;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+      "Cannot remove %s: %s", path, g_strerror (saved));
+  return FALSE;
 }

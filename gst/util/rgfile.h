@@ -23,14 +23,21 @@
 
 G_BEGIN_DECLS
 
-/* Replaces @path by @len bytes of @data: a temporary file beside it (same
- * directory, so the rename cannot cross file systems) with @path's
+/* Replaces @path by @len bytes of @data: a temporary file beside it,
+ * @path with ".tmp" appended (same directory, so the rename cannot cross
+ * file systems; a fixed name, so one left by a crash is simply written
+ * over the next time: one writer per @path at a time), with @path's
  * permissions (0600 when @path does not exist), written and fsynced,
  * renamed over @path, then the directory fsynced so that the rename
  * itself is durable. On failure @path is untouched, the temporary file is
  * removed, and @error (G_FILE_ERROR) names @path and the reason. */
 gboolean rg_file_replace (const gchar * path, const gchar * data, gsize len,
     GError ** error);
+
+/* Removes @path and fsyncs its directory so that the removal is durable.
+ * A @path that does not exist is not an error (nothing is synced then).
+ * On failure @error (G_FILE_ERROR) names @path and the reason. */
+gboolean rg_file_remove (const gchar * path, GError ** error);
 
 G_END_DECLS
 

@@ -908,6 +908,21 @@ GST_START_TEST (test_journal_segments_and_restart)
   fail_unless (count_segments (root, "rolling") >= segments + 2, "%u, %u",
       count_segments (root, "rolling"), segments);
 
+  /* AlterConfigs of the empty set removes the file; setting keys again
+   * writes it again. */
+  {
+    const gchar *none[] = { NULL };
+
+    fail_unless_equals_int (alter (fd, 25, FALSE, 0,
+            RG_KAFKA_CONFIG_RESOURCE_TOPIC, "rolling", none, NULL, FALSE,
+            &message), 0);
+    fail_unless (!g_file_test (file, G_FILE_TEST_EXISTS));
+    fail_unless_equals_int (alter (fd, 26, FALSE, 0,
+            RG_KAFKA_CONFIG_RESOURCE_TOPIC, "rolling", smaller, NULL, FALSE,
+            &message), 0);
+    fail_unless (g_file_test (file, G_FILE_TEST_EXISTS));
+  }
+
   /* DeleteTopics v0 takes the configs with the topic. */
   {
     GByteArray *b = kw_request_new (20, 0, 22);

@@ -321,6 +321,7 @@ GST_START_TEST (test_delete_records_journal)
   gchar *root = make_root ();
   gchar *dir = g_build_filename (root, "disk", NULL);
   gchar *checkpoint = g_build_filename (dir, "log-start-offset", NULL);
+  gchar *stale = g_build_filename (dir, "log-start-offset.tmp", NULL);
   gchar *text = NULL;
   RgBroker *broker = start_broker (root, 4096);
   gint64 low, batch_base;
@@ -333,6 +334,8 @@ GST_START_TEST (test_delete_records_journal)
     fail_unless_equals_int64 (produce (fd, "disk", 10, 1000), i * 10);
   for (i = 0; i < 5; i++)
     fail_unless (segment_exists (dir, i * 10), "no segment %u", i * 10);
+  /* A temporary file left by a crash mid-write is written over. */
+  fail_unless (g_file_set_contents (stale, "torn", -1, NULL));
 
   fail_unless_equals_int (delete_records (fd, "disk", 25, &low), 0);
   fail_unless_equals_int64 (low, 25);
@@ -343,6 +346,7 @@ GST_START_TEST (test_delete_records_journal)
   fail_unless (g_file_get_contents (checkpoint, &text, NULL, NULL));
   fail_unless_equals_string (text, "25\n");
   g_free (text);
+  fail_unless (!g_file_test (stale, G_FILE_TEST_EXISTS));
   fail_unless_equals_int64 (list_offset (fd, "disk", -2), 25);
   fail_unless_equals_int (fetch (fd, "disk", 20, &batch_base), 1);
   fail_unless_equals_int (fetch (fd, "disk", 25, &batch_base), 0);
@@ -378,6 +382,7 @@ GST_START_TEST (test_delete_records_journal)
   rg_broker_release (broker);
 
   rm_rf (root);
+  g_free (stale);
   g_free (checkpoint);
   g_free (dir);
   g_free (root);

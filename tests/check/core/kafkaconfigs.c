@@ -416,6 +416,15 @@ GST_START_TEST (test_alter_response_versions)
             results, 2, &error) == NULL);
     fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
             RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
+    /* The message names the api the caller asked for. */
+    fail_unless (g_str_has_prefix (error->message, inc ?
+            "IncrementalAlterConfigs v" : "AlterConfigs v"), "%s",
+        error->message);
+    g_clear_error (&error);
+    fail_unless (rg_kafka_build_alter_configs_response (9, inc, -1, 0,
+            results, 2, &error) == NULL);
+    fail_unless (g_error_matches (error, RG_KAFKA_ERROR,
+            RG_KAFKA_ERROR_UNSUPPORTED_VERSION));
     g_clear_error (&error);
   }
 }
